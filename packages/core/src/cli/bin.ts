@@ -1,0 +1,12 @@
+import { main } from "./main.ts";
+
+// The SDK's Node-version notice is for maintainers, not for people reading an audit timeline.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
+
+const code = await main(process.argv.slice(2), {
+  stdout: process.stdout,
+  stderr: process.stderr,
+  stdin: process.stdin,
+  interactive: Boolean(process.stderr.isTTY),
+});
+process.exitCode = code;

@@ -1,0 +1,2 @@
+export * from "./format.ts";
+export { type CliIo, main, parseTime } from "./main.ts";

@@ -1,0 +1,332 @@
+import { appendFile, mkdir, stat } from "node:fs/promises";
+import { join } from "node:path";
+import type { Readable, Writable } from "node:stream";
+import { parseArgs } from "node:util";
+import cliProgress from "cli-progress";
+import { countInputFiles, readInputs } from "../cloudtrail/reader.ts";
+import { classifyItem, ingestStream, type Rejection } from "../ingest/run.ts";
+import { DEFAULT_DATA_DIR, openRuntime, type Runtime, type RuntimeConfig } from "../runtime/index.ts";
+import { AuditError, describeError, UsageError } from "../shared/errors.ts";
+import type { UserKey } from "../normalize/types.ts";
+import {
+  describeUser,
+  formatCounts,
+  formatFailures,
+  formatRejections,
+  formatTimeline,
+  formatUser,
+} from "./format.ts";
+
+export interface CliIo {
+  readonly stdout: Writable;
+  readonly stderr: Writable;
+  readonly stdin: Readable;
+  /** Whether stderr is a terminal (progress bar). */
+  readonly interactive: boolean;
+}
+
+const USAGE = `idc-audit: IAM Identity Center CloudTrail events as session timelines
+
+Usage:
+  idc-audit ingest [options] PATH...        store events from files, folders (CloudTrail archives), or - (stdin)
+  idc-audit timeline [options] CREDENTIAL_ID  one portal session's events in time order
+  idc-audit user [options] VALUE            a person's sessions (VALUE: user id, user name or email)
+  idc-audit user [options] --external-id ID [--issuer ISSUER]
+  idc-audit failed-signins [options] [--since T] [--until T]
+  idc-audit address [options] IP            every event seen from a source address
+  idc-audit normalize PATH...               normalized events as NDJSON on stdout, nothing stored
+  idc-audit enrich [options]                fetch profiles still pending after directory failures
+  idc-audit demo                            ingest the bundled events/archive and print a session
+
+Store options (default: embedded DynamoDB in .idc-audit/):
+  --data-dir DIR            embedded store and dead-letter file location (default .idc-audit)
+  --table NAME              a real DynamoDB table (normal AWS credentials)
+  --endpoint URL            a DynamoDB endpoint (DynamoDB Local, …)
+  --region REGION
+Directory options (default: none, events stored unenriched):
+  --directory FILE          'aws identitystore list-users' JSON export
+  --identity-store-id ID    live Identity Store (DescribeUser / GetUserId)
+  --identity-store-region REGION
+Output:
+  --json                    one JSON document on stdout (the stable contract)
+  -h, --help
+`;
+
+const OPTIONS = {
+  "data-dir": { type: "string" },
+  table: { type: "string" },
+  endpoint: { type: "string" },
+  region: { type: "string" },
+  directory: { type: "string" },
+  "identity-store-id": { type: "string" },
+  "identity-store-region": { type: "string" },
+  json: { type: "boolean", default: false },
+  help: { type: "boolean", short: "h", default: false },
+  "external-id": { type: "string" },
+  issuer: { type: "string" },
+  since: { type: "string" },
+  until: { type: "string" },
+  "batch-size": { type: "string" },
+} as const;
+
+type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>["values"];
+
+function runtimeConfig(values: Values): RuntimeConfig {
+  return {
+    ...(values["data-dir"] ? { dataDir: values["data-dir"] } : {}),
+    ...(values.table ? { tableName: values.table } : {}),
+    ...(values.endpoint ? { endpoint: values.endpoint } : {}),
+    ...(values.region ? { region: values.region } : {}),
+    ...(values.directory ? { directoryFile: values.directory } : {}),
+    ...(values["identity-store-id"] ? { identityStoreId: values["identity-store-id"] } : {}),
+    ...(values["identity-store-region"] ? { identityStoreRegion: values["identity-store-region"] } : {}),
+  };
+}
+
+function write(stream: Writable, text: string): void {
+  stream.write(text.endsWith("\n") ? text : `${text}\n`);
+}
+
+function printJson(io: CliIo, document: unknown): void {
+  write(io.stdout, JSON.stringify(document, null, 2));
+}
+
+/** Accepts an ISO time or a date (`2026-07-01`) and returns the canonical form stored keys use. */
+export function parseTime(value: string | undefined, option: string): string | undefined {
+  if (value === undefined) return undefined;
+  const time = Date.parse(value);
+  if (Number.isNaN(time) || !/^\d{4}-\d{2}-\d{2}/.test(value)) {
+    throw new UsageError(`${option} ${value} is not an ISO-8601 time (e.g. 2026-07-01 or 2026-07-01T12:00:00Z)`);
+  }
+  const iso = new Date(time).toISOString();
+  return iso.endsWith(".000Z") ? `${iso.slice(0, -5)}Z` : iso;
+}
+
+async function withRuntime<T>(values: Values, work: (runtime: Runtime) => Promise<T>): Promise<T> {
+  const runtime = await openRuntime(runtimeConfig(values));
+  try {
+    return await work(runtime);
+  } finally {
+    await runtime.close();
+  }
+}
+
+async function assertInputsExist(paths: readonly string[]): Promise<void> {
+  if (paths.length === 0) throw new UsageError("give at least one PATH (a file, a folder, or - for stdin)");
+  for (const path of paths) {
+    if (path === "-") continue;
+    try {
+      await stat(path);
+    } catch {
+      throw new UsageError(`no such file or folder: ${path}`);
+    }
+  }
+}
+
+interface IngestOutcome {
+  readonly counts: Awaited<ReturnType<typeof ingestStream>>;
+  readonly sessions: Map<string, number>;
+}
+
+async function runIngest(values: Values, paths: string[], io: CliIo, runtime: Runtime): Promise<IngestOutcome> {
+  const dataDir = values["data-dir"] ?? DEFAULT_DATA_DIR;
+  const deadLetter = join(dataDir, "dead-letter.ndjson");
+  await mkdir(dataDir, { recursive: true });
+  const shown: Rejection[] = [];
+  const sessions = new Map<string, number>();
+  const showProgress = io.interactive && !values.json;
+  const totalFiles = showProgress ? await countInputFiles(paths) : 0;
+  const bar = showProgress
+    ? new cliProgress.SingleBar(
+        { format: "ingesting [{bar}] {value}/{total} files | {records} records | {stored} stored", stream: io.stderr as NodeJS.WriteStream },
+        cliProgress.Presets.shades_classic,
+      )
+    : undefined;
+  bar?.start(totalFiles, 0, { records: 0, stored: 0 });
+  let filesSeen = 0;
+  const batchSize = values["batch-size"] ? Number(values["batch-size"]) : undefined;
+  if (batchSize !== undefined && (!Number.isInteger(batchSize) || batchSize < 1)) {
+    throw new UsageError("--batch-size must be a positive whole number");
+  }
+  const counts = await ingestStream(
+    readInputs(paths, {
+      stdin: io.stdin,
+      onFile: () => {
+        filesSeen += 1;
+      },
+    }),
+    runtime.pipeline,
+    {
+      ...(batchSize ? { batchSize } : {}),
+      onAudited: (event) => {
+        if (event.credentialId) sessions.set(event.credentialId, (sessions.get(event.credentialId) ?? 0) + 1);
+      },
+      onRejected: async (rejection) => {
+        // The dead-letter names where the record is and why; it does not copy the record, whose secrets
+        // (LoginTo codes, tokens) must not spread. The input file is the kept original.
+        await appendFile(deadLetter, `${JSON.stringify({ at: new Date().toISOString(), ...rejection })}\n`);
+        if (shown.length < 20) shown.push(rejection);
+      },
+      onBatch: (current) => {
+        bar?.update(filesSeen, { records: current.read, stored: current.stored });
+      },
+    },
+  );
+  bar?.update(filesSeen);
+  bar?.stop();
+  if (values.json) {
+    printJson(io, counts);
+  } else {
+    write(io.stdout, `${formatCounts(counts)} (${runtime.description})`);
+    const rejected = formatRejections(shown, counts.rejected, deadLetter);
+    if (rejected) write(io.stdout, rejected);
+  }
+  return { counts, sessions };
+}
+
+async function resolveUser(values: Values, positionals: string[], runtime: Runtime): Promise<UserKey> {
+  const externalId = values["external-id"];
+  let candidates: UserKey[];
+  let asked: string;
+  if (externalId !== undefined) {
+    candidates = await runtime.queries.findUsersByExternalId(externalId, values.issuer);
+    asked = `external id ${externalId}${values.issuer ? ` from ${values.issuer}` : ""}`;
+  } else {
+    const value = positionals[0];
+    if (!value) throw new UsageError("user needs a VALUE (user id, user name or email) or --external-id ID");
+    candidates = await runtime.queries.findUsers(value);
+    asked = value;
+  }
+  const [first, ...others] = candidates;
+  if (!first) throw new NotFoundError(`no user known for ${asked}`);
+  if (others.length > 0) {
+    throw new UsageError(
+      `${asked} names ${candidates.length} users (${candidates.map((user) => `${user.identityStoreId}/${user.userId}`).join(", ")}): ask by user id`,
+    );
+  }
+  return first;
+}
+
+/** A lookup that found nothing: exit code 1, not a usage error. */
+class NotFoundError extends AuditError {
+  constructor(message: string) {
+    super("NOT_FOUND", message);
+  }
+}
+
+async function command(name: string, values: Values, positionals: string[], io: CliIo): Promise<number> {
+  switch (name) {
+    case "ingest": {
+      await assertInputsExist(positionals);
+      await withRuntime(values, (runtime) => runIngest(values, positionals, io, runtime));
+      return 0;
+    }
+    case "normalize": {
+      await assertInputsExist(positionals);
+      let ignored = 0;
+      let rejected = 0;
+      for await (const item of readInputs(positionals, { stdin: io.stdin })) {
+        const classified = classifyItem(item);
+        if (classified.kind === "audited") write(io.stdout, JSON.stringify(classified.record.event));
+        else if (classified.kind === "ignored") ignored += 1;
+        else {
+          rejected += 1;
+          write(io.stderr, `rejected ${classified.rejection.location}: ${classified.rejection.reason}`);
+        }
+      }
+      write(io.stderr, `${ignored} ignored, ${rejected} rejected`);
+      return 0;
+    }
+    case "timeline": {
+      const credentialId = positionals[0];
+      if (!credentialId) throw new UsageError("timeline needs a CREDENTIAL_ID");
+      const timeline = await withRuntime(values, (runtime) => runtime.queries.session(credentialId));
+      if (values.json) printJson(io, timeline);
+      else write(io.stdout, formatTimeline(timeline));
+      return timeline.events.length === 0 ? 1 : 0;
+    }
+    case "user": {
+      const report = await withRuntime(values, async (runtime) =>
+        runtime.queries.user(await resolveUser(values, positionals, runtime)),
+      );
+      if (values.json) printJson(io, report);
+      else write(io.stdout, formatUser(report));
+      return 0;
+    }
+    case "failed-signins": {
+      const since = parseTime(values.since, "--since");
+      const until = parseTime(values.until, "--until");
+      const failures = await withRuntime(values, (runtime) => runtime.queries.failedSignIns(since, until));
+      if (values.json) printJson(io, { failures });
+      else write(io.stdout, formatFailures(failures));
+      return 0;
+    }
+    case "address": {
+      const address = positionals[0];
+      if (!address) throw new UsageError("address needs an IP");
+      const events = await withRuntime(values, (runtime) => runtime.queries.address(address));
+      if (values.json) printJson(io, { sourceIp: address, events });
+      else write(io.stdout, `${events.length} events from ${address}\n${events.map((event) => `  ${event.eventTime}  ${event.eventName}  ${event.outcome}`).join("\n")}`);
+      return 0;
+    }
+    case "enrich": {
+      const result = await withRuntime(values, (runtime) => runtime.pipeline.enricher.retryPending());
+      if (values.json) printJson(io, result);
+      else write(io.stdout, `retried ${result.retried} users, ${result.stillPending} still pending`);
+      return 0;
+    }
+    case "demo": {
+      const archive = positionals[0] ?? "events/archive";
+      const directory = values.directory ?? "events/directory.json";
+      const demoValues = { ...values, directory };
+      await assertInputsExist([archive]);
+      const { sessions } = await withRuntime(demoValues, async (runtime) => {
+        const outcome = await runIngest({ ...demoValues, json: false }, [archive], io, runtime);
+        const busiest = [...outcome.sessions].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))[0];
+        if (busiest) {
+          const timeline = await runtime.queries.session(busiest[0]);
+          write(io.stdout, `\n${formatTimeline(timeline)}`);
+          if (timeline.user) {
+            write(io.stdout, `\nTry: npx idc-audit user ${timeline.user.userName ?? timeline.user.userId}`);
+          }
+        }
+        return outcome;
+      });
+      return sessions.size > 0 ? 0 : 1;
+    }
+    default:
+      throw new UsageError(`unknown command ${name}`);
+  }
+}
+
+export async function main(argv: readonly string[], io: CliIo): Promise<number> {
+  let parsed: { values: Values; positionals: string[] };
+  try {
+    parsed = parseArgs({ args: [...argv], options: OPTIONS, allowPositionals: true, strict: true });
+  } catch (error) {
+    write(io.stderr, `idc-audit: ${(error as Error).message}\n\n${USAGE}`);
+    return 2;
+  }
+  const [name, ...positionals] = parsed.positionals;
+  if (parsed.values.help || name === undefined || name === "help") {
+    write(name === undefined && !parsed.values.help ? io.stderr : io.stdout, USAGE);
+    return name === undefined && !parsed.values.help ? 2 : 0;
+  }
+  try {
+    return await command(name, parsed.values, positionals, io);
+  } catch (error) {
+    if (error instanceof UsageError) {
+      write(io.stderr, `idc-audit: ${error.message}`);
+      return 2;
+    }
+    if (error instanceof NotFoundError) {
+      if (parsed.values.json) printJson(io, { error: error.message });
+      write(io.stderr, `idc-audit: ${error.message}`);
+      return 1;
+    }
+    write(io.stderr, `idc-audit: ${describeError(error)}`);
+    return 1;
+  }
+}
+
+export { describeUser };

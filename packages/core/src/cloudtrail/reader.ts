@@ -1,0 +1,240 @@
+import { createReadStream } from "node:fs";
+import { readdir, stat } from "node:fs/promises";
+import { join } from "node:path";
+import { createInterface } from "node:readline";
+import { type Readable, Transform, type TransformCallback } from "node:stream";
+import { createGunzip } from "node:zlib";
+import { isRecord, parseUntrustedJson } from "../shared/json.ts";
+
+/** Where a record came from: `file:line` plus `#Records[i]` inside a CloudTrail log file. */
+export type Location = string;
+
+export type ReadItem =
+  | { readonly kind: "record"; readonly record: Record<string, unknown>; readonly location: Location }
+  | { readonly kind: "rejected"; readonly location: Location; readonly reason: string; readonly eventId?: string };
+
+export interface ReadOptions {
+  /** Largest decompressed (or plain) size of one input file; larger ones are rejected, not read into memory. */
+  readonly maxFileBytes?: number;
+}
+
+/** CloudTrail writes log files of a few MB; 256 MiB decompressed is far beyond that and stops gzip bombs. */
+export const DEFAULT_MAX_FILE_BYTES = 256 * 1024 * 1024;
+
+const INPUT_FILE = /\.(json|jsonl|ndjson)(\.gz)?$/i;
+
+/** Expands one JSON document into CloudTrail records: a log file, an EventBridge envelope, an array or one event. */
+export function* recordsOfDocument(document: unknown, location: Location): Generator<ReadItem> {
+  if (isRecord(document) && Array.isArray(document.Records)) {
+    for (const [index, entry] of document.Records.entries()) {
+      yield* recordOf(entry, `${location}#Records[${index}]`);
+    }
+    return;
+  }
+  if (Array.isArray(document)) {
+    for (const [index, entry] of document.entries()) yield* recordsOfDocument(entry, `${location}#[${index}]`);
+    return;
+  }
+  yield* recordOf(document, location);
+}
+
+function* recordOf(value: unknown, location: Location): Generator<ReadItem> {
+  if (!isRecord(value)) {
+    yield { kind: "rejected", location, reason: "record is not a JSON object" };
+    return;
+  }
+  // An EventBridge envelope carries the CloudTrail record in `detail`.
+  if (typeof value["detail-type"] === "string" && "detail" in value) {
+    const detail = value.detail;
+    if (!isRecord(detail)) {
+      yield { kind: "rejected", location, reason: "EventBridge envelope has no object in detail" };
+      return;
+    }
+    yield { kind: "record", record: detail, location };
+    return;
+  }
+  yield { kind: "record", record: value, location };
+}
+
+/** Counts bytes through the stream and fails it once the limit is passed (a gzip bomb stops here). */
+class ByteLimit extends Transform {
+  private seen = 0;
+  constructor(private readonly limit: number) {
+    super();
+  }
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
+    this.seen += chunk.length;
+    if (this.seen > this.limit) {
+      callback(new Error(`input is larger than ${this.limit} bytes once decompressed`));
+      return;
+    }
+    callback(null, chunk);
+  }
+}
+
+async function isGzip(path: string): Promise<boolean> {
+  const handle = createReadStream(path, { start: 0, end: 1 });
+  const chunks: Buffer[] = [];
+  for await (const chunk of handle) chunks.push(chunk as Buffer);
+  const head = Buffer.concat(chunks);
+  return head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b;
+}
+
+/**
+ * Reads one stream of JSON: NDJSON (one document a line) is streamed line by line; a pretty-printed document
+ * (whose first line is not JSON on its own) is read whole, up to the size limit.
+ */
+export async function* readStream(input: Readable, name: string, options: ReadOptions = {}): AsyncGenerator<ReadItem> {
+  const limit = options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
+  const limited = input.pipe(new ByteLimit(limit));
+  input.on("error", (error) => limited.destroy(error));
+  const lines = createInterface({ input: limited, crlfDelay: Number.POSITIVE_INFINITY });
+  let mode: "unknown" | "lines" | "document" = "unknown";
+  let documentText: string[] = [];
+  let documentStart = 0;
+  let lineNumber = 0;
+  try {
+    for await (const line of lines) {
+      lineNumber += 1;
+      if (mode === "document") {
+        documentText.push(line);
+        continue;
+      }
+      const trimmed = line.trim();
+      if (trimmed.length === 0) continue;
+      let document: unknown;
+      try {
+        document = parseUntrustedJson(trimmed);
+      } catch (error) {
+        if (mode === "unknown") {
+          mode = "document";
+          documentStart = lineNumber;
+          documentText = [line];
+          continue;
+        }
+        yield { kind: "rejected", location: `${name}:${lineNumber}`, reason: `invalid JSON: ${messageOf(error)}` };
+        continue;
+      }
+      mode = "lines";
+      yield* recordsOfDocument(document, `${name}:${lineNumber}`);
+    }
+  } catch (error) {
+    yield { kind: "rejected", location: `${name}:${lineNumber}`, reason: `unreadable input: ${messageOf(error)}` };
+    return;
+  }
+  if (mode === "document") {
+    const text = documentText.join("\n");
+    documentText = [];
+    let document: unknown;
+    try {
+      document = parseUntrustedJson(text);
+    } catch (error) {
+      yield* salvageLines(text.split("\n"), name, documentStart, `invalid JSON: ${messageOf(error)}`);
+      return;
+    }
+    yield* recordsOfDocument(document, `${name}:${documentStart}`);
+  } else if (mode === "unknown") {
+    yield { kind: "rejected", location: name, reason: "empty input: no JSON document" };
+  }
+}
+
+/**
+ * A document that does not parse may be NDJSON whose first line is broken: keep every line that parses on its
+ * own and reject the others one by one. If no line parses, it was one broken document: reject it once.
+ */
+function* salvageLines(lines: string[], name: string, firstLine: number, reason: string): Generator<ReadItem> {
+  const parsed: { line: number; document: unknown }[] = [];
+  const broken: number[] = [];
+  for (const [offset, line] of lines.entries()) {
+    const trimmed = line.trim();
+    if (trimmed.length === 0) continue;
+    try {
+      parsed.push({ line: firstLine + offset, document: parseUntrustedJson(trimmed) });
+    } catch {
+      broken.push(firstLine + offset);
+    }
+  }
+  if (parsed.length === 0) {
+    yield { kind: "rejected", location: `${name}:${firstLine}`, reason };
+    return;
+  }
+  for (const line of broken) yield { kind: "rejected", location: `${name}:${line}`, reason: "invalid JSON line" };
+  for (const { line, document } of parsed) yield* recordsOfDocument(document, `${name}:${line}`);
+}
+
+export async function* readFile(path: string, options: ReadOptions = {}): AsyncGenerator<ReadItem> {
+  const gzip = await isGzip(path);
+  const raw = createReadStream(path);
+  let stream: Readable = raw;
+  if (gzip) {
+    const gunzip = createGunzip();
+    raw.on("error", (error) => gunzip.destroy(error));
+    stream = raw.pipe(gunzip);
+  }
+  yield* readStream(stream, path, options);
+}
+
+/** Every input file below a folder, depth first, in a stable order, yielded lazily. */
+export async function* walk(dir: string): AsyncGenerator<string> {
+  const entries = await readdir(dir, { withFileTypes: true });
+  entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  for (const entry of entries) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) yield* walk(path);
+    else if (entry.isFile() && INPUT_FILE.test(entry.name)) yield path;
+  }
+}
+
+/**
+ * Reads every record from files, folders (recursively) and `-` (standard input), one at a time: memory holds
+ * one file at most, however large the archive.
+ */
+export async function* readInputs(
+  paths: readonly string[],
+  options: ReadOptions & { stdin?: Readable; onFile?: (path: string) => void } = {},
+): AsyncGenerator<ReadItem> {
+  for (const path of paths) {
+    if (path === "-") {
+      options.onFile?.(path);
+      yield* readStream(options.stdin ?? process.stdin, "<stdin>", options);
+      continue;
+    }
+    let info: Awaited<ReturnType<typeof stat>>;
+    try {
+      info = await stat(path);
+    } catch (error) {
+      yield { kind: "rejected", location: path, reason: `cannot read input: ${messageOf(error)}` };
+      continue;
+    }
+    if (info.isDirectory()) {
+      for await (const file of walk(path)) {
+        options.onFile?.(file);
+        yield* readFile(file, options);
+      }
+    } else {
+      options.onFile?.(path);
+      yield* readFile(path, options);
+    }
+  }
+}
+
+/** Lists input files without reading them, for progress reporting. */
+export async function countInputFiles(paths: readonly string[]): Promise<number> {
+  let count = 0;
+  for (const path of paths) {
+    if (path === "-") continue;
+    try {
+      const info = await stat(path);
+      if (info.isDirectory()) for await (const _file of walk(path)) count += 1;
+      else count += 1;
+    } catch {
+      count += 1;
+    }
+  }
+  return count;
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+

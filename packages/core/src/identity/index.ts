@@ -1,0 +1,3 @@
+export * from "./export.ts";
+export * from "./identity-store.ts";
+export * from "./port.ts";

@@ -1,0 +1,120 @@
+import type { UserDirectory, UserProfile } from "../identity/port.ts";
+import { userKeyString } from "../identity/port.ts";
+import type { UserKey } from "../normalize/types.ts";
+import type { AuditLogger } from "../shared/logger.ts";
+import { silentLogger } from "../shared/logger.ts";
+import { Items, ProfileStatus, profileAliases } from "../timeline/items.ts";
+import { enrichPendingKey, Keys } from "../timeline/keys.ts";
+import { type Item, mapLimit, type TableStore } from "../timeline/store.ts";
+
+export interface EnricherOptions {
+  /** How long a fetched profile is trusted before `DescribeUser` is called again. Default 24 hours. */
+  readonly cacheLifetimeMs?: number;
+  readonly now?: () => number;
+  readonly logger?: AuditLogger;
+  /** Parallel `DescribeUser` calls at most. */
+  readonly concurrency?: number;
+}
+
+export interface EnrichStats {
+  enriched: number;
+  deleted: number;
+  unenriched: number;
+  cached: number;
+}
+
+/**
+ * Keeps a profile for every user the pipeline sees, asking the directory at most once per user per cache
+ * lifetime: first in memory (this process), then in the table (every process), then the directory.
+ */
+export class Enricher {
+  private readonly memory = new Map<string, number>();
+  private readonly lifetime: number;
+  private readonly now: () => number;
+  private readonly logger: AuditLogger;
+  private readonly concurrency: number;
+  readonly stats: EnrichStats = { enriched: 0, deleted: 0, unenriched: 0, cached: 0 };
+
+  constructor(
+    private readonly store: TableStore,
+    private readonly directory: UserDirectory,
+    options: EnricherOptions = {},
+  ) {
+    this.lifetime = options.cacheLifetimeMs ?? 24 * 60 * 60 * 1000;
+    this.now = options.now ?? Date.now;
+    this.logger = options.logger ?? silentLogger;
+    this.concurrency = options.concurrency ?? 4;
+  }
+
+  /** Makes sure every user has a profile item that is fresh, or marked unenriched. */
+  async ensure(users: readonly UserKey[]): Promise<void> {
+    const now = this.now();
+    const wanted = new Map<string, UserKey>();
+    for (const user of users) {
+      const key = userKeyString(user);
+      const fetchedAt = this.memory.get(key);
+      if (fetchedAt !== undefined && now - fetchedAt < this.lifetime) continue;
+      wanted.set(key, user);
+    }
+    if (wanted.size === 0) return;
+    const stored = await this.store.getAll([...wanted.values()].map((user) => Keys.userProfile(user)));
+    const storedByUser = new Map<string, Item>();
+    for (const item of stored) storedByUser.set(`${item.identityStoreId}/${item.userId}`, item);
+    const toFetch: UserKey[] = [];
+    for (const [key, user] of wanted) {
+      const item = storedByUser.get(key);
+      const fetchedAt = item ? Date.parse(String(item.fetchedAt)) : Number.NaN;
+      const usable = item !== undefined && item.status !== ProfileStatus.Unenriched && now - fetchedAt < this.lifetime;
+      if (usable) {
+        this.memory.set(key, fetchedAt);
+        this.stats.cached += 1;
+      } else {
+        toFetch.push(user);
+      }
+    }
+    await mapLimit(toFetch, this.concurrency, (user) => this.fetch(user, storedByUser.get(userKeyString(user))));
+  }
+
+  /** Fetches again every user whose profile is still pending (`idc-audit enrich`). */
+  async retryPending(): Promise<{ retried: number; stillPending: number }> {
+    const pending = await this.store.query(enrichPendingKey({ identityStoreId: "", userId: "" }).pk);
+    let stillPending = 0;
+    for (const item of pending) {
+      const user = { identityStoreId: String(item.identityStoreId), userId: String(item.userId) };
+      const status = await this.fetch(user, undefined);
+      if (status === ProfileStatus.Unenriched) stillPending += 1;
+    }
+    return { retried: pending.length, stillPending };
+  }
+
+  private async fetch(user: UserKey, previous: Item | undefined): Promise<ProfileStatus> {
+    const result = await this.directory.describe(user);
+    const fetchedAt = new Date(this.now()).toISOString();
+    const key = userKeyString(user);
+    if (result.status === "unavailable") {
+      this.stats.unenriched += 1;
+      // Never replace a profile that was fetched before with an empty one because the directory is down.
+      if (previous === undefined) await this.store.putIfAbsent(Items.profile(user, ProfileStatus.Unenriched, fetchedAt));
+      if (this.directory.kind !== "none") await this.store.putAll([Items.enrichPending(user, result.reason)]);
+      this.memory.set(key, this.now());
+      return ProfileStatus.Unenriched;
+    }
+    const items: Item[] =
+      result.status === "found"
+        ? [Items.profile(user, ProfileStatus.Enriched, fetchedAt, result.profile), ...profileAliases(result.profile)]
+        : [Items.profile(user, ProfileStatus.Deleted, fetchedAt, deletedProfile(previous))];
+    await this.store.putAll(items);
+    await this.store.deleteItem(enrichPendingKey(user));
+    if (result.status === "found") this.stats.enriched += 1;
+    else this.stats.deleted += 1;
+    this.logger.debug("user profile fetched", { status: result.status });
+    this.memory.set(key, this.now());
+    return result.status === "found" ? ProfileStatus.Enriched : ProfileStatus.Deleted;
+  }
+}
+
+/** A deleted user keeps whatever was known of them before. */
+function deletedProfile(previous: Item | undefined): UserProfile | undefined {
+  if (previous?.profile === undefined) return undefined;
+  return JSON.parse(String(previous.profile)) as UserProfile;
+}

@@ -1,0 +1,3 @@
+export * from "./enrich.ts";
+export * from "./pipeline.ts";
+export * from "./run.ts";

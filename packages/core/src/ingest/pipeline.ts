@@ -1,0 +1,230 @@
+import type { UserDirectory } from "../identity/port.ts";
+import { userKeyString } from "../identity/port.ts";
+import type { AuditEvent, NormalizedRecord, UserKey } from "../normalize/types.ts";
+import type { AuditLogger } from "../shared/logger.ts";
+import { silentLogger } from "../shared/logger.ts";
+import { eventOf, Items, ItemType, userOfItem } from "../timeline/items.ts";
+import { AliasKind, aliasSortPrefix, Keys } from "../timeline/keys.ts";
+import { type Item, mapLimit, type TableStore } from "../timeline/store.ts";
+import { Enricher, type EnricherOptions } from "./enrich.ts";
+
+export interface BatchResult {
+  /** Events written for the first time. */
+  readonly stored: AuditEvent[];
+  /** Deliveries of events already stored (same `eventID`), in this batch or before. */
+  readonly duplicates: number;
+}
+
+/** Everything an event is attributed to once joins are done. */
+interface Attribution {
+  readonly event: AuditEvent;
+  readonly fresh: boolean;
+  readonly users: Map<string, UserKey>;
+  readonly sessions: Set<string>;
+}
+
+export interface PipelineOptions extends EnricherOptions {
+  readonly logger?: AuditLogger;
+}
+
+const isFailedVerification = (event: AuditEvent) =>
+  event.eventName === "CredentialVerification" && event.outcome === "failure";
+
+/**
+ * Stores normalized events as timelines. Idempotent and order-independent:
+ *
+ * 1. Events already stored (their `EVENT#` commit marker exists) are counted as duplicates.
+ * 2. Join inputs are written first: sign-in workflow members and links, old-shape events waiting for a
+ *    name → user mapping, and the mappings transitional events teach.
+ * 3. The join partitions are then read back (strongly consistent). Because every writer writes before it
+ *    reads, of two events that belong together at least one sees the other, whatever the order or process.
+ * 4. Timeline items (session, user, failed sign-in, address) are written for every event the joins touched.
+ * 5. The commit marker is written last with a conditional put, so a crash before it means a full redo.
+ */
+export class Pipeline {
+  readonly enricher: Enricher;
+  private readonly logger: AuditLogger;
+  private readonly nameCache = new Map<string, Promise<UserKey | undefined>>();
+
+  constructor(
+    private readonly store: TableStore,
+    private readonly directory: UserDirectory,
+    options: PipelineOptions = {},
+  ) {
+    this.enricher = new Enricher(store, directory, options);
+    this.logger = options.logger ?? silentLogger;
+  }
+
+  async ingest(records: readonly NormalizedRecord[]): Promise<BatchResult> {
+    const unique = new Map<string, NormalizedRecord>();
+    for (const record of records) if (!unique.has(record.event.eventId)) unique.set(record.event.eventId, record);
+    let duplicates = records.length - unique.size;
+
+    const existing = await this.store.getAll([...unique.keys()].map((eventId) => Keys.event(eventId)));
+    for (const item of existing) {
+      const eventId = item.pk.slice("EVENT#v1#".length);
+      if (unique.delete(eventId)) duplicates += 1;
+    }
+    if (unique.size === 0) return { stored: [], duplicates };
+    // Directory resolution of names, for events that do not name their user themselves.
+    const fresh = await this.resolveNames([...unique.values()]);
+
+    const touched = new Map<string, Attribution>();
+    const attribution = (event: AuditEvent, isFresh = false): Attribution => {
+      let entry = touched.get(event.eventId);
+      if (!entry) {
+        entry = { event, fresh: isFresh, users: new Map(), sessions: new Set() };
+        touched.set(event.eventId, entry);
+      }
+      return entry;
+    };
+    const attribute = (event: AuditEvent, user: UserKey) => {
+      attribution(event).users.set(userKeyString(user), user);
+    };
+
+    // Phase 1: join inputs.
+    const joinInputs: Item[] = [];
+    const learnedNames = new Map<string, UserKey>();
+    const awaitingName: { event: AuditEvent; userName: string }[] = [];
+    for (const { event } of fresh) {
+      const entry = attribution(event, true);
+      if (event.credentialId) entry.sessions.add(event.credentialId);
+      const own = event.actor.user;
+      const byName = event.actor.directoryUser;
+      if (own) attribute(event, own);
+      if (byName) attribute(event, byName);
+      const workflow = event.authWorkflowId;
+      if (workflow) {
+        joinInputs.push(Items.workflowEvent(workflow, event));
+        for (const user of [own, byName]) if (user) joinInputs.push(Items.workflowUser(workflow, user));
+        if (event.credentialId) joinInputs.push(Items.workflowSession(workflow, event.credentialId));
+      }
+      if (own) joinInputs.push(Items.alias(AliasKind.UserId, own.userId, own, "event"));
+      const userName = event.actor.userName;
+      if (userName && own) {
+        // A transitional event names both: it teaches the pipeline this name → user mapping.
+        joinInputs.push(Items.alias(AliasKind.UserName, userName, own, "event"));
+        learnedNames.set(userName.toLowerCase(), own);
+      } else if (userName && !own && !byName) {
+        joinInputs.push(Items.pendingName(userName, event));
+        awaitingName.push({ event, userName });
+      }
+    }
+    await this.store.putAll(joinInputs);
+
+    // Phase 2a: name joins (learned mappings ↔ old-shape events waiting for them).
+    const workflowLinks: Item[] = [];
+    const gainUser = (event: AuditEvent, user: UserKey) => {
+      attribute(event, user);
+      if (event.authWorkflowId) workflowLinks.push(Items.workflowUser(event.authWorkflowId, user));
+    };
+    await mapLimit([...learnedNames], 4, async ([userName, user]) => {
+      for (const item of await this.store.query(Keys.pendingNamePartition(userName))) gainUser(eventOf(item), user);
+    });
+    const awaitedNames = [...new Set(awaitingName.map(({ userName }) => userName.toLowerCase()))];
+    const learned = new Map<string, UserKey | undefined>();
+    await mapLimit(awaitedNames, 4, async (userName) => {
+      const aliases = await this.store.query(Keys.aliasPartition(userName), {
+        prefix: aliasSortPrefix(AliasKind.UserName),
+      });
+      // Several stores may know the name; the smallest key is chosen so every process chooses alike.
+      learned.set(userName, aliases.map(userOfItem).sort(compareUsers)[0]);
+    });
+    for (const { event, userName } of awaitingName) {
+      const user = learned.get(userName.toLowerCase());
+      if (user) gainUser(event, user);
+    }
+    await this.store.putAll(workflowLinks);
+
+    // Phase 2b: sign-in workflow joins.
+    const workflows = new Set<string>();
+    for (const entry of touched.values()) if (entry.event.authWorkflowId) workflows.add(entry.event.authWorkflowId);
+    await mapLimit([...workflows], 8, async (workflow) => {
+      const items = await this.store.query(Keys.workflowPartition(workflow));
+      const users: UserKey[] = [];
+      const sessions: string[] = [];
+      const members: AuditEvent[] = [];
+      for (const item of items) {
+        if (item.type === ItemType.WorkflowUser) users.push(userOfItem(item));
+        else if (item.type === ItemType.WorkflowSession) sessions.push(String(item.credentialId));
+        else if (item.type === ItemType.WorkflowEvent) members.push(eventOf(item));
+      }
+      for (const member of members) {
+        const entry = attribution(touched.get(member.eventId)?.event ?? member);
+        for (const user of users) attribute(entry.event, user);
+        for (const session of sessions) entry.sessions.add(session);
+        // A member from an earlier batch: rewrite its own attributions too, with the same content.
+        if (!entry.fresh && member.actor.user) attribute(member, member.actor.user);
+        if (!entry.fresh && member.actor.directoryUser) attribute(member, member.actor.directoryUser);
+        if (!entry.fresh && member.credentialId) entry.sessions.add(member.credentialId);
+      }
+    });
+
+    // Enrich every person touched, once per cache lifetime.
+    const people = new Map<string, UserKey>();
+    for (const entry of touched.values()) for (const user of entry.users.values()) people.set(userKeyString(user), user);
+    await this.enricher.ensure([...people.values()]);
+
+    // Phase 3: timeline items.
+    const timeline: Item[] = [];
+    for (const entry of touched.values()) {
+      const { event } = entry;
+      for (const session of entry.sessions) timeline.push(Items.sessionEvent(session, event));
+      for (const user of entry.users.values()) {
+        timeline.push(Items.userEvent(user, event));
+        if (isFailedVerification(event)) timeline.push(Items.failedSignInUser(event, user));
+      }
+      if (entry.fresh) {
+        if (isFailedVerification(event)) timeline.push(Items.failedSignIn(event));
+        if (event.sourceIp) timeline.push(Items.addressEvent(event.sourceIp, event));
+      }
+    }
+    await this.store.putAll(timeline);
+
+    // Phase 4: commit markers. A concurrent delivery of the same event loses here and counts as duplicate.
+    const stored: AuditEvent[] = [];
+    await mapLimit(fresh, 8, async ({ event }) => {
+      if (await this.store.putIfAbsent(Items.event(event))) stored.push(event);
+      else duplicates += 1;
+    });
+    stored.sort((a, b) => (a.eventId < b.eventId ? -1 : 1));
+    this.logger.debug("batch stored", { stored: stored.length, duplicates, joined: touched.size - fresh.length });
+    return { stored, duplicates };
+  }
+
+  /**
+   * Resolves sign-in names through the directory (cached per process) and records the result on the event.
+   * Typed names are only used here, in memory: they are never written anywhere.
+   */
+  private async resolveNames(records: readonly NormalizedRecord[]): Promise<NormalizedRecord[]> {
+    if (this.directory.kind === "none") return [...records];
+    return mapLimit(records, 8, async (record) => {
+      const { event, typedUserName } = record;
+      const name = event.actor.userName ?? typedUserName;
+      if (event.actor.user || !name) return record;
+      const key = name.toLowerCase();
+      let lookup = this.nameCache.get(key);
+      if (!lookup) {
+        lookup = this.directory.findByUserName(name).catch((error: unknown) => {
+          // A directory outage leaves the event unresolved, not lost; forget the failure so it is retried.
+          this.nameCache.delete(key);
+          this.logger.warn("user name lookup failed", {
+            eventId: event.eventId,
+            error: error instanceof Error ? error.name : "unknown",
+          });
+          return undefined;
+        });
+        this.nameCache.set(key, lookup);
+      }
+      const directoryUser = await lookup;
+      if (!directoryUser) return record;
+      return { ...record, event: { ...event, actor: { ...event.actor, directoryUser } } };
+    });
+  }
+}
+
+function compareUsers(a: UserKey, b: UserKey): number {
+  const left = userKeyString(a);
+  const right = userKeyString(b);
+  return left < right ? -1 : left > right ? 1 : 0;
+}

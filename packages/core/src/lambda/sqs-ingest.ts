@@ -1,0 +1,101 @@
+import type { SQSBatchItemFailure, SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
+import { recordsOfDocument } from "../cloudtrail/reader.ts";
+import { classifyItem, emptyCounts, type IngestCounts } from "../ingest/run.ts";
+import type { NormalizedRecord } from "../normalize/types.ts";
+import { configFromEnvironment, openRuntime, type Runtime } from "../runtime/index.ts";
+import { classify, describeError } from "../shared/errors.ts";
+import { parseUntrustedJson } from "../shared/json.ts";
+import type { AuditLogger } from "../shared/logger.ts";
+
+/** SQS bodies are EventBridge envelopes of a few KB; a body this large is not one. */
+const MAX_BODY_BYTES = 256 * 1024;
+
+export interface SqsIngestDependencies {
+  readonly logger: AuditLogger;
+  /** Opens the runtime once per container; defaults to the function's environment. */
+  readonly openRuntime?: () => Promise<Runtime>;
+}
+
+type MessageVerdict =
+  | { readonly kind: "records"; readonly records: NormalizedRecord[]; readonly ignored: number }
+  | { readonly kind: "poison"; readonly reason: string; readonly eventId?: string };
+
+/** One SQS message: one EventBridge envelope carrying one CloudTrail event. */
+export function readMessage(message: SQSRecord): MessageVerdict {
+  if (Buffer.byteLength(message.body, "utf8") > MAX_BODY_BYTES) {
+    return { kind: "poison", reason: `body is larger than ${MAX_BODY_BYTES} bytes` };
+  }
+  let document: unknown;
+  try {
+    document = parseUntrustedJson(message.body);
+  } catch (error) {
+    return { kind: "poison", reason: `invalid JSON: ${describeError(error)}` };
+  }
+  const records: NormalizedRecord[] = [];
+  let ignored = 0;
+  for (const item of recordsOfDocument(document, `sqs:${message.messageId}`)) {
+    const classified = classifyItem(item);
+    if (classified.kind === "rejected") {
+      return {
+        kind: "poison",
+        reason: classified.rejection.reason,
+        ...(classified.rejection.eventId ? { eventId: classified.rejection.eventId } : {}),
+      };
+    }
+    if (classified.kind === "ignored") ignored += 1;
+    else records.push(classified.record);
+  }
+  return { kind: "records", records, ignored };
+}
+
+/**
+ * The ingest function: SQS messages whose bodies are EventBridge envelopes, through the same pipeline as the
+ * CLI. A poison message fails alone (partial batch response) and reaches the dead-letter queue after the
+ * queue's receive limit; a store failure fails the messages it concerned, to be retried.
+ */
+export function createSqsIngestHandler(dependencies: SqsIngestDependencies) {
+  const { logger } = dependencies;
+  let runtime: Promise<Runtime> | undefined;
+  const open = dependencies.openRuntime ?? (() => openRuntime(configFromEnvironment(process.env, logger)));
+
+  return async (event: SQSEvent): Promise<SQSBatchResponse & { counts: IngestCounts }> => {
+    runtime ??= open().catch((error: unknown) => {
+      runtime = undefined;
+      throw error;
+    });
+    const { pipeline } = await runtime;
+    const failures: SQSBatchItemFailure[] = [];
+    const counts = emptyCounts();
+    const accepted: { messageId: string; records: NormalizedRecord[] }[] = [];
+    for (const message of event.Records) {
+      const verdict = readMessage(message);
+      if (verdict.kind === "poison") {
+        counts.read += 1;
+        counts.rejected += 1;
+        logger.error("message rejected", { messageId: message.messageId, eventId: verdict.eventId, reason: verdict.reason });
+        failures.push({ itemIdentifier: message.messageId });
+        continue;
+      }
+      counts.read += verdict.records.length + verdict.ignored;
+      counts.ignored += verdict.ignored;
+      accepted.push({ messageId: message.messageId, records: verdict.records });
+    }
+    const records = accepted.flatMap((entry) => entry.records);
+    if (records.length > 0) {
+      try {
+        const result = await pipeline.ingest(records);
+        counts.stored += result.stored.length;
+        counts.duplicates += result.duplicates;
+        for (const stored of result.stored) {
+          logger.debug("event stored", { eventId: stored.eventId, eventName: stored.eventName });
+        }
+      } catch (error) {
+        // Every write is idempotent, so the whole remainder is retried; nothing is half-counted as stored.
+        logger.error("batch not stored", { kind: classify(error), error: describeError(error) });
+        for (const { messageId } of accepted) failures.push({ itemIdentifier: messageId });
+      }
+    }
+    logger.info("batch processed", { ...counts, failed: failures.length });
+    return { batchItemFailures: failures, counts };
+  };
+}

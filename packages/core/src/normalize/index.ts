@@ -1,0 +1,3 @@
+export * from "./normalize.ts";
+export * from "./schema.ts";
+export * from "./types.ts";

@@ -1,0 +1,203 @@
+import { type Category, categorize } from "../cloudtrail/catalogue.ts";
+import { parseUntrustedJson, recordField, stringField } from "../shared/json.ts";
+import { type CloudTrailRecord, cloudTrailRecordSchema, describeSchemaError, MAX_TEXT_LENGTH } from "./schema.ts";
+import {
+  type Actor,
+  ActorKind,
+  type AuditEvent,
+  type NormalizedRecord,
+  type Outcome,
+  Outcome as Outcomes,
+  type UserKey,
+} from "./types.ts";
+
+/** What AWS writes in place of a typed name that matched no user, and in place of tokens and secrets. */
+export const HIDDEN = "HIDDEN_DUE_TO_SECURITY_REASONS";
+
+/** `userIdentity.type` values of IAM principals: administrators and services, never workforce users. */
+const ADMIN_IDENTITY_TYPES = new Set([
+  "AssumedRole",
+  "IAMUser",
+  "Root",
+  "AWSService",
+  "AWSAccount",
+  "FederatedUser",
+  "SAMLUser",
+  "WebIdentityUser",
+]);
+
+/** Sign-in steps where the name is whatever somebody typed: possibly a typo, possibly a password. */
+const TYPED_NAME_EVENTS = new Set(["CredentialChallenge", "CredentialVerification"]);
+
+export type NormalizeResult =
+  | { readonly status: "audited"; readonly record: NormalizedRecord }
+  | { readonly status: "ignored"; readonly eventId: string; readonly reason: string }
+  | { readonly status: "rejected"; readonly eventId?: string; readonly reason: string };
+
+/** The identity store id (`d-…`) at the end of an identity store ARN. */
+export function identityStoreIdFromArn(arn: string | undefined): string | undefined {
+  if (arn === undefined) return undefined;
+  const match = /:identitystore\/([^/\s]+)$/.exec(arn);
+  return match?.[1];
+}
+
+function userKey(userId: string | undefined, storeArn: string | undefined): UserKey | undefined {
+  const identityStoreId = identityStoreIdFromArn(storeArn);
+  if (userId === undefined || identityStoreId === undefined || userId === HIDDEN) return undefined;
+  return { identityStoreId, userId };
+}
+
+function canonicalTime(eventTime: string): string {
+  const iso = new Date(eventTime).toISOString();
+  return iso.endsWith(".000Z") ? `${iso.slice(0, -5)}Z` : iso;
+}
+
+function usableName(name: string | undefined): string | undefined {
+  return name === undefined || name === HIDDEN ? undefined : name;
+}
+
+/** Keeps only the host of the portal URL: its query string holds a one-time auth code and a CSRF token. */
+function hostOf(url: string | undefined): string | undefined {
+  if (url === undefined) return undefined;
+  try {
+    return new URL(url).host || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function serviceDetails(record: CloudTrailRecord): Record<string, unknown> | undefined {
+  const details = record.serviceEventDetails;
+  if (typeof details !== "string") return details;
+  try {
+    const parsed = parseUntrustedJson(details);
+    return typeof parsed === "object" && parsed !== null && !Array.isArray(parsed)
+      ? (parsed as Record<string, unknown>)
+      : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function outcomeOf(record: CloudTrailRecord, category: Category, details: Record<string, unknown> | undefined) {
+  if (category === "sign-in") {
+    // Sign-in events carry no errorCode: the outcome is only in serviceEventDetails.<EventName>.
+    const verdict = stringField(details, record.eventName);
+    if (verdict !== undefined) return verdict.toLowerCase() === "failure" ? Outcomes.Failure : Outcomes.Success;
+  }
+  return record.errorCode === undefined ? Outcomes.Success : Outcomes.Failure;
+}
+
+interface ActorResult {
+  readonly actor: Actor;
+  readonly shape: AuditEvent["shape"];
+  readonly typedUserName?: string;
+  readonly credentialId?: string;
+}
+
+function actorOf(record: CloudTrailRecord, outcome: Outcome): ActorResult {
+  const identity = record.userIdentity;
+  const extra = record.additionalEventData;
+  const type = stringField(identity, "type");
+  const onBehalfOf = recordField(identity, "onBehalfOf");
+  // CreateTokenWithIAM is called by an application's role and names the user in additionalEventData.
+  const user =
+    userKey(stringField(onBehalfOf, "userId"), stringField(onBehalfOf, "identityStoreArn")) ??
+    userKey(stringField(extra, "identitystore:UserId"), stringField(extra, "identitystore:IdentityStoreArn"));
+  const credentialId = stringField(identity, "credentialId") ?? stringField(extra, "identitycenter:CredentialId");
+  const identityUserName = stringField(identity, "userName");
+  const isAdminType = type !== undefined && ADMIN_IDENTITY_TYPES.has(type);
+  const principal = stringField(identity, "arn") ?? type;
+
+  const base = credentialId === undefined ? {} : { credentialId };
+
+  if (isAdminType && user === undefined) {
+    return { ...base, actor: { kind: ActorKind.Admin, ...(principal ? { principal } : {}) }, shape: "admin" };
+  }
+
+  const typedStep =
+    record.eventSource === "signin.amazonaws.com" &&
+    (TYPED_NAME_EVENTS.has(record.eventName) || outcome === Outcomes.Failure);
+  const typedName = typedStep ? (stringField(extra, "UserName") ?? identityUserName) : undefined;
+  // Names on authenticated events are the user's own sign-in name, safe to keep; typed names are not.
+  const authenticatedName = typedStep || isAdminType ? undefined : usableName(identityUserName);
+
+  const shape: AuditEvent["shape"] =
+    type === "IdentityCenterUser" || (user !== undefined && identityUserName === undefined)
+      ? "new"
+      : user !== undefined
+        ? "transitional"
+        : identityUserName !== undefined || typedName !== undefined
+          ? "old"
+          : "anonymous";
+
+  const hiddenName = typedName === HIDDEN && user === undefined;
+  const actor: Actor = {
+    kind: hiddenName ? ActorKind.Unknown : ActorKind.User,
+    ...(user ? { user } : {}),
+    ...(authenticatedName ? { userName: authenticatedName } : {}),
+    ...(isAdminType && principal ? { principal } : {}),
+  };
+  const typedUserName = usableName(typedName);
+  return { ...base, actor, shape, ...(typedUserName ? { typedUserName } : {}) };
+}
+
+/**
+ * Turns one CloudTrail record into an `AuditEvent`: pure, no I/O. Records of services idc-audit does not
+ * audit are `ignored`; records that are not CloudTrail records are `rejected` with the reason.
+ */
+export function normalize(raw: unknown): NormalizeResult {
+  const parsed = cloudTrailRecordSchema.safeParse(raw);
+  if (!parsed.success) {
+    const eventId = typeof raw === "object" && raw !== null ? (raw as { eventID?: unknown }).eventID : undefined;
+    return {
+      status: "rejected",
+      reason: describeSchemaError(parsed.error),
+      ...(typeof eventId === "string" && eventId.length <= 256 ? { eventId } : {}),
+    };
+  }
+  const record = parsed.data;
+  const category = categorize(record.eventSource, record.eventName);
+  if (category === undefined) {
+    return {
+      status: "ignored",
+      eventId: record.eventID,
+      reason: `${record.eventSource} ${record.eventName} is not an Identity Center event`,
+    };
+  }
+  const details = serviceDetails(record);
+  const extra = record.additionalEventData;
+  const outcome = outcomeOf(record, category, details);
+  const { actor, shape, typedUserName, credentialId } = actorOf(record, outcome);
+  const request = record.requestParameters ?? undefined;
+  const accountId = stringField(details, "account_id") ?? stringField(request, "accountId");
+  const roleName = stringField(details, "role_name") ?? stringField(request, "roleName");
+  const loginToHost = hostOf(stringField(extra, "LoginTo"));
+  const credentialType = stringField(extra, "CredentialType");
+  const authWorkflowId = stringField(extra, "AuthWorkflowID");
+  const userAgent = record.userAgent?.slice(0, MAX_TEXT_LENGTH);
+
+  const event: AuditEvent = {
+    eventId: record.eventID,
+    eventTime: canonicalTime(record.eventTime),
+    eventSource: record.eventSource,
+    eventName: record.eventName,
+    category,
+    outcome,
+    ...(record.errorCode ? { errorCode: record.errorCode } : {}),
+    ...(credentialType ? { credentialType } : {}),
+    ...(authWorkflowId ? { authWorkflowId } : {}),
+    ...(credentialId ? { credentialId } : {}),
+    ...(accountId ? { accountId } : {}),
+    ...(roleName ? { roleName } : {}),
+    ...(record.sourceIPAddress ? { sourceIp: record.sourceIPAddress } : {}),
+    ...(userAgent ? { userAgent } : {}),
+    ...(record.awsRegion ? { region: record.awsRegion } : {}),
+    ...(record.recipientAccountId ? { recipientAccountId: record.recipientAccountId } : {}),
+    ...(loginToHost ? { loginToHost } : {}),
+    ...(stringField(extra, "DeviceEnrollmentRequired") === "true" ? { mfaEnrollmentRequired: true } : {}),
+    shape,
+    actor,
+  };
+  return { status: "audited", record: { event, ...(typedUserName ? { typedUserName } : {}) } };
+}

@@ -1,0 +1,138 @@
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { IdentitystoreClient } from "@aws-sdk/client-identitystore";
+import { ExportDirectory } from "../identity/export.ts";
+import { IdentityStoreDirectory } from "../identity/identity-store.ts";
+import { noDirectory, type UserDirectory } from "../identity/port.ts";
+import { Pipeline } from "../ingest/pipeline.ts";
+import { UsageError } from "../shared/errors.ts";
+import type { AuditLogger } from "../shared/logger.ts";
+import { silentLogger } from "../shared/logger.ts";
+import { TimelineQueries } from "../timeline/queries.ts";
+import { TableStore } from "../timeline/store.ts";
+import { explainEmbeddedFailure, startEmbeddedDynamo } from "./embedded.ts";
+
+export * from "./embedded.ts";
+
+/** Where the table is and which directory enriches users: the one place entry points are wired. */
+export interface RuntimeConfig {
+  /** Embedded store data (default `.idc-audit`). Ignored when `endpoint` or `tableName` names a real table. */
+  readonly dataDir?: string;
+  /** Keep the embedded store in memory (tests, benchmarks). */
+  readonly inMemory?: boolean;
+  /** A DynamoDB endpoint (a real region's is found by the SDK; pass one for DynamoDB Local and the like). */
+  readonly endpoint?: string;
+  readonly tableName?: string;
+  readonly region?: string;
+  /** `aws identitystore list-users` JSON; wins over a live Identity Store. */
+  readonly directoryFile?: string;
+  readonly identityStoreId?: string;
+  readonly identityStoreRegion?: string;
+  readonly logger?: AuditLogger;
+  readonly cacheLifetimeMs?: number;
+  /** An already-built directory (tests inject fakes here). */
+  readonly directory?: UserDirectory;
+}
+
+export interface Runtime {
+  readonly store: TableStore;
+  readonly directory: UserDirectory;
+  readonly pipeline: Pipeline;
+  readonly queries: TimelineQueries;
+  /** `embedded (<dir>)` or `table <name>`, for messages. */
+  readonly description: string;
+  close(): Promise<void>;
+}
+
+export const DEFAULT_DATA_DIR = ".idc-audit";
+export const EMBEDDED_TABLE = "idc-audit";
+
+export async function buildDirectory(config: RuntimeConfig): Promise<UserDirectory> {
+  if (config.directory) return config.directory;
+  if (config.directoryFile) return ExportDirectory.fromFile(config.directoryFile, config.identityStoreId);
+  if (config.identityStoreId) {
+    if (!/^d-[0-9a-f]{10}$|^[0-9a-f-]{1,36}$/.test(config.identityStoreId)) {
+      throw new UsageError(`identity store id ${config.identityStoreId} is not of the form d-xxxxxxxxxx`);
+    }
+    const client = new IdentitystoreClient(config.identityStoreRegion ? { region: config.identityStoreRegion } : {});
+    return new IdentityStoreDirectory(client, {
+      identityStoreId: config.identityStoreId,
+      logger: config.logger ?? silentLogger,
+    });
+  }
+  return noDirectory;
+}
+
+/** Opens the store (embedded unless a table is named) and wires the pipeline and queries to it. */
+export async function openRuntime(config: RuntimeConfig = {}): Promise<Runtime> {
+  const logger = config.logger ?? silentLogger;
+  const directory = await buildDirectory(config);
+  const useRealTable = config.endpoint !== undefined || config.tableName !== undefined;
+  let closeEmbedded: (() => Promise<void>) | undefined;
+  let client: DynamoDBClient;
+  let tableName: string;
+  let description: string;
+  if (useRealTable) {
+    tableName = config.tableName ?? EMBEDDED_TABLE;
+    client = new DynamoDBClient({
+      ...(config.endpoint ? { endpoint: config.endpoint } : {}),
+      ...(config.region ? { region: config.region } : {}),
+    });
+    description = `table ${tableName}${config.endpoint ? ` at ${config.endpoint}` : ""}`;
+  } else {
+    const dataDir = config.dataDir ?? DEFAULT_DATA_DIR;
+    let embedded: Awaited<ReturnType<typeof startEmbeddedDynamo>>;
+    try {
+      embedded = await startEmbeddedDynamo(config.inMemory ? undefined : dataDir);
+    } catch (error) {
+      throw explainEmbeddedFailure(error, dataDir);
+    }
+    closeEmbedded = embedded.close;
+    tableName = EMBEDDED_TABLE;
+    // The embedded store checks no signature; these placeholders only satisfy the SDK's signer.
+    client = new DynamoDBClient({
+      endpoint: embedded.endpoint,
+      region: "local",
+      credentials: { accessKeyId: "embedded", secretAccessKey: "embedded" },
+      maxAttempts: 3,
+    });
+    description = config.inMemory ? "embedded store (in memory)" : `embedded store in ${dataDir}`;
+  }
+  const store = new TableStore(client, { tableName });
+  try {
+    await store.ensureTable();
+  } catch (error) {
+    client.destroy();
+    await closeEmbedded?.();
+    if (!useRealTable) throw explainEmbeddedFailure(error, config.dataDir ?? DEFAULT_DATA_DIR);
+    throw error;
+  }
+  const pipeline = new Pipeline(store, directory, {
+    logger,
+    ...(config.cacheLifetimeMs !== undefined ? { cacheLifetimeMs: config.cacheLifetimeMs } : {}),
+  });
+  return {
+    store,
+    directory,
+    pipeline,
+    queries: new TimelineQueries(store),
+    description,
+    async close() {
+      client.destroy();
+      await closeEmbedded?.();
+    },
+  };
+}
+
+/** Runtime settings a Lambda function reads from its environment (set by the infrastructure). */
+export function configFromEnvironment(env: NodeJS.ProcessEnv, logger?: AuditLogger): RuntimeConfig {
+  const tableName = env.TABLE_NAME;
+  if (!tableName) throw new UsageError("TABLE_NAME is not set");
+  return {
+    tableName,
+    ...(env.DYNAMODB_ENDPOINT ? { endpoint: env.DYNAMODB_ENDPOINT } : {}),
+    ...(env.IDENTITY_STORE_ID ? { identityStoreId: env.IDENTITY_STORE_ID } : {}),
+    ...(env.IDENTITY_STORE_REGION ? { identityStoreRegion: env.IDENTITY_STORE_REGION } : {}),
+    ...(env.DIRECTORY_FILE ? { directoryFile: env.DIRECTORY_FILE } : {}),
+    ...(logger ? { logger } : {}),
+  };
+}

@@ -1,0 +1,4 @@
+export * from "./items.ts";
+export * from "./keys.ts";
+export * from "./queries.ts";
+export * from "./store.ts";

@@ -1,0 +1,130 @@
+import type { ExternalId, UserProfile } from "../identity/port.ts";
+import { type AuditEvent, resolutionOf, type UserKey } from "../normalize/types.ts";
+import { AliasKind, Keys, enrichPendingKey } from "./keys.ts";
+import type { Item } from "./store.ts";
+
+/** Item types, stored in `type` so a partition read back can be told apart without parsing keys. */
+export const ItemType = {
+  Event: "event",
+  SessionEvent: "session-event",
+  UserEvent: "user-event",
+  Profile: "profile",
+  WorkflowEvent: "workflow-event",
+  WorkflowUser: "workflow-user",
+  WorkflowSession: "workflow-session",
+  FailedSignIn: "failed-signin",
+  FailedSignInUser: "failed-signin-user",
+  AddressEvent: "address-event",
+  Alias: "alias",
+  PendingName: "pending-name",
+  EnrichPending: "enrich-pending",
+} as const;
+
+export const ProfileStatus = { Enriched: "enriched", Deleted: "deleted", Unenriched: "unenriched" } as const;
+export type ProfileStatus = (typeof ProfileStatus)[keyof typeof ProfileStatus];
+
+const payload = (event: AuditEvent) => JSON.stringify(event);
+
+/** The AuditEvent stored in an item's `data`. */
+export function eventOf(item: Item): AuditEvent {
+  return JSON.parse(String(item.data)) as AuditEvent;
+}
+
+export const Items = {
+  event: (event: AuditEvent): Item => ({
+    ...Keys.event(event.eventId),
+    type: ItemType.Event,
+    data: payload(event),
+  }),
+  sessionEvent: (credentialId: string, event: AuditEvent): Item => ({
+    ...Keys.sessionEvent(credentialId, event.eventTime, event.eventId),
+    type: ItemType.SessionEvent,
+    data: payload(event),
+  }),
+  userEvent: (user: UserKey, event: AuditEvent): Item => ({
+    ...Keys.userEvent(user, event.eventTime, event.eventId),
+    type: ItemType.UserEvent,
+    resolution: resolutionOf(event, user),
+    data: payload(event),
+  }),
+  workflowEvent: (authWorkflowId: string, event: AuditEvent): Item => ({
+    ...Keys.workflowEvent(authWorkflowId, event.eventTime, event.eventId),
+    type: ItemType.WorkflowEvent,
+    data: payload(event),
+  }),
+  workflowUser: (authWorkflowId: string, user: UserKey): Item => ({
+    ...Keys.workflowUser(authWorkflowId, user),
+    type: ItemType.WorkflowUser,
+    identityStoreId: user.identityStoreId,
+    userId: user.userId,
+  }),
+  workflowSession: (authWorkflowId: string, credentialId: string): Item => ({
+    ...Keys.workflowSession(authWorkflowId, credentialId),
+    type: ItemType.WorkflowSession,
+    credentialId,
+  }),
+  failedSignIn: (event: AuditEvent): Item => ({
+    ...Keys.failedSignIn(event.eventTime, event.eventId),
+    type: ItemType.FailedSignIn,
+    data: payload(event),
+  }),
+  failedSignInUser: (event: AuditEvent, user: UserKey): Item => ({
+    ...Keys.failedSignInUser(event.eventTime, event.eventId, user),
+    type: ItemType.FailedSignInUser,
+    eventId: event.eventId,
+    identityStoreId: user.identityStoreId,
+    userId: user.userId,
+    resolution: resolutionOf(event, user),
+  }),
+  addressEvent: (sourceIp: string, event: AuditEvent): Item => ({
+    ...Keys.addressEvent(sourceIp, event.eventTime, event.eventId),
+    type: ItemType.AddressEvent,
+    data: payload(event),
+  }),
+  pendingName: (userName: string, event: AuditEvent): Item => ({
+    ...Keys.pendingName(userName, event.eventTime, event.eventId),
+    type: ItemType.PendingName,
+    data: payload(event),
+  }),
+  alias: (kind: AliasKind, value: string, user: UserKey, source: "directory" | "event", issuer?: string): Item => ({
+    ...Keys.alias(kind, value, user, issuer),
+    type: ItemType.Alias,
+    kind,
+    source,
+    identityStoreId: user.identityStoreId,
+    userId: user.userId,
+    ...(issuer !== undefined ? { issuer } : {}),
+  }),
+  profile: (user: UserKey, status: ProfileStatus, fetchedAt: string, profile?: UserProfile): Item => ({
+    ...Keys.userProfile(user),
+    type: ItemType.Profile,
+    status,
+    fetchedAt,
+    identityStoreId: user.identityStoreId,
+    userId: user.userId,
+    ...(profile ? { profile: JSON.stringify(profile) } : {}),
+  }),
+  enrichPending: (user: UserKey, reason: string): Item => ({
+    ...enrichPendingKey(user),
+    type: ItemType.EnrichPending,
+    identityStoreId: user.identityStoreId,
+    userId: user.userId,
+    reason,
+  }),
+};
+
+/** Every lookup value of a profile: its id, sign-in name, emails and external ids. */
+export function profileAliases(profile: UserProfile): Item[] {
+  const user = { identityStoreId: profile.identityStoreId, userId: profile.userId };
+  const aliases = [Items.alias(AliasKind.UserId, profile.userId, user, "directory")];
+  if (profile.userName) aliases.push(Items.alias(AliasKind.UserName, profile.userName, user, "directory"));
+  for (const email of profile.emails) aliases.push(Items.alias(AliasKind.Email, email, user, "directory"));
+  for (const externalId of profile.externalIds as ExternalId[]) {
+    aliases.push(Items.alias(AliasKind.ExternalId, externalId.id, user, "directory", externalId.issuer));
+  }
+  return aliases;
+}
+
+export function userOfItem(item: Item): UserKey {
+  return { identityStoreId: String(item.identityStoreId), userId: String(item.userId) };
+}

@@ -1,0 +1,109 @@
+import type { UserKey } from "../normalize/types.ts";
+
+/**
+ * Every key of the single table, built here and nowhere else. Prefixes carry a version (`v1`) so that a
+ * future layout can live beside this one while it is backfilled.
+ *
+ * | item                         | pk                                   | sk                                       |
+ * |------------------------------|--------------------------------------|------------------------------------------|
+ * | event (commit marker)        | EVENT#v1#<eventId>                   | EVENT                                    |
+ * | session timeline entry       | SESSION#v1#<credentialId>            | EVENT#<time>#<eventId>                   |
+ * | user timeline entry          | USER#v1#<storeId>#<userId>           | EVENT#<time>#<eventId>                   |
+ * | user profile (cache)         | USER#v1#<storeId>#<userId>           | PROFILE                                  |
+ * | sign-in workflow member      | WORKFLOW#v1#<authWorkflowId>         | EVENT#<time>#<eventId>                   |
+ * | workflow → user link         | WORKFLOW#v1#<authWorkflowId>         | LINK#USER#<storeId>#<userId>             |
+ * | workflow → session link      | WORKFLOW#v1#<authWorkflowId>         | LINK#SESSION#<credentialId>              |
+ * | failed sign-in               | FAILED#v1                            | <time>#<eventId>                         |
+ * | failed sign-in → user        | FAILED#v1                            | <time>#<eventId>#USER#<storeId>#<userId> |
+ * | event by source address      | ADDRESS#v1#<ip>                      | EVENT#<time>#<eventId>                   |
+ * | lookup value → user          | ALIAS#v1#<lower-case value>          | <KIND>#[<issuer>#]<storeId>#<userId>     |
+ * | old-shape event awaiting a   | PENDING#v1#NAME#<lower-case name>    | EVENT#<time>#<eventId>                   |
+ * | name → user mapping          |                                      |                                          |
+ *
+ * Each item's content is a function of its key and of one immutable event, so writing it again, in any
+ * order, from any process, leaves the same item: that is what makes ingestion idempotent and
+ * order-independent without transactions.
+ */
+export interface ItemKey {
+  readonly pk: string;
+  readonly sk: string;
+}
+
+export const AliasKind = {
+  UserId: "ID",
+  UserName: "NAME",
+  Email: "EMAIL",
+  ExternalId: "EXT",
+} as const;
+export type AliasKind = (typeof AliasKind)[keyof typeof AliasKind];
+
+const userPart = (user: UserKey) => `${user.identityStoreId}#${user.userId}`;
+const eventSort = (eventTime: string, eventId: string) => `EVENT#${eventTime}#${eventId}`;
+
+export const FAILED_PARTITION = "FAILED#v1";
+
+export const Keys = {
+  event: (eventId: string): ItemKey => ({ pk: `EVENT#v1#${eventId}`, sk: "EVENT" }),
+  sessionPartition: (credentialId: string) => `SESSION#v1#${credentialId}`,
+  sessionEvent: (credentialId: string, eventTime: string, eventId: string): ItemKey => ({
+    pk: Keys.sessionPartition(credentialId),
+    sk: eventSort(eventTime, eventId),
+  }),
+  userPartition: (user: UserKey) => `USER#v1#${userPart(user)}`,
+  userEvent: (user: UserKey, eventTime: string, eventId: string): ItemKey => ({
+    pk: Keys.userPartition(user),
+    sk: eventSort(eventTime, eventId),
+  }),
+  userProfile: (user: UserKey): ItemKey => ({ pk: Keys.userPartition(user), sk: "PROFILE" }),
+  workflowPartition: (authWorkflowId: string) => `WORKFLOW#v1#${authWorkflowId}`,
+  workflowEvent: (authWorkflowId: string, eventTime: string, eventId: string): ItemKey => ({
+    pk: Keys.workflowPartition(authWorkflowId),
+    sk: eventSort(eventTime, eventId),
+  }),
+  workflowUser: (authWorkflowId: string, user: UserKey): ItemKey => ({
+    pk: Keys.workflowPartition(authWorkflowId),
+    sk: `LINK#USER#${userPart(user)}`,
+  }),
+  workflowSession: (authWorkflowId: string, credentialId: string): ItemKey => ({
+    pk: Keys.workflowPartition(authWorkflowId),
+    sk: `LINK#SESSION#${credentialId}`,
+  }),
+  failedSignIn: (eventTime: string, eventId: string): ItemKey => ({
+    pk: FAILED_PARTITION,
+    sk: `${eventTime}#${eventId}`,
+  }),
+  failedSignInUser: (eventTime: string, eventId: string, user: UserKey): ItemKey => ({
+    pk: FAILED_PARTITION,
+    sk: `${eventTime}#${eventId}#USER#${userPart(user)}`,
+  }),
+  addressPartition: (sourceIp: string) => `ADDRESS#v1#${sourceIp}`,
+  addressEvent: (sourceIp: string, eventTime: string, eventId: string): ItemKey => ({
+    pk: Keys.addressPartition(sourceIp),
+    sk: eventSort(eventTime, eventId),
+  }),
+  aliasPartition: (value: string) => `ALIAS#v1#${value.toLowerCase()}`,
+  alias: (kind: AliasKind, value: string, user: UserKey, issuer?: string): ItemKey => ({
+    pk: Keys.aliasPartition(value),
+    sk: `${aliasSortPrefix(kind, issuer)}${userPart(user)}`,
+  }),
+  pendingNamePartition: (userName: string) => `PENDING#v1#NAME#${userName.toLowerCase()}`,
+  pendingName: (userName: string, eventTime: string, eventId: string): ItemKey => ({
+    pk: Keys.pendingNamePartition(userName),
+    sk: eventSort(eventTime, eventId),
+  }),
+} as const;
+
+/** The sort-key prefix of aliases of one kind (and issuer), for `begins_with` queries. */
+export function aliasSortPrefix(kind: AliasKind, issuer?: string): string {
+  return kind === AliasKind.ExternalId && issuer !== undefined ? `${kind}#${issuer}#` : `${kind}#`;
+}
+
+/** Upper bound for a time range on `EVENT#<time>#…` or `<time>#…` sort keys (`~` sorts after every id). */
+export const SORT_END = "~";
+
+/** Users whose profile could not be fetched yet; `idc-audit enrich` works through this partition. */
+export const ENRICH_PENDING_PARTITION = "ENRICH#v1";
+export const enrichPendingKey = (user: UserKey): ItemKey => ({
+  pk: ENRICH_PENDING_PARTITION,
+  sk: userPart(user),
+});

@@ -1,0 +1,322 @@
+import type { ExternalId, UserProfile } from "../identity/port.ts";
+import { userKeyString } from "../identity/port.ts";
+import type { AuditEvent, Resolution, UserKey } from "../normalize/types.ts";
+import { eventOf, ItemType, type ProfileStatus, userOfItem } from "./items.ts";
+import { AliasKind, aliasSortPrefix, FAILED_PARTITION, Keys, SORT_END } from "./keys.ts";
+import type { Item, TableStore } from "./store.ts";
+
+/** A user as every query prints it. */
+export interface UserView {
+  readonly userId: string;
+  readonly identityStoreId: string;
+  readonly userName: string | null;
+  readonly displayName: string | null;
+  readonly emails: readonly string[];
+  readonly externalIds: readonly ExternalId[];
+  /** `enriched`, `deleted` (the directory no longer knows the user) or `unenriched` (no directory answer). */
+  readonly status: ProfileStatus;
+}
+
+/** One event of a timeline, as printed. */
+export interface TimelineEvent {
+  readonly eventId: string;
+  readonly eventTime: string;
+  readonly eventSource: string;
+  readonly eventName: string;
+  readonly category: string;
+  readonly outcome: string;
+  readonly credentialType: string | null;
+  readonly sourceIp: string | null;
+  readonly userAgent: string | null;
+  readonly accountId: string | null;
+  readonly roleName: string | null;
+  readonly authWorkflowId: string | null;
+  readonly credentialId: string | null;
+  readonly errorCode: string | null;
+  readonly region: string | null;
+  readonly shape: string;
+  readonly resolution?: Resolution;
+}
+
+export interface SessionTimeline {
+  readonly credentialId: string;
+  readonly user: UserView | null;
+  readonly events: TimelineEvent[];
+}
+
+export interface SessionSummary {
+  readonly credentialId: string;
+  /** True for a group of events that carried no session id (old shape, failed sign-ins), split by idle time. */
+  readonly inferred: boolean;
+  readonly firstSeen: string;
+  readonly lastSeen: string;
+  readonly eventCount: number;
+  readonly sourceIps: string[];
+}
+
+export interface UserReport {
+  readonly user: UserView;
+  readonly eventCount: number;
+  readonly sessions: SessionSummary[];
+}
+
+export interface FailedSignIn {
+  readonly eventId: string;
+  readonly eventTime: string;
+  readonly sourceIp: string | null;
+  readonly userId: string | null;
+  readonly identityStoreId: string | null;
+  readonly userName: string | null;
+  readonly credentialType: string | null;
+  readonly authWorkflowId: string | null;
+}
+
+/** Sessionless events further apart than this start a new inferred session. */
+export const INFERRED_SESSION_IDLE_MS = 60 * 60 * 1000;
+export const INFERRED_PREFIX = "inferred:";
+
+export function byTimeThenId(a: { eventTime: string; eventId: string }, b: { eventTime: string; eventId: string }) {
+  if (a.eventTime !== b.eventTime) return a.eventTime < b.eventTime ? -1 : 1;
+  return a.eventId < b.eventId ? -1 : a.eventId > b.eventId ? 1 : 0;
+}
+
+export function toTimelineEvent(event: AuditEvent, resolution?: Resolution): TimelineEvent {
+  return {
+    eventId: event.eventId,
+    eventTime: event.eventTime,
+    eventSource: event.eventSource,
+    eventName: event.eventName,
+    category: event.category,
+    outcome: event.outcome,
+    credentialType: event.credentialType ?? null,
+    sourceIp: event.sourceIp ?? null,
+    userAgent: event.userAgent ?? null,
+    accountId: event.accountId ?? null,
+    roleName: event.roleName ?? null,
+    authWorkflowId: event.authWorkflowId ?? null,
+    credentialId: event.credentialId ?? null,
+    errorCode: event.errorCode ?? null,
+    region: event.region ?? null,
+    shape: event.shape,
+    ...(resolution ? { resolution } : {}),
+  };
+}
+
+function userView(user: UserKey, profileItem: Item | undefined): UserView {
+  const profile =
+    profileItem?.profile !== undefined ? (JSON.parse(String(profileItem.profile)) as UserProfile) : undefined;
+  return {
+    userId: user.userId,
+    identityStoreId: user.identityStoreId,
+    userName: profile?.userName ?? null,
+    displayName: profile?.displayName ?? null,
+    emails: profile?.emails ?? [],
+    externalIds: profile?.externalIds ?? [],
+    status: (profileItem?.status as ProfileStatus | undefined) ?? "unenriched",
+  };
+}
+
+/** The read side: every answer is one `Query` (plus a `BatchGetItem` of profiles), never a `Scan`. */
+export class TimelineQueries {
+  constructor(private readonly store: TableStore) {}
+
+  async profiles(users: readonly UserKey[]): Promise<Map<string, UserView>> {
+    const items = await this.store.getAll(users.map((user) => Keys.userProfile(user)));
+    const byKey = new Map(items.map((item) => [userKeyString(userOfItem(item)), item]));
+    return new Map(users.map((user) => [userKeyString(user), userView(user, byKey.get(userKeyString(user)))]));
+  }
+
+  /** A portal session's events in time order: those carrying its id and those of its sign-in workflows. */
+  async session(credentialId: string): Promise<SessionTimeline> {
+    if (credentialId.startsWith(INFERRED_PREFIX)) return this.inferredSession(credentialId);
+    const items = await this.store.query(Keys.sessionPartition(credentialId));
+    const events = items.map(eventOf).sort(byTimeThenId);
+    const owner = sessionOwner(events);
+    const user = owner ? ((await this.profiles([owner])).get(userKeyString(owner)) ?? null) : null;
+    return { credentialId, user, events: events.map((event) => toTimelineEvent(event)) };
+  }
+
+  /** An inferred session is named by its first event; it is recomputed from that user's timeline. */
+  private async inferredSession(credentialId: string): Promise<SessionTimeline> {
+    const eventId = credentialId.slice(INFERRED_PREFIX.length);
+    const [marker] = await this.store.getAll([Keys.event(eventId)]);
+    if (!marker) return { credentialId, user: null, events: [] };
+    const event = eventOf(marker);
+    const owner = event.actor.user ?? event.actor.directoryUser;
+    const candidates = owner ? [owner] : await this.usersOfEvent(event);
+    for (const user of candidates) {
+      const { view, events } = await this.userTimeline(user);
+      const groups = groupSessions(events);
+      const group = groups.find((candidate) => candidate.credentialId === credentialId);
+      if (group) {
+        return { credentialId, user: view, events: group.events.map((entry) => toTimelineEvent(entry)) };
+      }
+    }
+    return { credentialId, user: null, events: [] };
+  }
+
+  private async usersOfEvent(event: AuditEvent): Promise<UserKey[]> {
+    if (!event.authWorkflowId) return [];
+    const items = await this.store.query(Keys.workflowPartition(event.authWorkflowId), { prefix: "LINK#USER#" });
+    return items.map(userOfItem);
+  }
+
+  /** Users a lookup value names: user id, sign-in name or email (any case). */
+  async findUsers(value: string): Promise<UserKey[]> {
+    const items = await this.store.query(Keys.aliasPartition(value));
+    return distinctUsers(items.filter((item) => item.kind !== AliasKind.ExternalId || item.source === "directory"));
+  }
+
+  /** Users an external id (Okta, Entra, AD …) names, optionally only from one issuer. */
+  async findUsersByExternalId(id: string, issuer?: string): Promise<UserKey[]> {
+    const items = await this.store.query(Keys.aliasPartition(id), {
+      prefix: aliasSortPrefix(AliasKind.ExternalId, issuer),
+    });
+    return distinctUsers(issuer === undefined ? items : items.filter((item) => item.issuer === issuer));
+  }
+
+  private async userTimeline(user: UserKey): Promise<{ view: UserView; events: AuditEvent[] }> {
+    const items = await this.store.query(Keys.userPartition(user));
+    const profile = items.find((item) => item.type === ItemType.Profile);
+    const events = items
+      .filter((item) => item.type === ItemType.UserEvent)
+      .map(eventOf)
+      .sort(byTimeThenId);
+    return { view: userView(user, profile), events };
+  }
+
+  /** A person's sessions across all eras, with inferred sessions for events that carry no session id. */
+  async user(user: UserKey): Promise<UserReport> {
+    const { view, events } = await this.userTimeline(user);
+    const sessions = groupSessions(events).map(({ credentialId, inferred, events: members }) => ({
+      credentialId,
+      inferred,
+      firstSeen: members[0]?.eventTime ?? "",
+      lastSeen: members[members.length - 1]?.eventTime ?? "",
+      eventCount: members.length,
+      sourceIps: [...new Set(members.flatMap((event) => (event.sourceIp ? [event.sourceIp] : [])))].sort(),
+    }));
+    sessions.sort((a, b) => (a.firstSeen !== b.firstSeen ? (a.firstSeen < b.firstSeen ? -1 : 1) : a.credentialId < b.credentialId ? -1 : 1));
+    return { user: view, eventCount: events.length, sessions };
+  }
+
+  /** Failed `CredentialVerification`s in a time range, each with the person the sign-in workflow names. */
+  async failedSignIns(since?: string, until?: string): Promise<FailedSignIn[]> {
+    const items = await this.store.query(FAILED_PARTITION, {
+      between: [since ?? "", `${until ?? "9999"}${SORT_END}`],
+    });
+    const failures = items.filter((item) => item.type === ItemType.FailedSignIn).map(eventOf);
+    const usersByEvent = new Map<string, UserKey[]>();
+    for (const item of items) {
+      if (item.type !== ItemType.FailedSignInUser) continue;
+      const list = usersByEvent.get(String(item.eventId)) ?? [];
+      list.push(userOfItem(item));
+      usersByEvent.set(String(item.eventId), list);
+    }
+    const firstUser = (eventId: string) =>
+      (usersByEvent.get(eventId) ?? []).sort((a, b) => (userKeyString(a) < userKeyString(b) ? -1 : 1))[0];
+    const people = failures.flatMap((event) => {
+      const user = firstUser(event.eventId);
+      return user ? [user] : [];
+    });
+    const profiles = await this.profiles(people);
+    return failures.sort(byTimeThenId).map((event) => {
+      const user = firstUser(event.eventId);
+      return {
+        eventId: event.eventId,
+        eventTime: event.eventTime,
+        sourceIp: event.sourceIp ?? null,
+        userId: user?.userId ?? null,
+        identityStoreId: user?.identityStoreId ?? null,
+        userName: user ? (profiles.get(userKeyString(user))?.userName ?? null) : null,
+        credentialType: event.credentialType ?? null,
+        authWorkflowId: event.authWorkflowId ?? null,
+      };
+    });
+  }
+
+  /** Every event seen from one source address, in time order. */
+  async address(sourceIp: string): Promise<TimelineEvent[]> {
+    const items = await this.store.query(Keys.addressPartition(sourceIp));
+    return items
+      .map(eventOf)
+      .sort(byTimeThenId)
+      .map((event) => toTimelineEvent(event));
+  }
+}
+
+function distinctUsers(items: readonly Item[]): UserKey[] {
+  const users = new Map<string, UserKey>();
+  for (const item of items) {
+    const user = userOfItem(item);
+    users.set(userKeyString(user), user);
+  }
+  return [...users.values()].sort((a, b) => (userKeyString(a) < userKeyString(b) ? -1 : 1));
+}
+
+/** The person a session belongs to: the user its own events name, most often. */
+function sessionOwner(events: readonly AuditEvent[]): UserKey | undefined {
+  const counts = new Map<string, { user: UserKey; count: number }>();
+  for (const event of events) {
+    const user = event.actor.user;
+    if (!user) continue;
+    const key = userKeyString(user);
+    const entry = counts.get(key) ?? { user, count: 0 };
+    entry.count += 1;
+    counts.set(key, entry);
+  }
+  return [...counts.entries()].sort((a, b) => b[1].count - a[1].count || (a[0] < b[0] ? -1 : 1))[0]?.[1].user;
+}
+
+interface SessionGroup {
+  readonly credentialId: string;
+  readonly inferred: boolean;
+  readonly events: AuditEvent[];
+}
+
+/**
+ * Groups a user's events into sessions. Events with a session id join it; sign-in steps join the session
+ * their workflow opened; everything else forms inferred sessions, split after an idle hour. Computed on read
+ * from the full set, so it cannot depend on the order events arrived in.
+ */
+export function groupSessions(events: readonly AuditEvent[]): SessionGroup[] {
+  const sessionOfWorkflow = new Map<string, string>();
+  for (const event of events) {
+    if (event.credentialId && event.authWorkflowId) {
+      const current = sessionOfWorkflow.get(event.authWorkflowId);
+      if (current === undefined || event.credentialId < current) sessionOfWorkflow.set(event.authWorkflowId, event.credentialId);
+    }
+  }
+  const keyed = new Map<string, AuditEvent[]>();
+  const loose: AuditEvent[] = [];
+  for (const event of events) {
+    const session =
+      event.credentialId ?? (event.authWorkflowId ? sessionOfWorkflow.get(event.authWorkflowId) : undefined);
+    if (session === undefined) {
+      loose.push(event);
+      continue;
+    }
+    const list = keyed.get(session) ?? [];
+    list.push(event);
+    keyed.set(session, list);
+  }
+  const groups: SessionGroup[] = [...keyed].map(([credentialId, members]) => ({
+    credentialId,
+    inferred: false,
+    events: members.sort(byTimeThenId),
+  }));
+  loose.sort(byTimeThenId);
+  let current: AuditEvent[] = [];
+  const flush = () => {
+    const first = current[0];
+    if (first) groups.push({ credentialId: `${INFERRED_PREFIX}${first.eventId}`, inferred: true, events: current });
+    current = [];
+  };
+  for (const event of loose) {
+    const previous = current[current.length - 1];
+    if (previous && Date.parse(event.eventTime) - Date.parse(previous.eventTime) > INFERRED_SESSION_IDLE_MS) flush();
+    current.push(event);
+  }
+  flush();
+  return groups;
+}

@@ -1,0 +1,289 @@
+import {
+  ConditionalCheckFailedException,
+  CreateTableCommand,
+  DescribeTableCommand,
+  type DynamoDBClient,
+  ResourceInUseException,
+  ResourceNotFoundException,
+  UpdateTimeToLiveCommand,
+} from "@aws-sdk/client-dynamodb";
+import {
+  BatchGetCommand,
+  BatchWriteCommand,
+  DeleteCommand,
+  DynamoDBDocumentClient,
+  PutCommand,
+  QueryCommand,
+  type QueryCommandInput,
+  type QueryCommandOutput,
+} from "@aws-sdk/lib-dynamodb";
+import { StoreError } from "../shared/errors.ts";
+import type { ItemKey } from "./keys.ts";
+
+/** A stored item: its key, its attributes. Payloads are JSON strings (`data`), cheaper to marshal than maps. */
+export type Item = ItemKey & Record<string, unknown>;
+
+export interface TableStoreOptions {
+  readonly tableName: string;
+  /** Retries of `UnprocessedItems`/`UnprocessedKeys` before giving up with an error (nothing is dropped). */
+  readonly maxUnprocessedRetries?: number;
+  readonly sleep?: (ms: number) => Promise<void>;
+  /** Parallel requests at most, per call. */
+  readonly concurrency?: number;
+}
+
+const BATCH_WRITE_LIMIT = 25;
+const BATCH_GET_LIMIT = 100;
+const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** Throttling and server-side failures are worth retrying; validation and access errors are not. */
+function isRetryable(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  const metadata = (error as { $metadata?: { httpStatusCode?: number }; $retryable?: unknown }).$metadata;
+  if (/Throughput|Throttl|RequestLimit|InternalServer|ServiceUnavailable/.test(error.name)) return true;
+  if (metadata?.httpStatusCode !== undefined && metadata.httpStatusCode >= 500) return true;
+  return /ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|socket hang up/.test(error.message);
+}
+
+function storeError(operation: string, error: unknown): StoreError {
+  if (error instanceof StoreError) return error;
+  const detail = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  return new StoreError(`${operation} failed: ${detail}`, { cause: error, retryable: isRetryable(error) });
+}
+
+/** Runs `work` over `inputs` with at most `limit` in flight. */
+export async function mapLimit<T, R>(inputs: readonly T[], limit: number, work: (input: T) => Promise<R>): Promise<R[]> {
+  const results: R[] = new Array(inputs.length);
+  let next = 0;
+  const workers = Array.from({ length: Math.min(limit, inputs.length) }, async () => {
+    while (next < inputs.length) {
+      const index = next++;
+      results[index] = await work(inputs[index] as T);
+    }
+  });
+  await Promise.all(workers);
+  return results;
+}
+
+/** The DynamoDB adapter of the timeline store: one table, `pk`/`sk`, no secondary index. */
+export class TableStore {
+  readonly tableName: string;
+  private readonly documents: DynamoDBDocumentClient;
+  private readonly maxRetries: number;
+  private readonly sleep: (ms: number) => Promise<void>;
+  private readonly concurrency: number;
+  /** Request counters, for benchmarks and tests. */
+  readonly stats = { batchWrites: 0, batchGets: 0, queries: 0, puts: 0, unprocessedRetries: 0 };
+
+  constructor(
+    readonly client: DynamoDBClient,
+    options: TableStoreOptions,
+  ) {
+    this.tableName = options.tableName;
+    this.documents = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+    this.maxRetries = options.maxUnprocessedRetries ?? 8;
+    this.sleep = options.sleep ?? defaultSleep;
+    this.concurrency = options.concurrency ?? 8;
+  }
+
+  /** Creates the table when it does not exist (the embedded store and first local runs). */
+  async ensureTable(): Promise<void> {
+    try {
+      await this.client.send(new DescribeTableCommand({ TableName: this.tableName }));
+      return;
+    } catch (error) {
+      if (!(error instanceof ResourceNotFoundException)) throw storeError("DescribeTable", error);
+    }
+    try {
+      await this.client.send(
+        new CreateTableCommand({
+          TableName: this.tableName,
+          BillingMode: "PAY_PER_REQUEST",
+          AttributeDefinitions: [
+            { AttributeName: "pk", AttributeType: "S" },
+            { AttributeName: "sk", AttributeType: "S" },
+          ],
+          KeySchema: [
+            { AttributeName: "pk", KeyType: "HASH" },
+            { AttributeName: "sk", KeyType: "RANGE" },
+          ],
+        }),
+      );
+    } catch (error) {
+      if (!(error instanceof ResourceInUseException)) throw storeError("CreateTable", error);
+    }
+    for (let attempt = 0; attempt < 50; attempt += 1) {
+      const table = await this.client.send(new DescribeTableCommand({ TableName: this.tableName }));
+      if (table.Table?.TableStatus === "ACTIVE") break;
+      await this.sleep(100);
+    }
+    // TTL only tidies expired cache items; correctness never depends on it (the embedded store has none).
+    try {
+      await this.client.send(
+        new UpdateTimeToLiveCommand({
+          TableName: this.tableName,
+          TimeToLiveSpecification: { AttributeName: "expiresAt", Enabled: true },
+        }),
+      );
+    } catch {
+      // dynalite has no TTL API; a real table gets TTL from its infrastructure definition.
+    }
+  }
+
+  /** Writes items with `BatchWriteItem`, retrying `UnprocessedItems` with backoff until all are written. */
+  async putAll(items: readonly Item[]): Promise<void> {
+    // Two writes to one key in one batch is an error in DynamoDB; the later copy is identical, keep one.
+    const unique = new Map<string, Item>();
+    for (const item of items) unique.set(`${item.pk}\u0000${item.sk}`, item);
+    const chunks: Item[][] = [];
+    const all = [...unique.values()];
+    for (let start = 0; start < all.length; start += BATCH_WRITE_LIMIT) {
+      chunks.push(all.slice(start, start + BATCH_WRITE_LIMIT));
+    }
+    await mapLimit(chunks, this.concurrency, (chunk) => this.writeChunk(chunk));
+  }
+
+  private async writeChunk(chunk: Item[]): Promise<void> {
+    let requests = chunk.map((item) => ({ PutRequest: { Item: item } }));
+    for (let attempt = 0; requests.length > 0; attempt += 1) {
+      if (attempt > this.maxRetries) {
+        throw new StoreError(`BatchWriteItem left ${requests.length} items unprocessed after ${attempt} attempts`, {
+          retryable: true,
+        });
+      }
+      if (attempt > 0) {
+        this.stats.unprocessedRetries += 1;
+        await this.sleep(backoff(attempt));
+      }
+      try {
+        this.stats.batchWrites += 1;
+        const output = await this.documents.send(
+          new BatchWriteCommand({ RequestItems: { [this.tableName]: requests } }),
+        );
+        requests = (output.UnprocessedItems?.[this.tableName] ?? []) as typeof requests;
+      } catch (error) {
+        const failure = storeError("BatchWriteItem", error);
+        if (!failure.retryable || attempt >= this.maxRetries) throw failure;
+      }
+    }
+  }
+
+  /** Reads items by key with `BatchGetItem` (strongly consistent), retrying `UnprocessedKeys`. */
+  async getAll(keys: readonly ItemKey[]): Promise<Item[]> {
+    const unique = new Map<string, ItemKey>();
+    for (const key of keys) unique.set(`${key.pk}\u0000${key.sk}`, { pk: key.pk, sk: key.sk });
+    const all = [...unique.values()];
+    const chunks: ItemKey[][] = [];
+    for (let start = 0; start < all.length; start += BATCH_GET_LIMIT) {
+      chunks.push(all.slice(start, start + BATCH_GET_LIMIT));
+    }
+    const results = await mapLimit(chunks, this.concurrency, (chunk) => this.getChunk(chunk));
+    return results.flat();
+  }
+
+  private async getChunk(chunk: ItemKey[]): Promise<Item[]> {
+    const found: Item[] = [];
+    let keys: ItemKey[] = chunk;
+    for (let attempt = 0; keys.length > 0; attempt += 1) {
+      if (attempt > this.maxRetries) {
+        throw new StoreError(`BatchGetItem left ${keys.length} keys unprocessed`, { retryable: true });
+      }
+      if (attempt > 0) {
+        this.stats.unprocessedRetries += 1;
+        await this.sleep(backoff(attempt));
+      }
+      try {
+        this.stats.batchGets += 1;
+        const output = await this.documents.send(
+          new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: keys, ConsistentRead: true } } }),
+        );
+        found.push(...((output.Responses?.[this.tableName] ?? []) as Item[]));
+        keys = (output.UnprocessedKeys?.[this.tableName]?.Keys ?? []) as ItemKey[];
+      } catch (error) {
+        const failure = storeError("BatchGetItem", error);
+        if (!failure.retryable || attempt >= this.maxRetries) throw failure;
+      }
+    }
+    return found;
+  }
+
+  /**
+   * Writes an item only if its key is new. Returns false when it already existed: the caller counts a
+   * duplicate delivery.
+   */
+  async putIfAbsent(item: Item): Promise<boolean> {
+    for (let attempt = 0; ; attempt += 1) {
+      try {
+        this.stats.puts += 1;
+        await this.documents.send(
+          new PutCommand({ TableName: this.tableName, Item: item, ConditionExpression: "attribute_not_exists(pk)" }),
+        );
+        return true;
+      } catch (error) {
+        if (error instanceof ConditionalCheckFailedException) return false;
+        const failure = storeError("PutItem", error);
+        if (!failure.retryable || attempt >= this.maxRetries) throw failure;
+        await this.sleep(backoff(attempt + 1));
+      }
+    }
+  }
+
+  /** Removes one item (bookkeeping only: timeline items are never deleted). */
+  async deleteItem(key: ItemKey): Promise<void> {
+    try {
+      await this.documents.send(new DeleteCommand({ TableName: this.tableName, Key: { pk: key.pk, sk: key.sk } }));
+    } catch (error) {
+      throw storeError("DeleteItem", error);
+    }
+  }
+
+  /** Every item of one partition (optionally a sort-key range or prefix), all pages, in sort-key order. */
+  async query(
+    pk: string,
+    range?: { readonly between?: readonly [string, string]; readonly prefix?: string; readonly limit?: number },
+  ): Promise<Item[]> {
+    const names: Record<string, string> = { "#pk": "pk" };
+    const values: Record<string, unknown> = { ":pk": pk };
+    let condition = "#pk = :pk";
+    if (range?.between) {
+      names["#sk"] = "sk";
+      values[":from"] = range.between[0];
+      values[":to"] = range.between[1];
+      condition += " AND #sk BETWEEN :from AND :to";
+    } else if (range?.prefix) {
+      names["#sk"] = "sk";
+      values[":prefix"] = range.prefix;
+      condition += " AND begins_with(#sk, :prefix)";
+    }
+    const items: Item[] = [];
+    let startKey: QueryCommandInput["ExclusiveStartKey"];
+    do {
+      let output: QueryCommandOutput;
+      try {
+        this.stats.queries += 1;
+        output = await this.documents.send(
+          new QueryCommand({
+            TableName: this.tableName,
+            KeyConditionExpression: condition,
+            ExpressionAttributeNames: names,
+            ExpressionAttributeValues: values,
+            ConsistentRead: true,
+            ExclusiveStartKey: startKey,
+            ...(range?.limit ? { Limit: range.limit - items.length } : {}),
+          }),
+        );
+      } catch (error) {
+        throw storeError("Query", error);
+      }
+      items.push(...((output.Items ?? []) as Item[]));
+      startKey = output.LastEvaluatedKey;
+      if (range?.limit !== undefined && items.length >= range.limit) break;
+    } while (startKey);
+    return items;
+  }
+}
+
+function backoff(attempt: number): number {
+  // Full jitter, capped: retries spread out instead of hammering a throttled partition together.
+  return Math.random() * Math.min(2000, 25 * 2 ** attempt);
+}

@@ -1,0 +1,14 @@
+import { defineConfig } from "vitest/config";
+
+// Test tiers by folder: unit (no network, no store), integration (embedded DynamoDB started by the test),
+// e2e (the built CLI on whole archives), infra (offline SST synth). `npm test` runs them all.
+export default defineConfig({
+  test: {
+    projects: [
+      { test: { name: "unit", include: ["test/unit/**/*.test.ts"] } },
+      { test: { name: "integration", include: ["test/integration/**/*.test.ts"], testTimeout: 120_000 } },
+      { test: { name: "e2e", include: ["test/e2e/**/*.test.ts"], testTimeout: 300_000 } },
+      { test: { name: "infra", include: ["test/infra/**/*.test.ts"], testTimeout: 300_000 } },
+    ],
+  },
+});
