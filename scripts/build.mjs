@@ -30,7 +30,9 @@ await build({
   target: "node22",
   external: ["@aws-sdk/*", "@smithy/*", "dynalite"],
   // dynalite is only started by the CLI; a Lambda always talks to a real table.
-  banner: { js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);" },
+  banner: {
+    js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
+  },
   metafile: false,
   logLevel: "warning",
 });

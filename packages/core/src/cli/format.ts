@@ -84,7 +84,11 @@ export function formatCounts(counts: IngestCounts): string {
   return `read ${counts.read} records: ${counts.stored} stored, ${counts.duplicates} duplicates, ${counts.ignored} ignored, ${counts.rejected} rejected`;
 }
 
-export function formatRejections(rejections: readonly Rejection[], total: number, deadLetter: string): string {
+export function formatRejections(
+  rejections: readonly Rejection[],
+  total: number,
+  deadLetter: string,
+): string {
   if (total === 0) return "";
   const lines = [`rejected records (kept in ${deadLetter}):`];
   for (const rejection of rejections) lines.push(`  ${rejection.location}  ${rejection.reason}`);

@@ -5,9 +5,9 @@ import { parseArgs } from "node:util";
 import cliProgress from "cli-progress";
 import { countInputFiles, readInputs } from "../cloudtrail/reader.ts";
 import { classifyItem, ingestStream, type Rejection } from "../ingest/run.ts";
+import type { UserKey } from "../normalize/types.ts";
 import { DEFAULT_DATA_DIR, openRuntime, type Runtime, type RuntimeConfig } from "../runtime/index.ts";
 import { AuditError, describeError, UsageError } from "../shared/errors.ts";
-import type { UserKey } from "../normalize/types.ts";
 import {
   describeUser,
   formatCounts,
@@ -96,7 +96,9 @@ export function parseTime(value: string | undefined, option: string): string | u
   if (value === undefined) return undefined;
   const time = Date.parse(value);
   if (Number.isNaN(time) || !/^\d{4}-\d{2}-\d{2}/.test(value)) {
-    throw new UsageError(`${option} ${value} is not an ISO-8601 time (e.g. 2026-07-01 or 2026-07-01T12:00:00Z)`);
+    throw new UsageError(
+      `${option} ${value} is not an ISO-8601 time (e.g. 2026-07-01 or 2026-07-01T12:00:00Z)`,
+    );
   }
   const iso = new Date(time).toISOString();
   return iso.endsWith(".000Z") ? `${iso.slice(0, -5)}Z` : iso;
@@ -128,7 +130,12 @@ interface IngestOutcome {
   readonly sessions: Map<string, number>;
 }
 
-async function runIngest(values: Values, paths: string[], io: CliIo, runtime: Runtime): Promise<IngestOutcome> {
+async function runIngest(
+  values: Values,
+  paths: string[],
+  io: CliIo,
+  runtime: Runtime,
+): Promise<IngestOutcome> {
   const dataDir = values["data-dir"] ?? DEFAULT_DATA_DIR;
   const deadLetter = join(dataDir, "dead-letter.ndjson");
   await mkdir(dataDir, { recursive: true });
@@ -138,7 +145,10 @@ async function runIngest(values: Values, paths: string[], io: CliIo, runtime: Ru
   const totalFiles = showProgress ? await countInputFiles(paths) : 0;
   const bar = showProgress
     ? new cliProgress.SingleBar(
-        { format: "ingesting [{bar}] {value}/{total} files | {records} records | {stored} stored", stream: io.stderr as NodeJS.WriteStream },
+        {
+          format: "ingesting [{bar}] {value}/{total} files | {records} records | {stored} stored",
+          stream: io.stderr as NodeJS.WriteStream,
+        },
         cliProgress.Presets.shades_classic,
       )
     : undefined;
@@ -266,7 +276,11 @@ async function command(name: string, values: Values, positionals: string[], io: 
       if (!address) throw new UsageError("address needs an IP");
       const events = await withRuntime(values, (runtime) => runtime.queries.address(address));
       if (values.json) printJson(io, { sourceIp: address, events });
-      else write(io.stdout, `${events.length} events from ${address}\n${events.map((event) => `  ${event.eventTime}  ${event.eventName}  ${event.outcome}`).join("\n")}`);
+      else
+        write(
+          io.stdout,
+          `${events.length} events from ${address}\n${events.map((event) => `  ${event.eventTime}  ${event.eventName}  ${event.outcome}`).join("\n")}`,
+        );
       return 0;
     }
     case "enrich": {

@@ -116,7 +116,10 @@ export const catalogue: readonly CatalogueSource[] = [
 
 const categoryByKey = new Map<string, Category>(
   catalogue.flatMap((source) =>
-    Object.entries(source.events).map(([eventName, category]) => [`${source.eventSource} ${eventName}`, category]),
+    Object.entries(source.events).map(([eventName, category]) => [
+      `${source.eventSource} ${eventName}`,
+      category,
+    ]),
   ),
 );
 

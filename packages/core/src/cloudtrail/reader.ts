@@ -11,7 +11,12 @@ export type Location = string;
 
 export type ReadItem =
   | { readonly kind: "record"; readonly record: Record<string, unknown>; readonly location: Location }
-  | { readonly kind: "rejected"; readonly location: Location; readonly reason: string; readonly eventId?: string };
+  | {
+      readonly kind: "rejected";
+      readonly location: Location;
+      readonly reason: string;
+      readonly eventId?: string;
+    };
 
 export interface ReadOptions {
   /** Largest decompressed (or plain) size of one input file; larger ones are rejected, not read into memory. */
@@ -32,7 +37,8 @@ export function* recordsOfDocument(document: unknown, location: Location): Gener
     return;
   }
   if (Array.isArray(document)) {
-    for (const [index, entry] of document.entries()) yield* recordsOfDocument(entry, `${location}#[${index}]`);
+    for (const [index, entry] of document.entries())
+      yield* recordsOfDocument(entry, `${location}#[${index}]`);
     return;
   }
   yield* recordOf(document, location);
@@ -84,7 +90,11 @@ async function isGzip(path: string): Promise<boolean> {
  * Reads one stream of JSON: NDJSON (one document a line) is streamed line by line; a pretty-printed document
  * (whose first line is not JSON on its own) is read whole, up to the size limit.
  */
-export async function* readStream(input: Readable, name: string, options: ReadOptions = {}): AsyncGenerator<ReadItem> {
+export async function* readStream(
+  input: Readable,
+  name: string,
+  options: ReadOptions = {},
+): AsyncGenerator<ReadItem> {
   const limit = options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
   const limited = input.pipe(new ByteLimit(limit));
   input.on("error", (error) => limited.destroy(error));
@@ -112,14 +122,22 @@ export async function* readStream(input: Readable, name: string, options: ReadOp
           documentText = [line];
           continue;
         }
-        yield { kind: "rejected", location: `${name}:${lineNumber}`, reason: `invalid JSON: ${messageOf(error)}` };
+        yield {
+          kind: "rejected",
+          location: `${name}:${lineNumber}`,
+          reason: `invalid JSON: ${messageOf(error)}`,
+        };
         continue;
       }
       mode = "lines";
       yield* recordsOfDocument(document, `${name}:${lineNumber}`);
     }
   } catch (error) {
-    yield { kind: "rejected", location: `${name}:${lineNumber}`, reason: `unreadable input: ${messageOf(error)}` };
+    yield {
+      kind: "rejected",
+      location: `${name}:${lineNumber}`,
+      reason: `unreadable input: ${messageOf(error)}`,
+    };
     return;
   }
   if (mode === "document") {
@@ -142,7 +160,12 @@ export async function* readStream(input: Readable, name: string, options: ReadOp
  * A document that does not parse may be NDJSON whose first line is broken: keep every line that parses on its
  * own and reject the others one by one. If no line parses, it was one broken document: reject it once.
  */
-function* salvageLines(lines: string[], name: string, firstLine: number, reason: string): Generator<ReadItem> {
+function* salvageLines(
+  lines: string[],
+  name: string,
+  firstLine: number,
+  reason: string,
+): Generator<ReadItem> {
   const parsed: { line: number; document: unknown }[] = [];
   const broken: number[] = [];
   for (const [offset, line] of lines.entries()) {
@@ -158,7 +181,8 @@ function* salvageLines(lines: string[], name: string, firstLine: number, reason:
     yield { kind: "rejected", location: `${name}:${firstLine}`, reason };
     return;
   }
-  for (const line of broken) yield { kind: "rejected", location: `${name}:${line}`, reason: "invalid JSON line" };
+  for (const line of broken)
+    yield { kind: "rejected", location: `${name}:${line}`, reason: "invalid JSON line" };
   for (const { line, document } of parsed) yield* recordsOfDocument(document, `${name}:${line}`);
 }
 
@@ -237,4 +261,3 @@ export async function countInputFiles(paths: readonly string[]): Promise<number>
 function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
-

@@ -1,9 +1,15 @@
 import { readFile } from "node:fs/promises";
 import { z } from "zod";
 import type { UserKey } from "../normalize/types.ts";
-import { parseUntrustedJson } from "../shared/json.ts";
 import { UsageError } from "../shared/errors.ts";
-import { type DescribeResult, type ExternalId, type UserDirectory, type UserProfile, userKeyString } from "./port.ts";
+import { parseUntrustedJson } from "../shared/json.ts";
+import {
+  type DescribeResult,
+  type ExternalId,
+  type UserDirectory,
+  type UserProfile,
+  userKeyString,
+} from "./port.ts";
 
 /** One user as `aws identitystore list-users` prints it (the fields idc-audit reads). */
 const exportedUserSchema = z.object({
@@ -29,7 +35,10 @@ export function profileFromIdentityStore(
     ...(user.UserName ? { userName: user.UserName } : {}),
     ...(user.DisplayName ? { displayName: user.DisplayName } : {}),
     emails,
-    externalIds: (user.ExternalIds ?? []).map((externalId) => ({ issuer: externalId.Issuer, id: externalId.Id })),
+    externalIds: (user.ExternalIds ?? []).map((externalId) => ({
+      issuer: externalId.Issuer,
+      id: externalId.Id,
+    })),
   };
 }
 
@@ -75,7 +84,9 @@ export class ExportDirectory implements UserDirectory {
     const profiles = parsed.data.Users.map((user) => {
       const userStore = user.IdentityStoreId ?? storeId;
       if (userStore === undefined) {
-        throw new UsageError(`directory export: user ${user.UserId} has no IdentityStoreId (pass --identity-store-id)`);
+        throw new UsageError(
+          `directory export: user ${user.UserId} has no IdentityStoreId (pass --identity-store-id)`,
+        );
       }
       return profileFromIdentityStore(userStore, user);
     });

@@ -65,7 +65,9 @@ export class IdentityStoreDirectory implements UserDirectory {
   async describe(user: UserKey): Promise<DescribeResult> {
     try {
       const output = await this.call(() =>
-        this.client.send(new DescribeUserCommand({ IdentityStoreId: user.identityStoreId, UserId: user.userId })),
+        this.client.send(
+          new DescribeUserCommand({ IdentityStoreId: user.identityStoreId, UserId: user.userId }),
+        ),
       );
       return {
         status: "found",

@@ -64,7 +64,8 @@ export class Enricher {
     for (const [key, user] of wanted) {
       const item = storedByUser.get(key);
       const fetchedAt = item ? Date.parse(String(item.fetchedAt)) : Number.NaN;
-      const usable = item !== undefined && item.status !== ProfileStatus.Unenriched && now - fetchedAt < this.lifetime;
+      const usable =
+        item !== undefined && item.status !== ProfileStatus.Unenriched && now - fetchedAt < this.lifetime;
       if (usable) {
         this.memory.set(key, fetchedAt);
         this.stats.cached += 1;
@@ -72,7 +73,9 @@ export class Enricher {
         toFetch.push(user);
       }
     }
-    await mapLimit(toFetch, this.concurrency, (user) => this.fetch(user, storedByUser.get(userKeyString(user))));
+    await mapLimit(toFetch, this.concurrency, (user) =>
+      this.fetch(user, storedByUser.get(userKeyString(user))),
+    );
   }
 
   /** Fetches again every user whose profile is still pending (`idc-audit enrich`). */
@@ -94,14 +97,18 @@ export class Enricher {
     if (result.status === "unavailable") {
       this.stats.unenriched += 1;
       // Never replace a profile that was fetched before with an empty one because the directory is down.
-      if (previous === undefined) await this.store.putIfAbsent(Items.profile(user, ProfileStatus.Unenriched, fetchedAt));
+      if (previous === undefined)
+        await this.store.putIfAbsent(Items.profile(user, ProfileStatus.Unenriched, fetchedAt));
       if (this.directory.kind !== "none") await this.store.putAll([Items.enrichPending(user, result.reason)]);
       this.memory.set(key, this.now());
       return ProfileStatus.Unenriched;
     }
     const items: Item[] =
       result.status === "found"
-        ? [Items.profile(user, ProfileStatus.Enriched, fetchedAt, result.profile), ...profileAliases(result.profile)]
+        ? [
+            Items.profile(user, ProfileStatus.Enriched, fetchedAt, result.profile),
+            ...profileAliases(result.profile),
+          ]
         : [Items.profile(user, ProfileStatus.Deleted, fetchedAt, deletedProfile(previous))];
     await this.store.putAll(items);
     await this.store.deleteItem(enrichPendingKey(user));

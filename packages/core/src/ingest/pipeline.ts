@@ -57,7 +57,8 @@ export class Pipeline {
 
   async ingest(records: readonly NormalizedRecord[]): Promise<BatchResult> {
     const unique = new Map<string, NormalizedRecord>();
-    for (const record of records) if (!unique.has(record.event.eventId)) unique.set(record.event.eventId, record);
+    for (const record of records)
+      if (!unique.has(record.event.eventId)) unique.set(record.event.eventId, record);
     let duplicates = records.length - unique.size;
 
     const existing = await this.store.getAll([...unique.keys()].map((eventId) => Keys.event(eventId)));
@@ -119,7 +120,8 @@ export class Pipeline {
       if (event.authWorkflowId) workflowLinks.push(Items.workflowUser(event.authWorkflowId, user));
     };
     await mapLimit([...learnedNames], 4, async ([userName, user]) => {
-      for (const item of await this.store.query(Keys.pendingNamePartition(userName))) gainUser(eventOf(item), user);
+      for (const item of await this.store.query(Keys.pendingNamePartition(userName)))
+        gainUser(eventOf(item), user);
     });
     const awaitedNames = [...new Set(awaitingName.map(({ userName }) => userName.toLowerCase()))];
     const learned = new Map<string, UserKey | undefined>();
@@ -138,7 +140,8 @@ export class Pipeline {
 
     // Phase 2b: sign-in workflow joins.
     const workflows = new Set<string>();
-    for (const entry of touched.values()) if (entry.event.authWorkflowId) workflows.add(entry.event.authWorkflowId);
+    for (const entry of touched.values())
+      if (entry.event.authWorkflowId) workflows.add(entry.event.authWorkflowId);
     await mapLimit([...workflows], 8, async (workflow) => {
       const items = await this.store.query(Keys.workflowPartition(workflow));
       const users: UserKey[] = [];
@@ -162,7 +165,8 @@ export class Pipeline {
 
     // Enrich every person touched, once per cache lifetime.
     const people = new Map<string, UserKey>();
-    for (const entry of touched.values()) for (const user of entry.users.values()) people.set(userKeyString(user), user);
+    for (const entry of touched.values())
+      for (const user of entry.users.values()) people.set(userKeyString(user), user);
     await this.enricher.ensure([...people.values()]);
 
     // Phase 3: timeline items.
@@ -188,7 +192,11 @@ export class Pipeline {
       else duplicates += 1;
     });
     stored.sort((a, b) => (a.eventId < b.eventId ? -1 : 1));
-    this.logger.debug("batch stored", { stored: stored.length, duplicates, joined: touched.size - fresh.length });
+    this.logger.debug("batch stored", {
+      stored: stored.length,
+      duplicates,
+      joined: touched.size - fresh.length,
+    });
     return { stored, duplicates };
   }
 

@@ -34,7 +34,10 @@ export function emptyCounts(): IngestCounts {
 /** Classifies one read item: a normalized record to store, or a count (ignored) or a rejection. */
 export function classifyItem(
   item: ReadItem,
-): { kind: "audited"; record: NormalizedRecord } | { kind: "ignored" } | { kind: "rejected"; rejection: Rejection } {
+):
+  | { kind: "audited"; record: NormalizedRecord }
+  | { kind: "ignored" }
+  | { kind: "rejected"; rejection: Rejection } {
   if (item.kind === "rejected") {
     return {
       kind: "rejected",
@@ -50,7 +53,11 @@ export function classifyItem(
   if (result.status === "ignored") return { kind: "ignored" };
   return {
     kind: "rejected",
-    rejection: { location: item.location, reason: result.reason, ...(result.eventId ? { eventId: result.eventId } : {}) },
+    rejection: {
+      location: item.location,
+      reason: result.reason,
+      ...(result.eventId ? { eventId: result.eventId } : {}),
+    },
   };
 }
 

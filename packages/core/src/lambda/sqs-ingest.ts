@@ -72,7 +72,11 @@ export function createSqsIngestHandler(dependencies: SqsIngestDependencies) {
       if (verdict.kind === "poison") {
         counts.read += 1;
         counts.rejected += 1;
-        logger.error("message rejected", { messageId: message.messageId, eventId: verdict.eventId, reason: verdict.reason });
+        logger.error("message rejected", {
+          messageId: message.messageId,
+          eventId: verdict.eventId,
+          reason: verdict.reason,
+        });
         failures.push({ itemIdentifier: message.messageId });
         continue;
       }

@@ -1,6 +1,11 @@
 import { type Category, categorize } from "../cloudtrail/catalogue.ts";
 import { parseUntrustedJson, recordField, stringField } from "../shared/json.ts";
-import { type CloudTrailRecord, cloudTrailRecordSchema, describeSchemaError, MAX_TEXT_LENGTH } from "./schema.ts";
+import {
+  type CloudTrailRecord,
+  cloudTrailRecordSchema,
+  describeSchemaError,
+  MAX_TEXT_LENGTH,
+} from "./schema.ts";
 import {
   type Actor,
   ActorKind,
@@ -79,11 +84,16 @@ function serviceDetails(record: CloudTrailRecord): Record<string, unknown> | und
   }
 }
 
-function outcomeOf(record: CloudTrailRecord, category: Category, details: Record<string, unknown> | undefined) {
+function outcomeOf(
+  record: CloudTrailRecord,
+  category: Category,
+  details: Record<string, unknown> | undefined,
+) {
   if (category === "sign-in") {
     // Sign-in events carry no errorCode: the outcome is only in serviceEventDetails.<EventName>.
     const verdict = stringField(details, record.eventName);
-    if (verdict !== undefined) return verdict.toLowerCase() === "failure" ? Outcomes.Failure : Outcomes.Success;
+    if (verdict !== undefined)
+      return verdict.toLowerCase() === "failure" ? Outcomes.Failure : Outcomes.Success;
   }
   return record.errorCode === undefined ? Outcomes.Success : Outcomes.Failure;
 }
@@ -104,7 +114,8 @@ function actorOf(record: CloudTrailRecord, outcome: Outcome): ActorResult {
   const user =
     userKey(stringField(onBehalfOf, "userId"), stringField(onBehalfOf, "identityStoreArn")) ??
     userKey(stringField(extra, "identitystore:UserId"), stringField(extra, "identitystore:IdentityStoreArn"));
-  const credentialId = stringField(identity, "credentialId") ?? stringField(extra, "identitycenter:CredentialId");
+  const credentialId =
+    stringField(identity, "credentialId") ?? stringField(extra, "identitycenter:CredentialId");
   const identityUserName = stringField(identity, "userName");
   const isAdminType = type !== undefined && ADMIN_IDENTITY_TYPES.has(type);
   const principal = stringField(identity, "arn") ?? type;
@@ -149,7 +160,8 @@ function actorOf(record: CloudTrailRecord, outcome: Outcome): ActorResult {
 export function normalize(raw: unknown): NormalizeResult {
   const parsed = cloudTrailRecordSchema.safeParse(raw);
   if (!parsed.success) {
-    const eventId = typeof raw === "object" && raw !== null ? (raw as { eventID?: unknown }).eventID : undefined;
+    const eventId =
+      typeof raw === "object" && raw !== null ? (raw as { eventID?: unknown }).eventID : undefined;
     return {
       status: "rejected",
       reason: describeSchemaError(parsed.error),

@@ -53,7 +53,9 @@ export async function buildDirectory(config: RuntimeConfig): Promise<UserDirecto
     if (!/^d-[0-9a-f]{10}$|^[0-9a-f-]{1,36}$/.test(config.identityStoreId)) {
       throw new UsageError(`identity store id ${config.identityStoreId} is not of the form d-xxxxxxxxxx`);
     }
-    const client = new IdentitystoreClient(config.identityStoreRegion ? { region: config.identityStoreRegion } : {});
+    const client = new IdentitystoreClient(
+      config.identityStoreRegion ? { region: config.identityStoreRegion } : {},
+    );
     return new IdentityStoreDirectory(client, {
       identityStoreId: config.identityStoreId,
       logger: config.logger ?? silentLogger,

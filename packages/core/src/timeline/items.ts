@@ -1,6 +1,6 @@
 import type { ExternalId, UserProfile } from "../identity/port.ts";
 import { type AuditEvent, resolutionOf, type UserKey } from "../normalize/types.ts";
-import { AliasKind, Keys, enrichPendingKey } from "./keys.ts";
+import { AliasKind, enrichPendingKey, Keys } from "./keys.ts";
 import type { Item } from "./store.ts";
 
 /** Item types, stored in `type` so a partition read back can be told apart without parsing keys. */
@@ -86,7 +86,13 @@ export const Items = {
     type: ItemType.PendingName,
     data: payload(event),
   }),
-  alias: (kind: AliasKind, value: string, user: UserKey, source: "directory" | "event", issuer?: string): Item => ({
+  alias: (
+    kind: AliasKind,
+    value: string,
+    user: UserKey,
+    source: "directory" | "event",
+    issuer?: string,
+  ): Item => ({
     ...Keys.alias(kind, value, user, issuer),
     type: ItemType.Alias,
     kind,

@@ -75,7 +75,10 @@ export interface FailedSignIn {
 export const INFERRED_SESSION_IDLE_MS = 60 * 60 * 1000;
 export const INFERRED_PREFIX = "inferred:";
 
-export function byTimeThenId(a: { eventTime: string; eventId: string }, b: { eventTime: string; eventId: string }) {
+export function byTimeThenId(
+  a: { eventTime: string; eventId: string },
+  b: { eventTime: string; eventId: string },
+) {
   if (a.eventTime !== b.eventTime) return a.eventTime < b.eventTime ? -1 : 1;
   return a.eventId < b.eventId ? -1 : a.eventId > b.eventId ? 1 : 0;
 }
@@ -123,7 +126,9 @@ export class TimelineQueries {
   async profiles(users: readonly UserKey[]): Promise<Map<string, UserView>> {
     const items = await this.store.getAll(users.map((user) => Keys.userProfile(user)));
     const byKey = new Map(items.map((item) => [userKeyString(userOfItem(item)), item]));
-    return new Map(users.map((user) => [userKeyString(user), userView(user, byKey.get(userKeyString(user)))]));
+    return new Map(
+      users.map((user) => [userKeyString(user), userView(user, byKey.get(userKeyString(user)))]),
+    );
   }
 
   /** A portal session's events in time order: those carrying its id and those of its sign-in workflows. */
@@ -157,14 +162,18 @@ export class TimelineQueries {
 
   private async usersOfEvent(event: AuditEvent): Promise<UserKey[]> {
     if (!event.authWorkflowId) return [];
-    const items = await this.store.query(Keys.workflowPartition(event.authWorkflowId), { prefix: "LINK#USER#" });
+    const items = await this.store.query(Keys.workflowPartition(event.authWorkflowId), {
+      prefix: "LINK#USER#",
+    });
     return items.map(userOfItem);
   }
 
   /** Users a lookup value names: user id, sign-in name or email (any case). */
   async findUsers(value: string): Promise<UserKey[]> {
     const items = await this.store.query(Keys.aliasPartition(value));
-    return distinctUsers(items.filter((item) => item.kind !== AliasKind.ExternalId || item.source === "directory"));
+    return distinctUsers(
+      items.filter((item) => item.kind !== AliasKind.ExternalId || item.source === "directory"),
+    );
   }
 
   /** Users an external id (Okta, Entra, AD …) names, optionally only from one issuer. */
@@ -196,7 +205,15 @@ export class TimelineQueries {
       eventCount: members.length,
       sourceIps: [...new Set(members.flatMap((event) => (event.sourceIp ? [event.sourceIp] : [])))].sort(),
     }));
-    sessions.sort((a, b) => (a.firstSeen !== b.firstSeen ? (a.firstSeen < b.firstSeen ? -1 : 1) : a.credentialId < b.credentialId ? -1 : 1));
+    sessions.sort((a, b) =>
+      a.firstSeen !== b.firstSeen
+        ? a.firstSeen < b.firstSeen
+          ? -1
+          : 1
+        : a.credentialId < b.credentialId
+          ? -1
+          : 1,
+    );
     return { user: view, eventCount: events.length, sessions };
   }
 
@@ -284,7 +301,8 @@ export function groupSessions(events: readonly AuditEvent[]): SessionGroup[] {
   for (const event of events) {
     if (event.credentialId && event.authWorkflowId) {
       const current = sessionOfWorkflow.get(event.authWorkflowId);
-      if (current === undefined || event.credentialId < current) sessionOfWorkflow.set(event.authWorkflowId, event.credentialId);
+      if (current === undefined || event.credentialId < current)
+        sessionOfWorkflow.set(event.authWorkflowId, event.credentialId);
     }
   }
   const keyed = new Map<string, AuditEvent[]>();
@@ -309,12 +327,14 @@ export function groupSessions(events: readonly AuditEvent[]): SessionGroup[] {
   let current: AuditEvent[] = [];
   const flush = () => {
     const first = current[0];
-    if (first) groups.push({ credentialId: `${INFERRED_PREFIX}${first.eventId}`, inferred: true, events: current });
+    if (first)
+      groups.push({ credentialId: `${INFERRED_PREFIX}${first.eventId}`, inferred: true, events: current });
     current = [];
   };
   for (const event of loose) {
     const previous = current[current.length - 1];
-    if (previous && Date.parse(event.eventTime) - Date.parse(previous.eventTime) > INFERRED_SESSION_IDLE_MS) flush();
+    if (previous && Date.parse(event.eventTime) - Date.parse(previous.eventTime) > INFERRED_SESSION_IDLE_MS)
+      flush();
     current.push(event);
   }
   flush();

@@ -52,7 +52,11 @@ function storeError(operation: string, error: unknown): StoreError {
 }
 
 /** Runs `work` over `inputs` with at most `limit` in flight. */
-export async function mapLimit<T, R>(inputs: readonly T[], limit: number, work: (input: T) => Promise<R>): Promise<R[]> {
+export async function mapLimit<T, R>(
+  inputs: readonly T[],
+  limit: number,
+  work: (input: T) => Promise<R>,
+): Promise<R[]> {
   const results: R[] = new Array(inputs.length);
   let next = 0;
   const workers = Array.from({ length: Math.min(limit, inputs.length) }, async () => {
@@ -80,7 +84,9 @@ export class TableStore {
     options: TableStoreOptions,
   ) {
     this.tableName = options.tableName;
-    this.documents = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+    this.documents = DynamoDBDocumentClient.from(client, {
+      marshallOptions: { removeUndefinedValues: true },
+    });
     this.maxRetries = options.maxUnprocessedRetries ?? 8;
     this.sleep = options.sleep ?? defaultSleep;
     this.concurrency = options.concurrency ?? 8;
@@ -147,9 +153,12 @@ export class TableStore {
     let requests = chunk.map((item) => ({ PutRequest: { Item: item } }));
     for (let attempt = 0; requests.length > 0; attempt += 1) {
       if (attempt > this.maxRetries) {
-        throw new StoreError(`BatchWriteItem left ${requests.length} items unprocessed after ${attempt} attempts`, {
-          retryable: true,
-        });
+        throw new StoreError(
+          `BatchWriteItem left ${requests.length} items unprocessed after ${attempt} attempts`,
+          {
+            retryable: true,
+          },
+        );
       }
       if (attempt > 0) {
         this.stats.unprocessedRetries += 1;
@@ -216,7 +225,11 @@ export class TableStore {
       try {
         this.stats.puts += 1;
         await this.documents.send(
-          new PutCommand({ TableName: this.tableName, Item: item, ConditionExpression: "attribute_not_exists(pk)" }),
+          new PutCommand({
+            TableName: this.tableName,
+            Item: item,
+            ConditionExpression: "attribute_not_exists(pk)",
+          }),
         );
         return true;
       } catch (error) {
@@ -231,7 +244,9 @@ export class TableStore {
   /** Removes one item (bookkeeping only: timeline items are never deleted). */
   async deleteItem(key: ItemKey): Promise<void> {
     try {
-      await this.documents.send(new DeleteCommand({ TableName: this.tableName, Key: { pk: key.pk, sk: key.sk } }));
+      await this.documents.send(
+        new DeleteCommand({ TableName: this.tableName, Key: { pk: key.pk, sk: key.sk } }),
+      );
     } catch (error) {
       throw storeError("DeleteItem", error);
     }
@@ -240,7 +255,11 @@ export class TableStore {
   /** Every item of one partition (optionally a sort-key range or prefix), all pages, in sort-key order. */
   async query(
     pk: string,
-    range?: { readonly between?: readonly [string, string]; readonly prefix?: string; readonly limit?: number },
+    range?: {
+      readonly between?: readonly [string, string];
+      readonly prefix?: string;
+      readonly limit?: number;
+    },
   ): Promise<Item[]> {
     const names: Record<string, string> = { "#pk": "pk" };
     const values: Record<string, unknown> = { ":pk": pk };
