@@ -204,7 +204,8 @@ export async function* walk(dir: string): AsyncGenerator<string> {
   entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   for (const entry of entries) {
     const path = join(dir, entry.name);
-    if (entry.isDirectory()) yield* walk(path);
+    // Digest files prove log integrity; they hold no events.
+    if (entry.isDirectory() && entry.name !== "CloudTrail-Digest") yield* walk(path);
     else if (entry.isFile() && INPUT_FILE.test(entry.name)) yield path;
   }
 }

@@ -100,11 +100,11 @@ export class Pipeline {
         for (const user of [own, byName]) if (user) joinInputs.push(Items.workflowUser(workflow, user));
         if (event.credentialId) joinInputs.push(Items.workflowSession(workflow, event.credentialId));
       }
-      if (own) joinInputs.push(Items.alias(AliasKind.UserId, own.userId, own, "event"));
+      if (own) joinInputs.push(Items.alias(AliasKind.UserId, own.userId, own));
       const userName = event.actor.userName;
       if (userName && own) {
         // A transitional event names both: it teaches the pipeline this name → user mapping.
-        joinInputs.push(Items.alias(AliasKind.UserName, userName, own, "event"));
+        joinInputs.push(Items.alias(AliasKind.UserName, userName, own));
         learnedNames.set(userName.toLowerCase(), own);
       } else if (userName && !own && !byName) {
         joinInputs.push(Items.pendingName(userName, event));

@@ -86,17 +86,11 @@ export const Items = {
     type: ItemType.PendingName,
     data: payload(event),
   }),
-  alias: (
-    kind: AliasKind,
-    value: string,
-    user: UserKey,
-    source: "directory" | "event",
-    issuer?: string,
-  ): Item => ({
+  // No note of where an alias was learned (directory or event): the item would then depend on arrival order.
+  alias: (kind: AliasKind, value: string, user: UserKey, issuer?: string): Item => ({
     ...Keys.alias(kind, value, user, issuer),
     type: ItemType.Alias,
     kind,
-    source,
     identityStoreId: user.identityStoreId,
     userId: user.userId,
     ...(issuer !== undefined ? { issuer } : {}),
@@ -122,11 +116,11 @@ export const Items = {
 /** Every lookup value of a profile: its id, sign-in name, emails and external ids. */
 export function profileAliases(profile: UserProfile): Item[] {
   const user = { identityStoreId: profile.identityStoreId, userId: profile.userId };
-  const aliases = [Items.alias(AliasKind.UserId, profile.userId, user, "directory")];
-  if (profile.userName) aliases.push(Items.alias(AliasKind.UserName, profile.userName, user, "directory"));
-  for (const email of profile.emails) aliases.push(Items.alias(AliasKind.Email, email, user, "directory"));
+  const aliases = [Items.alias(AliasKind.UserId, profile.userId, user)];
+  if (profile.userName) aliases.push(Items.alias(AliasKind.UserName, profile.userName, user));
+  for (const email of profile.emails) aliases.push(Items.alias(AliasKind.Email, email, user));
   for (const externalId of profile.externalIds as ExternalId[]) {
-    aliases.push(Items.alias(AliasKind.ExternalId, externalId.id, user, "directory", externalId.issuer));
+    aliases.push(Items.alias(AliasKind.ExternalId, externalId.id, user, externalId.issuer));
   }
   return aliases;
 }

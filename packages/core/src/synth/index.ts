@@ -1,0 +1,11 @@
+/**
+ * Synthetic Identity Center archives for tests and benchmarks: deterministic from a seed, no dependencies.
+ *
+ *   for (const record of synthEvents({ events: 1000, seed: 7 })) …
+ *   await writeArchive("/tmp/archive", { events: 1_000_000, seed: 7 });
+ *   const directory = synthDirectory({ events: 1_000_000, seed: 7 }); // the users those events name
+ */
+export { type ArchiveOptions, writeArchive } from "./archive.ts";
+export { ERA_WINDOWS, eraAt, type SynthOptions, synthDirectory, synthEvents } from "./events.ts";
+export type { CloudTrailRecord, Era } from "./records.ts";
+export { IDENTITY_STORE_ARN, IDENTITY_STORE_ID, type SynthUser } from "./world.ts";

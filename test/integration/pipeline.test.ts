@@ -1,0 +1,274 @@
+import { noDirectory, type UserDirectory } from "@idc-audit/core/identity";
+import type { NormalizedRecord } from "@idc-audit/core/normalize";
+import type { Runtime } from "@idc-audit/core/runtime";
+import fc from "fast-check";
+import { afterEach, describe, expect, it } from "vitest";
+import { ALICE, BOB, fixtureFiles, loadEvent } from "../support/fixtures.ts";
+import {
+  CountingDirectory,
+  dumpTable,
+  fixtureDirectory,
+  memoryRuntime,
+  normalized,
+} from "../support/store.ts";
+
+const open: Runtime[] = [];
+async function runtime(directory?: UserDirectory): Promise<Runtime> {
+  const created = await memoryRuntime(directory);
+  open.push(created);
+  return created;
+}
+afterEach(async () => {
+  await Promise.all(open.splice(0).map((entry) => entry.close()));
+});
+
+const load = (path: string) => normalized(loadEvent(path));
+
+/** Every event fixture of one person-centred story across the three eras. */
+function storyRecords(): NormalizedRecord[] {
+  return ["old", "transitional", "new"].flatMap((shape) => fixtureFiles(shape).map(load));
+}
+
+describe("pipeline: sessions and joins", () => {
+  it("builds a new-era session timeline from the events carrying its credentialId and its sign-in workflow", async () => {
+    const store = await runtime(await fixtureDirectory());
+    const records = fixtureFiles("new").map(load);
+    await store.pipeline.ingest(records);
+    const signIn = records.find((record) => record.event.eventName === "UserAuthentication")?.event;
+    if (!signIn?.credentialId) throw new Error("fixture has no UserAuthentication with a credentialId");
+    const timeline = await store.queries.session(signIn.credentialId);
+    const names = timeline.events.map((event) => event.eventName);
+    // The challenge and verification carry no credentialId: they join through AuthWorkflowID.
+    expect(names.slice(0, 3)).toEqual([
+      "CredentialChallenge",
+      "CredentialVerification",
+      "UserAuthentication",
+    ]);
+    expect(names).toContain("GetRoleCredentials");
+    expect(timeline.user).toMatchObject({ userId: BOB.userId, userName: BOB.userName, status: "enriched" });
+    expect(timeline.user?.externalIds).toEqual([
+      { issuer: "https://example.okta.com", id: "00u1abcdEFGHijkl2345" },
+    ]);
+    const times = timeline.events.map((event) => `${event.eventTime}#${event.eventId}`);
+    expect(times).toEqual([...times].sort());
+  });
+
+  it.each([
+    ["challenge first", ["challenge", "failure"]],
+    ["failure first", ["failure", "challenge"]],
+  ])("attributes a new-era failed sign-in to its user through the workflow (%s)", async (_label, order) => {
+    const store = await runtime(await fixtureDirectory());
+    const events = {
+      challenge: load("new/CredentialChallenge__success__alice-failed.json"),
+      failure: load("new/CredentialVerification__failure__alice-failed.json"),
+    } as const;
+    for (const name of order as ("challenge" | "failure")[]) await store.pipeline.ingest([events[name]]);
+    const failures = await store.queries.failedSignIns();
+    expect(failures).toEqual([
+      expect.objectContaining({
+        eventId: events.failure.event.eventId,
+        userId: ALICE.userId,
+        userName: ALICE.userName,
+        authWorkflowId: events.failure.event.authWorkflowId,
+      }),
+    ]);
+    const report = await store.queries.user({ identityStoreId: ALICE.identityStoreId, userId: ALICE.userId });
+    expect(report.eventCount).toBe(2);
+    // A failed attempt opens no session: it belongs to the user, in an inferred group.
+    expect(report.sessions).toEqual([expect.objectContaining({ inferred: true, eventCount: 2 })]);
+  });
+
+  it("never attributes a sign-in whose typed name AWS hid, and stores no trace of it", async () => {
+    const store = await runtime(await fixtureDirectory());
+    await store.pipeline.ingest([
+      load("new/CredentialChallenge__success__hidden-username.json"),
+      load("new/CredentialVerification__failure__hidden-username.json"),
+    ]);
+    const failures = await store.queries.failedSignIns();
+    expect(failures).toHaveLength(1);
+    expect(failures[0]).toMatchObject({ userId: null, userName: null });
+    expect(JSON.stringify(await dumpTable(store))).not.toContain("HIDDEN_DUE_TO_SECURITY_REASONS");
+  });
+
+  it("stores no typed sign-in name, one-time code or token anywhere", async () => {
+    const store = await runtime(await fixtureDirectory());
+    const typo = loadEvent("new/CredentialChallenge__success__failed-password.json");
+    (typo.additionalEventData as Record<string, unknown>).UserName = "b0bsmith-typo@example.com";
+    const oldTypo = loadEvent("old/CredentialVerification__failure.json");
+    (oldTypo.userIdentity as Record<string, unknown>).userName = "Sup3rSecretPassw0rd!";
+    const records = [
+      ...fixtureFiles("aws-docs").flatMap((path) => {
+        try {
+          return [load(path)];
+        } catch {
+          return [];
+        }
+      }),
+      ...storyRecords(),
+      normalized(typo),
+      normalized(oldTypo),
+    ];
+    await store.pipeline.ingest(records);
+    const dump = JSON.stringify(await dumpTable(store));
+    for (const secret of [
+      "b0bsmith-typo",
+      "Sup3rSecretPassw0rd!",
+      "auth_code",
+      "wdc_csrf_token",
+      "HIDDEN_DUE",
+    ]) {
+      expect(dump).not.toContain(secret);
+    }
+  });
+
+  it.each([
+    ["mapping learned first", true],
+    ["old events first", false],
+  ])(
+    "resolves old-shape events through the name a transitional event teaches (%s)",
+    async (_label, learnFirst) => {
+      const store = await runtime(noDirectory);
+      const old = load("old/ListAccounts__success.json");
+      const teacher = load("transitional/ListAccounts__success.json");
+      const batches = learnFirst ? [[teacher], [old]] : [[old], [teacher]];
+      for (const batch of batches) await store.pipeline.ingest(batch);
+      const report = await store.queries.user({ identityStoreId: BOB.identityStoreId, userId: BOB.userId });
+      expect(report.eventCount).toBe(2);
+      const [user] = await store.queries.findUsers(BOB.userName);
+      expect(user).toEqual({ identityStoreId: BOB.identityStoreId, userId: BOB.userId });
+    },
+  );
+
+  it("groups sessionless old-shape events of one person into inferred sessions split by idle time", async () => {
+    const store = await runtime(await fixtureDirectory());
+    // (Old-era CreateTokenWithIAM names a session in additionalEventData: it is not sessionless.)
+    await store.pipeline.ingest(
+      fixtureFiles("old")
+        .map(load)
+        .filter((record) => !record.event.credentialId),
+    );
+    const report = await store.queries.user({ identityStoreId: BOB.identityStoreId, userId: BOB.userId });
+    expect(report.sessions.length).toBeGreaterThan(0);
+    expect(report.sessions.every((session) => session.inferred)).toBe(true);
+    expect(report.sessions.reduce((sum, session) => sum + session.eventCount, 0)).toBe(report.eventCount);
+    const first = report.sessions[0];
+    if (!first) throw new Error("no session");
+    const timeline = await store.queries.session(first.credentialId);
+    expect(timeline.events).toHaveLength(first.eventCount);
+  });
+
+  it("finds a person by external id, user name, email and user id", async () => {
+    const store = await runtime(await fixtureDirectory());
+    await store.pipeline.ingest(storyRecords());
+    const bob = { identityStoreId: BOB.identityStoreId, userId: BOB.userId };
+    expect(await store.queries.findUsersByExternalId("00u1abcdEFGHijkl2345")).toEqual([bob]);
+    expect(
+      await store.queries.findUsersByExternalId("00u1abcdEFGHijkl2345", "https://example.okta.com"),
+    ).toEqual([bob]);
+    expect(
+      await store.queries.findUsersByExternalId("00u1abcdEFGHijkl2345", "https://other.example"),
+    ).toEqual([]);
+    expect(await store.queries.findUsers("BobSmith@Example.com")).toEqual([bob]);
+    expect(await store.queries.findUsers(BOB.userId)).toEqual([bob]);
+    const report = await store.queries.user(bob);
+    // All three eras count toward the same person.
+    const eras = new Set<string>();
+    for (const session of report.sessions) eras.add(session.firstSeen.slice(0, 4));
+    expect(eras.size).toBeGreaterThanOrEqual(3);
+  });
+
+  it("indexes every event by source address", async () => {
+    const store = await runtime(await fixtureDirectory());
+    const records = fixtureFiles("new").map(load);
+    await store.pipeline.ingest(records);
+    const address = records[0]?.event.sourceIp;
+    if (!address) throw new Error("fixture has no address");
+    const events = await store.queries.address(address);
+    expect(events.length).toBe(records.filter((record) => record.event.sourceIp === address).length);
+  });
+});
+
+describe("pipeline: idempotence and order", () => {
+  it("counts re-delivered events as duplicates and writes nothing new", async () => {
+    const store = await runtime(await fixtureDirectory());
+    const records = storyRecords();
+    const first = await store.pipeline.ingest(records);
+    const before = await dumpTable(store);
+    const second = await store.pipeline.ingest([...records, ...records.slice(0, 3)]);
+    expect(first.stored).toHaveLength(records.length);
+    expect(second.stored).toHaveLength(0);
+    expect(second.duplicates).toBe(records.length + 3);
+    expect(await dumpTable(store)).toEqual(before);
+  });
+
+  it("gives the same tables for any order, duplication and batch split (property)", async () => {
+    const records = storyRecords();
+    const reference = await runtime(await fixtureDirectory());
+    await reference.pipeline.ingest(records);
+    const expected = await dumpTable(reference);
+    await fc.assert(
+      fc.asyncProperty(
+        fc.shuffledSubarray(records, { minLength: records.length, maxLength: records.length }),
+        fc.array(fc.nat({ max: records.length - 1 }), { maxLength: 10 }),
+        fc.integer({ min: 1, max: 20 }),
+        async (shuffled, duplicated, batchSize) => {
+          const store = await memoryRuntime(await fixtureDirectory());
+          try {
+            const deliveries = [
+              ...shuffled,
+              ...duplicated.map((index) => shuffled[index] as NormalizedRecord),
+            ];
+            for (let start = 0; start < deliveries.length; start += batchSize) {
+              await store.pipeline.ingest(deliveries.slice(start, start + batchSize));
+            }
+            expect(await dumpTable(store)).toEqual(expected);
+          } finally {
+            await store.close();
+          }
+        },
+      ),
+      { numRuns: 12 },
+    );
+  });
+});
+
+describe("pipeline: enrichment", () => {
+  it("calls DescribeUser once per user, whatever the number of events, batches and processes", async () => {
+    const counting = new CountingDirectory(await fixtureDirectory());
+    const store = await runtime(counting);
+    for (const record of storyRecords()) await store.pipeline.ingest([record]);
+    const profiles = (await dumpTable(store)).filter((item) => item.type === "profile");
+    expect(profiles.length).toBeGreaterThanOrEqual(2);
+    expect(counting.describes).toBe(profiles.length);
+    // A second process on the same table finds the profile cached in the table.
+    const secondProcess = new CountingDirectory(await fixtureDirectory());
+    const { Pipeline } = await import("@idc-audit/core/ingest");
+    const other = new Pipeline(store.store, secondProcess);
+    const extra = loadEvent("new/ListAccounts__success.json");
+    extra.eventID = "00000000-0000-4000-8000-000000000001";
+    await other.ingest([normalized(extra)]);
+    expect(secondProcess.describes).toBe(0);
+  });
+
+  it("keeps the events of a user the directory no longer knows, marked deleted", async () => {
+    const store = await runtime(await fixtureDirectory());
+    const ghost = loadEvent("new/ListAccounts__success.json");
+    (ghost.userIdentity as { onBehalfOf: { userId: string } }).onBehalfOf.userId =
+      "11111111-2222-3333-4444-555555555555";
+    await store.pipeline.ingest([normalized(ghost)]);
+    const report = await store.queries.user({
+      identityStoreId: BOB.identityStoreId,
+      userId: "11111111-2222-3333-4444-555555555555",
+    });
+    expect(report.user.status).toBe("deleted");
+    expect(report.eventCount).toBe(1);
+  });
+
+  it("stores events unenriched when there is no directory", async () => {
+    const store = await runtime(noDirectory);
+    await store.pipeline.ingest([load("new/ListAccounts__success.json")]);
+    const report = await store.queries.user({ identityStoreId: BOB.identityStoreId, userId: BOB.userId });
+    expect(report.user).toMatchObject({ status: "unenriched", userName: null });
+    expect(report.eventCount).toBe(1);
+  });
+});

@@ -1,0 +1,149 @@
+import { auditedEvents } from "@idc-audit/core/cloudtrail";
+import { HIDDEN, identityStoreIdFromArn, normalize } from "@idc-audit/core/normalize";
+import { describe, expect, it } from "vitest";
+import { BOB, fixtureFiles, identityCenterFixtures, loadEvent } from "../support/fixtures.ts";
+
+function audited(path: string) {
+  const result = normalize(loadEvent(path));
+  if (result.status !== "audited") throw new Error(`${path} was ${result.status}: ${JSON.stringify(result)}`);
+  return result.record;
+}
+
+describe("normalize", () => {
+  it.each(identityCenterFixtures())("audits %s", (path) => {
+    const { event } = audited(path);
+    const raw = loadEvent(path);
+    expect(event.eventId).toBe(raw.eventID);
+    expect(event.eventName).toBe(raw.eventName);
+    expect(event.outcome).toBe(path.includes("__failure") ? "failure" : "success");
+  });
+
+  it("has fixtures for every sign-in, portal and token event name in all three shapes", () => {
+    const names = auditedEvents()
+      .filter((entry) => ["sign-in", "portal", "token"].includes(entry.category))
+      .map((entry) => entry.eventName);
+    for (const shape of ["old", "transitional", "new"]) {
+      const files = fixtureFiles(shape).map((file) => file.split("/")[1]?.split("__")[0]);
+      for (const name of new Set(names)) expect(files, `${shape}/${name}`).toContain(name);
+    }
+  });
+
+  it.each(fixtureFiles("ignored"))("ignores other services' event %s", (path) => {
+    expect(normalize(loadEvent(path)).status).toBe("ignored");
+  });
+
+  it("gives the same user key to the new and the transitional shape of one person", () => {
+    const fresh = audited("new/ListAccounts__success.json").event;
+    const transitional = audited("transitional/ListAccounts__success.json").event;
+    expect(fresh.actor.user).toEqual({ identityStoreId: BOB.identityStoreId, userId: BOB.userId });
+    expect(transitional.actor.user).toEqual(fresh.actor.user);
+    expect(fresh.shape).toBe("new");
+    expect(transitional.shape).toBe("transitional");
+    // The transitional shape also carries the name: it teaches the name → id mapping.
+    expect(transitional.actor.userName).toBe(BOB.userName);
+  });
+
+  it("leaves old-shape portal events to be resolved by name", () => {
+    const { event } = audited("old/ListAccounts__success.json");
+    expect(event.shape).toBe("old");
+    expect(event.actor.user).toBeUndefined();
+    expect(event.actor.userName).toBe(BOB.userName);
+  });
+
+  it("reads the outcome of sign-in events from serviceEventDetails", () => {
+    expect(audited("new/CredentialVerification__failure.json").event.outcome).toBe("failure");
+    expect(audited("new/CredentialVerification__success.json").event.outcome).toBe("success");
+  });
+
+  it("reads the outcome of other events from errorCode", () => {
+    const { event } = audited("new/GetRoleCredentials__failure.json");
+    expect(event.outcome).toBe("failure");
+    expect(event.errorCode).toBeTruthy();
+  });
+
+  it("takes the target account and role from serviceEventDetails", () => {
+    const { event } = audited("new/GetRoleCredentials__success.json");
+    const raw = loadEvent("new/GetRoleCredentials__success.json").serviceEventDetails as Record<
+      string,
+      string
+    >;
+    expect(event.accountId).toBe(raw.account_id);
+    expect(event.roleName).toBe(raw.role_name);
+  });
+
+  it("keeps the typed name of a failed sign-in out of the event, beside it for resolution only", () => {
+    const record = audited("new/CredentialChallenge__success__failed-password.json");
+    expect(record.typedUserName).toBe(BOB.userName);
+    expect(JSON.stringify(record.event)).not.toContain(BOB.userName);
+  });
+
+  it("never treats HIDDEN_DUE_TO_SECURITY_REASONS as a user name", () => {
+    const record = audited("new/CredentialChallenge__success__hidden-username.json");
+    expect(record.typedUserName).toBeUndefined();
+    expect(record.event.actor.kind).toBe("unknown");
+    expect(JSON.stringify(record)).not.toContain(HIDDEN);
+  });
+
+  it("drops the LoginTo query string with its one-time codes, keeping the host", () => {
+    const raw = loadEvent("aws-docs/awsdocs-ssoug-2025__UserAuthentication__3.json");
+    const result = normalize(raw);
+    if (result.status !== "audited") throw new Error("not audited");
+    const stored = JSON.stringify(result.record.event);
+    expect(stored).not.toContain("auth_code");
+    expect(stored).not.toContain("wdc_csrf_token");
+    expect(result.record.event.loginToHost).toBe("d-1234567890.awsapps.com");
+    expect(result.record.event.credentialType).toBe("PASSWORD,TOTP");
+  });
+
+  it("keeps no token, secret or request body of CreateToken", () => {
+    for (const path of ["new/CreateToken__success.json", "old/CreateToken__success.json"]) {
+      const stored = JSON.stringify(audited(path).event);
+      expect(stored).not.toContain(HIDDEN);
+      expect(stored).not.toMatch(/deviceCode|clientSecret|accessToken|refreshToken/i);
+    }
+  });
+
+  it("names the user of CreateTokenWithIAM from additionalEventData, not the application's role", () => {
+    const { event } = audited("new/CreateTokenWithIAM__success.json");
+    const extra = loadEvent("new/CreateTokenWithIAM__success.json").additionalEventData as Record<
+      string,
+      string
+    >;
+    expect(event.actor.user?.userId).toBe(extra["identitystore:UserId"]);
+    expect(event.credentialId).toBe(extra["identitycenter:CredentialId"]);
+    expect(event.actor.principal).toMatch(/assumed-role/);
+  });
+
+  it("treats admin principals as actors of their own kind", () => {
+    const { event } = audited("admin/CreateGroup__success.json");
+    expect(event.actor.kind).toBe("admin");
+    expect(event.category).toBe("directory-admin");
+    expect(event.actor.user).toBeUndefined();
+  });
+
+  it("rejects records missing a required field, naming it", () => {
+    const event = loadEvent("new/ListAccounts__success.json");
+    delete event.eventTime;
+    const result = normalize(event);
+    expect(result).toMatchObject({ status: "rejected", reason: expect.stringContaining("eventTime") });
+  });
+
+  it("rejects oversized identifiers instead of storing them", () => {
+    const event = loadEvent("new/ListAccounts__success.json");
+    event.eventID = "x".repeat(10_000);
+    expect(normalize(event).status).toBe("rejected");
+  });
+
+  it("classifies the same name differently per source only where the catalogue says so", () => {
+    const event = loadEvent("new/ListAccounts__success.json");
+    event.eventSource = "s3.amazonaws.com";
+    expect(normalize(event).status).toBe("ignored");
+  });
+
+  it("reads the identity store id from its ARN", () => {
+    expect(identityStoreIdFromArn("arn:aws:identitystore::111122223333:identitystore/d-1234567890")).toBe(
+      "d-1234567890",
+    );
+    expect(identityStoreIdFromArn("arn:aws:iam::111122223333:role/x")).toBeUndefined();
+  });
+});

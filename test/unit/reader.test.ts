@@ -1,0 +1,129 @@
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Readable } from "node:stream";
+import { gzipSync } from "node:zlib";
+import { type ReadItem, readInputs } from "@idc-audit/core/cloudtrail";
+import { afterAll, describe, expect, it } from "vitest";
+import { eventsDir, loadEvent } from "../support/fixtures.ts";
+
+async function collect(paths: string[], options: Parameters<typeof readInputs>[1] = {}): Promise<ReadItem[]> {
+  const items: ReadItem[] = [];
+  for await (const item of readInputs(paths, options)) items.push(item);
+  return items;
+}
+
+const records = (items: ReadItem[]) => items.filter((item) => item.kind === "record");
+const rejections = (items: ReadItem[]) => items.filter((item) => item.kind === "rejected");
+
+const scratch = mkdtempSync(join(tmpdir(), "idc-audit-reader-"));
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+
+describe("reading inputs", () => {
+  it("reads a single pretty-printed event", async () => {
+    const items = await collect([join(eventsDir, "new/ListAccounts__success.json")]);
+    expect(records(items)).toHaveLength(1);
+    expect(rejections(items)).toHaveLength(0);
+  });
+
+  it("reads a CloudTrail log file, plain and gzipped, with each record's position", async () => {
+    const plain = await collect([join(eventsDir, "envelopes/cloudtrail-log.json")]);
+    const gzipped = await collect([join(eventsDir, "envelopes/cloudtrail-log.json.gz")]);
+    expect(records(plain).length).toBeGreaterThan(1);
+    expect(records(gzipped).map((item) => item.kind === "record" && item.record.eventID)).toEqual(
+      records(plain).map((item) => item.kind === "record" && item.record.eventID),
+    );
+    expect(plain[1]?.location).toMatch(/cloudtrail-log\.json:1#Records\[1\]$/);
+  });
+
+  it("unwraps EventBridge envelopes", async () => {
+    const items = await collect([join(eventsDir, "envelopes/eventbridge__GetRoleCredentials.json")]);
+    const [first] = records(items);
+    expect(first?.kind === "record" && first.record.eventName).toBe("GetRoleCredentials");
+  });
+
+  it("streams NDJSON of envelopes and events line by line", async () => {
+    const items = await collect([join(eventsDir, "envelopes/mixed.ndjson")]);
+    expect(records(items).length).toBeGreaterThan(1);
+    for (const item of records(items)) {
+      expect(item.kind === "record" && typeof item.record.eventID).toBe("string");
+    }
+  });
+
+  it("reads standard input", async () => {
+    const event = loadEvent("new/Logout__success.json");
+    const stdin = Readable.from([
+      `${JSON.stringify(event)}\n${JSON.stringify({ detail: event, "detail-type": "x" })}\n`,
+    ]);
+    const items = await collect(["-"], { stdin });
+    expect(records(items)).toHaveLength(2);
+    expect(items[1]?.location).toBe("<stdin>:2");
+  });
+
+  it("walks an archive folder recursively in a stable order", async () => {
+    const items = await collect([join(eventsDir, "archive")]);
+    expect(records(items).length).toBeGreaterThan(20);
+    expect(items.map((item) => item.location)).toEqual(
+      (await collect([join(eventsDir, "archive")])).map((i) => i.location),
+    );
+  });
+
+  it("rejects each malformed input with its file and reason, and keeps reading the rest", async () => {
+    // A folder walk reads JSON files; other files are read when named.
+    const items = await collect([join(eventsDir, "malformed"), join(eventsDir, "malformed/not-json.txt")]);
+    const rejected = rejections(items);
+    const files = rejected.map((item) => item.location.split("/").pop()?.split(":")[0]);
+    expect(files).toEqual(
+      expect.arrayContaining([
+        "awsdocs-ssoug-2025__CredentialChallenge__5.json",
+        "awsdocs-ssoug-2025__CredentialVerification__5.json",
+        "empty.json",
+        "not-json.txt",
+        "truncated.json",
+        "truncated.json.gz",
+      ]),
+    );
+    for (const item of rejected) expect(item.kind === "rejected" && item.reason.length).toBeGreaterThan(5);
+    // The Records file with one bad record still yields its two good ones (the bad one fails validation later).
+    const fromRecordsFile = records(items).filter((item) =>
+      item.location.includes("records-one-missing-eventName"),
+    );
+    expect(fromRecordsFile).toHaveLength(3);
+  });
+
+  it("keeps the good lines of NDJSON whose first line is broken", async () => {
+    const path = join(scratch, "broken-first.ndjson");
+    const event = JSON.stringify(loadEvent("new/Logout__success.json"));
+    writeFileSync(path, `{"eventID": "trunc\n${event}\n${event}\n`);
+    const items = await collect([path]);
+    expect(records(items)).toHaveLength(2);
+    expect(rejections(items).map((item) => item.location)).toEqual([`${path}:1`]);
+  });
+
+  it("stops a gzip bomb at the size limit instead of inflating it into memory", async () => {
+    const path = join(scratch, "bomb.json.gz");
+    writeFileSync(path, gzipSync(Buffer.alloc(64 * 1024 * 1024, 0x20)));
+    const items = await collect([path], { maxFileBytes: 1024 * 1024 });
+    expect(rejections(items)).toHaveLength(1);
+    expect(items[0]).toMatchObject({ kind: "rejected", reason: expect.stringContaining("larger than") });
+  });
+
+  it("strips __proto__ keys so records cannot pollute prototypes", async () => {
+    const path = join(scratch, "proto.json");
+    writeFileSync(
+      path,
+      '{"eventID":"a","__proto__":{"polluted":true},"constructor":{"prototype":{"bad":1}}}',
+    );
+    const items = await collect([path]);
+    const [first] = records(items);
+    expect(first?.kind === "record" && Object.keys(first.record)).toEqual(["eventID"]);
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
+
+  it("rejects a path that does not exist", async () => {
+    const items = await collect([join(scratch, "nope")]);
+    expect(items).toEqual([
+      expect.objectContaining({ kind: "rejected", reason: expect.stringContaining("cannot read") }),
+    ]);
+  });
+});
