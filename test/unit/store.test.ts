@@ -1,0 +1,95 @@
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { BatchWriteCommand, DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { Keys, TableStore } from "@idc-audit/core/timeline";
+import { mockClient } from "aws-sdk-client-mock";
+import { afterEach, describe, expect, it } from "vitest";
+
+const documents = mockClient(DynamoDBDocumentClient);
+afterEach(() => documents.reset());
+
+const noWait = async () => {};
+const item = (n: number) => ({ pk: `P#${n}`, sk: "S", data: "x" });
+
+describe("table store", () => {
+  it("builds versioned keys exactly", () => {
+    expect(Keys.event("e1")).toEqual({ pk: "EVENT#v1#e1", sk: "EVENT" });
+    expect(Keys.sessionEvent("c1", "2026-07-01T00:00:00Z", "e1")).toEqual({
+      pk: "SESSION#v1#c1",
+      sk: "EVENT#2026-07-01T00:00:00Z#e1",
+    });
+    expect(Keys.userEvent({ identityStoreId: "d-1", userId: "u1" }, "2026-07-01T00:00:00Z", "e1")).toEqual({
+      pk: "USER#v1#d-1#u1",
+      sk: "EVENT#2026-07-01T00:00:00Z#e1",
+    });
+    expect(Keys.alias("EXT", "00uAbC", { identityStoreId: "d-1", userId: "u1" }, "https://okta")).toEqual({
+      pk: "ALIAS#v1#00uabc",
+      sk: "EXT#https://okta#d-1#u1",
+    });
+    expect(Keys.failedSignInUser("T", "e1", { identityStoreId: "d-1", userId: "u1" })).toEqual({
+      pk: "FAILED#v1",
+      sk: "T#e1#USER#d-1#u1",
+    });
+  });
+
+  it("writes in batches of 25 and retries UnprocessedItems until every item is written", async () => {
+    const requests: number[] = [];
+    let failedOnce = false;
+    documents.on(BatchWriteCommand).callsFake((input: { RequestItems: Record<string, unknown[]> }) => {
+      const batch = input.RequestItems.table ?? [];
+      requests.push(batch.length);
+      if (!failedOnce) {
+        failedOnce = true;
+        return { UnprocessedItems: { table: batch.slice(0, 5) } };
+      }
+      return { UnprocessedItems: {} };
+    });
+    const store = new TableStore(new DynamoDBClient({ region: "us-east-1" }), {
+      tableName: "table",
+      sleep: noWait,
+      concurrency: 1,
+    });
+    await store.putAll(Array.from({ length: 60 }, (_, n) => item(n)));
+    expect(requests).toEqual([25, 5, 25, 10]);
+    expect(store.stats.unprocessedRetries).toBe(1);
+  });
+
+  it("writes one copy of an item given twice in one call (DynamoDB rejects duplicate keys in a batch)", async () => {
+    const written: unknown[] = [];
+    documents.on(BatchWriteCommand).callsFake((input: { RequestItems: Record<string, unknown[]> }) => {
+      written.push(...(input.RequestItems.table ?? []));
+      return {};
+    });
+    const store = new TableStore(new DynamoDBClient({ region: "us-east-1" }), {
+      tableName: "table",
+      sleep: noWait,
+    });
+    await store.putAll([item(1), item(1), item(2)]);
+    expect(written).toHaveLength(2);
+  });
+
+  it("gives up with a retryable store error rather than dropping items that stay unprocessed", async () => {
+    documents
+      .on(BatchWriteCommand)
+      .callsFake((input: { RequestItems: Record<string, unknown[]> }) => ({
+        UnprocessedItems: input.RequestItems,
+      }));
+    const store = new TableStore(new DynamoDBClient({ region: "us-east-1" }), {
+      tableName: "table",
+      sleep: noWait,
+      maxUnprocessedRetries: 3,
+    });
+    await expect(store.putAll([item(1)])).rejects.toMatchObject({ name: "StoreError", retryable: true });
+  });
+
+  it("fails fast on errors that retrying cannot fix", async () => {
+    documents
+      .on(BatchWriteCommand)
+      .rejects(Object.assign(new Error("bad key"), { name: "ValidationException" }));
+    const store = new TableStore(new DynamoDBClient({ region: "us-east-1" }), {
+      tableName: "table",
+      sleep: noWait,
+    });
+    await expect(store.putAll([item(1)])).rejects.toMatchObject({ name: "StoreError", retryable: false });
+    expect(documents.commandCalls(BatchWriteCommand)).toHaveLength(1);
+  });
+});
