@@ -1,0 +1,217 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { gzipSync } from "node:zlib";
+import { synthDirectory, synthEvents, writeArchive } from "@idc-audit/core/synth";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { json, runCli } from "../support/cli.ts";
+import { eventsDir, loadEvent } from "../support/fixtures.ts";
+
+const scratch = mkdtempSync(join(tmpdir(), "idc-audit-e2e-"));
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+
+const SYNTH = { events: 3000, users: 40, seed: 11 } as const;
+const archive = join(scratch, "archive");
+const directoryFile = join(scratch, "directory.json");
+
+interface Counts {
+  read: number;
+  stored: number;
+  duplicates: number;
+  ignored: number;
+  rejected: number;
+}
+interface UserReport {
+  user: { userId: string; userName: string | null };
+  eventCount: number;
+  sessions: { credentialId: string; inferred: boolean; eventCount: number }[];
+}
+
+/** Sessions, user views and failures of every user: the answers that must not depend on delivery. */
+async function answers(dataDir: string, userNames: string[]) {
+  const users: Record<string, unknown> = {};
+  const timelines: Record<string, unknown> = {};
+  for (const name of userNames) {
+    const report = json<UserReport>(await runCli(["user", name, "--data-dir", dataDir, "--json"]));
+    users[name] = report;
+    for (const session of report.sessions.filter((entry) => !entry.inferred).slice(0, 2)) {
+      timelines[session.credentialId] = json(
+        await runCli(["timeline", session.credentialId, "--data-dir", dataDir, "--json"]),
+      );
+    }
+  }
+  const failures = json(await runCli(["failed-signins", "--data-dir", dataDir, "--json"]));
+  return { users, timelines, failures };
+}
+
+describe("idc-audit CLI on a generated archive", () => {
+  beforeAll(async () => {
+    await writeArchive(archive, { ...SYNTH, recordsPerFile: 250 });
+    writeFileSync(directoryFile, JSON.stringify(synthDirectory(SYNTH)));
+  });
+
+  it("accounts for every record, and re-ingesting shuffled and duplicated deliveries changes no answer", async () => {
+    const ordered = join(scratch, "ordered");
+    const first = json<Counts>(
+      await runCli(["ingest", archive, "--data-dir", ordered, "--directory", directoryFile, "--json"]),
+    );
+    expect(first.read).toBe(SYNTH.events);
+    expect(first.read).toBe(first.stored + first.duplicates + first.ignored + first.rejected);
+    expect(first.stored).toBeGreaterThan(SYNTH.events * 0.8);
+
+    // The same events, shuffled, split differently and partly duplicated, as NDJSON on stdin.
+    const records = [...synthEvents(SYNTH)];
+    let seed = 5;
+    const random = () => {
+      seed = (seed * 1103515245 + 12345) % 2147483648;
+      return seed / 2147483648;
+    };
+    const shuffled = records.map((record) => ({ record, key: random() })).sort((a, b) => a.key - b.key);
+    const deliveries = [
+      ...shuffled.map((entry) => entry.record),
+      ...records.filter((_, index) => index % 7 === 0),
+    ];
+    const stdin = deliveries.map((record) => JSON.stringify(record)).join("\n");
+    const shuffledDir = join(scratch, "shuffled");
+    const second = json<Counts>(
+      await runCli(
+        [
+          "ingest",
+          "-",
+          "--data-dir",
+          shuffledDir,
+          "--directory",
+          directoryFile,
+          "--json",
+          "--batch-size",
+          "97",
+        ],
+        {
+          stdin,
+        },
+      ),
+    );
+    expect(second.read).toBe(deliveries.length);
+    expect(second.stored).toBe(first.stored);
+    // Every extra delivery is a duplicate, except those of other services' events: they stay ignored.
+    const extraIgnored = second.ignored - first.ignored;
+    expect(second.duplicates).toBe(first.duplicates + (deliveries.length - records.length) - extraIgnored);
+
+    const userNames = synthDirectory(SYNTH)
+      .Users.slice(0, 6)
+      .map((user) => user.UserName);
+    const expected = await answers(ordered, userNames);
+    expect(Object.keys(expected.timelines).length).toBeGreaterThan(3);
+    expect(await answers(shuffledDir, userNames)).toEqual(expected);
+  });
+
+  it("re-ingesting the same archive stores nothing new", async () => {
+    const dataDir = join(scratch, "twice");
+    json(await runCli(["ingest", archive, "--data-dir", dataDir, "--directory", directoryFile, "--json"]));
+    const again = json<Counts>(
+      await runCli(["ingest", archive, "--data-dir", dataDir, "--directory", directoryFile, "--json"]),
+    );
+    expect(again.stored).toBe(0);
+    expect(again.duplicates).toBe(again.read - again.ignored - again.rejected);
+  });
+});
+
+describe("idc-audit CLI contract", () => {
+  const dataDir = join(scratch, "fixtures");
+
+  it("ingests the bundled archive and lists rejected inputs, keeping them in the dead-letter file", async () => {
+    const result = await runCli([
+      "ingest",
+      join(eventsDir, "archive"),
+      join(eventsDir, "malformed"),
+      "--data-dir",
+      dataDir,
+      "--directory",
+      join(eventsDir, "directory.json"),
+    ]);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/read \d+ records: \d+ stored, 1 duplicates, \d+ ignored, \d+ rejected/);
+    expect(result.stdout).toContain("truncated.json");
+    const deadLetter = readFileSync(join(dataDir, "dead-letter.ndjson"), "utf8").trim().split("\n");
+    expect(deadLetter.length).toBeGreaterThanOrEqual(8);
+    for (const line of deadLetter)
+      expect(JSON.parse(line)).toMatchObject({ location: expect.any(String), reason: expect.any(String) });
+  });
+
+  it("prints a session timeline as JSON, ordered by time then event id", async () => {
+    const event = loadEvent("new/GetRoleCredentials__success.json");
+    const credentialId = (event.userIdentity as { credentialId: string }).credentialId;
+    const timeline = json<{
+      credentialId: string;
+      user: { userName: string };
+      events: { eventTime: string; eventId: string; eventName: string }[];
+    }>(await runCli(["timeline", credentialId, "--data-dir", dataDir, "--json"]));
+    expect(timeline.credentialId).toBe(credentialId);
+    expect(timeline.user.userName).toBe("bobsmith@example.com");
+    expect(timeline.events.map((entry) => entry.eventName)).toContain("GetRoleCredentials");
+    const order = timeline.events.map((entry) => `${entry.eventTime}#${entry.eventId}`);
+    expect(order).toEqual([...order].sort());
+  });
+
+  it("pivots from an Okta external id to the person's sessions", async () => {
+    const report = json<UserReport>(
+      await runCli([
+        "user",
+        "--external-id",
+        "00u1abcdEFGHijkl2345",
+        "--issuer",
+        "https://example.okta.com",
+        "--data-dir",
+        dataDir,
+        "--json",
+      ]),
+    );
+    expect(report.user.userName).toBe("bobsmith@example.com");
+    expect(report.sessions.length).toBeGreaterThanOrEqual(3);
+    expect(report.eventCount).toBe(report.sessions.reduce((sum, session) => sum + session.eventCount, 0));
+  });
+
+  it("normalizes to NDJSON without storing anything", async () => {
+    const result = await runCli(["normalize", join(eventsDir, "envelopes/cloudtrail-log.json.gz")]);
+    expect(result.code).toBe(0);
+    const lines = result.stdout
+      .trim()
+      .split("\n")
+      .map((line) => JSON.parse(line));
+    expect(lines.length).toBeGreaterThan(1);
+    expect(lines[0]).toHaveProperty("eventId");
+  });
+
+  it("exits 2 with a clear message on bad usage", async () => {
+    const missing = await runCli(["ingest", join(scratch, "no-such-folder"), "--data-dir", dataDir]);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain("no such file or folder");
+    const unknown = await runCli(["frobnicate"]);
+    expect(unknown.code).toBe(2);
+    const badTime = await runCli(["failed-signins", "--since", "yesterday", "--data-dir", dataDir]);
+    expect(badTime.code).toBe(2);
+    expect(badTime.stderr).toContain("ISO-8601");
+  });
+
+  it("exits non-zero with a clear message when the store cannot be reached", async () => {
+    const result = await runCli([
+      "timeline",
+      "x",
+      "--endpoint",
+      "http://127.0.0.1:9",
+      "--table",
+      "t",
+      "--region",
+      "us-east-1",
+    ]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/idc-audit: StoreError: DescribeTable failed/);
+  });
+
+  it("reads gzip from stdin like a file", async () => {
+    const gz = gzipSync(readFileSync(join(eventsDir, "envelopes/cloudtrail-log.json")));
+    writeFileSync(join(scratch, "x.json.gz"), gz);
+    const result = await runCli(["normalize", join(scratch, "x.json.gz")]);
+    expect(result.code).toBe(0);
+  });
+});
