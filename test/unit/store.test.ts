@@ -68,11 +68,9 @@ describe("table store", () => {
   });
 
   it("gives up with a retryable store error rather than dropping items that stay unprocessed", async () => {
-    documents
-      .on(BatchWriteCommand)
-      .callsFake((input: { RequestItems: Record<string, unknown[]> }) => ({
-        UnprocessedItems: input.RequestItems,
-      }));
+    documents.on(BatchWriteCommand).callsFake((input: { RequestItems: Record<string, unknown[]> }) => ({
+      UnprocessedItems: input.RequestItems,
+    }));
     const store = new TableStore(new DynamoDBClient({ region: "us-east-1" }), {
       tableName: "table",
       sleep: noWait,
