@@ -99,7 +99,7 @@ describe("idc-audit CLI on a generated archive", () => {
 
     const userNames = synthDirectory(SYNTH)
       .Users.slice(0, 6)
-      .map((user) => user.UserName);
+      .map((user) => String(user.UserName));
     const expected = await answers(ordered, userNames);
     expect(Object.keys(expected.timelines).length).toBeGreaterThan(3);
     expect(await answers(shuffledDir, userNames)).toEqual(expected);

@@ -1,6 +1,7 @@
 import { mkdir } from "node:fs/promises";
-import type { AddressInfo } from "node:net";
+import { createRequire } from "node:module";
 import { join } from "node:path";
+import { Worker } from "node:worker_threads";
 import { StoreError } from "../shared/errors.ts";
 
 export interface EmbeddedDynamo {
@@ -9,9 +10,24 @@ export interface EmbeddedDynamo {
 }
 
 /**
- * Starts dynalite, an embedded DynamoDB, in this process on a loopback port. With a data dir its tables
- * live on disk (LevelDB); without one, in memory. It has no transactions, TTL expiry or PITR, and
- * idc-audit depends on none of them.
+ * Runs in a worker thread: dynalite there uses the second core while the pipeline works on the first.
+ * Plain CommonJS source (an `eval` worker), so the same code runs from TypeScript sources and from the bundle.
+ */
+const WORKER_SOURCE = `
+const { parentPort, workerData } = require("node:worker_threads");
+const dynalite = require(workerData.dynalitePath);
+const server = dynalite(workerData.options);
+server.on("error", (error) => parentPort.postMessage({ error: String(error && error.message || error) }));
+server.listen(0, "127.0.0.1", () => parentPort.postMessage({ port: server.address().port }));
+parentPort.on("message", (message) => {
+  if (message === "close") server.close(() => parentPort.postMessage({ closed: true }));
+});
+`;
+
+/**
+ * Starts dynalite, an embedded DynamoDB, on a loopback port in a worker thread of this process. With a data
+ * dir its tables live on disk (LevelDB); without one, in memory. It has no transactions, TTL expiry or PITR,
+ * and idc-audit depends on none of them.
  */
 export async function startEmbeddedDynamo(dataDir?: string): Promise<EmbeddedDynamo> {
   const options: Record<string, unknown> = { createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 };
@@ -20,20 +36,28 @@ export async function startEmbeddedDynamo(dataDir?: string): Promise<EmbeddedDyn
     await mkdir(path, { recursive: true });
     options.path = path;
   }
-  // Loaded on demand: Lambda bundles never start an embedded store and do not ship dynalite.
-  const { default: dynalite } = await import("dynalite");
-  const server = dynalite(options);
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => resolve());
+  const dynalitePath = createRequire(import.meta.url).resolve("dynalite");
+  const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { dynalitePath, options } });
+  const port = await new Promise<number>((resolve, reject) => {
+    worker.once("error", reject);
+    worker.once("message", (message: { port?: number; error?: string }) => {
+      if (message.port !== undefined) resolve(message.port);
+      else reject(new Error(message.error ?? "embedded store did not start"));
+    });
   });
-  const { port } = server.address() as AddressInfo;
+  // The worker must not keep a finished CLI alive, nor die silently while in use.
+  worker.unref();
   return {
     endpoint: `http://127.0.0.1:${port}`,
-    close: () =>
-      new Promise<void>((resolve, reject) => {
-        server.close((error?: Error) => (error ? reject(error) : resolve()));
-      }),
+    close: async () => {
+      const closed = new Promise<void>((resolve) => {
+        worker.once("message", () => resolve());
+        worker.once("exit", () => resolve());
+      });
+      worker.postMessage("close");
+      await closed;
+      await worker.terminate();
+    },
   };
 }
 

@@ -1,0 +1,364 @@
+/**
+ * Offline synth of sst.config.ts (scripts/synth/synth.ts) for a production stage with backfill and a dev stage
+ * without, and assertions on every resource's inputs: ingest wiring, storage, encryption, least privilege.
+ */
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { beforeAll, describe, expect, it } from "vitest";
+import { DEFAULT_INGEST_MAX_CONCURRENCY } from "../../infra/config.ts";
+import { IDENTITY_STORE_ACTIONS, TABLE_READ_ACTIONS, TABLE_WRITE_ACTIONS } from "../../infra/grants.ts";
+import { EVENT_PATTERN_MAX_LENGTH, INGEST_RULE_STATE, ingestRulePatterns } from "../../infra/pattern.ts";
+import { sstEnv } from "../../scripts/synth/sst-env.ts";
+import {
+  BASE_ENV,
+  grants,
+  IDENTITY_STORE,
+  list,
+  named,
+  ofType,
+  type PolicyStatement,
+  ROOT,
+  runSynth,
+  type SynthResource,
+  type SynthResult,
+  statementsOf,
+  TRAIL_BUCKET,
+} from "./synth-helper.ts";
+
+let prod: SynthResult;
+let dev: SynthResult;
+
+beforeAll(async () => {
+  // One after the other: the machine is small, and each synth takes a few seconds.
+  prod = await runSynth("prod", { ...BASE_ENV, IDC_AUDIT_TRAIL_BUCKET: TRAIL_BUCKET });
+  dev = await runSynth("dev", BASE_ENV);
+});
+
+const arnOf = (resource: SynthResource) => String(resource.state?.arn);
+const fnArn = (result: SynthResult, name: string) =>
+  arnOf(named(result, "aws:lambda/function:Function", `${name}Function`));
+const queueArn = (result: SynthResult, name: string) =>
+  arnOf(named(result, "aws:sqs/queue:Queue", `${name}Queue`));
+const keyArn = (result: SynthResult) => arnOf(named(result, "aws:kms/key:Key", "QueueKey"));
+const tableArn = (result: SynthResult) => arnOf(named(result, "aws:dynamodb/table:Table", "AuditTableTable"));
+const topicArn = (result: SynthResult) => arnOf(named(result, "aws:sns/topic:Topic", "AlertTopicTopic"));
+const sorted = (values: Iterable<string>) => [...values].sort();
+
+/** Every policy document in the synth: role inline policies, trust policies, queue, key and topic policies. */
+function allPolicies(result: SynthResult): { where: string; statements: PolicyStatement[] }[] {
+  const policies: { where: string; statements: PolicyStatement[] }[] = [];
+  for (const resource of result.resources) {
+    const where = `${resource.type} ${resource.name}`;
+    const inputs = resource.inputs;
+    if (typeof inputs.policy === "string") policies.push({ where, statements: statementsOf(inputs.policy) });
+    if (typeof inputs.assumeRolePolicy === "string") {
+      policies.push({ where: `${where} trust`, statements: statementsOf(inputs.assumeRolePolicy) });
+    }
+    for (const inline of (inputs.inlinePolicies ?? []) as { policy: string }[]) {
+      policies.push({ where: `${where} inline`, statements: statementsOf(inline.policy) });
+    }
+  }
+  return policies;
+}
+
+describe.each([
+  ["prod", () => prod],
+  ["dev", () => dev],
+])("synth of stage %s", (stage, result) => {
+  it("asks the CLI only for what a deploy provides", () => {
+    const methods = new Set(result().rpc.map((call) => call.method));
+    expect(sorted(methods)).toEqual(["Provider.Aws.Bootstrap", "Runtime.Build"]);
+  });
+
+  it("resolves every handler to a source file, as SST's build does before deploying", () => {
+    for (const build of result().builds)
+      expect(build.source, `${build.functionID}: ${build.handler}`).toBeDefined();
+  });
+
+  it("keeps production data: removal and protection per stage", () => {
+    expect(result().app.removal).toBe(stage === "prod" ? "retain" : "remove");
+    expect(result().app.protect).toBe(stage === "prod");
+  });
+
+  it("routes Identity Center events from the default bus with CloudTrail management events enabled", () => {
+    const rules = ofType(result(), "aws:cloudwatch/eventRule:EventRule");
+    const patterns = ingestRulePatterns();
+    expect(rules).toHaveLength(patterns.length);
+    for (const [index, rule] of rules.entries()) {
+      expect(rule.inputs.eventBusName).toBe("default");
+      expect(rule.inputs.state).toBe(INGEST_RULE_STATE);
+      expect(rule.inputs.state).toBe("ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS");
+      expect(String(rule.inputs.eventPattern).length).toBeLessThanOrEqual(EVENT_PATTERN_MAX_LENGTH);
+      expect(JSON.parse(String(rule.inputs.eventPattern))).toEqual(patterns[index]);
+      expect(rule.inputs.scheduleExpression).toBeUndefined();
+    }
+  });
+
+  it("targets the ingest queue from every rule, with an explicit retry policy and a target DLQ", () => {
+    const rules = ofType(result(), "aws:cloudwatch/eventRule:EventRule");
+    const targets = ofType(result(), "aws:cloudwatch/eventTarget:EventTarget");
+    expect(sorted(targets.map((target) => String(target.inputs.rule)))).toEqual(
+      sorted(rules.map((rule) => String(rule.state?.name))),
+    );
+    for (const target of targets) {
+      expect(target.inputs.arn).toBe(queueArn(result(), "IngestQueue"));
+      expect(target.inputs.eventBusName).toBe("default");
+      const retry = target.inputs.retryPolicy as Record<string, number>;
+      expect(retry.maximumRetryAttempts).toBeGreaterThan(0);
+      expect(retry.maximumEventAgeInSeconds).toBeGreaterThanOrEqual(3600);
+      expect((target.inputs.deadLetterConfig as { arn: string }).arn).toBe(
+        queueArn(result(), "IngestDeliveryDeadLetterQueue"),
+      );
+    }
+  });
+
+  it("lets EventBridge send to the queue and to the target DLQ, only from the ingest rules", () => {
+    const ruleArns = sorted(ofType(result(), "aws:cloudwatch/eventRule:EventRule").map(arnOf));
+    for (const [policyName, queueName] of [
+      ["IngestQueuePolicy", "IngestQueue"],
+      ["IngestDeliveryDeadLetterQueuePolicy", "IngestDeliveryDeadLetterQueue"],
+    ] as const) {
+      const policy = named(result(), "aws:sqs/queuePolicy:QueuePolicy", policyName);
+      const queue = named(result(), "aws:sqs/queue:Queue", `${queueName}Queue`);
+      expect(policy.inputs.queueUrl).toBe(queue.state?.url);
+      const statements = statementsOf(policy.inputs.policy);
+      expect(statements).toHaveLength(1);
+      const [statement] = statements;
+      expect(statement?.Effect).toBe("Allow");
+      expect(statement?.Principal).toEqual({ Service: "events.amazonaws.com" });
+      expect(list(statement?.Action)).toEqual(["sqs:SendMessage"]);
+      expect(list(statement?.Resource)).toEqual([arnOf(queue)]);
+      expect(sorted(list(statement?.Condition?.ArnEquals?.["aws:SourceArn"]))).toEqual(ruleArns);
+    }
+  });
+
+  it("encrypts every queue with the customer managed key and dead-letters after a few receives", () => {
+    const key = keyArn(result());
+    for (const queue of ofType(result(), "aws:sqs/queue:Queue")) {
+      expect(queue.inputs.kmsMasterKeyId, queue.name).toBe(key);
+    }
+    const ingest = named(result(), "aws:sqs/queue:Queue", "IngestQueueQueue");
+    const redrive = JSON.parse(String(ingest.inputs.redrivePolicy)) as Record<string, unknown>;
+    expect(redrive.deadLetterTargetArn).toBe(queueArn(result(), "IngestDeadLetterQueue"));
+    expect(redrive.maxReceiveCount).toBeGreaterThanOrEqual(3);
+    expect(redrive.maxReceiveCount).toBeLessThanOrEqual(10);
+    const fn = named(result(), "aws:lambda/function:Function", "IngestFunction");
+    expect(Number(ingest.inputs.visibilityTimeoutSeconds)).toBeGreaterThanOrEqual(
+      6 * Number(fn.inputs.timeout),
+    );
+  });
+
+  it("consumes the queue in batches with partial batch responses and capped concurrency", () => {
+    const mappings = ofType(result(), "aws:lambda/eventSourceMapping:EventSourceMapping");
+    expect(mappings).toHaveLength(1);
+    const mapping = mappings[0]?.inputs ?? {};
+    expect(mapping.eventSourceArn).toBe(queueArn(result(), "IngestQueue"));
+    expect(mapping.functionName).toBe(fnArn(result(), "Ingest"));
+    expect(mapping.functionResponseTypes).toEqual(["ReportBatchItemFailures"]);
+    expect(Number(mapping.batchSize)).toBeGreaterThan(1);
+    expect(Number(mapping.batchSize)).toBeLessThanOrEqual(10);
+    expect(mapping.scalingConfig).toEqual({ maximumConcurrency: DEFAULT_INGEST_MAX_CONCURRENCY });
+  });
+
+  it("stores everything in one on-demand table with PITR, SSE, TTL and per-stage deletion protection", () => {
+    const tables = ofType(result(), "aws:dynamodb/table:Table");
+    expect(tables).toHaveLength(1);
+    const table = tables[0] as SynthResource;
+    expect(table.inputs.hashKey).toBe("pk");
+    expect(table.inputs.rangeKey).toBe("sk");
+    expect(table.inputs.attributes).toEqual([
+      { name: "pk", type: "S" },
+      { name: "sk", type: "S" },
+    ]);
+    expect(table.inputs.globalSecondaryIndexes ?? []).toEqual([]);
+    expect(table.inputs.localSecondaryIndexes ?? []).toEqual([]);
+    expect(table.inputs.billingMode).toBe("PAY_PER_REQUEST");
+    expect(table.inputs.pointInTimeRecovery).toEqual({ enabled: true });
+    expect(table.inputs.serverSideEncryption).toMatchObject({ enabled: true });
+    expect(table.inputs.ttl).toEqual({ attributeName: "expiresAt", enabled: true });
+    expect(Boolean(table.inputs.deletionProtectionEnabled)).toBe(stage === "prod");
+    expect(table.retainOnDelete).toBe(stage === "prod");
+    expect(table.protect).toBe(stage === "prod");
+  });
+
+  it("publishes alerts to an encrypted topic", () => {
+    const topic = named(result(), "aws:sns/topic:Topic", "AlertTopicTopic");
+    expect(topic.inputs.kmsMasterKeyId).toBe(keyArn(result()));
+  });
+
+  it("runs every function on nodejs22.x, arm64, as an ESM bundle, never logging whole events", () => {
+    const functions = ofType(result(), "aws:lambda/function:Function");
+    expect(sorted(functions.map((fn) => fn.name))).toEqual(
+      stage === "prod"
+        ? ["ApiFunction", "BackfillFunction", "IngestFunction"]
+        : ["ApiFunction", "IngestFunction"],
+    );
+    for (const fn of functions) {
+      expect(fn.inputs.runtime, fn.name).toBe("nodejs22.x");
+      expect(fn.inputs.architectures, fn.name).toEqual(["arm64"]);
+      const env = (fn.inputs.environment as { variables: Record<string, string> }).variables;
+      expect(env.POWERTOOLS_LOGGER_LOG_EVENT ?? "false", fn.name).toBe("false");
+    }
+    for (const build of result().builds) {
+      expect((build.input.properties as Record<string, unknown>).format, build.functionID).toBe("esm");
+    }
+  });
+
+  it("gives the ingest functions their contract environment", () => {
+    const expected = (service: string) => ({
+      TABLE_NAME: named(result(), "aws:dynamodb/table:Table", "AuditTableTable").state?.name,
+      IDENTITY_STORE_ID: IDENTITY_STORE.id,
+      IDENTITY_STORE_REGION: IDENTITY_STORE.region,
+      ALERT_TOPIC_ARN: topicArn(result()),
+      POWERTOOLS_SERVICE_NAME: service,
+      POWERTOOLS_LOG_LEVEL: "INFO",
+    });
+    const ingest = named(result(), "aws:lambda/function:Function", "IngestFunction");
+    expect(ingest.inputs.handler).toBe("functions/ingest.handler");
+    expect((ingest.inputs.environment as { variables: object }).variables).toMatchObject(
+      expected("idc-audit-ingest"),
+    );
+    const api = named(result(), "aws:lambda/function:Function", "ApiFunction");
+    expect(api.inputs.handler).toBe("functions/api.handler");
+    expect((api.inputs.environment as { variables: Record<string, string> }).variables.TABLE_NAME).toBe(
+      expected("").TABLE_NAME,
+    );
+    if (stage === "prod") {
+      const backfill = named(result(), "aws:lambda/function:Function", "BackfillFunction");
+      expect(backfill.inputs.handler).toBe("functions/backfill.handler");
+      expect((backfill.inputs.environment as { variables: object }).variables).toMatchObject(
+        expected("idc-audit-backfill"),
+      );
+    }
+  });
+
+  it("serves the query API on a function URL with AWS_IAM auth and no public invoke permission", () => {
+    const urls = ofType(result(), "aws:lambda/functionUrl:FunctionUrl");
+    expect(urls).toHaveLength(1);
+    expect(urls[0]?.inputs.authorizationType).toBe("AWS_IAM");
+    expect(urls[0]?.inputs.functionName).toBe(
+      named(result(), "aws:lambda/function:Function", "ApiFunction").state?.name,
+    );
+    for (const permission of ofType(result(), "aws:lambda/permission:Permission")) {
+      expect(permission.inputs.principal, permission.name).not.toBe("*");
+    }
+  });
+
+  it("lets only lambda.amazonaws.com assume the function roles", () => {
+    const roles = ofType(result(), "aws:iam/role:Role");
+    expect(roles.length).toBe(ofType(result(), "aws:lambda/function:Function").length);
+    for (const role of roles) {
+      const statements = statementsOf(role.inputs.assumeRolePolicy);
+      expect(statements, role.name).toHaveLength(1);
+      expect(statements[0]?.Effect).toBe("Allow");
+      expect(statements[0]?.Principal, role.name).toEqual({ Service: "lambda.amazonaws.com" });
+      expect(list(statements[0]?.Action)).toEqual(["sts:AssumeRole"]);
+    }
+  });
+
+  it("grants no wildcard action and no NotAction in any policy", () => {
+    const policies = allPolicies(result());
+    expect(policies.length).toBeGreaterThan(5);
+    for (const { where, statements } of policies) {
+      for (const statement of statements) {
+        expect(statement.NotAction, where).toBeUndefined();
+        for (const action of list(statement.Action)) expect(action, where).not.toContain("*");
+      }
+    }
+  });
+
+  it("grants each function exactly the actions it uses, on exactly its resources", () => {
+    const identityStoreArns = [
+      `arn:aws:identitystore::${IDENTITY_STORE.accountId}:identitystore/${IDENTITY_STORE.id}`,
+      "arn:aws:identitystore:::user/*",
+    ];
+    const shared = (result: SynthResult) => ({
+      [tableArn(result)]: sorted(TABLE_WRITE_ACTIONS),
+      [identityStoreArns[0] as string]: sorted(IDENTITY_STORE_ACTIONS),
+      [identityStoreArns[1] as string]: sorted(IDENTITY_STORE_ACTIONS),
+      [topicArn(result)]: ["sns:Publish"],
+      [keyArn(result)]: ["kms:Decrypt", "kms:GenerateDataKey"],
+    });
+    const asObject = (map: Map<string, Set<string>>) =>
+      Object.fromEntries([...map].map(([resource, actions]) => [resource, sorted(actions)]));
+
+    expect(asObject(grants(result(), "Ingest"))).toEqual({
+      ...shared(result()),
+      [queueArn(result(), "IngestQueue")]: [
+        "sqs:ChangeMessageVisibility",
+        "sqs:DeleteMessage",
+        "sqs:GetQueueAttributes",
+        "sqs:ReceiveMessage",
+      ],
+    });
+    expect(asObject(grants(result(), "Api"))).toEqual({ [tableArn(result())]: sorted(TABLE_READ_ACTIONS) });
+    if (stage === "prod") {
+      expect(asObject(grants(result(), "Backfill"))).toEqual({
+        ...shared(result()),
+        [`arn:aws:s3:::${TRAIL_BUCKET}/AWSLogs/*`]: ["s3:GetObject"],
+        [queueArn(result(), "BackfillFailureQueue")]: ["sqs:SendMessage"],
+      });
+    }
+    for (const role of ofType(result(), "aws:iam/role:Role")) {
+      expect(role.inputs.managedPolicyArns, role.name).toEqual([
+        "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole",
+      ]);
+    }
+  });
+
+  it("uses a rotating customer managed key that only the account and EventBridge (same account) may use", () => {
+    const key = named(result(), "aws:kms/key:Key", "QueueKey");
+    expect(key.inputs.enableKeyRotation).toBe(true);
+    const statements = statementsOf(key.inputs.policy);
+    const principals = statements.map((statement) => statement.Principal);
+    expect(principals).toEqual([
+      { AWS: "arn:aws:iam::123456789012:root" },
+      { Service: "events.amazonaws.com" },
+    ]);
+    const eventBridge = statements[1];
+    expect(sorted(list(eventBridge?.Action))).toEqual(["kms:Decrypt", "kms:GenerateDataKey"]);
+    expect(eventBridge?.Condition).toEqual({ StringEquals: { "aws:SourceAccount": "123456789012" } });
+    expect(list(statements[0]?.Action)).toContain("kms:PutKeyPolicy");
+  });
+
+  it("backfills from the trail bucket only when the stage names one", () => {
+    const notifications = ofType(result(), "aws:s3/bucketNotification:BucketNotification");
+    if (stage !== "prod") {
+      expect(notifications).toHaveLength(0);
+      return;
+    }
+    expect(notifications).toHaveLength(1);
+    const notification = notifications[0]?.inputs ?? {};
+    expect(notification.bucket).toBe(TRAIL_BUCKET);
+    expect(notification.lambdaFunctions).toEqual([
+      {
+        lambdaFunctionArn: fnArn(result(), "Backfill"),
+        events: ["s3:ObjectCreated:*"],
+        filterPrefix: "AWSLogs/",
+        filterSuffix: ".json.gz",
+      },
+    ]);
+    const permission = named(result(), "aws:lambda/permission:Permission", "BackfillInvokeFromTrailBucket");
+    expect(permission.inputs).toMatchObject({
+      action: "lambda:InvokeFunction",
+      principal: "s3.amazonaws.com",
+      sourceArn: `arn:aws:s3:::${TRAIL_BUCKET}`,
+      sourceAccount: "123456789012",
+    });
+    const invokeConfig = named(
+      result(),
+      "aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig",
+      "BackfillInvokeConfig",
+    );
+    expect(invokeConfig.inputs.destinationConfig).toEqual({
+      onFailure: { destination: queueArn(result(), "BackfillFailureQueue") },
+    });
+  });
+});
+
+describe("sst-env.d.ts", () => {
+  it("is what `sst deploy` would generate for the production stage (regenerate: see infra/README.md)", () => {
+    const committed = readFileSync(path.join(ROOT, "sst-env.d.ts"), "utf8");
+    expect(committed).toBe(sstEnv(prod));
+  });
+});
