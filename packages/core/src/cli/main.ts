@@ -4,6 +4,7 @@ import type { Readable, Writable } from "node:stream";
 import { parseArgs } from "node:util";
 import cliProgress from "cli-progress";
 import { countInputFiles, readInputs } from "../cloudtrail/reader.ts";
+import { type ObjectSource, parseS3Uri } from "../cloudtrail/s3.ts";
 import { classifyItem, ingestStream, type Rejection } from "../ingest/run.ts";
 import type { UserKey } from "../normalize/types.ts";
 import { DEFAULT_DATA_DIR, openRuntime, type Runtime, type RuntimeConfig } from "../runtime/index.ts";
@@ -28,7 +29,8 @@ export interface CliIo {
 const USAGE = `idc-audit: IAM Identity Center CloudTrail events as session timelines
 
 Usage:
-  idc-audit ingest [options] PATH...        store events from files, folders (CloudTrail archives), or - (stdin)
+  idc-audit ingest [options] PATH...        store events from files, folders (CloudTrail archives),
+                                            s3://bucket/prefix (a trail bucket) or - (stdin)
   idc-audit timeline [options] CREDENTIAL_ID  one portal session's events in time order
   idc-audit user [options] VALUE            a person's sessions (VALUE: user id, user name or email)
   idc-audit user [options] --external-id ID [--issuer ISSUER]
@@ -117,6 +119,10 @@ async function assertInputsExist(paths: readonly string[]): Promise<void> {
   if (paths.length === 0) throw new UsageError("give at least one PATH (a file, a folder, or - for stdin)");
   for (const path of paths) {
     if (path === "-") continue;
+    if (path.startsWith("s3://")) {
+      parseS3Uri(path);
+      continue;
+    }
     try {
       await stat(path);
     } catch {
@@ -158,9 +164,11 @@ async function runIngest(
   if (batchSize !== undefined && (!Number.isInteger(batchSize) || batchSize < 1)) {
     throw new UsageError("--batch-size must be a positive whole number");
   }
+  const objects = paths.some((path) => path.startsWith("s3://")) ? await s3Objects(values) : undefined;
   const counts = await ingestStream(
     readInputs(paths, {
       stdin: io.stdin,
+      ...(objects ? { objects } : {}),
       onFile: () => {
         filesSeen += 1;
       },
@@ -192,6 +200,15 @@ async function runIngest(
     if (rejected) write(io.stdout, rejected);
   }
   return { counts, sessions };
+}
+
+/** The S3 SDK is loaded only when an s3:// input is given; normal AWS credentials apply. */
+async function s3Objects(values: Values): Promise<ObjectSource> {
+  const [{ S3Client }, { S3ObjectSource }] = await Promise.all([
+    import("@aws-sdk/client-s3"),
+    import("../cloudtrail/s3-source.ts"),
+  ]);
+  return new S3ObjectSource(new S3Client(values.region ? { region: values.region } : {}));
 }
 
 async function resolveUser(values: Values, positionals: string[], runtime: Runtime): Promise<UserKey> {

@@ -5,6 +5,7 @@ import { createInterface } from "node:readline";
 import { type Readable, Transform, type TransformCallback } from "node:stream";
 import { createGunzip } from "node:zlib";
 import { isRecord, parseUntrustedJson } from "../shared/json.ts";
+import { type ObjectSource, parseS3Uri } from "./s3.ts";
 
 /** Where a record came from: `file:line` plus `#Records[i]` inside a CloudTrail log file. */
 export type Location = string;
@@ -188,14 +189,31 @@ function* salvageLines(
 
 export async function* readFile(path: string, options: ReadOptions = {}): AsyncGenerator<ReadItem> {
   const gzip = await isGzip(path);
-  const raw = createReadStream(path);
-  let stream: Readable = raw;
-  if (gzip) {
-    const gunzip = createGunzip();
-    raw.on("error", (error) => gunzip.destroy(error));
-    stream = raw.pipe(gunzip);
+  yield* readStream(gzip ? gunzipped(createReadStream(path)) : createReadStream(path), path, options);
+}
+
+function gunzipped(raw: Readable): Readable {
+  const gunzip = createGunzip();
+  raw.on("error", (error) => gunzip.destroy(error));
+  return raw.pipe(gunzip);
+}
+
+/** One S3 object, streamed (CloudTrail writes `.json.gz`; the name says whether to gunzip). */
+export async function* readObject(
+  source: ObjectSource,
+  bucket: string,
+  key: string,
+  options: ReadOptions = {},
+): AsyncGenerator<ReadItem> {
+  const name = `s3://${bucket}/${key}`;
+  let body: Readable;
+  try {
+    body = await source.open(bucket, key);
+  } catch (error) {
+    yield { kind: "rejected", location: name, reason: `cannot read object: ${messageOf(error)}` };
+    return;
   }
-  yield* readStream(stream, path, options);
+  yield* readStream(key.endsWith(".gz") ? gunzipped(body) : body, name, options);
 }
 
 /** Every input file below a folder, depth first, in a stable order, yielded lazily. */
@@ -216,9 +234,18 @@ export async function* walk(dir: string): AsyncGenerator<string> {
  */
 export async function* readInputs(
   paths: readonly string[],
-  options: ReadOptions & { stdin?: Readable; onFile?: (path: string) => void } = {},
+  options: ReadOptions & { stdin?: Readable; onFile?: (path: string) => void; objects?: ObjectSource } = {},
 ): AsyncGenerator<ReadItem> {
   for (const path of paths) {
+    if (path.startsWith("s3://")) {
+      if (!options.objects) throw new Error("reading s3:// inputs needs an object source");
+      const location = parseS3Uri(path);
+      for await (const key of options.objects.list(location)) {
+        options.onFile?.(`s3://${location.bucket}/${key}`);
+        yield* readObject(options.objects, location.bucket, key, options);
+      }
+      continue;
+    }
     if (path === "-") {
       options.onFile?.(path);
       yield* readStream(options.stdin ?? process.stdin, "<stdin>", options);
@@ -247,7 +274,7 @@ export async function* readInputs(
 export async function countInputFiles(paths: readonly string[]): Promise<number> {
   let count = 0;
   for (const path of paths) {
-    if (path === "-") continue;
+    if (path === "-" || path.startsWith("s3://")) continue;
     try {
       const info = await stat(path);
       if (info.isDirectory()) for await (const _file of walk(path)) count += 1;

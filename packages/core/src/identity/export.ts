@@ -1,5 +1,5 @@
 import { readFile } from "node:fs/promises";
-import { z } from "zod";
+import * as z from "zod/mini";
 import type { UserKey } from "../normalize/types.ts";
 import { UsageError } from "../shared/errors.ts";
 import { parseUntrustedJson } from "../shared/json.ts";
@@ -13,14 +13,17 @@ import {
 
 /** One user as `aws identitystore list-users` prints it (the fields idc-audit reads). */
 const exportedUserSchema = z.object({
-  UserId: z.string().min(1),
-  IdentityStoreId: z.string().min(1).optional(),
-  UserName: z.string().optional(),
-  DisplayName: z.string().optional(),
-  Emails: z.array(z.object({ Value: z.string().optional(), Primary: z.boolean().optional() })).optional(),
-  ExternalIds: z.array(z.object({ Issuer: z.string(), Id: z.string() })).optional(),
+  UserId: z.string().check(z.minLength(1)),
+  IdentityStoreId: z.optional(z.string().check(z.minLength(1))),
+  UserName: z.optional(z.string()),
+  DisplayName: z.optional(z.string()),
+  Emails: z.optional(z.array(z.object({ Value: z.optional(z.string()), Primary: z.optional(z.boolean()) }))),
+  ExternalIds: z.optional(z.array(z.object({ Issuer: z.string(), Id: z.string() }))),
 });
-const exportSchema = z.object({ Users: z.array(exportedUserSchema), IdentityStoreId: z.string().optional() });
+const exportSchema = z.object({
+  Users: z.array(exportedUserSchema),
+  IdentityStoreId: z.optional(z.string()),
+});
 
 export function profileFromIdentityStore(
   identityStoreId: string,

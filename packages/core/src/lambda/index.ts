@@ -1,1 +1,2 @@
+export * from "./s3-backfill.ts";
 export * from "./sqs-ingest.ts";

@@ -1,0 +1,37 @@
+/**
+ * Settings every idc-audit function shares: Node.js 22 on arm64 (Graviton), an ESM bundle, JSON logs kept
+ * three months, and Powertools configured so that whole events are never logged.
+ */
+import type { StageConfig } from "./config.ts";
+
+export const FUNCTION_DEFAULTS = {
+  runtime: "nodejs22.x",
+  architecture: "arm64",
+  nodejs: { format: "esm" },
+  logging: { format: "json", retention: "3 months" },
+} satisfies Partial<sst.aws.FunctionArgs>;
+
+/** Powertools settings; POWERTOOLS_LOGGER_LOG_EVENT stays "false" so no handler logs whole events. */
+export function powertoolsEnvironment(service: string): Record<string, string> {
+  return {
+    POWERTOOLS_SERVICE_NAME: service,
+    POWERTOOLS_LOG_LEVEL: "INFO",
+    POWERTOOLS_LOGGER_LOG_EVENT: "false",
+  };
+}
+
+/** The environment of the two functions that ingest events (from the queue or from trail log objects). */
+export function ingestEnvironment(
+  service: string,
+  config: StageConfig,
+  tableName: $util.Input<string>,
+  alertTopicArn: $util.Input<string>,
+): Record<string, $util.Input<string>> {
+  return {
+    TABLE_NAME: tableName,
+    IDENTITY_STORE_ID: config.identityStoreId,
+    IDENTITY_STORE_REGION: config.identityStoreRegion,
+    ALERT_TOPIC_ARN: alertTopicArn,
+    ...powertoolsEnvironment(service),
+  };
+}

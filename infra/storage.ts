@@ -1,0 +1,44 @@
+/**
+ * The one DynamoDB table: keys `pk`/`sk` (every query is on the base keys, so no secondary index), TTL on
+ * `expiresAt` for cache items, on-demand, point-in-time recovery, encrypted with the AWS managed key, and on
+ * the production stage deletion-protected and retained when the stage is removed.
+ *
+ * Access is granted through two Linkables rather than `link: [table]`, which would grant `dynamodb:*`.
+ */
+import { isProduction } from "./config.ts";
+import { TABLE_READ_ACTIONS, TABLE_WRITE_ACTIONS } from "./grants.ts";
+
+export function createStorage() {
+  const production = isProduction($app.stage);
+  const table = new sst.aws.Dynamo(
+    "AuditTable",
+    {
+      fields: { pk: "string", sk: "string" },
+      primaryIndex: { hashKey: "pk", rangeKey: "sk" },
+      ttl: "expiresAt",
+      deletionProtection: production,
+      transform: {
+        table: (args, opts) => {
+          args.billingMode = "PAY_PER_REQUEST";
+          args.pointInTimeRecovery = { enabled: true };
+          // Enabled without a key ARN: encrypted with the AWS managed key aws/dynamodb (KMS, auditable in
+          // CloudTrail) rather than the default AWS owned key.
+          args.serverSideEncryption = { enabled: true };
+          if (production) opts.retainOnDelete = true;
+        },
+      },
+    },
+    // Pulumi refuses to delete a protected resource: production data survives `sst remove` by mistake.
+    { protect: production },
+  );
+
+  const tableWriter = new sst.Linkable("AuditTableWriter", {
+    properties: { name: table.name, arn: table.arn },
+    include: [sst.aws.permission({ actions: TABLE_WRITE_ACTIONS, resources: [table.arn] })],
+  });
+  const tableReader = new sst.Linkable("AuditTableReader", {
+    properties: { name: table.name, arn: table.arn },
+    include: [sst.aws.permission({ actions: TABLE_READ_ACTIONS, resources: [table.arn] })],
+  });
+  return { table, tableWriter, tableReader };
+}

@@ -1,0 +1,32 @@
+import type { Readable } from "node:stream";
+import { GetObjectCommand, ListObjectsV2Command, type S3Client } from "@aws-sdk/client-s3";
+import { LOG_OBJECT, type ObjectSource, type S3Location } from "./s3.ts";
+
+/** The S3 adapter of `ObjectSource`, kept apart so nothing that reads files loads the S3 SDK. */
+export class S3ObjectSource implements ObjectSource {
+  constructor(private readonly client: S3Client) {}
+
+  async *list(location: S3Location): AsyncGenerator<string> {
+    let token: string | undefined;
+    do {
+      const page = await this.client.send(
+        new ListObjectsV2Command({
+          Bucket: location.bucket,
+          Prefix: location.prefix,
+          ContinuationToken: token,
+        }),
+      );
+      for (const object of page.Contents ?? []) {
+        const key = object.Key;
+        if (key && LOG_OBJECT.test(key) && !key.includes("/CloudTrail-Digest/")) yield key;
+      }
+      token = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (token);
+  }
+
+  async open(bucket: string, key: string): Promise<Readable> {
+    const object = await this.client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+    if (!object.Body) throw new Error(`s3://${bucket}/${key} has no body`);
+    return object.Body as Readable;
+  }
+}
