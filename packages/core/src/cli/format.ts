@@ -1,3 +1,4 @@
+import type { Alert } from "../detect/detector.ts";
 import type { IngestCounts, Rejection } from "../ingest/run.ts";
 import type {
   FailedSignIn,
@@ -93,5 +94,25 @@ export function formatRejections(
   const lines = [`rejected records (kept in ${deadLetter}):`];
   for (const rejection of rejections) lines.push(`  ${rejection.location}  ${rejection.reason}`);
   if (total > rejections.length) lines.push(`  … and ${total - rejections.length} more`);
+  return lines.join("\n");
+}
+
+function alertSubject(alert: Alert): string {
+  if (alert.subject.type === "address") {
+    return `address ${alert.subject.sourceIp}${alert.distinctUsers ? ` (${alert.distinctUsers} users)` : ""}`;
+  }
+  const name = alert.user?.userName ?? `${alert.subject.identityStoreId}/${alert.subject.userId}`;
+  const external = alert.externalIds.map((entry) => entry.id).join(", ");
+  return `user ${name}${external ? ` [${external}]` : ""}`;
+}
+
+export function formatAlerts(alerts: readonly Alert[], heading = "alerts"): string {
+  if (alerts.length === 0) return `no ${heading}`;
+  const lines = [`${alerts.length} ${heading}`];
+  for (const alert of alerts) {
+    lines.push(
+      `  ${alert.severity.toUpperCase().padEnd(8)} ${alert.rule.padEnd(22)} ${alertSubject(alert)}: ${alert.count} events ${alert.firstSeen} → ${alert.lastSeen} from ${alert.sourceIps.join(", ")}${alert.successSourceIp ? `; signed in from ${alert.successSourceIp}` : ""}  (${alert.id})`,
+    );
+  }
   return lines.join("\n");
 }

@@ -5,12 +5,14 @@ import { parseArgs } from "node:util";
 import cliProgress from "cli-progress";
 import { countInputFiles, readInputs } from "../cloudtrail/reader.ts";
 import { type ObjectSource, parseS3Uri } from "../cloudtrail/s3.ts";
+import type { Alert } from "../detect/detector.ts";
 import { classifyItem, ingestStream, type Rejection } from "../ingest/run.ts";
 import type { UserKey } from "../normalize/types.ts";
 import { DEFAULT_DATA_DIR, openRuntime, type Runtime, type RuntimeConfig } from "../runtime/index.ts";
 import { AuditError, describeError, UsageError } from "../shared/errors.ts";
 import {
   describeUser,
+  formatAlerts,
   formatCounts,
   formatFailures,
   formatRejections,
@@ -36,6 +38,7 @@ Usage:
   idc-audit user [options] --external-id ID [--issuer ISSUER]
   idc-audit failed-signins [options] [--since T] [--until T]
   idc-audit address [options] IP            every event seen from a source address
+  idc-audit alerts [options] [--since T] [--until T]  detections of attacks on sign-in
   idc-audit normalize PATH...               normalized events as NDJSON on stdout, nothing stored
   idc-audit enrich [options]                fetch profiles still pending after directory failures
   idc-audit demo                            ingest the bundled events/archive and print a session
@@ -146,6 +149,7 @@ async function runIngest(
   const deadLetter = join(dataDir, "dead-letter.ndjson");
   await mkdir(dataDir, { recursive: true });
   const shown: Rejection[] = [];
+  const raised: Alert[] = [];
   const sessions = new Map<string, number>();
   const showProgress = io.interactive && !values.json;
   const totalFiles = showProgress ? await countInputFiles(paths) : 0;
@@ -185,7 +189,8 @@ async function runIngest(
         await appendFile(deadLetter, `${JSON.stringify({ at: new Date().toISOString(), ...rejection })}\n`);
         if (shown.length < 20) shown.push(rejection);
       },
-      onBatch: (current) => {
+      onBatch: (current, _stored, alerts) => {
+        raised.push(...alerts);
         bar?.update(filesSeen, { records: current.read, stored: current.stored });
       },
     },
@@ -198,6 +203,7 @@ async function runIngest(
     write(io.stdout, `${formatCounts(counts)} (${runtime.description})`);
     const rejected = formatRejections(shown, counts.rejected, deadLetter);
     if (rejected) write(io.stdout, rejected);
+    if (raised.length > 0) write(io.stdout, formatAlerts(raised, "new alerts"));
   }
   return { counts, sessions };
 }
@@ -298,6 +304,14 @@ async function command(name: string, values: Values, positionals: string[], io: 
           io.stdout,
           `${events.length} events from ${address}\n${events.map((event) => `  ${event.eventTime}  ${event.eventName}  ${event.outcome}`).join("\n")}`,
         );
+      return 0;
+    }
+    case "alerts": {
+      const since = parseTime(values.since, "--since");
+      const until = parseTime(values.until, "--until");
+      const alerts = await withRuntime(values, (runtime) => runtime.queries.alerts(since, until));
+      if (values.json) printJson(io, { alerts });
+      else write(io.stdout, formatAlerts(alerts));
       return 0;
     }
     case "enrich": {

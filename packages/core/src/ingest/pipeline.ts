@@ -1,6 +1,7 @@
+import type { Alert, Detector } from "../detect/detector.ts";
 import type { UserDirectory } from "../identity/port.ts";
 import { userKeyString } from "../identity/port.ts";
-import type { AuditEvent, NormalizedRecord, UserKey } from "../normalize/types.ts";
+import { ActorKind, type AuditEvent, type NormalizedRecord, type UserKey } from "../normalize/types.ts";
 import type { AuditLogger } from "../shared/logger.ts";
 import { silentLogger } from "../shared/logger.ts";
 import { eventOf, Items, ItemType, userOfItem } from "../timeline/items.ts";
@@ -13,6 +14,8 @@ export interface BatchResult {
   readonly stored: AuditEvent[];
   /** Deliveries of events already stored (same `eventID`), in this batch or before. */
   readonly duplicates: number;
+  /** Alerts raised for the first time by what this batch stored. */
+  readonly alerts: Alert[];
 }
 
 /** Everything an event is attributed to once joins are done. */
@@ -21,10 +24,14 @@ interface Attribution {
   readonly fresh: boolean;
   readonly users: Map<string, UserKey>;
   readonly sessions: Set<string>;
+  /** The sign-in workflow was for a name AWS hid (no such user). */
+  hiddenName: boolean;
 }
 
 export interface PipelineOptions extends EnricherOptions {
   readonly logger?: AuditLogger;
+  /** Evaluates detections on what each batch stored, before the batch is committed. */
+  readonly detector?: Detector;
 }
 
 const isFailedVerification = (event: AuditEvent) =>
@@ -38,13 +45,15 @@ const isFailedVerification = (event: AuditEvent) =>
  *    name → user mapping, and the mappings transitional events teach.
  * 3. The join partitions are then read back (strongly consistent). Because every writer writes before it
  *    reads, of two events that belong together at least one sees the other, whatever the order or process.
- * 4. Timeline items (session, user, failed sign-in, address) are written for every event the joins touched.
+ * 4. Timeline items (session, user, failed sign-in, address) are written for every event the joins touched,
+ *    and detections are evaluated on the stored data around them.
  * 5. The commit marker is written last with a conditional put, so a crash before it means a full redo.
  */
 export class Pipeline {
   readonly enricher: Enricher;
   private readonly logger: AuditLogger;
   private readonly nameCache = new Map<string, Promise<UserKey | undefined>>();
+  private readonly detector: Detector | undefined;
 
   constructor(
     private readonly store: TableStore,
@@ -53,6 +62,7 @@ export class Pipeline {
   ) {
     this.enricher = new Enricher(store, directory, options);
     this.logger = options.logger ?? silentLogger;
+    this.detector = options.detector;
   }
 
   async ingest(records: readonly NormalizedRecord[]): Promise<BatchResult> {
@@ -66,7 +76,7 @@ export class Pipeline {
       const eventId = item.pk.slice("EVENT#v1#".length);
       if (unique.delete(eventId)) duplicates += 1;
     }
-    if (unique.size === 0) return { stored: [], duplicates };
+    if (unique.size === 0) return { stored: [], duplicates, alerts: [] };
     // Directory resolution of names, for events that do not name their user themselves.
     const fresh = await this.resolveNames([...unique.values()]);
 
@@ -74,7 +84,7 @@ export class Pipeline {
     const attribution = (event: AuditEvent, isFresh = false): Attribution => {
       let entry = touched.get(event.eventId);
       if (!entry) {
-        entry = { event, fresh: isFresh, users: new Map(), sessions: new Set() };
+        entry = { event, fresh: isFresh, users: new Map(), sessions: new Set(), hiddenName: false };
         touched.set(event.eventId, entry);
       }
       return entry;
@@ -99,6 +109,7 @@ export class Pipeline {
         joinInputs.push(Items.workflowEvent(workflow, event));
         for (const user of [own, byName]) if (user) joinInputs.push(Items.workflowUser(workflow, user));
         if (event.credentialId) joinInputs.push(Items.workflowSession(workflow, event.credentialId));
+        if (event.actor.kind === ActorKind.Unknown) joinInputs.push(Items.workflowHidden(workflow));
       }
       if (own) joinInputs.push(Items.alias(AliasKind.UserId, own.userId, own));
       const userName = event.actor.userName;
@@ -147,8 +158,10 @@ export class Pipeline {
       const users: UserKey[] = [];
       const sessions: string[] = [];
       const members: AuditEvent[] = [];
+      let hidden = false;
       for (const item of items) {
-        if (item.type === ItemType.WorkflowUser) users.push(userOfItem(item));
+        if (item.type === ItemType.WorkflowHidden) hidden = true;
+        else if (item.type === ItemType.WorkflowUser) users.push(userOfItem(item));
         else if (item.type === ItemType.WorkflowSession) sessions.push(String(item.credentialId));
         else if (item.type === ItemType.WorkflowEvent) members.push(eventOf(item));
       }
@@ -156,6 +169,7 @@ export class Pipeline {
         const entry = attribution(touched.get(member.eventId)?.event ?? member);
         for (const user of users) attribute(entry.event, user);
         for (const session of sessions) entry.sessions.add(session);
+        if (hidden) entry.hiddenName = true;
         // A member from an earlier batch: rewrite its own attributions too, with the same content.
         if (!entry.fresh && member.actor.user) attribute(member, member.actor.user);
         if (!entry.fresh && member.actor.directoryUser) attribute(member, member.actor.directoryUser);
@@ -178,12 +192,20 @@ export class Pipeline {
         timeline.push(Items.userEvent(user, event));
         if (isFailedVerification(event)) timeline.push(Items.failedSignInUser(event, user));
       }
+      if (entry.hiddenName && isFailedVerification(event)) timeline.push(Items.failedSignInHidden(event));
       if (entry.fresh) {
         if (isFailedVerification(event)) timeline.push(Items.failedSignIn(event));
         if (event.sourceIp) timeline.push(Items.addressEvent(event.sourceIp, event));
       }
     }
     await this.store.putAll(timeline);
+
+    // Detections run on the stored data before the commit: a crash before it re-runs them on redelivery.
+    const alerts = this.detector
+      ? await this.detector.evaluate(
+          [...touched.values()].map((entry) => ({ event: entry.event, users: [...entry.users.values()] })),
+        )
+      : [];
 
     // Phase 4: commit markers. A concurrent delivery of the same event loses here and counts as duplicate.
     const stored: AuditEvent[] = [];
@@ -197,7 +219,7 @@ export class Pipeline {
       duplicates,
       joined: touched.size - fresh.length,
     });
-    return { stored, duplicates };
+    return { stored, duplicates, alerts };
   }
 
   /**

@@ -1,4 +1,5 @@
 import type { Location, ReadItem } from "../cloudtrail/reader.ts";
+import type { Alert } from "../detect/detector.ts";
 import { normalize } from "../normalize/normalize.ts";
 import type { AuditEvent, NormalizedRecord } from "../normalize/types.ts";
 import type { Pipeline } from "./pipeline.ts";
@@ -22,7 +23,11 @@ export interface IngestRunOptions {
   /** Records handed to the pipeline at once. */
   readonly batchSize?: number;
   readonly onRejected?: (rejection: Rejection) => void | Promise<void>;
-  readonly onBatch?: (counts: IngestCounts, stored: readonly AuditEvent[]) => void | Promise<void>;
+  readonly onBatch?: (
+    counts: IngestCounts,
+    stored: readonly AuditEvent[],
+    alerts: readonly Alert[],
+  ) => void | Promise<void>;
   /** Every audited record read, duplicates included (before storing). */
   readonly onAudited?: (event: AuditEvent) => void;
 }
@@ -80,7 +85,7 @@ export async function ingestStream(
     const result = await pipeline.ingest(current);
     counts.stored += result.stored.length;
     counts.duplicates += result.duplicates;
-    await options.onBatch?.(counts, result.stored);
+    await options.onBatch?.(counts, result.stored, result.alerts);
   };
   for await (const item of items) {
     counts.read += 1;
@@ -97,6 +102,6 @@ export async function ingestStream(
     }
   }
   await flush();
-  await options.onBatch?.(counts, []);
+  await options.onBatch?.(counts, [], []);
   return counts;
 }

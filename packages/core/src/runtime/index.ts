@@ -1,5 +1,7 @@
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { IdentitystoreClient } from "@aws-sdk/client-identitystore";
+import { type AlertSink, Detector } from "../detect/detector.ts";
+import { DEFAULT_DETECTION_CONFIG, type DetectionConfig } from "../detect/rules.ts";
 import { ExportDirectory } from "../identity/export.ts";
 import { IdentityStoreDirectory } from "../identity/identity-store.ts";
 import { noDirectory, type UserDirectory } from "../identity/port.ts";
@@ -31,6 +33,11 @@ export interface RuntimeConfig {
   readonly cacheLifetimeMs?: number;
   /** An already-built directory (tests inject fakes here). */
   readonly directory?: UserDirectory;
+  /** Where new alerts are published (SNS in AWS); without one, alerts are stored and returned only. */
+  readonly alertSink?: AlertSink;
+  /** SNS topic for new alerts (the Lambda functions' `ALERT_TOPIC_ARN`). */
+  readonly alertTopicArn?: string;
+  readonly detection?: Partial<DetectionConfig>;
 }
 
 export interface Runtime {
@@ -108,21 +115,37 @@ export async function openRuntime(config: RuntimeConfig = {}): Promise<Runtime> 
     if (!useRealTable) throw explainEmbeddedFailure(error, config.dataDir ?? DEFAULT_DATA_DIR);
     throw error;
   }
+  const queries = new TimelineQueries(store);
+  const sink = config.alertSink ?? (config.alertTopicArn ? await snsSink(config.alertTopicArn) : undefined);
+  const detector = new Detector(
+    store,
+    queries,
+    sink,
+    { ...DEFAULT_DETECTION_CONFIG, ...config.detection },
+    logger,
+  );
   const pipeline = new Pipeline(store, directory, {
     logger,
+    detector,
     ...(config.cacheLifetimeMs !== undefined ? { cacheLifetimeMs: config.cacheLifetimeMs } : {}),
   });
   return {
     store,
     directory,
     pipeline,
-    queries: new TimelineQueries(store),
+    queries,
     description,
     async close() {
       client.destroy();
       await closeEmbedded?.();
     },
   };
+}
+
+/** The SNS SDK is loaded only where alerts are published to a topic. */
+async function snsSink(topicArn: string): Promise<AlertSink> {
+  const { SnsAlertSink } = await import("../detect/sns.ts");
+  return SnsAlertSink.forTopic(topicArn);
 }
 
 /** Runtime settings a Lambda function reads from its environment (set by the infrastructure). */
@@ -135,6 +158,7 @@ export function configFromEnvironment(env: NodeJS.ProcessEnv, logger?: AuditLogg
     ...(env.IDENTITY_STORE_ID ? { identityStoreId: env.IDENTITY_STORE_ID } : {}),
     ...(env.IDENTITY_STORE_REGION ? { identityStoreRegion: env.IDENTITY_STORE_REGION } : {}),
     ...(env.DIRECTORY_FILE ? { directoryFile: env.DIRECTORY_FILE } : {}),
+    ...(env.ALERT_TOPIC_ARN ? { alertTopicArn: env.ALERT_TOPIC_ARN } : {}),
     ...(logger ? { logger } : {}),
   };
 }

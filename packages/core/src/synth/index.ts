@@ -6,6 +6,7 @@
  *   const directory = synthDirectory({ events: 1_000_000, seed: 7 }); // the users those events name
  */
 export { type ArchiveOptions, writeArchive } from "./archive.ts";
+export { type AttackOptions, type PlantedAlert, type PlantedAttacks, plantAttacks } from "./attacks.ts";
 export { ERA_WINDOWS, eraAt, type SynthOptions, synthDirectory, synthEvents } from "./events.ts";
 export type { CloudTrailRecord, Era } from "./records.ts";
 export { IDENTITY_STORE_ARN, IDENTITY_STORE_ID, type SynthUser } from "./world.ts";

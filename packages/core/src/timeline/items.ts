@@ -14,6 +14,11 @@ export const ItemType = {
   WorkflowSession: "workflow-session",
   FailedSignIn: "failed-signin",
   FailedSignInUser: "failed-signin-user",
+  FailedSignInHidden: "failed-signin-hidden",
+  WorkflowHidden: "workflow-hidden",
+  Alert: "alert",
+  AlertBySubject: "alert-by-subject",
+  AlertPaged: "alert-paged",
   AddressEvent: "address-event",
   Alias: "alias",
   PendingName: "pending-name",
@@ -62,6 +67,15 @@ export const Items = {
     ...Keys.workflowSession(authWorkflowId, credentialId),
     type: ItemType.WorkflowSession,
     credentialId,
+  }),
+  workflowHidden: (authWorkflowId: string): Item => ({
+    ...Keys.workflowHidden(authWorkflowId),
+    type: ItemType.WorkflowHidden,
+  }),
+  failedSignInHidden: (event: AuditEvent): Item => ({
+    ...Keys.failedSignInHidden(event.eventTime, event.eventId),
+    type: ItemType.FailedSignInHidden,
+    eventId: event.eventId,
   }),
   failedSignIn: (event: AuditEvent): Item => ({
     ...Keys.failedSignIn(event.eventTime, event.eventId),

@@ -15,6 +15,11 @@ import type { UserKey } from "../normalize/types.ts";
  * | workflow → session link      | WORKFLOW#v1#<authWorkflowId>         | LINK#SESSION#<credentialId>              |
  * | failed sign-in               | FAILED#v1                            | <time>#<eventId>                         |
  * | failed sign-in → user        | FAILED#v1                            | <time>#<eventId>#USER#<storeId>#<userId> |
+ * | failed sign-in, hidden name  | FAILED#v1                            | <time>#<eventId>#HIDDEN                  |
+ * | workflow had a hidden name   | WORKFLOW#v1#<authWorkflowId>         | LINK#HIDDEN                              |
+ * | alert (listing by time)      | ALERT#v1                             | <firstSeen>#<alertId>                    |
+ * | alert by subject             | ALERTSUBJ#v1#<user or address>       | <firstSeen>#<alertId>                    |
+ * | alert paged marker           | PAGED#v1#<user or address>           | <rule>#<firstSeen>#<alertId>             |
  * | event by source address      | ADDRESS#v1#<ip>                      | EVENT#<time>#<eventId>                   |
  * | lookup value → user          | ALIAS#v1#<lower-case value>          | <KIND>#[<issuer>#]<storeId>#<userId>     |
  * | old-shape event awaiting a   | PENDING#v1#NAME#<lower-case name>    | EVENT#<time>#<eventId>                   |
@@ -41,6 +46,7 @@ const userPart = (user: UserKey) => `${user.identityStoreId}#${user.userId}`;
 const eventSort = (eventTime: string, eventId: string) => `EVENT#${eventTime}#${eventId}`;
 
 export const FAILED_PARTITION = "FAILED#v1";
+export const ALERT_PARTITION = "ALERT#v1";
 
 export const Keys = {
   event: (eventId: string): ItemKey => ({ pk: `EVENT#v1#${eventId}`, sk: "EVENT" }),
@@ -64,6 +70,11 @@ export const Keys = {
     pk: Keys.workflowPartition(authWorkflowId),
     sk: `LINK#USER#${userPart(user)}`,
   }),
+  /** The workflow's typed name was hidden by AWS: it matched no user. */
+  workflowHidden: (authWorkflowId: string): ItemKey => ({
+    pk: Keys.workflowPartition(authWorkflowId),
+    sk: "LINK#HIDDEN",
+  }),
   workflowSession: (authWorkflowId: string, credentialId: string): ItemKey => ({
     pk: Keys.workflowPartition(authWorkflowId),
     sk: `LINK#SESSION#${credentialId}`,
@@ -75,6 +86,25 @@ export const Keys = {
   failedSignInUser: (eventTime: string, eventId: string, user: UserKey): ItemKey => ({
     pk: FAILED_PARTITION,
     sk: `${eventTime}#${eventId}#USER#${userPart(user)}`,
+  }),
+  failedSignInHidden: (eventTime: string, eventId: string): ItemKey => ({
+    pk: FAILED_PARTITION,
+    sk: `${eventTime}#${eventId}#HIDDEN`,
+  }),
+  alertListing: (firstSeen: string, alertId: string): ItemKey => ({
+    pk: ALERT_PARTITION,
+    sk: `${firstSeen}#${alertId}`,
+  }),
+  alertSubjectPartition: (subjectKey: string) => `ALERTSUBJ#v1#${subjectKey}`,
+  alertBySubject: (subjectKey: string, firstSeen: string, alertId: string): ItemKey => ({
+    pk: Keys.alertSubjectPartition(subjectKey),
+    sk: `${firstSeen}#${alertId}`,
+  }),
+  /** Written once an alert has been published: updates of the alert, even under a new id, do not page again. */
+  alertPagedPartition: (subjectKey: string) => `PAGED#v1#${subjectKey}`,
+  alertPaged: (subjectKey: string, rule: string, firstSeen: string, alertId: string): ItemKey => ({
+    pk: Keys.alertPagedPartition(subjectKey),
+    sk: `${rule}#${firstSeen}#${alertId}`,
   }),
   addressPartition: (sourceIp: string) => `ADDRESS#v1#${sourceIp}`,
   addressEvent: (sourceIp: string, eventTime: string, eventId: string): ItemKey => ({

@@ -1,0 +1,283 @@
+import type { ExternalId } from "../identity/port.ts";
+import { userKeyString } from "../identity/port.ts";
+import type { AuditEvent, UserKey } from "../normalize/types.ts";
+import type { AuditLogger } from "../shared/logger.ts";
+import { silentLogger } from "../shared/logger.ts";
+import { eventOf, ItemType, userOfItem } from "../timeline/items.ts";
+import { ALERT_PARTITION, FAILED_PARTITION, Keys, SORT_END } from "../timeline/keys.ts";
+import type { TimelineQueries, UserView } from "../timeline/queries.ts";
+import { type Item, mapLimit, type TableStore } from "../timeline/store.ts";
+import {
+  type AttributedFailure,
+  DEFAULT_DETECTION_CONFIG,
+  type DetectionConfig,
+  evaluateAddress,
+  evaluateUser,
+  type Finding,
+  isFailedVerification,
+  Rule,
+  subjectKey,
+} from "./rules.ts";
+
+/** An alert as stored, printed and published: the finding plus what responders pivot on. */
+export interface Alert extends Omit<Finding, "users"> {
+  /** The person, for rules about a user. */
+  readonly user?: {
+    readonly userName: string | null;
+    readonly displayName: string | null;
+    readonly emails: readonly string[];
+  };
+  /** The person's Okta / Entra / AD ids, to pivot into the identity provider. */
+  readonly externalIds: readonly ExternalId[];
+  /** Everyone an address rule involved. */
+  readonly users?: readonly {
+    readonly identityStoreId: string;
+    readonly userId: string;
+    readonly userName: string | null;
+  }[];
+  readonly distinctUsers?: number;
+}
+
+/** Where new alerts go: SNS in AWS, the terminal for the CLI. */
+export interface AlertSink {
+  publish(alert: Alert): Promise<void>;
+}
+
+/** A sign-in event the pipeline just stored or re-attributed, with everyone it is attributed to. */
+export interface TouchedSignIn {
+  readonly event: AuditEvent;
+  readonly users: readonly UserKey[];
+}
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+const USER_RULES = new Set<string>([Rule.BruteForce, Rule.MfaAttack, Rule.SuccessAfterFailures]);
+const ADDRESS_RULES = new Set<string>([Rule.PasswordSpray, Rule.UnknownUserNames]);
+
+function iso(ms: number): string {
+  const value = new Date(ms).toISOString();
+  return value.endsWith(".000Z") ? `${value.slice(0, -5)}Z` : value;
+}
+
+interface Range {
+  readonly from: number;
+  readonly to: number;
+}
+
+/**
+ * Evaluates the rules over stored data around what a batch touched, and makes the stored alerts match the
+ * result: alerts appear, grow, or disappear (when late events merged two episodes into one). Evaluation reads
+ * a day either side of the touched events and trusts only episodes that end inside that margin, so it never
+ * judges an episode on part of its events. A new alert is published once; later updates are not re-paged.
+ */
+export class Detector {
+  constructor(
+    private readonly store: TableStore,
+    private readonly queries: TimelineQueries,
+    private readonly sink: AlertSink | undefined,
+    private readonly config: DetectionConfig = DEFAULT_DETECTION_CONFIG,
+    private readonly logger: AuditLogger = silentLogger,
+  ) {}
+
+  /** Returns the alerts published for the first time. */
+  async evaluate(touched: readonly TouchedSignIn[]): Promise<Alert[]> {
+    const signIns = touched.filter((entry) => entry.event.category === "sign-in");
+    if (signIns.length === 0) return [];
+    const userTimes = new Map<string, { user: UserKey; times: number[] }>();
+    const addressTimes = new Map<string, number[]>();
+    for (const { event, users } of signIns) {
+      const at = Date.parse(event.eventTime);
+      for (const user of users) {
+        const entry = userTimes.get(userKeyString(user)) ?? { user, times: [] };
+        entry.times.push(at);
+        userTimes.set(userKeyString(user), entry);
+      }
+      if (isFailedVerification(event) && event.sourceIp) {
+        addressTimes.set(event.sourceIp, [...(addressTimes.get(event.sourceIp) ?? []), at]);
+      }
+    }
+    const published: Alert[] = [];
+    await mapLimit([...userTimes.values()], 4, async ({ user, times }) => {
+      published.push(...(await this.evaluateUser(user, around(times))));
+    });
+    if (addressTimes.size > 0) published.push(...(await this.evaluateAddresses(addressTimes)));
+    return published.sort((a, b) => (a.id < b.id ? -1 : 1));
+  }
+
+  private async evaluateUser(user: UserKey, range: Range): Promise<Alert[]> {
+    const items = await this.store.query(Keys.userPartition(user), {
+      between: [`EVENT#${iso(range.from)}`, `EVENT#${iso(range.to)}${SORT_END}`],
+    });
+    const events = items.filter((item) => item.type === ItemType.UserEvent).map(eventOf);
+    const findings = evaluateUser(user, events, this.config);
+    const subject = subjectKey({ type: "user", ...user });
+    return this.reconcile(subject, USER_RULES, range, findings);
+  }
+
+  private async evaluateAddresses(addressTimes: Map<string, number[]>): Promise<Alert[]> {
+    const all = [...addressTimes.values()].flat();
+    const range = around(all);
+    const items = await this.store.query(FAILED_PARTITION, {
+      between: [iso(range.from), `${iso(range.to)}${SORT_END}`],
+    });
+    const failures = new Map<string, { event: AuditEvent; users: UserKey[]; hiddenName: boolean }>();
+    for (const item of items) {
+      if (item.type === ItemType.FailedSignIn) {
+        const event = eventOf(item);
+        const entry = failures.get(event.eventId);
+        failures.set(event.eventId, {
+          event,
+          users: entry?.users ?? [],
+          hiddenName: entry?.hiddenName ?? false,
+        });
+      }
+    }
+    for (const item of items) {
+      const entry = failures.get(String(item.eventId));
+      if (!entry) continue;
+      if (item.type === ItemType.FailedSignInUser) entry.users.push(userOfItem(item));
+      if (item.type === ItemType.FailedSignInHidden) entry.hiddenName = true;
+    }
+    const byAddress = new Map<string, AttributedFailure[]>();
+    for (const failure of failures.values()) {
+      const address = failure.event.sourceIp;
+      if (!address || !addressTimes.has(address)) continue;
+      byAddress.set(address, [...(byAddress.get(address) ?? []), failure]);
+    }
+    const published: Alert[] = [];
+    for (const [address, times] of addressTimes) {
+      const findings = evaluateAddress(address, byAddress.get(address) ?? [], this.config);
+      published.push(
+        ...(await this.reconcile(
+          subjectKey({ type: "address", sourceIp: address }),
+          ADDRESS_RULES,
+          around(times),
+          findings,
+        )),
+      );
+    }
+    return published;
+  }
+
+  /** Makes the stored alerts of one subject, for the given rules and range, equal to `findings`. */
+  private async reconcile(
+    subject: string,
+    rules: Set<string>,
+    range: Range,
+    findings: readonly Finding[],
+  ): Promise<Alert[]> {
+    // Episodes within a window of the range's edges may continue outside it: leave their alerts as they are.
+    const trustedFrom = range.from + this.config.successLookbackMs + this.config.windowMs;
+    const trustedTo = range.to - this.config.windowMs;
+    const trusted = findings.filter(
+      (found) => Date.parse(found.firstSeen) >= trustedFrom && Date.parse(found.lastSeen) <= trustedTo,
+    );
+    const existing = await this.store.query(Keys.alertSubjectPartition(subject), {
+      between: [iso(trustedFrom), `${iso(trustedTo)}${SORT_END}`],
+    });
+    const keep = new Set(trusted.map((found) => found.id));
+    const stale = existing.filter((item) => rules.has(String(item.rule)) && !keep.has(String(item.alertId)));
+    for (const item of stale) {
+      await this.store.deleteItem(Keys.alertListing(String(item.firstSeen), String(item.alertId)));
+      await this.store.deleteItem({ pk: item.pk, sk: item.sk });
+    }
+    if (trusted.length === 0) return [];
+    const alerts = await this.describe(trusted);
+    await this.store.putAll(
+      alerts.flatMap((alert) => [
+        {
+          ...Keys.alertListing(alert.firstSeen, alert.id),
+          type: ItemType.Alert,
+          data: JSON.stringify(alert),
+        },
+        {
+          ...Keys.alertBySubject(subject, alert.firstSeen, alert.id),
+          type: ItemType.AlertBySubject,
+          alertId: alert.id,
+          rule: alert.rule,
+          firstSeen: alert.firstSeen,
+        },
+      ]),
+    );
+    return this.page(subject, alerts);
+  }
+
+  /**
+   * Publishes alerts nobody was paged for yet. An alert seen earlier on part of its events may have had
+   * another id (its first event arrived late): any paged alert of the same rule and subject overlapping this
+   * one in time counts as the same incident. The marker is written after publishing: a crash re-pages, never
+   * loses a page.
+   */
+  private async page(subject: string, alerts: readonly Alert[]): Promise<Alert[]> {
+    const markers = await this.store.query(Keys.alertPagedPartition(subject));
+    const margin = this.config.windowMs;
+    const overlaps = (alert: Alert) =>
+      markers.some(
+        (marker) =>
+          marker.rule === alert.rule &&
+          (marker.alertId === alert.id ||
+            (Date.parse(String(marker.firstSeen)) <= Date.parse(alert.lastSeen) + margin &&
+              Date.parse(String(marker.lastSeen)) >= Date.parse(alert.firstSeen) - margin)),
+      );
+    const fresh = alerts.filter((alert) => !overlaps(alert));
+    for (const alert of fresh) {
+      await this.sink?.publish(alert);
+      await this.store.putAll([
+        {
+          ...Keys.alertPaged(subject, alert.rule, alert.firstSeen, alert.id),
+          type: ItemType.AlertPaged,
+          alertId: alert.id,
+          rule: alert.rule,
+          firstSeen: alert.firstSeen,
+          lastSeen: alert.lastSeen,
+        },
+      ]);
+      this.logger.info("alert raised", { alertId: alert.id, rule: alert.rule, severity: alert.severity });
+    }
+    return fresh;
+  }
+
+  private async describe(findings: readonly Finding[]): Promise<Alert[]> {
+    const people = new Map<string, UserKey>();
+    for (const found of findings) {
+      if (found.subject.type === "user") people.set(userKeyString(found.subject), found.subject);
+      for (const user of found.users ?? []) people.set(userKeyString(user), user);
+    }
+    const profiles = await this.queries.profiles([...people.values()]);
+    return findings.map((found) => toAlert(found, profiles));
+  }
+}
+
+function toAlert(found: Finding, profiles: Map<string, UserView>): Alert {
+  const { users, ...rest } = found;
+  const profile = found.subject.type === "user" ? profiles.get(userKeyString(found.subject)) : undefined;
+  return {
+    ...rest,
+    ...(profile
+      ? { user: { userName: profile.userName, displayName: profile.displayName, emails: profile.emails } }
+      : {}),
+    externalIds: profile?.externalIds ?? [],
+    ...(users
+      ? {
+          users: users.map((user) => ({
+            ...user,
+            userName: profiles.get(userKeyString(user))?.userName ?? null,
+          })),
+          distinctUsers: users.length,
+        }
+      : {}),
+  };
+}
+
+function around(times: readonly number[]): Range {
+  return { from: Math.min(...times) - DAY_MS, to: Math.max(...times) + DAY_MS };
+}
+
+/** Stored alerts whose episode started at or after `since`, oldest first. */
+export async function listAlerts(store: TableStore, since?: string, until?: string): Promise<Alert[]> {
+  const items: Item[] = await store.query(ALERT_PARTITION, {
+    between: [since ?? "", `${until ?? "9999"}${SORT_END}`],
+  });
+  return items
+    .filter((item) => item.type === ItemType.Alert)
+    .map((item) => JSON.parse(String(item.data)) as Alert);
+}

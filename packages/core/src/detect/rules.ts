@@ -1,0 +1,272 @@
+import { createHash } from "node:crypto";
+import type { AuditEvent, UserKey } from "../normalize/types.ts";
+
+/**
+ * Detections of attacks on Identity Center sign-in. Every rule is a pure function of stored events: the same
+ * events give the same alerts, whatever order and however often they arrived.
+ */
+
+export const Rule = {
+  BruteForce: "brute-force",
+  PasswordSpray: "password-spray",
+  MfaAttack: "mfa-attack",
+  SuccessAfterFailures: "success-after-failures",
+  UnknownUserNames: "unknown-user-names",
+} as const;
+export type Rule = (typeof Rule)[keyof typeof Rule];
+
+export const Severity = { Medium: "medium", High: "high", Critical: "critical" } as const;
+export type Severity = (typeof Severity)[keyof typeof Severity];
+
+export interface DetectionConfig {
+  /** Failed first-factor verifications for one user within `windowMs`. */
+  readonly bruteForceFailures: number;
+  /** Distinct users failing from one address within `windowMs`. */
+  readonly sprayDistinctUsers: number;
+  /** Failed second-factor (TOTP, WebAuthn, email code) verifications for one user within `windowMs`. */
+  readonly mfaFailures: number;
+  /** Failures for a user within `successLookbackMs` before a successful sign-in. */
+  readonly successAfterFailures: number;
+  readonly successLookbackMs: number;
+  /** Failed sign-ins for names AWS hid (no such user) from one address within `windowMs`. */
+  readonly unknownNameFailures: number;
+  readonly windowMs: number;
+}
+
+export const DEFAULT_DETECTION_CONFIG: DetectionConfig = {
+  bruteForceFailures: 20,
+  sprayDistinctUsers: 10,
+  mfaFailures: 5,
+  successAfterFailures: 5,
+  successLookbackMs: 30 * 60 * 1000,
+  unknownNameFailures: 10,
+  windowMs: 10 * 60 * 1000,
+};
+
+export type AlertSubject =
+  | { readonly type: "user"; readonly identityStoreId: string; readonly userId: string }
+  | { readonly type: "address"; readonly sourceIp: string };
+
+/** An alert as the rules produce it; the detector adds the person's names and external ids. */
+export interface Finding {
+  readonly id: string;
+  readonly rule: Rule;
+  readonly severity: Severity;
+  readonly subject: AlertSubject;
+  readonly firstSeen: string;
+  readonly lastSeen: string;
+  /** Events that make up the finding (failures, and the success for success-after-failures). */
+  readonly count: number;
+  readonly eventIds: readonly string[];
+  readonly sourceIps: readonly string[];
+  /** Users involved, for rules about an address. */
+  readonly users?: readonly UserKey[];
+  /** For success-after-failures: where the successful sign-in came from. */
+  readonly successSourceIp?: string;
+}
+
+/** A failed verification as the address rules see it: who it was attributed to, if anyone. */
+export interface AttributedFailure {
+  readonly event: AuditEvent;
+  readonly users: readonly UserKey[];
+  /** The sign-in was for a name AWS hid because it matched no user. */
+  readonly hiddenName: boolean;
+}
+
+const SECOND_FACTORS = new Set(["TOTP", "WEBAUTHN", "EMAIL_OTP", "RESYNC_TOTP"]);
+const MAX_EVENT_IDS = 100;
+
+export const isFailedVerification = (event: AuditEvent) =>
+  event.eventName === "CredentialVerification" && event.outcome === "failure";
+export const isSecondFactor = (event: AuditEvent) =>
+  (event.credentialType ?? "").split(",").some((factor) => SECOND_FACTORS.has(factor.trim()));
+const isSuccessfulSignIn = (event: AuditEvent) =>
+  event.eventName === "UserAuthentication" && event.outcome === "success";
+
+export function subjectKey(subject: AlertSubject): string {
+  return subject.type === "user"
+    ? `user#${subject.identityStoreId}#${subject.userId}`
+    : `address#${subject.sourceIp}`;
+}
+
+/** Deterministic alert id: the rule, the subject and the first event of the episode. */
+export function alertId(rule: Rule, subject: AlertSubject, anchorEventId: string): string {
+  return createHash("sha256")
+    .update(`${rule}\u0000${subjectKey(subject)}\u0000${anchorEventId}`)
+    .digest("hex")
+    .slice(0, 32);
+}
+
+const time = (event: AuditEvent) => Date.parse(event.eventTime);
+
+function byTime<T extends { eventTime: string; eventId: string }>(a: T, b: T): number {
+  if (a.eventTime !== b.eventTime) return a.eventTime < b.eventTime ? -1 : 1;
+  return a.eventId < b.eventId ? -1 : a.eventId > b.eventId ? 1 : 0;
+}
+
+/**
+ * Splits time-ordered items into episodes: a new episode starts after a quiet gap longer than the window.
+ * An episode is the unit an alert covers, so late events extend an alert instead of opening a second one.
+ */
+export function episodes<T>(items: readonly T[], timeOf: (item: T) => number, gapMs: number): T[][] {
+  const result: T[][] = [];
+  let current: T[] = [];
+  for (const item of items) {
+    const previous = current[current.length - 1];
+    if (previous !== undefined && timeOf(item) - timeOf(previous) > gapMs) {
+      result.push(current);
+      current = [];
+    }
+    current.push(item);
+  }
+  if (current.length > 0) result.push(current);
+  return result;
+}
+
+/** The largest `weight` total of items inside any window of `windowMs` (two pointers over sorted items). */
+export function peakInWindow<T>(
+  items: readonly T[],
+  timeOf: (item: T) => number,
+  windowMs: number,
+  key?: (item: T) => string[],
+): number {
+  let peak = 0;
+  let start = 0;
+  const counts = new Map<string, number>();
+  const add = (item: T, delta: number) => {
+    for (const value of key ? key(item) : ["*"]) {
+      const next = (counts.get(value) ?? 0) + delta;
+      if (next === 0) counts.delete(value);
+      else counts.set(value, next);
+    }
+  };
+  for (let end = 0; end < items.length; end += 1) {
+    const last = items[end] as T;
+    add(last, 1);
+    while (timeOf(last) - timeOf(items[start] as T) > windowMs) {
+      add(items[start] as T, -1);
+      start += 1;
+    }
+    peak = Math.max(peak, key ? counts.size : (counts.get("*") ?? 0));
+  }
+  return peak;
+}
+
+function sortedUnique(values: Iterable<string>): string[] {
+  return [...new Set(values)].sort();
+}
+
+function finding(
+  rule: Rule,
+  severity: Severity,
+  subject: AlertSubject,
+  events: readonly AuditEvent[],
+  extra: Partial<Pick<Finding, "users" | "successSourceIp">> = {},
+): Finding {
+  const first = events[0] as AuditEvent;
+  const last = events[events.length - 1] as AuditEvent;
+  return {
+    id: alertId(rule, subject, first.eventId),
+    rule,
+    severity,
+    subject,
+    firstSeen: first.eventTime,
+    lastSeen: last.eventTime,
+    count: events.length,
+    eventIds: events.slice(0, MAX_EVENT_IDS).map((event) => event.eventId),
+    sourceIps: sortedUnique(events.flatMap((event) => (event.sourceIp ? [event.sourceIp] : []))),
+    ...extra,
+  };
+}
+
+/** Rules about one person: brute force, MFA attack, success after failures. `events` are theirs, any order. */
+export function evaluateUser(
+  user: UserKey,
+  events: readonly AuditEvent[],
+  config: DetectionConfig,
+): Finding[] {
+  const subject: AlertSubject = { type: "user", identityStoreId: user.identityStoreId, userId: user.userId };
+  const signIns = [...new Map(events.map((event) => [event.eventId, event])).values()]
+    .filter((event) => event.category === "sign-in")
+    .sort(byTime);
+  const failures = signIns.filter(isFailedVerification);
+  const findings: Finding[] = [];
+
+  const firstFactor = failures.filter((event) => !isSecondFactor(event));
+  for (const episode of episodes(firstFactor, time, config.windowMs)) {
+    if (peakInWindow(episode, time, config.windowMs) >= config.bruteForceFailures) {
+      findings.push(finding(Rule.BruteForce, Severity.High, subject, episode));
+    }
+  }
+  const secondFactor = failures.filter(isSecondFactor);
+  for (const episode of episodes(secondFactor, time, config.windowMs)) {
+    if (peakInWindow(episode, time, config.windowMs) >= config.mfaFailures) {
+      findings.push(finding(Rule.MfaAttack, Severity.High, subject, episode));
+    }
+  }
+  for (const success of signIns.filter(isSuccessfulSignIn)) {
+    const since = time(success) - config.successLookbackMs;
+    const before = failures.filter((event) => time(event) >= since && byTime(event, success) < 0);
+    if (before.length >= config.successAfterFailures) {
+      // Anchored on the success: one alert per successful sign-in that followed an attack.
+      findings.push({
+        ...finding(Rule.SuccessAfterFailures, Severity.Critical, subject, [...before, success]),
+        id: alertId(Rule.SuccessAfterFailures, subject, success.eventId),
+        sourceIps: sortedUnique(before.flatMap((event) => (event.sourceIp ? [event.sourceIp] : []))),
+        ...(success.sourceIp ? { successSourceIp: success.sourceIp } : {}),
+      });
+    }
+  }
+  return findings;
+}
+
+/** Rules about one source address: password spraying, unknown user names. `failures` from that address. */
+export function evaluateAddress(
+  sourceIp: string,
+  failures: readonly AttributedFailure[],
+  config: DetectionConfig,
+): Finding[] {
+  const subject: AlertSubject = { type: "address", sourceIp };
+  const unique = [...new Map(failures.map((failure) => [failure.event.eventId, failure])).values()].sort(
+    (a, b) => byTime(a.event, b.event),
+  );
+  const at = (failure: AttributedFailure) => time(failure.event);
+  const userKeys = (failure: AttributedFailure) =>
+    failure.users.map((user) => `${user.identityStoreId}/${user.userId}`);
+  const findings: Finding[] = [];
+
+  const attributed = unique.filter((failure) => failure.users.length > 0);
+  for (const episode of episodes(attributed, at, config.windowMs)) {
+    if (peakInWindow(episode, at, config.windowMs, userKeys) >= config.sprayDistinctUsers) {
+      const users = new Map<string, UserKey>();
+      for (const failure of episode)
+        for (const user of failure.users) users.set(`${user.identityStoreId}/${user.userId}`, user);
+      const sortedUsers = [...users.entries()]
+        .sort((a, b) => (a[0] < b[0] ? -1 : 1))
+        .map((entry) => entry[1]);
+      findings.push(
+        finding(
+          Rule.PasswordSpray,
+          Severity.High,
+          subject,
+          episode.map((failure) => failure.event),
+          { users: sortedUsers },
+        ),
+      );
+    }
+  }
+  const hidden = unique.filter((failure) => failure.hiddenName);
+  for (const episode of episodes(hidden, at, config.windowMs)) {
+    if (peakInWindow(episode, at, config.windowMs) >= config.unknownNameFailures) {
+      findings.push(
+        finding(
+          Rule.UnknownUserNames,
+          Severity.Medium,
+          subject,
+          episode.map((failure) => failure.event),
+        ),
+      );
+    }
+  }
+  return findings;
+}
