@@ -68,6 +68,12 @@ describe("backfill from a trail bucket", () => {
     expect(total.dup).toBe(1);
     const again = await handler(s3Event(keys.slice(0, 1)));
     expect(again.counts[0]?.stored).toBe(0);
+    // A digest notification is skipped, not rejected record by record.
+    const digest = await handler(
+      s3Event(["AWSLogs/111122223333/CloudTrail-Digest/us-east-1/2026/07/01/x.json.gz"]),
+    );
+    expect(digest.counts).toEqual([]);
+    expect(bucket.opened.filter((key) => key.includes("Digest"))).toEqual([]);
   });
 
   it("reads s3:// prefixes as archives, object by object", async () => {

@@ -1,6 +1,6 @@
 import type { Readable } from "node:stream";
 import { GetObjectCommand, ListObjectsV2Command, type S3Client } from "@aws-sdk/client-s3";
-import { LOG_OBJECT, type ObjectSource, type S3Location } from "./s3.ts";
+import { isLogObject, type ObjectSource, type S3Location } from "./s3.ts";
 
 /** The S3 adapter of `ObjectSource`, kept apart so nothing that reads files loads the S3 SDK. */
 export class S3ObjectSource implements ObjectSource {
@@ -18,7 +18,7 @@ export class S3ObjectSource implements ObjectSource {
       );
       for (const object of page.Contents ?? []) {
         const key = object.Key;
-        if (key && LOG_OBJECT.test(key) && !key.includes("/CloudTrail-Digest/")) yield key;
+        if (key && isLogObject(key)) yield key;
       }
       token = page.IsTruncated ? page.NextContinuationToken : undefined;
     } while (token);

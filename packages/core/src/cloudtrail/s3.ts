@@ -22,3 +22,7 @@ export interface ObjectSource {
 
 /** CloudTrail log objects only: digests and other files in the bucket hold no events. */
 export const LOG_OBJECT = /\.json(\.gz)?$/;
+
+export function isLogObject(key: string): boolean {
+  return LOG_OBJECT.test(key) && !key.includes("/CloudTrail-Digest/");
+}

@@ -1,6 +1,6 @@
 import type { S3Event } from "aws-lambda";
 import { readObject } from "../cloudtrail/reader.ts";
-import type { ObjectSource } from "../cloudtrail/s3.ts";
+import { isLogObject, type ObjectSource } from "../cloudtrail/s3.ts";
 import { type IngestCounts, ingestStream } from "../ingest/run.ts";
 import { configFromEnvironment, openRuntime, type Runtime } from "../runtime/index.ts";
 import type { AuditLogger } from "../shared/logger.ts";
@@ -35,6 +35,11 @@ export function createS3BackfillHandler(dependencies: S3BackfillDependencies) {
     for (const record of event.Records) {
       const bucket = record.s3.bucket.name;
       const key = decodeS3Key(record.s3.object.key);
+      if (!isLogObject(key)) {
+        // Digest files (integrity proofs) share the trail's prefix and suffix but hold no events.
+        logger.info("object skipped", { bucket, key });
+        continue;
+      }
       const result = await ingestStream(readObject(objects, bucket, key), pipeline, {
         onRejected: (rejection) => logger.error("record rejected", { ...rejection }),
       });
