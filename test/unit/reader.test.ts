@@ -108,6 +108,22 @@ describe("reading inputs", () => {
     expect(items[0]).toMatchObject({ kind: "rejected", reason: expect.stringContaining("larger than") });
   });
 
+  it("never quotes the input in a rejection reason (it may hold a one-time code or a typed password)", async () => {
+    const path = join(scratch, "secret.ndjson");
+    writeFileSync(
+      path,
+      '{"eventID": "ok"}\n{"eventID": "a", "typed": Sup3rSecret}\n{"LoginTo": "https://x/?auth_code=ONE-TIME-CODE",}\n',
+    );
+    const whole = join(scratch, "secret.json");
+    writeFileSync(whole, '{\n  "UserName": Sup3rSecret\n}\n');
+    const items = await collect([path, whole]);
+    expect(rejections(items)).toHaveLength(3);
+    const reasons = JSON.stringify(items);
+    expect(reasons).not.toContain("Sup3rSecret");
+    expect(reasons).not.toContain("ONE-TIME-CODE");
+    expect(reasons).toContain("invalid JSON");
+  });
+
   it("strips __proto__ keys so records cannot pollute prototypes", async () => {
     const path = join(scratch, "proto.json");
     writeFileSync(

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { type Readable, Transform, type TransformCallback } from "node:stream";
 import { createGunzip } from "node:zlib";
-import { isRecord, parseUntrustedJson } from "../shared/json.ts";
+import { isRecord, jsonErrorReason, parseUntrustedJson } from "../shared/json.ts";
 import { type ObjectSource, parseS3Uri } from "./s3.ts";
 
 /** Where a record came from: `file:line` plus `#Records[i]` inside a CloudTrail log file. */
@@ -26,6 +26,11 @@ export interface ReadOptions {
 
 /** CloudTrail writes log files of a few MB; 256 MiB decompressed is far beyond that and stops gzip bombs. */
 export const DEFAULT_MAX_FILE_BYTES = 256 * 1024 * 1024;
+/**
+ * Lines a whole (pretty-printed) document may have. Each line is held until the document ends, so without a cap
+ * a small gzip of "a\n" lines grows an array past V8's limit and aborts the process (not a catchable error).
+ */
+export const MAX_DOCUMENT_LINES = 1_000_000;
 
 const INPUT_FILE = /\.(json|jsonl|ndjson)(\.gz)?$/i;
 
@@ -108,6 +113,16 @@ export async function* readStream(
     for await (const line of lines) {
       lineNumber += 1;
       if (mode === "document") {
+        if (documentText.length >= MAX_DOCUMENT_LINES) {
+          documentText = [];
+          input.destroy();
+          yield {
+            kind: "rejected",
+            location: `${name}:${documentStart}`,
+            reason: `document has more than ${MAX_DOCUMENT_LINES} lines`,
+          };
+          return;
+        }
         documentText.push(line);
         continue;
       }
@@ -126,7 +141,7 @@ export async function* readStream(
         yield {
           kind: "rejected",
           location: `${name}:${lineNumber}`,
-          reason: `invalid JSON: ${messageOf(error)}`,
+          reason: jsonErrorReason(error),
         };
         continue;
       }
@@ -148,7 +163,7 @@ export async function* readStream(
     try {
       document = parseUntrustedJson(text);
     } catch (error) {
-      yield* salvageLines(text.split("\n"), name, documentStart, `invalid JSON: ${messageOf(error)}`);
+      yield* salvageLines(text.split("\n"), name, documentStart, jsonErrorReason(error));
       return;
     }
     yield* recordsOfDocument(document, `${name}:${documentStart}`);

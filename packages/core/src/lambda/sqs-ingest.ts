@@ -4,7 +4,7 @@ import { classifyItem, emptyCounts, type IngestCounts } from "../ingest/run.ts";
 import type { NormalizedRecord } from "../normalize/types.ts";
 import { configFromEnvironment, openRuntime, type Runtime } from "../runtime/index.ts";
 import { classify, describeError } from "../shared/errors.ts";
-import { parseUntrustedJson } from "../shared/json.ts";
+import { jsonErrorReason, parseUntrustedJson } from "../shared/json.ts";
 import type { AuditLogger } from "../shared/logger.ts";
 
 /** SQS bodies are EventBridge envelopes of a few KB; a body this large is not one. */
@@ -29,7 +29,7 @@ export function readMessage(message: SQSRecord): MessageVerdict {
   try {
     document = parseUntrustedJson(message.body);
   } catch (error) {
-    return { kind: "poison", reason: `invalid JSON: ${describeError(error)}` };
+    return { kind: "poison", reason: jsonErrorReason(error) };
   }
   const records: NormalizedRecord[] = [];
   let ignored = 0;

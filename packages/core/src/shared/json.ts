@@ -24,3 +24,15 @@ export function recordField(
   const value = object?.[key];
   return isRecord(value) ? value : undefined;
 }
+
+/**
+ * Why a text is not JSON, without quoting it: V8's messages quote a piece of the input, which may be a
+ * one-time code or a typed password, and rejection reasons are logged and kept.
+ */
+export function jsonErrorReason(error: unknown): string {
+  const message = error instanceof Error ? error.message : "";
+  if (/Unexpected end of JSON input|Unterminated string/.test(message)) return "invalid JSON: truncated";
+  const position = /at position (\d+)/.exec(message)?.[1];
+  if (position !== undefined) return `invalid JSON at position ${position}`;
+  return "invalid JSON";
+}
