@@ -1,2 +1,2 @@
 export * from "./format.ts";
-export { type CliIo, main, parseTime } from "./main.ts";
+export { type CliIo, main } from "./main.ts";

@@ -10,6 +10,7 @@ import { classifyItem, ingestStream, type Rejection } from "../ingest/run.ts";
 import type { UserKey } from "../normalize/types.ts";
 import { DEFAULT_DATA_DIR, openRuntime, type Runtime, type RuntimeConfig } from "../runtime/index.ts";
 import { AuditError, describeError, UsageError } from "../shared/errors.ts";
+import { parseTime } from "../shared/time.ts";
 import {
   describeUser,
   formatAlerts,
@@ -94,19 +95,6 @@ function write(stream: Writable, text: string): void {
 
 function printJson(io: CliIo, document: unknown): void {
   write(io.stdout, JSON.stringify(document, null, 2));
-}
-
-/** Accepts an ISO time or a date (`2026-07-01`) and returns the canonical form stored keys use. */
-export function parseTime(value: string | undefined, option: string): string | undefined {
-  if (value === undefined) return undefined;
-  const time = Date.parse(value);
-  if (Number.isNaN(time) || !/^\d{4}-\d{2}-\d{2}/.test(value)) {
-    throw new UsageError(
-      `${option} ${value} is not an ISO-8601 time (e.g. 2026-07-01 or 2026-07-01T12:00:00Z)`,
-    );
-  }
-  const iso = new Date(time).toISOString();
-  return iso.endsWith(".000Z") ? `${iso.slice(0, -5)}Z` : iso;
 }
 
 async function withRuntime<T>(values: Values, work: (runtime: Runtime) => Promise<T>): Promise<T> {

@@ -1,0 +1,14 @@
+import { UsageError } from "./errors.ts";
+
+/** Accepts an ISO time or a date (`2026-07-01`) and returns the canonical form stored keys use. */
+export function parseTime(value: string | undefined, option: string): string | undefined {
+  if (value === undefined) return undefined;
+  const time = Date.parse(value);
+  if (Number.isNaN(time) || !/^\d{4}-\d{2}-\d{2}/.test(value)) {
+    throw new UsageError(
+      `${option} ${value} is not an ISO-8601 time (e.g. 2026-07-01 or 2026-07-01T12:00:00Z)`,
+    );
+  }
+  const iso = new Date(time).toISOString();
+  return iso.endsWith(".000Z") ? `${iso.slice(0, -5)}Z` : iso;
+}
