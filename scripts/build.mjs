@@ -1,5 +1,5 @@
 // Builds the CLI and the Lambda handlers with esbuild (esbuild never type-checks: `npm run typecheck` does).
-import { mkdir, readdir } from "node:fs/promises";
+import { cp, mkdir, readdir } from "node:fs/promises";
 import { build } from "esbuild";
 
 await mkdir("dist", { recursive: true });
@@ -16,6 +16,9 @@ await build({
   sourcemap: "linked",
   logLevel: "warning",
 });
+
+// The analyst page `idc-audit serve` serves: static files the bundled server finds next to dist/cli.mjs.
+await cp("packages/core/src/web", "dist/web", { recursive: true });
 
 // Lambda bundles, as deployed: one minified ESM file per handler, the AWS SDK left to the nodejs22.x runtime.
 const handlers = (await readdir("functions")).filter((name) => name.endsWith(".ts"));

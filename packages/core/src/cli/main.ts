@@ -42,6 +42,7 @@ Usage:
   idc-audit alerts [options] [--since T] [--until T]  detections of attacks on sign-in
   idc-audit normalize PATH...               normalized events as NDJSON on stdout, nothing stored
   idc-audit enrich [options]                fetch profiles still pending after directory failures
+  idc-audit serve [options] [--port 8080]   the analyst page and read-only API on http://127.0.0.1:PORT/
   idc-audit demo                            ingest the bundled events/archive and print a session
 
 Store options (default: embedded DynamoDB in .idc-audit/):
@@ -73,6 +74,7 @@ const OPTIONS = {
   since: { type: "string" },
   until: { type: "string" },
   "batch-size": { type: "string" },
+  port: { type: "string" },
 } as const;
 
 type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>["values"];
@@ -300,6 +302,29 @@ async function command(name: string, values: Values, positionals: string[], io: 
       const alerts = await withRuntime(values, (runtime) => runtime.queries.alerts(since, until));
       if (values.json) printJson(io, { alerts });
       else write(io.stdout, formatAlerts(alerts));
+      return 0;
+    }
+    case "serve": {
+      const port = Number(values.port ?? "8080");
+      if (!Number.isInteger(port) || port < 0 || port > 65535)
+        throw new UsageError("--port must be 0..65535");
+      const runtime = await openRuntime(runtimeConfig(values));
+      const { startServer } = await import("../api/server.ts");
+      let server: Awaited<ReturnType<typeof startServer>>;
+      try {
+        server = await startServer(runtime, { port });
+      } catch (error) {
+        await runtime.close();
+        throw error;
+      }
+      write(io.stdout, `idc-audit: serving ${runtime.description} on ${server.url} (Ctrl-C to stop)`);
+      await new Promise<void>((resolve) => {
+        const stop = () => resolve();
+        process.once("SIGINT", stop);
+        process.once("SIGTERM", stop);
+      });
+      await server.close();
+      await runtime.close();
       return 0;
     }
     case "enrich": {

@@ -108,7 +108,10 @@ export async function openRuntime(config: RuntimeConfig = {}): Promise<Runtime> 
   }
   const store = new TableStore(client, { tableName });
   try {
-    await store.ensureTable();
+    // Tables in AWS belong to the infrastructure: functions and analysts never create (or describe) them, so
+    // they need no such permission and a mistyped --table fails on its first read instead of creating one.
+    // The embedded store, and a local endpoint such as DynamoDB Local, get the table created on first use.
+    if (!useRealTable || config.endpoint !== undefined) await store.ensureTable();
   } catch (error) {
     client.destroy();
     await closeEmbedded?.();

@@ -168,7 +168,7 @@ export class AnalystQueries {
         result.set(alert.id, []);
         continue;
       }
-      const activity = activities.get(`${alert.subject.identityStoreId}/${alert.subject.userId}`);
+      const activity = activities.get(userKeyString(alert.subject));
       const sessions = alert.eventIds.flatMap((eventId) => activity?.sessionOfEvent.get(eventId) ?? []);
       result.set(alert.id, sorted(sessions));
     }

@@ -1,3 +1,4 @@
+export * from "./analyst.ts";
 export * from "./items.ts";
 export * from "./keys.ts";
 export * from "./queries.ts";

@@ -1,0 +1,393 @@
+import type { Alert } from "../detect/detector.ts";
+import type { UserKey } from "../normalize/types.ts";
+import { describeError, StoreError, UsageError } from "../shared/errors.ts";
+import { type AuditLogger, silentLogger } from "../shared/logger.ts";
+import { parseTime } from "../shared/time.ts";
+import { AnalystQueries, isIpAddress, SearchKind, sessionFacts } from "../timeline/analyst.ts";
+import type { TimelineQueries } from "../timeline/queries.ts";
+import type { TableStore } from "../timeline/store.ts";
+import { ApiError, badRequest, notFound } from "./errors.ts";
+import { type PageRequest, paginate, parsePageRequest } from "./pagination.ts";
+
+export interface ApiRequest {
+  readonly method: string;
+  /** The path below the API root (`/users/bob%40example.com`), still percent-encoded. */
+  readonly path: string;
+  /** Query parameters; one given more than once is an array, which every route refuses. */
+  readonly query: Readonly<Record<string, string | readonly string[] | undefined>>;
+}
+
+export interface ApiResponse {
+  readonly status: number;
+  readonly headers: Record<string, string>;
+  /** JSON text. */
+  readonly body: string;
+}
+
+/** What the routes read through; a `Runtime` is one. Nothing here can write. */
+export interface ApiDependencies {
+  readonly queries: TimelineQueries;
+  readonly store: TableStore;
+  readonly logger?: AuditLogger;
+}
+
+/** Longest path value or parameter accepted: ids, names and emails are far shorter. */
+export const MAX_VALUE_LENGTH = 512;
+// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it rejects.
+const CONTROL = /[\u0000-\u001f\u007f]/;
+
+const JSON_HEADERS = {
+  "content-type": "application/json; charset=utf-8",
+  // Answers name people and addresses: no shared cache may keep them.
+  "cache-control": "no-store",
+  "x-content-type-options": "nosniff",
+} as const;
+
+interface Context {
+  readonly params: readonly string[];
+  readonly query: QueryReader;
+  readonly queries: TimelineQueries;
+  readonly analyst: AnalystQueries;
+}
+
+interface Route {
+  /** Literal segments, or `:name` for one path value. */
+  readonly pattern: readonly string[];
+  /** The route's name in logs: it never carries the values asked for. */
+  readonly name: string;
+  readonly parameters: readonly string[];
+  readonly handle: (context: Context) => Promise<unknown>;
+}
+
+const PAGE = ["limit", "cursor"] as const;
+
+class QueryReader {
+  constructor(private readonly query: ApiRequest["query"]) {}
+
+  /** Refuses parameters the route does not know: a misspelt filter must not silently widen an answer. */
+  only(allowed: readonly string[]): void {
+    for (const [name, value] of Object.entries(this.query)) {
+      if (value === undefined) continue;
+      if (!allowed.includes(name)) {
+        throw badRequest(
+          allowed.length > 0
+            ? `unknown parameter ${name} (this route takes ${allowed.join(", ")})`
+            : `unknown parameter ${name} (this route takes none)`,
+        );
+      }
+      if (typeof value !== "string") throw badRequest(`parameter ${name} is given more than once`);
+    }
+  }
+
+  text(name: string): string | undefined {
+    const value = this.query[name];
+    if (value === undefined) return undefined;
+    if (typeof value !== "string") throw badRequest(`parameter ${name} is given more than once`);
+    return checkValue(value, `parameter ${name}`);
+  }
+
+  time(name: string): string | undefined {
+    try {
+      return parseTime(this.text(name), name);
+    } catch (error) {
+      if (error instanceof UsageError) throw badRequest(error.message);
+      throw error;
+    }
+  }
+
+  page(): PageRequest {
+    return parsePageRequest(this.text("limit"), this.text("cursor"));
+  }
+}
+
+function checkValue(value: string, what: string): string {
+  if (value.length === 0) throw badRequest(`${what} is empty`);
+  if (value.length > MAX_VALUE_LENGTH)
+    throw badRequest(`${what} is longer than ${MAX_VALUE_LENGTH} characters`);
+  if (CONTROL.test(value)) throw badRequest(`${what} contains control characters`);
+  return value;
+}
+
+/** The person a lookup names, exactly as the CLI's `user` command resolves it. */
+async function resolveUser(context: Context, candidates: UserKey[], asked: string): Promise<UserKey> {
+  const identityStoreId = context.query.text("identityStoreId");
+  const matching =
+    identityStoreId === undefined
+      ? candidates
+      : candidates.filter((user) => user.identityStoreId === identityStoreId);
+  const [first, ...others] = matching;
+  if (!first) throw notFound(`no user known for ${asked}`);
+  if (others.length > 0) {
+    throw new ApiError(
+      409,
+      "AMBIGUOUS",
+      `${asked} names ${matching.length} users: ask by user id, or add identityStoreId`,
+      { candidates: matching },
+    );
+  }
+  return first;
+}
+
+async function userDocument(context: Context, user: UserKey) {
+  const page = context.query.page();
+  const [report, activity] = await Promise.all([
+    context.queries.user(user),
+    context.analyst.userActivity(user),
+  ]);
+  const sessions = paginate(report.sessions, page);
+  return {
+    user: report.user,
+    eventCount: report.eventCount,
+    sessionCount: report.sessions.length,
+    failedSignInCount: activity.failedSignIns.length,
+    sessions: sessions.items.map((session) => ({
+      ...session,
+      ...(activity.sessions.get(session.credentialId) ?? sessionFacts([])),
+    })),
+    nextCursor: sessions.nextCursor,
+  };
+}
+
+function timeRange(query: QueryReader): { since: string | undefined; until: string | undefined } {
+  const since = query.time("since");
+  const until = query.time("until");
+  if (since !== undefined && until !== undefined && since > until) {
+    throw badRequest(`since ${since} is after until ${until}`);
+  }
+  return { since, until };
+}
+
+/** Alerts as `idc-audit alerts --json` prints them, each with the sessions its events belong to. */
+async function withSessions(context: Context, alerts: readonly Alert[]) {
+  const sessions = await context.analyst.alertSessions(alerts);
+  return alerts.map((alert) => ({ ...alert, credentialIds: sessions.get(alert.id) ?? [] }));
+}
+
+const USER_PARAMETERS = [...PAGE, "identityStoreId"];
+
+const ROUTES: readonly Route[] = [
+  {
+    pattern: ["search"],
+    name: "/search",
+    parameters: ["q"],
+    async handle({ query, analyst }) {
+      const value = query.text("q");
+      if (value === undefined || value.trim() === "") throw badRequest("search needs q");
+      const result = await analyst.search(value);
+      if (result.kind === SearchKind.None) throw notFound(`nothing known matches ${result.query}`);
+      return result;
+    },
+  },
+  {
+    pattern: ["sessions", ":credentialId"],
+    name: "/sessions/{credentialId}",
+    parameters: PAGE,
+    async handle({ params: [credentialId = ""], query, queries }) {
+      const page = query.page();
+      const timeline = await queries.session(credentialId);
+      const first = timeline.events[0];
+      const last = timeline.events[timeline.events.length - 1];
+      if (!first || !last) throw notFound(`no events for session ${credentialId}`);
+      const events = paginate(timeline.events, page);
+      return {
+        credentialId: timeline.credentialId,
+        user: timeline.user,
+        summary: {
+          firstSeen: first.eventTime,
+          lastSeen: last.eventTime,
+          eventCount: timeline.events.length,
+          sourceIps: [...new Set(timeline.events.flatMap((event) => event.sourceIp ?? []))].sort(),
+          ...sessionFacts(timeline.events),
+        },
+        events: events.items,
+        nextCursor: events.nextCursor,
+      };
+    },
+  },
+  {
+    pattern: ["users"],
+    name: "/users",
+    parameters: [...USER_PARAMETERS, "externalId", "issuer"],
+    async handle(context) {
+      const externalId = context.query.text("externalId");
+      const issuer = context.query.text("issuer");
+      if (externalId === undefined) {
+        throw badRequest("give externalId (and optionally issuer), or ask /users/{userIdOrNameOrEmail}");
+      }
+      const candidates = await context.queries.findUsersByExternalId(externalId, issuer);
+      const user = await resolveUser(
+        context,
+        candidates,
+        `external id ${externalId}${issuer ? ` from ${issuer}` : ""}`,
+      );
+      return userDocument(context, user);
+    },
+  },
+  {
+    pattern: ["users", ":value"],
+    name: "/users/{value}",
+    parameters: USER_PARAMETERS,
+    async handle(context) {
+      const value = context.params[0] ?? "";
+      const user = await resolveUser(context, await context.queries.findUsers(value), value);
+      return userDocument(context, user);
+    },
+  },
+  {
+    pattern: ["users", ":value", "failed-signins"],
+    name: "/users/{value}/failed-signins",
+    parameters: USER_PARAMETERS,
+    async handle(context) {
+      const value = context.params[0] ?? "";
+      const page = context.query.page();
+      const user = await resolveUser(context, await context.queries.findUsers(value), value);
+      const { failedSignIns } = await context.analyst.userActivity(user);
+      const failures = paginate(failedSignIns, page);
+      return { user, failures: failures.items, nextCursor: failures.nextCursor };
+    },
+  },
+  {
+    pattern: ["users", ":value", "alerts"],
+    name: "/users/{value}/alerts",
+    parameters: USER_PARAMETERS,
+    async handle(context) {
+      const value = context.params[0] ?? "";
+      const page = context.query.page();
+      const user = await resolveUser(context, await context.queries.findUsers(value), value);
+      const mine = (await context.queries.alerts()).filter(
+        (alert) =>
+          alert.subject.type === "user" &&
+          alert.subject.userId === user.userId &&
+          alert.subject.identityStoreId === user.identityStoreId,
+      );
+      const alerts = paginate(mine, page);
+      return { user, alerts: await withSessions(context, alerts.items), nextCursor: alerts.nextCursor };
+    },
+  },
+  {
+    pattern: ["alerts"],
+    name: "/alerts",
+    parameters: [...PAGE, "since", "until"],
+    async handle(context) {
+      const { since, until } = timeRange(context.query);
+      const page = context.query.page();
+      const alerts = paginate(await context.queries.alerts(since, until), page);
+      return { alerts: await withSessions(context, alerts.items), nextCursor: alerts.nextCursor };
+    },
+  },
+  {
+    pattern: ["failed-signins"],
+    name: "/failed-signins",
+    parameters: [...PAGE, "since", "until"],
+    async handle({ query, queries }) {
+      const { since, until } = timeRange(query);
+      const page = query.page();
+      const failures = paginate(await queries.failedSignIns(since, until), page);
+      return { failures: failures.items, nextCursor: failures.nextCursor };
+    },
+  },
+  {
+    pattern: ["addresses", ":ip"],
+    name: "/addresses/{ip}",
+    parameters: PAGE,
+    async handle({ params: [sourceIp = ""], query, queries, analyst }) {
+      // CloudTrail also writes service names (`sso.amazonaws.com`, `AWS Internal`) as the source address.
+      if (!isIpAddress(sourceIp) && !/^[A-Za-z0-9][A-Za-z0-9 .-]{0,252}$/.test(sourceIp)) {
+        throw badRequest(`${sourceIp} is not an IP address or a service name`);
+      }
+      const page = query.page();
+      const [all, seen] = await Promise.all([queries.address(sourceIp), analyst.addressUsers(sourceIp)]);
+      if (all.length === 0) throw notFound(`no events from ${sourceIp}`);
+      const events = paginate(all, page);
+      return {
+        sourceIp,
+        eventCount: all.length,
+        users: seen.users,
+        unresolvedWorkflows: seen.unresolvedWorkflows,
+        events: events.items,
+        nextCursor: events.nextCursor,
+      };
+    },
+  },
+];
+
+function match(route: Route, segments: readonly string[]): string[] | undefined {
+  if (route.pattern.length !== segments.length) return undefined;
+  const params: string[] = [];
+  for (const [index, part] of route.pattern.entries()) {
+    const segment = segments[index] ?? "";
+    if (part.startsWith(":")) params.push(segment);
+    else if (part !== segment) return undefined;
+  }
+  return params;
+}
+
+function respond(status: number, document: unknown, headers: Record<string, string> = {}): ApiResponse {
+  return { status, headers: { ...JSON_HEADERS, ...headers }, body: `${JSON.stringify(document)}\n` };
+}
+
+function segmentsOf(path: string): string[] {
+  const trimmed = path.replace(/^\/+/, "").replace(/\/+$/, "");
+  if (trimmed === "") return [];
+  return trimmed.split("/").map((segment) => {
+    try {
+      return checkValue(decodeURIComponent(segment), "path value");
+    } catch (error) {
+      if (error instanceof URIError) throw badRequest("path is not valid percent-encoding");
+      throw error;
+    }
+  });
+}
+
+/**
+ * The analyst API: one router for every entry point (`idc-audit serve`, the Lambda function URL, tests).
+ * GET only; every answer is JSON, errors are `{"error": "…"}` with a 4xx status for bad input.
+ */
+export async function route(request: ApiRequest, dependencies: ApiDependencies): Promise<ApiResponse> {
+  const logger = dependencies.logger ?? silentLogger;
+  let name = "unmatched";
+  try {
+    const segments = segmentsOf(request.path);
+    const found = ROUTES.flatMap((candidate) => {
+      const params = match(candidate, segments);
+      return params ? [{ route: candidate, params }] : [];
+    })[0];
+    if (!found) throw notFound(`no such route: ${request.path}`);
+    name = found.route.name;
+    if (request.method !== "GET") {
+      return respond(
+        405,
+        { error: `${request.method} is not allowed: the API only reads` },
+        { allow: "GET" },
+      );
+    }
+    const query = new QueryReader(request.query);
+    query.only(found.route.parameters);
+    const document = await found.route.handle({
+      params: found.params,
+      query,
+      queries: dependencies.queries,
+      analyst: new AnalystQueries(dependencies.store, dependencies.queries),
+    });
+    return respond(200, document);
+  } catch (error) {
+    if (error instanceof ApiError) return respond(error.status, { error: error.message, ...error.details });
+    if (error instanceof StoreError) {
+      logger.error("store failed", { route: name, error: describeError(error) });
+      return respond(503, { error: describeError(error) }, error.retryable ? { "retry-after": "1" } : {});
+    }
+    logger.error("request failed", { route: name, error: describeError(error) });
+    return respond(500, { error: "internal error" });
+  }
+}
+
+/** Query parameters of a raw query string, a repeated name as an array (which routes then refuse). */
+export function parseQueryString(raw: string | undefined): Record<string, string | string[]> {
+  const query: Record<string, string | string[]> = Object.create(null);
+  for (const [name, value] of new URLSearchParams(raw ?? "")) {
+    const current = query[name];
+    if (current === undefined) query[name] = value;
+    else query[name] = Array.isArray(current) ? [...current, value] : [current, value];
+  }
+  return query;
+}

@@ -1,0 +1,158 @@
+import { existsSync } from "node:fs";
+import { readFile } from "node:fs/promises";
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import type { AuditLogger } from "../shared/logger.ts";
+import { type ApiDependencies, parseQueryString, route } from "./route.ts";
+
+export interface ServerOptions {
+  readonly port: number;
+  /** Interface to listen on; loopback unless asked, since answers are read with the caller's credentials. */
+  readonly host?: string;
+  readonly logger?: AuditLogger;
+}
+
+export interface RunningServer {
+  /** `http://127.0.0.1:<port>/`: the web page; the API is below `api/`. */
+  readonly url: string;
+  close(): Promise<void>;
+}
+
+/** Mount point of the API on the local server; the function URL serves the same routes at its root. */
+export const API_PREFIX = "/api";
+
+const STATIC_FILES = {
+  "/": { file: "index.html", type: "text/html; charset=utf-8" },
+  "/index.html": { file: "index.html", type: "text/html; charset=utf-8" },
+  "/app.js": { file: "app.js", type: "text/javascript; charset=utf-8" },
+  "/styles.css": { file: "styles.css", type: "text/css; charset=utf-8" },
+} as const satisfies Record<string, { file: string; type: string }>;
+
+const PAGE_HEADERS = {
+  // Everything is served from here: no CDN, no inline script, nothing framed, nothing sent elsewhere.
+  "content-security-policy":
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; " +
+    "base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+  "x-content-type-options": "nosniff",
+  "referrer-policy": "no-referrer",
+  "cache-control": "no-cache",
+} as const;
+
+const LOOPBACK = new Set(["127.0.0.1", "localhost", "::1", "[::1]"]);
+
+/**
+ * Where the page's files are: next to the API sources (`src/web`, run from TypeScript) or next to the CLI
+ * bundle (`dist/web`, copied there by `scripts/build.mjs`).
+ */
+export function webDirectory(): string {
+  const candidates = [new URL("../web/", import.meta.url), new URL("./web/", import.meta.url)];
+  for (const candidate of candidates) {
+    const path = fileURLToPath(candidate);
+    if (existsSync(join(path, "index.html"))) return path;
+  }
+  throw new Error(
+    `web page files not found (looked in ${candidates.map((url) => fileURLToPath(url)).join(", ")})`,
+  );
+}
+
+async function loadStatic(): Promise<Map<string, { body: Buffer; type: string }>> {
+  const directory = webDirectory();
+  const files = new Map<string, { body: Buffer; type: string }>();
+  for (const [path, { file, type }] of Object.entries(STATIC_FILES)) {
+    files.set(path, { body: await readFile(join(directory, file)), type });
+  }
+  return files;
+}
+
+function send(
+  response: ServerResponse,
+  status: number,
+  headers: Record<string, string>,
+  body: string | Buffer,
+  head: boolean,
+) {
+  response.writeHead(status, { ...headers, "content-length": String(Buffer.byteLength(body)) });
+  response.end(head ? undefined : body);
+}
+
+const jsonError = (message: string) => `${JSON.stringify({ error: message })}\n`;
+const JSON_TYPE = { "content-type": "application/json; charset=utf-8", "cache-control": "no-store" };
+
+/**
+ * Serves the web page and the API (`/api/…`) on one local port. Meant for an analyst's own machine: it reads
+ * a local embedded store or a deployed table with the analyst's AWS credentials, so nothing is exposed.
+ */
+export async function startServer(
+  dependencies: ApiDependencies,
+  options: ServerOptions,
+): Promise<RunningServer> {
+  const host = options.host ?? "127.0.0.1";
+  const files = await loadStatic();
+  let allowedHosts = new Set<string>();
+
+  const handle = async (request: IncomingMessage, response: ServerResponse) => {
+    const method = request.method ?? "GET";
+    const head = method === "HEAD";
+    // A page elsewhere could point its own host name at 127.0.0.1 (DNS rebinding) and read answers made with
+    // the analyst's credentials; only requests addressed to this server by its own name are answered.
+    if (allowedHosts.size > 0 && !allowedHosts.has((request.headers.host ?? "").toLowerCase())) {
+      send(response, 421, JSON_TYPE, jsonError("unexpected Host header"), head);
+      return;
+    }
+    const raw = request.url ?? "/";
+    const mark = raw.indexOf("?");
+    const path = mark === -1 ? raw : raw.slice(0, mark);
+    const rawQuery = mark === -1 ? "" : raw.slice(mark + 1);
+    if (path === API_PREFIX || path.startsWith(`${API_PREFIX}/`)) {
+      const answer = await route(
+        {
+          method: head ? "GET" : method,
+          path: path.slice(API_PREFIX.length),
+          query: parseQueryString(rawQuery),
+        },
+        { ...dependencies, ...(options.logger ? { logger: options.logger } : {}) },
+      );
+      send(response, answer.status, answer.headers, answer.body, head);
+      return;
+    }
+    const file = files.get(path);
+    if (!file) {
+      send(response, 404, JSON_TYPE, jsonError(`no such page: ${path}`), head);
+      return;
+    }
+    if (method !== "GET" && !head) {
+      send(response, 405, { ...JSON_TYPE, allow: "GET, HEAD" }, jsonError(`${method} is not allowed`), head);
+      return;
+    }
+    send(response, 200, { ...PAGE_HEADERS, "content-type": file.type }, file.body, head);
+  };
+
+  const server = createServer((request, response) => {
+    handle(request, response).catch(() => {
+      if (!response.headersSent) send(response, 500, JSON_TYPE, jsonError("internal error"), false);
+      else response.destroy();
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(options.port, host, () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+  const { port } = server.address() as AddressInfo;
+  if (LOOPBACK.has(host)) {
+    allowedHosts = new Set([`127.0.0.1:${port}`, `localhost:${port}`, `[::1]:${port}`]);
+  }
+  const shownHost = host.includes(":") ? `[${host}]` : host;
+  return {
+    url: `http://${shownHost}:${port}/`,
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        server.close((error) => (error ? reject(error) : resolve()));
+        server.closeAllConnections();
+      }),
+  };
+}

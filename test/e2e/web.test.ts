@@ -1,0 +1,187 @@
+import { existsSync } from "node:fs";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { type RunningServer, startServer } from "@idc-audit/core/api";
+import { readInputs } from "@idc-audit/core/cloudtrail";
+import { ingestStream } from "@idc-audit/core/ingest";
+import type { Runtime } from "@idc-audit/core/runtime";
+import { type BrowserContext, chromium, type Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ALICE, BOB, eventsDir, loadEvent } from "../support/fixtures.ts";
+import { fixtureDirectory, memoryRuntime } from "../support/store.ts";
+
+/** Debian's Chromium, installed by `.ci/run` with apt: a browser is never downloaded. */
+const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+const FLAGS = [
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-quic",
+  "--no-first-run",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+];
+
+let runtime: Runtime;
+let server: RunningServer;
+let browser: BrowserContext;
+let page: Page;
+let profile: string;
+/** Requests the page tried to make anywhere but this server: it must work offline, with no CDN. */
+const elsewhere: string[] = [];
+
+beforeAll(async () => {
+  if (!existsSync(CHROMIUM)) {
+    throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium (or set CHROMIUM_PATH)`);
+  }
+  runtime = await memoryRuntime(await fixtureDirectory());
+  await ingestStream(readInputs([join(eventsDir, "archive")]), runtime.pipeline);
+  server = await startServer(runtime, { port: 0 });
+  profile = await mkdtemp(join(tmpdir(), "idc-audit-chromium-"));
+  browser = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: FLAGS,
+    viewport: { width: 1280, height: 900 },
+  });
+  await browser.route("**/*", (route) => {
+    if (route.request().url().startsWith(server.url)) return route.continue();
+    elsewhere.push(route.request().url());
+    return route.abort();
+  });
+  page = browser.pages()[0] ?? (await browser.newPage());
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.close();
+  await runtime?.close();
+  if (profile) await rm(profile, { recursive: true, force: true });
+});
+
+/** Waits until the view the last navigation asked for is on screen. */
+async function settled(ready: string) {
+  await page.waitForSelector(ready);
+  await page.waitForSelector("#view:not([aria-busy])");
+}
+
+/** `2026-07-01 00:02:11`, as the timeline prints an event time (the heading says UTC). */
+const clock = (iso: string) => new Date(iso).toISOString().slice(0, 19).replace("T", " ");
+
+function offset(from: string, to: string): string {
+  const seconds = Math.round((Date.parse(to) - Date.parse(from)) / 1000);
+  if (seconds < 60) return `+${seconds}s`;
+  const minutes = Math.floor(seconds / 60);
+  return `+${minutes}m${String(seconds % 60).padStart(2, "0")}s`;
+}
+
+describe("analyst web page in Chromium", () => {
+  it("searches a person by email, opens a session, and shows its timeline exactly as stored", async () => {
+    const report = await runtime.queries.user(BOB);
+    const credentialId = (
+      loadEvent("new/GetRoleCredentials__success.json").userIdentity as { credentialId: string }
+    ).credentialId;
+    const timeline = await runtime.queries.session(credentialId);
+
+    await page.goto(server.url);
+    await page.getByLabel("Search", { exact: true }).fill(BOB.userName);
+    await page.keyboard.press("Enter");
+    await settled("#sessions");
+
+    // The user view, with focus on its heading and the result announced.
+    await expect(page.locator("h1").textContent()).resolves.toBe("Bob Smith");
+    await expect(page.evaluate("document.activeElement.tagName")).resolves.toBe("H1");
+    await expect(page.locator("#status").textContent()).resolves.toBe(
+      `Bob Smith: ${report.sessions.length} sessions, 0 failed sign-ins, 0 alerts.`,
+    );
+    await expect(page.locator("dl.facts").textContent()).resolves.toContain("00u1abcdEFGHijkl2345 (Okta)");
+    const rows = page.locator("#sessions + div tbody tr");
+    await expect(
+      rows.evaluateAll((list) => list.map((row) => row.getAttribute("data-credential-id"))),
+    ).resolves.toEqual(report.sessions.map((session) => session.credentialId).reverse());
+    const sessionRow = page.locator(`#sessions + div tbody tr[data-credential-id="${credentialId}"]`);
+    await expect(sessionRow.textContent()).resolves.toContain("444455556666/AdministratorAccess");
+
+    // Open the session from its row, by keyboard.
+    await sessionRow.locator("a[href^='#/sessions/']").focus();
+    await page.keyboard.press("Enter");
+    await settled("ol.timeline li");
+
+    expect(decodeURIComponent(new URL(page.url()).hash)).toBe(`#/sessions/${credentialId}`);
+    await expect(page.locator(".breadcrumb a").textContent()).resolves.toBe("Bob Smith");
+    const shown = await page.locator("ol.timeline > li").evaluateAll((items) =>
+      items.map((item) => {
+        return {
+          eventId: item.getAttribute("data-event-id"),
+          eventName: item.getAttribute("data-event-name"),
+          outcome: item.getAttribute("data-outcome"),
+          time: item.querySelector("time")?.textContent,
+          offset: item.querySelector(".offset")?.textContent,
+          title: item.querySelector(".title")?.textContent,
+          failed: item.classList.contains("failed"),
+        };
+      }),
+    );
+    const first = timeline.events[0]?.eventTime ?? "";
+    expect(shown).toEqual(
+      timeline.events.map((event) => ({
+        eventId: event.eventId,
+        eventName: event.eventName,
+        outcome: event.outcome,
+        time: clock(event.eventTime),
+        offset: offset(first, event.eventTime),
+        title: expect.any(String),
+        failed: event.outcome === "failure",
+      })),
+    );
+    const titles = shown.map((row) => row.title);
+    expect(titles).toContain("Role credentials for 444455556666 / AdministratorAccess");
+    expect(titles).toContain("Signed in (PASSWORD)");
+    expect(titles.at(-1)).toBe("Signed out");
+  });
+
+  it("highlights a failed sign-in in a session and returns to the search box with /", async () => {
+    const report = await runtime.queries.user(ALICE);
+    const inferred = report.sessions.find((session) => session.inferred);
+    const timeline = await runtime.queries.session(inferred?.credentialId ?? "");
+    const failures = timeline.events.filter((event) => event.outcome === "failure");
+    expect(failures.length).toBeGreaterThan(0);
+
+    await page.goto(`${server.url}#/sessions/${encodeURIComponent(inferred?.credentialId ?? "")}`);
+    await settled("ol.timeline li");
+
+    const failed = page.locator("ol.timeline > li.failed");
+    await expect(
+      failed.evaluateAll((items) => items.map((item) => item.getAttribute("data-event-id"))),
+    ).resolves.toEqual(failures.map((event) => event.eventId));
+    await expect(failed.first().textContent()).resolves.toContain("FAILED");
+    await expect(failed.first().textContent()).resolves.toContain("Credential rejected (PASSWORD)");
+
+    await page.locator("body").press("/");
+    await expect(page.evaluate("document.activeElement.id")).resolves.toBe("search-input");
+  });
+
+  it("finds a session by its id and an address by IP from the search box, and explains what it cannot find", async () => {
+    await page.goto(server.url);
+    await page.getByLabel("Search", { exact: true }).fill("198.51.100.77");
+    await page.getByRole("button", { name: "Search" }).click();
+    await settled("table");
+    await expect(page.locator("h1").textContent()).resolves.toBe("Address 198.51.100.77");
+    await expect(page.locator("dl.facts").textContent()).resolves.toContain("Alice Martin");
+
+    const inferred = (await runtime.queries.user(ALICE)).sessions.find((session) => session.inferred);
+    await page.getByLabel("Search", { exact: true }).fill(inferred?.credentialId ?? "");
+    await page.keyboard.press("Enter");
+    await settled("ol.timeline li");
+    expect(decodeURIComponent(new URL(page.url()).hash)).toBe(`#/sessions/${inferred?.credentialId}`);
+    await expect(page.locator(".breadcrumb a").textContent()).resolves.toBe("Alice Martin");
+
+    await page.getByLabel("Search", { exact: true }).fill("nobody-at-all");
+    await page.keyboard.press("Enter");
+    await settled("h1");
+    await expect(page.locator("#status").textContent()).resolves.toBe("nothing known matches nobody-at-all");
+    expect(elsewhere).toEqual([]);
+  });
+});

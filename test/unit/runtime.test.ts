@@ -1,0 +1,35 @@
+import { CreateTableCommand, DescribeTableCommand, DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { configFromEnvironment, openRuntime } from "@idc-audit/core/runtime";
+import { mockClient } from "aws-sdk-client-mock";
+import { afterEach, describe, expect, it } from "vitest";
+
+const dynamo = mockClient(DynamoDBClient);
+afterEach(() => dynamo.reset());
+
+describe("runtime wiring", () => {
+  it("never describes or creates a table in AWS: that belongs to the infrastructure", async () => {
+    dynamo.on(DescribeTableCommand).rejects(new Error("should not be called"));
+    dynamo.on(CreateTableCommand).rejects(new Error("should not be called"));
+    const runtime = await openRuntime({ tableName: "idc-audit-prod-AuditTable", region: "us-east-1" });
+    await runtime.close();
+    expect(dynamo.commandCalls(DescribeTableCommand)).toHaveLength(0);
+    expect(dynamo.commandCalls(CreateTableCommand)).toHaveLength(0);
+  });
+
+  it("reads a Lambda function's configuration from its environment, and says what is missing", () => {
+    expect(
+      configFromEnvironment({
+        TABLE_NAME: "t",
+        IDENTITY_STORE_ID: "d-1234567890",
+        IDENTITY_STORE_REGION: "eu-west-1",
+        ALERT_TOPIC_ARN: "arn:aws:sns:eu-west-1:111122223333:alerts",
+      }),
+    ).toEqual({
+      tableName: "t",
+      identityStoreId: "d-1234567890",
+      identityStoreRegion: "eu-west-1",
+      alertTopicArn: "arn:aws:sns:eu-west-1:111122223333:alerts",
+    });
+    expect(() => configFromEnvironment({})).toThrow(/TABLE_NAME/);
+  });
+});
