@@ -171,6 +171,30 @@ describe("idc-audit CLI contract", () => {
     expect(report.eventCount).toBe(report.sessions.reduce((sum, session) => sum + session.eventCount, 0));
   });
 
+  it("asks the directory for an external id that no stored profile carries yet", async () => {
+    const bare = join(scratch, "no-directory");
+    json(await runCli(["ingest", join(eventsDir, "new"), "--data-dir", bare, "--json"]));
+    const unknown = await runCli(["user", "--external-id", "00u1abcdEFGHijkl2345", "--data-dir", bare]);
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toContain("no user known");
+    const report = json<UserReport>(
+      await runCli([
+        "user",
+        "--external-id",
+        "00u1abcdEFGHijkl2345",
+        "--issuer",
+        "https://example.okta.com",
+        "--directory",
+        join(eventsDir, "directory.json"),
+        "--data-dir",
+        bare,
+        "--json",
+      ]),
+    );
+    expect(report.user.userId).toBe("94d00cd8-e9e6-4810-b177-b08e84725435");
+    expect(report.eventCount).toBeGreaterThan(5);
+  });
+
   it("normalizes to NDJSON without storing anything", async () => {
     const result = await runCli(["normalize", join(eventsDir, "envelopes/cloudtrail-log.json.gz")]);
     expect(result.code).toBe(0);

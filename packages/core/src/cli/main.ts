@@ -214,11 +214,20 @@ async function resolveUser(values: Values, positionals: string[], runtime: Runti
   if (externalId !== undefined) {
     candidates = await runtime.queries.findUsersByExternalId(externalId, values.issuer);
     asked = `external id ${externalId}${values.issuer ? ` from ${values.issuer}` : ""}`;
+    // Not seen in stored profiles: the directory may still know it (GetUserId needs the issuer).
+    if (candidates.length === 0 && values.issuer) {
+      const found = await runtime.directory.findByExternalId({ issuer: values.issuer, id: externalId });
+      if (found) candidates = [found];
+    }
   } else {
     const value = positionals[0];
     if (!value) throw new UsageError("user needs a VALUE (user id, user name or email) or --external-id ID");
     candidates = await runtime.queries.findUsers(value);
     asked = value;
+    if (candidates.length === 0) {
+      const found = await runtime.directory.findByUserName(value);
+      if (found) candidates = [found];
+    }
   }
   const [first, ...others] = candidates;
   if (!first) throw new NotFoundError(`no user known for ${asked}`);
