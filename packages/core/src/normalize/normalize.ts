@@ -4,6 +4,7 @@ import {
   type CloudTrailRecord,
   cloudTrailRecordSchema,
   describeSchemaError,
+  MAX_ID_LENGTH,
   MAX_TEXT_LENGTH,
 } from "./schema.ts";
 import {
@@ -211,5 +212,29 @@ export function normalize(raw: unknown): NormalizeResult {
     shape,
     actor,
   };
-  return { status: "audited", record: { event, ...(typedUserName ? { typedUserName } : {}) } };
+  // Identifiers read from nested objects become keys and payloads: bound them as the schema bounds eventID.
+  const oversized = oversizedField(event);
+  if (oversized !== undefined) {
+    return {
+      status: "rejected",
+      eventId: record.eventID,
+      reason: `${oversized} is longer than ${MAX_ID_LENGTH} characters`,
+    };
+  }
+  const typed =
+    typedUserName !== undefined && typedUserName.length <= MAX_ID_LENGTH ? typedUserName : undefined;
+  return { status: "audited", record: { event, ...(typed ? { typedUserName: typed } : {}) } };
+}
+
+/** The first string of the event (other than the already cut user agent) too long to be CloudTrail's. */
+function oversizedField(value: object, path = ""): string | undefined {
+  for (const [key, field] of Object.entries(value)) {
+    if (typeof field === "string" && key !== "userAgent" && field.length > MAX_ID_LENGTH)
+      return `${path}${key}`;
+    if (typeof field === "object" && field !== null) {
+      const found = oversizedField(field, `${path}${key}.`);
+      if (found !== undefined) return found;
+    }
+  }
+  return undefined;
 }

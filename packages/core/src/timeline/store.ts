@@ -243,12 +243,21 @@ export class TableStore {
 
   /** Removes one item (bookkeeping only: timeline items are never deleted). */
   async deleteItem(key: ItemKey): Promise<void> {
-    try {
-      await this.documents.send(
-        new DeleteCommand({ TableName: this.tableName, Key: { pk: key.pk, sk: key.sk } }),
-      );
-    } catch (error) {
-      throw storeError("DeleteItem", error);
+    await this.retrying("DeleteItem", () =>
+      this.documents.send(new DeleteCommand({ TableName: this.tableName, Key: { pk: key.pk, sk: key.sk } })),
+    );
+  }
+
+  /** Sends one request, retrying throttling and transient failures as the batch operations do. */
+  private async retrying<T>(operation: string, send: () => Promise<T>): Promise<T> {
+    for (let attempt = 0; ; attempt += 1) {
+      try {
+        return await send();
+      } catch (error) {
+        const failure = storeError(operation, error);
+        if (!failure.retryable || attempt >= this.maxRetries) throw failure;
+        await this.sleep(backoff(attempt + 1));
+      }
     }
   }
 
@@ -277,10 +286,9 @@ export class TableStore {
     const items: Item[] = [];
     let startKey: QueryCommandInput["ExclusiveStartKey"];
     do {
-      let output: QueryCommandOutput;
-      try {
+      const output: QueryCommandOutput = await this.retrying("Query", () => {
         this.stats.queries += 1;
-        output = await this.documents.send(
+        return this.documents.send(
           new QueryCommand({
             TableName: this.tableName,
             KeyConditionExpression: condition,
@@ -291,9 +299,7 @@ export class TableStore {
             ...(range?.limit ? { Limit: range.limit - items.length } : {}),
           }),
         );
-      } catch (error) {
-        throw storeError("Query", error);
-      }
+      });
       items.push(...((output.Items ?? []) as Item[]));
       startKey = output.LastEvaluatedKey;
       if (range?.limit !== undefined && items.length >= range.limit) break;

@@ -1,0 +1,475 @@
+/**
+ * Benchmarks against the floors: `npm run bench` (100,000 events) or `npm run bench -- --events 1000000`.
+ *
+ * Archives are generated once into .bench/ and reused. Every measurement runs in a fresh child process of this
+ * script (`--phase …`), so memory peaks and cold imports belong to that measurement alone. Figures are printed;
+ * nothing is asserted.
+ */
+import { spawn } from "node:child_process";
+import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { mkdir, readFile } from "node:fs/promises";
+import { cpus, totalmem } from "node:os";
+import { join, resolve } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { parseArgs } from "node:util";
+import { gunzipSync, gzipSync } from "node:zlib";
+import { DescribeUserCommand, GetUserIdCommand, IdentitystoreClient } from "@aws-sdk/client-identitystore";
+import { readInputs, walk } from "@idc-audit/core/cloudtrail";
+import { IdentityStoreDirectory } from "@idc-audit/core/identity";
+import { classifyItem, ingestStream } from "@idc-audit/core/ingest";
+import type { AuditEvent } from "@idc-audit/core/normalize";
+import { openRuntime } from "@idc-audit/core/runtime";
+import { IDENTITY_STORE_ID, synthDirectory, writeArchive } from "@idc-audit/core/synth";
+import { type Item, Keys } from "@idc-audit/core/timeline";
+import { mockClient } from "aws-sdk-client-mock";
+
+const root = resolve(fileURLToPath(new URL("..", import.meta.url)));
+const benchDir = join(root, ".bench");
+const USERS = 200;
+const SEED = 1;
+
+const { values } = parseArgs({
+  options: {
+    events: { type: "string", default: "100000" },
+    "ingest-events": { type: "string" },
+    phase: { type: "string" },
+    archive: { type: "string" },
+    limit: { type: "string" },
+    store: { type: "string" },
+    credential: { type: "string" },
+  },
+});
+
+const MiB = 1024 * 1024;
+const round = (value: number, digits = 2) => Number(value.toFixed(digits));
+
+/** Samples RSS and heap while a phase runs; the OS's own peak RSS is read at the end. */
+function memorySampler() {
+  let peakHeap = 0;
+  let peakRss = 0;
+  const samples: number[] = [];
+  const sample = () => {
+    const usage = process.memoryUsage();
+    peakHeap = Math.max(peakHeap, usage.heapUsed);
+    peakRss = Math.max(peakRss, usage.rss);
+    samples.push(usage.rss);
+  };
+  const timer = setInterval(sample, 100);
+  return {
+    stop() {
+      clearInterval(timer);
+      sample();
+      // RSS at 10%, 50% and 90% of the run: flat means these stay close.
+      const at = (share: number) =>
+        samples[Math.min(samples.length - 1, Math.floor(samples.length * share))] ?? 0;
+      return {
+        peakRssMiB: round(peakRss / MiB, 0),
+        maxRssMiB: round(process.resourceUsage().maxRSS / 1024, 0),
+        peakHeapMiB: round(peakHeap / MiB, 0),
+        rssAt10_50_90MiB: [at(0.1), at(0.5), at(0.9)].map((value) => round(value / MiB, 0)),
+      };
+    },
+  };
+}
+
+async function* limited<T>(items: AsyncIterable<T>, limit: number): AsyncGenerator<T> {
+  let count = 0;
+  for await (const item of items) {
+    if (count >= limit) return;
+    count += 1;
+    yield item;
+  }
+}
+
+const credentialOf = (record: Record<string, unknown>): unknown =>
+  (record.userIdentity as Record<string, unknown> | undefined)?.credentialId ??
+  (record.additionalEventData as Record<string, unknown> | undefined)?.["identitycenter:CredentialId"];
+
+// ---------------------------------------------------------------------------------------------------------------
+// Phases (each in its own process)
+// ---------------------------------------------------------------------------------------------------------------
+
+/** Floor of reading: every file read, gunzipped and `JSON.parse`d, records counted. */
+async function phaseParseFloor(archive: string) {
+  const memory = memorySampler();
+  const start = performance.now();
+  let records = 0;
+  for await (const file of walk(archive)) {
+    const document = JSON.parse(gunzipSync(await readFile(file)).toString("utf8")) as { Records: unknown[] };
+    records += document.Records.length;
+  }
+  const seconds = (performance.now() - start) / 1000;
+  return { records, seconds: round(seconds), perSecond: round(records / seconds, 0), memory: memory.stop() };
+}
+
+/** The product's reading and normalization: reader (streamed, proto-guarded parse) + schema + normalize. */
+async function phaseNormalize(archive: string) {
+  const memory = memorySampler();
+  const start = performance.now();
+  const counts = { records: 0, audited: 0, ignored: 0, rejected: 0 };
+  for await (const item of readInputs([archive])) {
+    counts.records += 1;
+    const classified = classifyItem(item);
+    if (classified.kind === "audited") counts.audited += 1;
+    else if (classified.kind === "ignored") counts.ignored += 1;
+    else counts.rejected += 1;
+  }
+  const seconds = (performance.now() - start) / 1000;
+  return {
+    ...counts,
+    seconds: round(seconds),
+    perSecond: round(counts.records / seconds, 0),
+    memory: memory.stop(),
+  };
+}
+
+/** An Identity Store client answered locally from the synthetic directory, counting calls per user. */
+function localIdentityStore() {
+  const directory = synthDirectory({ events: 1, users: USERS, seed: SEED });
+  const client = new IdentitystoreClient({
+    region: "us-east-1",
+    credentials: { accessKeyId: "bench", secretAccessKey: "bench" },
+  });
+  const mock = mockClient(client);
+  const described = new Map<string, number>();
+  const looked = new Map<string, number>();
+  mock.on(DescribeUserCommand).callsFake((input: { UserId: string }) => {
+    described.set(input.UserId, (described.get(input.UserId) ?? 0) + 1);
+    const user = directory.Users.find((entry) => entry.UserId === input.UserId);
+    if (!user) throw Object.assign(new Error("USER not found"), { name: "ResourceNotFoundException" });
+    return { ...user, IdentityStoreId: IDENTITY_STORE_ID };
+  });
+  mock
+    .on(GetUserIdCommand)
+    .callsFake((input: { AlternateIdentifier: { UniqueAttribute: { AttributeValue: string } } }) => {
+      const name = input.AlternateIdentifier.UniqueAttribute.AttributeValue.toLowerCase();
+      looked.set(name, (looked.get(name) ?? 0) + 1);
+      const user = directory.Users.find((entry) => String(entry.UserName).toLowerCase() === name);
+      return user ? { UserId: user.UserId, IdentityStoreId: IDENTITY_STORE_ID } : {};
+    });
+  return { client, described, looked };
+}
+
+/** The product's ingest: CLI path (reader → normalize → pipeline) into the embedded store on disk. */
+async function phaseIngest(archive: string, limit: number, store: string) {
+  rmSync(store, { recursive: true, force: true });
+  const identity = localIdentityStore();
+  // Pacing is Identity Store's quota, not the pipeline's cost: allow far more than 10/s so it is not measured.
+  const directory = new IdentityStoreDirectory(identity.client, {
+    identityStoreId: IDENTITY_STORE_ID,
+    requestsPerSecond: 100_000,
+  });
+  const runtime = await openRuntime({ dataDir: store, directory });
+  const sessions = new Map<string, number>();
+  const memory = memorySampler();
+  const start = performance.now();
+  const counts = await ingestStream(limited(readInputs([archive]), limit), runtime.pipeline, {
+    onAudited: (event: AuditEvent) => {
+      if (event.credentialId) sessions.set(event.credentialId, (sessions.get(event.credentialId) ?? 0) + 1);
+    },
+  });
+  const seconds = (performance.now() - start) / 1000;
+  const mem = memory.stop();
+  const describes = [...identity.described.values()].reduce((sum, value) => sum + value, 0);
+  const lookups = [...identity.looked.values()].reduce((sum, value) => sum + value, 0);
+  const busiest = [...sessions].sort((a, b) => b[1] - a[1])[0];
+  // A second "process" (a new pipeline, empty memory cache) over the same table calls Identity Store no more.
+  const { Pipeline } = await import("@idc-audit/core/ingest");
+  const second = new Pipeline(runtime.store, directory);
+  const before = describes;
+  await ingestStream(limited(readInputs([archive]), Math.min(limit, 20_000)), second);
+  const secondDescribes = [...identity.described.values()].reduce((sum, value) => sum + value, 0) - before;
+  const stats = { ...runtime.store.stats };
+  await runtime.close();
+  return {
+    counts,
+    seconds: round(seconds),
+    perSecond: round(counts.read / seconds, 0),
+    storedPerSecond: round(counts.stored / seconds, 0),
+    requests: stats,
+    identityStore: {
+      describeUserCalls: describes,
+      uniqueUsersDescribed: identity.described.size,
+      describeCallsPerUser: round(describes / Math.max(1, identity.described.size), 3),
+      getUserIdCalls: lookups,
+      uniqueNamesLookedUp: identity.looked.size,
+      describeCallsBySecondProcess: secondDescribes,
+    },
+    busiestSession: busiest ? { credentialId: busiest[0], events: busiest[1] } : undefined,
+    memory: mem,
+  };
+}
+
+/** Floor of ingest: one `BatchWriteItem`ed item per event, as large as the event, into the same kind of store. */
+async function phaseIngestFloor(archive: string, limit: number, store: string) {
+  rmSync(store, { recursive: true, force: true });
+  const items: Item[] = [];
+  let audited = 0;
+  for await (const item of limited(readInputs([archive]), limit)) {
+    const classified = classifyItem(item);
+    if (classified.kind !== "audited") continue;
+    audited += 1;
+    const event = classified.record.event;
+    items.push({ ...Keys.event(event.eventId), data: JSON.stringify(event) });
+  }
+  const runtime = await openRuntime({ dataDir: store });
+  const memory = memorySampler();
+  const start = performance.now();
+  const chunk = 500;
+  for (let offset = 0; offset < items.length; offset += chunk)
+    await runtime.store.putAll(items.slice(offset, offset + chunk));
+  const seconds = (performance.now() - start) / 1000;
+  const mem = memory.stop();
+  const bytes = items.reduce((sum, item) => sum + JSON.stringify(item).length, 0);
+  await runtime.close();
+  return {
+    items: audited,
+    meanItemBytes: round(bytes / Math.max(1, audited), 0),
+    seconds: round(seconds),
+    perSecond: round(audited / seconds, 0),
+    memory: mem,
+  };
+}
+
+/** A session timeline from the store against scanning the archive for the same credential id. */
+async function phaseQuery(archive: string, store: string, credentialId: string) {
+  const runtime = await openRuntime({ dataDir: store });
+  const queryTimes: number[] = [];
+  let events = 0;
+  for (let run = 0; run < 7; run += 1) {
+    const start = performance.now();
+    const timeline = await runtime.queries.session(credentialId);
+    queryTimes.push(performance.now() - start);
+    events = timeline.events.length;
+  }
+  await runtime.close();
+  const scanStart = performance.now();
+  let matches = 0;
+  let records = 0;
+  for await (const file of walk(archive)) {
+    const document = JSON.parse(gunzipSync(await readFile(file)).toString("utf8")) as {
+      Records: Record<string, unknown>[];
+    };
+    for (const record of document.Records) {
+      records += 1;
+      if (credentialOf(record) === credentialId) matches += 1;
+    }
+  }
+  const scanMs = performance.now() - scanStart;
+  const median = [...queryTimes].sort((a, b) => a - b)[3] ?? 0;
+  return {
+    credentialId,
+    timelineEvents: events,
+    queryMedianMs: round(median),
+    queryFirstMs: round(queryTimes[0] ?? 0),
+    scanRecords: records,
+    scanMatches: matches,
+    scanMs: round(scanMs, 0),
+  };
+}
+
+/** Cold import in a fresh plain `node` process (no loader), as Lambda starts: milliseconds. */
+function coldImport(specifiers: string[]): Promise<number> {
+  const code = `const t = performance.now(); ${specifiers.map((specifier) => `await import(${JSON.stringify(specifier)});`).join(" ")} console.log(performance.now() - t);`;
+  return new Promise((resolvePromise, reject) => {
+    const proc = spawn(process.execPath, ["--input-type=module", "-e", code], {
+      cwd: root,
+      env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true" },
+      stdio: ["ignore", "pipe", "inherit"],
+    });
+    let out = "";
+    proc.stdout.on("data", (chunk: Buffer) => {
+      out += chunk.toString("utf8");
+    });
+    proc.on("error", reject);
+    proc.on("close", (code) =>
+      code === 0 ? resolvePromise(round(Number(out.trim()))) : reject(new Error(out)),
+    );
+  });
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Orchestration
+// ---------------------------------------------------------------------------------------------------------------
+
+function child<T>(args: string[], nodeArgs: string[] = process.execArgv): Promise<T> {
+  return new Promise((resolvePromise, reject) => {
+    const proc = spawn(process.execPath, [...nodeArgs, fileURLToPath(import.meta.url), ...args], {
+      cwd: root,
+      env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true" },
+      stdio: ["ignore", "pipe", "inherit"],
+    });
+    let out = "";
+    proc.stdout.on("data", (chunk: Buffer) => {
+      out += chunk.toString("utf8");
+    });
+    proc.on("error", reject);
+    proc.on("close", (code) => {
+      const last = out.trim().split("\n").pop() ?? "";
+      if (code !== 0) reject(new Error(`phase ${args.join(" ")} exited ${code}: ${out}`));
+      else resolvePromise(JSON.parse(last) as T);
+    });
+  });
+}
+
+async function ensureArchive(events: number): Promise<string> {
+  const archive = join(benchDir, `archive-${events}`);
+  const done = join(archive, "COMPLETE.txt");
+  if (existsSync(done)) return archive;
+  rmSync(archive, { recursive: true, force: true });
+  await mkdir(archive, { recursive: true });
+  const start = performance.now();
+  process.stdout.write(`generating ${events} events into ${archive} … `);
+  const result = await writeArchive(archive, { events, users: USERS, seed: SEED, recordsPerFile: 1000 });
+  writeFileSync(done, `${JSON.stringify(result)}\n`);
+  process.stdout.write(`${result.files} files in ${round((performance.now() - start) / 1000, 1)} s\n`);
+  return archive;
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)] ?? 0;
+}
+
+async function orchestrate() {
+  const events = Number(values.events);
+  const ingestEvents = Number(values["ingest-events"] ?? Math.min(events, 100_000));
+  const archive = await ensureArchive(events);
+  const store = join(benchDir, `store-${events}-${ingestEvents}`);
+  const floorStore = join(benchDir, `floor-store-${ingestEvents}`);
+  const archiveBytes = [
+    ...readFileSync(join(archive, "COMPLETE.txt"), "utf8").matchAll(/"files":(\d+)/g),
+  ][0]?.[1];
+  const cpu = cpus()[0]?.model ?? "unknown";
+  console.log(
+    `machine: ${cpus().length} CPUs (${cpu}), ${round(totalmem() / 1024 ** 3, 1)} GiB, node ${process.version}`,
+  );
+  console.log(
+    `archive: ${events} events in ${archiveBytes} files; ingest measured on the first ${ingestEvents} records\n`,
+  );
+
+  const parseFloor = await child<Awaited<ReturnType<typeof phaseParseFloor>>>([
+    "--phase",
+    "parse-floor",
+    "--archive",
+    archive,
+  ]);
+  const normalized = await child<Awaited<ReturnType<typeof phaseNormalize>>>([
+    "--phase",
+    "normalize",
+    "--archive",
+    archive,
+  ]);
+  console.log("normalize (whole archive)");
+  console.log(
+    `  floor  read+gunzip+JSON.parse: ${parseFloor.records} records in ${parseFloor.seconds} s = ${parseFloor.perSecond}/s, peak RSS ${parseFloor.memory.maxRssMiB} MiB`,
+  );
+  console.log(
+    `  idc-audit read+normalize:      ${normalized.records} records in ${normalized.seconds} s = ${normalized.perSecond}/s (${normalized.audited} audited, ${normalized.ignored} ignored, ${normalized.rejected} rejected)`,
+  );
+  console.log(`  ratio: ${round(normalized.seconds / parseFloor.seconds)}x the floor (target <= 1.3x)`);
+  console.log(
+    `  memory while normalizing: peak RSS ${normalized.memory.maxRssMiB} MiB, peak heap ${normalized.memory.peakHeapMiB} MiB, RSS at 10/50/90% ${normalized.memory.rssAt10_50_90MiB.join("/")} MiB (target: flat, < 300 MB)\n`,
+  );
+
+  const floor = await child<Awaited<ReturnType<typeof phaseIngestFloor>>>([
+    "--phase",
+    "ingest-floor",
+    "--archive",
+    archive,
+    "--limit",
+    String(ingestEvents),
+    "--store",
+    floorStore,
+  ]);
+  const ingest = await child<Awaited<ReturnType<typeof phaseIngest>>>([
+    "--phase",
+    "ingest",
+    "--archive",
+    archive,
+    "--limit",
+    String(ingestEvents),
+    "--store",
+    store,
+  ]);
+  console.log(`ingest into the embedded store (first ${ingestEvents} records)`);
+  console.log(
+    `  floor  BatchWriteItem, 1 item/event (${floor.meanItemBytes} B mean): ${floor.items} items in ${floor.seconds} s = ${floor.perSecond}/s`,
+  );
+  console.log(
+    `  idc-audit ingest: ${ingest.counts.read} read, ${ingest.counts.stored} stored in ${ingest.seconds} s = ${ingest.storedPerSecond} stored/s (${ingest.perSecond} read/s)`,
+  );
+  console.log(`  ratio: ${round(ingest.seconds / floor.seconds)}x the floor (target <= 1.5x)`);
+  console.log(`  requests: ${JSON.stringify(ingest.requests)}`);
+  console.log(
+    `  memory while ingesting (store worker in-process): peak RSS ${ingest.memory.maxRssMiB} MiB, peak heap ${ingest.memory.peakHeapMiB} MiB, RSS at 10/50/90% ${ingest.memory.rssAt10_50_90MiB.join("/")} MiB`,
+  );
+  const identity = ingest.identityStore;
+  console.log(
+    `  Identity Store: ${identity.describeUserCalls} DescribeUser for ${identity.uniqueUsersDescribed} users = ${identity.describeCallsPerUser}/user (target 1); ${identity.getUserIdCalls} GetUserId for ${identity.uniqueNamesLookedUp} names; a second process on the same table: ${identity.describeCallsBySecondProcess} DescribeUser\n`,
+  );
+
+  if (ingest.busiestSession) {
+    const query = await child<Awaited<ReturnType<typeof phaseQuery>>>([
+      "--phase",
+      "query",
+      "--archive",
+      archive,
+      "--store",
+      store,
+      "--credential",
+      ingest.busiestSession.credentialId,
+    ]);
+    console.log(
+      `session timeline (busiest session, ${query.timelineEvents} events, store of ${ingest.counts.stored} events)`,
+    );
+    console.log(`  query: median ${query.queryMedianMs} ms of 7 (first ${query.queryFirstMs} ms)`);
+    console.log(
+      `  scan of the whole archive (${query.scanRecords} records, ${query.scanMatches} match): ${query.scanMs} ms`,
+    );
+    console.log(`  the scan takes ${round(query.scanMs / query.queryMedianMs, 0)}x the query\n`);
+  }
+
+  const bundle = join(root, "dist/functions/ingest.mjs");
+  const bytes = statSync(bundle).size;
+  const gzipped = gzipSync(readFileSync(bundle)).length;
+  const handlerTimes: number[] = [];
+  const sdkTimes: number[] = [];
+  for (let run = 0; run < 7; run += 1) {
+    handlerTimes.push(await coldImport([pathToFileURL(bundle).href]));
+    sdkTimes.push(
+      await coldImport([
+        "@aws-sdk/client-dynamodb",
+        "@aws-sdk/lib-dynamodb",
+        "@aws-sdk/client-identitystore",
+      ]),
+    );
+  }
+  console.log("ingest Lambda");
+  console.log(
+    `  bundle dist/functions/ingest.mjs: ${round(bytes / 1024, 1)} KiB minified, ${round(gzipped / 1024, 1)} KiB gzipped (target <= 400 KB)`,
+  );
+  console.log(
+    `  cold import, median of 7 fresh processes: handler ${median(handlerTimes)} ms, bare SDK clients (client-dynamodb, lib-dynamodb, client-identitystore) ${median(sdkTimes)} ms, ratio ${round(median(handlerTimes) / median(sdkTimes))}x`,
+  );
+}
+
+async function main() {
+  const phase = values.phase;
+  if (phase === undefined) return orchestrate();
+  const archive = values.archive ?? "";
+  const limit = Number(values.limit ?? Number.POSITIVE_INFINITY);
+  const store = values.store ?? "";
+  let result: unknown;
+  if (phase === "parse-floor") result = await phaseParseFloor(archive);
+  else if (phase === "normalize") result = await phaseNormalize(archive);
+  else if (phase === "ingest") result = await phaseIngest(archive, limit, store);
+  else if (phase === "ingest-floor") result = await phaseIngestFloor(archive, limit, store);
+  else if (phase === "query") result = await phaseQuery(archive, store, values.credential ?? "");
+  else throw new Error(`unknown phase ${phase}`);
+  process.stdout.write(`${JSON.stringify(result)}\n`);
+  // The embedded store's worker and SDK sockets must not keep a finished phase alive.
+  process.exit(0);
+}
+
+await main();
