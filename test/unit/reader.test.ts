@@ -124,6 +124,18 @@ describe("reading inputs", () => {
     expect(reasons).toContain("invalid JSON");
   });
 
+  it("abandons a file of garbage after a bounded number of rejections, saying so", async () => {
+    const path = join(scratch, "garbage.ndjson.gz");
+    const event = JSON.stringify(loadEvent("new/Logout__success.json"));
+    writeFileSync(path, gzipSync(`${event}\n${"not json\n".repeat(5000)}`));
+    const items = await collect([path]);
+    expect(records(items)).toHaveLength(1);
+    expect(rejections(items)).toHaveLength(1001);
+    expect(items[items.length - 1]).toMatchObject({
+      reason: expect.stringContaining("the rest of the file was not read"),
+    });
+  });
+
   it("strips __proto__ keys so records cannot pollute prototypes", async () => {
     const path = join(scratch, "proto.json");
     writeFileSync(

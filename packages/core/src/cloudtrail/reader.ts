@@ -31,6 +31,8 @@ export const DEFAULT_MAX_FILE_BYTES = 256 * 1024 * 1024;
  * a small gzip of "a\n" lines grows an array past V8's limit and aborts the process (not a catchable error).
  */
 export const MAX_DOCUMENT_LINES = 1_000_000;
+/** Invalid NDJSON lines one file may have before it is abandoned, with that said, as not CloudTrail's. */
+export const MAX_INVALID_LINES = 1_000;
 
 const INPUT_FILE = /\.(json|jsonl|ndjson)(\.gz)?$/i;
 
@@ -109,6 +111,7 @@ export async function* readStream(
   let documentText: string[] = [];
   let documentStart = 0;
   let lineNumber = 0;
+  let invalidLines = 0;
   try {
     for await (const line of lines) {
       lineNumber += 1;
@@ -137,6 +140,17 @@ export async function* readStream(
           documentStart = lineNumber;
           documentText = [line];
           continue;
+        }
+        invalidLines += 1;
+        if (invalidLines > MAX_INVALID_LINES) {
+          // A file of garbage would otherwise fill the dead-letter file line by line.
+          input.destroy();
+          yield {
+            kind: "rejected",
+            location: `${name}:${lineNumber}`,
+            reason: `more than ${MAX_INVALID_LINES} invalid lines: the rest of the file was not read`,
+          };
+          return;
         }
         yield {
           kind: "rejected",
