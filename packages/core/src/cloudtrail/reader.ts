@@ -1,9 +1,9 @@
 import { createReadStream } from "node:fs";
-import { readdir, stat } from "node:fs/promises";
+import { readdir, readFile as readWholeFile, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { type Readable, Transform, type TransformCallback } from "node:stream";
-import { createGunzip } from "node:zlib";
+import { createGunzip, gunzipSync } from "node:zlib";
 import { isRecord, jsonErrorReason, parseUntrustedJson } from "../shared/json.ts";
 import { type ObjectSource, parseS3Uri } from "./s3.ts";
 
@@ -107,6 +107,19 @@ export async function* readStream(
   const limited = input.pipe(new ByteLimit(limit));
   input.on("error", (error) => limited.destroy(error));
   const lines = createInterface({ input: limited, crlfDelay: Number.POSITIVE_INFINITY });
+  yield* readLines(lines, name, () => input.destroy());
+}
+
+/**
+ * The records of a sequence of lines, from a stream or from a file read whole. NDJSON (one document a line)
+ * is handled line by line; a pretty-printed document (whose first line is not JSON on its own) is read whole.
+ * `stop` abandons the source when the input is hopeless.
+ */
+async function* readLines(
+  lines: AsyncIterable<string> | Iterable<string>,
+  name: string,
+  stop: () => void,
+): AsyncGenerator<ReadItem> {
   let mode: "unknown" | "lines" | "document" = "unknown";
   let documentText: string[] = [];
   let documentStart = 0;
@@ -118,7 +131,7 @@ export async function* readStream(
       if (mode === "document") {
         if (documentText.length >= MAX_DOCUMENT_LINES) {
           documentText = [];
-          input.destroy();
+          stop();
           yield {
             kind: "rejected",
             location: `${name}:${documentStart}`,
@@ -144,7 +157,7 @@ export async function* readStream(
         invalidLines += 1;
         if (invalidLines > MAX_INVALID_LINES) {
           // A file of garbage would otherwise fill the dead-letter file line by line.
-          input.destroy();
+          stop();
           yield {
             kind: "rejected",
             location: `${name}:${lineNumber}`,
@@ -216,7 +229,27 @@ function* salvageLines(
   for (const { line, document } of parsed) yield* recordsOfDocument(document, `${name}:${line}`);
 }
 
+/** Files up to this size (CloudTrail's are a few MB) are read whole: far fewer async hops than a stream. */
+const WHOLE_FILE_BYTES = 32 * 1024 * 1024;
+
 export async function* readFile(path: string, options: ReadOptions = {}): AsyncGenerator<ReadItem> {
+  const limit = options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
+  const size = (await stat(path)).size;
+  if (size <= WHOLE_FILE_BYTES && size <= limit) {
+    const raw = await readWholeFile(path);
+    const gzip = raw.length >= 2 && raw[0] === 0x1f && raw[1] === 0x8b;
+    let text: string | undefined;
+    try {
+      text = (gzip ? gunzipSync(raw, { maxOutputLength: limit }) : raw).toString("utf8");
+    } catch {
+      // Too large once inflated, or damaged: the stream path reads what it can and says why it stopped.
+      text = undefined;
+    }
+    if (text !== undefined) {
+      yield* readLines(text.split(/\r?\n/), path, () => {});
+      return;
+    }
+  }
   const gzip = await isGzip(path);
   yield* readStream(gzip ? gunzipped(createReadStream(path)) : createReadStream(path), path, options);
 }

@@ -53,7 +53,11 @@ function userKey(userId: string | undefined, storeArn: string | undefined): User
   return { identityStoreId, userId };
 }
 
+const CANONICAL_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/;
+
 function canonicalTime(eventTime: string): string {
+  // CloudTrail's own format is already canonical (and valid: the schema checked it).
+  if (CANONICAL_TIME.test(eventTime)) return eventTime;
   const iso = new Date(eventTime).toISOString();
   return iso.endsWith(".000Z") ? `${iso.slice(0, -5)}Z` : iso;
 }

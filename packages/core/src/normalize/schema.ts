@@ -35,7 +35,8 @@ export const cloudTrailRecordSchema = z.object({
   userIdentity: lenient(object),
   additionalEventData: lenient(object),
   serviceEventDetails: lenient(z.union([object, z.string()])),
-  requestParameters: lenient(object),
+  // Usually null (portal events): accepted as such rather than failing and being caught, which is slow.
+  requestParameters: lenient(z.nullable(object)),
 });
 
 export type CloudTrailRecord = z.infer<typeof cloudTrailRecordSchema>;
