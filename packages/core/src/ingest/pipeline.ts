@@ -209,7 +209,7 @@ export class Pipeline {
 
     // Phase 4: commit markers. A concurrent delivery of the same event loses here and counts as duplicate.
     const stored: AuditEvent[] = [];
-    await mapLimit(fresh, 8, async ({ event }) => {
+    await mapLimit(fresh, 16, async ({ event }) => {
       if (await this.store.putIfAbsent(Items.event(event))) stored.push(event);
       else duplicates += 1;
     });

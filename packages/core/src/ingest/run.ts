@@ -75,7 +75,8 @@ export async function ingestStream(
   pipeline: Pipeline,
   options: IngestRunOptions = {},
 ): Promise<IngestCounts> {
-  const batchSize = options.batchSize ?? 500;
+  // Large batches share join and detection reads between more events; memory holds one batch (a few MB).
+  const batchSize = options.batchSize ?? 2000;
   const counts = emptyCounts();
   let batch: NormalizedRecord[] = [];
   const flush = async () => {
