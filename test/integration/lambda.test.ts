@@ -1,12 +1,14 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import { ExportDirectory } from "@idc-audit/core/identity";
 import { createSqsIngestHandler } from "@idc-audit/core/lambda";
 import type { Runtime } from "@idc-audit/core/runtime";
 import type { AuditLogger } from "@idc-audit/core/shared";
+import { synthDirectory, synthEvents } from "@idc-audit/core/synth";
 import type { SQSEvent, SQSRecord } from "aws-lambda";
 import { afterEach, describe, expect, it } from "vitest";
 import { eventsDir, fixtureFiles } from "../support/fixtures.ts";
-import { fixtureDirectory, memoryRuntime } from "../support/store.ts";
+import { dumpTable, fixtureDirectory, memoryRuntime } from "../support/store.ts";
 
 function message(messageId: string, body: string): SQSRecord {
   return {
@@ -108,5 +110,68 @@ describe("SQS ingest handler", () => {
     const response = await handler(event);
     expect(response.batchItemFailures.map((failure) => failure.itemIdentifier)).toEqual(["m-0", "m-1"]);
     runtime = undefined;
+  });
+});
+
+describe("SQS ingest handler on a generated archive", () => {
+  it("gives the tables of one ordered delivery for thousands of envelopes, shuffled and re-delivered", async () => {
+    // Prepare: 2,000 events as EventBridge envelopes; a reference store fed in order through the same core.
+    const options = { events: 2000, users: 30, seed: 5 };
+    const records = [...synthEvents(options)];
+    const directory = ExportDirectory.fromJson(synthDirectory(options));
+    const envelope = (record: Record<string, unknown>) =>
+      JSON.stringify({
+        version: "0",
+        id: `eb-${String(record.eventID)}`,
+        "detail-type": "AWS API Call via CloudTrail",
+        source: "aws.sso",
+        account: "111122223333",
+        time: record.eventTime,
+        region: "us-east-1",
+        resources: [],
+        detail: record,
+      });
+    const reference = await memoryRuntime(directory);
+    const ordered = createSqsIngestHandler({
+      logger: recordingLogger().logger,
+      openRuntime: async () => reference,
+    });
+    for (let start = 0; start < records.length; start += 10) {
+      const batch = records.slice(start, start + 10);
+      await ordered({
+        Records: batch.map((record, index) => message(`o-${start + index}`, envelope(record))),
+      });
+    }
+    const expected = await dumpTable(reference);
+    await reference.close();
+
+    // Act: the same envelopes shuffled, a fifth delivered twice, in SQS batches of 10.
+    let seed = 17;
+    const random = () => {
+      seed = (seed * 1103515245 + 12345) % 2147483648;
+      return seed / 2147483648;
+    };
+    const deliveries = [...records, ...records.filter((_, index) => index % 5 === 0)]
+      .map((record) => ({ record, key: random() }))
+      .sort((a, b) => a.key - b.key)
+      .map((entry) => entry.record);
+    runtime = await memoryRuntime(directory);
+    const opened = runtime;
+    const handler = createSqsIngestHandler({
+      logger: recordingLogger().logger,
+      openRuntime: async () => opened,
+    });
+    let failures = 0;
+    for (let start = 0; start < deliveries.length; start += 10) {
+      const batch = deliveries.slice(start, start + 10);
+      const response = await handler({
+        Records: batch.map((record, index) => message(`m-${start + index}`, envelope(record))),
+      });
+      failures += response.batchItemFailures.length;
+    }
+
+    // Assess: no message failed, and the tables are the ordered delivery's.
+    expect(failures).toBe(0);
+    expect(await dumpTable(opened)).toEqual(expected);
   });
 });
