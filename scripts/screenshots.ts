@@ -14,19 +14,9 @@ import { type NormalizedRecord, normalize } from "@idc-audit/core/normalize";
 import { openRuntime } from "@idc-audit/core/runtime";
 import { plantAttacks, synthDirectory, synthEvents } from "@idc-audit/core/synth";
 import { chromium } from "playwright-core";
+import { CHROMIUM, CHROMIUM_FLAGS as FLAGS } from "../test/support/browser.ts";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
-const FLAGS = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-quic",
-  "--no-first-run",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-];
 const SYNTH = { events: 1500, users: 60, seed: 21 } as const;
 
 const fixtures = JSON.parse(await readFile(join(root, "events/directory.json"), "utf8")) as {

@@ -2,6 +2,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
+import type { IngestCounts } from "@idc-audit/core/ingest";
 import { synthDirectory, synthEvents, writeArchive } from "@idc-audit/core/synth";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { json, runCli } from "../support/cli.ts";
@@ -14,13 +15,7 @@ const SYNTH = { events: 3000, users: 40, seed: 11 } as const;
 const archive = join(scratch, "archive");
 const directoryFile = join(scratch, "directory.json");
 
-interface Counts {
-  read: number;
-  stored: number;
-  duplicates: number;
-  ignored: number;
-  rejected: number;
-}
+type Counts = IngestCounts;
 interface UserReport {
   user: { userId: string; userName: string | null };
   eventCount: number;

@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { readdir } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import type { IngestCounts } from "@idc-audit/core/ingest";
 import { openRuntime } from "@idc-audit/core/runtime";
 import { synthDirectory, writeArchive } from "@idc-audit/core/synth";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -17,13 +18,7 @@ const SYNTH = { events: 3000, users: 30, seed: 17 } as const;
 const archive = join(scratch, "archive");
 const directoryFile = join(scratch, "directory.json");
 
-interface Counts {
-  read: number;
-  stored: number;
-  duplicates: number;
-  ignored: number;
-  rejected: number;
-}
+type Counts = IngestCounts;
 
 async function tableOf(dataDir: string): Promise<Record<string, unknown>[]> {
   const runtime = await openRuntime({ dataDir });

@@ -8,21 +8,9 @@ import { ingestStream } from "@idc-audit/core/ingest";
 import type { Runtime } from "@idc-audit/core/runtime";
 import { type BrowserContext, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { CHROMIUM, CHROMIUM_FLAGS as FLAGS } from "../support/browser.ts";
 import { ALICE, BOB, eventsDir, loadEvent } from "../support/fixtures.ts";
 import { fixtureDirectory, memoryRuntime } from "../support/store.ts";
-
-/** Debian's Chromium, installed by `.ci/run` with apt: a browser is never downloaded. */
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
-const FLAGS = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-quic",
-  "--no-first-run",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-];
 
 let runtime: Runtime;
 let server: RunningServer;
