@@ -3,18 +3,13 @@
  * assert them. Pure (no SST globals), so tests import it directly.
  */
 
-/** Ingest and backfill: read, write and update audit items and caches. */
-export const TABLE_WRITE_ACTIONS = [
-  "dynamodb:GetItem",
-  "dynamodb:BatchGetItem",
-  "dynamodb:PutItem",
-  "dynamodb:BatchWriteItem",
-  "dynamodb:Query",
-  "dynamodb:UpdateItem",
-];
+import { STORE_READER_ACTIONS, STORE_WRITER_ACTIONS } from "../packages/core/src/timeline/permissions.ts";
 
-/** The query API: reads only. */
-export const TABLE_READ_ACTIONS = ["dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query"];
+/** Ingest and backfill: exactly the actions the store's ingestion code sends (a core test records them). */
+export const TABLE_WRITE_ACTIONS: string[] = [...STORE_WRITER_ACTIONS];
+
+/** The query API: reads only, exactly those the queries send. */
+export const TABLE_READ_ACTIONS: string[] = [...STORE_READER_ACTIONS];
 
 /** Resolving users of old-shape events: only these two, only on the configured store and its users. */
 export const IDENTITY_STORE_ACTIONS = ["identitystore:DescribeUser", "identitystore:GetUserId"];

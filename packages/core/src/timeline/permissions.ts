@@ -1,0 +1,16 @@
+/**
+ * The DynamoDB actions the store's code sends, for least-privilege grants: the infrastructure grants exactly
+ * these, and a test records the commands ingestion and queries really send and checks they stay within them.
+ */
+
+/** Ingestion (CLI, ingest and backfill functions): batched reads and writes, commit markers, bookkeeping deletes. */
+export const STORE_WRITER_ACTIONS = [
+  "dynamodb:BatchGetItem",
+  "dynamodb:BatchWriteItem",
+  "dynamodb:DeleteItem",
+  "dynamodb:PutItem",
+  "dynamodb:Query",
+] as const;
+
+/** Queries (CLI, serve, query API): reads only. */
+export const STORE_READER_ACTIONS = ["dynamodb:BatchGetItem", "dynamodb:Query"] as const;

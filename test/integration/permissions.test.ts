@@ -1,0 +1,64 @@
+import type { Runtime } from "@idc-audit/core/runtime";
+import { STORE_READER_ACTIONS, STORE_WRITER_ACTIONS } from "@idc-audit/core/timeline";
+import { describe, expect, it } from "vitest";
+import { attackArchive, detectingRuntime, RecordingSink } from "../support/detect.ts";
+import { BOB, fixtureFiles, loadEvent } from "../support/fixtures.ts";
+import { memoryRuntime, normalized } from "../support/store.ts";
+
+/** Records the DynamoDB operations a runtime's client sends, as IAM action names. */
+function recordActions(runtime: Runtime): Set<string> {
+  const actions = new Set<string>();
+  runtime.store.client.middlewareStack.add(
+    (next, context) => async (args) => {
+      actions.add(`dynamodb:${String(context.commandName).replace(/Command$/, "")}`);
+      return next(args);
+    },
+    { step: "initialize", name: "recordActions" },
+  );
+  return actions;
+}
+
+describe("least privilege, from the code's side", () => {
+  it("ingestion sends only the actions the ingest functions are granted", async () => {
+    // Prepare: shuffled attack traffic (alerts merge and are replaced, which deletes) and every fixture shape.
+    const { normalized: records, directory } = attackArchive(1500);
+    const runtime = await detectingRuntime(directory, new RecordingSink());
+    const actions = recordActions(runtime);
+    try {
+      // Act
+      const shuffled = [...records].reverse();
+      for (let start = 0; start < shuffled.length; start += 97) {
+        await runtime.pipeline.ingest(shuffled.slice(start, start + 97));
+      }
+      await runtime.pipeline.ingest(
+        ["old", "transitional", "new", "admin"].flatMap((shape) =>
+          fixtureFiles(shape).map((path) => normalized(loadEvent(path))),
+        ),
+      );
+    } finally {
+      await runtime.close();
+    }
+    // Assess
+    expect([...actions].sort()).toEqual([...STORE_WRITER_ACTIONS].sort());
+  });
+
+  it("queries send only reads", async () => {
+    const runtime = await memoryRuntime();
+    await runtime.pipeline.ingest(fixtureFiles("new").map((path) => normalized(loadEvent(path))));
+    const actions = recordActions(runtime);
+    try {
+      const bob = { identityStoreId: BOB.identityStoreId, userId: BOB.userId };
+      const report = await runtime.queries.user(bob);
+      for (const session of report.sessions) await runtime.queries.session(session.credentialId);
+      await runtime.queries.findUsers(BOB.userName);
+      await runtime.queries.findUsersByExternalId("00u1abcdEFGHijkl2345");
+      await runtime.queries.failedSignIns();
+      await runtime.queries.alerts();
+      await runtime.queries.address("203.0.113.24");
+    } finally {
+      await runtime.close();
+    }
+    expect(actions.size).toBeGreaterThan(0);
+    for (const action of actions) expect(STORE_READER_ACTIONS).toContain(action);
+  });
+});
