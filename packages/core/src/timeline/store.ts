@@ -151,19 +151,15 @@ export class TableStore {
 
   private async writeChunk(chunk: Item[]): Promise<void> {
     let requests = chunk.map((item) => ({ PutRequest: { Item: item } }));
+    // Only attempts that make no progress count against the budget: a throttled table that keeps taking part
+    // of each batch is slow, not failing.
+    let stalled = 0;
     for (let attempt = 0; requests.length > 0; attempt += 1) {
-      if (attempt > this.maxRetries) {
-        throw new StoreError(
-          `BatchWriteItem left ${requests.length} items unprocessed after ${attempt} attempts`,
-          {
-            retryable: true,
-          },
-        );
-      }
       if (attempt > 0) {
         this.stats.unprocessedRetries += 1;
-        await this.sleep(backoff(attempt));
+        await this.sleep(backoff(stalled + 1));
       }
+      const before = requests.length;
       try {
         this.stats.batchWrites += 1;
         const output = await this.documents.send(
@@ -172,7 +168,16 @@ export class TableStore {
         requests = (output.UnprocessedItems?.[this.tableName] ?? []) as typeof requests;
       } catch (error) {
         const failure = storeError("BatchWriteItem", error);
-        if (!failure.retryable || attempt >= this.maxRetries) throw failure;
+        if (!failure.retryable) throw failure;
+      }
+      stalled = requests.length < before ? 0 : stalled + 1;
+      if (requests.length > 0 && stalled > this.maxRetries) {
+        throw new StoreError(
+          `BatchWriteItem left ${requests.length} items unprocessed after ${attempt + 1} attempts`,
+          {
+            retryable: true,
+          },
+        );
       }
     }
   }
@@ -193,14 +198,13 @@ export class TableStore {
   private async getChunk(chunk: ItemKey[]): Promise<Item[]> {
     const found: Item[] = [];
     let keys: ItemKey[] = chunk;
+    let stalled = 0;
     for (let attempt = 0; keys.length > 0; attempt += 1) {
-      if (attempt > this.maxRetries) {
-        throw new StoreError(`BatchGetItem left ${keys.length} keys unprocessed`, { retryable: true });
-      }
       if (attempt > 0) {
         this.stats.unprocessedRetries += 1;
-        await this.sleep(backoff(attempt));
+        await this.sleep(backoff(stalled + 1));
       }
+      const before = keys.length;
       try {
         this.stats.batchGets += 1;
         const output = await this.documents.send(
@@ -210,7 +214,16 @@ export class TableStore {
         keys = (output.UnprocessedKeys?.[this.tableName]?.Keys ?? []) as ItemKey[];
       } catch (error) {
         const failure = storeError("BatchGetItem", error);
-        if (!failure.retryable || attempt >= this.maxRetries) throw failure;
+        if (!failure.retryable) throw failure;
+      }
+      stalled = keys.length < before ? 0 : stalled + 1;
+      if (keys.length > 0 && stalled > this.maxRetries) {
+        throw new StoreError(
+          `BatchGetItem left ${keys.length} keys unprocessed after ${attempt + 1} attempts`,
+          {
+            retryable: true,
+          },
+        );
       }
     }
     return found;
