@@ -130,10 +130,9 @@ async function resolveUser(context: Context, candidates: UserKey[], asked: strin
 
 async function userDocument(context: Context, user: UserKey) {
   const page = context.query.page();
-  const [report, activity] = await Promise.all([
-    context.queries.user(user),
-    context.analyst.userActivity(user),
-  ]);
+  const timeline = await context.queries.readUser(user);
+  const report = context.queries.reportOf(timeline);
+  const activity = context.analyst.activityOf(timeline.events);
   const sessions = paginate(report.sessions, page);
   return {
     user: report.user,

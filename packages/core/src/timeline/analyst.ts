@@ -1,10 +1,9 @@
 import type { Alert } from "../detect/detector.ts";
 import { userKeyString } from "../identity/port.ts";
 import type { AuditEvent, UserKey } from "../normalize/types.ts";
-import { eventOf, ItemType, userOfItem } from "./items.ts";
+import { eventOf, userOfItem } from "./items.ts";
 import { Keys } from "./keys.ts";
 import {
-  byTimeThenId,
   groupSessions,
   INFERRED_PREFIX,
   type TimelineEvent,
@@ -123,11 +122,11 @@ export class AnalystQueries {
 
   /** Per-session facts and failed sign-ins of one person, from one read of their timeline partition. */
   async userActivity(user: UserKey): Promise<UserActivity> {
-    const items = await this.store.query(Keys.userPartition(user), { prefix: "EVENT#" });
-    const events = items
-      .filter((item) => item.type === ItemType.UserEvent)
-      .map(eventOf)
-      .sort(byTimeThenId);
+    return this.activityOf((await this.queries.readUser(user)).events);
+  }
+
+  /** The same, from events already read (the user route reads the partition once for both documents). */
+  activityOf(events: readonly AuditEvent[]): UserActivity {
     const groups = groupSessions(events);
     const sessions = new Map(
       groups.map((group) => [

@@ -55,6 +55,11 @@ export interface SessionSummary {
   readonly sourceIps: string[];
 }
 
+export interface UserTimeline {
+  readonly view: UserView;
+  readonly events: AuditEvent[];
+}
+
 export interface UserReport {
   readonly user: UserView;
   readonly eventCount: number;
@@ -151,7 +156,7 @@ export class TimelineQueries {
     const owner = event.actor.user ?? event.actor.directoryUser;
     const candidates = owner ? [owner] : await this.usersOfEvent(event);
     for (const user of candidates) {
-      const { view, events } = await this.userTimeline(user);
+      const { view, events } = await this.readUser(user);
       const groups = groupSessions(events);
       const group = groups.find((candidate) => candidate.credentialId === credentialId);
       if (group) {
@@ -185,7 +190,8 @@ export class TimelineQueries {
     return distinctUsers(issuer === undefined ? items : items.filter((item) => item.issuer === issuer));
   }
 
-  private async userTimeline(user: UserKey): Promise<{ view: UserView; events: AuditEvent[] }> {
+  /** One read of a person's partition: their profile and every event attributed to them, in time order. */
+  async readUser(user: UserKey): Promise<UserTimeline> {
     const items = await this.store.query(Keys.userPartition(user));
     const profile = items.find((item) => item.type === ItemType.Profile);
     const events = items
@@ -197,7 +203,11 @@ export class TimelineQueries {
 
   /** A person's sessions across all eras, with inferred sessions for events that carry no session id. */
   async user(user: UserKey): Promise<UserReport> {
-    const { view, events } = await this.userTimeline(user);
+    return this.reportOf(await this.readUser(user));
+  }
+
+  /** The user report of a partition already read (callers that need more from the same read use this). */
+  reportOf({ view, events }: UserTimeline): UserReport {
     const sessions = groupSessions(events).map(({ credentialId, inferred, events: members }) => ({
       credentialId,
       inferred,
