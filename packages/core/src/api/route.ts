@@ -4,7 +4,7 @@ import { describeError, StoreError, UsageError } from "../shared/errors.ts";
 import { type AuditLogger, silentLogger } from "../shared/logger.ts";
 import { parseTime } from "../shared/time.ts";
 import { AnalystQueries, isIpAddress, SearchKind, sessionFacts } from "../timeline/analyst.ts";
-import type { TimelineQueries } from "../timeline/queries.ts";
+import { type TimelineQueries, toTimelineEvent } from "../timeline/queries.ts";
 import type { TableStore } from "../timeline/store.ts";
 import { ApiError, badRequest, notFound } from "./errors.ts";
 import { type PageRequest, paginate, parsePageRequest } from "./pagination.ts";
@@ -295,7 +295,9 @@ const ROUTES: readonly Route[] = [
         throw badRequest(`${sourceIp} is not an IP address or a service name`);
       }
       const page = query.page();
-      const [all, seen] = await Promise.all([queries.address(sourceIp), analyst.addressUsers(sourceIp)]);
+      const stored = await queries.readAddress(sourceIp);
+      const all = stored.map((event) => toTimelineEvent(event));
+      const seen = await analyst.addressUsersOf(stored);
       if (all.length === 0) throw notFound(`no events from ${sourceIp}`);
       const events = paginate(all, page);
       return {

@@ -1,8 +1,9 @@
 import type { ExternalId } from "../identity/port.ts";
 import { userKeyString } from "../identity/port.ts";
-import type { AuditEvent, UserKey } from "../normalize/types.ts";
+import { type AuditEvent, isFailedVerification, type UserKey } from "../normalize/types.ts";
 import type { AuditLogger } from "../shared/logger.ts";
 import { silentLogger } from "../shared/logger.ts";
+import { isoTime } from "../shared/time.ts";
 import { eventOf, ItemType, userOfItem } from "../timeline/items.ts";
 import { ALERT_PARTITION, FAILED_PARTITION, Keys, SORT_END } from "../timeline/keys.ts";
 import type { TimelineQueries, UserView } from "../timeline/queries.ts";
@@ -14,7 +15,6 @@ import {
   evaluateAddress,
   evaluateUser,
   type Finding,
-  isFailedVerification,
   Rule,
   subjectKey,
 } from "./rules.ts";
@@ -52,11 +52,6 @@ export interface TouchedSignIn {
 const DAY_MS = 24 * 60 * 60 * 1000;
 const USER_RULES = new Set<string>([Rule.BruteForce, Rule.MfaAttack, Rule.SuccessAfterFailures]);
 const ADDRESS_RULES = new Set<string>([Rule.PasswordSpray, Rule.UnknownUserNames]);
-
-function iso(ms: number): string {
-  const value = new Date(ms).toISOString();
-  return value.endsWith(".000Z") ? `${value.slice(0, -5)}Z` : value;
-}
 
 interface Range {
   readonly from: number;
@@ -105,7 +100,7 @@ export class Detector {
 
   private async evaluateUser(user: UserKey, range: Range): Promise<Alert[]> {
     const items = await this.store.query(Keys.userPartition(user), {
-      between: [`EVENT#${iso(range.from)}`, `EVENT#${iso(range.to)}${SORT_END}`],
+      between: [`EVENT#${isoTime(range.from)}`, `EVENT#${isoTime(range.to)}${SORT_END}`],
     });
     const events = items.filter((item) => item.type === ItemType.UserEvent).map(eventOf);
     const findings = evaluateUser(user, events, this.config);
@@ -117,7 +112,7 @@ export class Detector {
     const all = [...addressTimes.values()].flat();
     const range = around(all);
     const items = await this.store.query(FAILED_PARTITION, {
-      between: [iso(range.from), `${iso(range.to)}${SORT_END}`],
+      between: [isoTime(range.from), `${isoTime(range.to)}${SORT_END}`],
     });
     const failures = new Map<string, { event: AuditEvent; users: UserKey[]; hiddenName: boolean }>();
     for (const item of items) {
@@ -172,7 +167,7 @@ export class Detector {
       (found) => Date.parse(found.firstSeen) >= trustedFrom && Date.parse(found.lastSeen) <= trustedTo,
     );
     const existing = await this.store.query(Keys.alertSubjectPartition(subject), {
-      between: [iso(trustedFrom), `${iso(trustedTo)}${SORT_END}`],
+      between: [isoTime(trustedFrom), `${isoTime(trustedTo)}${SORT_END}`],
     });
     const keep = new Set(trusted.map((found) => found.id));
     const stale = existing.filter((item) => rules.has(String(item.rule)) && !keep.has(String(item.alertId)));

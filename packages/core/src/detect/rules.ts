@@ -1,5 +1,7 @@
 import { createHash } from "node:crypto";
-import type { AuditEvent, UserKey } from "../normalize/types.ts";
+import { type AuditEvent, byTimeThenId, isFailedVerification, type UserKey } from "../normalize/types.ts";
+
+export { isFailedVerification };
 
 /**
  * Detections of attacks on Identity Center sign-in. Every rule is a pure function of stored events: the same
@@ -76,8 +78,6 @@ export interface AttributedFailure {
 const SECOND_FACTORS = new Set(["TOTP", "WEBAUTHN", "EMAIL_OTP", "RESYNC_TOTP"]);
 const MAX_EVENT_IDS = 100;
 
-export const isFailedVerification = (event: AuditEvent) =>
-  event.eventName === "CredentialVerification" && event.outcome === "failure";
 export const isSecondFactor = (event: AuditEvent) =>
   (event.credentialType ?? "").split(",").some((factor) => SECOND_FACTORS.has(factor.trim()));
 const isSuccessfulSignIn = (event: AuditEvent) =>
@@ -98,11 +98,6 @@ export function alertId(rule: Rule, subject: AlertSubject, anchorEventId: string
 }
 
 const time = (event: AuditEvent) => Date.parse(event.eventTime);
-
-function byTime<T extends { eventTime: string; eventId: string }>(a: T, b: T): number {
-  if (a.eventTime !== b.eventTime) return a.eventTime < b.eventTime ? -1 : 1;
-  return a.eventId < b.eventId ? -1 : a.eventId > b.eventId ? 1 : 0;
-}
 
 /**
  * Splits time-ordered items into episodes: a new episode starts after a quiet gap longer than the window.
@@ -188,7 +183,7 @@ export function evaluateUser(
   const subject: AlertSubject = { type: "user", identityStoreId: user.identityStoreId, userId: user.userId };
   const signIns = [...new Map(events.map((event) => [event.eventId, event])).values()]
     .filter((event) => event.category === "sign-in")
-    .sort(byTime);
+    .sort(byTimeThenId);
   const failures = signIns.filter(isFailedVerification);
   const findings: Finding[] = [];
 
@@ -206,7 +201,7 @@ export function evaluateUser(
   }
   for (const success of signIns.filter(isSuccessfulSignIn)) {
     const since = time(success) - config.successLookbackMs;
-    const before = failures.filter((event) => time(event) >= since && byTime(event, success) < 0);
+    const before = failures.filter((event) => time(event) >= since && byTimeThenId(event, success) < 0);
     if (before.length >= config.successAfterFailures) {
       // Anchored on the success: one alert per successful sign-in that followed an attack.
       findings.push({
@@ -228,7 +223,7 @@ export function evaluateAddress(
 ): Finding[] {
   const subject: AlertSubject = { type: "address", sourceIp };
   const unique = [...new Map(failures.map((failure) => [failure.event.eventId, failure])).values()].sort(
-    (a, b) => byTime(a.event, b.event),
+    (a, b) => byTimeThenId(a.event, b.event),
   );
   const at = (failure: AttributedFailure) => time(failure.event);
   const userKeys = (failure: AttributedFailure) =>

@@ -1,7 +1,13 @@
 import type { Alert, Detector } from "../detect/detector.ts";
 import type { UserDirectory } from "../identity/port.ts";
 import { userKeyString } from "../identity/port.ts";
-import { ActorKind, type AuditEvent, type NormalizedRecord, type UserKey } from "../normalize/types.ts";
+import {
+  ActorKind,
+  type AuditEvent,
+  isFailedVerification,
+  type NormalizedRecord,
+  type UserKey,
+} from "../normalize/types.ts";
 import type { AuditLogger } from "../shared/logger.ts";
 import { silentLogger } from "../shared/logger.ts";
 import { eventOf, Items, ItemType, userOfItem } from "../timeline/items.ts";
@@ -33,9 +39,6 @@ export interface PipelineOptions extends EnricherOptions {
   /** Evaluates detections on what each batch stored, before the batch is committed. */
   readonly detector?: Detector;
 }
-
-const isFailedVerification = (event: AuditEvent) =>
-  event.eventName === "CredentialVerification" && event.outcome === "failure";
 
 /**
  * Stores normalized events as timelines. Idempotent and order-independent:

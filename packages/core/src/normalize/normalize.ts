@@ -1,5 +1,6 @@
 import { type Category, categorize } from "../cloudtrail/catalogue.ts";
 import { parseUntrustedJson, recordField, stringField } from "../shared/json.ts";
+import { isoTime } from "../shared/time.ts";
 import {
   type CloudTrailRecord,
   cloudTrailRecordSchema,
@@ -58,8 +59,7 @@ const CANONICAL_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/;
 function canonicalTime(eventTime: string): string {
   // CloudTrail's own format is already canonical (and valid: the schema checked it).
   if (CANONICAL_TIME.test(eventTime)) return eventTime;
-  const iso = new Date(eventTime).toISOString();
-  return iso.endsWith(".000Z") ? `${iso.slice(0, -5)}Z` : iso;
+  return isoTime(Date.parse(eventTime));
 }
 
 function usableName(name: string | undefined): string | undefined {

@@ -101,3 +101,17 @@ export function resolutionOf(event: AuditEvent, user: UserKey): Resolution {
   if (event.actor.userName !== undefined && event.actor.user === undefined) return Resolution.Directory;
   return Resolution.Workflow;
 }
+
+/** A failed `CredentialVerification`: what "a failed sign-in" means throughout idc-audit. */
+export function isFailedVerification(event: AuditEvent): boolean {
+  return event.eventName === "CredentialVerification" && event.outcome === "failure";
+}
+
+/** Timeline order: by time, then by event id, so equal times still sort the same everywhere. */
+export function byTimeThenId(
+  a: { eventTime: string; eventId: string },
+  b: { eventTime: string; eventId: string },
+) {
+  if (a.eventTime !== b.eventTime) return a.eventTime < b.eventTime ? -1 : 1;
+  return a.eventId < b.eventId ? -1 : a.eventId > b.eventId ? 1 : 0;
+}

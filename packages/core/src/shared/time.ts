@@ -9,6 +9,11 @@ export function parseTime(value: string | undefined, option: string): string | u
       `${option} ${value} is not an ISO-8601 time (e.g. 2026-07-01 or 2026-07-01T12:00:00Z)`,
     );
   }
-  const iso = new Date(time).toISOString();
+  return isoTime(time);
+}
+
+/** CloudTrail's time format (`2026-07-01T12:00:00Z`, milliseconds only when there are any): what keys sort on. */
+export function isoTime(ms: number): string {
+  const iso = new Date(ms).toISOString();
   return iso.endsWith(".000Z") ? `${iso.slice(0, -5)}Z` : iso;
 }

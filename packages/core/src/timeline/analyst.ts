@@ -1,7 +1,7 @@
 import type { Alert } from "../detect/detector.ts";
 import { userKeyString } from "../identity/port.ts";
-import type { AuditEvent, UserKey } from "../normalize/types.ts";
-import { eventOf, userOfItem } from "./items.ts";
+import { type AuditEvent, isFailedVerification, type UserKey } from "../normalize/types.ts";
+import { userOfItem } from "./items.ts";
 import { Keys } from "./keys.ts";
 import {
   groupSessions,
@@ -107,9 +107,6 @@ export function sessionFacts(events: readonly TimelineEvent[]): SessionFacts {
   };
 }
 
-const isFailedVerification = (event: AuditEvent) =>
-  event.eventName === "CredentialVerification" && event.outcome === "failure";
-
 /**
  * Read-only lookups the analyst API needs beyond the CLI's queries. Each is one `Query` of one partition (plus
  * bounded link lookups), never a `Scan`; the answers the CLI also gives still come from `TimelineQueries`.
@@ -191,10 +188,10 @@ export class AnalystQueries {
 
   /**
    * The people seen from an address: those its events name, and for sign-in steps that name nobody (failed
-   * attempts in the new shape), those their sign-in workflow was linked to.
+   * attempts in the new shape), those their sign-in workflow was linked to. Takes the address's events as the
+   * timeline query read them, so the address route reads the partition once.
    */
-  async addressUsers(sourceIp: string): Promise<AddressUsers> {
-    const events = (await this.store.query(Keys.addressPartition(sourceIp))).map(eventOf);
+  async addressUsersOf(events: readonly AuditEvent[]): Promise<AddressUsers> {
     const users = new Map<string, UserKey>();
     const workflows = new Set<string>();
     for (const event of events) {

@@ -1,7 +1,7 @@
 import { type Alert, listAlerts } from "../detect/detector.ts";
 import type { ExternalId, UserProfile } from "../identity/port.ts";
 import { userKeyString } from "../identity/port.ts";
-import type { AuditEvent, Resolution, UserKey } from "../normalize/types.ts";
+import { type AuditEvent, byTimeThenId, type Resolution, type UserKey } from "../normalize/types.ts";
 import { eventOf, ItemType, type ProfileStatus, userOfItem } from "./items.ts";
 import { AliasKind, aliasSortPrefix, FAILED_PARTITION, Keys, SORT_END } from "./keys.ts";
 import type { Item, TableStore } from "./store.ts";
@@ -81,13 +81,7 @@ export interface FailedSignIn {
 export const INFERRED_SESSION_IDLE_MS = 60 * 60 * 1000;
 export const INFERRED_PREFIX = "inferred:";
 
-export function byTimeThenId(
-  a: { eventTime: string; eventId: string },
-  b: { eventTime: string; eventId: string },
-) {
-  if (a.eventTime !== b.eventTime) return a.eventTime < b.eventTime ? -1 : 1;
-  return a.eventId < b.eventId ? -1 : a.eventId > b.eventId ? 1 : 0;
-}
+export { byTimeThenId };
 
 export function toTimelineEvent(event: AuditEvent, resolution?: Resolution): TimelineEvent {
   return {
@@ -270,11 +264,13 @@ export class TimelineQueries {
 
   /** Every event seen from one source address, in time order. */
   async address(sourceIp: string): Promise<TimelineEvent[]> {
+    return (await this.readAddress(sourceIp)).map((event) => toTimelineEvent(event));
+  }
+
+  /** One read of an address's partition, as stored events in time order (callers needing more than the timeline). */
+  async readAddress(sourceIp: string): Promise<AuditEvent[]> {
     const items = await this.store.query(Keys.addressPartition(sourceIp));
-    return items
-      .map(eventOf)
-      .sort(byTimeThenId)
-      .map((event) => toTimelineEvent(event));
+    return items.map(eventOf).sort(byTimeThenId);
   }
 }
 
