@@ -121,6 +121,9 @@ function serialize(value: unknown, pretty: boolean): string {
   });
 }
 
+/** The fast-check seed of the mutation property. */
+const FUZZ_SEED = Number(process.env.FUZZ_SEED ?? 20261123);
+
 const Form = { Ndjson: "ndjson", Envelopes: "envelopes", Log: "log", Pretty: "pretty" } as const;
 type Form = (typeof Form)[keyof typeof Form];
 
@@ -260,7 +263,9 @@ describe("fuzzing the reader, normalization and pipeline with mutated real-shape
           totals.stored += counts.stored;
           totals.rejected += counts.rejected;
         }),
-        { numRuns: 80 },
+        // A fixed seed keeps CI reproducible (an unseeded run once took over two minutes under load);
+        // FUZZ_SEED=<n> explores other inputs, and a failure prints the seed and path to replay.
+        { numRuns: 80, seed: FUZZ_SEED },
       ),
     );
     // Assess, over the whole run.
