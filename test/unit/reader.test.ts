@@ -148,6 +148,41 @@ describe("reading inputs", () => {
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
   });
 
+  it("strips __proto__ and constructor keys spelled with \\u escapes too", async () => {
+    const path = join(scratch, "escaped-proto.json");
+    writeFileSync(
+      path,
+      '{"Records":[{"eventID":"a","\\u005f_proto__":{"polluted":true},"c\\u006fnstructor":{"prototype":{"bad":1}}}]}',
+    );
+    const [first] = records(await collect([path]));
+    expect(first?.kind === "record" && Object.keys(first.record)).toEqual(["eventID"]);
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
+
+  it("reads a one-line log file whole and a multi-line one line by line, with the same records and places", async () => {
+    const log = { Records: [{ eventID: "a" }, { eventID: "b" }] };
+    const oneLine = join(scratch, "one-line.json");
+    const oneLineCrlf = join(scratch, "one-line-crlf.json");
+    const ndjson = join(scratch, "split.ndjson");
+    writeFileSync(oneLine, `${JSON.stringify(log)}\n`);
+    writeFileSync(oneLineCrlf, `${JSON.stringify(log)}\r\n\r\n`);
+    writeFileSync(ndjson, `${JSON.stringify(log)}\n${JSON.stringify({ eventID: "c" })}\n`);
+    const places = (items: ReadItem[]) => items.map((item) => item.location.replace(scratch, ""));
+    expect(places(await collect([oneLine]))).toEqual([
+      "/one-line.json:1#Records[0]",
+      "/one-line.json:1#Records[1]",
+    ]);
+    expect(places(await collect([oneLineCrlf]))).toEqual([
+      "/one-line-crlf.json:1#Records[0]",
+      "/one-line-crlf.json:1#Records[1]",
+    ]);
+    expect(places(await collect([ndjson]))).toEqual([
+      "/split.ndjson:1#Records[0]",
+      "/split.ndjson:1#Records[1]",
+      "/split.ndjson:2",
+    ]);
+  });
+
   it("rejects a path that does not exist", async () => {
     const items = await collect([join(scratch, "nope")]);
     expect(items).toEqual([

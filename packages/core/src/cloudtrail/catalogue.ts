@@ -114,18 +114,17 @@ export const catalogue: readonly CatalogueSource[] = [
   },
 ];
 
-const categoryByKey = new Map<string, Category>(
-  catalogue.flatMap((source) =>
-    Object.entries(source.events).map(([eventName, category]) => [
-      `${source.eventSource} ${eventName}`,
-      category,
-    ]),
-  ),
-);
+// Source → name → category: looked up per record, so no key string is built per record.
+const categoryBySource = new Map<string, Map<string, Category>>();
+for (const source of catalogue) {
+  const names = categoryBySource.get(source.eventSource) ?? new Map<string, Category>();
+  for (const [eventName, category] of Object.entries(source.events)) names.set(eventName, category);
+  categoryBySource.set(source.eventSource, names);
+}
 
 /** The category of an audited event, or `undefined` for events idc-audit ignores. */
 export function categorize(eventSource: string, eventName: string): Category | undefined {
-  return categoryByKey.get(`${eventSource} ${eventName}`);
+  return categoryBySource.get(eventSource)?.get(eventName);
 }
 
 /** Every (eventSource, eventName) pair the pipeline audits, for tests and documentation. */

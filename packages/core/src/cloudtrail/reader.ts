@@ -232,11 +232,28 @@ function* salvageLines(
 /** Files up to this size (CloudTrail's are a few MB) are read whole: far fewer async hops than a stream. */
 const WHOLE_FILE_BYTES = 32 * 1024 * 1024;
 
-export async function* readFile(path: string, options: ReadOptions = {}): AsyncGenerator<ReadItem> {
+/** Files read ahead of the one being parsed: at most this many small files' bytes wait in memory. */
+const READ_AHEAD_FILES = 4;
+
+/** A file's bytes read ahead, while the one before it is being parsed; `undefined` when it must be streamed. */
+type Preloaded = Promise<Buffer | undefined>;
+
+/** Starts reading a small file whole. Failures are not reported here: `readFile` meets them again and says so. */
+function preload(path: string, options: ReadOptions): Preloaded {
   const limit = options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
-  const size = (await stat(path)).size;
-  if (size <= WHOLE_FILE_BYTES && size <= limit) {
-    const raw = await readWholeFile(path);
+  return stat(path)
+    .then((info) => (info.size <= WHOLE_FILE_BYTES && info.size <= limit ? readWholeFile(path) : undefined))
+    .catch(() => undefined);
+}
+
+export async function* readFile(
+  path: string,
+  options: ReadOptions = {},
+  preloaded?: Preloaded,
+): AsyncGenerator<ReadItem> {
+  const limit = options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
+  const raw = await (preloaded ?? preload(path, options));
+  if (raw !== undefined) {
     const gzip = raw.length >= 2 && raw[0] === 0x1f && raw[1] === 0x8b;
     let text: string | undefined;
     try {
@@ -246,12 +263,33 @@ export async function* readFile(path: string, options: ReadOptions = {}): AsyncG
       text = undefined;
     }
     if (text !== undefined) {
+      const single = singleLineDocument(text);
+      if (single !== undefined) {
+        yield* recordsOfDocument(single, `${path}:1`);
+        return;
+      }
       yield* readLines(text.split(/\r?\n/), path, () => {});
       return;
     }
   }
   const gzip = await isGzip(path);
   yield* readStream(gzip ? gunzipped(createReadStream(path)) : createReadStream(path), path, options);
+}
+
+/**
+ * CloudTrail writes each log file as one JSON document on one line. Such a file is parsed as it is, without
+ * splitting it into lines first; anything else (NDJSON, pretty-printed, broken) goes the line by line way,
+ * which gives the same records and says where each bad line is.
+ */
+function singleLineDocument(text: string): unknown {
+  const newline = text.indexOf("\n");
+  if (newline !== -1 && text.slice(newline).trim().length > 0) return undefined;
+  if (text.charCodeAt(0) !== 0x7b /* { */) return undefined;
+  try {
+    return parseUntrustedJson(text);
+  } catch {
+    return undefined;
+  }
 }
 
 function gunzipped(raw: Readable): Readable {
@@ -321,9 +359,20 @@ export async function* readInputs(
       continue;
     }
     if (info.isDirectory()) {
-      for await (const file of walk(path)) {
-        options.onFile?.(file);
-        yield* readFile(file, options);
+      // A few files are read ahead while the current one is parsed, so the disk and the parser overlap.
+      const files = walk(path);
+      const ahead: { file: string; loaded: Preloaded }[] = [];
+      let walking = true;
+      for (;;) {
+        while (walking && ahead.length < READ_AHEAD_FILES) {
+          const next = await files.next();
+          if (next.done) walking = false;
+          else ahead.push({ file: next.value, loaded: preload(next.value, options) });
+        }
+        const current = ahead.shift();
+        if (current === undefined) break;
+        options.onFile?.(current.file);
+        yield* readFile(current.file, options, current.loaded);
       }
     } else {
       options.onFile?.(path);

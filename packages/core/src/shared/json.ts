@@ -1,10 +1,17 @@
 import secureJson from "secure-json-parse";
 
+const PROTOTYPE_KEYS = /__proto__|constructor/;
+
 /**
  * Parses untrusted JSON. `__proto__` and `constructor.prototype` keys are removed rather than trusted, so a
  * crafted record cannot pollute prototypes of objects the pipeline builds from it.
  */
 export function parseUntrustedJson(text: string): unknown {
+  // A key can only spell `__proto__` or `constructor` literally or with `\u` escapes: text with neither
+  // cannot hold one. One plain scan for both words costs a quarter of the library's two escape-aware ones.
+  if (text.charCodeAt(0) !== 0xfeff && !text.includes("\\u") && !PROTOTYPE_KEYS.test(text)) {
+    return JSON.parse(text);
+  }
   return secureJson.parse(text, undefined, { protoAction: "remove", constructorAction: "remove" });
 }
 
