@@ -75,6 +75,34 @@ describe("detections on a generated archive with planted attacks", () => {
     );
   });
 
+  it("moves an alert whose first failure arrives last, leaving no copy under its earlier start", async () => {
+    // Prepare: the reference alerts, and the first failure of the success-after-failures episode.
+    const reference = await ingestAll(normalized, 400, new RecordingSink(), directory);
+    const expected = (await dumpTable(reference)).filter((item) => String(item.pk).startsWith("ALERT"));
+    const alert = (await reference.queries.alerts()).find((found) => found.rule === "success-after-failures");
+    await reference.close();
+    const first = normalized.find(
+      (record) =>
+        alert?.eventIds.includes(record.event.eventId) && record.event.eventTime === alert.firstSeen,
+    );
+    expect(first).toBeDefined();
+    // Act: everything else first (the alert is raised starting later), then that failure.
+    const runtime = await ingestAll(
+      normalized.filter((record) => record !== first),
+      400,
+      new RecordingSink(),
+      directory,
+    );
+    try {
+      await runtime.pipeline.ingest([first as NormalizedRecord]);
+      // Assess
+      const alerts = (await dumpTable(runtime)).filter((item) => String(item.pk).startsWith("ALERT"));
+      expect(alerts).toEqual(expected);
+    } finally {
+      await runtime.close();
+    }
+  });
+
   it("attributes a new-era failed verification that arrives before its challenge", async () => {
     // Failures first, challenges later: attribution through the workflow must still find the brute force.
     const failuresFirst = [...normalized].sort((a, b) => {

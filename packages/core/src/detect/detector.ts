@@ -90,12 +90,50 @@ export class Detector {
         addressTimes.set(event.sourceIp, [...(addressTimes.get(event.sourceIp) ?? []), at]);
       }
     }
+    // Every user rule needs failed verifications of that user, and an alert is made of them: a user with
+    // none in the range has no finding and no stored alert there, so only users with failures are read.
+    const userRanges = [...userTimes.values()].map(({ user, times }) => ({ user, range: around(times) }));
+    const addressRange = addressTimes.size > 0 ? around([...addressTimes.values()].flat()) : undefined;
+    const failed = await this.readFailed([
+      ...userRanges.map(({ range }) => range),
+      ...(addressRange ? [addressRange] : []),
+    ]);
+    const failingUsers = new Map<string, number[]>();
+    for (const item of failed) {
+      if (item.type !== ItemType.FailedSignInUser) continue;
+      const key = userKeyString(userOfItem(item));
+      failingUsers.set(key, [
+        ...(failingUsers.get(key) ?? []),
+        Date.parse(item.sk.slice(0, item.sk.indexOf("#"))),
+      ]);
+    }
     const published: Alert[] = [];
-    await mapLimit([...userTimes.values()], 4, async ({ user, times }) => {
-      published.push(...(await this.evaluateUser(user, around(times))));
+    const withFailures = userRanges.filter(({ user, range }) =>
+      (failingUsers.get(userKeyString(user)) ?? []).some((at) => at >= range.from && at <= range.to),
+    );
+    await mapLimit(withFailures, 4, async ({ user, range }) => {
+      published.push(...(await this.evaluateUser(user, range)));
     });
-    if (addressTimes.size > 0) published.push(...(await this.evaluateAddresses(addressTimes)));
+    if (addressRange) published.push(...(await this.evaluateAddresses(addressTimes, addressRange, failed)));
     return published.sort((a, b) => (a.id < b.id ? -1 : 1));
+  }
+
+  /** Failed sign-in items over the given time ranges: one query per group of overlapping ranges. */
+  private async readFailed(ranges: readonly Range[]): Promise<Item[]> {
+    const sorted = [...ranges].sort((a, b) => a.from - b.from);
+    const merged: Range[] = [];
+    for (const range of sorted) {
+      const last = merged[merged.length - 1];
+      if (last && range.from <= last.to)
+        merged[merged.length - 1] = { from: last.from, to: Math.max(last.to, range.to) };
+      else merged.push(range);
+    }
+    const pages = await mapLimit(merged, 4, (range) =>
+      this.store.query(FAILED_PARTITION, {
+        between: [isoTime(range.from), `${isoTime(range.to)}${SORT_END}`],
+      }),
+    );
+    return pages.flat();
   }
 
   private async evaluateUser(user: UserKey, range: Range): Promise<Alert[]> {
@@ -108,12 +146,14 @@ export class Detector {
     return this.reconcile(subject, USER_RULES, range, findings);
   }
 
-  private async evaluateAddresses(addressTimes: Map<string, number[]>): Promise<Alert[]> {
-    const all = [...addressTimes.values()].flat();
-    const range = around(all);
-    const items = await this.store.query(FAILED_PARTITION, {
-      between: [isoTime(range.from), `${isoTime(range.to)}${SORT_END}`],
-    });
+  private async evaluateAddresses(
+    addressTimes: Map<string, number[]>,
+    range: Range,
+    failed: readonly Item[],
+  ): Promise<Alert[]> {
+    const from = isoTime(range.from);
+    const to = `${isoTime(range.to)}${SORT_END}`;
+    const items = failed.filter((item) => item.sk >= from && item.sk <= to);
     const failures = new Map<string, { event: AuditEvent; users: UserKey[]; hiddenName: boolean }>();
     for (const item of items) {
       if (item.type === ItemType.FailedSignIn) {
@@ -169,8 +209,13 @@ export class Detector {
     const existing = await this.store.query(Keys.alertSubjectPartition(subject), {
       between: [isoTime(trustedFrom), `${isoTime(trustedTo)}${SORT_END}`],
     });
-    const keep = new Set(trusted.map((found) => found.id));
-    const stale = existing.filter((item) => rules.has(String(item.rule)) && !keep.has(String(item.alertId)));
+    // An alert's keys hold its first event's time: when an earlier event joins the episode the id can stay
+    // (success-after-failures is named by its success) while the keys move, so the old items are stale too.
+    const keep = new Set(trusted.map((found) => `${found.firstSeen}#${found.id}`));
+    const stale = existing.filter(
+      (item) =>
+        rules.has(String(item.rule)) && !keep.has(`${String(item.firstSeen)}#${String(item.alertId)}`),
+    );
     for (const item of stale) {
       await this.store.deleteItem(Keys.alertListing(String(item.firstSeen), String(item.alertId)));
       await this.store.deleteItem({ pk: item.pk, sk: item.sk });
