@@ -78,7 +78,7 @@ describe("DynamoDB faults: throttling, UnprocessedItems, lost connections", () =
     // Prepare
     const proxy = await startFaultProxy(embedded.endpoint, {
       seed: 7,
-      throttle: 0.03,
+      throttle: 0.06,
       unprocessed: 0.3,
       dropBefore: 0.02,
       dropAfter: 0.02,

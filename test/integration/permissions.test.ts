@@ -1,3 +1,4 @@
+import { noDirectory, type UserDirectory } from "@idc-audit/core/identity";
 import type { Runtime } from "@idc-audit/core/runtime";
 import { STORE_READER_ACTIONS, STORE_WRITER_ACTIONS } from "@idc-audit/core/timeline";
 import { describe, expect, it } from "vitest";
@@ -17,6 +18,15 @@ function recordActions(runtime: Runtime): Set<string> {
   );
   return actions;
 }
+
+/** A directory that is down: every lookup fails the way Identity Store outages reach the pipeline. */
+const unavailableDirectory: UserDirectory = {
+  ...noDirectory,
+  kind: "identity-store",
+  async describe() {
+    return { status: "unavailable", reason: "ThrottlingException" };
+  },
+};
 
 describe("least privilege, from the code's side", () => {
   it("ingestion sends only the actions the ingest functions are granted", async () => {
@@ -38,8 +48,16 @@ describe("least privilege, from the code's side", () => {
     } finally {
       await runtime.close();
     }
+    // An Identity Store outage: profiles are written "unenriched" only where none exists (a conditional put).
+    const outage = await memoryRuntime(unavailableDirectory);
+    const outageActions = recordActions(outage);
+    try {
+      await outage.pipeline.ingest(fixtureFiles("new").map((path) => normalized(loadEvent(path))));
+    } finally {
+      await outage.close();
+    }
     // Assess
-    expect([...actions].sort()).toEqual([...STORE_WRITER_ACTIONS].sort());
+    expect([...new Set([...actions, ...outageActions])].sort()).toEqual([...STORE_WRITER_ACTIONS].sort());
   });
 
   it("queries send only reads", async () => {

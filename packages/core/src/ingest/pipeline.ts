@@ -43,14 +43,18 @@ export interface PipelineOptions extends EnricherOptions {
 /**
  * Stores normalized events as timelines. Idempotent and order-independent:
  *
- * 1. Events already stored (their `EVENT#` commit marker exists) are counted as duplicates.
+ * 1. Events already stored (their `EVENT#` commit marker exists, read strongly consistently) are counted as
+ *    duplicates. Two deliveries of one event that are in flight at the same moment, in two processes, both
+ *    find no marker and are both counted as stored: they write the same items, so the table holds one copy
+ *    either way; only that count is off. A conditional put per event would make the count exact at the price
+ *    of one request per event, which made ingestion several times slower (docs/benchmarks.md).
  * 2. Join inputs are written first: sign-in workflow members and links, old-shape events waiting for a
  *    name → user mapping, and the mappings transitional events teach.
  * 3. The join partitions are then read back (strongly consistent). Because every writer writes before it
  *    reads, of two events that belong together at least one sees the other, whatever the order or process.
  * 4. Timeline items (session, user, failed sign-in, address) are written for every event the joins touched,
  *    and detections are evaluated on the stored data around them.
- * 5. The commit marker is written last with a conditional put, so a crash before it means a full redo.
+ * 5. The commit markers are written last, so a crash before them means a full redo.
  */
 export class Pipeline {
   readonly enricher: Enricher;
@@ -210,13 +214,10 @@ export class Pipeline {
         )
       : [];
 
-    // Phase 4: commit markers. A concurrent delivery of the same event loses here and counts as duplicate.
-    const stored: AuditEvent[] = [];
-    await mapLimit(fresh, 16, async ({ event }) => {
-      if (await this.store.putIfAbsent(Items.event(event))) stored.push(event);
-      else duplicates += 1;
-    });
-    stored.sort((a, b) => (a.eventId < b.eventId ? -1 : 1));
+    // Phase 4: commit markers, batched like every other write. Whether an event is new was decided by the
+    // strongly consistent read at the start (see the class comment on concurrent deliveries).
+    await this.store.putAll(fresh.map(({ event }) => Items.event(event)));
+    const stored = fresh.map(({ event }) => event).sort((a, b) => (a.eventId < b.eventId ? -1 : 1));
     this.logger.debug("batch stored", {
       stored: stored.length,
       duplicates,

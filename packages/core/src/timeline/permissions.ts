@@ -3,7 +3,8 @@
  * these, and a test records the commands ingestion and queries really send and checks they stay within them.
  */
 
-/** Ingestion (CLI, ingest and backfill functions): batched reads and writes, commit markers, bookkeeping deletes. */
+/** Ingestion (CLI, ingest and backfill functions): batched reads and writes, a conditional put (a profile first
+ * seen while Identity Store is unavailable), bookkeeping deletes. */
 export const STORE_WRITER_ACTIONS = [
   "dynamodb:BatchGetItem",
   "dynamodb:BatchWriteItem",
