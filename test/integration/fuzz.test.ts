@@ -286,7 +286,7 @@ describe("fuzzing the reader, normalization and pipeline with mutated real-shape
     let fast = 0;
     fc.assert(
       fc.property(mutatedRecord, (input) => {
-        const record = JSON.parse(serialize(mutate(input), false).replace(/\u0000/g, "")) as unknown;
+        const record = JSON.parse(serialize(mutate(input), false).replaceAll("\u0000", "")) as unknown;
         const direct = wellFormedRecord(record);
         const schema = cloudTrailRecordSchema.safeParse(record);
         if (direct === undefined) return;

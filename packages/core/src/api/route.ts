@@ -132,7 +132,7 @@ async function userDocument(context: Context, user: UserKey) {
   const page = context.query.page();
   const timeline = await context.queries.readUser(user);
   const report = context.queries.reportOf(timeline);
-  const activity = context.analyst.activityOf(timeline.events);
+  const activity = context.analyst.activityOf(user, timeline.events);
   const sessions = paginate(report.sessions, page);
   return {
     user: report.user,

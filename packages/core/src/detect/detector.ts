@@ -308,8 +308,15 @@ function toAlert(found: Finding, profiles: Map<string, UserView>): Alert {
   };
 }
 
+/** Keys hold four-digit years: a day beyond year 9999 (or before year 0) would not sort as a time. */
+const EARLIEST_MS = Date.parse("0000-01-01T00:00:00Z");
+const LATEST_MS = Date.parse("9999-12-31T23:59:59Z");
+
 function around(times: readonly number[]): Range {
-  return { from: Math.min(...times) - DAY_MS, to: Math.max(...times) + DAY_MS };
+  return {
+    from: Math.max(EARLIEST_MS, Math.min(...times) - DAY_MS),
+    to: Math.min(LATEST_MS, Math.max(...times) + DAY_MS),
+  };
 }
 
 /** Stored alerts whose episode started at or after `since`, oldest first. */

@@ -10,7 +10,7 @@ import {
 } from "../normalize/types.ts";
 import type { AuditLogger } from "../shared/logger.ts";
 import { silentLogger } from "../shared/logger.ts";
-import { eventOf, Items, ItemType, userOfItem } from "../timeline/items.ts";
+import { commitKey, eventOf, Items, ItemType, userOfItem } from "../timeline/items.ts";
 import { AliasKind, aliasSortPrefix, Keys } from "../timeline/keys.ts";
 import { type Item, mapLimit, type TableStore } from "../timeline/store.ts";
 import { Enricher, type EnricherOptions } from "./enrich.ts";
@@ -43,18 +43,20 @@ export interface PipelineOptions extends EnricherOptions {
 /**
  * Stores normalized events as timelines. Idempotent and order-independent:
  *
- * 1. Events already stored (their `EVENT#` commit marker exists, read strongly consistently) are counted as
- *    duplicates. Two deliveries of one event that are in flight at the same moment, in two processes, both
- *    find no marker and are both counted as stored: they write the same items, so the table holds one copy
+ * 1. Events already stored (their commit item exists, read strongly consistently) are counted as duplicates.
+ *    Two deliveries of one event that are in flight at the same moment, in two processes, both find no
+ *    commit item and are both counted as stored: they write the same items, so the table holds one copy
  *    either way; only that count is off. A conditional put per event would make the count exact at the price
  *    of one request per event, which made ingestion several times slower (docs/benchmarks.md).
  * 2. Join inputs are written first: sign-in workflow members and links, old-shape events waiting for a
  *    name → user mapping, and the mappings transitional events teach.
  * 3. The join partitions are then read back (strongly consistent). Because every writer writes before it
  *    reads, of two events that belong together at least one sees the other, whatever the order or process.
- * 4. Timeline items (session, user, failed sign-in, address) are written for every event the joins touched,
- *    and detections are evaluated on the stored data around them.
- * 5. The commit markers are written last, so a crash before them means a full redo.
+ * 4. Timeline items (session, user, failed sign-in) are written for every event the joins touched, and
+ *    detections are evaluated on the stored data around them.
+ * 5. The commit items are written last, so a crash before them means a full redo: an event's entry under its
+ *    source address (so the address view lists only committed events), or an `EVENT#` marker for an event
+ *    without an address.
  */
 export class Pipeline {
   readonly enricher: Enricher;
@@ -78,10 +80,15 @@ export class Pipeline {
       if (!unique.has(record.event.eventId)) unique.set(record.event.eventId, record);
     let duplicates = records.length - unique.size;
 
-    const existing = await this.store.getAll([...unique.keys()].map((eventId) => Keys.event(eventId)));
+    const eventOfCommit = new Map<string, string>();
+    for (const { event } of unique.values()) {
+      const key = commitKey(event);
+      eventOfCommit.set(`${key.pk}\u0000${key.sk}`, event.eventId);
+    }
+    const existing = await this.store.getAll([...unique.values()].map(({ event }) => commitKey(event)));
     for (const item of existing) {
-      const eventId = item.pk.slice("EVENT#v1#".length);
-      if (unique.delete(eventId)) duplicates += 1;
+      const eventId = eventOfCommit.get(`${item.pk}\u0000${item.sk}`);
+      if (eventId !== undefined && unique.delete(eventId)) duplicates += 1;
     }
     if (unique.size === 0) return { stored: [], duplicates, alerts: [] };
     // Directory resolution of names, for events that do not name their user themselves.
@@ -202,7 +209,6 @@ export class Pipeline {
       if (entry.hiddenName && isFailedVerification(event)) timeline.push(Items.failedSignInHidden(event));
       if (entry.fresh) {
         if (isFailedVerification(event)) timeline.push(Items.failedSignIn(event));
-        if (event.sourceIp) timeline.push(Items.addressEvent(event.sourceIp, event));
       }
     }
     await this.store.putAll(timeline);
@@ -216,7 +222,7 @@ export class Pipeline {
 
     // Phase 4: commit markers, batched like every other write. Whether an event is new was decided by the
     // strongly consistent read at the start (see the class comment on concurrent deliveries).
-    await this.store.putAll(fresh.map(({ event }) => Items.event(event)));
+    await this.store.putAll(fresh.map(({ event }) => Items.commit(event)));
     const stored = fresh.map(({ event }) => event).sort((a, b) => (a.eventId < b.eventId ? -1 : 1));
     this.logger.debug("batch stored", {
       stored: stored.length,

@@ -119,12 +119,12 @@ export class AnalystQueries {
 
   /** Per-session facts and failed sign-ins of one person, from one read of their timeline partition. */
   async userActivity(user: UserKey): Promise<UserActivity> {
-    return this.activityOf((await this.queries.readUser(user)).events);
+    return this.activityOf(user, (await this.queries.readUser(user)).events);
   }
 
   /** The same, from events already read (the user route reads the partition once for both documents). */
-  activityOf(events: readonly AuditEvent[]): UserActivity {
-    const groups = groupSessions(events);
+  activityOf(user: UserKey, events: readonly AuditEvent[]): UserActivity {
+    const groups = groupSessions(user, events);
     const sessions = new Map(
       groups.map((group) => [
         group.credentialId,
@@ -171,11 +171,10 @@ export class AnalystQueries {
     return result;
   }
 
-  /** Whether a session has any event, reading at most one item (inferred ids name their first event). */
+  /** Whether a session has any event: one item of its partition, or the timeline of an inferred session's person. */
   async sessionExists(credentialId: string): Promise<boolean> {
     if (credentialId.startsWith(INFERRED_PREFIX)) {
-      const marker = await this.store.getAll([Keys.event(credentialId.slice(INFERRED_PREFIX.length))]);
-      return marker.length > 0;
+      return (await this.queries.session(credentialId)).events.length > 0;
     }
     const items = await this.store.query(Keys.sessionPartition(credentialId), { limit: 1 });
     return items.length > 0;

@@ -1,6 +1,6 @@
 import type { ExternalId, UserProfile } from "../identity/port.ts";
 import { type AuditEvent, resolutionOf, type UserKey } from "../normalize/types.ts";
-import { AliasKind, enrichPendingKey, Keys } from "./keys.ts";
+import { AliasKind, enrichPendingKey, type ItemKey, Keys } from "./keys.ts";
 import type { Item } from "./store.ts";
 
 /** Item types, stored in `type` so a partition read back can be told apart without parsing keys. */
@@ -95,6 +95,12 @@ export const Items = {
     type: ItemType.AddressEvent,
     data: payload(event),
   }),
+  /**
+   * The item written last for an event, whose presence means the event is stored: its address entry, or a
+   * marker of its own when it has no address. One item instead of two for nearly every event.
+   */
+  commit: (event: AuditEvent): Item =>
+    event.sourceIp ? Items.addressEvent(event.sourceIp, event) : Items.event(event),
   pendingName: (userName: string, event: AuditEvent): Item => ({
     ...Keys.pendingName(userName, event.eventTime, event.eventId),
     type: ItemType.PendingName,
@@ -126,6 +132,13 @@ export const Items = {
     reason,
   }),
 };
+
+/** The key of `Items.commit(event)`, without building its payload. */
+export function commitKey(event: AuditEvent): ItemKey {
+  return event.sourceIp
+    ? Keys.addressEvent(event.sourceIp, event.eventTime, event.eventId)
+    : Keys.event(event.eventId);
+}
 
 /** Every lookup value of a profile: its id, sign-in name, emails and external ids. */
 export function profileAliases(profile: UserProfile): Item[] {

@@ -6,7 +6,7 @@ import type { UserKey } from "../normalize/types.ts";
  *
  * | item                         | pk                                   | sk                                       |
  * |------------------------------|--------------------------------------|------------------------------------------|
- * | event (commit marker)        | EVENT#v1#<eventId>                   | EVENT                                    |
+ * | event without an address    | EVENT#v1#<eventId>                   | EVENT                                    |
  * | session timeline entry       | SESSION#v1#<credentialId>            | EVENT#<time>#<eventId>                   |
  * | user timeline entry          | USER#v1#<storeId>#<userId>           | EVENT#<time>#<eventId>                   |
  * | user profile (cache)         | USER#v1#<storeId>#<userId>           | PROFILE                                  |
@@ -24,6 +24,9 @@ import type { UserKey } from "../normalize/types.ts";
  * | lookup value → user          | ALIAS#v1#<lower-case value>          | <KIND>#[<issuer>#]<storeId>#<userId>     |
  * | old-shape event awaiting a   | PENDING#v1#NAME#<lower-case name>    | EVENT#<time>#<eventId>                   |
  * | name → user mapping          |                                      |                                          |
+ *
+ * An event's commit item, written last, is its entry under its source address, or for an event without an
+ * address its `EVENT#` item: its presence means the event is stored (see `Pipeline`).
  *
  * Each item's content is a function of its key and of one immutable event, so writing it again, in any
  * order, from any process, leaves the same item: that is what makes ingestion idempotent and

@@ -81,6 +81,21 @@ export interface FailedSignIn {
 export const INFERRED_SESSION_IDLE_MS = 60 * 60 * 1000;
 export const INFERRED_PREFIX = "inferred:";
 
+/**
+ * `inferred:<first eventId>:<identityStoreId>:<userId>`: an inferred session exists only within one person's
+ * timeline, so its id names the person, and reading it back needs nothing but their partition.
+ */
+export function inferredSessionId(user: UserKey, firstEventId: string): string {
+  return `${INFERRED_PREFIX}${firstEventId}:${user.identityStoreId}:${user.userId}`;
+}
+
+function userOfInferredSession(credentialId: string): UserKey | undefined {
+  const [eventId, identityStoreId, ...rest] = credentialId.slice(INFERRED_PREFIX.length).split(":");
+  const userId = rest.join(":");
+  if (!eventId || !identityStoreId || !userId) return undefined;
+  return { identityStoreId, userId };
+}
+
 export { byTimeThenId };
 
 export function toTimelineEvent(event: AuditEvent, resolution?: Resolution): TimelineEvent {
@@ -141,31 +156,14 @@ export class TimelineQueries {
     return { credentialId, user, events: events.map((event) => toTimelineEvent(event)) };
   }
 
-  /** An inferred session is named by its first event; it is recomputed from that user's timeline. */
+  /** An inferred session is named by its user and first event; it is recomputed from that user's timeline. */
   private async inferredSession(credentialId: string): Promise<SessionTimeline> {
-    const eventId = credentialId.slice(INFERRED_PREFIX.length);
-    const [marker] = await this.store.getAll([Keys.event(eventId)]);
-    if (!marker) return { credentialId, user: null, events: [] };
-    const event = eventOf(marker);
-    const owner = event.actor.user ?? event.actor.directoryUser;
-    const candidates = owner ? [owner] : await this.usersOfEvent(event);
-    for (const user of candidates) {
-      const { view, events } = await this.readUser(user);
-      const groups = groupSessions(events);
-      const group = groups.find((candidate) => candidate.credentialId === credentialId);
-      if (group) {
-        return { credentialId, user: view, events: group.events.map((entry) => toTimelineEvent(entry)) };
-      }
-    }
-    return { credentialId, user: null, events: [] };
-  }
-
-  private async usersOfEvent(event: AuditEvent): Promise<UserKey[]> {
-    if (!event.authWorkflowId) return [];
-    const items = await this.store.query(Keys.workflowPartition(event.authWorkflowId), {
-      prefix: "LINK#USER#",
-    });
-    return items.map(userOfItem);
+    const user = userOfInferredSession(credentialId);
+    if (user === undefined) return { credentialId, user: null, events: [] };
+    const { view, events } = await this.readUser(user);
+    const group = groupSessions(user, events).find((candidate) => candidate.credentialId === credentialId);
+    if (!group) return { credentialId, user: null, events: [] };
+    return { credentialId, user: view, events: group.events.map((entry) => toTimelineEvent(entry)) };
   }
 
   /** Users a lookup value names: user id, sign-in name or email (any case). */
@@ -202,7 +200,7 @@ export class TimelineQueries {
 
   /** The user report of a partition already read (callers that need more from the same read use this). */
   reportOf({ view, events }: UserTimeline): UserReport {
-    const sessions = groupSessions(events).map(({ credentialId, inferred, events: members }) => ({
+    const sessions = groupSessions(view, events).map(({ credentialId, inferred, events: members }) => ({
       credentialId,
       inferred,
       firstSeen: members[0]?.eventTime ?? "",
@@ -308,7 +306,7 @@ interface SessionGroup {
  * their workflow opened; everything else forms inferred sessions, split after an idle hour. Computed on read
  * from the full set, so it cannot depend on the order events arrived in.
  */
-export function groupSessions(events: readonly AuditEvent[]): SessionGroup[] {
+export function groupSessions(user: UserKey, events: readonly AuditEvent[]): SessionGroup[] {
   const sessionOfWorkflow = new Map<string, string>();
   for (const event of events) {
     if (event.credentialId && event.authWorkflowId) {
@@ -340,7 +338,7 @@ export function groupSessions(events: readonly AuditEvent[]): SessionGroup[] {
   const flush = () => {
     const first = current[0];
     if (first)
-      groups.push({ credentialId: `${INFERRED_PREFIX}${first.eventId}`, inferred: true, events: current });
+      groups.push({ credentialId: inferredSessionId(user, first.eventId), inferred: true, events: current });
     current = [];
   };
   for (const event of loose) {
