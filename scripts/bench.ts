@@ -13,14 +13,15 @@ import { join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import { gunzipSync, gzipSync } from "node:zlib";
+import { CreateTableCommand, DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DescribeUserCommand, GetUserIdCommand, IdentitystoreClient } from "@aws-sdk/client-identitystore";
 import { readInputs, walk } from "@idc-audit/core/cloudtrail";
 import { IdentityStoreDirectory } from "@idc-audit/core/identity";
 import { classifyItem, ingestStream } from "@idc-audit/core/ingest";
 import type { AuditEvent } from "@idc-audit/core/normalize";
-import { openRuntime } from "@idc-audit/core/runtime";
+import { openRuntime, startEmbeddedDynamo } from "@idc-audit/core/runtime";
 import { IDENTITY_STORE_ID, synthDirectory, writeArchive } from "@idc-audit/core/synth";
-import { type Item, Keys } from "@idc-audit/core/timeline";
+import { type Item, Keys, TableStore } from "@idc-audit/core/timeline";
 import { mockClient } from "aws-sdk-client-mock";
 
 const root = resolve(fileURLToPath(new URL("..", import.meta.url)));
@@ -246,6 +247,92 @@ async function phaseIngestFloor(archive: string, limit: number, store: string) {
   };
 }
 
+/**
+ * What the embedded store charges per item, whatever writes it: 50,000 items of the floor's kind, the same
+ * number of small (key-only) items, and the floor's items in a table with three global secondary indexes
+ * (the usual DynamoDB way to look one item up by session, user and address), each into a fresh store.
+ */
+async function phaseStoreCosts(scratch: string) {
+  const count = 50_000;
+  const payload = "x".repeat(700);
+  const kinds = [
+    {
+      name: "item of the floor's size (700 B payload)",
+      indexes: 0,
+      item: (n: number) => ({ data: payload, n }),
+    },
+    { name: "key-only item", indexes: 0, item: (n: number) => ({ n }) },
+    {
+      name: "item of the floor's size in a table with 3 GSIs, indexed by all 3",
+      indexes: 3,
+      item: (n: number) => ({
+        data: payload,
+        g1pk: `SESSION#${n % 5000}`,
+        g1sk: `${n}`,
+        g2pk: `USER#${n % 200}`,
+        g2sk: `${n}`,
+        g3pk: `ADDRESS#${n % 250}`,
+        g3sk: `${n}`,
+      }),
+    },
+  ];
+  const results: { kind: string; msPerItem: number }[] = [];
+  for (const kind of kinds) {
+    const dir = join(scratch, `store-costs-${kind.indexes}-${results.length}`);
+    rmSync(dir, { recursive: true, force: true });
+    const embedded = await startEmbeddedDynamo(dir);
+    const client = new DynamoDBClient({
+      endpoint: embedded.endpoint,
+      region: "local",
+      credentials: { accessKeyId: "bench", secretAccessKey: "bench" },
+    });
+    const indexNames = ["g1", "g2", "g3"].slice(0, kind.indexes);
+    await client.send(
+      new CreateTableCommand({
+        TableName: "store-costs",
+        BillingMode: "PAY_PER_REQUEST",
+        AttributeDefinitions: [
+          { AttributeName: "pk", AttributeType: "S" },
+          { AttributeName: "sk", AttributeType: "S" },
+          ...indexNames.flatMap((index) => [
+            { AttributeName: `${index}pk`, AttributeType: "S" as const },
+            { AttributeName: `${index}sk`, AttributeType: "S" as const },
+          ]),
+        ],
+        KeySchema: [
+          { AttributeName: "pk", KeyType: "HASH" },
+          { AttributeName: "sk", KeyType: "RANGE" },
+        ],
+        ...(indexNames.length > 0
+          ? {
+              GlobalSecondaryIndexes: indexNames.map((index) => ({
+                IndexName: `${index}-index`,
+                KeySchema: [
+                  { AttributeName: `${index}pk`, KeyType: "HASH" as const },
+                  { AttributeName: `${index}sk`, KeyType: "RANGE" as const },
+                ],
+                Projection: { ProjectionType: "ALL" as const },
+              })),
+            }
+          : {}),
+      }),
+    );
+    const store = new TableStore(client, { tableName: "store-costs" });
+    const items: Item[] = Array.from({ length: count }, (_, n) => ({
+      pk: `EVENT#v1#${n}`,
+      sk: "EVENT",
+      ...kind.item(n),
+    }));
+    const start = performance.now();
+    for (let offset = 0; offset < count; offset += 500) await store.putAll(items.slice(offset, offset + 500));
+    results.push({ kind: kind.name, msPerItem: round((performance.now() - start) / count, 4) });
+    client.destroy();
+    await embedded.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+  return results;
+}
+
 /** A session timeline from the store against scanning the archive for the same credential id. */
 async function phaseQuery(archive: string, store: string, credentialId: string) {
   const runtime = await openRuntime({ dataDir: store });
@@ -411,6 +498,15 @@ async function orchestrate() {
     "--store",
     store,
   ]);
+  const costs = await child<Awaited<ReturnType<typeof phaseStoreCosts>>>([
+    "--phase",
+    "store-costs",
+    "--store",
+    benchDir,
+  ]);
+  console.log("what the embedded store charges per item written (BatchWriteItem, 50,000 items each)");
+  for (const cost of costs) console.log(`  ${cost.kind}: ${cost.msPerItem} ms`);
+  console.log("");
   console.log(`ingest into the embedded store (first ${ingestEvents} records)`);
   console.log(
     `  floor  BatchWriteItem, 1 item/event (${floor.meanItemBytes} B mean): ${floor.items} items in ${floor.seconds} s = ${floor.perSecond}/s`,
@@ -419,7 +515,9 @@ async function orchestrate() {
     `  idc-audit ingest: ${ingest.counts.read} read, ${ingest.counts.stored} stored in ${ingest.seconds} s = ${ingest.storedPerSecond} stored/s (${ingest.perSecond} read/s)`,
   );
   console.log(`  ratio: ${round(ingest.seconds / floor.seconds)}x the floor (target <= 1.5x)`);
-  console.log(`  requests: ${JSON.stringify(ingest.requests)}`);
+  console.log(
+    `  requests: ${JSON.stringify(ingest.requests)}; items written per stored event: ${round(ingest.requests.itemsWritten / Math.max(1, ingest.counts.stored))}`,
+  );
   console.log(
     `  memory while ingesting (store worker in-process): peak RSS ${ingest.memory.maxRssMiB} MiB, peak heap ${ingest.memory.peakHeapMiB} MiB, RSS at 10/50/90% ${ingest.memory.rssAt10_50_90MiB.join("/")} MiB`,
   );
@@ -485,6 +583,7 @@ async function main() {
   else if (phase === "ingest") result = await phaseIngest(archive, limit, store);
   else if (phase === "ingest-floor") result = await phaseIngestFloor(archive, limit, store);
   else if (phase === "query") result = await phaseQuery(archive, store, values.credential ?? "");
+  else if (phase === "store-costs") result = await phaseStoreCosts(store);
   else throw new Error(`unknown phase ${phase}`);
   process.stdout.write(`${JSON.stringify(result)}\n`);
   // The embedded store's worker and SDK sockets must not keep a finished phase alive.

@@ -77,7 +77,14 @@ export class TableStore {
   private readonly sleep: (ms: number) => Promise<void>;
   private readonly concurrency: number;
   /** Request counters, for benchmarks and tests. */
-  readonly stats = { batchWrites: 0, batchGets: 0, queries: 0, puts: 0, unprocessedRetries: 0 };
+  readonly stats = {
+    batchWrites: 0,
+    itemsWritten: 0,
+    batchGets: 0,
+    queries: 0,
+    puts: 0,
+    unprocessedRetries: 0,
+  };
 
   constructor(
     readonly client: DynamoDBClient,
@@ -143,6 +150,7 @@ export class TableStore {
     for (const item of items) unique.set(`${item.pk}\u0000${item.sk}`, item);
     const chunks: Item[][] = [];
     const all = [...unique.values()];
+    this.stats.itemsWritten += all.length;
     for (let start = 0; start < all.length; start += BATCH_WRITE_LIMIT) {
       chunks.push(all.slice(start, start + BATCH_WRITE_LIMIT));
     }
