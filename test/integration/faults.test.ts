@@ -78,10 +78,10 @@ describe("DynamoDB faults: throttling, UnprocessedItems, lost connections", () =
     // Prepare
     const proxy = await startFaultProxy(embedded.endpoint, {
       seed: 7,
-      throttle: 0.06,
+      throttle: 0.08,
       unprocessed: 0.3,
-      dropBefore: 0.02,
-      dropAfter: 0.02,
+      dropBefore: 0.03,
+      dropAfter: 0.03,
     });
     closers.push(() => proxy.close());
     const runtime = await openRuntime({

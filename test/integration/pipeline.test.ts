@@ -3,6 +3,7 @@ import type { NormalizedRecord } from "@idc-audit/core/normalize";
 import type { Runtime } from "@idc-audit/core/runtime";
 import fc from "fast-check";
 import { afterEach, describe, expect, it } from "vitest";
+import { synthExportDirectory, synthRecords } from "../support/answers.ts";
 import { ALICE, BOB, fixtureFiles, loadEvent } from "../support/fixtures.ts";
 import {
   CountingDirectory,
@@ -185,6 +186,78 @@ describe("pipeline: sessions and joins", () => {
     if (!address) throw new Error("fixture has no address");
     const events = await store.queries.address(address);
     expect(events.length).toBe(records.filter((record) => record.event.sourceIp === address).length);
+  });
+});
+
+describe("pipeline: one copy of a self-attributed event, found through session and address links", () => {
+  it("answers sessions and addresses over many days and people exactly as the events say", async () => {
+    // Prepare: 3,000 events of 12 people over weeks, every era, failures included.
+    const synth = { events: 3_000, users: 12, seed: 5, failureRate: 0.2 };
+    const generated = synthRecords(synth);
+    // One session that goes on past midnight (the generator's sessions last minutes).
+    const portal = generated.find(
+      (record) => record.event.credentialId && record.event.actor.user && record.event.category === "portal",
+    );
+    if (!portal) throw new Error("the synthetic archive has no portal event");
+    const nextDay = {
+      ...portal,
+      event: {
+        ...portal.event,
+        eventId: `${portal.event.eventId}-next-day`,
+        eventTime: new Date(Date.parse(portal.event.eventTime) + 86_400_000)
+          .toISOString()
+          .replace(".000Z", "Z"),
+      },
+    };
+    const records = [...generated, nextDay];
+    const store = await runtime(synthExportDirectory(synth));
+    // Act
+    for (let start = 0; start < records.length; start += 500) {
+      await store.pipeline.ingest(records.slice(start, start + 500));
+    }
+    // Assess: an address lists exactly the events seen from it.
+    const events = records.map((record) => record.event);
+    const addresses = [...new Set(events.flatMap((event) => (event.sourceIp ? [event.sourceIp] : [])))];
+    for (const address of addresses) {
+      const listed = (await store.queries.address(address)).map((event) => event.eventId).sort();
+      const expected = events.filter((event) => event.sourceIp === address).map((event) => event.eventId);
+      expect(listed).toEqual([...new Set(expected)].sort());
+    }
+    // A session lists every event carrying its id, over all its days, plus sign-in steps of its workflows.
+    const sessions = [
+      ...new Set(events.flatMap((event) => (event.credentialId ? [event.credentialId] : []))),
+    ];
+    const days = (ids: readonly string[]) =>
+      new Set(
+        events.filter((event) => ids.includes(event.eventId)).map((event) => event.eventTime.slice(0, 10)),
+      );
+    let spansDays = 0;
+    for (const credentialId of sessions) {
+      const timeline = await store.queries.session(credentialId);
+      const listed = timeline.events.map((event) => event.eventId);
+      const carrying = events
+        .filter((event) => event.credentialId === credentialId)
+        .map((event) => event.eventId);
+      expect(listed).toEqual(expect.arrayContaining(carrying));
+      for (const event of timeline.events) {
+        expect(event.credentialId === credentialId || event.eventSource === "signin.amazonaws.com").toBe(
+          true,
+        );
+      }
+      if (days(carrying).size > 1) spansDays += 1;
+    }
+    expect(sessions.length).toBeGreaterThan(50);
+    expect(spansDays).toBeGreaterThan(0);
+    // The layout: a portal or token event that names its person is stored once, in that person's timeline.
+    const table = await dumpTable(store);
+    const copies = new Map<string, number>();
+    for (const item of table) {
+      const eventId = /^EVENT#[^#]+#(.+)$/.exec(String(item.sk))?.[1];
+      if (eventId) copies.set(eventId, (copies.get(eventId) ?? 0) + 1);
+    }
+    const selfAttributed = events.filter((event) => event.actor.user && event.category !== "sign-in");
+    expect(selfAttributed.length).toBeGreaterThan(1_000);
+    for (const event of selfAttributed) expect(copies.get(event.eventId)).toBe(1);
   });
 });
 

@@ -10,7 +10,7 @@ import {
 } from "../normalize/types.ts";
 import type { AuditLogger } from "../shared/logger.ts";
 import { silentLogger } from "../shared/logger.ts";
-import { commitKey, eventOf, Items, ItemType, userOfItem } from "../timeline/items.ts";
+import { commitKey, eventOf, Items, ItemType, selfAttributedUser, userOfItem } from "../timeline/items.ts";
 import { AliasKind, aliasSortPrefix, Keys } from "../timeline/keys.ts";
 import { type Item, mapLimit, type TableStore } from "../timeline/store.ts";
 import { Enricher, type EnricherOptions } from "./enrich.ts";
@@ -52,11 +52,12 @@ export interface PipelineOptions extends EnricherOptions {
  *    name → user mapping, and the mappings transitional events teach.
  * 3. The join partitions are then read back (strongly consistent). Because every writer writes before it
  *    reads, of two events that belong together at least one sees the other, whatever the order or process.
- * 4. Timeline items (session, user, failed sign-in) are written for every event the joins touched, and
- *    detections are evaluated on the stored data around them.
- * 5. The commit items are written last, so a crash before them means a full redo: an event's entry under its
- *    source address (so the address view lists only committed events), or an `EVENT#` marker for an event
- *    without an address.
+ * 4. Timeline items (session, user, failed sign-in, and links from sessions and addresses to a person's day)
+ *    are written for every event the joins touched, and detections are evaluated on the stored data around
+ *    them.
+ * 5. The commit items are written last, so a crash before them means a full redo (`Items.commit`): a
+ *    self-attributed event's entry in its person's timeline, else its entry under its source address, else an
+ *    `EVENT#` marker.
  */
 export class Pipeline {
   readonly enricher: Enricher;
@@ -201,14 +202,22 @@ export class Pipeline {
     const timeline: Item[] = [];
     for (const entry of touched.values()) {
       const { event } = entry;
-      for (const session of entry.sessions) timeline.push(Items.sessionEvent(session, event));
+      // A self-attributed event lives in its person's timeline (its commit item); its own session and address
+      // get links to that person's day instead of copies.
+      const own = selfAttributedUser(event);
+      for (const session of entry.sessions) {
+        if (own && session === event.credentialId) timeline.push(Items.sessionLink(session, event, own));
+        else timeline.push(Items.sessionEvent(session, event));
+      }
       for (const user of entry.users.values()) {
-        timeline.push(Items.userEvent(user, event));
+        const isCommit = own !== undefined && entry.fresh && userKeyString(user) === userKeyString(own);
+        if (!isCommit) timeline.push(Items.userEvent(user, event));
         if (isFailedVerification(event)) timeline.push(Items.failedSignInUser(event, user));
       }
       if (entry.hiddenName && isFailedVerification(event)) timeline.push(Items.failedSignInHidden(event));
       if (entry.fresh) {
         if (isFailedVerification(event)) timeline.push(Items.failedSignIn(event));
+        if (own && event.sourceIp) timeline.push(Items.addressLink(event.sourceIp, event, own));
       }
     }
     await this.store.putAll(timeline);

@@ -20,6 +20,8 @@ export const ItemType = {
   AlertBySubject: "alert-by-subject",
   AlertPaged: "alert-paged",
   AddressEvent: "address-event",
+  SessionLink: "session-link",
+  AddressLink: "address-link",
   Alias: "alias",
   PendingName: "pending-name",
   EnrichPending: "enrich-pending",
@@ -95,12 +97,29 @@ export const Items = {
     type: ItemType.AddressEvent,
     data: payload(event),
   }),
+  sessionLink: (credentialId: string, event: AuditEvent, user: UserKey): Item => ({
+    ...Keys.sessionLink(credentialId, dayOf(event), user),
+    type: ItemType.SessionLink,
+    identityStoreId: user.identityStoreId,
+    userId: user.userId,
+  }),
+  addressLink: (sourceIp: string, event: AuditEvent, user: UserKey): Item => ({
+    ...Keys.addressLink(sourceIp, dayOf(event), user),
+    type: ItemType.AddressLink,
+    identityStoreId: user.identityStoreId,
+    userId: user.userId,
+  }),
   /**
-   * The item written last for an event, whose presence means the event is stored: its address entry, or a
-   * marker of its own when it has no address. One item instead of two for nearly every event.
+   * The item written last for an event, whose presence means the event is stored. A self-attributed event
+   * (see `selfAttributedUser`) is stored once, in its person's timeline, and found from its session and
+   * address through one link per person and day; any other event's commit item is its entry under its source
+   * address, or a marker of its own when it has no address.
    */
-  commit: (event: AuditEvent): Item =>
-    event.sourceIp ? Items.addressEvent(event.sourceIp, event) : Items.event(event),
+  commit: (event: AuditEvent): Item => {
+    const own = selfAttributedUser(event);
+    if (own) return Items.userEvent(own, event);
+    return event.sourceIp ? Items.addressEvent(event.sourceIp, event) : Items.event(event);
+  },
   pendingName: (userName: string, event: AuditEvent): Item => ({
     ...Keys.pendingName(userName, event.eventTime, event.eventId),
     type: ItemType.PendingName,
@@ -135,9 +154,25 @@ export const Items = {
 
 /** The key of `Items.commit(event)`, without building its payload. */
 export function commitKey(event: AuditEvent): ItemKey {
+  const own = selfAttributedUser(event);
+  if (own) return Keys.userEvent(own, event.eventTime, event.eventId);
   return event.sourceIp
     ? Keys.addressEvent(event.sourceIp, event.eventTime, event.eventId)
     : Keys.event(event.eventId);
+}
+
+/**
+ * The person an event names itself (`onBehalfOf`), when that is all there is to know about whose it is: not
+ * a sign-in step (those are joined through their workflow and read by detections before they commit).
+ * Such an event's own session and address are links to that person's day, not copies of the event.
+ */
+export function selfAttributedUser(event: AuditEvent): UserKey | undefined {
+  return event.category !== "sign-in" ? event.actor.user : undefined;
+}
+
+/** The UTC day of an event, as links name it. */
+export function dayOf(event: AuditEvent): string {
+  return event.eventTime.slice(0, 10);
 }
 
 /** Every lookup value of a profile: its id, sign-in name, emails and external ids. */

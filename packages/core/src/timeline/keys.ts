@@ -21,12 +21,13 @@ import type { UserKey } from "../normalize/types.ts";
  * | alert by subject             | ALERTSUBJ#v1#<user or address>       | <firstSeen>#<alertId>                    |
  * | alert paged marker           | PAGED#v1#<user or address>           | <rule>#<firstSeen>#<alertId>             |
  * | event by source address      | ADDRESS#v1#<ip>                      | EVENT#<time>#<eventId>                   |
+ * | session → a person's day     | SESSION#v1#<credentialId>            | LINK#<yyyy-mm-dd>#USER#<storeId>#<userId> |
+ * | address → a person's day     | ADDRESS#v1#<ip>                      | LINK#<yyyy-mm-dd>#USER#<storeId>#<userId> |
  * | lookup value → user          | ALIAS#v1#<lower-case value>          | <KIND>#[<issuer>#]<storeId>#<userId>     |
  * | old-shape event awaiting a   | PENDING#v1#NAME#<lower-case name>    | EVENT#<time>#<eventId>                   |
  * | name → user mapping          |                                      |                                          |
  *
- * An event's commit item, written last, is its entry under its source address, or for an event without an
- * address its `EVENT#` item: its presence means the event is stored (see `Pipeline`).
+ * An event's commit item, written last, means the event is stored (see `Pipeline` and `Items.commit`).
  *
  * Each item's content is a function of its key and of one immutable event, so writing it again, in any
  * order, from any process, leaves the same item: that is what makes ingestion idempotent and
@@ -108,6 +109,16 @@ export const Keys = {
   alertPaged: (subjectKey: string, rule: string, firstSeen: string, alertId: string): ItemKey => ({
     pk: Keys.alertPagedPartition(subjectKey),
     sk: `${rule}#${firstSeen}#${alertId}`,
+  }),
+  /** The session has events of this person on this day, stored in their timeline (see `Items.commit`). */
+  sessionLink: (credentialId: string, day: string, user: UserKey): ItemKey => ({
+    pk: Keys.sessionPartition(credentialId),
+    sk: `LINK#${day}#USER#${userPart(user)}`,
+  }),
+  /** The address has events of this person on this day, stored in their timeline (see `Items.commit`). */
+  addressLink: (sourceIp: string, day: string, user: UserKey): ItemKey => ({
+    pk: Keys.addressPartition(sourceIp),
+    sk: `LINK#${day}#USER#${userPart(user)}`,
   }),
   addressPartition: (sourceIp: string) => `ADDRESS#v1#${sourceIp}`,
   addressEvent: (sourceIp: string, eventTime: string, eventId: string): ItemKey => ({

@@ -4,7 +4,7 @@ import { userKeyString } from "../identity/port.ts";
 import { type AuditEvent, byTimeThenId, type Resolution, type UserKey } from "../normalize/types.ts";
 import { eventOf, ItemType, type ProfileStatus, userOfItem } from "./items.ts";
 import { AliasKind, aliasSortPrefix, FAILED_PARTITION, Keys, SORT_END } from "./keys.ts";
-import type { Item, TableStore } from "./store.ts";
+import { type Item, mapLimit, type TableStore } from "./store.ts";
 
 /** A user as every query prints it. */
 export interface UserView {
@@ -150,7 +150,7 @@ export class TimelineQueries {
   async session(credentialId: string): Promise<SessionTimeline> {
     if (credentialId.startsWith(INFERRED_PREFIX)) return this.inferredSession(credentialId);
     const items = await this.store.query(Keys.sessionPartition(credentialId));
-    const events = items.map(eventOf).sort(byTimeThenId);
+    const events = await this.eventsWithLinks(items, (event) => event.credentialId === credentialId);
     const owner = sessionOwner(events);
     const user = owner ? ((await this.profiles([owner])).get(userKeyString(owner)) ?? null) : null;
     return { credentialId, user, events: events.map((event) => toTimelineEvent(event)) };
@@ -268,7 +268,37 @@ export class TimelineQueries {
   /** One read of an address's partition, as stored events in time order (callers needing more than the timeline). */
   async readAddress(sourceIp: string): Promise<AuditEvent[]> {
     const items = await this.store.query(Keys.addressPartition(sourceIp));
-    return items.map(eventOf).sort(byTimeThenId);
+    return this.eventsWithLinks(items, (event) => event.sourceIp === sourceIp);
+  }
+
+  /**
+   * The events of a session or address partition: the ones stored there, and through each link, the linked
+   * person's events of that day that `belongs` accepts. In time order, each event once.
+   */
+  private async eventsWithLinks(
+    items: readonly Item[],
+    belongs: (event: AuditEvent) => boolean,
+  ): Promise<AuditEvent[]> {
+    const events = new Map<string, AuditEvent>();
+    const links: Item[] = [];
+    for (const item of items) {
+      if (item.type === ItemType.SessionLink || item.type === ItemType.AddressLink) links.push(item);
+      else {
+        const event = eventOf(item);
+        events.set(event.eventId, event);
+      }
+    }
+    const days = await mapLimit(links, 4, (link) =>
+      this.store.query(Keys.userPartition(userOfItem(link)), {
+        prefix: `EVENT#${String(link.sk).split("#")[1]}`,
+      }),
+    );
+    for (const item of days.flat()) {
+      if (item.type !== ItemType.UserEvent) continue;
+      const event = eventOf(item);
+      if (belongs(event)) events.set(event.eventId, event);
+    }
+    return [...events.values()].sort(byTimeThenId);
   }
 }
 
