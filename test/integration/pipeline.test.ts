@@ -140,6 +140,35 @@ describe("pipeline: sessions and joins", () => {
     },
   );
 
+  it("reads the events waiting for a learned name again when the batch that learned it failed", async () => {
+    // Prepare: an old-shape event waits for its name; the teacher's first delivery fails after reading it.
+    const store = await runtime(noDirectory);
+    const old = load("old/ListAccounts__success.json");
+    const teacher = load("transitional/ListAccounts__success.json");
+    const second = load("transitional/ListAccountRoles__success.json");
+    await store.pipeline.ingest([old]);
+    const putAll = store.store.putAll.bind(store.store);
+    let failures = 0;
+    store.store.putAll = async (items) => {
+      if (
+        failures === 0 &&
+        items.some((item) => item.type === "user-event" && item.sk.endsWith(old.event.eventId))
+      ) {
+        failures += 1;
+        throw new Error("injected: the table went away");
+      }
+      return putAll(items);
+    };
+    // Act: the failed batch, then a redelivery and another teacher in the same process.
+    await expect(store.pipeline.ingest([teacher])).rejects.toThrow("injected");
+    await store.pipeline.ingest([teacher]);
+    await store.pipeline.ingest([second]);
+    // Assess
+    const report = await store.queries.user({ identityStoreId: BOB.identityStoreId, userId: BOB.userId });
+    expect(failures).toBe(1);
+    expect(report.eventCount).toBe(3);
+  });
+
   it("groups sessionless old-shape events of one person into inferred sessions split by idle time", async () => {
     const store = await runtime(await fixtureDirectory());
     // (Old-era CreateTokenWithIAM names a session in additionalEventData: it is not sessionless.)

@@ -63,6 +63,8 @@ export class Pipeline {
   readonly enricher: Enricher;
   private readonly logger: AuditLogger;
   private readonly nameCache = new Map<string, Promise<UserKey | undefined>>();
+  /** Learned name → user mappings whose waiting events this process has read and attributed. */
+  private readonly pendingRead = new Set<string>();
   private readonly detector: Detector | undefined;
 
   constructor(
@@ -145,7 +147,12 @@ export class Pipeline {
       attribute(event, user);
       if (event.authWorkflowId) workflowLinks.push(Items.workflowUser(event.authWorkflowId, user));
     };
-    await mapLimit([...learnedNames], 4, async ([userName, user]) => {
+    // Once this process has written a mapping and then read the names waiting for it, every later waiting
+    // event finds the mapping itself (it writes, then reads the mappings): the read is not repeated.
+    const unread = [...learnedNames].filter(
+      ([userName, user]) => !this.pendingRead.has(learnedKey(userName, user)),
+    );
+    await mapLimit(unread, 4, async ([userName, user]) => {
       for (const item of await this.store.query(Keys.pendingNamePartition(userName)))
         gainUser(eventOf(item), user);
     });
@@ -233,6 +240,8 @@ export class Pipeline {
     // strongly consistent read at the start (see the class comment on concurrent deliveries).
     await this.store.putAll(fresh.map(({ event }) => Items.commit(event)));
     const stored = fresh.map(({ event }) => event).sort((a, b) => (a.eventId < b.eventId ? -1 : 1));
+    // Only now is what those reads found stored: a batch that failed before here reads them again.
+    for (const [userName, user] of unread) this.pendingRead.add(learnedKey(userName, user));
     this.logger.debug("batch stored", {
       stored: stored.length,
       duplicates,
@@ -271,6 +280,8 @@ export class Pipeline {
     });
   }
 }
+
+const learnedKey = (userName: string, user: UserKey) => `${userName}\u0000${userKeyString(user)}`;
 
 function compareUsers(a: UserKey, b: UserKey): number {
   const left = userKeyString(a);
