@@ -48,12 +48,17 @@ const round = (value: number, digits = 2) => Number(value.toFixed(digits));
 function memorySampler() {
   let peakHeap = 0;
   let peakRss = 0;
+  let peakAnonymous = 0;
   const samples: number[] = [];
+  const anonymousSamples: number[] = [];
   const sample = () => {
     const usage = process.memoryUsage();
+    const anonymous = anonymousRss() ?? 0;
     peakHeap = Math.max(peakHeap, usage.heapUsed);
     peakRss = Math.max(peakRss, usage.rss);
+    peakAnonymous = Math.max(peakAnonymous, anonymous);
     samples.push(usage.rss);
+    anonymousSamples.push(anonymous);
   };
   const timer = setInterval(sample, 100);
   return {
@@ -61,16 +66,32 @@ function memorySampler() {
       clearInterval(timer);
       sample();
       // RSS at 10%, 50% and 90% of the run: flat means these stay close.
-      const at = (share: number) =>
-        samples[Math.min(samples.length - 1, Math.floor(samples.length * share))] ?? 0;
+      const at = (share: number, from = samples) =>
+        from[Math.min(from.length - 1, Math.floor(from.length * share))] ?? 0;
       return {
         peakRssMiB: round(peakRss / MiB, 0),
         maxRssMiB: round(process.resourceUsage().maxRSS / 1024, 0),
         peakHeapMiB: round(peakHeap / MiB, 0),
         rssAt10_50_90MiB: [at(0.1), at(0.5), at(0.9)].map((value) => round(value / MiB, 0)),
+        // RSS also counts pages of files mapped into the process (LevelDB maps its table files): the OS takes
+        // those back under pressure. Anonymous RSS is the memory the process itself holds (Linux only).
+        peakAnonymousRssMiB: round(peakAnonymous / MiB, 0),
+        anonymousRssAt10_50_90MiB: [0.1, 0.5, 0.9].map((share) =>
+          round(at(share, anonymousSamples) / MiB, 0),
+        ),
       };
     },
   };
+}
+
+/** `RssAnon` of /proc/self/status in bytes, where there is one. */
+function anonymousRss(): number | undefined {
+  try {
+    const line = /RssAnon:\s+(\d+) kB/.exec(readFileSync("/proc/self/status", "utf8"));
+    return line?.[1] ? Number(line[1]) * 1024 : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 async function* limited<T>(items: AsyncIterable<T>, limit: number): AsyncGenerator<T> {
@@ -519,7 +540,7 @@ async function orchestrate() {
     `  requests: ${JSON.stringify(ingest.requests)}; items written per stored event: ${round(ingest.requests.itemsWritten / Math.max(1, ingest.counts.stored))}`,
   );
   console.log(
-    `  memory while ingesting (store worker in-process): peak RSS ${ingest.memory.maxRssMiB} MiB, peak heap ${ingest.memory.peakHeapMiB} MiB, RSS at 10/50/90% ${ingest.memory.rssAt10_50_90MiB.join("/")} MiB`,
+    `  memory while ingesting (store worker in-process): peak RSS ${ingest.memory.maxRssMiB} MiB, peak heap ${ingest.memory.peakHeapMiB} MiB, RSS at 10/50/90% ${ingest.memory.rssAt10_50_90MiB.join("/")} MiB; anonymous RSS peak ${ingest.memory.peakAnonymousRssMiB} MiB, at 10/50/90% ${ingest.memory.anonymousRssAt10_50_90MiB.join("/")} MiB`,
   );
   const identity = ingest.identityStore;
   console.log(
