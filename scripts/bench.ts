@@ -394,8 +394,16 @@ async function phaseQuery(archive: string, store: string, credentialId: string) 
 /** Cold import in a fresh plain `node` process (no loader), as Lambda starts: milliseconds. */
 function coldImport(specifiers: string[]): Promise<number> {
   const code = `const t = performance.now(); ${specifiers.map((specifier) => `await import(${JSON.stringify(specifier)});`).join(" ")} console.log(performance.now() - t);`;
+  return runNode(["--input-type=module", "-e", code]).then(({ code: exit, out }) => {
+    if (exit !== 0) throw new Error(out);
+    return round(Number(out.trim()));
+  });
+}
+
+/** Runs `node` with these arguments in a fresh process and collects what it prints. */
+function runNode(args: string[]): Promise<{ code: number | null; out: string }> {
   return new Promise((resolvePromise, reject) => {
-    const proc = spawn(process.execPath, ["--input-type=module", "-e", code], {
+    const proc = spawn(process.execPath, args, {
       cwd: root,
       env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true" },
       stdio: ["ignore", "pipe", "inherit"],
@@ -405,9 +413,7 @@ function coldImport(specifiers: string[]): Promise<number> {
       out += chunk.toString("utf8");
     });
     proc.on("error", reject);
-    proc.on("close", (code) =>
-      code === 0 ? resolvePromise(round(Number(out.trim()))) : reject(new Error(out)),
-    );
+    proc.on("close", (code) => resolvePromise({ code, out }));
   });
 }
 
@@ -415,24 +421,10 @@ function coldImport(specifiers: string[]): Promise<number> {
 // Orchestration
 // ---------------------------------------------------------------------------------------------------------------
 
-function child<T>(args: string[], nodeArgs: string[] = process.execArgv): Promise<T> {
-  return new Promise((resolvePromise, reject) => {
-    const proc = spawn(process.execPath, [...nodeArgs, fileURLToPath(import.meta.url), ...args], {
-      cwd: root,
-      env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true" },
-      stdio: ["ignore", "pipe", "inherit"],
-    });
-    let out = "";
-    proc.stdout.on("data", (chunk: Buffer) => {
-      out += chunk.toString("utf8");
-    });
-    proc.on("error", reject);
-    proc.on("close", (code) => {
-      const last = out.trim().split("\n").pop() ?? "";
-      if (code !== 0) reject(new Error(`phase ${args.join(" ")} exited ${code}: ${out}`));
-      else resolvePromise(JSON.parse(last) as T);
-    });
-  });
+async function child<T>(args: string[], nodeArgs: string[] = process.execArgv): Promise<T> {
+  const { code, out } = await runNode([...nodeArgs, fileURLToPath(import.meta.url), ...args]);
+  if (code !== 0) throw new Error(`phase ${args.join(" ")} exited ${code}: ${out}`);
+  return JSON.parse(out.trim().split("\n").pop() ?? "") as T;
 }
 
 async function ensureArchive(events: number): Promise<string> {

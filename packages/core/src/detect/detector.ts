@@ -5,7 +5,7 @@ import type { AuditLogger } from "../shared/logger.ts";
 import { silentLogger } from "../shared/logger.ts";
 import { isoTime } from "../shared/time.ts";
 import { eventOf, ItemType, userOfItem } from "../timeline/items.ts";
-import { ALERT_PARTITION, FAILED_PARTITION, Keys, SORT_END } from "../timeline/keys.ts";
+import { ALERT_PARTITION, FAILED_PARTITION, failedSignInTime, Keys, SORT_END } from "../timeline/keys.ts";
 import type { TimelineQueries, UserView } from "../timeline/queries.ts";
 import { type Item, mapLimit, type TableStore } from "../timeline/store.ts";
 import {
@@ -102,10 +102,9 @@ export class Detector {
     for (const item of failed) {
       if (item.type !== ItemType.FailedSignInUser) continue;
       const key = userKeyString(userOfItem(item));
-      failingUsers.set(key, [
-        ...(failingUsers.get(key) ?? []),
-        Date.parse(item.sk.slice(0, item.sk.indexOf("#"))),
-      ]);
+      const times = failingUsers.get(key) ?? [];
+      times.push(Date.parse(failedSignInTime(item.sk)));
+      failingUsers.set(key, times);
     }
     const published: Alert[] = [];
     const withFailures = userRanges.filter(({ user, range }) =>

@@ -83,12 +83,14 @@ export class Pipeline {
       if (!unique.has(record.event.eventId)) unique.set(record.event.eventId, record);
     let duplicates = records.length - unique.size;
 
-    const eventOfCommit = new Map<string, string>();
-    for (const { event } of unique.values()) {
-      const key = commitKey(event);
-      eventOfCommit.set(`${key.pk}\u0000${key.sk}`, event.eventId);
-    }
-    const existing = await this.store.getAll([...unique.values()].map(({ event }) => commitKey(event)));
+    const commitKeys = [...unique.values()].map(({ event }) => ({
+      eventId: event.eventId,
+      key: commitKey(event),
+    }));
+    const eventOfCommit = new Map(
+      commitKeys.map(({ eventId, key }) => [`${key.pk}\u0000${key.sk}`, eventId]),
+    );
+    const existing = await this.store.getAll(commitKeys.map(({ key }) => key));
     for (const item of existing) {
       const eventId = eventOfCommit.get(`${item.pk}\u0000${item.sk}`);
       if (eventId !== undefined && unique.delete(eventId)) duplicates += 1;

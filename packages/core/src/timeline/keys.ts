@@ -137,6 +137,21 @@ export const Keys = {
   }),
 } as const;
 
+/** The time a failed sign-in item's sort key starts with (`<time>#<eventId>…`). */
+export function failedSignInTime(sortKey: string): string {
+  return sortKey.slice(0, sortKey.indexOf("#"));
+}
+
+/** The day a session or address link names (`LINK#<day>#USER#…`). */
+export function linkDay(sortKey: string): string {
+  return sortKey.split("#")[1] ?? "";
+}
+
+/** The sort-key prefix of a person's timeline entries of one day. */
+export function eventsOfDayPrefix(day: string): string {
+  return `EVENT#${day}`;
+}
+
 /** The sort-key prefix of aliases of one kind (and issuer), for `begins_with` queries. */
 export function aliasSortPrefix(kind: AliasKind, issuer?: string): string {
   return kind === AliasKind.ExternalId && issuer !== undefined ? `${kind}#${issuer}#` : `${kind}#`;

@@ -3,7 +3,15 @@ import type { ExternalId, UserProfile } from "../identity/port.ts";
 import { userKeyString } from "../identity/port.ts";
 import { type AuditEvent, byTimeThenId, type Resolution, type UserKey } from "../normalize/types.ts";
 import { eventOf, ItemType, type ProfileStatus, userOfItem } from "./items.ts";
-import { AliasKind, aliasSortPrefix, FAILED_PARTITION, Keys, SORT_END } from "./keys.ts";
+import {
+  AliasKind,
+  aliasSortPrefix,
+  eventsOfDayPrefix,
+  FAILED_PARTITION,
+  Keys,
+  linkDay,
+  SORT_END,
+} from "./keys.ts";
 import { type Item, mapLimit, type TableStore } from "./store.ts";
 
 /** A user as every query prints it. */
@@ -290,7 +298,7 @@ export class TimelineQueries {
     }
     const days = await mapLimit(links, 4, (link) =>
       this.store.query(Keys.userPartition(userOfItem(link)), {
-        prefix: `EVENT#${String(link.sk).split("#")[1]}`,
+        prefix: eventsOfDayPrefix(linkDay(link.sk)),
       }),
     );
     for (const item of days.flat()) {
