@@ -91,6 +91,34 @@ describe("pipeline: sessions and joins", () => {
     expect(JSON.stringify(await dumpTable(store))).not.toContain("HIDDEN_DUE_TO_SECURITY_REASONS");
   });
 
+  it("remembers a bounded number of typed names: a spray of new names evicts the oldest, not memory", async () => {
+    const counting = new CountingDirectory(await fixtureDirectory());
+    const store = await runtime(counting);
+    const { Pipeline } = await import("@idc-audit/core/ingest");
+    const pipeline = new Pipeline(store.store, counting, { nameCacheSize: 3 });
+    let sequence = 0;
+    const failedAttempt = (typedName: string) => {
+      const raw = loadEvent("old/CredentialVerification__failure.json");
+      sequence += 1;
+      raw.eventID = `00000000-0000-4000-8000-${String(sequence).padStart(12, "0")}`;
+      // Each attempt its own sign-in workflow: one workflow's members share their attribution.
+      (raw.additionalEventData as Record<string, unknown>).AuthWorkflowID = raw.eventID;
+      (raw.userIdentity as Record<string, unknown>).userName = typedName;
+      return normalized(raw);
+    };
+    await pipeline.ingest([failedAttempt("bobsmith@example.com"), failedAttempt("BobSmith@example.com")]);
+    expect(counting.nameLookups).toBe(1);
+    // Three more names fill the cache past its bound of three: Bob's lookup, the least recently used, goes.
+    await pipeline.ingest(["spray-1", "spray-2", "spray-3"].map(failedAttempt));
+    expect(counting.nameLookups).toBe(4);
+    await pipeline.ingest([failedAttempt("spray-3"), failedAttempt("bobsmith@example.com")]);
+    expect(counting.nameLookups).toBe(5);
+    // Eviction forgets a lookup, not an attribution: Bob's three failed attempts are all his.
+    const failures = await store.queries.failedSignIns();
+    expect(failures).toHaveLength(7);
+    expect(failures.filter((failure) => failure.userName === BOB.userName)).toHaveLength(3);
+  });
+
   it("stores no typed sign-in name, one-time code or token anywhere", async () => {
     const store = await runtime(await fixtureDirectory());
     const typo = loadEvent("new/CredentialChallenge__success__failed-password.json");

@@ -1,3 +1,4 @@
+import { LRUCache } from "lru-cache";
 import type { Alert, Detector } from "../detect/detector.ts";
 import type { UserDirectory } from "../identity/port.ts";
 import { userKeyString } from "../identity/port.ts";
@@ -38,7 +39,15 @@ export interface PipelineOptions extends EnricherOptions {
   readonly logger?: AuditLogger;
   /** Evaluates detections on what each batch stored, before the batch is committed. */
   readonly detector?: Detector;
+  /**
+   * Sign-in names whose directory lookup is remembered, at most (least recently used forgotten first).
+   * Failed sign-ins carry whatever name was typed, so a password spray could otherwise grow this without end.
+   * Default 50,000.
+   */
+  readonly nameCacheSize?: number;
 }
+
+export const DEFAULT_NAME_CACHE_SIZE = 50_000;
 
 /**
  * Stores normalized events as timelines. Idempotent and order-independent:
@@ -62,7 +71,8 @@ export interface PipelineOptions extends EnricherOptions {
 export class Pipeline {
   readonly enricher: Enricher;
   private readonly logger: AuditLogger;
-  private readonly nameCache = new Map<string, Promise<UserKey | undefined>>();
+  /** Sign-in name (lower case) → its directory lookup, in memory only; bounded (see `nameCacheSize`). */
+  private readonly nameCache: LRUCache<string, Promise<UserKey | undefined>>;
   /** Learned name → user mappings whose waiting events this process has read and attributed. */
   private readonly pendingRead = new Set<string>();
   private readonly detector: Detector | undefined;
@@ -75,6 +85,7 @@ export class Pipeline {
     this.enricher = new Enricher(store, directory, options);
     this.logger = options.logger ?? silentLogger;
     this.detector = options.detector;
+    this.nameCache = new LRUCache({ max: options.nameCacheSize ?? DEFAULT_NAME_CACHE_SIZE });
   }
 
   async ingest(records: readonly NormalizedRecord[]): Promise<BatchResult> {
