@@ -5,9 +5,11 @@
  * script (`--phase …`), so memory peaks and cold imports belong to that measurement alone. Figures are printed;
  * nothing is asserted.
  */
-import { spawn } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
+import { once } from "node:events";
 import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { mkdir, readFile } from "node:fs/promises";
+import { createRequire } from "node:module";
 import { cpus, totalmem } from "node:os";
 import { join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
@@ -18,7 +20,6 @@ import { DescribeUserCommand, GetUserIdCommand, IdentitystoreClient } from "@aws
 import { readInputs, walk } from "@idc-audit/core/cloudtrail";
 import { IdentityStoreDirectory } from "@idc-audit/core/identity";
 import { classifyItem, ingestStream } from "@idc-audit/core/ingest";
-import type { AuditEvent } from "@idc-audit/core/normalize";
 import { openRuntime, startEmbeddedDynamo } from "@idc-audit/core/runtime";
 import { IDENTITY_STORE_ID, synthDirectory, writeArchive } from "@idc-audit/core/synth";
 import { type Item, Keys, TableStore } from "@idc-audit/core/timeline";
@@ -37,23 +38,38 @@ const { values } = parseArgs({
     archive: { type: "string" },
     limit: { type: "string" },
     store: { type: "string" },
-    credential: { type: "string" },
+    // Ingest phases: run the embedded store in a worker thread of the measured process, as `idc-audit ingest`
+    // does, instead of in a process of its own.
+    "store-in-process": { type: "boolean", default: false },
+    // Also force a full garbage collection every 10 s and record the heap still in use after it (the live
+    // heap). Off by default: forced collections change the RSS being measured.
+    "live-heap": { type: "boolean", default: false },
   },
 });
 
 const MiB = 1024 * 1024;
 const round = (value: number, digits = 2) => Number(value.toFixed(digits));
 
-/** Samples RSS and heap while a phase runs; the OS's own peak RSS is read at the end. */
-function memorySampler() {
+/**
+ * Samples RSS and heap while a phase runs; the OS's own peak RSS is read at the end. With `storePid`, the
+ * embedded store's process is sampled too and reported apart.
+ */
+function memorySampler(storePid?: number) {
   let peakHeap = 0;
   let peakRss = 0;
   let peakAnonymous = 0;
   const samples: number[] = [];
   const anonymousSamples: number[] = [];
+  const storeSamples: { rss: number; anonymous: number }[] = [];
+  const cpuAtStart = process.cpuUsage();
+  const storeCpuAtStart = storePid === undefined ? undefined : processCpuSeconds(storePid);
   const sample = () => {
     const usage = process.memoryUsage();
-    const anonymous = anonymousRss() ?? 0;
+    const anonymous = processMemory("self")?.anonymous ?? 0;
+    if (storePid !== undefined) {
+      const store = processMemory(String(storePid));
+      if (store) storeSamples.push(store);
+    }
     peakHeap = Math.max(peakHeap, usage.heapUsed);
     peakRss = Math.max(peakRss, usage.rss);
     peakAnonymous = Math.max(peakAnonymous, anonymous);
@@ -61,9 +77,19 @@ function memorySampler() {
     anonymousSamples.push(anonymous);
   };
   const timer = setInterval(sample, 100);
+  const liveHeap: number[] = [];
+  const collect = (globalThis as { gc?: () => void }).gc;
+  const liveTimer =
+    values["live-heap"] && collect
+      ? setInterval(() => {
+          collect();
+          liveHeap.push(process.memoryUsage().heapUsed);
+        }, 10_000)
+      : undefined;
   return {
     stop() {
       clearInterval(timer);
+      clearInterval(liveTimer);
       sample();
       // RSS at 10%, 50% and 90% of the run: flat means these stay close.
       const at = (share: number, from = samples) =>
@@ -79,19 +105,110 @@ function memorySampler() {
         anonymousRssAt10_50_90MiB: [0.1, 0.5, 0.9].map((share) =>
           round(at(share, anonymousSamples) / MiB, 0),
         ),
+        cpuSeconds: cpuSecondsSince(cpuAtStart),
+        liveHeapAfterGcMiB: liveTimer ? liveHeap.map((bytes) => round(bytes / MiB, 0)) : undefined,
+        store:
+          storeSamples.length === 0 || storePid === undefined
+            ? undefined
+            : {
+                ...storeMemory(storeSamples),
+                cpuSeconds: round((processCpuSeconds(storePid) ?? 0) - (storeCpuAtStart ?? 0)),
+              },
       };
     },
   };
 }
 
-/** `RssAnon` of /proc/self/status in bytes, where there is one. */
-function anonymousRss(): number | undefined {
+/** `VmRSS` and `RssAnon` of /proc/<pid>/status in bytes, where there is one (Linux). */
+function processMemory(pid: string): { rss: number; anonymous: number } | undefined {
   try {
-    const line = /RssAnon:\s+(\d+) kB/.exec(readFileSync("/proc/self/status", "utf8"));
-    return line?.[1] ? Number(line[1]) * 1024 : undefined;
+    const status = readFileSync(`/proc/${pid}/status`, "utf8");
+    const kib = (field: string) =>
+      Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(status)?.[1] ?? Number.NaN);
+    const rss = kib("VmRSS");
+    const anonymous = kib("RssAnon");
+    return Number.isNaN(rss) || Number.isNaN(anonymous)
+      ? undefined
+      : { rss: rss * 1024, anonymous: anonymous * 1024 };
   } catch {
     return undefined;
   }
+}
+
+/** User + system CPU seconds a process has used, from /proc/<pid>/stat (Linux; 100 ticks a second). */
+function processCpuSeconds(pid: number): number | undefined {
+  try {
+    // The command name (2nd field) is in parentheses and may hold spaces: count fields after it.
+    const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.split(" ") ?? [];
+    const ticks = Number(fields[11]) + Number(fields[12]);
+    return Number.isNaN(ticks) ? undefined : ticks / 100;
+  } catch {
+    return undefined;
+  }
+}
+
+function storeMemory(samples: { rss: number; anonymous: number }[]) {
+  const at = (share: number) => samples[Math.min(samples.length - 1, Math.floor(samples.length * share))];
+  return {
+    peakRssMiB: round(Math.max(...samples.map((sample) => sample.rss)) / MiB, 0),
+    peakAnonymousRssMiB: round(Math.max(...samples.map((sample) => sample.anonymous)) / MiB, 0),
+    rssAt10_50_90MiB: [0.1, 0.5, 0.9].map((share) => round((at(share)?.rss ?? 0) / MiB, 0)),
+    anonymousRssAt10_50_90MiB: [0.1, 0.5, 0.9].map((share) => round((at(share)?.anonymous ?? 0) / MiB, 0)),
+  };
+}
+
+/**
+ * The embedded store (the same dynalite, with the options `startEmbeddedDynamo` gives it) in a process of its
+ * own, so that what LevelDB holds is measured apart from idc-audit. In AWS the store is DynamoDB, not this.
+ */
+async function startStoreProcess(
+  dir: string,
+): Promise<{ endpoint: string; pid: number; close(): Promise<void> }> {
+  const path = join(dir, "dynamodb");
+  await mkdir(path, { recursive: true });
+  const dynalitePath = createRequire(import.meta.url).resolve("dynalite");
+  const source = `
+const dynalite = require(process.argv[1]);
+const server = dynalite({ path: process.argv[2], createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+server.listen(0, "127.0.0.1", () => process.send({ port: server.address().port }));
+process.on("disconnect", () => server.close(() => process.exit(0)));
+`;
+  const proc: ChildProcess = spawn(process.execPath, ["-e", source, dynalitePath, path], {
+    stdio: ["ignore", "inherit", "inherit", "ipc"],
+  });
+  const [message] = (await once(proc, "message")) as [{ port: number }];
+  return {
+    endpoint: `http://127.0.0.1:${message.port}`,
+    pid: proc.pid ?? 0,
+    close: async () => {
+      const exited = once(proc, "exit");
+      proc.disconnect();
+      await exited;
+    },
+  };
+}
+
+/** Opens the product's runtime on a fresh embedded store: in this process's worker, or in a process of its own. */
+async function openBenchRuntime(store: string, directory?: IdentityStoreDirectory) {
+  rmSync(store, { recursive: true, force: true });
+  if (values["store-in-process"]) {
+    const runtime = await openRuntime({ dataDir: store, ...(directory ? { directory } : {}) });
+    return { runtime, storePid: undefined, close: () => runtime.close() };
+  }
+  const storeProcess = await startStoreProcess(store);
+  // The embedded store checks no signature; the SDK still wants a region and credentials to sign with.
+  process.env.AWS_REGION = "local";
+  process.env.AWS_ACCESS_KEY_ID = "bench";
+  process.env.AWS_SECRET_ACCESS_KEY = "bench";
+  const runtime = await openRuntime({ endpoint: storeProcess.endpoint, ...(directory ? { directory } : {}) });
+  return {
+    runtime,
+    storePid: storeProcess.pid,
+    close: async () => {
+      await runtime.close();
+      await storeProcess.close();
+    },
+  };
 }
 
 async function* limited<T>(items: AsyncIterable<T>, limit: number): AsyncGenerator<T> {
@@ -189,27 +306,20 @@ function localIdentityStore() {
 
 /** The product's ingest: CLI path (reader → normalize → pipeline) into the embedded store on disk. */
 async function phaseIngest(archive: string, limit: number, store: string) {
-  rmSync(store, { recursive: true, force: true });
   const identity = localIdentityStore();
   // Pacing is Identity Store's quota, not the pipeline's cost: allow far more than 10/s so it is not measured.
   const directory = new IdentityStoreDirectory(identity.client, {
     identityStoreId: IDENTITY_STORE_ID,
     requestsPerSecond: 100_000,
   });
-  const runtime = await openRuntime({ dataDir: store, directory });
-  const sessions = new Map<string, number>();
-  const memory = memorySampler();
+  const { runtime, storePid, close } = await openBenchRuntime(store, directory);
+  const memory = memorySampler(storePid);
   const start = performance.now();
-  const counts = await ingestStream(limited(readInputs([archive]), limit), runtime.pipeline, {
-    onAudited: (event: AuditEvent) => {
-      if (event.credentialId) sessions.set(event.credentialId, (sessions.get(event.credentialId) ?? 0) + 1);
-    },
-  });
+  const counts = await ingestStream(limited(readInputs([archive]), limit), runtime.pipeline);
   const seconds = (performance.now() - start) / 1000;
   const mem = memory.stop();
   const describes = [...identity.described.values()].reduce((sum, value) => sum + value, 0);
   const lookups = [...identity.looked.values()].reduce((sum, value) => sum + value, 0);
-  const busiest = [...sessions].sort((a, b) => b[1] - a[1])[0];
   // A second "process" (a new pipeline, empty memory cache) over the same table calls Identity Store no more.
   const { Pipeline } = await import("@idc-audit/core/ingest");
   const second = new Pipeline(runtime.store, directory);
@@ -217,7 +327,7 @@ async function phaseIngest(archive: string, limit: number, store: string) {
   await ingestStream(limited(readInputs([archive]), Math.min(limit, 20_000)), second);
   const secondDescribes = [...identity.described.values()].reduce((sum, value) => sum + value, 0) - before;
   const stats = { ...runtime.store.stats };
-  await runtime.close();
+  await close();
   return {
     counts,
     seconds: round(seconds),
@@ -232,14 +342,12 @@ async function phaseIngest(archive: string, limit: number, store: string) {
       uniqueNamesLookedUp: identity.looked.size,
       describeCallsBySecondProcess: secondDescribes,
     },
-    busiestSession: busiest ? { credentialId: busiest[0], events: busiest[1] } : undefined,
     memory: mem,
   };
 }
 
 /** Floor of ingest: one `BatchWriteItem`ed item per event, as large as the event, into the same kind of store. */
 async function phaseIngestFloor(archive: string, limit: number, store: string) {
-  rmSync(store, { recursive: true, force: true });
   const items: Item[] = [];
   let audited = 0;
   for await (const item of limited(readInputs([archive]), limit)) {
@@ -249,8 +357,8 @@ async function phaseIngestFloor(archive: string, limit: number, store: string) {
     const event = classified.record.event;
     items.push({ ...Keys.event(event.eventId), data: JSON.stringify(event) });
   }
-  const runtime = await openRuntime({ dataDir: store });
-  const memory = memorySampler();
+  const { runtime, storePid, close } = await openBenchRuntime(store);
+  const memory = memorySampler(storePid);
   const start = performance.now();
   const chunk = 500;
   for (let offset = 0; offset < items.length; offset += chunk)
@@ -258,7 +366,7 @@ async function phaseIngestFloor(archive: string, limit: number, store: string) {
   const seconds = (performance.now() - start) / 1000;
   const mem = memory.stop();
   const bytes = items.reduce((sum, item) => sum + JSON.stringify(item).length, 0);
-  await runtime.close();
+  await close();
   return {
     items: audited,
     meanItemBytes: round(bytes / Math.max(1, audited), 0),
@@ -354,8 +462,23 @@ async function phaseStoreCosts(scratch: string) {
   return results;
 }
 
+/** The credential id with the most events among the first `limit` records (what the ingest phase stored). */
+async function busiestSession(archive: string, limit: number): Promise<string | undefined> {
+  const sessions = new Map<string, number>();
+  for await (const item of limited(readInputs([archive]), limit)) {
+    const classified = classifyItem(item);
+    const credentialId = classified.kind === "audited" ? classified.record.event.credentialId : undefined;
+    if (credentialId) sessions.set(credentialId, (sessions.get(credentialId) ?? 0) + 1);
+  }
+  return [...sessions].sort((a, b) => b[1] - a[1])[0]?.[0];
+}
+
 /** A session timeline from the store against scanning the archive for the same credential id. */
-async function phaseQuery(archive: string, store: string, credentialId: string) {
+async function phaseQuery(archive: string, store: string, limit: number) {
+  // Found before anything is timed, and here rather than while ingesting, so that the ingest phase's memory
+  // is idc-audit's alone.
+  const credentialId = await busiestSession(archive, limit);
+  if (credentialId === undefined) return undefined;
   const runtime = await openRuntime({ dataDir: store });
   const queryTimes: number[] = [];
   let events = 0;
@@ -491,6 +614,7 @@ async function orchestrate() {
     `  memory while normalizing: peak RSS ${normalized.memory.maxRssMiB} MiB, peak heap ${normalized.memory.peakHeapMiB} MiB, RSS at 10/50/90% ${normalized.memory.rssAt10_50_90MiB.join("/")} MiB (target: flat, < 300 MB)\n`,
   );
 
+  const storePlacement = values["store-in-process"] ? ["--store-in-process"] : [];
   const floor = await child<Awaited<ReturnType<typeof phaseIngestFloor>>>([
     "--phase",
     "ingest-floor",
@@ -500,6 +624,7 @@ async function orchestrate() {
     String(ingestEvents),
     "--store",
     floorStore,
+    ...storePlacement,
   ]);
   const ingest = await child<Awaited<ReturnType<typeof phaseIngest>>>([
     "--phase",
@@ -510,6 +635,7 @@ async function orchestrate() {
     String(ingestEvents),
     "--store",
     store,
+    ...storePlacement,
   ]);
   const costs = await child<Awaited<ReturnType<typeof phaseStoreCosts>>>([
     "--phase",
@@ -531,25 +657,36 @@ async function orchestrate() {
   console.log(
     `  requests: ${JSON.stringify(ingest.requests)}; items written per stored event: ${round(ingest.requests.itemsWritten / Math.max(1, ingest.counts.stored))}`,
   );
+  const where = values["store-in-process"]
+    ? "the store in a worker thread of the same process"
+    : "the store in a process of its own";
   console.log(
-    `  memory while ingesting (store worker in-process): peak RSS ${ingest.memory.maxRssMiB} MiB, peak heap ${ingest.memory.peakHeapMiB} MiB, RSS at 10/50/90% ${ingest.memory.rssAt10_50_90MiB.join("/")} MiB; anonymous RSS peak ${ingest.memory.peakAnonymousRssMiB} MiB, at 10/50/90% ${ingest.memory.anonymousRssAt10_50_90MiB.join("/")} MiB`,
+    `  CPU (${where}): floor ${floor.memory.cpuSeconds} s + store ${floor.memory.store?.cpuSeconds ?? "-"} s; idc-audit ${ingest.memory.cpuSeconds} s + store ${ingest.memory.store?.cpuSeconds ?? "-"} s`,
   );
+  console.log(
+    `  memory of the ingesting process: peak RSS ${ingest.memory.maxRssMiB} MiB, peak heap ${ingest.memory.peakHeapMiB} MiB, RSS at 10/50/90% ${ingest.memory.rssAt10_50_90MiB.join("/")} MiB; anonymous RSS peak ${ingest.memory.peakAnonymousRssMiB} MiB, at 10/50/90% ${ingest.memory.anonymousRssAt10_50_90MiB.join("/")} MiB (target: flat, < 300 MB)`,
+  );
+  const storeMemory = ingest.memory.store;
+  if (storeMemory)
+    console.log(
+      `  memory of the embedded store's process (dynalite + LevelDB; DynamoDB in AWS): peak RSS ${storeMemory.peakRssMiB} MiB, RSS at 10/50/90% ${storeMemory.rssAt10_50_90MiB.join("/")} MiB; anonymous RSS peak ${storeMemory.peakAnonymousRssMiB} MiB, at 10/50/90% ${storeMemory.anonymousRssAt10_50_90MiB.join("/")} MiB`,
+    );
   const identity = ingest.identityStore;
   console.log(
     `  Identity Store: ${identity.describeUserCalls} DescribeUser for ${identity.uniqueUsersDescribed} users = ${identity.describeCallsPerUser}/user (target 1); ${identity.getUserIdCalls} GetUserId for ${identity.uniqueNamesLookedUp} names; a second process on the same table: ${identity.describeCallsBySecondProcess} DescribeUser\n`,
   );
 
-  if (ingest.busiestSession) {
-    const query = await child<Awaited<ReturnType<typeof phaseQuery>>>([
-      "--phase",
-      "query",
-      "--archive",
-      archive,
-      "--store",
-      store,
-      "--credential",
-      ingest.busiestSession.credentialId,
-    ]);
+  const query = await child<Awaited<ReturnType<typeof phaseQuery>>>([
+    "--phase",
+    "query",
+    "--archive",
+    archive,
+    "--store",
+    store,
+    "--limit",
+    String(ingestEvents),
+  ]);
+  if (query) {
     console.log(
       `session timeline (busiest session, ${query.timelineEvents} events, store of ${ingest.counts.stored} events)`,
     );
@@ -595,7 +732,7 @@ async function main() {
   else if (phase === "normalize") result = await phaseNormalize(archive);
   else if (phase === "ingest") result = await phaseIngest(archive, limit, store);
   else if (phase === "ingest-floor") result = await phaseIngestFloor(archive, limit, store);
-  else if (phase === "query") result = await phaseQuery(archive, store, values.credential ?? "");
+  else if (phase === "query") result = await phaseQuery(archive, store, limit);
   else if (phase === "store-costs") result = await phaseStoreCosts(store);
   else throw new Error(`unknown phase ${phase}`);
   process.stdout.write(`${JSON.stringify(result)}\n`);
