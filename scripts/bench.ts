@@ -22,7 +22,7 @@ import { IdentityStoreDirectory } from "@idc-audit/core/identity";
 import { classifyItem, ingestStream } from "@idc-audit/core/ingest";
 import { openRuntime, startEmbeddedDynamo } from "@idc-audit/core/runtime";
 import { IDENTITY_STORE_ID, synthDirectory, writeArchive } from "@idc-audit/core/synth";
-import { type Item, Keys, TableStore } from "@idc-audit/core/timeline";
+import { type Item, Keys, mapLimit, TableStore } from "@idc-audit/core/timeline";
 import { mockClient } from "aws-sdk-client-mock";
 
 const root = resolve(fileURLToPath(new URL("..", import.meta.url)));
@@ -406,6 +406,7 @@ async function phaseStoreCosts(scratch: string) {
     },
   ];
   const results: { kind: string; msPerItem: number }[] = [];
+  let reads: { msPerQuery: number; msPerKeyRead: number } | undefined;
   for (const kind of kinds) {
     const dir = join(scratch, `store-costs-${kind.indexes}-${results.length}`);
     rmSync(dir, { recursive: true, force: true });
@@ -455,11 +456,26 @@ async function phaseStoreCosts(scratch: string) {
     const start = performance.now();
     for (let offset = 0; offset < count; offset += 500) await store.putAll(items.slice(offset, offset + 500));
     results.push({ kind: kind.name, msPerItem: round((performance.now() - start) / count, 4) });
+    if (reads === undefined) {
+      // Reads in the first store, as the pipeline makes them: strongly consistent `Query`s of one partition,
+      // eight at a time (its workflow joins), and `BatchGetItem` of known keys (its duplicate check).
+      const queries = 5_000;
+      const queryStart = performance.now();
+      await mapLimit(items.slice(0, queries), 8, (item) => store.query(item.pk));
+      const msPerQuery = (performance.now() - queryStart) / queries;
+      const getStart = performance.now();
+      for (let offset = 0; offset < count; offset += 500)
+        await store.getAll(items.slice(offset, offset + 500).map(({ pk, sk }) => ({ pk, sk })));
+      reads = {
+        msPerQuery: round(msPerQuery, 4),
+        msPerKeyRead: round((performance.now() - getStart) / count, 4),
+      };
+    }
     client.destroy();
     await embedded.close();
     rmSync(dir, { recursive: true, force: true });
   }
-  return results;
+  return { writes: results, reads };
 }
 
 /** The credential id with the most events among the first `limit` records (what the ingest phase stored). */
@@ -644,7 +660,11 @@ async function orchestrate() {
     benchDir,
   ]);
   console.log("what the embedded store charges per item written (BatchWriteItem, 50,000 items each)");
-  for (const cost of costs) console.log(`  ${cost.kind}: ${cost.msPerItem} ms`);
+  for (const cost of costs.writes) console.log(`  ${cost.kind}: ${cost.msPerItem} ms`);
+  if (costs.reads)
+    console.log(
+      `  and per read: a strongly consistent Query of a one-item partition (8 at a time) ${costs.reads.msPerQuery} ms; a key read with BatchGetItem ${costs.reads.msPerKeyRead} ms`,
+    );
   console.log("");
   console.log(`ingest into the embedded store (first ${ingestEvents} records)`);
   console.log(
