@@ -320,13 +320,14 @@ async function phaseIngest(archive: string, limit: number, store: string) {
   const mem = memory.stop();
   const describes = [...identity.described.values()].reduce((sum, value) => sum + value, 0);
   const lookups = [...identity.looked.values()].reduce((sum, value) => sum + value, 0);
+  // The ingest's own requests, before the second pass below adds its duplicate check.
+  const stats = { ...runtime.store.stats };
   // A second "process" (a new pipeline, empty memory cache) over the same table calls Identity Store no more.
   const { Pipeline } = await import("@idc-audit/core/ingest");
   const second = new Pipeline(runtime.store, directory);
   const before = describes;
   await ingestStream(limited(readInputs([archive]), Math.min(limit, 20_000)), second);
   const secondDescribes = [...identity.described.values()].reduce((sum, value) => sum + value, 0) - before;
-  const stats = { ...runtime.store.stats };
   await close();
   return {
     counts,
