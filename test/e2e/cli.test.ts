@@ -230,7 +230,13 @@ describe("idc-audit CLI contract", () => {
   it("reads gzip from stdin like a file", async () => {
     const gz = gzipSync(readFileSync(join(eventsDir, "envelopes/cloudtrail-log.json")));
     writeFileSync(join(scratch, "x.json.gz"), gz);
-    const result = await runCli(["normalize", join(scratch, "x.json.gz")]);
-    expect(result.code).toBe(0);
+    const fromFile = await runCli(["normalize", join(scratch, "x.json.gz")]);
+    const fromStdin = await runCli(["normalize", "-"], { stdin: gz });
+    expect(fromFile.code).toBe(0);
+    expect(fromStdin.code).toBe(0);
+    const lines = fromStdin.stdout.trim().split("\n");
+    expect(lines.length).toBeGreaterThan(1);
+    expect(lines.every((line) => typeof JSON.parse(line).eventId === "string")).toBe(true);
+    expect(fromStdin.stdout).toBe(fromFile.stdout);
   });
 });

@@ -11,7 +11,7 @@ export interface CliResult {
 /** Runs the built CLI (`bin/idc-audit.mjs`) as a user would, in its own process. */
 export function runCli(
   args: readonly string[],
-  options: { stdin?: string; cwd?: string } = {},
+  options: { stdin?: string | Buffer; cwd?: string } = {},
 ): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [join(repoRoot, "bin/idc-audit.mjs"), ...args], {

@@ -60,6 +60,15 @@ describe("reading inputs", () => {
     expect(items[1]?.location).toBe("<stdin>:2");
   });
 
+  it("reads gzip on standard input, even when its first chunk is a single byte", async () => {
+    const event = loadEvent("new/Logout__success.json");
+    const gz = gzipSync(`${JSON.stringify(event)}\n${JSON.stringify(event)}\n`);
+    const stdin = Readable.from([gz.subarray(0, 1), gz.subarray(1, 7), gz.subarray(7)]);
+    const items = await collect(["-"], { stdin });
+    expect(records(items)).toHaveLength(2);
+    expect(items.map((item) => item.location)).toEqual(["<stdin>:1", "<stdin>:2"]);
+  });
+
   it("walks an archive folder recursively in a stable order", async () => {
     const items = await collect([join(eventsDir, "archive")]);
     expect(records(items).length).toBeGreaterThan(20);

@@ -2,7 +2,7 @@ import { createReadStream } from "node:fs";
 import { readdir, readFile as readWholeFile, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
-import { type Readable, Transform, type TransformCallback } from "node:stream";
+import { Readable, Transform, type TransformCallback } from "node:stream";
 import { createGunzip, gunzipSync } from "node:zlib";
 import { isRecord, jsonErrorReason, parseUntrustedJson } from "../shared/json.ts";
 import { type ObjectSource, parseS3Uri } from "./s3.ts";
@@ -292,6 +292,39 @@ function singleLineDocument(text: string): unknown {
   }
 }
 
+/**
+ * A stream that may be gzip (`cat x.json.gz | idc-audit ingest -`) is told by its first two bytes, as a file
+ * is; the bytes read to tell are given back in front of the rest.
+ */
+async function gunzippedIfGzip(input: Readable): Promise<Readable> {
+  const chunks = input[Symbol.asyncIterator]() as AsyncIterator<Buffer | string>;
+  const head: Buffer[] = [];
+  let headLength = 0;
+  let ended = false;
+  while (headLength < 2) {
+    const next = await chunks.next();
+    if (next.done) {
+      ended = true;
+      break;
+    }
+    const chunk = Buffer.from(next.value);
+    head.push(chunk);
+    headLength += chunk.length;
+  }
+  async function* replayed(): AsyncGenerator<Buffer> {
+    yield* head;
+    if (ended) return;
+    for (;;) {
+      const next = await chunks.next();
+      if (next.done) return;
+      yield Buffer.from(next.value);
+    }
+  }
+  const bytes = Readable.from(replayed(), { objectMode: false });
+  const start = Buffer.concat(head);
+  return start.length >= 2 && start[0] === 0x1f && start[1] === 0x8b ? gunzipped(bytes) : bytes;
+}
+
 function gunzipped(raw: Readable): Readable {
   const gunzip = createGunzip();
   raw.on("error", (error) => gunzip.destroy(error));
@@ -348,7 +381,7 @@ export async function* readInputs(
     }
     if (path === "-") {
       options.onFile?.(path);
-      yield* readStream(options.stdin ?? process.stdin, "<stdin>", options);
+      yield* readStream(await gunzippedIfGzip(options.stdin ?? process.stdin), "<stdin>", options);
       continue;
     }
     let info: Awaited<ReturnType<typeof stat>>;
