@@ -1,3 +1,4 @@
+import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -6,7 +7,7 @@ import type { IngestCounts } from "@idc-audit/core/ingest";
 import { synthDirectory, synthEvents, writeArchive } from "@idc-audit/core/synth";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { json, runCli } from "../support/cli.ts";
-import { eventsDir, loadEvent } from "../support/fixtures.ts";
+import { eventsDir, loadEvent, repoRoot } from "../support/fixtures.ts";
 
 const scratch = mkdtempSync(join(tmpdir(), "idc-audit-e2e-"));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
@@ -98,6 +99,27 @@ describe("idc-audit CLI on a generated archive", () => {
     const expected = await answers(ordered, userNames);
     expect(Object.keys(expected.timelines).length).toBeGreaterThan(3);
     expect(await answers(shuffledDir, userNames)).toEqual(expected);
+  });
+
+  it("ends quietly with exit 0 when its reader closes the pipe early (| head)", async () => {
+    const child = spawn(process.execPath, [join(repoRoot, "bin/idc-audit.mjs"), "normalize", archive], {
+      env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true" },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stderr = "";
+    child.stderr.on("data", (chunk) => {
+      stderr += chunk;
+    });
+    let received = 0;
+    // Like `head -c 1000`: read a little, then close our end while the CLI still has thousands of lines to write.
+    child.stdout.on("data", (chunk: Buffer) => {
+      received += chunk.length;
+      if (received >= 1000) child.stdout.destroy();
+    });
+    const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
+    expect(received).toBeGreaterThanOrEqual(1000);
+    expect(stderr).not.toMatch(/EPIPE|Error/);
+    expect(code).toBe(0);
   });
 
   it("re-ingesting the same archive stores nothing new", async () => {

@@ -3,6 +3,13 @@ import { main } from "./main.ts";
 // The SDK's Node-version notice is for maintainers, not for people reading an audit timeline.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
 
+// `idc-audit normalize … | head` closes the pipe once it has read enough: the reader's choice, not a failure, so
+// the command ends quietly instead of dying on an unhandled EPIPE.
+process.stdout.on("error", (error: NodeJS.ErrnoException) => {
+  if (error.code === "EPIPE") process.exit(0);
+  throw error;
+});
+
 const code = await main(process.argv.slice(2), {
   stdout: process.stdout,
   stderr: process.stderr,
