@@ -1,9 +1,15 @@
 import { UsageError } from "./errors.ts";
 
-/** Accepts an ISO time or a date (`2026-07-01`) and returns the canonical form stored keys use. */
+/** A date and time with no zone designator (`Z`, `+02:00`), which `Date.parse` would read in local time. */
+const WITHOUT_ZONE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?$/;
+
+/**
+ * Accepts an ISO time or a date (`2026-07-01`) and returns the canonical form stored keys use. A time without a
+ * zone is UTC, as every time idc-audit prints is: the answer must not depend on the analyst's machine.
+ */
 export function parseTime(value: string | undefined, option: string): string | undefined {
   if (value === undefined) return undefined;
-  const time = Date.parse(value);
+  const time = Date.parse(WITHOUT_ZONE.test(value) ? `${value}Z` : value);
   if (Number.isNaN(time) || !/^\d{4}-\d{2}-\d{2}/.test(value)) {
     throw new UsageError(
       `${option} ${value} is not an ISO-8601 time (e.g. 2026-07-01 or 2026-07-01T12:00:00Z)`,

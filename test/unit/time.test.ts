@@ -1,0 +1,27 @@
+import { parseTime } from "@idc-audit/core/shared";
+import { afterEach, describe, expect, it } from "vitest";
+
+describe("parseTime", () => {
+  const zone = process.env.TZ;
+  afterEach(() => {
+    if (zone === undefined) delete process.env.TZ;
+    else process.env.TZ = zone;
+  });
+
+  it("reads a time without a zone as UTC, whatever the machine's time zone", () => {
+    process.env.TZ = "America/New_York";
+    expect(parseTime("2026-07-01T12:00:00", "--since")).toBe("2026-07-01T12:00:00Z");
+    expect(parseTime("2026-07-01T12:00", "--since")).toBe("2026-07-01T12:00:00Z");
+    expect(parseTime("2026-07-01", "--since")).toBe("2026-07-01T00:00:00Z");
+  });
+
+  it("keeps an explicit zone and milliseconds", () => {
+    expect(parseTime("2026-07-01T12:00:00+02:00", "--since")).toBe("2026-07-01T10:00:00Z");
+    expect(parseTime("2026-07-01T12:00:00.250Z", "--since")).toBe("2026-07-01T12:00:00.250Z");
+  });
+
+  it("names the option and the value it cannot read", () => {
+    expect(() => parseTime("yesterday", "--until")).toThrow(/--until yesterday is not an ISO-8601 time/);
+    expect(() => parseTime("07/01/2026", "--until")).toThrow(/not an ISO-8601 time/);
+  });
+});
