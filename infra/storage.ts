@@ -1,6 +1,6 @@
 /**
- * The one DynamoDB table: keys `pk`/`sk` (every query is on the base keys, so no secondary index), TTL on
- * `expiresAt` for cache items, on-demand, point-in-time recovery, encrypted with the AWS managed key, and on
+ * The one DynamoDB table: keys `pk`/`sk` (every query is on the base keys, so no secondary index), no TTL
+ * (nothing in it expires: profiles are refreshed by their `fetchedAt`), on-demand, point-in-time recovery, encrypted with the AWS managed key, and on
  * the production stage deletion-protected and retained when the stage is removed.
  *
  * Access is granted through two Linkables rather than `link: [table]`, which would grant `dynamodb:*`.
@@ -15,7 +15,6 @@ export function createStorage() {
     {
       fields: { pk: "string", sk: "string" },
       primaryIndex: { hashKey: "pk", rangeKey: "sk" },
-      ttl: "expiresAt",
       deletionProtection: production,
       transform: {
         table: (args, opts) => {

@@ -5,7 +5,6 @@ import {
   type DynamoDBClient,
   ResourceInUseException,
   ResourceNotFoundException,
-  UpdateTimeToLiveCommand,
 } from "@aws-sdk/client-dynamodb";
 import {
   BatchGetCommand,
@@ -129,17 +128,6 @@ export class TableStore {
       const table = await this.client.send(new DescribeTableCommand({ TableName: this.tableName }));
       if (table.Table?.TableStatus === "ACTIVE") break;
       await this.sleep(100);
-    }
-    // TTL only tidies expired cache items; correctness never depends on it (the embedded store has none).
-    try {
-      await this.client.send(
-        new UpdateTimeToLiveCommand({
-          TableName: this.tableName,
-          TimeToLiveSpecification: { AttributeName: "expiresAt", Enabled: true },
-        }),
-      );
-    } catch {
-      // dynalite has no TTL API; a real table gets TTL from its infrastructure definition.
     }
   }
 
