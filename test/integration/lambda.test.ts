@@ -96,7 +96,7 @@ describe("SQS ingest handler", () => {
     expect(second.counts.duplicates).toBe(first.counts.stored);
   });
 
-  it("fails the whole batch for retry when the store is unreachable, storing nothing twice", async () => {
+  it("fails the whole batch for retry when the store is unreachable, counting nothing as stored", async () => {
     runtime = await memoryRuntime(await fixtureDirectory());
     const opened = runtime;
     const handler = createSqsIngestHandler({
@@ -109,6 +109,7 @@ describe("SQS ingest handler", () => {
     };
     const response = await handler(event);
     expect(response.batchItemFailures.map((failure) => failure.itemIdentifier)).toEqual(["m-0", "m-1"]);
+    expect(response.counts.stored).toBe(0);
     runtime = undefined;
   });
 });

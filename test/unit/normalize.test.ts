@@ -134,10 +134,24 @@ describe("normalize", () => {
     expect(normalize(event).status).toBe("rejected");
   });
 
-  it("classifies the same name differently per source only where the catalogue says so", () => {
-    const event = loadEvent("new/ListAccounts__success.json");
-    event.eventSource = "s3.amazonaws.com";
-    expect(normalize(event).status).toBe("ignored");
+  it("classifies an event by its source and name together, as the catalogue lists them", () => {
+    const categoryFrom = (fixture: string, eventSource: string) => {
+      const event = loadEvent(fixture);
+      event.eventSource = eventSource;
+      const result = normalize(event);
+      return result.status === "audited" ? result.record.event.category : result.status;
+    };
+    // One name, two sources that both carry it.
+    expect(categoryFrom("new/CreateToken__success.json", "sso.amazonaws.com")).toBe("token");
+    expect(categoryFrom("new/CreateToken__success.json", "sso-oauth.amazonaws.com")).toBe("token");
+    // A name from a source that does not emit it in the catalogue is not Identity Center's.
+    expect(categoryFrom("new/ListAccounts__success.json", "sso.amazonaws.com")).toBe("portal");
+    expect(categoryFrom("new/ListAccounts__success.json", "sso-oauth.amazonaws.com")).toBe("ignored");
+    expect(categoryFrom("new/ListAccounts__success.json", "s3.amazonaws.com")).toBe("ignored");
+    expect(categoryFrom("new/ListMfaDevicesForUser__success.json", "sso-directory.amazonaws.com")).toBe(
+      "mfa-device",
+    );
+    expect(categoryFrom("new/ListMfaDevicesForUser__success.json", "sso.amazonaws.com")).toBe("ignored");
   });
 
   it("reads the identity store id from its ARN", () => {
