@@ -33,7 +33,8 @@ const USAGE = `idc-audit: IAM Identity Center CloudTrail events as session timel
 
 Usage:
   idc-audit ingest [options] PATH...        store events from files, folders (CloudTrail archives),
-                                            s3://bucket/prefix (a trail bucket) or - (stdin)
+                                            s3://bucket/prefix (a trail bucket) or - (stdin, plain
+                                            or gzip)
   idc-audit timeline [options] CREDENTIAL_ID  one portal session's events in time order
   idc-audit user [options] VALUE            a person's sessions (VALUE: user id, user name or email)
   idc-audit user [options] --external-id ID [--issuer ISSUER]
@@ -43,7 +44,8 @@ Usage:
   idc-audit normalize PATH...               normalized events as NDJSON on stdout, nothing stored
   idc-audit enrich [options]                fetch profiles still pending after directory failures
   idc-audit serve [options] [--port 8080]   the analyst page and read-only API on http://127.0.0.1:PORT/
-  idc-audit demo                            ingest the bundled events/archive and print a session
+  idc-audit demo [ARCHIVE]                  ingest the bundled events/archive (or ARCHIVE) and print
+                                            its busiest session
 
 Store options (default: embedded DynamoDB in .idc-audit/):
   --data-dir DIR            embedded store and dead-letter file location (default .idc-audit)
@@ -54,6 +56,8 @@ Directory options (default: none, events stored unenriched):
   --directory FILE          'aws identitystore list-users' JSON export
   --identity-store-id ID    live Identity Store (DescribeUser / GetUserId)
   --identity-store-region REGION
+Ingest options:
+  --batch-size N            records per pipeline batch (default 2000)
 Output:
   --json                    one JSON document on stdout (the stable contract)
   -h, --help
