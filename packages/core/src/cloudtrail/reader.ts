@@ -1,5 +1,5 @@
 import { createReadStream } from "node:fs";
-import { readdir, readFile as readWholeFile, stat } from "node:fs/promises";
+import { open, readdir, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { Readable, Transform, type TransformCallback } from "node:stream";
@@ -238,12 +238,32 @@ const READ_AHEAD_FILES = 4;
 /** A file's bytes read ahead, while the one before it is being parsed; `undefined` when it must be streamed. */
 type Preloaded = Promise<Buffer | undefined>;
 
-/** Starts reading a small file whole. Failures are not reported here: `readFile` meets them again and says so. */
+/**
+ * Starts reading a small file whole: open, size, read, close, the four calls `fs.readFile` makes, with the size
+ * checked before anything is read. Failures are not reported here: `readFile` meets them again and says so.
+ */
 function preload(path: string, options: ReadOptions): Preloaded {
-  const limit = options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
-  return stat(path)
-    .then((info) => (info.size <= WHOLE_FILE_BYTES && info.size <= limit ? readWholeFile(path) : undefined))
-    .catch(() => undefined);
+  const limit = Math.min(WHOLE_FILE_BYTES, options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES);
+  return readSmallFile(path, limit).catch(() => undefined);
+}
+
+async function readSmallFile(path: string, limit: number): Promise<Buffer | undefined> {
+  const handle = await open(path, "r");
+  try {
+    const { size } = await handle.stat();
+    if (size > limit) return undefined;
+    const bytes = Buffer.allocUnsafe(size);
+    let filled = 0;
+    while (filled < size) {
+      const { bytesRead } = await handle.read(bytes, filled, size - filled, filled);
+      if (bytesRead === 0) break;
+      filled += bytesRead;
+    }
+    // CloudTrail never rewrites a log file; one that shrank while being read is read as far as it went.
+    return filled < size ? bytes.subarray(0, filled) : bytes;
+  } finally {
+    await handle.close();
+  }
 }
 
 export async function* readFile(
