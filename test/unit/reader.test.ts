@@ -1,4 +1,5 @@
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { createWriteStream, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Readable } from "node:stream";
@@ -67,6 +68,55 @@ describe("reading inputs", () => {
     const items = await collect(["-"], { stdin });
     expect(records(items)).toHaveLength(2);
     expect(items.map((item) => item.location)).toEqual(["<stdin>:1", "<stdin>:2"]);
+  });
+
+  it("streams a path that is a pipe, gzip or not, since a pipe has no size to read it by", async () => {
+    const event = loadEvent("new/Logout__success.json");
+    const ndjson = `${JSON.stringify(event)}\n${JSON.stringify(event)}\n`;
+    for (const [name, bytes] of [
+      ["plain.fifo", Buffer.from(ndjson)],
+      ["gzip.fifo", gzipSync(ndjson)],
+    ] as const) {
+      const fifo = join(scratch, name);
+      execFileSync("mkfifo", [fifo]);
+      // The writer blocks until the reader opens the pipe; it runs alongside the read.
+      const written = new Promise<void>((resolve, reject) =>
+        createWriteStream(fifo).on("error", reject).end(bytes, resolve),
+      );
+      const items = await collect([fifo]);
+      await written;
+      expect(rejections(items)).toEqual([]);
+      expect(items.map((item) => item.location)).toEqual([`${fifo}:1`, `${fifo}:2`]);
+    }
+  });
+
+  it("reports standard input that fails before its first bytes as an unreadable input", async () => {
+    const stdin = new Readable({
+      read() {
+        this.destroy(new Error("EIO: input/output error, read"));
+      },
+    });
+    const items = await collect(["-"], { stdin });
+    expect(items).toEqual([
+      { kind: "rejected", location: "<stdin>:0", reason: "unreadable input: EIO: input/output error, read" },
+    ]);
+  });
+
+  it("closes standard input when it gives up on a stream of garbage", async () => {
+    const event = JSON.stringify(loadEvent("new/Logout__success.json"));
+    let sent = 0;
+    // Never ends: one event, then invalid lines for as long as anyone reads.
+    const stdin = new Readable({
+      read() {
+        sent += 1;
+        this.push(sent === 1 ? `${event}\n` : "not json\n".repeat(100));
+      },
+    });
+    const items = await collect(["-"], { stdin });
+    expect(records(items)).toHaveLength(1);
+    expect(rejections(items).at(-1)?.reason).toMatch(/invalid lines: the rest of the file was not read/);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(stdin.destroyed).toBe(true);
   });
 
   it("walks an archive folder recursively in a stable order", async () => {

@@ -86,14 +86,6 @@ class ByteLimit extends Transform {
   }
 }
 
-async function isGzip(path: string): Promise<boolean> {
-  const handle = createReadStream(path, { start: 0, end: 1 });
-  const chunks: Buffer[] = [];
-  for await (const chunk of handle) chunks.push(chunk as Buffer);
-  const head = Buffer.concat(chunks);
-  return head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b;
-}
-
 /**
  * Reads one stream of JSON: NDJSON (one document a line) is streamed line by line; a pretty-printed document
  * (whose first line is not JSON on its own) is read whole, up to the size limit.
@@ -235,8 +227,11 @@ const WHOLE_FILE_BYTES = 32 * 1024 * 1024;
 /** Files read ahead of the one being parsed: at most this many small files' bytes wait in memory. */
 const READ_AHEAD_FILES = 4;
 
-/** A file's bytes read ahead, while the one before it is being parsed; `undefined` when it must be streamed. */
-type Preloaded = Promise<Buffer | undefined>;
+/**
+ * A file read ahead, while the one before it is being parsed: its bytes when it was read whole, the stream of
+ * a pipe it opened (a pipe cannot be opened twice for the same data), or `undefined` when it must be streamed.
+ */
+type Preloaded = Promise<Buffer | Readable | undefined>;
 
 /**
  * Starts reading a small file whole: open, size, read, close, the four calls `fs.readFile` makes, with the size
@@ -247,11 +242,19 @@ function preload(path: string, options: ReadOptions): Preloaded {
   return readSmallFile(path, limit).catch(() => undefined);
 }
 
-async function readSmallFile(path: string, limit: number): Promise<Buffer | undefined> {
+async function readSmallFile(path: string, limit: number): Promise<Buffer | Readable | undefined> {
   const handle = await open(path, "r");
+  let streaming = false;
   try {
-    const { size } = await handle.stat();
-    if (size > limit) return undefined;
+    const info = await handle.stat();
+    // A pipe or device (`<(zcat …)`, /dev/stdin) has no size to trust: it is streamed, like standard input,
+    // from this handle (the stream closes it).
+    if (!info.isFile()) {
+      streaming = true;
+      return handle.createReadStream();
+    }
+    if (info.size > limit) return undefined;
+    const size = info.size;
     const bytes = Buffer.allocUnsafe(size);
     let filled = 0;
     while (filled < size) {
@@ -262,7 +265,7 @@ async function readSmallFile(path: string, limit: number): Promise<Buffer | unde
     // CloudTrail never rewrites a log file; one that shrank while being read is read as far as it went.
     return filled < size ? bytes.subarray(0, filled) : bytes;
   } finally {
-    await handle.close();
+    if (!streaming) await handle.close();
   }
 }
 
@@ -273,6 +276,10 @@ export async function* readFile(
 ): AsyncGenerator<ReadItem> {
   const limit = options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
   const raw = await (preloaded ?? preload(path, options));
+  if (raw instanceof Readable) {
+    yield* readStream(await gunzippedIfGzip(raw), path, options);
+    return;
+  }
   if (raw !== undefined) {
     const gzip = raw.length >= 2 && raw[0] === 0x1f && raw[1] === 0x8b;
     let text: string | undefined;
@@ -292,8 +299,7 @@ export async function* readFile(
       return;
     }
   }
-  const gzip = await isGzip(path);
-  yield* readStream(gzip ? gunzipped(createReadStream(path)) : createReadStream(path), path, options);
+  yield* readStream(await gunzippedIfGzip(createReadStream(path)), path, options);
 }
 
 /**
@@ -313,23 +319,34 @@ function singleLineDocument(text: string): unknown {
 }
 
 /**
- * A stream that may be gzip (`cat x.json.gz | idc-audit ingest -`) is told by its first two bytes, as a file
- * is; the bytes read to tell are given back in front of the rest.
+ * A stream that may be gzip (`cat x.json.gz | idc-audit ingest -`, a large file, a pipe) is told by its first
+ * two bytes; the bytes read to tell are given back in front of the rest. When the reader stops early (a file
+ * of garbage), the source is closed with it. A source that fails before its first bytes gives a stream that
+ * fails the same way when read, so the failure is reported where every read failure is.
  */
 async function gunzippedIfGzip(input: Readable): Promise<Readable> {
   const chunks = input[Symbol.asyncIterator]() as AsyncIterator<Buffer | string>;
   const head: Buffer[] = [];
   let headLength = 0;
   let ended = false;
-  while (headLength < 2) {
-    const next = await chunks.next();
-    if (next.done) {
-      ended = true;
-      break;
+  try {
+    while (headLength < 2) {
+      const next = await chunks.next();
+      if (next.done) {
+        ended = true;
+        break;
+      }
+      const chunk = Buffer.from(next.value);
+      head.push(chunk);
+      headLength += chunk.length;
     }
-    const chunk = Buffer.from(next.value);
-    head.push(chunk);
-    headLength += chunk.length;
+  } catch (error) {
+    const failure = error instanceof Error ? error : new Error(String(error));
+    return new Readable({
+      read() {
+        this.destroy(failure);
+      },
+    });
   }
   async function* replayed(): AsyncGenerator<Buffer> {
     yield* head;
@@ -342,7 +359,9 @@ async function gunzippedIfGzip(input: Readable): Promise<Readable> {
   }
   const bytes = Readable.from(replayed(), { objectMode: false });
   const start = Buffer.concat(head);
-  return start.length >= 2 && start[0] === 0x1f && start[1] === 0x8b ? gunzipped(bytes) : bytes;
+  const output = start.length >= 2 && start[0] === 0x1f && start[1] === 0x8b ? gunzipped(bytes) : bytes;
+  output.once("close", () => input.destroy());
+  return output;
 }
 
 function gunzipped(raw: Readable): Readable {
