@@ -5,7 +5,8 @@ import { defineConfig } from "vitest/config";
 export default defineConfig({
   test: {
     projects: [
-      { test: { name: "unit", include: ["test/unit/**/*.test.ts"] } },
+      // Child processes, not threads: test/unit/time.test.ts sets TZ, which a worker thread would ignore.
+      { test: { name: "unit", include: ["test/unit/**/*.test.ts"], pool: "forks" } },
       {
         test: {
           name: "integration",

@@ -12,6 +12,8 @@ describe("parseTime", () => {
     process.env.TZ = "America/New_York";
     expect(parseTime("2026-07-01T12:00:00", "--since")).toBe("2026-07-01T12:00:00Z");
     expect(parseTime("2026-07-01T12:00", "--since")).toBe("2026-07-01T12:00:00Z");
+    expect(parseTime("2026-07-01 12:00:00", "--since")).toBe("2026-07-01T12:00:00Z");
+    expect(parseTime("2026-07-01t12:00", "--since")).toBe("2026-07-01T12:00:00Z");
     expect(parseTime("2026-07-01", "--since")).toBe("2026-07-01T00:00:00Z");
   });
 
