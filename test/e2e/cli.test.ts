@@ -223,6 +223,15 @@ describe("idc-audit CLI contract", () => {
     expect(lines[0]).toHaveProperty("eventId");
   });
 
+  it("exits 1 with a message, and an error document with --json, for a session it holds no events of", async () => {
+    const human = await runCli(["timeline", "no-such-session", "--data-dir", dataDir]);
+    expect(human.code).toBe(1);
+    expect(human.stderr).toMatch(/idc-audit: no events for session no-such-session/);
+    const asJson = await runCli(["timeline", "no-such-session", "--data-dir", dataDir, "--json"]);
+    expect(asJson.code).toBe(1);
+    expect(JSON.parse(asJson.stdout)).toEqual({ error: "no events for session no-such-session" });
+  });
+
   it("exits 2 with a clear message on bad usage", async () => {
     const missing = await runCli(["ingest", join(scratch, "no-such-folder"), "--data-dir", dataDir]);
     expect(missing.code).toBe(2);

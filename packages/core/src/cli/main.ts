@@ -277,9 +277,10 @@ async function command(name: string, values: Values, positionals: string[], io: 
       const credentialId = positionals[0];
       if (!credentialId) throw new UsageError("timeline needs a CREDENTIAL_ID");
       const timeline = await withRuntime(values, (runtime) => runtime.queries.session(credentialId));
+      if (timeline.events.length === 0) throw new NotFoundError(`no events for session ${credentialId}`);
       if (values.json) printJson(io, timeline);
       else write(io.stdout, formatTimeline(timeline));
-      return timeline.events.length === 0 ? 1 : 0;
+      return 0;
     }
     case "user": {
       const report = await withRuntime(values, async (runtime) =>
