@@ -5,10 +5,13 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
 
 // `idc-audit normalize … | head` closes the pipe once it has read enough: the reader's choice, not a failure, so
 // the command ends quietly instead of dying on an unhandled EPIPE.
-process.stdout.on("error", (error: NodeJS.ErrnoException) => {
-  if (error.code === "EPIPE") process.exit(0);
-  throw error;
-});
+// The same for `2>&1 | head`, where stderr is the pipe.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on("error", (error: NodeJS.ErrnoException) => {
+    if (error.code === "EPIPE") process.exit(0);
+    throw error;
+  });
+}
 
 const code = await main(process.argv.slice(2), {
   stdout: process.stdout,
