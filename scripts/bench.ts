@@ -607,8 +607,9 @@ async function orchestrate() {
   );
 
   const rounds = Number(values["normalize-rounds"]);
-  if (!Number.isInteger(rounds) || rounds < 1)
-    throw new Error("--normalize-rounds must be a positive whole number");
+  // Odd, so that the median is one run's figure.
+  if (!Number.isInteger(rounds) || rounds < 1 || rounds % 2 === 0)
+    throw new Error("--normalize-rounds must be an odd positive whole number");
   const floors: Awaited<ReturnType<typeof phaseParseFloor>>[] = [];
   const normalizes: Awaited<ReturnType<typeof phaseNormalize>>[] = [];
   for (let run = 0; run < rounds; run += 1) {
