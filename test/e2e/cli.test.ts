@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
@@ -119,6 +119,27 @@ describe("idc-audit CLI on a generated archive", () => {
     const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
     expect(received).toBeGreaterThanOrEqual(1000);
     expect(stderr).not.toMatch(/EPIPE|Error/);
+    expect(code).toBe(0);
+  });
+
+  it("ends quietly with exit 0 when its stderr pipe is closed early (2>&1 | head)", async () => {
+    // Prepare: files of invalid lines, each reported on stderr, far more than a pipe holds.
+    const garbage = join(scratch, "garbage");
+    mkdirSync(garbage, { recursive: true });
+    const event = JSON.stringify(loadEvent("new/Logout__success.json"));
+    for (let file = 0; file < 5; file += 1)
+      writeFileSync(join(garbage, `bad-${file}.json`), `${event}\n${"not json\n".repeat(900)}`);
+    const child = spawn(process.execPath, [join(repoRoot, "bin/idc-audit.mjs"), "normalize", garbage], {
+      env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true" },
+      stdio: ["ignore", "ignore", "pipe"],
+    });
+    let received = 0;
+    child.stderr.on("data", (chunk: Buffer) => {
+      received += chunk.length;
+      if (received >= 1000) child.stderr.destroy();
+    });
+    const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
+    expect(received).toBeGreaterThanOrEqual(1000);
     expect(code).toBe(0);
   });
 
