@@ -40,6 +40,29 @@ async function answers(dataDir: string, userNames: string[]) {
   return { users, timelines, failures };
 }
 
+/**
+ * Runs the CLI and, like `head -c 1000`, reads 1,000 bytes of one of its output streams, then closes that pipe
+ * while the CLI still has much more to write.
+ */
+async function closeEarly(args: string[], closed: "stdout" | "stderr") {
+  const child = spawn(process.execPath, [join(repoRoot, "bin/idc-audit.mjs"), ...args], {
+    env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true" },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  const other = closed === "stdout" ? child.stderr : child.stdout;
+  let stderr = "";
+  if (closed === "stdout") child.stderr.on("data", (chunk) => (stderr += chunk));
+  else other.resume();
+  let received = 0;
+  const pipe = child[closed];
+  pipe.on("data", (chunk: Buffer) => {
+    received += chunk.length;
+    if (received >= 1000) pipe.destroy();
+  });
+  const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
+  return { code, received, stderr };
+}
+
 describe("idc-audit CLI on a generated archive", () => {
   beforeAll(async () => {
     await writeArchive(archive, { ...SYNTH, recordsPerFile: 250 });
@@ -102,21 +125,7 @@ describe("idc-audit CLI on a generated archive", () => {
   });
 
   it("ends quietly with exit 0 when its reader closes the pipe early (| head)", async () => {
-    const child = spawn(process.execPath, [join(repoRoot, "bin/idc-audit.mjs"), "normalize", archive], {
-      env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true" },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stderr = "";
-    child.stderr.on("data", (chunk) => {
-      stderr += chunk;
-    });
-    let received = 0;
-    // Like `head -c 1000`: read a little, then close our end while the CLI still has thousands of lines to write.
-    child.stdout.on("data", (chunk: Buffer) => {
-      received += chunk.length;
-      if (received >= 1000) child.stdout.destroy();
-    });
-    const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
+    const { code, received, stderr } = await closeEarly(["normalize", archive], "stdout");
     expect(received).toBeGreaterThanOrEqual(1000);
     expect(stderr).not.toMatch(/EPIPE|Error/);
     expect(code).toBe(0);
@@ -129,16 +138,7 @@ describe("idc-audit CLI on a generated archive", () => {
     const event = JSON.stringify(loadEvent("new/Logout__success.json"));
     for (let file = 0; file < 5; file += 1)
       writeFileSync(join(garbage, `bad-${file}.json`), `${event}\n${"not json\n".repeat(900)}`);
-    const child = spawn(process.execPath, [join(repoRoot, "bin/idc-audit.mjs"), "normalize", garbage], {
-      env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true" },
-      stdio: ["ignore", "ignore", "pipe"],
-    });
-    let received = 0;
-    child.stderr.on("data", (chunk: Buffer) => {
-      received += chunk.length;
-      if (received >= 1000) child.stderr.destroy();
-    });
-    const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
+    const { code, received } = await closeEarly(["normalize", garbage], "stderr");
     expect(received).toBeGreaterThanOrEqual(1000);
     expect(code).toBe(0);
   });
