@@ -1,7 +1,8 @@
 /**
  * The one DynamoDB table: keys `pk`/`sk` (every query is on the base keys, so no secondary index), no TTL
- * (nothing in it expires: profiles are refreshed by their `fetchedAt`), on-demand, point-in-time recovery, encrypted with the AWS managed key, and on
- * the production stage deletion-protected and retained when the stage is removed.
+ * (nothing in it expires: profiles are refreshed by their `fetchedAt`), on-demand, point-in-time recovery,
+ * encrypted with the AWS managed key, and on the production stage deletion-protected and retained when the
+ * stage is removed.
  *
  * Access is granted through two Linkables rather than `link: [table]`, which would grant `dynamodb:*`.
  */

@@ -87,15 +87,17 @@ class ByteLimit extends Transform {
 }
 
 /**
- * Reads one stream of JSON: NDJSON (one document a line) is streamed line by line; a pretty-printed document
- * (whose first line is not JSON on its own) is read whole, up to the size limit.
+ * Reads one stream of JSON, plain or gzip (told by its first bytes, whatever the stream's name says: stdin, a
+ * pipe, a large file, an S3 object): NDJSON (one document a line) is streamed line by line; a pretty-printed
+ * document (whose first line is not JSON on its own) is read whole, up to the size limit.
  */
 export async function* readStream(
-  input: Readable,
+  source: Readable,
   name: string,
   options: ReadOptions = {},
 ): AsyncGenerator<ReadItem> {
   const limit = options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
+  const input = await gunzippedIfGzip(source);
   const limited = input.pipe(new ByteLimit(limit));
   input.on("error", (error) => limited.destroy(error));
   const lines = createInterface({ input: limited, crlfDelay: Number.POSITIVE_INFINITY });
@@ -277,11 +279,11 @@ export async function* readFile(
   const limit = options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
   const raw = await (preloaded ?? preload(path, options));
   if (raw instanceof Readable) {
-    yield* readStream(await gunzippedIfGzip(raw), path, options);
+    yield* readStream(raw, path, options);
     return;
   }
   if (raw !== undefined) {
-    const gzip = raw.length >= 2 && raw[0] === 0x1f && raw[1] === 0x8b;
+    const gzip = startsLikeGzip(raw);
     let text: string | undefined;
     try {
       text = (gzip ? gunzipSync(raw, { maxOutputLength: limit }) : raw).toString("utf8");
@@ -299,7 +301,7 @@ export async function* readFile(
       return;
     }
   }
-  yield* readStream(await gunzippedIfGzip(createReadStream(path)), path, options);
+  yield* readStream(createReadStream(path), path, options);
 }
 
 /**
@@ -359,9 +361,14 @@ async function gunzippedIfGzip(input: Readable): Promise<Readable> {
   }
   const bytes = Readable.from(replayed(), { objectMode: false });
   const start = Buffer.concat(head);
-  const output = start.length >= 2 && start[0] === 0x1f && start[1] === 0x8b ? gunzipped(bytes) : bytes;
+  const output = startsLikeGzip(start) ? gunzipped(bytes) : bytes;
   output.once("close", () => input.destroy());
   return output;
+}
+
+/** gzip's magic number, the first two bytes of every gzip member. */
+function startsLikeGzip(bytes: Buffer): boolean {
+  return bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b;
 }
 
 function gunzipped(raw: Readable): Readable {
@@ -385,7 +392,7 @@ export async function* readObject(
     yield { kind: "rejected", location: name, reason: `cannot read object: ${messageOf(error)}` };
     return;
   }
-  yield* readStream(key.endsWith(".gz") ? gunzipped(body) : body, name, options);
+  yield* readStream(body, name, options);
 }
 
 /** Every input file below a folder, depth first, in a stable order, yielded lazily. */
@@ -420,7 +427,7 @@ export async function* readInputs(
     }
     if (path === "-") {
       options.onFile?.(path);
-      yield* readStream(await gunzippedIfGzip(options.stdin ?? process.stdin), "<stdin>", options);
+      yield* readStream(options.stdin ?? process.stdin, "<stdin>", options);
       continue;
     }
     let info: Awaited<ReturnType<typeof stat>>;
