@@ -1,4 +1,3 @@
-import { spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -6,8 +5,8 @@ import { gzipSync } from "node:zlib";
 import type { IngestCounts } from "@idc-audit/core/ingest";
 import { synthDirectory, synthEvents, writeArchive } from "@idc-audit/core/synth";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { json, runCli } from "../support/cli.ts";
-import { eventsDir, loadEvent, repoRoot } from "../support/fixtures.ts";
+import { json, runCli, spawnCli } from "../support/cli.ts";
+import { eventsDir, loadEvent } from "../support/fixtures.ts";
 
 const scratch = mkdtempSync(join(tmpdir(), "idc-audit-e2e-"));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
@@ -45,10 +44,8 @@ async function answers(dataDir: string, userNames: string[]) {
  * while the CLI still has much more to write.
  */
 async function closeEarly(args: string[], closed: "stdout" | "stderr") {
-  const child = spawn(process.execPath, [join(repoRoot, "bin/idc-audit.mjs"), ...args], {
-    env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true" },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
+  const child = spawnCli(args);
+  child.stdin.end();
   const other = closed === "stdout" ? child.stderr : child.stdout;
   let stderr = "";
   if (closed === "stdout") child.stderr.on("data", (chunk) => (stderr += chunk));

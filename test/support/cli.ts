@@ -8,17 +8,22 @@ export interface CliResult {
   readonly stderr: string;
 }
 
-/** Runs the built CLI (`bin/idc-audit.mjs`) as a user would, in its own process. */
+/** Starts the built CLI (`bin/idc-audit.mjs`) as a user would, in its own process, every stream a pipe. */
+export function spawnCli(args: readonly string[], cwd: string = repoRoot) {
+  return spawn(process.execPath, [join(repoRoot, "bin/idc-audit.mjs"), ...args], {
+    cwd,
+    env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true" },
+    stdio: ["pipe", "pipe", "pipe"],
+  });
+}
+
+/** Runs the built CLI to its end and collects what it printed. */
 export function runCli(
   args: readonly string[],
   options: { stdin?: string | Buffer; cwd?: string } = {},
 ): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [join(repoRoot, "bin/idc-audit.mjs"), ...args], {
-      cwd: options.cwd ?? repoRoot,
-      env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true" },
-      stdio: ["pipe", "pipe", "pipe"],
-    });
+    const child = spawnCli(args, options.cwd);
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (chunk) => {
