@@ -41,6 +41,9 @@ const { values } = parseArgs({
     // Ingest phases: run the embedded store in a worker thread of the measured process, as `idc-audit ingest`
     // does, instead of in a process of its own.
     "store-in-process": { type: "boolean", default: false },
+    // Ingest phases: write a V8 CPU profile of the store's process into this directory (where the store's
+    // time goes; `node --cpu-prof` on the bench profiles only the measured process).
+    "store-cpu-prof": { type: "string" },
     // Also force a full garbage collection every 10 s and record the heap still in use after it (the live
     // heap). Off by default: forced collections change the RSS being measured.
     "live-heap": { type: "boolean", default: false },
@@ -176,7 +179,9 @@ const server = dynalite({ path: process.argv[2], createTableMs: 0, deleteTableMs
 server.listen(0, "127.0.0.1", () => process.send({ port: server.address().port }));
 process.on("disconnect", () => server.close(() => process.exit(0)));
 `;
-  const proc: ChildProcess = spawn(process.execPath, ["-e", source, dynalitePath, path], {
+  const profile = values["store-cpu-prof"];
+  const profiling = profile === undefined ? [] : ["--cpu-prof", `--cpu-prof-dir=${resolve(profile)}`];
+  const proc: ChildProcess = spawn(process.execPath, [...profiling, "-e", source, dynalitePath, path], {
     stdio: ["ignore", "inherit", "inherit", "ipc"],
   });
   const [message] = (await once(proc, "message")) as [{ port: number }];
