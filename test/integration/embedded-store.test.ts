@@ -1,7 +1,10 @@
+import { createRequire } from "node:module";
+import { promisify } from "node:util";
 import {
   BatchWriteItemCommand,
   CreateTableCommand,
   DeleteTableCommand,
+  DescribeTableCommand,
   DynamoDBClient,
   GetItemCommand,
   PutItemCommand,
@@ -60,6 +63,10 @@ async function createTable(name: string, withIndex: boolean): Promise<void> {
         : {}),
     }),
   );
+  // As in DynamoDB, a new table takes item operations once it is ACTIVE.
+  while ((await client.send(new DescribeTableCommand({ TableName: name }))).Table?.TableStatus !== "ACTIVE") {
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
 }
 
 async function indexed(table: string, g: string): Promise<string[]> {
@@ -87,6 +94,31 @@ describe("the embedded store (patched dynalite)", () => {
       );
     await put();
     await expect(put()).rejects.toMatchObject({ name: "ConditionalCheckFailedException" });
+    // The legacy form of a condition reads the existing item too.
+    await expect(
+      client.send(
+        new PutItemCommand({
+          TableName: "conditions",
+          Item: { ...key("p"), v: { S: "2" } },
+          Expected: { v: { Value: { S: "0" } } },
+        }),
+      ),
+    ).rejects.toMatchObject({ name: "ConditionalCheckFailedException" });
+  });
+
+  it("charges a put the capacity of the larger of the item it writes and the item it replaces", async () => {
+    await createTable("capacity", false);
+    await client.send(
+      new PutItemCommand({ TableName: "capacity", Item: { ...key("p"), v: { S: "x".repeat(3000) } } }),
+    );
+    const small = await client.send(
+      new BatchWriteItemCommand({
+        RequestItems: { capacity: [{ PutRequest: { Item: { ...key("p"), v: { S: "x" } } } }] },
+        ReturnConsumedCapacity: "TOTAL",
+      }),
+    );
+    // 3,000 bytes are three 1 KB write units; the small item alone would be one.
+    expect(small.ConsumedCapacity?.[0]?.CapacityUnits).toBe(3);
   });
 
   it("returns the replaced item when asked, and replaces it either way", async () => {
@@ -142,5 +174,62 @@ describe("the embedded store (patched dynalite)", () => {
       new PutItemCommand({ TableName: "recreated", Item: { ...key("after"), g: { S: "x" } } }),
     );
     expect(await indexed("recreated", "x")).toEqual(["after"]);
+  });
+});
+
+// dynalite's own store object, below its HTTP API: how often a table's definition is read from LevelDB.
+interface TableDefinition {
+  TableStatus: string;
+}
+type Callback<T> = (error: Error | null, value?: T) => void;
+interface DynaliteStore {
+  tableDb: {
+    get(key: string, callback: Callback<TableDefinition>): void;
+    put(key: string, value: TableDefinition, callback: Callback<void>): void;
+  };
+  getTable(name: string, callback: Callback<TableDefinition>): void;
+}
+const dynaliteRequire = createRequire(createRequire(import.meta.url).resolve("dynalite"));
+const dynaliteDb = dynaliteRequire("./db") as { create(options: object): DynaliteStore };
+const dynaliteCreateTable = dynaliteRequire("./actions/createTable") as (
+  store: DynaliteStore,
+  data: object,
+  callback: Callback<unknown>,
+) => void;
+
+async function storeWithTable(): Promise<{ store: DynaliteStore; definitionReads: () => number }> {
+  const store = dynaliteDb.create({ createTableMs: 0 });
+  await promisify(dynaliteCreateTable)(store, {
+    TableName: "t",
+    KeySchema: [{ AttributeName: "pk", KeyType: "HASH" }],
+    AttributeDefinitions: [{ AttributeName: "pk", AttributeType: "S" }],
+  });
+  // createTable marks the table ACTIVE on a timer of createTableMs.
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  let reads = 0;
+  const get = store.tableDb.get.bind(store.tableDb);
+  store.tableDb.get = (key, callback) => {
+    reads += 1;
+    get(key, callback);
+  };
+  return { store, definitionReads: () => reads };
+}
+
+describe("the embedded store's table definitions", () => {
+  it("are read from LevelDB once, not once per item operation", async () => {
+    const { store, definitionReads } = await storeWithTable();
+    const getTable = promisify(store.getTable.bind(store));
+    for (let i = 0; i < 5; i += 1) expect((await getTable("t"))?.TableStatus).toBe("ACTIVE");
+    expect(definitionReads()).toBe(1);
+  });
+
+  it("are not cached from a read that overlapped a change: the next operation sees the change", async () => {
+    const { store } = await storeWithTable();
+    const getTable = promisify(store.getTable.bind(store));
+    // A read taken before the definition changes, answered after the change started.
+    const overlapping = getTable("t");
+    const changed = promisify(store.tableDb.put.bind(store.tableDb))("t", { TableStatus: "DELETING" });
+    await Promise.all([overlapping, changed]);
+    await expect(getTable("t")).rejects.toMatchObject({ statusCode: 400 });
   });
 });
