@@ -22,7 +22,7 @@ import { IdentityStoreDirectory } from "@idc-audit/core/identity";
 import { classifyItem, ingestStream } from "@idc-audit/core/ingest";
 import { openRuntime, startEmbeddedDynamo } from "@idc-audit/core/runtime";
 import { IDENTITY_STORE_ID, synthDirectory, writeArchive } from "@idc-audit/core/synth";
-import { type Item, Keys, mapLimit, TableStore } from "@idc-audit/core/timeline";
+import { type Item, Keys, mapLimit, TABLE_KEYS, TableStore } from "@idc-audit/core/timeline";
 import { mockClient } from "aws-sdk-client-mock";
 
 const root = resolve(fileURLToPath(new URL("..", import.meta.url)));
@@ -431,17 +431,13 @@ async function phaseStoreCosts(scratch: string) {
         TableName: "store-costs",
         BillingMode: "PAY_PER_REQUEST",
         AttributeDefinitions: [
-          { AttributeName: "pk", AttributeType: "S" },
-          { AttributeName: "sk", AttributeType: "S" },
+          ...TABLE_KEYS.AttributeDefinitions,
           ...indexNames.flatMap((index) => [
             { AttributeName: `${index}pk`, AttributeType: "S" as const },
             { AttributeName: `${index}sk`, AttributeType: "S" as const },
           ]),
         ],
-        KeySchema: [
-          { AttributeName: "pk", KeyType: "HASH" },
-          { AttributeName: "sk", KeyType: "RANGE" },
-        ],
+        KeySchema: [...TABLE_KEYS.KeySchema],
         ...(indexNames.length > 0
           ? {
               GlobalSecondaryIndexes: indexNames.map((index) => ({

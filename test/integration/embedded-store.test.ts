@@ -11,6 +11,7 @@ import {
   QueryCommand,
 } from "@aws-sdk/client-dynamodb";
 import { type EmbeddedDynamo, startEmbeddedDynamo } from "@idc-audit/core/runtime";
+import { TABLE_KEYS } from "@idc-audit/core/timeline";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 // idc-audit patches dynalite (patches/dynalite+4.0.0.patch) so that item operations reuse the table's
@@ -41,13 +42,9 @@ async function createTable(name: string, withIndex: boolean): Promise<void> {
     new CreateTableCommand({
       TableName: name,
       BillingMode: "PAY_PER_REQUEST",
-      KeySchema: [
-        { AttributeName: "pk", KeyType: "HASH" },
-        { AttributeName: "sk", KeyType: "RANGE" },
-      ],
+      KeySchema: [...TABLE_KEYS.KeySchema],
       AttributeDefinitions: [
-        { AttributeName: "pk", AttributeType: "S" },
-        { AttributeName: "sk", AttributeType: "S" },
+        ...TABLE_KEYS.AttributeDefinitions,
         ...(withIndex ? [{ AttributeName: "g", AttributeType: "S" as const }] : []),
       ],
       ...(withIndex

@@ -1,6 +1,7 @@
 import {
   ConditionalCheckFailedException,
   CreateTableCommand,
+  type CreateTableCommandInput,
   DescribeTableCommand,
   type DynamoDBClient,
   ResourceInUseException,
@@ -69,6 +70,18 @@ export async function mapLimit<T, R>(
 }
 
 /** The DynamoDB adapter of the timeline store: one table, `pk`/`sk`, no secondary index. */
+/** The table's keys: string `pk` and `sk`, as infra/storage.ts declares them. No secondary index. */
+export const TABLE_KEYS = {
+  AttributeDefinitions: [
+    { AttributeName: "pk", AttributeType: "S" },
+    { AttributeName: "sk", AttributeType: "S" },
+  ],
+  KeySchema: [
+    { AttributeName: "pk", KeyType: "HASH" },
+    { AttributeName: "sk", KeyType: "RANGE" },
+  ],
+} as const satisfies Pick<CreateTableCommandInput, "AttributeDefinitions" | "KeySchema">;
+
 export class TableStore {
   readonly tableName: string;
   private readonly documents: DynamoDBDocumentClient;
@@ -108,18 +121,7 @@ export class TableStore {
     }
     try {
       await this.client.send(
-        new CreateTableCommand({
-          TableName: this.tableName,
-          BillingMode: "PAY_PER_REQUEST",
-          AttributeDefinitions: [
-            { AttributeName: "pk", AttributeType: "S" },
-            { AttributeName: "sk", AttributeType: "S" },
-          ],
-          KeySchema: [
-            { AttributeName: "pk", KeyType: "HASH" },
-            { AttributeName: "sk", KeyType: "RANGE" },
-          ],
-        }),
+        new CreateTableCommand({ TableName: this.tableName, BillingMode: "PAY_PER_REQUEST", ...TABLE_KEYS }),
       );
     } catch (error) {
       if (!(error instanceof ResourceInUseException)) throw storeError("CreateTable", error);
