@@ -201,10 +201,11 @@ async function storeWithTable(): Promise<{ store: DynaliteStore; definitionReads
     KeySchema: [{ AttributeName: "pk", KeyType: "HASH" }],
     AttributeDefinitions: [{ AttributeName: "pk", AttributeType: "S" }],
   });
-  // createTable marks the table ACTIVE on a timer of createTableMs.
-  await new Promise((resolve) => setTimeout(resolve, 20));
-  let reads = 0;
+  // createTable marks the table ACTIVE on a timer of createTableMs: wait for it, before reads are counted.
   const get = store.tableDb.get.bind(store.tableDb);
+  while ((await promisify(get)("t"))?.TableStatus !== "ACTIVE")
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  let reads = 0;
   store.tableDb.get = (key, callback) => {
     reads += 1;
     get(key, callback);

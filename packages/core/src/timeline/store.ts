@@ -69,7 +69,6 @@ export async function mapLimit<T, R>(
   return results;
 }
 
-/** The DynamoDB adapter of the timeline store: one table, `pk`/`sk`, no secondary index. */
 /** The table's keys: string `pk` and `sk`, as infra/storage.ts declares them. No secondary index. */
 export const TABLE_KEYS = {
   AttributeDefinitions: [
@@ -82,6 +81,7 @@ export const TABLE_KEYS = {
   ],
 } as const satisfies Pick<CreateTableCommandInput, "AttributeDefinitions" | "KeySchema">;
 
+/** The DynamoDB adapter of the timeline store: one table, `pk`/`sk`, no secondary index. */
 export class TableStore {
   readonly tableName: string;
   private readonly documents: DynamoDBDocumentClient;
