@@ -264,6 +264,7 @@ async function command(name: string, values: Values, positionals: string[], io: 
       for await (const item of readInputs(positionals, { stdin: io.stdin })) {
         const classified = classifyItem(item);
         if (classified.kind === "audited") write(io.stdout, JSON.stringify(classified.record.event));
+        else if (classified.kind === "role") write(io.stdout, JSON.stringify(classified.event));
         else if (classified.kind === "ignored") ignored += 1;
         else {
           rejected += 1;

@@ -1,7 +1,8 @@
 import type { SQSBatchItemFailure, SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
 import { recordsOfDocument } from "../cloudtrail/reader.ts";
-import { classifyItem, emptyCounts, type IngestCounts } from "../ingest/run.ts";
+import { classifyItem, emptyCounts, type IngestCounts, ingestBatch } from "../ingest/run.ts";
 import type { NormalizedRecord } from "../normalize/types.ts";
+import type { RoleEvent } from "../roles/types.ts";
 import { configFromEnvironment, openRuntime, type Runtime } from "../runtime/index.ts";
 import { classify, describeError } from "../shared/errors.ts";
 import { jsonErrorReason, parseUntrustedJson } from "../shared/json.ts";
@@ -17,7 +18,12 @@ export interface SqsIngestDependencies {
 }
 
 type MessageVerdict =
-  | { readonly kind: "records"; readonly records: NormalizedRecord[]; readonly ignored: number }
+  | {
+      readonly kind: "records";
+      readonly records: NormalizedRecord[];
+      readonly roleEvents: RoleEvent[];
+      readonly ignored: number;
+    }
   | { readonly kind: "poison"; readonly reason: string; readonly eventId?: string };
 
 /** One SQS message: one EventBridge envelope carrying one CloudTrail event. */
@@ -32,6 +38,7 @@ export function readMessage(message: SQSRecord): MessageVerdict {
     return { kind: "poison", reason: jsonErrorReason(error) };
   }
   const records: NormalizedRecord[] = [];
+  const roleEvents: RoleEvent[] = [];
   let ignored = 0;
   for (const item of recordsOfDocument(document, `sqs:${message.messageId}`)) {
     const classified = classifyItem(item);
@@ -43,9 +50,10 @@ export function readMessage(message: SQSRecord): MessageVerdict {
       };
     }
     if (classified.kind === "ignored") ignored += 1;
+    else if (classified.kind === "role") roleEvents.push(classified.event);
     else records.push(classified.record);
   }
-  return { kind: "records", records, ignored };
+  return { kind: "records", records, roleEvents, ignored };
 }
 
 /**
@@ -66,7 +74,7 @@ export function createSqsIngestHandler(dependencies: SqsIngestDependencies) {
     const { pipeline } = await runtime;
     const failures: SQSBatchItemFailure[] = [];
     const counts = emptyCounts();
-    const accepted: { messageId: string; records: NormalizedRecord[] }[] = [];
+    const accepted: { messageId: string; records: NormalizedRecord[]; roleEvents: RoleEvent[] }[] = [];
     for (const message of event.Records) {
       const verdict = readMessage(message);
       if (verdict.kind === "poison") {
@@ -80,17 +88,22 @@ export function createSqsIngestHandler(dependencies: SqsIngestDependencies) {
         failures.push({ itemIdentifier: message.messageId });
         continue;
       }
-      counts.read += verdict.records.length + verdict.ignored;
+      counts.read += verdict.records.length + verdict.roleEvents.length + verdict.ignored;
       counts.ignored += verdict.ignored;
-      accepted.push({ messageId: message.messageId, records: verdict.records });
+      accepted.push({
+        messageId: message.messageId,
+        records: verdict.records,
+        roleEvents: verdict.roleEvents,
+      });
     }
     const records = accepted.flatMap((entry) => entry.records);
-    if (records.length > 0) {
+    const roleEvents = accepted.flatMap((entry) => entry.roleEvents);
+    if (records.length > 0 || roleEvents.length > 0) {
       try {
-        const result = await pipeline.ingest(records);
-        counts.stored += result.stored.length;
+        const result = await ingestBatch(pipeline, { records, roleEvents });
+        counts.stored += result.stored.length + result.storedRoleEvents.length;
         counts.duplicates += result.duplicates;
-        for (const stored of result.stored) {
+        for (const stored of [...result.stored, ...result.storedRoleEvents]) {
           logger.debug("event stored", { eventId: stored.eventId, eventName: stored.eventName });
         }
       } catch (error) {

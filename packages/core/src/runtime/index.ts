@@ -6,6 +6,7 @@ import { ExportDirectory } from "../identity/export.ts";
 import { IdentityStoreDirectory } from "../identity/identity-store.ts";
 import { noDirectory, type UserDirectory } from "../identity/port.ts";
 import { Pipeline } from "../ingest/pipeline.ts";
+import { RoleQueries } from "../roles/queries.ts";
 import { UsageError } from "../shared/errors.ts";
 import type { AuditLogger } from "../shared/logger.ts";
 import { silentLogger } from "../shared/logger.ts";
@@ -45,6 +46,8 @@ export interface Runtime {
   readonly directory: UserDirectory;
   readonly pipeline: Pipeline;
   readonly queries: TimelineQueries;
+  /** Role sessions in member accounts: the person, the portal session and what was done. */
+  readonly roleQueries: RoleQueries;
   /** `embedded (<dir>)` or `table <name>`, for messages. */
   readonly description: string;
   close(): Promise<void>;
@@ -137,6 +140,7 @@ export async function openRuntime(config: RuntimeConfig = {}): Promise<Runtime> 
     directory,
     pipeline,
     queries,
+    roleQueries: new RoleQueries(store, queries),
     description,
     async close() {
       client.destroy();

@@ -1,0 +1,159 @@
+import { LRUCache } from "lru-cache";
+import type { UserDirectory } from "../identity/port.ts";
+import { userKeyString } from "../identity/port.ts";
+import type { UserKey } from "../normalize/types.ts";
+import type { AuditLogger } from "../shared/logger.ts";
+import { silentLogger } from "../shared/logger.ts";
+import { Keys } from "../timeline/keys.ts";
+import { type Item, mapLimit, type TableStore } from "../timeline/store.ts";
+import { RoleItems } from "./items.ts";
+import { type RoleEvent, type RoleSessionKey, roleSessionId } from "./types.ts";
+
+/** Fetches and caches profiles of the people role sessions name (the pipeline's enricher). */
+export interface ProfileEnsurer {
+  ensure(users: readonly UserKey[]): Promise<unknown>;
+}
+
+/** Role-session alerts, evaluated on stored data after the support items and before the commit. */
+export interface RoleSessionDetector {
+  evaluateRoleSessions(roleSessionIds: readonly string[]): Promise<unknown[]>;
+}
+
+export interface RoleBatchResult {
+  readonly stored: RoleEvent[];
+  readonly duplicates: number;
+}
+
+export interface RoleSessionIngesterOptions {
+  readonly logger?: AuditLogger;
+  readonly profiles?: ProfileEnsurer;
+  /** Item keys this process remembers having written (least recently used forgotten first). */
+  readonly writtenCacheSize?: number;
+  /** Session names whose directory lookup is remembered. */
+  readonly nameCacheSize?: number;
+}
+
+/**
+ * Stores role-session events: the second join of idc-audit, beside the sign-in workflow. It needs no read
+ * before it writes (a role session's id is a function of each of its events), so a batch costs one key read
+ * per event (duplicates) and one write per event, plus a few items per role session and access key:
+ *
+ * 1. Events whose commit item exists (read strongly consistently) are duplicates.
+ * 2. Support items: the session's head; the person an event names (`onBehalfOf`); directory matches of the
+ *    session name, for sessions none of whose events in the batch named anybody; each access key seen; the
+ *    chained sessions an `sts:AssumeRole` opened; and the person's index entry. Written before the commit, and
+ *    remembered by this process so a long session does not rewrite them every batch.
+ * 3. The events themselves, last: their presence means stored.
+ *
+ * Attribution and the link to the portal session are not stored: they are computed on read from what is
+ * (`RoleQueries`), so no arrival order can leave a stale answer behind.
+ */
+export class RoleSessionIngester {
+  private readonly logger: AuditLogger;
+  private readonly profiles: ProfileEnsurer | undefined;
+  private readonly written: LRUCache<string, true>;
+  private readonly names: LRUCache<string, Promise<UserKey[]>>;
+
+  constructor(
+    private readonly store: TableStore,
+    private readonly directory: UserDirectory,
+    options: RoleSessionIngesterOptions = {},
+  ) {
+    this.logger = options.logger ?? silentLogger;
+    this.profiles = options.profiles;
+    this.written = new LRUCache({ max: options.writtenCacheSize ?? 200_000 });
+    this.names = new LRUCache({ max: options.nameCacheSize ?? 50_000 });
+  }
+
+  async ingest(events: readonly RoleEvent[], detector?: RoleSessionDetector): Promise<RoleBatchResult> {
+    const unique = new Map<string, RoleEvent>();
+    for (const event of events) if (!unique.has(event.eventId)) unique.set(event.eventId, event);
+    let duplicates = events.length - unique.size;
+    const commitKeys = [...unique.values()].map((event) =>
+      Keys.roleSessionEvent(event.roleSessionId, event.eventTime, event.eventId),
+    );
+    for (const item of await this.store.getAll(commitKeys)) {
+      const eventId = item.sk.slice(item.sk.lastIndexOf("#") + 1);
+      if (unique.delete(eventId)) duplicates += 1;
+    }
+    const fresh = [...unique.values()];
+    if (fresh.length === 0) return { stored: [], duplicates };
+
+    const support = new Map<string, Item>();
+    const add = (item: Item) => {
+      const key = `${item.pk}\u0000${item.sk}`;
+      if (!this.written.has(key)) support.set(key, item);
+    };
+    const sessions = new Map<string, { session: RoleSessionKey; named: boolean }>();
+    const people = new Map<string, UserKey>();
+    for (const event of fresh) {
+      const entry = sessions.get(event.roleSessionId) ?? { session: event.session, named: false };
+      sessions.set(event.roleSessionId, entry);
+      add(RoleItems.head(event.session));
+      if (event.user) {
+        entry.named = true;
+        people.set(userKeyString(event.user), event.user);
+        add(RoleItems.user(event.roleSessionId, event.user));
+        add(RoleItems.userRoleSession(event.user, event.session));
+      }
+      if (event.accessKeyId) add(RoleItems.accessKey(event.accessKeyId, event.roleSessionId));
+      if (event.issuedAccessKeyId) add(RoleItems.accessKey(event.issuedAccessKeyId, event.roleSessionId));
+      if (event.chained) {
+        const child = roleSessionId(event.chained.session);
+        add(RoleItems.head(event.chained.session));
+        add(RoleItems.parent(child, event.roleSessionId));
+        add(RoleItems.child(event.roleSessionId, child));
+        if (event.chained.accessKeyId) add(RoleItems.accessKey(event.chained.accessKeyId, child));
+      }
+    }
+    // Sessions whose events in this batch named nobody: the directory may know the session name. The match is
+    // kept as a candidate; whether it is used is decided on read (an `onBehalfOf` anywhere in the session wins).
+    const unnamed = [...sessions].filter(([, entry]) => !entry.named);
+    await mapLimit(unnamed, 8, async ([id, { session }]) => {
+      const candidates = await this.usersNamed(session.sessionName);
+      for (const user of candidates) {
+        people.set(userKeyString(user), user);
+        add(RoleItems.candidate(id, user));
+        if (candidates.length === 1) add(RoleItems.userRoleSession(user, session));
+      }
+    });
+    await this.profiles?.ensure([...people.values()]);
+    const supportItems = [...support.values()];
+    await this.store.putAll(supportItems);
+    for (const key of support.keys()) this.written.set(key, true);
+
+    await detector?.evaluateRoleSessions([...sessions.keys()]);
+    await this.store.putAll(fresh.map(RoleItems.event));
+    this.logger.debug("role sessions stored", { stored: fresh.length, duplicates, sessions: sessions.size });
+    return { stored: fresh.sort((a, b) => (a.eventId < b.eventId ? -1 : 1)), duplicates };
+  }
+
+  /** Users the directory knows by this session name (user name or email); cached per process. */
+  private usersNamed(sessionName: string): Promise<UserKey[]> {
+    if (this.directory.kind === "none") return Promise.resolve([]);
+    const key = sessionName.toLowerCase();
+    let lookup = this.names.get(key);
+    if (!lookup) {
+      lookup = Promise.all([
+        this.directory.findByUserName(sessionName),
+        sessionName.includes("@") ? this.directory.findByEmail(sessionName) : Promise.resolve([]),
+      ]).then(
+        ([byName, byEmail]) => {
+          const users = new Map<string, UserKey>();
+          for (const user of [...(byName ? [byName] : []), ...byEmail]) users.set(userKeyString(user), user);
+          return [...users.values()].sort((a, b) => (userKeyString(a) < userKeyString(b) ? -1 : 1));
+        },
+        (error: unknown) => {
+          // A directory outage leaves the session to be attributed on read (stored profiles), not lost.
+          this.names.delete(key);
+          this.logger.warn("session name lookup failed", {
+            error: error instanceof Error ? error.name : "unknown",
+          });
+          return [];
+        },
+      );
+      this.names.set(key, lookup);
+    }
+    return lookup;
+  }
+}

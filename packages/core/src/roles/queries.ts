@@ -1,0 +1,420 @@
+import { userKeyString } from "../identity/port.ts";
+import type { AuditEvent, UserKey } from "../normalize/types.ts";
+import { isoTime } from "../shared/time.ts";
+import { eventOf, ItemType, userOfItem } from "../timeline/items.ts";
+import { EVENT_SORT_PREFIX, Keys, SORT_END, USER_ROLE_SESSION_PREFIX } from "../timeline/keys.ts";
+import type { SessionTimeline, TimelineQueries, UserView } from "../timeline/queries.ts";
+import { type Item, mapLimit, type TableStore } from "../timeline/store.ts";
+import { RoleItemType, roleEventOf, sessionKeyOf } from "./items.ts";
+import {
+  Attribution,
+  type AttributionResult,
+  attribute,
+  GRANT_EVENTS,
+  type Grant,
+  Link,
+  type LinkResult,
+  linkOf,
+  PROBABLE_LINK_MS,
+} from "./link.ts";
+import { permissionSetOf, type RoleEvent, type RoleSessionKey, roleSessionId } from "./types.ts";
+
+/** A role session as every answer prints it. */
+export interface RoleSessionView {
+  readonly id: string;
+  readonly accountId: string;
+  readonly roleName: string;
+  readonly permissionSet: string | null;
+  readonly sessionName: string;
+  readonly creationDate: string;
+  readonly accessKeyIds: string[];
+  readonly link: Link;
+  readonly attribution: Attribution;
+  /** The users the session name matched (two or more when `ambiguous`). */
+  readonly candidates: UserKey[];
+  /** The portal session whose grant issued it, when linked and that grant carried one. */
+  readonly credentialId: string | null;
+  /** The `GetRoleCredentials` / `Federate` event it is linked to. */
+  readonly grantEventId: string | null;
+  /** The role session this one was chained from (`sts:AssumeRole`). */
+  readonly parentId: string | null;
+  readonly childIds: string[];
+  readonly firstSeen: string | null;
+  readonly lastSeen: string | null;
+  readonly eventCount: number;
+  readonly errorCount: number;
+  readonly writeCount: number;
+}
+
+/** One event of a role session, as printed: nothing of its request or response. */
+export interface RoleTimelineEvent {
+  readonly eventId: string;
+  readonly eventTime: string;
+  readonly eventSource: string;
+  readonly eventName: string;
+  readonly kind: string;
+  readonly readOnly: boolean | null;
+  readonly errorCode: string | null;
+  readonly sourceIp: string | null;
+  readonly userAgent: string | null;
+  readonly region: string | null;
+  readonly accountId: string;
+  readonly accessKeyId: string | null;
+  readonly issuedAccessKeyId: string | null;
+  readonly resources: readonly string[];
+  readonly chainedRoleSessionId: string | null;
+  readonly onBehalfOf: boolean;
+}
+
+export interface RoleSessionDetail {
+  readonly roleSession: RoleSessionView;
+  readonly user: UserView | null;
+  readonly credentialId: string | null;
+  readonly events: RoleTimelineEvent[];
+}
+
+export interface SignInSummary {
+  readonly eventTime: string;
+  readonly sourceIp: string | null;
+  readonly credentialTypes: string[];
+}
+
+/** The responder's pivot: an access key id to the person, their portal session and their sign-in. */
+export interface AccessKeyAnswer {
+  readonly accessKeyId: string;
+  readonly roleSession: RoleSessionView;
+  /** Every role session the key was seen for (one, unless AWS reused a key id). */
+  readonly roleSessionIds: string[];
+  readonly user: UserView | null;
+  readonly credentialId: string | null;
+  readonly signIn: SignInSummary | null;
+}
+
+/** What a role session's partition holds, read once. */
+interface RoleSessionRead {
+  readonly id: string;
+  readonly session: RoleSessionKey | undefined;
+  readonly named: UserKey[];
+  readonly candidates: UserKey[];
+  readonly parents: string[];
+  readonly children: string[];
+  readonly events: Item[];
+}
+
+/** Attributes a summary needs: no payload. */
+const SUMMARY_ATTRIBUTES = [
+  "type",
+  "accountId",
+  "roleName",
+  "sessionName",
+  "creationDate",
+  "identityStoreId",
+  "userId",
+  "parentId",
+  "childId",
+  "accessKeyId",
+  "issuedAccessKeyId",
+  "readOnly",
+  "errorCode",
+];
+
+const MAX_CHAIN_DEPTH = 5;
+
+/**
+ * The read side of role sessions. Attribution and links are computed here from stored items, every time, so
+ * that events arriving in any order, late or twice, give the same answer.
+ */
+export class RoleQueries {
+  constructor(
+    private readonly store: TableStore,
+    private readonly timeline: TimelineQueries,
+  ) {}
+
+  private async read(id: string, withPayloads: boolean): Promise<RoleSessionRead> {
+    const items = await this.store.query(
+      Keys.roleSessionPartition(id),
+      withPayloads ? undefined : { attributes: SUMMARY_ATTRIBUTES },
+    );
+    let session: RoleSessionKey | undefined;
+    const named: UserKey[] = [];
+    const candidates: UserKey[] = [];
+    const parents: string[] = [];
+    const children: string[] = [];
+    const events: Item[] = [];
+    for (const item of items) {
+      if (item.type === RoleItemType.Head) session = sessionKeyOf(item);
+      else if (item.type === RoleItemType.Event) events.push(item);
+      else if (item.type === RoleItemType.User) named.push(userOfItem(item));
+      else if (item.type === RoleItemType.Candidate) candidates.push(userOfItem(item));
+      else if (item.type === RoleItemType.Parent) parents.push(String(item.parentId));
+      else if (item.type === RoleItemType.Child) children.push(String(item.childId));
+    }
+    return { id, session, named, candidates, parents, children, events };
+  }
+
+  private async attribution(read: RoleSessionRead, depth = 0): Promise<AttributionResult> {
+    let parent: AttributionResult | undefined;
+    if (read.named.length === 0 && read.parents.length > 0 && depth < MAX_CHAIN_DEPTH) {
+      const [first] = [...read.parents].sort();
+      if (first) parent = await this.attribution(await this.read(first, false), depth + 1);
+    }
+    let matches = read.candidates;
+    if (read.named.length === 0 && !parent?.user && matches.length === 0 && read.session) {
+      // No directory answered at ingestion: profiles stored since may know the name.
+      matches = await this.timeline.findUsers(read.session.sessionName);
+    }
+    return attribute(read.named, parent, matches);
+  }
+
+  /** The grant of `user` that issued the session, among their portal events around its creation. */
+  private async link(session: RoleSessionKey, user: UserKey): Promise<LinkResult> {
+    const permissionSet = permissionSetOf(session.roleName);
+    if (permissionSet === undefined) return { link: Link.Unlinked, grant: undefined };
+    const created = Date.parse(session.creationDate);
+    const items = await this.store.query(Keys.userPartition(user), {
+      between: [
+        `${EVENT_SORT_PREFIX}${isoTime(created - PROBABLE_LINK_MS)}`,
+        `${EVENT_SORT_PREFIX}${isoTime(created + PROBABLE_LINK_MS)}${SORT_END}`,
+      ],
+    });
+    const grants = items
+      .filter((item) => item.type === ItemType.UserEvent)
+      .map(eventOf)
+      .filter((event) => isGrantOf(event, session.accountId, permissionSet))
+      .map(toGrant);
+    return linkOf(session.creationDate, grants);
+  }
+
+  /** The view of a role session already read, with its attribution and link worked out. */
+  private async view(read: RoleSessionRead): Promise<{ view: RoleSessionView; user: UserKey | undefined }> {
+    const session = read.session;
+    const attribution = await this.attribution(read);
+    let linked: LinkResult = { link: Link.Unlinked, grant: undefined };
+    if (attribution.basis === Attribution.Parent) {
+      const [parentId] = [...read.parents].sort();
+      if (parentId) linked = await this.linkOfSession(parentId);
+    } else if (attribution.user && session) {
+      linked = await this.link(session, attribution.user);
+    }
+    const keys = new Set<string>();
+    let errorCount = 0;
+    let writeCount = 0;
+    for (const item of read.events) {
+      if (typeof item.accessKeyId === "string") keys.add(item.accessKeyId);
+      if (typeof item.issuedAccessKeyId === "string") keys.add(item.issuedAccessKeyId);
+      if (item.errorCode !== undefined) errorCount += 1;
+      if (item.readOnly === false) writeCount += 1;
+    }
+    const times = read.events.map((item) => eventTimeOfSortKey(item.sk)).sort();
+    const view: RoleSessionView = {
+      id: read.id,
+      accountId: session?.accountId ?? "",
+      roleName: session?.roleName ?? "",
+      permissionSet: session ? (permissionSetOf(session.roleName) ?? null) : null,
+      sessionName: session?.sessionName ?? "",
+      creationDate: session?.creationDate ?? "",
+      accessKeyIds: [...keys].sort(),
+      link: linked.link,
+      attribution: attribution.basis,
+      candidates: [...attribution.candidates],
+      credentialId: linked.grant?.credentialId ?? null,
+      grantEventId: linked.grant?.eventId ?? null,
+      parentId: [...read.parents].sort()[0] ?? null,
+      childIds: [...read.children].sort(),
+      firstSeen: times[0] ?? null,
+      lastSeen: times[times.length - 1] ?? null,
+      eventCount: read.events.length,
+      errorCount,
+      writeCount,
+    };
+    return { view, user: attribution.user };
+  }
+
+  private async linkOfSession(id: string, depth = 0): Promise<LinkResult> {
+    const read = await this.read(id, false);
+    const attribution = await this.attribution(read);
+    if (attribution.basis === Attribution.Parent && depth < MAX_CHAIN_DEPTH) {
+      const [parentId] = [...read.parents].sort();
+      if (parentId) return this.linkOfSession(parentId, depth + 1);
+    }
+    if (!attribution.user || !read.session) return { link: Link.Unlinked, grant: undefined };
+    return this.link(read.session, attribution.user);
+  }
+
+  /** A role session's summary, or undefined when nothing of it is stored. */
+  async summary(id: string): Promise<RoleSessionView | undefined> {
+    const read = await this.read(id, false);
+    if (!read.session && read.events.length === 0) return undefined;
+    return (await this.view(read)).view;
+  }
+
+  /** `role-session ID`: the session, its person, its portal session and its events in time order. */
+  async roleSession(id: string): Promise<RoleSessionDetail | undefined> {
+    const read = await this.read(id, true);
+    if (!read.session && read.events.length === 0) return undefined;
+    const { view, user } = await this.view(read);
+    const profile = user ? ((await this.timeline.profiles([user])).get(userKeyString(user)) ?? null) : null;
+    const session = read.session;
+    const events = session ? payloads(read, session).map(toRoleTimelineEvent) : [];
+    return { roleSession: view, user: profile, credentialId: view.credentialId, events };
+  }
+
+  /** `access-key ASIA…`: the person, their portal session and the sign-in that opened it. */
+  async accessKey(accessKeyId: string): Promise<AccessKeyAnswer | undefined> {
+    const items = await this.store.query(Keys.accessKeyPartition(accessKeyId));
+    const ids = [...new Set(items.map((item) => String(item.roleSessionId)))].sort();
+    const views = (await mapLimit(ids, 4, (id) => this.summary(id))).flatMap((view) => (view ? [view] : []));
+    // A key is one session's; should AWS ever reuse one, the latest session is the likelier answer.
+    const roleSession = views.sort((a, b) => (a.creationDate < b.creationDate ? 1 : -1))[0];
+    if (!roleSession) return undefined;
+    const user = await this.userOf(roleSession);
+    const profile = user ? ((await this.timeline.profiles([user])).get(userKeyString(user)) ?? null) : null;
+    const signIn = roleSession.credentialId
+      ? signInOf(await this.timeline.session(roleSession.credentialId), roleSession.creationDate)
+      : null;
+    return {
+      accessKeyId,
+      roleSession,
+      roleSessionIds: ids,
+      user: profile,
+      credentialId: roleSession.credentialId,
+      signIn,
+    };
+  }
+
+  private async userOf(view: RoleSessionView): Promise<UserKey | undefined> {
+    const read = await this.read(view.id, false);
+    return (await this.attribution(read)).user;
+  }
+
+  /** Role sessions a portal session's grants issued, chained sessions included, by creation time. */
+  async ofPortalSession(timeline: SessionTimeline): Promise<RoleSessionView[]> {
+    const owner = timeline.user;
+    if (!owner) return [];
+    const user = { identityStoreId: owner.identityStoreId, userId: owner.userId };
+    const grants = timeline.events.filter(
+      (event) => GRANT_EVENTS.has(event.eventName) && event.outcome === "success" && event.accountId,
+    );
+    if (grants.length === 0) return [];
+    const times = grants.map((event) => Date.parse(event.eventTime));
+    const indexed = await this.store.query(Keys.userPartition(user), {
+      between: [
+        `${USER_ROLE_SESSION_PREFIX}${isoTime(Math.min(...times) - PROBABLE_LINK_MS)}`,
+        `${USER_ROLE_SESSION_PREFIX}${isoTime(Math.max(...times) + PROBABLE_LINK_MS)}${SORT_END}`,
+      ],
+    });
+    const targets = new Set(grants.map((event) => `${event.accountId}\u0000${event.roleName}`));
+    const ids = indexed
+      .filter((item) => targets.has(`${String(item.accountId)}\u0000${String(item.permissionSet)}`))
+      .map((item) => String(item.roleSessionId));
+    const views = await this.viewsOf(ids);
+    const linked = views.filter((view) => view.credentialId === timeline.credentialId);
+    return this.withChildren(linked);
+  }
+
+  /** A person's role sessions: those that named them, or whose name only they match. */
+  async ofUser(user: UserKey): Promise<RoleSessionView[]> {
+    const indexed = await this.store.query(Keys.userPartition(user), { prefix: USER_ROLE_SESSION_PREFIX });
+    const ids = indexed.map((item) => String(item.roleSessionId));
+    const key = userKeyString(user);
+    const reads = await mapLimit([...new Set(ids)], 8, (id) => this.read(id, false));
+    const views = await mapLimit(reads, 8, (read) => this.view(read));
+    const own = views
+      .filter((entry) => entry.user !== undefined && userKeyString(entry.user) === key)
+      .map((entry) => entry.view);
+    return this.withChildren(own);
+  }
+
+  private async viewsOf(ids: readonly string[]): Promise<RoleSessionView[]> {
+    const views = await mapLimit([...new Set(ids)], 8, (id) => this.summary(id));
+    return views.flatMap((view) => (view ? [view] : []));
+  }
+
+  /** Adds the sessions chained from these (they carry no person of their own), each once, by creation. */
+  private async withChildren(views: readonly RoleSessionView[]): Promise<RoleSessionView[]> {
+    const all = new Map(views.map((view) => [view.id, view]));
+    let frontier = views.flatMap((view) => view.childIds).filter((id) => !all.has(id));
+    for (let depth = 0; depth < MAX_CHAIN_DEPTH && frontier.length > 0; depth += 1) {
+      const children = await this.viewsOf(frontier);
+      for (const child of children) all.set(child.id, child);
+      frontier = children.flatMap((view) => view.childIds).filter((id) => !all.has(id));
+    }
+    return [...all.values()].sort(byCreation);
+  }
+}
+
+function byCreation(a: RoleSessionView, b: RoleSessionView): number {
+  if (a.creationDate !== b.creationDate) return a.creationDate < b.creationDate ? -1 : 1;
+  return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
+}
+
+function isGrantOf(event: AuditEvent, accountId: string, permissionSet: string): boolean {
+  return (
+    GRANT_EVENTS.has(event.eventName) &&
+    event.outcome === "success" &&
+    event.accountId === accountId &&
+    event.roleName === permissionSet
+  );
+}
+
+function toGrant(event: AuditEvent): Grant {
+  return {
+    eventId: event.eventId,
+    eventTime: event.eventTime,
+    eventName: event.eventName,
+    credentialId: event.credentialId,
+  };
+}
+
+/** `EVENT#<time>#<eventId>` → `<time>`. */
+function eventTimeOfSortKey(sortKey: string): string {
+  return sortKey.slice(EVENT_SORT_PREFIX.length, sortKey.lastIndexOf("#"));
+}
+
+function payloads(read: RoleSessionRead, session: RoleSessionKey | undefined): RoleEvent[] {
+  if (!session) return [];
+  return read.events
+    .filter((item) => item.data !== undefined)
+    .map((item) => roleEventOf(item, session))
+    .sort((a, b) =>
+      a.eventTime !== b.eventTime ? (a.eventTime < b.eventTime ? -1 : 1) : a.eventId < b.eventId ? -1 : 1,
+    );
+}
+
+function toRoleTimelineEvent(event: RoleEvent): RoleTimelineEvent {
+  return {
+    eventId: event.eventId,
+    eventTime: event.eventTime,
+    eventSource: event.eventSource,
+    eventName: event.eventName,
+    kind: event.kind,
+    readOnly: event.readOnly ?? null,
+    errorCode: event.errorCode ?? null,
+    sourceIp: event.sourceIp ?? null,
+    userAgent: event.userAgent ?? null,
+    region: event.region ?? null,
+    accountId: event.accountId,
+    accessKeyId: event.accessKeyId ?? null,
+    issuedAccessKeyId: event.issuedAccessKeyId ?? null,
+    resources: event.resources ?? [],
+    chainedRoleSessionId: event.chained ? roleSessionId(event.chained.session) : null,
+    onBehalfOf: event.user !== undefined,
+  };
+}
+
+/**
+ * The sign-in that opened a portal session: its last successful `UserAuthentication` at or before the role
+ * session was created (else its first), with the factors used.
+ */
+function signInOf(timeline: SessionTimeline, before: string): SignInSummary | null {
+  const signIns = timeline.events.filter(
+    (event) => event.eventName === "UserAuthentication" && event.outcome === "success",
+  );
+  const chosen = [...signIns].reverse().find((event) => event.eventTime <= before) ?? signIns[0];
+  if (!chosen) return null;
+  return {
+    eventTime: chosen.eventTime,
+    sourceIp: chosen.sourceIp,
+    credentialTypes: (chosen.credentialType ?? "").split(",").filter((factor) => factor.length > 0),
+  };
+}
