@@ -1,3 +1,4 @@
+export * from "./finding.ts";
 export * from "./ingest.ts";
 export * from "./items.ts";
 export * from "./link.ts";

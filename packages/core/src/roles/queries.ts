@@ -3,7 +3,13 @@ import type { AuditEvent, UserKey } from "../normalize/types.ts";
 import { isoTime } from "../shared/time.ts";
 import { eventOf, ItemType, userOfItem } from "../timeline/items.ts";
 import { EVENT_SORT_PREFIX, Keys, SORT_END, USER_ROLE_SESSION_PREFIX } from "../timeline/keys.ts";
-import type { SessionTimeline, TimelineQueries, UserView } from "../timeline/queries.ts";
+import type {
+  SessionSummary,
+  SessionTimeline,
+  TimelineQueries,
+  UserReport,
+  UserView,
+} from "../timeline/queries.ts";
 import { type Item, mapLimit, type TableStore } from "../timeline/store.ts";
 import { RoleItemType, roleEventOf, sessionKeyOf } from "./items.ts";
 import {
@@ -88,6 +94,19 @@ export interface AccessKeyAnswer {
   readonly user: UserView | null;
   readonly credentialId: string | null;
   readonly signIn: SignInSummary | null;
+}
+
+/** `timeline CRED`: the portal session and the role sessions its grants issued. */
+export interface SessionWithRoles extends SessionTimeline {
+  readonly roleSessions: RoleSessionView[];
+}
+
+/** `user VALUE`: the person's portal sessions, each with its role sessions, and those linked to none. */
+export interface UserWithRoles extends Omit<UserReport, "sessions"> {
+  readonly roleSessionCount: number;
+  readonly sessions: (SessionSummary & { readonly roleSessions: RoleSessionView[] })[];
+  /** Role sessions of the person whose portal session is unknown (`unlinked`, or outside the archive). */
+  readonly unlinkedRoleSessions: RoleSessionView[];
 }
 
 /** What a role session's partition holds, read once. */
@@ -310,6 +329,40 @@ export class RoleQueries {
     const views = await this.viewsOf(ids);
     const linked = views.filter((view) => view.credentialId === timeline.credentialId);
     return this.withChildren(linked);
+  }
+
+  async sessionWithRoles(credentialId: string): Promise<SessionWithRoles> {
+    const timeline = await this.timeline.session(credentialId);
+    return { ...timeline, roleSessions: await this.ofPortalSession(timeline) };
+  }
+
+  async userWithRoles(user: UserKey): Promise<UserWithRoles> {
+    const [report, roleSessions] = await Promise.all([this.timeline.user(user), this.ofUser(user)]);
+    const byPortalSession = new Map<string, RoleSessionView[]>();
+    const parents = new Map(roleSessions.map((view) => [view.id, view]));
+    // A chained session belongs where the session it came from does.
+    const portalSessionOf = (view: RoleSessionView, depth = 0): string | null => {
+      const parent = view.parentId ? parents.get(view.parentId) : undefined;
+      if (view.credentialId !== null || !parent || depth >= MAX_CHAIN_DEPTH) return view.credentialId;
+      return portalSessionOf(parent, depth + 1);
+    };
+    const unlinked: RoleSessionView[] = [];
+    for (const view of roleSessions) {
+      const portal = portalSessionOf(view);
+      if (portal === null) unlinked.push(view);
+      else byPortalSession.set(portal, [...(byPortalSession.get(portal) ?? []), view]);
+    }
+    const known = new Set(report.sessions.map((session) => session.credentialId));
+    for (const [portal, views] of byPortalSession) if (!known.has(portal)) unlinked.push(...views);
+    return {
+      ...report,
+      roleSessionCount: roleSessions.length,
+      sessions: report.sessions.map((session) => ({
+        ...session,
+        roleSessions: byPortalSession.get(session.credentialId) ?? [],
+      })),
+      unlinkedRoleSessions: unlinked.sort(byCreation),
+    };
   }
 
   /** A person's role sessions: those that named them, or whose name only they match. */

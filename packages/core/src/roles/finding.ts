@@ -1,0 +1,84 @@
+import { UsageError } from "../shared/errors.ts";
+import { isRecord, recordField, stringField } from "../shared/json.ts";
+import type { AccessKeyAnswer, RoleQueries } from "./queries.ts";
+import { ACCESS_KEY_ID, SSO_ROLE_PREFIX } from "./types.ts";
+
+/**
+ * What idc-audit reads of a GuardDuty finding: who it is about. A finding about an Identity Center role session
+ * names its access key (`resource.accessKeyDetails`); the rest of the finding is not copied.
+ */
+export interface FindingReference {
+  readonly findingId: string;
+  readonly type: string | null;
+  readonly severity: number | null;
+  readonly accountId: string | null;
+  readonly region: string | null;
+  readonly accessKeyId: string | null;
+  readonly principalId: string | null;
+  readonly userName: string | null;
+  readonly userType: string | null;
+  /** The finding is about a role session of an `AWSReservedSSO_*` role, as far as its principal says. */
+  readonly identityCenterRole: boolean;
+}
+
+export interface FindingAnswer extends Partial<Omit<AccessKeyAnswer, "accessKeyId">> {
+  readonly finding: FindingReference;
+  /** Why no person could be named, when none is. */
+  readonly unanswered?: string;
+}
+
+/**
+ * The findings in a document as the console exports it (the finding), as `aws guardduty get-findings` prints
+ * it (`{"Findings": […]}`, PascalCase), as EventBridge delivers it (`detail`), or a list of these.
+ */
+export function findingsOf(document: unknown): FindingReference[] {
+  if (Array.isArray(document)) return document.flatMap(findingsOf);
+  if (!isRecord(document)) throw new UsageError("a GuardDuty finding is a JSON object");
+  const findings = document.Findings ?? document.findings;
+  if (Array.isArray(findings)) return findings.flatMap(findingsOf);
+  const detail = recordField(document, "detail");
+  if (detail && stringField(document, "detail-type") === "GuardDuty Finding") return findingsOf(detail);
+  const id = field(document, "id");
+  if (id === undefined) throw new UsageError("the document is not a GuardDuty finding (it has no id)");
+  const details =
+    recordField(recordField(document, "resource") ?? recordField(document, "Resource"), "accessKeyDetails") ??
+    recordField(recordField(document, "Resource"), "AccessKeyDetails");
+  const accessKeyId = field(details, "accessKeyId");
+  const principalId = field(details, "principalId");
+  const userName = field(details, "userName");
+  const severity = document.severity ?? document.Severity;
+  return [
+    {
+      findingId: id,
+      type: field(document, "type") ?? null,
+      severity: typeof severity === "number" ? severity : null,
+      accountId: field(document, "accountId") ?? null,
+      region: field(document, "region") ?? null,
+      accessKeyId: accessKeyId !== undefined && ACCESS_KEY_ID.test(accessKeyId) ? accessKeyId : null,
+      principalId: principalId ?? null,
+      userName: userName ?? null,
+      userType: field(details, "userType") ?? null,
+      identityCenterRole:
+        (userName?.startsWith(SSO_ROLE_PREFIX) ?? false) || (principalId?.includes(SSO_ROLE_PREFIX) ?? false),
+    },
+  ];
+}
+
+/** A field in the casing of either export (`accessKeyId` or `AccessKeyId`). */
+function field(object: Record<string, unknown> | undefined, name: string): string | undefined {
+  return stringField(object, name) ?? stringField(object, `${name[0]?.toUpperCase()}${name.slice(1)}`);
+}
+
+/** The person, portal session and sign-in behind a finding's access key. */
+export async function answerFinding(queries: RoleQueries, finding: FindingReference): Promise<FindingAnswer> {
+  if (finding.accessKeyId === null) return { finding, unanswered: "the finding names no access key" };
+  const answer = await queries.accessKey(finding.accessKeyId);
+  if (!answer) {
+    return {
+      finding,
+      unanswered: `no role session of Identity Center is stored for access key ${finding.accessKeyId}`,
+    };
+  }
+  const { accessKeyId: _key, ...rest } = answer;
+  return { finding, ...rest };
+}
