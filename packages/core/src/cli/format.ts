@@ -198,7 +198,7 @@ export function formatAlerts(alerts: readonly Alert[], heading = "alerts"): stri
   const lines = [`${alerts.length} ${heading}`];
   for (const alert of alerts) {
     lines.push(
-      `  ${alert.severity.toUpperCase().padEnd(8)} ${alert.rule.padEnd(22)} ${alertSubject(alert)}: ${alert.count} events ${alert.firstSeen} → ${alert.lastSeen} from ${alert.sourceIps.join(", ")}${alert.successSourceIp ? `; signed in from ${alert.successSourceIp}` : ""}  (${alert.id})`,
+      `  ${alert.severity.toUpperCase().padEnd(8)} ${alert.rule.padEnd(22)} ${alertSubject(alert)}: ${alert.count} events ${alert.firstSeen} → ${alert.lastSeen} from ${alert.sourceIps.join(", ")}${alert.successSourceIp ? `; signed in from ${alert.successSourceIp}` : ""}${alert.roleSessionId ? `; role session ${alert.roleSessionId} in ${alert.accountId ?? "?"}, portal session used from ${(alert.portalSourceIps ?? []).join(", ")}` : ""}  (${alert.id})`,
     );
   }
   return lines.join("\n");

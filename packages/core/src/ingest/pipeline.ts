@@ -75,7 +75,7 @@ export class Pipeline {
    * Role sessions in member accounts: a join of its own (`roles/`), fed by the same reader and batches, and
    * enriched through the same cache.
    */
-  readonly roles: RoleSessionIngester;
+  readonly roles: RoleSessionIngester<Alert>;
   private readonly logger: AuditLogger;
   /** Sign-in name (lower case) → its directory lookup, in memory only; bounded (see `nameCacheSize`). */
   private readonly nameCache: LRUCache<string, Promise<UserKey | undefined>>;
@@ -90,7 +90,11 @@ export class Pipeline {
   ) {
     this.enricher = new Enricher(store, directory, options);
     this.logger = options.logger ?? silentLogger;
-    this.roles = new RoleSessionIngester(store, directory, { profiles: this.enricher, logger: this.logger });
+    this.roles = new RoleSessionIngester<Alert>(store, directory, {
+      profiles: this.enricher,
+      logger: this.logger,
+      ...(options.detector ? { detector: options.detector } : {}),
+    });
     this.detector = options.detector;
     this.nameCache = new LRUCache({ max: options.nameCacheSize ?? DEFAULT_NAME_CACHE_SIZE });
   }

@@ -102,12 +102,12 @@ export async function ingestBatch(pipeline: Pipeline, batch: MixedBatch): Promis
   const roles =
     batch.roleEvents.length > 0
       ? await pipeline.roles.ingest(batch.roleEvents)
-      : { stored: [], duplicates: 0 };
+      : { stored: [], duplicates: 0, alerts: [] };
   return {
     stored: identityCenter.stored,
     storedRoleEvents: roles.stored,
     duplicates: identityCenter.duplicates + roles.duplicates,
-    alerts: identityCenter.alerts,
+    alerts: [...identityCenter.alerts, ...roles.alerts],
   };
 }
 

@@ -14,18 +14,23 @@ export interface ProfileEnsurer {
   ensure(users: readonly UserKey[]): Promise<unknown>;
 }
 
-/** Role-session alerts, evaluated on stored data after the support items and before the commit. */
-export interface RoleSessionDetector {
-  evaluateRoleSessions(roleSessionIds: readonly string[]): Promise<unknown[]>;
+/**
+ * Role-session alerts, evaluated on stored data after the support items and before the commit (a crash before
+ * the commit evaluates them again on redelivery). Returns the alerts published for the first time.
+ */
+export interface RoleSessionDetector<A> {
+  evaluateRoleSessions(events: readonly RoleEvent[]): Promise<A[]>;
 }
 
-export interface RoleBatchResult {
+export interface RoleBatchResult<A> {
   readonly stored: RoleEvent[];
   readonly duplicates: number;
+  readonly alerts: A[];
 }
 
-export interface RoleSessionIngesterOptions {
+export interface RoleSessionIngesterOptions<A> {
   readonly logger?: AuditLogger;
+  readonly detector?: RoleSessionDetector<A>;
   readonly profiles?: ProfileEnsurer;
   /** Item keys this process remembers having written (least recently used forgotten first). */
   readonly writtenCacheSize?: number;
@@ -48,8 +53,9 @@ export interface RoleSessionIngesterOptions {
  * Attribution and the link to the portal session are not stored: they are computed on read from what is
  * (`RoleQueries`), so no arrival order can leave a stale answer behind.
  */
-export class RoleSessionIngester {
+export class RoleSessionIngester<A = unknown> {
   private readonly logger: AuditLogger;
+  private readonly detector: RoleSessionDetector<A> | undefined;
   private readonly profiles: ProfileEnsurer | undefined;
   private readonly written: LRUCache<string, true>;
   private readonly names: LRUCache<string, Promise<UserKey[]>>;
@@ -57,15 +63,16 @@ export class RoleSessionIngester {
   constructor(
     private readonly store: TableStore,
     private readonly directory: UserDirectory,
-    options: RoleSessionIngesterOptions = {},
+    options: RoleSessionIngesterOptions<A> = {},
   ) {
     this.logger = options.logger ?? silentLogger;
+    this.detector = options.detector;
     this.profiles = options.profiles;
     this.written = new LRUCache({ max: options.writtenCacheSize ?? 200_000 });
     this.names = new LRUCache({ max: options.nameCacheSize ?? 50_000 });
   }
 
-  async ingest(events: readonly RoleEvent[], detector?: RoleSessionDetector): Promise<RoleBatchResult> {
+  async ingest(events: readonly RoleEvent[]): Promise<RoleBatchResult<A>> {
     const unique = new Map<string, RoleEvent>();
     for (const event of events) if (!unique.has(event.eventId)) unique.set(event.eventId, event);
     let duplicates = events.length - unique.size;
@@ -77,7 +84,7 @@ export class RoleSessionIngester {
       if (unique.delete(eventId)) duplicates += 1;
     }
     const fresh = [...unique.values()];
-    if (fresh.length === 0) return { stored: [], duplicates };
+    if (fresh.length === 0) return { stored: [], duplicates, alerts: [] };
 
     const support = new Map<string, Item>();
     const add = (item: Item) => {
@@ -122,10 +129,11 @@ export class RoleSessionIngester {
     await this.store.putAll(supportItems);
     for (const key of support.keys()) this.written.set(key, true);
 
-    await detector?.evaluateRoleSessions([...sessions.keys()]);
+    // Detections read the sessions' stored events and add these, which are not committed yet.
+    const alerts = (await this.detector?.evaluateRoleSessions(fresh)) ?? [];
     await this.store.putAll(fresh.map(RoleItems.event));
     this.logger.debug("role sessions stored", { stored: fresh.length, duplicates, sessions: sessions.size });
-    return { stored: fresh.sort((a, b) => (a.eventId < b.eventId ? -1 : 1)), duplicates };
+    return { stored: fresh.sort((a, b) => (a.eventId < b.eventId ? -1 : 1)), duplicates, alerts };
   }
 
   /** Users the directory knows by this session name (user name or email); cached per process. */

@@ -185,8 +185,15 @@ export class RoleQueries {
     return attribute(read.named, parent, matches);
   }
 
-  /** The grant of `user` that issued the session, among their portal events around its creation. */
-  private async link(session: RoleSessionKey, user: UserKey): Promise<LinkResult> {
+  /**
+   * The grant of `user` that issued the session, among their portal events around its creation (stored, or
+   * `pending`: in the batch being stored).
+   */
+  private async link(
+    session: RoleSessionKey,
+    user: UserKey,
+    pending: readonly AuditEvent[] = [],
+  ): Promise<LinkResult> {
     const permissionSet = permissionSetOf(session.roleName);
     if (permissionSet === undefined) return { link: Link.Unlinked, grant: undefined };
     const created = Date.parse(session.creationDate);
@@ -196,24 +203,33 @@ export class RoleQueries {
         `${EVENT_SORT_PREFIX}${isoTime(created + PROBABLE_LINK_MS)}${SORT_END}`,
       ],
     });
-    const grants = items
-      .filter((item) => item.type === ItemType.UserEvent)
-      .map(eventOf)
+    const key = userKeyString(user);
+    const mine = pending.filter((event) => {
+      const owner = event.actor.user ?? event.actor.directoryUser;
+      return owner !== undefined && userKeyString(owner) === key;
+    });
+    const events = new Map<string, AuditEvent>();
+    for (const event of [...items.filter((item) => item.type === ItemType.UserEvent).map(eventOf), ...mine])
+      events.set(event.eventId, event);
+    const grants = [...events.values()]
       .filter((event) => isGrantOf(event, session.accountId, permissionSet))
       .map(toGrant);
     return linkOf(session.creationDate, grants);
   }
 
   /** The view of a role session already read, with its attribution and link worked out. */
-  private async view(read: RoleSessionRead): Promise<{ view: RoleSessionView; user: UserKey | undefined }> {
+  private async view(
+    read: RoleSessionRead,
+    pending: readonly AuditEvent[] = [],
+  ): Promise<{ view: RoleSessionView; user: UserKey | undefined }> {
     const session = read.session;
     const attribution = await this.attribution(read);
     let linked: LinkResult = { link: Link.Unlinked, grant: undefined };
     if (attribution.basis === Attribution.Parent) {
       const [parentId] = [...read.parents].sort();
-      if (parentId) linked = await this.linkOfSession(parentId);
+      if (parentId) linked = await this.linkOfSession(parentId, pending);
     } else if (attribution.user && session) {
-      linked = await this.link(session, attribution.user);
+      linked = await this.link(session, attribution.user, pending);
     }
     const keys = new Set<string>();
     let errorCount = 0;
@@ -249,15 +265,19 @@ export class RoleQueries {
     return { view, user: attribution.user };
   }
 
-  private async linkOfSession(id: string, depth = 0): Promise<LinkResult> {
+  private async linkOfSession(
+    id: string,
+    pending: readonly AuditEvent[] = [],
+    depth = 0,
+  ): Promise<LinkResult> {
     const read = await this.read(id, false);
     const attribution = await this.attribution(read);
     if (attribution.basis === Attribution.Parent && depth < MAX_CHAIN_DEPTH) {
       const [parentId] = [...read.parents].sort();
-      if (parentId) return this.linkOfSession(parentId, depth + 1);
+      if (parentId) return this.linkOfSession(parentId, pending, depth + 1);
     }
     if (!attribution.user || !read.session) return { link: Link.Unlinked, grant: undefined };
-    return this.link(read.session, attribution.user);
+    return this.link(read.session, attribution.user, pending);
   }
 
   /** A role session's summary, or undefined when nothing of it is stored. */
@@ -276,6 +296,49 @@ export class RoleQueries {
     const session = read.session;
     const events = session ? payloads(read, session).map(toRoleTimelineEvent) : [];
     return { roleSession: view, user: profile, credentialId: view.credentialId, events };
+  }
+
+  /**
+   * What detections judge a role session on: its calls, its person and its portal session. Undefined while it
+   * is not linked to a portal session of a known person (there is then nothing to compare its addresses with).
+   * `pending`: Identity Center events of the batch being stored, not committed yet (a grant among them links).
+   */
+  async linkedCalls(
+    id: string,
+    pending: readonly AuditEvent[] = [],
+  ): Promise<
+    | {
+        readonly view: RoleSessionView;
+        readonly user: UserKey;
+        readonly credentialId: string;
+        readonly calls: RoleEvent[];
+      }
+    /** Not linked: whether it has a person says what can still link it (a grant, or a person named). */
+    | {
+        readonly view: RoleSessionView | undefined;
+        readonly user: UserKey | undefined;
+        readonly credentialId?: never;
+      }
+  > {
+    const read = await this.read(id, true);
+    if (!read.session) return { view: undefined, user: undefined };
+    const { view, user } = await this.view(read, pending);
+    if (!user || view.credentialId === null) return { view, user };
+    const calls = payloads(read, read.session).filter((event) => event.kind === "call");
+    return { view, user, credentialId: view.credentialId, calls };
+  }
+
+  /** Role sessions of a person created within the link window of these times (their grants). */
+  async idsNear(user: UserKey, times: readonly number[]): Promise<string[]> {
+    if (times.length === 0) return [];
+    const indexed = await this.store.query(Keys.userPartition(user), {
+      between: [
+        `${USER_ROLE_SESSION_PREFIX}${isoTime(Math.min(...times) - PROBABLE_LINK_MS)}`,
+        `${USER_ROLE_SESSION_PREFIX}${isoTime(Math.max(...times) + PROBABLE_LINK_MS)}${SORT_END}`,
+      ],
+      attributes: ["roleSessionId"],
+    });
+    return [...new Set(indexed.map((item) => String(item.roleSessionId)))];
   }
 
   /** `access-key ASIA…`: the person, their portal session and the sign-in that opened it. */

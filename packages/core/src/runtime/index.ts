@@ -122,6 +122,7 @@ export async function openRuntime(config: RuntimeConfig = {}): Promise<Runtime> 
     throw error;
   }
   const queries = new TimelineQueries(store);
+  const roleQueries = new RoleQueries(store, queries);
   const sink = config.alertSink ?? (config.alertTopicArn ? await snsSink(config.alertTopicArn) : undefined);
   const detector = new Detector(
     store,
@@ -129,6 +130,7 @@ export async function openRuntime(config: RuntimeConfig = {}): Promise<Runtime> 
     sink,
     { ...DEFAULT_DETECTION_CONFIG, ...config.detection },
     logger,
+    roleQueries,
   );
   const pipeline = new Pipeline(store, directory, {
     logger,
@@ -140,7 +142,7 @@ export async function openRuntime(config: RuntimeConfig = {}): Promise<Runtime> 
     directory,
     pipeline,
     queries,
-    roleQueries: new RoleQueries(store, queries),
+    roleQueries,
     description,
     async close() {
       client.destroy();
