@@ -417,11 +417,13 @@ async function command(name: string, values: Values, positionals: string[], io: 
         const outcome = await runIngest({ ...demoValues, json: false }, [archive], io, runtime);
         const busiest = [...outcome.sessions].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))[0];
         if (busiest) {
-          const timeline = await runtime.queries.session(busiest[0]);
+          const timeline = await runtime.roleQueries.sessionWithRoles(busiest[0]);
           write(io.stdout, `\n${formatTimeline(timeline)}`);
           if (timeline.user) {
             write(io.stdout, `\nTry: npx idc-audit user ${timeline.user.userName ?? timeline.user.userId}`);
           }
+          const key = timeline.roleSessions[0]?.accessKeyIds[0];
+          if (key) write(io.stdout, `     npx idc-audit access-key ${key}`);
         }
         return outcome;
       });
