@@ -297,3 +297,100 @@ describe("detection role-credentials-new-address", () => {
     expect(sink.published.map((alert) => alert.rule)).toEqual(["role-credentials-new-address"]);
   });
 });
+
+describe("role chaining", () => {
+  const assumeRole = {
+    ...(CHAIN[4] as Record<string, unknown>),
+    eventID: "33333333-0000-4000-8000-000000000001",
+    eventName: "AssumeRole",
+    eventTime: "2026-07-01T00:09:00Z",
+    requestParameters: { roleArn: "arn:aws:iam::111111111111:role/deployer", roleSessionName: "chained" },
+    responseElements: {
+      credentials: { accessKeyId: "ASIACHAINEDKEY000001", sessionToken: "secret", expiration: "x" },
+      assumedRoleUser: {
+        assumedRoleId: "AROACHAINED:chained",
+        arn: "arn:aws:sts::111111111111:assumed-role/deployer/chained",
+      },
+    },
+  };
+  /** A call made with credentials of `role`/`session` created at `created`, signed with `key`. */
+  const roleCall = (eventID: string, role: string, session: string, created: string, key: string) => ({
+    eventVersion: "1.11",
+    userIdentity: {
+      type: "AssumedRole",
+      principalId: `AROAEXAMPLE:${session}`,
+      arn: `arn:aws:sts::111111111111:assumed-role/${role}/${session}`,
+      accountId: "111111111111",
+      accessKeyId: key,
+      sessionContext: {
+        sessionIssuer: { type: "Role", arn: `arn:aws:iam::111111111111:role/${role}`, userName: role },
+        attributes: { creationDate: created, mfaAuthenticated: "false" },
+      },
+    },
+    eventTime: "2026-07-01T00:09:30Z",
+    eventSource: "s3.amazonaws.com",
+    eventName: "PutObject",
+    awsRegion: "ap-southeast-2",
+    sourceIPAddress: "54.79.161.228",
+    eventID,
+    readOnly: false,
+  });
+  const chainedCall = roleCall(
+    "33333333-0000-4000-8000-000000000002",
+    "deployer",
+    "chained",
+    "2026-07-01T00:09:00Z",
+    "ASIACHAINEDKEY000001",
+  );
+  const unrelated = roleCall(
+    "33333333-0000-4000-8000-000000000003",
+    "order-processor",
+    "lambda",
+    "2026-07-01T00:00:00Z",
+    "ASIAUNRELATEDKEY0001",
+  );
+
+  function items(raws: readonly Record<string, unknown>[]): ReadItem[] {
+    return raws.map((record) => ({ kind: "record", record, location: "test" }) as ReadItem);
+  }
+  async function* stream(raws: readonly Record<string, unknown>[]) {
+    yield* items(raws);
+  }
+
+  it("follows the person into the role they chained to, through the AssumeRole that opened it", async () => {
+    // Prepare
+    const store = await runtime();
+    // Act: the chained call and an unrelated role's call in the same batch as the AssumeRole, then alone.
+    const counts = await ingestStream(stream([...CHAIN, assumeRole, chainedCall, unrelated]), store.pipeline);
+    // Assess
+    expect(counts).toMatchObject({ read: 8, stored: 7, ignored: 1, rejected: 0 });
+    const answer = await store.roleQueries.accessKey("ASIACHAINEDKEY000001");
+    expect(answer?.roleSession).toMatchObject({
+      accountId: "111111111111",
+      roleName: "deployer",
+      permissionSet: null,
+      attribution: "parent",
+      link: "exact",
+      credentialId: PORTAL_SESSION,
+      writeCount: 1,
+    });
+    expect(answer?.user).toMatchObject(AIDAN);
+    const parent = await store.roleQueries.accessKey("ASIA52RQV4232GGDZ2HL");
+    expect(answer?.roleSession.parentId).toBe(parent?.roleSession.id);
+    const timeline = await store.roleQueries.sessionWithRoles(PORTAL_SESSION);
+    expect(timeline.roleSessions.map((view) => view.roleName)).toEqual([
+      "AWSReservedSSO_AdministratorAccess_7243976e43c75fc5",
+      "deployer",
+    ]);
+    expect(JSON.stringify(await dumpTable(store))).not.toContain("secret");
+  });
+
+  it("recognises the chained session's calls in a later batch, from what the AssumeRole stored", async () => {
+    const store = await runtime();
+    await ingestStream(stream([...CHAIN, assumeRole]), store.pipeline);
+    const counts = await ingestStream(stream([chainedCall, unrelated]), store.pipeline);
+    expect(counts).toMatchObject({ read: 2, stored: 1, ignored: 1 });
+    expect((await store.roleQueries.accessKey("ASIACHAINEDKEY000001"))?.user).toMatchObject(AIDAN);
+    expect(await store.roleQueries.accessKey("ASIAUNRELATEDKEY0001")).toBeUndefined();
+  });
+});

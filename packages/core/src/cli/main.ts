@@ -293,7 +293,8 @@ async function command(name: string, values: Values, positionals: string[], io: 
         const classified = classifyItem(item);
         if (classified.kind === "audited") write(io.stdout, JSON.stringify(classified.record.event));
         else if (classified.kind === "role") write(io.stdout, JSON.stringify(classified.event));
-        else if (classified.kind === "ignored") ignored += 1;
+        // Stateless: whether another role's call belongs to a chained Identity Center session needs the store.
+        else if (classified.kind === "ignored" || classified.kind === "chain-candidate") ignored += 1;
         else {
           rejected += 1;
           write(io.stderr, `rejected ${classified.rejection.location}: ${classified.rejection.reason}`);

@@ -41,6 +41,8 @@ export function emptyCounts(): IngestCounts {
 export type ClassifiedItem =
   | { kind: "audited"; record: NormalizedRecord }
   | { kind: "role"; event: RoleEvent }
+  /** Another role's call: a role-session event if its session was chained from one, else ignored. */
+  | { kind: "chain-candidate"; event: RoleEvent }
   | { kind: "ignored" }
   | { kind: "rejected"; rejection: Rejection };
 
@@ -64,6 +66,7 @@ export function classifyItem(item: ReadItem): ClassifiedItem {
   if (result.status === "ignored") {
     const role = normalizeRoleRecord(result.record);
     if (role.status === "role") return { kind: "role", event: role.event };
+    if (role.status === "chain-candidate") return { kind: "chain-candidate", event: role.event };
     if (role.status === "outside") return { kind: "ignored" };
     return {
       kind: "rejected",
@@ -84,12 +87,15 @@ export function classifyItem(item: ReadItem): ClassifiedItem {
 export interface MixedBatch {
   readonly records: readonly NormalizedRecord[];
   readonly roleEvents: readonly RoleEvent[];
+  readonly chainCandidates?: readonly RoleEvent[];
 }
 
 export interface MixedBatchResult {
   readonly stored: AuditEvent[];
   readonly storedRoleEvents: RoleEvent[];
   readonly duplicates: number;
+  /** Chain candidates whose session was not chained from an Identity Center role session. */
+  readonly ignored: number;
   readonly alerts: Alert[];
 }
 
@@ -99,14 +105,16 @@ export async function ingestBatch(pipeline: Pipeline, batch: MixedBatch): Promis
     batch.records.length > 0
       ? await pipeline.ingest(batch.records)
       : { stored: [], duplicates: 0, alerts: [] };
+  const candidates = batch.chainCandidates ?? [];
   const roles =
-    batch.roleEvents.length > 0
-      ? await pipeline.roles.ingest(batch.roleEvents)
-      : { stored: [], duplicates: 0, alerts: [] };
+    batch.roleEvents.length > 0 || candidates.length > 0
+      ? await pipeline.roles.ingest(batch.roleEvents, candidates)
+      : { stored: [], duplicates: 0, ignored: 0, alerts: [] };
   return {
     stored: identityCenter.stored,
     storedRoleEvents: roles.stored,
     duplicates: identityCenter.duplicates + roles.duplicates,
+    ignored: roles.ignored,
     alerts: [...identityCenter.alerts, ...roles.alerts],
   };
 }
@@ -125,14 +133,18 @@ export async function ingestStream(
   const counts = emptyCounts();
   let records: NormalizedRecord[] = [];
   let roleEvents: RoleEvent[] = [];
+  let chainCandidates: RoleEvent[] = [];
+  const pending = () => records.length + roleEvents.length + chainCandidates.length;
   const flush = async () => {
-    if (records.length === 0 && roleEvents.length === 0) return;
-    const current = { records, roleEvents };
+    if (pending() === 0) return;
+    const current = { records, roleEvents, chainCandidates };
     records = [];
     roleEvents = [];
+    chainCandidates = [];
     const result = await ingestBatch(pipeline, current);
     counts.stored += result.stored.length + result.storedRoleEvents.length;
     counts.duplicates += result.duplicates;
+    counts.ignored += result.ignored;
     await options.onBatch?.(counts, result.stored, result.alerts);
   };
   for await (const item of items) {
@@ -141,10 +153,13 @@ export async function ingestStream(
     if (classified.kind === "audited") {
       options.onAudited?.(classified.record.event);
       records.push(classified.record);
-      if (records.length + roleEvents.length >= batchSize) await flush();
+      if (pending() >= batchSize) await flush();
     } else if (classified.kind === "role") {
       roleEvents.push(classified.event);
-      if (records.length + roleEvents.length >= batchSize) await flush();
+      if (pending() >= batchSize) await flush();
+    } else if (classified.kind === "chain-candidate") {
+      chainCandidates.push(classified.event);
+      if (pending() >= batchSize) await flush();
     } else if (classified.kind === "ignored") {
       counts.ignored += 1;
     } else {

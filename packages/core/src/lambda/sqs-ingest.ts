@@ -22,6 +22,7 @@ type MessageVerdict =
       readonly kind: "records";
       readonly records: NormalizedRecord[];
       readonly roleEvents: RoleEvent[];
+      readonly chainCandidates: RoleEvent[];
       readonly ignored: number;
     }
   | { readonly kind: "poison"; readonly reason: string; readonly eventId?: string };
@@ -39,6 +40,7 @@ export function readMessage(message: SQSRecord): MessageVerdict {
   }
   const records: NormalizedRecord[] = [];
   const roleEvents: RoleEvent[] = [];
+  const chainCandidates: RoleEvent[] = [];
   let ignored = 0;
   for (const item of recordsOfDocument(document, `sqs:${message.messageId}`)) {
     const classified = classifyItem(item);
@@ -51,9 +53,10 @@ export function readMessage(message: SQSRecord): MessageVerdict {
     }
     if (classified.kind === "ignored") ignored += 1;
     else if (classified.kind === "role") roleEvents.push(classified.event);
+    else if (classified.kind === "chain-candidate") chainCandidates.push(classified.event);
     else records.push(classified.record);
   }
-  return { kind: "records", records, roleEvents, ignored };
+  return { kind: "records", records, roleEvents, chainCandidates, ignored };
 }
 
 /**
@@ -74,7 +77,12 @@ export function createSqsIngestHandler(dependencies: SqsIngestDependencies) {
     const { pipeline } = await runtime;
     const failures: SQSBatchItemFailure[] = [];
     const counts = emptyCounts();
-    const accepted: { messageId: string; records: NormalizedRecord[]; roleEvents: RoleEvent[] }[] = [];
+    const accepted: {
+      messageId: string;
+      records: NormalizedRecord[];
+      roleEvents: RoleEvent[];
+      chainCandidates: RoleEvent[];
+    }[] = [];
     for (const message of event.Records) {
       const verdict = readMessage(message);
       if (verdict.kind === "poison") {
@@ -88,21 +96,25 @@ export function createSqsIngestHandler(dependencies: SqsIngestDependencies) {
         failures.push({ itemIdentifier: message.messageId });
         continue;
       }
-      counts.read += verdict.records.length + verdict.roleEvents.length + verdict.ignored;
+      counts.read +=
+        verdict.records.length + verdict.roleEvents.length + verdict.chainCandidates.length + verdict.ignored;
       counts.ignored += verdict.ignored;
       accepted.push({
         messageId: message.messageId,
         records: verdict.records,
         roleEvents: verdict.roleEvents,
+        chainCandidates: verdict.chainCandidates,
       });
     }
     const records = accepted.flatMap((entry) => entry.records);
     const roleEvents = accepted.flatMap((entry) => entry.roleEvents);
-    if (records.length > 0 || roleEvents.length > 0) {
+    const chainCandidates = accepted.flatMap((entry) => entry.chainCandidates);
+    if (records.length > 0 || roleEvents.length > 0 || chainCandidates.length > 0) {
       try {
-        const result = await ingestBatch(pipeline, { records, roleEvents });
+        const result = await ingestBatch(pipeline, { records, roleEvents, chainCandidates });
         counts.stored += result.stored.length + result.storedRoleEvents.length;
         counts.duplicates += result.duplicates;
+        counts.ignored += result.ignored;
         for (const stored of [...result.stored, ...result.storedRoleEvents]) {
           logger.debug("event stored", { eventId: stored.eventId, eventName: stored.eventName });
         }

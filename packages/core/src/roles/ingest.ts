@@ -25,6 +25,8 @@ export interface RoleSessionDetector<A> {
 export interface RoleBatchResult<A> {
   readonly stored: RoleEvent[];
   readonly duplicates: number;
+  /** Chain candidates whose session no Identity Center role session opened. */
+  readonly ignored: number;
   readonly alerts: A[];
 }
 
@@ -72,7 +74,19 @@ export class RoleSessionIngester<A = unknown> {
     this.names = new LRUCache({ max: options.nameCacheSize ?? 50_000 });
   }
 
-  async ingest(events: readonly RoleEvent[]): Promise<RoleBatchResult<A>> {
+  /**
+   * `candidates`: calls of other roles' sessions. Those whose session was opened by `sts:AssumeRole` from an
+   * Identity Center role session (its head was written by that call, in this batch or before) are stored with
+   * it; the rest are counted as ignored. A chained session's calls that arrive before the `AssumeRole` that
+   * opened it cannot be told from any other role's, and are ignored.
+   */
+  async ingest(
+    identityCenterEvents: readonly RoleEvent[],
+    candidates: readonly RoleEvent[] = [],
+  ): Promise<RoleBatchResult<A>> {
+    const chained = await this.chainedOnly(identityCenterEvents, candidates);
+    const ignored = candidates.length - chained.length;
+    const events = [...identityCenterEvents, ...chained];
     const unique = new Map<string, RoleEvent>();
     for (const event of events) if (!unique.has(event.eventId)) unique.set(event.eventId, event);
     let duplicates = events.length - unique.size;
@@ -84,7 +98,7 @@ export class RoleSessionIngester<A = unknown> {
       if (unique.delete(eventId)) duplicates += 1;
     }
     const fresh = [...unique.values()];
-    if (fresh.length === 0) return { stored: [], duplicates, alerts: [] };
+    if (fresh.length === 0) return { stored: [], duplicates, ignored, alerts: [] };
 
     const support = new Map<string, Item>();
     const add = (item: Item) => {
@@ -133,7 +147,31 @@ export class RoleSessionIngester<A = unknown> {
     const alerts = (await this.detector?.evaluateRoleSessions(fresh)) ?? [];
     await this.store.putAll(fresh.map(RoleItems.event));
     this.logger.debug("role sessions stored", { stored: fresh.length, duplicates, sessions: sessions.size });
-    return { stored: fresh.sort((a, b) => (a.eventId < b.eventId ? -1 : 1)), duplicates, alerts };
+    return { stored: fresh.sort((a, b) => (a.eventId < b.eventId ? -1 : 1)), duplicates, ignored, alerts };
+  }
+
+  /** The candidates whose session is a chained Identity Center session: opened in this batch, or stored. */
+  private async chainedOnly(
+    events: readonly RoleEvent[],
+    candidates: readonly RoleEvent[],
+  ): Promise<RoleEvent[]> {
+    if (candidates.length === 0) return [];
+    const known = new Set<string>();
+    for (const event of events) if (event.chained) known.add(roleSessionId(event.chained.session));
+    const headKey = (id: string) => {
+      const key = Keys.roleSessionHead(id);
+      return { key, cacheKey: `${key.pk}\u0000${key.sk}` };
+    };
+    const unknown = [...new Set(candidates.map((event) => event.roleSessionId))].filter((id) => {
+      if (known.has(id) || this.written.has(headKey(id).cacheKey)) {
+        known.add(id);
+        return false;
+      }
+      return true;
+    });
+    for (const item of await this.store.getAll(unknown.map((id) => headKey(id).key)))
+      known.add(item.pk.slice(Keys.roleSessionPartition("").length));
+    return candidates.filter((event) => known.has(event.roleSessionId));
   }
 
   /** Users the directory knows by this session name (user name or email); cached per process. */

@@ -13,6 +13,11 @@ import {
 
 export type RoleNormalizeResult =
   | { readonly status: "role"; readonly event: RoleEvent }
+  /**
+   * A call of some other role's session: it belongs to an Identity Center role session only if that session
+   * was opened by `sts:AssumeRole` from one (role chaining), which only stored data can tell.
+   */
+  | { readonly status: "chain-candidate"; readonly event: RoleEvent }
   /** Not a role session of Identity Center: counted as ignored, as before. */
   | { readonly status: "outside" }
   | { readonly status: "rejected"; readonly reason: string };
@@ -41,18 +46,24 @@ export function normalizeRoleRecord(record: CloudTrailRecord): RoleNormalizeResu
   const issuer = recordField(context, "sessionIssuer");
   const assumed = ASSUMED_ROLE_ARN.exec(stringField(identity, "arn") ?? "");
   const roleName = stringField(issuer, "userName") ?? assumed?.[2];
-  if (roleName === undefined || !roleName.startsWith(SSO_ROLE_PREFIX)) return OUTSIDE;
+  if (roleName === undefined) return OUTSIDE;
+  const identityCenterRole = roleName.startsWith(SSO_ROLE_PREFIX);
 
   const sessionName = assumed?.[3] ?? afterColon(stringField(identity, "principalId"));
   const accountId = stringField(identity, "accountId") ?? assumed?.[1] ?? record.recipientAccountId;
   const created = stringField(recordField(context, "attributes"), "creationDate");
+  const validCreation = created !== undefined && ISO_TIME.test(created) && !Number.isNaN(Date.parse(created));
+  // Another role's call that cannot be placed in a session is simply not Identity Center's.
+  if (!identityCenterRole && (sessionName === undefined || accountId === undefined || !validCreation)) {
+    return OUTSIDE;
+  }
   if (sessionName === undefined || accountId === undefined) {
     return {
       status: "rejected",
       reason: "role-session event names no session (userIdentity.arn is missing)",
     };
   }
-  if (created === undefined || !ISO_TIME.test(created) || Number.isNaN(Date.parse(created))) {
+  if (created === undefined || !validCreation) {
     return {
       status: "rejected",
       reason:
@@ -75,7 +86,10 @@ export function normalizeRoleRecord(record: CloudTrailRecord): RoleNormalizeResu
     const chained = chainedSession(record);
     if (chained) event.chained = chained;
   }
-  return finish(event);
+  const result = finish(event);
+  if (identityCenterRole) return result;
+  // Malformed calls of other roles are not Identity Center's to reject.
+  return result.status === "role" ? { status: "chain-candidate", event: result.event } : OUTSIDE;
 }
 
 /** `AssumeRoleWithSAML` into an Identity Center role: the credentials being issued, not a use of them. */
