@@ -6,43 +6,13 @@
 import { findingsOf } from "@idc-audit/core/roles";
 import { describe, expect, it } from "vitest";
 import { loadEvent } from "../support/fixtures.ts";
-
-const PUBLISHED = "guardduty/awscli__get-findings__1.json";
-const VARIANT_CLI = "guardduty/get-findings__sso-role-session.json";
-const VARIANT_EVENTBRIDGE = "guardduty/eventbridge__sso-role-session.json";
-
-/** A CLI finding's keys as the API, the console export and EventBridge spell them (`AccessKeyId` → `accessKeyId`). */
-function camelCase(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(camelCase);
-  if (typeof value !== "object" || value === null) return value;
-  return Object.fromEntries(
-    Object.entries(value).map(([key, inner]) => [
-      `${key[0]?.toLowerCase()}${key.slice(1)}`,
-      camelCase(inner),
-    ]),
-  );
-}
-
-/** The single finding of a `get-findings` document, as the console's "Export" gives it. */
-function consoleExport(path: string): Record<string, unknown> {
-  const document = loadEvent(path) as { Findings: unknown[] };
-  return camelCase(document.Findings[0]) as Record<string, unknown>;
-}
-
-/** A finding wrapped in the EventBridge envelope GuardDuty puts it in on the default bus. */
-function eventBridge(finding: Record<string, unknown>): Record<string, unknown> {
-  return {
-    version: "0",
-    id: "cd2d702e-ab31-411b-9344-793ce56b1bc7",
-    "detail-type": "GuardDuty Finding",
-    source: "aws.guardduty",
-    account: String(finding.accountId),
-    time: "2020-05-26T22:55:21Z",
-    region: String(finding.region),
-    resources: [],
-    detail: finding,
-  };
-}
+import {
+  consoleExport,
+  eventBridgeFinding as eventBridge,
+  PUBLISHED_FINDING as PUBLISHED,
+  ROLE_FINDING_CLI as VARIANT_CLI,
+  ROLE_FINDING_EVENTBRIDGE as VARIANT_EVENTBRIDGE,
+} from "../support/guardduty.ts";
 
 const published = {
   findingId: "1ab92989eaf0e742df4a014d5example",
