@@ -160,10 +160,31 @@ describe("GuardDuty finding handler", () => {
     ]);
     expect(published()).toHaveLength(0);
     expect(await markers("1ab92989eaf0e742df4a014d5example")).toHaveLength(0);
-    expect(lines.find((line) => line.level === "warn")?.data).toMatchObject({
+    const [line] = lines;
+    expect(line?.message).toMatch(/not answered/);
+    // An IAM user's key: not answering it is expected, so it is not a warning.
+    expect(line?.level).toBe("info");
+    expect(line?.data).toMatchObject({
       findingId: "1ab92989eaf0e742df4a014d5example",
       accessKeyId: "ASIASZ4SI7REEEXAMPLE",
     });
+  });
+
+  it("warns, and marks nothing, when a finding about an AWSReservedSSO_ role names a key not stored yet", async () => {
+    const { logger, lines } = recordingLogger();
+    const event = roleFinding("0f0f0f0f0f0f0f0f0f0f0f0f0fnotyet") as Event & {
+      detail: { resource: { accessKeyDetails: Record<string, unknown> } };
+    };
+    event.detail.resource.accessKeyDetails.accessKeyId = "ASIA3EXAMPLENOTSTORED";
+    const result = await handlerFor(logger)(event);
+    expect(result.outcomes).toEqual([
+      { findingId: "0f0f0f0f0f0f0f0f0f0f0f0f0fnotyet", outcome: "unanswered" },
+    ]);
+    expect(lines.map((line) => [line.level, line.message])).toEqual([
+      ["warn", "finding not answered: no role session of its access key is stored"],
+    ]);
+    expect(published()).toHaveLength(0);
+    expect(await markers("0f0f0f0f0f0f0f0f0f0f0f0f0fnotyet")).toHaveLength(0);
   });
 
   it("skips a finding that names no access key (an instance finding)", async () => {

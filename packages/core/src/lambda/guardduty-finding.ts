@@ -165,7 +165,9 @@ export function createGuardDutyFindingHandler(dependencies: GuardDutyFindingDepe
           outcome = FindingOutcome.Unanswered;
           // Not marked: GuardDuty re-sends the finding when the activity recurs, by when the trail's objects
           // holding the role session may have been ingested.
-          logger.warn("finding not answered: no role session of its access key is stored", {
+          // Findings about other temporary keys (an instance role's) are expected not to be answered.
+          const level = finding.identityCenterRole ? "warn" : "info";
+          logger[level]("finding not answered: no role session of its access key is stored", {
             ...facts,
             accessKeyId: finding.accessKeyId,
           });
