@@ -198,7 +198,11 @@ describe("GuardDuty finding handler", () => {
 
   it("rejects an event that is not a GuardDuty finding, naming the event and the reason", async () => {
     const cloudTrail = loadEvent("envelopes/eventbridge__GetRoleCredentials.json") as unknown as Event;
-    const error = await handlerFor()(cloudTrail).catch((thrown: unknown) => thrown);
+    const { logger, lines } = recordingLogger();
+    const error = await handlerFor(logger)(cloudTrail).catch((thrown: unknown) => thrown);
+    expect(lines.map((line) => [line.level, line.message, line.data.eventId])).toEqual([
+      ["error", "event rejected", cloudTrail.id],
+    ]);
     expect(error).toBeInstanceOf(RejectedRecordError);
     expect((error as RejectedRecordError).eventId).toBe(cloudTrail.id);
     expect((error as Error).message).toMatch(

@@ -132,7 +132,17 @@ export function createGuardDutyFindingHandler(dependencies: GuardDutyFindingDepe
   return async (
     event: EventBridgeEvent<string, unknown>,
   ): Promise<{ outcomes: { findingId: string; outcome: FindingOutcome }[] }> => {
-    const findings = readFindings(event);
+    let findings: FindingReference[];
+    try {
+      findings = readFindings(event);
+    } catch (error) {
+      // Named by event id and reason only: the event itself is kept by the failure queue, not the logs.
+      logger.error("event rejected", {
+        eventId: (error as RejectedRecordError).eventId,
+        reason: (error as Error).message,
+      });
+      throw error;
+    }
     runtime ??= open().catch((error: unknown) => {
       runtime = undefined;
       throw error;
@@ -164,8 +174,8 @@ export function createGuardDutyFindingHandler(dependencies: GuardDutyFindingDepe
         if (!alert) {
           outcome = FindingOutcome.Unanswered;
           // Not marked: GuardDuty re-sends the finding when the activity recurs, by when the trail's objects
-          // holding the role session may have been ingested.
-          // Findings about other temporary keys (an instance role's) are expected not to be answered.
+          // holding the role session may have been ingested. Findings about other temporary keys (an instance
+          // role's) are expected not to be answered: info, not a warning.
           const level = finding.identityCenterRole ? "warn" : "info";
           logger[level]("finding not answered: no role session of its access key is stored", {
             ...facts,
