@@ -25,18 +25,20 @@ export default $config({
     const { createIngest } = await import("./infra/ingest.ts");
     const { createBackfill } = await import("./infra/backfill.ts");
     const { createApi } = await import("./infra/api.ts");
+    const { createGuardDutyFindings } = await import("./infra/guardduty.ts");
 
     const config = loadStageConfig(process.env, $app.stage);
     enforceLambdaOnlyTrust();
 
     const key = createKey();
-    const { table, tableWriter, tableReader } = createStorage();
+    const { table, tableWriter, tableReader, tableFindingResponder } = createStorage();
     const { topic, alertPublisher } = createAlerts(key);
     const identityStore = createIdentityStoreLink(config);
     const shared = { config, key, table, tableWriter, identityStore, topic, alertPublisher };
     const ingest = createIngest(shared);
     const backfill = createBackfill(shared);
     const api = createApi({ table, tableReader });
+    const guardDuty = createGuardDutyFindings({ key, table, tableFindingResponder, topic, alertPublisher });
 
     return {
       table: table.name,
@@ -46,6 +48,8 @@ export default $config({
       alertTopic: topic.arn,
       apiUrl: api.fn.url,
       backfillFunction: backfill?.fn.name,
+      guardDutyFunction: guardDuty.fn.name,
+      guardDutyFailureQueue: guardDuty.failureQueue.url,
     };
   },
 });

@@ -4,10 +4,11 @@
  * encrypted with the AWS managed key, and on the production stage deletion-protected and retained when the
  * stage is removed.
  *
- * Access is granted through two Linkables rather than `link: [table]`, which would grant `dynamodb:*`.
+ * Access is granted through Linkables with exact actions (writer, reader, finding responder) rather than
+ * `link: [table]`, which would grant `dynamodb:*`.
  */
 import { isProduction } from "./config.ts";
-import { TABLE_READ_ACTIONS, TABLE_WRITE_ACTIONS } from "./grants.ts";
+import { TABLE_FINDING_ACTIONS, TABLE_READ_ACTIONS, TABLE_WRITE_ACTIONS } from "./grants.ts";
 
 export function createStorage() {
   const production = isProduction($app.stage);
@@ -40,5 +41,9 @@ export function createStorage() {
     properties: { name: table.name, arn: table.arn },
     include: [sst.aws.permission({ actions: TABLE_READ_ACTIONS, resources: [table.arn] })],
   });
-  return { table, tableWriter, tableReader };
+  const tableFindingResponder = new sst.Linkable("AuditTableFindingResponder", {
+    properties: { name: table.name, arn: table.arn },
+    include: [sst.aws.permission({ actions: TABLE_FINDING_ACTIONS, resources: [table.arn] })],
+  });
+  return { table, tableWriter, tableReader, tableFindingResponder };
 }

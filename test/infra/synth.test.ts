@@ -6,8 +6,20 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { DEFAULT_INGEST_MAX_CONCURRENCY } from "../../infra/config.ts";
-import { IDENTITY_STORE_ACTIONS, TABLE_READ_ACTIONS, TABLE_WRITE_ACTIONS } from "../../infra/grants.ts";
-import { EVENT_PATTERN_MAX_LENGTH, INGEST_RULE_STATE, ingestRulePatterns } from "../../infra/pattern.ts";
+import {
+  IDENTITY_STORE_ACTIONS,
+  TABLE_FINDING_ACTIONS,
+  TABLE_READ_ACTIONS,
+  TABLE_WRITE_ACTIONS,
+} from "../../infra/grants.ts";
+import {
+  EVENT_PATTERN_MAX_LENGTH,
+  GUARDDUTY_RULE_STATE,
+  guardDutyFindingPattern,
+  INGEST_RULE_STATE,
+  ingestRulePatterns,
+  roleSessionRulePattern,
+} from "../../infra/pattern.ts";
 import { sstEnv } from "../../scripts/synth/sst-env.ts";
 import {
   BASE_ENV,
@@ -43,6 +55,10 @@ const keyArn = (result: SynthResult) => arnOf(named(result, "aws:kms/key:Key", "
 const tableArn = (result: SynthResult) => arnOf(named(result, "aws:dynamodb/table:Table", "AuditTableTable"));
 const topicArn = (result: SynthResult) => arnOf(named(result, "aws:sns/topic:Topic", "AlertTopicTopic"));
 const sorted = (values: Iterable<string>) => [...values].sort();
+const eventRules = (result: SynthResult) => ofType(result, "aws:cloudwatch/eventRule:EventRule");
+/** The rules that feed the ingest queue: the catalogue's and the role-session rule. */
+const ingestRules = (result: SynthResult) =>
+  eventRules(result).filter((rule) => rule.name.startsWith("Ingest"));
 
 /** Every policy document in the synth: role inline policies, trust policies, queue, key and topic policies. */
 function allPolicies(result: SynthResult): { where: string; statements: PolicyStatement[] }[] {
@@ -71,8 +87,8 @@ describe.each([
   });
 
   it("resolves every handler to a source file, as SST's build does before deploying", () => {
-    // ingest and the query API on every stage, and backfill where the stage names a trail bucket.
-    expect(result().builds.length).toBe(stage === "prod" ? 3 : 2);
+    // ingest, GuardDuty findings and the query API on every stage, backfill where the stage names a bucket.
+    expect(result().builds.length).toBe(stage === "prod" ? 4 : 3);
     for (const build of result().builds)
       expect(build.source, `${build.functionID}: ${build.handler}`).toBeDefined();
   });
@@ -83,7 +99,7 @@ describe.each([
   });
 
   it("routes Identity Center events from the default bus with CloudTrail management events enabled", () => {
-    const rules = ofType(result(), "aws:cloudwatch/eventRule:EventRule");
+    const rules = eventRules(result()).filter((rule) => /^IngestRule\d+$/.test(rule.name));
     const patterns = ingestRulePatterns();
     expect(rules).toHaveLength(patterns.length);
     for (const [index, rule] of rules.entries()) {
@@ -96,9 +112,28 @@ describe.each([
     }
   });
 
-  it("targets the ingest queue from every rule, with an explicit retry policy and a target DLQ", () => {
-    const rules = ofType(result(), "aws:cloudwatch/eventRule:EventRule");
-    const targets = ofType(result(), "aws:cloudwatch/eventTarget:EventTarget");
+  it("routes this account's AWSReservedSSO_ role sessions to the ingest queue, read-only calls included", () => {
+    const rule = named(result(), "aws:cloudwatch/eventRule:EventRule", "IngestRoleSessionRule");
+    expect(rule.inputs.eventBusName).toBe("default");
+    expect(rule.inputs.state).toBe("ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS");
+    expect(String(rule.inputs.eventPattern).length).toBeLessThanOrEqual(EVENT_PATTERN_MAX_LENGTH);
+    const pattern = JSON.parse(String(rule.inputs.eventPattern));
+    expect(pattern).toEqual(roleSessionRulePattern());
+    expect(pattern.$or[0].detail.userIdentity.sessionContext.sessionIssuer.userName).toEqual([
+      { prefix: "AWSReservedSSO_" },
+    ]);
+    expect(pattern.$or[1].detail.requestParameters.roleArn).toEqual([{ wildcard: "*/AWSReservedSSO_*" }]);
+    const target = named(result(), "aws:cloudwatch/eventTarget:EventTarget", "IngestRoleSessionTarget");
+    expect(target.inputs.rule).toBe(rule.state?.name);
+    expect(target.inputs.arn).toBe(queueArn(result(), "IngestQueue"));
+  });
+
+  it("targets the ingest queue from every ingest rule, with an explicit retry policy and a target DLQ", () => {
+    const rules = ingestRules(result());
+    const targets = ofType(result(), "aws:cloudwatch/eventTarget:EventTarget").filter((target) =>
+      target.name.startsWith("Ingest"),
+    );
+    expect(rules.length).toBe(ingestRulePatterns().length + 1);
     expect(sorted(targets.map((target) => String(target.inputs.rule)))).toEqual(
       sorted(rules.map((rule) => String(rule.state?.name))),
     );
@@ -115,7 +150,7 @@ describe.each([
   });
 
   it("lets EventBridge send to the queue and to the target DLQ, only from the ingest rules", () => {
-    const ruleArns = sorted(ofType(result(), "aws:cloudwatch/eventRule:EventRule").map(arnOf));
+    const ruleArns = sorted(ingestRules(result()).map(arnOf));
     for (const [policyName, queueName] of [
       ["IngestQueuePolicy", "IngestQueue"],
       ["IngestDeliveryDeadLetterQueuePolicy", "IngestDeliveryDeadLetterQueue"],
@@ -192,8 +227,8 @@ describe.each([
     const functions = ofType(result(), "aws:lambda/function:Function");
     expect(sorted(functions.map((fn) => fn.name))).toEqual(
       stage === "prod"
-        ? ["ApiFunction", "BackfillFunction", "IngestFunction"]
-        : ["ApiFunction", "IngestFunction"],
+        ? ["ApiFunction", "BackfillFunction", "GuardDutyFunction", "IngestFunction"]
+        : ["ApiFunction", "GuardDutyFunction", "IngestFunction"],
     );
     for (const fn of functions) {
       expect(fn.inputs.runtime, fn.name).toBe("nodejs22.x");
@@ -294,6 +329,19 @@ describe.each([
       ],
     });
     expect(asObject(grants(result(), "Api"))).toEqual({ [tableArn(result())]: sorted(TABLE_READ_ACTIONS) });
+    // GuardDuty findings: the table's reads and the marker's put, publishing to the alert topic (and its key),
+    // and its own failure queue; no Identity Store, no other queue.
+    expect(asObject(grants(result(), "GuardDuty"))).toEqual({
+      [tableArn(result())]: ["dynamodb:BatchGetItem", "dynamodb:PutItem", "dynamodb:Query"],
+      [topicArn(result())]: ["sns:Publish"],
+      [keyArn(result())]: ["kms:Decrypt", "kms:GenerateDataKey"],
+      [queueArn(result(), "GuardDutyFailureQueue")]: ["sqs:SendMessage"],
+    });
+    expect(sorted(TABLE_FINDING_ACTIONS)).toEqual([
+      "dynamodb:BatchGetItem",
+      "dynamodb:PutItem",
+      "dynamodb:Query",
+    ]);
     if (stage === "prod") {
       expect(asObject(grants(result(), "Backfill"))).toEqual({
         ...shared(result()),
@@ -306,6 +354,62 @@ describe.each([
         "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole",
       ]);
     }
+  });
+
+  it("sends GuardDuty findings that name a temporary key to the GuardDuty function, failures to its queue", () => {
+    const rule = named(result(), "aws:cloudwatch/eventRule:EventRule", "GuardDutyFindingRule");
+    expect(rule.inputs.eventBusName).toBe("default");
+    expect(rule.inputs.state).toBe(GUARDDUTY_RULE_STATE);
+    expect(rule.inputs.state).toBe("ENABLED");
+    expect(JSON.parse(String(rule.inputs.eventPattern))).toEqual({
+      source: ["aws.guardduty"],
+      "detail-type": ["GuardDuty Finding"],
+      detail: { resource: { accessKeyDetails: { accessKeyId: [{ prefix: "ASIA" }] } } },
+    });
+    expect(JSON.parse(String(rule.inputs.eventPattern))).toEqual(guardDutyFindingPattern());
+
+    const target = named(result(), "aws:cloudwatch/eventTarget:EventTarget", "GuardDutyFindingTarget");
+    expect(target.inputs.rule).toBe(rule.state?.name);
+    expect(target.inputs.arn).toBe(fnArn(result(), "GuardDuty"));
+    expect((target.inputs.deadLetterConfig as { arn: string }).arn).toBe(
+      queueArn(result(), "GuardDutyFailureQueue"),
+    );
+    expect((target.inputs.retryPolicy as Record<string, number>).maximumRetryAttempts).toBeGreaterThan(0);
+
+    // Only this rule may invoke the function, and only this rule may dead-letter into its queue.
+    const permission = named(result(), "aws:lambda/permission:Permission", "GuardDutyInvokeFromRule");
+    expect(permission.inputs).toMatchObject({
+      action: "lambda:InvokeFunction",
+      principal: "events.amazonaws.com",
+      sourceArn: arnOf(rule),
+      function: named(result(), "aws:lambda/function:Function", "GuardDutyFunction").state?.name,
+    });
+    const policy = statementsOf(
+      named(result(), "aws:sqs/queuePolicy:QueuePolicy", "GuardDutyFailureQueuePolicy").inputs.policy,
+    );
+    expect(policy).toHaveLength(1);
+    expect(policy[0]?.Principal).toEqual({ Service: "events.amazonaws.com" });
+    expect(list(policy[0]?.Action)).toEqual(["sqs:SendMessage"]);
+    expect(list(policy[0]?.Condition?.ArnEquals?.["aws:SourceArn"])).toEqual([arnOf(rule)]);
+    const invokeConfig = named(
+      result(),
+      "aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig",
+      "GuardDutyInvokeConfig",
+    );
+    expect(invokeConfig.inputs.destinationConfig).toEqual({
+      onFailure: { destination: queueArn(result(), "GuardDutyFailureQueue") },
+    });
+
+    const fn = named(result(), "aws:lambda/function:Function", "GuardDutyFunction");
+    expect(fn.inputs.handler).toBe("functions/guardduty.handler");
+    const env = (fn.inputs.environment as { variables: Record<string, string> }).variables;
+    expect(env).toMatchObject({
+      TABLE_NAME: named(result(), "aws:dynamodb/table:Table", "AuditTableTable").state?.name,
+      ALERT_TOPIC_ARN: topicArn(result()),
+      POWERTOOLS_SERVICE_NAME: "idc-audit-guardduty",
+    });
+    // It needs no directory: the profiles it publishes are those ingestion stored.
+    expect(env.IDENTITY_STORE_ID).toBeUndefined();
   });
 
   it("uses a rotating customer managed key that only the account and EventBridge (same account) may use", () => {

@@ -36,8 +36,15 @@ export function findingsOf(document: unknown): FindingReference[] {
   if (!isRecord(document)) throw new UsageError("a GuardDuty finding is a JSON object");
   const findings = document.Findings ?? document.findings;
   if (Array.isArray(findings)) return findings.flatMap(findingsOf);
-  const detail = recordField(document, "detail");
-  if (detail && stringField(document, "detail-type") === "GuardDuty Finding") return findingsOf(detail);
+  const detailType = stringField(document, "detail-type");
+  if (detailType !== undefined) {
+    // An EventBridge event of another kind has an `id` too (the event's): it must not be read as a finding.
+    const detail = recordField(document, "detail");
+    if (detailType !== "GuardDuty Finding" || !detail) {
+      throw new UsageError(`the EventBridge event is a "${detailType}", not a GuardDuty finding`);
+    }
+    return findingsOf(detail);
+  }
   const id = field(document, "id");
   if (id === undefined) throw new UsageError("the document is not a GuardDuty finding (it has no id)");
   const details =

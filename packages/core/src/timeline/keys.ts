@@ -35,6 +35,7 @@ import type { UserKey } from "../normalize/types.ts";
  * | role session → chained child | ROLESESSION#v1#<roleSessionId>       | CHILD#<childRoleSessionId>               |
  * | access key → role session    | ACCESSKEY#v1#<accessKeyId>           | ROLESESSION#<roleSessionId>              |
  * | person → role session        | USER#v1#<storeId>#<userId>           | ROLE#<creationDate>#<roleSessionId>      |
+ * | GuardDuty finding published  | FINDING#v1#<findingId>               | PUBLISHED                                |
  *
  * An event's commit item, written last, means the event is stored (see `Pipeline` and `Items.commit`).
  *
@@ -183,6 +184,11 @@ export const Keys = {
     pk: Keys.userPartition(user),
     sk: `${USER_ROLE_SESSION_PREFIX}${creationDate}#${roleSessionId}`,
   }),
+  /**
+   * Written once a GuardDuty finding's answer has been published to the alert topic (after publishing: a crash
+   * re-publishes, never loses one); later deliveries of the same finding id are not published again.
+   */
+  findingPublished: (findingId: string): ItemKey => ({ pk: `FINDING#v1#${findingId}`, sk: "PUBLISHED" }),
 } as const;
 
 /** Sort-key prefix of a person's role sessions (`ROLE#<creationDate>#<roleSessionId>`). */
