@@ -605,9 +605,9 @@ async function orchestrate() {
     ...readFileSync(join(archive, "COMPLETE.txt"), "utf8").matchAll(/"files":(\d+)/g),
   ][0]?.[1];
   const cpu = cpus()[0]?.model ?? "unknown";
-  console.log(
-    `machine: ${cpus().length} CPUs (${cpu}), ${round(totalmem() / 1024 ** 3, 1)} GiB, node ${process.version}`,
-  );
+  console.log(`machine: ${cpus().length} CPUs (${cpu}), ${round(totalmem() / 1024 ** 3, 1)} GiB`);
+  // Every phase and the store's process are spawned with process.execPath: all figures below are on this Node.
+  console.log(`node: ${process.version} (V8 ${process.versions.v8}), for every figure below`);
   console.log(
     `archive: ${events} events in ${archiveBytes} files; ingest measured on the first ${ingestEvents} records\n`,
   );

@@ -136,8 +136,8 @@ describe("ingest rule patterns", () => {
 });
 
 describe("fixtures in events/", () => {
-  it("exist (events/{old,transitional,new,admin,ignored})", () => {
-    for (const dir of [...AUDITED_DIRS, "ignored"]) {
+  it("exist (events/{old,transitional,new,admin,ignored,roles})", () => {
+    for (const dir of [...AUDITED_DIRS, "ignored", "roles"]) {
       expect(fixtureEvents(path.join(EVENTS, dir)).length, `events/${dir}`).toBeGreaterThan(0);
     }
   });
@@ -189,7 +189,7 @@ describe("role-session rule pattern", () => {
   });
 
   it("matches every fixture event the ingest code reads as a role session, and no other", () => {
-    const dirs = [...AUDITED_DIRS, "ignored", "envelopes", "archive"];
+    const dirs = [...AUDITED_DIRS, "ignored", "roles", "envelopes", "archive"];
     const events = dirs.flatMap((dir) => fixtureEvents(path.join(EVENTS, dir)));
     let roleEvents = 0;
     for (const { file, event } of events) {
@@ -197,15 +197,15 @@ describe("role-session rule pattern", () => {
       if (role) roleEvents += 1;
       expect(matches(rolePattern, event), `${file} ${String((event.detail as Event).eventName)}`).toBe(role);
     }
-    // events/ignored's four and the member account's calls in the archive, at least.
+    // events/roles' four and the member account's calls in the archive, at least.
     expect(roleEvents).toBeGreaterThanOrEqual(6);
   });
 
   it("matches AssumeRoleWithSAML only into an AWSReservedSSO_ role, by the requested role's ARN", () => {
-    const found = fixtureEvents(path.join(EVENTS, "ignored")).find(
+    const found = fixtureEvents(path.join(EVENTS, "roles")).find(
       (entry) => (entry.event.detail as Event).eventName === "AssumeRoleWithSAML",
     );
-    if (!found) throw new Error("events/ignored has no AssumeRoleWithSAML");
+    if (!found) throw new Error("events/roles has no AssumeRoleWithSAML");
     const { event } = found;
     expect(matches(rolePattern, event)).toBe(true);
     const detail = event.detail as { requestParameters: Record<string, Json> };

@@ -1,6 +1,7 @@
 /**
- * Offline synth of sst.config.ts (scripts/synth/synth.ts) for a production stage with backfill and a dev stage
- * without, and assertions on every resource's inputs: ingest wiring, storage, encryption, least privilege.
+ * Offline synth of sst.config.ts (scripts/synth/synth.ts) for three stages: `production` with backfill, `dev`
+ * without, both keeping their data because nothing declares them disposable, and `pr-42` declared disposable.
+ * Assertions on every resource's inputs: ingest wiring, storage and its protection, encryption, least privilege.
  */
 import { readFileSync } from "node:fs";
 import path from "node:path";
@@ -37,14 +38,44 @@ import {
   TRAIL_BUCKET,
 } from "./synth-helper.ts";
 
-let prod: SynthResult;
-let dev: SynthResult;
+interface StageCase {
+  readonly stage: string;
+  readonly env: Record<string, string>;
+  /** The stage names a trail bucket, so it has the backfill function. */
+  readonly backfill: boolean;
+  /** The stage is declared disposable, so nothing protects or retains its data. */
+  readonly disposable: boolean;
+}
+
+const STAGES: readonly StageCase[] = [
+  // `production` is the stage name SST's own templates use; `dev` shows protection does not depend on the name.
+  {
+    stage: "production",
+    env: { ...BASE_ENV, IDC_AUDIT_TRAIL_BUCKET: TRAIL_BUCKET },
+    backfill: true,
+    disposable: false,
+  },
+  { stage: "dev", env: BASE_ENV, backfill: false, disposable: false },
+  {
+    stage: "pr-42",
+    env: { ...BASE_ENV, IDC_AUDIT_DISPOSABLE_STAGE: "true" },
+    backfill: false,
+    disposable: true,
+  },
+];
+
+const synths = new Map<string, SynthResult>();
 
 beforeAll(async () => {
   // One after the other: the machine is small, and each synth takes a few seconds.
-  prod = await runSynth("prod", { ...BASE_ENV, IDC_AUDIT_TRAIL_BUCKET: TRAIL_BUCKET });
-  dev = await runSynth("dev", BASE_ENV);
+  for (const { stage, env } of STAGES) synths.set(stage, await runSynth(stage, env));
 });
+
+function synthOf(stage: string): SynthResult {
+  const result = synths.get(stage);
+  if (!result) throw new Error(`no synth of stage ${stage}`);
+  return result;
+}
 
 const arnOf = (resource: SynthResource) => String(resource.state?.arn);
 const fnArn = (result: SynthResult, name: string) =>
@@ -77,10 +108,9 @@ function allPolicies(result: SynthResult): { where: string; statements: PolicySt
   return policies;
 }
 
-describe.each([
-  ["prod", () => prod],
-  ["dev", () => dev],
-])("synth of stage %s", (stage, result) => {
+describe.each(STAGES)("synth of stage $stage", ({ stage, backfill, disposable }) => {
+  const result = () => synthOf(stage);
+
   it("asks the CLI only for what a deploy provides", () => {
     const methods = new Set(result().rpc.map((call) => call.method));
     expect(sorted(methods)).toEqual(["Provider.Aws.Bootstrap", "Runtime.Build"]);
@@ -88,15 +118,20 @@ describe.each([
 
   it("resolves every handler to a source file, as SST's build does before deploying", () => {
     // ingest, GuardDuty findings and the query API on every stage, backfill where the stage names a bucket.
-    expect(result().builds.length).toBe(stage === "prod" ? 4 : 3);
+    expect(result().builds.length).toBe(backfill ? 4 : 3);
     for (const build of result().builds)
       expect(build.source, `${build.functionID}: ${build.handler}`).toBeDefined();
   });
 
-  it("keeps production data: removal and protection per stage", () => {
-    expect(result().app.removal).toBe(stage === "prod" ? "retain" : "remove");
-    expect(result().app.protect).toBe(stage === "prod");
-  });
+  it(
+    disposable
+      ? "removes everything on `sst remove` when the stage is declared disposable"
+      : "retains tables on removal and refuses `sst remove` when the stage is not declared disposable",
+    () => {
+      expect(result().app.removal).toBe(disposable ? "remove" : "retain");
+      expect(result().app.protect).toBe(!disposable);
+    },
+  );
 
   it("routes Identity Center events from the default bus with CloudTrail management events enabled", () => {
     const rules = eventRules(result()).filter((rule) => /^IngestRule\d+$/.test(rule.name));
@@ -197,7 +232,7 @@ describe.each([
     expect(mapping.scalingConfig).toEqual({ maximumConcurrency: DEFAULT_INGEST_MAX_CONCURRENCY });
   });
 
-  it("stores everything in one on-demand table with PITR, SSE, no TTL and per-stage deletion protection", () => {
+  it("stores everything in one on-demand table with PITR, SSE and no TTL", () => {
     const tables = ofType(result(), "aws:dynamodb/table:Table");
     expect(tables).toHaveLength(1);
     const table = tables[0] as SynthResource;
@@ -213,10 +248,19 @@ describe.each([
     expect(table.inputs.pointInTimeRecovery).toEqual({ enabled: true });
     expect(table.inputs.serverSideEncryption).toMatchObject({ enabled: true });
     expect(table.inputs.ttl).toBeUndefined();
-    expect(Boolean(table.inputs.deletionProtectionEnabled)).toBe(stage === "prod");
-    expect(table.retainOnDelete).toBe(stage === "prod");
-    expect(table.protect).toBe(stage === "prod");
   });
+
+  it(
+    disposable
+      ? "leaves the table unprotected when the stage is declared disposable"
+      : "deletion-protects, retains and Pulumi-protects the table when the stage is not declared disposable",
+    () => {
+      const table = named(result(), "aws:dynamodb/table:Table", "AuditTableTable");
+      expect(table.inputs.deletionProtectionEnabled).toBe(!disposable);
+      expect(table.retainOnDelete).toBe(!disposable);
+      expect(table.protect).toBe(!disposable);
+    },
+  );
 
   it("publishes alerts to an encrypted topic", () => {
     const topic = named(result(), "aws:sns/topic:Topic", "AlertTopicTopic");
@@ -226,7 +270,7 @@ describe.each([
   it("runs every function on nodejs22.x, arm64, as an ESM bundle, never logging whole events", () => {
     const functions = ofType(result(), "aws:lambda/function:Function");
     expect(sorted(functions.map((fn) => fn.name))).toEqual(
-      stage === "prod"
+      backfill
         ? ["ApiFunction", "BackfillFunction", "GuardDutyFunction", "IngestFunction"]
         : ["ApiFunction", "GuardDutyFunction", "IngestFunction"],
     );
@@ -260,10 +304,10 @@ describe.each([
     expect((api.inputs.environment as { variables: Record<string, string> }).variables.TABLE_NAME).toBe(
       expected("").TABLE_NAME,
     );
-    if (stage === "prod") {
-      const backfill = named(result(), "aws:lambda/function:Function", "BackfillFunction");
-      expect(backfill.inputs.handler).toBe("functions/backfill.handler");
-      expect((backfill.inputs.environment as { variables: object }).variables).toMatchObject(
+    if (backfill) {
+      const backfillFn = named(result(), "aws:lambda/function:Function", "BackfillFunction");
+      expect(backfillFn.inputs.handler).toBe("functions/backfill.handler");
+      expect((backfillFn.inputs.environment as { variables: object }).variables).toMatchObject(
         expected("idc-audit-backfill"),
       );
     }
@@ -342,7 +386,7 @@ describe.each([
       "dynamodb:PutItem",
       "dynamodb:Query",
     ]);
-    if (stage === "prod") {
+    if (backfill) {
       expect(asObject(grants(result(), "Backfill"))).toEqual({
         ...shared(result()),
         [`arn:aws:s3:::${TRAIL_BUCKET}/AWSLogs/*`]: ["s3:GetObject"],
@@ -429,7 +473,7 @@ describe.each([
 
   it("backfills from the trail bucket only when the stage names one", () => {
     const notifications = ofType(result(), "aws:s3/bucketNotification:BucketNotification");
-    if (stage !== "prod") {
+    if (!backfill) {
       expect(notifications).toHaveLength(0);
       return;
     }
@@ -465,6 +509,6 @@ describe.each([
 describe("sst-env.d.ts", () => {
   it("is what `sst deploy` would generate for the production stage (regenerate: see infra/README.md)", () => {
     const committed = readFileSync(path.join(ROOT, "sst-env.d.ts"), "utf8");
-    expect(committed).toBe(sstEnv(prod));
+    expect(committed).toBe(sstEnv(synthOf("production")));
   });
 });
