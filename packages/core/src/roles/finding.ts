@@ -65,8 +65,8 @@ export function findingsOf(document: unknown): FindingReference[] {
       principalId: principalId ?? null,
       userName: userName ?? null,
       userType: field(details, "userType") ?? null,
-      identityCenterRole:
-        (userName?.startsWith(SSO_ROLE_PREFIX) ?? false) || (principalId?.includes(SSO_ROLE_PREFIX) ?? false),
+      // GuardDuty names an assumed role's role in userName; its principalId (AROA…:session) names no role.
+      identityCenterRole: userName?.startsWith(SSO_ROLE_PREFIX) ?? false,
     },
   ];
 }
