@@ -1,5 +1,5 @@
 import { userKeyString } from "../identity/port.ts";
-import type { AuditEvent, UserKey } from "../normalize/types.ts";
+import { type AuditEvent, byTimeThenId, type UserKey } from "../normalize/types.ts";
 import { isoTime } from "../shared/time.ts";
 import { eventOf, ItemType, userOfItem } from "../timeline/items.ts";
 import { EVENT_SORT_PREFIX, Keys, SORT_END, USER_ROLE_SESSION_PREFIX } from "../timeline/keys.ts";
@@ -492,9 +492,7 @@ function payloads(read: RoleSessionRead, session: RoleSessionKey | undefined): R
   return read.events
     .filter((item) => item.data !== undefined)
     .map((item) => roleEventOf(item, session))
-    .sort((a, b) =>
-      a.eventTime !== b.eventTime ? (a.eventTime < b.eventTime ? -1 : 1) : a.eventId < b.eventId ? -1 : 1,
-    );
+    .sort(byTimeThenId);
 }
 
 function toRoleTimelineEvent(event: RoleEvent): RoleTimelineEvent {
