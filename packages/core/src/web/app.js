@@ -140,19 +140,24 @@ function table(caption, headers, rows, options = {}) {
     "div",
     {},
     h(
-      "table",
-      {},
-      h("caption", {}, caption),
+      "div",
+      // A wide table scrolls on its own rather than widening the page.
+      { class: "table-scroll" },
       h(
-        "thead",
+        "table",
         {},
+        h("caption", {}, caption),
         h(
-          "tr",
+          "thead",
           {},
-          headers.map((header) => h("th", { scope: "col" }, header)),
+          h(
+            "tr",
+            {},
+            headers.map((header) => h("th", { scope: "col" }, header)),
+          ),
         ),
+        body,
       ),
-      body,
     ),
   );
   if (rows.length > SHOWN_ROWS) {
@@ -416,12 +421,11 @@ function roleSessionCount(roleSessions) {
   if (roleSessions.length === 0) return "0";
   const writes = roleSessions.reduce((sum, roleSession) => sum + roleSession.writeCount, 0);
   const errors = roleSessions.reduce((sum, roleSession) => sum + roleSession.errorCount, 0);
-  return h(
-    "span",
-    { title: `${count(writes, "write")}, ${count(errors, "error")}` },
-    String(roleSessions.length),
-    errors > 0 ? [" ", tag(`${errors} err`, "fail")] : null,
-  );
+  const title = `${count(roleSessions.length, "role session")}: ${count(writes, "write")}, ${count(errors, "error")}`;
+  // Marked like a failure count when any call failed; the title says how many.
+  return errors > 0
+    ? h("span", { class: "tag fail", title }, String(roleSessions.length))
+    : h("span", { title }, String(roleSessions.length));
 }
 
 async function userView(value, params) {
@@ -733,6 +737,11 @@ async function sessionView(credentialId) {
 
 // ---------- role sessions ----------
 
+/** Axis steps, from 1 s to a day: the first that gives at most six ticks is used. */
+const TICK_STEPS = [
+  1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400,
+].map((seconds) => seconds * 1000);
+
 /** Role sessions whose events are fetched to place marks, one request each; the rest are drawn as bars only. */
 const MARKED_ROLE_SESSIONS = 12;
 
@@ -850,27 +859,25 @@ function lanesPicture(session, roleSessions, marks) {
       ),
     );
   }
-  // The axis: five ticks, offsets from the session's start, the clock time at both ends.
+  // The axis: round offsets from the start, the clock time at the start.
   const axisY = TOP + LANE * labels.length + 4;
+  const startIso = new Date(start).toISOString();
+  const step = TICK_STEPS.find((candidate) => (end - start) / candidate <= 6) ?? TICK_STEPS.at(-1);
   parts.push(svg("line", { class: "axis", x1: LABEL, x2: WIDTH - RIGHT, y1: axisY, y2: axisY }));
-  for (let step = 0; step <= 4; step += 1) {
-    const at = new Date(start + ((end - start) * step) / 4).toISOString();
+  for (let offset = 0; offset <= end - start; offset += step) {
+    const at = new Date(start + offset).toISOString();
     const tickX = x(at);
-    parts.push(
-      svg("line", { class: "tick", x1: tickX, x2: tickX, y1: TOP, y2: axisY + 4 }),
-      svg(
-        "text",
-        {
-          class: "tick-label",
-          x: tickX,
-          y: axisY + 18,
-          "text-anchor": step === 0 ? "start" : step === 4 ? "end" : "middle",
-        },
-        step === 0 || step === 4
-          ? `${utc(at).slice(11, 19)} (+${between(new Date(start).toISOString(), at)})`
-          : `+${between(new Date(start).toISOString(), at)}`,
-      ),
-    );
+    parts.push(svg("line", { class: "tick", x1: tickX, x2: tickX, y1: TOP, y2: axisY + 4 }));
+    // The start's clock time takes the room of the first offsets after it.
+    if (offset === 0 || tickX - LABEL > 110) {
+      parts.push(
+        svg(
+          "text",
+          { class: "tick-label", x: tickX, y: axisY + 18, "text-anchor": offset === 0 ? "start" : "middle" },
+          offset === 0 ? utc(at).slice(11) : `+${between(startIso, at)}`,
+        ),
+      );
+    }
   }
   // The portal session's own events.
   const portalY = laneY(0);
