@@ -971,6 +971,7 @@ function lanesPicture(session, roleSessions, marks) {
   const errors = roleSessions.reduce((sum, roleSession) => sum + roleSession.errorCount, 0);
   const unmarked = roleSessions.filter((roleSession) => !marks.has(roleSession.id)).length;
   const cut = [...marks.values()].some((entry) => entry.more);
+  const issued = [...marks.values()].some((entry) => entry.events.some((event) => event.kind === "issue"));
   return h(
     "figure",
     { class: "lanes" },
@@ -1001,6 +1002,12 @@ function lanesPicture(session, roleSessions, marks) {
         "role session, from creation to last call ",
         h("span", { class: "key key-issue", "aria-hidden": "true" }),
         "grant that issued it",
+        issued
+          ? [
+              h("span", { class: "key key-assume", "aria-hidden": "true" }),
+              "credentials issued (AssumeRoleWithSAML)",
+            ]
+          : null,
       ),
       unmarked > 0 ? ` The last ${unmarked} role sessions are drawn without their calls.` : "",
       cut ? " Only the first 1000 calls of a role session are marked." : "",
