@@ -71,6 +71,18 @@ try {
   await page.goto(`${server.url}#/alerts`);
   await settle("table");
   await shoot("screenshot-alerts.png");
+
+  // The GuardDuty pivot: the fixture archive's role-session key, typed into the search box.
+  await page.goto(server.url);
+  await page.getByLabel("Search", { exact: true }).fill("ASIA3EXAMPLEROLEKEY1");
+  await page.keyboard.press("Enter");
+  await settle("#person");
+  await shoot("screenshot-access-key.png");
+
+  // The portal session that key came from: its lanes of role sessions.
+  await page.locator("#portal + dl a[href^='#/sessions/']").click();
+  await settle("figure.lanes");
+  await shoot("screenshot-role-sessions.png");
 } finally {
   await browser.close();
   await server.close();

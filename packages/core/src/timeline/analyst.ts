@@ -32,6 +32,10 @@ export interface SessionFacts {
 
 /** How the search box's value was understood, in the order the box tries them. */
 export const SearchKind = {
+  /** An `ASIA…` / `AKIA…` key a role session was seen with (the API tries role ids first). */
+  AccessKey: "access-key",
+  /** A role session id (`rs-…`). */
+  RoleSession: "role-session",
   Session: "session",
   Address: "address",
   ExternalId: "external-id",
@@ -45,6 +49,8 @@ export interface SearchResult {
   readonly kind: SearchKind;
   readonly credentialId?: string;
   readonly sourceIp?: string;
+  readonly accessKeyId?: string;
+  readonly roleSessionId?: string;
   readonly users: UserView[];
 }
 
