@@ -1,5 +1,4 @@
 import type { Alert } from "../detect/detector.ts";
-import { userKeyString } from "../identity/port.ts";
 import type { UserKey } from "../normalize/types.ts";
 import { RoleQueries } from "../roles/queries.ts";
 import { ACCESS_KEY_ID, ROLE_SESSION_ID } from "../roles/types.ts";
@@ -13,7 +12,7 @@ import {
   type SearchResult,
   sessionFacts,
 } from "../timeline/analyst.ts";
-import { TimelineQueries, toTimelineEvent, type UserTimeline } from "../timeline/queries.ts";
+import { type TimelineQueries, toTimelineEvent } from "../timeline/queries.ts";
 import type { TableStore } from "../timeline/store.ts";
 import { ApiError, badRequest, notFound } from "./errors.ts";
 import { type PageRequest, paginate, parsePageRequest } from "./pagination.ts";
@@ -139,32 +138,11 @@ async function resolveUser(context: Context, candidates: UserKey[], asked: strin
   return first;
 }
 
-/**
- * Timeline queries that answer one person's partition from the read this request already made: the role
- * sessions' grouping asks for the same user report, which would otherwise read the partition twice.
- */
-class AlreadyRead extends TimelineQueries {
-  constructor(
-    store: TableStore,
-    private readonly owner: UserKey,
-    private readonly read: UserTimeline,
-  ) {
-    super(store);
-  }
-
-  override async readUser(user: UserKey): Promise<UserTimeline> {
-    return userKeyString(user) === userKeyString(this.owner) ? this.read : super.readUser(user);
-  }
-}
-
 /** `idc-audit user --json`, a page of its sessions, each with the analyst's facts and its role sessions. */
 async function userDocument(context: Context, user: UserKey) {
   const page = context.query.page();
   const timeline = await context.queries.readUser(user);
-  const report = await new RoleQueries(
-    context.store,
-    new AlreadyRead(context.store, user, timeline),
-  ).userWithRoles(user);
+  const report = await context.roles.userWithRoles(user, timeline);
   const activity = context.analyst.activityOf(user, timeline.events);
   const sessions = paginate(report.sessions, page);
   return {

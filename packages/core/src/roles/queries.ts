@@ -8,6 +8,7 @@ import type {
   SessionTimeline,
   TimelineQueries,
   UserReport,
+  UserTimeline,
   UserView,
 } from "../timeline/queries.ts";
 import { type Item, mapLimit, type TableStore } from "../timeline/store.ts";
@@ -399,8 +400,12 @@ export class RoleQueries {
     return { ...timeline, roleSessions: await this.ofPortalSession(timeline) };
   }
 
-  async userWithRoles(user: UserKey): Promise<UserWithRoles> {
-    const [report, roleSessions] = await Promise.all([this.timeline.user(user), this.ofUser(user)]);
+  /** `read`: the person's timeline when the caller has read it already (the API does, for its own facts). */
+  async userWithRoles(user: UserKey, read?: UserTimeline): Promise<UserWithRoles> {
+    const [report, roleSessions] = await Promise.all([
+      read ? this.timeline.reportOf(read) : this.timeline.user(user),
+      this.ofUser(user),
+    ]);
     const byPortalSession = new Map<string, RoleSessionView[]>();
     const parents = new Map(roleSessions.map((view) => [view.id, view]));
     // A chained session belongs where the session it came from does.
