@@ -221,6 +221,27 @@ function roleIdOf(account: string, role: string): string {
   return id;
 }
 
+/**
+ * How the records of a permission set's role session name it: the `AWSReservedSSO_*` role of the account, its
+ * `AROA…` id, the session name, and the region Identity Center provisioned it in.
+ */
+export function ssoRoleSessionIdentity(
+  accountId: string,
+  permissionSet: string,
+  sessionName: string,
+  creationDate: number,
+): SynthRoleSessionIdentity {
+  const role = reservedRoleName(accountId, permissionSet);
+  return {
+    account: accountId,
+    role,
+    roleId: roleIdOf(accountId, role),
+    sessionName,
+    creationDate,
+    region: MEMBER_REGIONS[hashString(accountId) % MEMBER_REGIONS.length] as string,
+  };
+}
+
 /** A small binary heap of records waiting for their time. */
 class PendingQueue {
   readonly #items: Pending[] = [];
@@ -406,16 +427,13 @@ export class RoleActivity {
   }
 
   #identity(session: SynthRoleSession, era: Era): SessionContext {
-    const region = MEMBER_REGIONS[hashString(session.accountId) % MEMBER_REGIONS.length] as string;
-    return {
-      account: session.accountId,
-      role: session.roleName,
-      roleId: roleIdOf(session.accountId, session.roleName),
-      sessionName: session.sessionName,
-      creationDate: Date.parse(session.creationDate),
-      region,
-      era,
-    };
+    const identity = ssoRoleSessionIdentity(
+      session.accountId,
+      session.permissionSet,
+      session.sessionName,
+      Date.parse(session.creationDate),
+    );
+    return { ...identity, era };
   }
 
   /** Calls for the next session: what is owed to the ratio, give or take half. */
