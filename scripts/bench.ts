@@ -862,9 +862,13 @@ async function phaseRoles(archive: string, store: string) {
   const take = async (stream: AsyncIterator<Parameters<typeof classify>[0]>, count: number) => {
     const records: AuditedRecord[] = [];
     const roleEvents: RoleRecord[] = [];
+    let done = false;
     for (let read = 0; read < count; read += 1) {
       const next = await stream.next();
-      if (next.done) break;
+      if (next.done) {
+        done = true;
+        break;
+      }
       const classified = classify(next.value);
       if (classified.kind === "audited") records.push(classified.record);
       else if (classified.kind === "role") {
@@ -873,7 +877,7 @@ async function phaseRoles(archive: string, store: string) {
       } else if (classified.kind === "ignored") ignored += 1;
       else rejected += 1;
     }
-    return { records, roleEvents };
+    return { records, roleEvents, done };
   };
   const timed = async (cost: KindCost, batch: { records: AuditedRecord[]; roleEvents: RoleRecord[] }) => {
     const before = { ...runtime.store.stats };
@@ -892,14 +896,19 @@ async function phaseRoles(archive: string, store: string) {
     cost.batchGets += after.batchGets - before.batchGets;
     cost.queries += after.queries - before.queries;
   };
+  /** Reads and stores `count` records of one stream, a batch at a time (memory holds one batch, as in ingest). */
   const ingestKind = async (kind: "identityCenter" | "role", count: number): Promise<number> => {
-    const { records, roleEvents } = await take(streams[kind], count);
-    // Each stream is stored as its kind: a stray record of the other kind still counts where it belongs.
-    for (let start = 0; start < records.length; start += BATCH)
-      await timed(costs.identityCenter, { records: records.slice(start, start + BATCH), roleEvents: [] });
-    for (let start = 0; start < roleEvents.length; start += BATCH)
-      await timed(costs.role, { records: [], roleEvents: roleEvents.slice(start, start + BATCH) });
-    return records.length + roleEvents.length;
+    let taken = 0;
+    for (let done = false; taken < count && !done; ) {
+      const batch = await take(streams[kind], Math.min(BATCH, count - taken));
+      // A record of the other kind in a stream still counts where it belongs.
+      if (batch.records.length > 0)
+        await timed(costs.identityCenter, { records: batch.records, roleEvents: [] });
+      if (batch.roleEvents.length > 0) await timed(costs.role, { records: [], roleEvents: batch.roleEvents });
+      taken += batch.records.length + batch.roleEvents.length;
+      done = batch.done;
+    }
+    return taken;
   };
   let rounds = 0;
   for (let more = true; more; rounds += 1) {
@@ -990,6 +999,7 @@ async function orchestrateRoles() {
     "--store",
     store,
     ...storePlacement,
+    ...(values["live-heap"] ? ["--live-heap"] : []),
   ]);
   const { identityCenter: idc, role } = result;
   console.log(
@@ -1009,6 +1019,11 @@ async function orchestrateRoles() {
   console.log(
     `  memory of the ingesting process: peak RSS ${result.memory.maxRssMiB} MiB, peak heap ${result.memory.peakHeapMiB} MiB, RSS at 10/50/90% ${result.memory.rssAt10_50_90MiB.join("/")} MiB (target: flat, < 300 MB)`,
   );
+  const live = result.memory.liveHeapAfterGcMiB;
+  if (live && live.length > 0)
+    console.log(
+      `  live heap after a forced full GC every 10 s: ${live.join("/")} MiB (${live.length} samples)`,
+    );
   const storeMemory = result.memory.store;
   if (storeMemory)
     console.log(
