@@ -52,8 +52,8 @@ export interface SynthRoleSession {
   readonly grantEventId: string | null;
   /** The portal session of that grant (none in the old era, whose portal events carry none). */
   readonly credentialId: string | null;
-  /** An `sts:AssumeRole` the session made: the non-SSO role and the key it was given. */
-  readonly chained: { readonly roleArn: string; readonly accessKeyId: string } | null;
+  /** An `sts:AssumeRole` the session made: the non-SSO role and the key it was given (set as it is planned). */
+  chained: { readonly roleArn: string; readonly accessKeyId: string } | null;
   /** Every access key the session's records name, issued or used, in the order they appear. */
   readonly accessKeyIds: string[];
   /** Records of the session in the stream so far (the stream may end before a session does). */
@@ -577,7 +577,7 @@ export class RoleActivity {
     const roleArn = `arn:aws:iam::${session.accountId}:role/${role}`;
     const accessKeyId = this.#key();
     session.accessKeyIds.push(accessKeyId);
-    (session as { chained: SynthRoleSession["chained"] }).chained = { roleArn, accessKeyId };
+    session.chained = { roleArn, accessKeyId };
     const chainedId = roleIdOf(session.accountId, role);
     return this.#make.roleCall(time, identity.era, identity, {
       eventSource: "sts.amazonaws.com",
