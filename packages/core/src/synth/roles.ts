@@ -379,7 +379,7 @@ export class RoleActivity {
   }
 
   /**
-   * The re-hire: `former` left and was deleted, `rehired` came back with the same email. A console-less CLI
+   * The re-hire: `former` left and was deleted, `rehired` came back with the same email. A CLI
    * session named by that email, none of whose events names the person, cannot be told apart.
    */
   rehire(time: number, era: Era, former: SynthUser, rehired: SynthUser, identityStoreId: string): void {
