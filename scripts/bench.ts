@@ -7,7 +7,7 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
-import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { mkdir, readFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { cpus, totalmem } from "node:os";
@@ -50,6 +50,10 @@ const { values } = parseArgs({
     // The normalize phase and its floor, run alternately this many times; medians are compared. The machine's
     // noise (a shared VM) moves a single pair by as much as the gap being measured.
     "normalize-rounds": { type: "string", default: "3" },
+    // Role sessions: records of the archive where role activity outnumbers Identity Center events 10 to 1.
+    "role-events": { type: "string", default: "110000" },
+    // Run only the role-session measurement (the rest of the bench is unchanged by it).
+    "roles-only": { type: "boolean", default: false },
   },
 });
 
@@ -764,9 +768,276 @@ async function orchestrate() {
   );
 }
 
+// ---------------------------------------------------------------------------------------------------------------
+// Role sessions (issue 13): an organization archive where role activity outnumbers Identity Center events 10:1
+// ---------------------------------------------------------------------------------------------------------------
+
+const ROLE_RATIO = 10;
+const ROLE_ORGANIZATION = "o-abc123example";
+const IDENTITY_CENTER_ACCOUNT = "111122223333";
+
+async function ensureRoleArchive(events: number): Promise<string> {
+  const archive = join(benchDir, `archive-roles-${events}`);
+  const done = join(archive, "COMPLETE.txt");
+  if (existsSync(done)) return archive;
+  rmSync(archive, { recursive: true, force: true });
+  await mkdir(archive, { recursive: true });
+  const start = performance.now();
+  process.stdout.write(`generating ${events} records (role activity ${ROLE_RATIO}:1) into ${archive} … `);
+  const result = await writeArchive(archive, {
+    events,
+    users: USERS,
+    seed: SEED,
+    recordsPerFile: 1000,
+    roleRatio: ROLE_RATIO,
+    organizationId: ROLE_ORGANIZATION,
+  });
+  writeFileSync(done, `${JSON.stringify(result)}\n`);
+  process.stdout.write(`${result.files} files in ${round((performance.now() - start) / 1000, 1)} s\n`);
+  return archive;
+}
+
+/** What one kind of event cost to store: wall time, CPU of both processes, and the store's request counters. */
+interface KindCost {
+  events: number;
+  duplicates: number;
+  wallSeconds: number;
+  cpuSeconds: number;
+  storeCpuSeconds: number;
+  itemsWritten: number;
+  batchWrites: number;
+  batchGets: number;
+  queries: number;
+}
+
+const emptyKindCost = (): KindCost => ({
+  events: 0,
+  duplicates: 0,
+  wallSeconds: 0,
+  cpuSeconds: 0,
+  storeCpuSeconds: 0,
+  itemsWritten: 0,
+  batchWrites: 0,
+  batchGets: 0,
+  queries: 0,
+});
+
+/**
+ * Role-session events against Identity Center events, in one process and one store. The archive's Identity
+ * Center account and its member accounts are read as two streams; rounds alternate between them (1,000
+ * Identity Center records, then the 10,000 role records of about the same time, the order swapped every
+ * round), so the store's growth and the machine's noise fall on both kinds alike. Only the storing is timed
+ * (\`ingestBatch\`, batches of 2,000 as \`ingestStream\` makes them): reading and normalizing are the
+ * normalize phase's.
+ */
+async function phaseRoles(archive: string, store: string) {
+  const { classifyItem: classify, ingestBatch } = await import("@idc-audit/core/ingest");
+  const { IdentityStoreDirectory: Directory } = await import("@idc-audit/core/identity");
+  type Classified = ReturnType<typeof classify>;
+  type AuditedRecord = Extract<Classified, { kind: "audited" }>["record"];
+  type RoleRecord = Extract<Classified, { kind: "role" }>["event"];
+  const identity = roleIdentityStore();
+  const directory = new Directory(identity.client, {
+    identityStoreId: IDENTITY_STORE_ID,
+    requestsPerSecond: 100_000,
+  });
+  const { runtime, storePid, close } = await openBenchRuntime(store, directory);
+  const memory = memorySampler(storePid);
+  const organization = join(archive, "AWSLogs", ROLE_ORGANIZATION);
+  const members = readdirSync(organization)
+    .filter((account) => account !== IDENTITY_CENTER_ACCOUNT)
+    .sort()
+    .map((account) => join(organization, account));
+  const streams = {
+    identityCenter: readInputs([join(organization, IDENTITY_CENTER_ACCOUNT)])[Symbol.asyncIterator](),
+    role: readInputs(members)[Symbol.asyncIterator](),
+  };
+  const costs = { identityCenter: emptyKindCost(), role: emptyKindCost() };
+  const roleSessions = new Set<string>();
+  let ignored = 0;
+  let rejected = 0;
+  const BATCH = 2000;
+
+  /** The next `count` records of one stream, classified; fewer at its end. */
+  const take = async (stream: AsyncIterator<Parameters<typeof classify>[0]>, count: number) => {
+    const records: AuditedRecord[] = [];
+    const roleEvents: RoleRecord[] = [];
+    let done = false;
+    for (let read = 0; read < count; read += 1) {
+      const next = await stream.next();
+      if (next.done) {
+        done = true;
+        break;
+      }
+      const classified = classify(next.value);
+      if (classified.kind === "audited") records.push(classified.record);
+      else if (classified.kind === "role") {
+        roleEvents.push(classified.event);
+        roleSessions.add(classified.event.roleSessionId);
+      } else if (classified.kind === "ignored") ignored += 1;
+      else rejected += 1;
+    }
+    return { records, roleEvents, done };
+  };
+  const timed = async (cost: KindCost, batch: { records: AuditedRecord[]; roleEvents: RoleRecord[] }) => {
+    const before = { ...runtime.store.stats };
+    const cpu = process.cpuUsage();
+    const storeCpu = storePid === undefined ? 0 : (processCpuSeconds(storePid) ?? 0);
+    const start = performance.now();
+    const result = await ingestBatch(runtime.pipeline, batch);
+    cost.wallSeconds += (performance.now() - start) / 1000;
+    cost.cpuSeconds += cpuSecondsSince(cpu);
+    if (storePid !== undefined) cost.storeCpuSeconds += (processCpuSeconds(storePid) ?? 0) - storeCpu;
+    cost.events += result.stored.length + result.storedRoleEvents.length;
+    cost.duplicates += result.duplicates;
+    const after = runtime.store.stats;
+    cost.itemsWritten += after.itemsWritten - before.itemsWritten;
+    cost.batchWrites += after.batchWrites - before.batchWrites;
+    cost.batchGets += after.batchGets - before.batchGets;
+    cost.queries += after.queries - before.queries;
+  };
+  /** Reads and stores `count` records of one stream, a batch at a time (memory holds one batch, as in ingest). */
+  const ingestKind = async (kind: "identityCenter" | "role", count: number): Promise<number> => {
+    let taken = 0;
+    for (let done = false; taken < count && !done; ) {
+      const batch = await take(streams[kind], Math.min(BATCH, count - taken));
+      // A record of the other kind in a stream still counts where it belongs.
+      if (batch.records.length > 0)
+        await timed(costs.identityCenter, { records: batch.records, roleEvents: [] });
+      if (batch.roleEvents.length > 0) await timed(costs.role, { records: [], roleEvents: batch.roleEvents });
+      taken += batch.records.length + batch.roleEvents.length;
+      done = batch.done;
+    }
+    return taken;
+  };
+  let rounds = 0;
+  for (let more = true; more; rounds += 1) {
+    const order: ("identityCenter" | "role")[] =
+      rounds % 2 === 0 ? ["identityCenter", "role"] : ["role", "identityCenter"];
+    let taken = 0;
+    for (const kind of order) taken += await ingestKind(kind, kind === "role" ? 1000 * ROLE_RATIO : 1000);
+    more = taken > 0;
+  }
+  const mem = memory.stop();
+  await close();
+  const per = (cost: KindCost) => ({
+    ...cost,
+    wallSeconds: round(cost.wallSeconds),
+    cpuSeconds: round(cost.cpuSeconds),
+    storeCpuSeconds: round(cost.storeCpuSeconds),
+    perSecond: round(cost.events / Math.max(cost.wallSeconds, 1e-9), 0),
+    msPerEvent: round((cost.wallSeconds * 1000) / Math.max(1, cost.events), 3),
+    cpuMsPerEvent: round(((cost.cpuSeconds + cost.storeCpuSeconds) * 1000) / Math.max(1, cost.events), 3),
+    itemsPerEvent: round(cost.itemsWritten / Math.max(1, cost.events), 3),
+    queriesPerEvent: round(cost.queries / Math.max(1, cost.events), 3),
+    keyReadBatchesPerEvent: round(cost.batchGets / Math.max(1, cost.events), 3),
+  });
+  return {
+    rounds,
+    roleSessions: roleSessions.size,
+    ignored,
+    rejected,
+    identityCenter: per(costs.identityCenter),
+    role: per(costs.role),
+    identityStore: {
+      describeUserCalls: [...identity.described.values()].reduce((sum, value) => sum + value, 0),
+      getUserIdCalls: [...identity.looked.values()].reduce((sum, value) => sum + value, 0),
+    },
+    memory: mem,
+  };
+}
+
+/** An Identity Store answered locally from the role archive's directory (its re-hire included). */
+function roleIdentityStore() {
+  const directory = synthDirectory({ events: 1, users: USERS, seed: SEED, roleRatio: ROLE_RATIO });
+  const client = new IdentitystoreClient({
+    region: "us-east-1",
+    credentials: { accessKeyId: "bench", secretAccessKey: "bench" },
+  });
+  const mock = mockClient(client);
+  const described = new Map<string, number>();
+  const looked = new Map<string, number>();
+  mock.on(DescribeUserCommand).callsFake((input: { UserId: string }) => {
+    described.set(input.UserId, (described.get(input.UserId) ?? 0) + 1);
+    const user = directory.Users.find((entry) => entry.UserId === input.UserId);
+    if (!user) throw Object.assign(new Error("USER not found"), { name: "ResourceNotFoundException" });
+    return { ...user, IdentityStoreId: IDENTITY_STORE_ID };
+  });
+  mock
+    .on(GetUserIdCommand)
+    .callsFake(
+      (input: {
+        AlternateIdentifier: { UniqueAttribute: { AttributePath: string; AttributeValue: string } };
+      }) => {
+        const { AttributePath: path, AttributeValue: value } = input.AlternateIdentifier.UniqueAttribute;
+        const name = value.toLowerCase();
+        looked.set(`${path}:${name}`, (looked.get(`${path}:${name}`) ?? 0) + 1);
+        // Identity Store answers one user per email: the first listed, as GetUserId does.
+        const user = directory.Users.find((entry) =>
+          path === "userName"
+            ? String(entry.UserName).toLowerCase() === name
+            : (entry.Emails as { Value: string }[]).some((email) => email.Value.toLowerCase() === name),
+        );
+        return user ? { UserId: user.UserId, IdentityStoreId: IDENTITY_STORE_ID } : {};
+      },
+    );
+  return { client, described, looked };
+}
+
+async function orchestrateRoles() {
+  const events = Number(values["role-events"]);
+  if (values["roles-only"])
+    console.log(`machine: ${cpus().length} CPUs (${cpus()[0]?.model ?? "unknown"}), node ${process.version}`);
+  const archive = await ensureRoleArchive(events);
+  const store = join(benchDir, `store-roles-${events}`);
+  const storePlacement = values["store-in-process"] ? ["--store-in-process"] : [];
+  const result = await child<Awaited<ReturnType<typeof phaseRoles>>>([
+    "--phase",
+    "roles",
+    "--archive",
+    archive,
+    "--store",
+    store,
+    ...storePlacement,
+    ...(values["live-heap"] ? ["--live-heap"] : []),
+  ]);
+  const { identityCenter: idc, role } = result;
+  console.log(
+    `role sessions: ${events} records, role activity ${ROLE_RATIO}:1 (${role.events} role-session events in ${result.roleSessions} role sessions, ${idc.events} Identity Center events, ${result.ignored} ignored, ${result.rejected} rejected); ${result.rounds} alternating rounds in one process and store, storing timed`,
+  );
+  const line = (name: string, cost: typeof role) =>
+    `  ${name}: ${cost.events} in ${cost.wallSeconds} s = ${cost.perSecond}/s, ${cost.msPerEvent} ms/event; CPU ${cost.cpuSeconds} s + store ${cost.storeCpuSeconds} s = ${cost.cpuMsPerEvent} ms/event; per event: ${cost.itemsPerEvent} items written, ${cost.queriesPerEvent} queries, ${cost.keyReadBatchesPerEvent} BatchGetItem`;
+  console.log(line("role-session events  ", role));
+  console.log(line("Identity Center events", idc));
+  console.log(
+    `  per event, Identity Center / role session: wall ${round(idc.msPerEvent / role.msPerEvent)}x, CPU ${round(idc.cpuMsPerEvent / role.cpuMsPerEvent)}x (target: role sessions >= 2.5x faster)`,
+  );
+  console.log(`  items written per role-session event: ${role.itemsPerEvent} (target <= 1.2)`);
+  console.log(
+    `  Identity Store: ${result.identityStore.describeUserCalls} DescribeUser, ${result.identityStore.getUserIdCalls} GetUserId`,
+  );
+  console.log(
+    `  memory of the ingesting process: peak RSS ${result.memory.maxRssMiB} MiB, peak heap ${result.memory.peakHeapMiB} MiB, RSS at 10/50/90% ${result.memory.rssAt10_50_90MiB.join("/")} MiB (target: flat, < 300 MB)`,
+  );
+  const live = result.memory.liveHeapAfterGcMiB;
+  if (live && live.length > 0)
+    console.log(
+      `  live heap after a forced full GC every 10 s: ${live.join("/")} MiB (${live.length} samples)`,
+    );
+  const storeMemory = result.memory.store;
+  if (storeMemory)
+    console.log(
+      `  memory of the embedded store's process: peak RSS ${storeMemory.peakRssMiB} MiB, RSS at 10/50/90% ${storeMemory.rssAt10_50_90MiB.join("/")} MiB`,
+    );
+  console.log("");
+}
+
 async function main() {
   const phase = values.phase;
-  if (phase === undefined) return orchestrate();
+  if (phase === undefined) {
+    if (!values["roles-only"]) await orchestrate();
+    return orchestrateRoles();
+  }
   const archive = values.archive ?? "";
   const limit = Number(values.limit ?? Number.POSITIVE_INFINITY);
   const store = values.store ?? "";
@@ -777,6 +1048,7 @@ async function main() {
   else if (phase === "ingest-floor") result = await phaseIngestFloor(archive, limit, store);
   else if (phase === "query") result = await phaseQuery(archive, store, limit);
   else if (phase === "store-costs") result = await phaseStoreCosts(store);
+  else if (phase === "roles") result = await phaseRoles(archive, store);
   else throw new Error(`unknown phase ${phase}`);
   process.stdout.write(`${JSON.stringify(result)}\n`);
   // The embedded store's worker and SDK sockets must not keep a finished phase alive.
