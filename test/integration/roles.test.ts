@@ -385,6 +385,12 @@ describe("role chaining", () => {
     expect(JSON.stringify(await dumpTable(store))).not.toContain("secret");
   });
 
+  it("counts other principals' calls (events/ignored) as ignored", async () => {
+    const store = await runtime();
+    const counts = await ingestStream(readInputs([join(eventsDir, "ignored")]), store.pipeline);
+    expect(counts).toMatchObject({ read: 2, stored: 0, ignored: 2, rejected: 0 });
+  });
+
   it("recognises the chained session's calls in a later batch, from what the AssumeRole stored", async () => {
     const store = await runtime();
     await ingestStream(stream([...CHAIN, assumeRole]), store.pipeline);

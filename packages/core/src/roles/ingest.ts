@@ -47,7 +47,8 @@ export interface RoleSessionIngesterOptions<A> {
  *
  * 1. Events whose commit item exists (read strongly consistently) are duplicates.
  * 2. Support items: the session's head; the person an event names (`onBehalfOf`); directory matches of the
- *    session name, for sessions none of whose events in the batch named anybody; each access key seen; the
+ *    session name (looked up for every session, whatever its events name, so the items never depend on how
+ *    deliveries were batched); each access key seen; the
  *    chained sessions an `sts:AssumeRole` opened; and the person's index entry. Written before the commit, and
  *    remembered by this process so a long session does not rewrite them every batch.
  * 3. The events themselves, last: their presence means stored.
@@ -105,14 +106,12 @@ export class RoleSessionIngester<A = unknown> {
       const key = `${item.pk}\u0000${item.sk}`;
       if (!this.written.has(key)) support.set(key, item);
     };
-    const sessions = new Map<string, { session: RoleSessionKey; named: boolean }>();
+    const sessions = new Map<string, RoleSessionKey>();
     const people = new Map<string, UserKey>();
     for (const event of fresh) {
-      const entry = sessions.get(event.roleSessionId) ?? { session: event.session, named: false };
-      sessions.set(event.roleSessionId, entry);
+      sessions.set(event.roleSessionId, event.session);
       add(RoleItems.head(event.session));
       if (event.user) {
-        entry.named = true;
         people.set(userKeyString(event.user), event.user);
         add(RoleItems.user(event.roleSessionId, event.user));
         add(RoleItems.userRoleSession(event.user, event.session));
@@ -127,10 +126,10 @@ export class RoleSessionIngester<A = unknown> {
         if (event.chained.accessKeyId) add(RoleItems.accessKey(event.chained.accessKeyId, child));
       }
     }
-    // Sessions whose events in this batch named nobody: the directory may know the session name. The match is
-    // kept as a candidate; whether it is used is decided on read (an `onBehalfOf` anywhere in the session wins).
-    const unnamed = [...sessions].filter(([, entry]) => !entry.named);
-    await mapLimit(unnamed, 8, async ([id, { session }]) => {
+    // The directory may know the session name. The match is kept as a candidate; whether it is used is decided
+    // on read (an `onBehalfOf` anywhere in the session wins). Looked up whatever this batch's events name: a
+    // session's items must not depend on how its events were batched. Cached per name.
+    await mapLimit([...sessions], 8, async ([id, session]) => {
       const candidates = await this.usersNamed(session.sessionName);
       for (const user of candidates) {
         people.set(userKeyString(user), user);
