@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Readable } from "node:stream";
 import { gzipSync } from "node:zlib";
-import { type ReadItem, readInputs } from "@idc-audit/core/cloudtrail";
+import { MAX_DOCUMENT_BYTES, MAX_LINE_BYTES, type ReadItem, readInputs } from "@idc-audit/core/cloudtrail";
 import { afterAll, describe, expect, it } from "vitest";
 import { eventsDir, loadEvent } from "../support/fixtures.ts";
 
@@ -98,7 +98,7 @@ describe("reading inputs", () => {
     });
     const items = await collect(["-"], { stdin });
     expect(items).toEqual([
-      { kind: "rejected", location: "<stdin>:0", reason: "unreadable input: EIO: input/output error, read" },
+      { kind: "rejected", location: "<stdin>:1", reason: "unreadable input: EIO: input/output error, read" },
     ]);
   });
 
@@ -165,6 +165,69 @@ describe("reading inputs", () => {
     const items = await collect([path], { maxFileBytes: 1024 * 1024 });
     expect(rejections(items)).toHaveLength(1);
     expect(items[0]).toMatchObject({ kind: "rejected", reason: expect.stringContaining("larger than") });
+  });
+
+  it("skips an NDJSON line longer than a record may be, saying so, and reads the lines around it, from a file or a stream", async () => {
+    // Prepare: a well-formed record with a 2 MiB field, between two ordinary ones.
+    const event = loadEvent("new/Logout__success.json");
+    const huge = JSON.stringify({ ...event, userAgent: "u".repeat(2 * MAX_LINE_BYTES) });
+    const ndjson = `${JSON.stringify(event)}\n${huge}\n${JSON.stringify(event)}\n`;
+    const path = join(scratch, "long-line.ndjson");
+    writeFileSync(path, ndjson);
+    // Act
+    const fromFile = await collect([path]);
+    const fromStream = await collect(["-"], { stdin: Readable.from([gzipSync(ndjson)]) });
+    // Assess
+    for (const [items, name] of [
+      [fromFile, path],
+      [fromStream, "<stdin>"],
+    ] as const) {
+      expect(records(items).map((item) => item.location)).toEqual([`${name}:1`, `${name}:3`]);
+      expect(rejections(items)).toEqual([
+        {
+          kind: "rejected",
+          location: `${name}:2`,
+          reason: `line of ${Buffer.byteLength(huge)} bytes is longer than the ${MAX_LINE_BYTES} bytes an NDJSON record may have: not read`,
+        },
+      ]);
+    }
+  });
+
+  it("rejects a document larger than a document may be without holding it, saying so", async () => {
+    // Prepare: a pretty-printed document past the bound, gzipped on standard input.
+    const line = `  "k": "${"v".repeat(1000)}",\n`;
+    const body = line.repeat(Math.ceil(MAX_DOCUMENT_BYTES / line.length) + 10);
+    const stdin = Readable.from([gzipSync(`{\n${body}  "end": 1\n}\n`)]);
+    // Act
+    const items = await collect(["-"], { stdin });
+    // Assess
+    expect(items).toEqual([
+      {
+        kind: "rejected",
+        location: "<stdin>:1",
+        reason: `document is larger than the ${MAX_DOCUMENT_BYTES} bytes a JSON document may have: not read`,
+      },
+    ]);
+  });
+
+  it("skips a first line longer than a document may be and reads the NDJSON after it", async () => {
+    // Prepare: an endless-looking first line (not JSON), then two records.
+    const event = JSON.stringify(loadEvent("new/Logout__success.json"));
+    const stdin = Readable.from([
+      gzipSync(Buffer.alloc(MAX_DOCUMENT_BYTES + 1, 0x61)),
+      gzipSync(`\n${event}\n${event}\n`),
+    ]);
+    // Act
+    const items = await collect(["-"], { stdin });
+    // Assess
+    expect(rejections(items)).toEqual([
+      {
+        kind: "rejected",
+        location: "<stdin>:1",
+        reason: `line of ${MAX_DOCUMENT_BYTES + 1} bytes is longer than the ${MAX_DOCUMENT_BYTES} bytes a JSON document may have: not read`,
+      },
+    ]);
+    expect(records(items).map((item) => item.location)).toEqual(["<stdin>:2", "<stdin>:3"]);
   });
 
   it("never quotes the input in a rejection reason (it may hold a one-time code or a typed password)", async () => {

@@ -1,7 +1,6 @@
 import { createReadStream } from "node:fs";
 import { open, readdir, stat } from "node:fs/promises";
 import { join } from "node:path";
-import { createInterface } from "node:readline";
 import { Readable, Transform, type TransformCallback } from "node:stream";
 import { createGunzip, gunzipSync } from "node:zlib";
 import { isRecord, jsonErrorReason, parseUntrustedJson } from "../shared/json.ts";
@@ -20,12 +19,27 @@ export type ReadItem =
     };
 
 export interface ReadOptions {
-  /** Largest decompressed (or plain) size of one input file; larger ones are rejected, not read into memory. */
+  /**
+   * Largest decompressed (or plain) size of one input file: reading stops there, saying so. Lines and documents
+   * have bounds of their own (`MAX_LINE_BYTES`, `MAX_DOCUMENT_BYTES`), so this bounds time, not memory.
+   */
   readonly maxFileBytes?: number;
 }
 
-/** CloudTrail writes log files of a few MB; 256 MiB decompressed is far beyond that and stops gzip bombs. */
-export const DEFAULT_MAX_FILE_BYTES = 256 * 1024 * 1024;
+const MiB = 1024 * 1024;
+/** CloudTrail writes log files of a few MB; reading stops 256 MiB into a decompressed file (a gzip bomb). */
+export const DEFAULT_MAX_FILE_BYTES = 256 * MiB;
+/**
+ * Largest JSON document held whole to be parsed: a CloudTrail log file (one `{"Records":[…]}` line, a few MB),
+ * a pretty-printed document, an array. A larger one is rejected, saying so, without being held: held whole
+ * and parsed, 64 MiB of JSON takes ~300 MiB of memory, which keeps the whole process under 512 MB.
+ */
+export const MAX_DOCUMENT_BYTES = 64 * MiB;
+/**
+ * Largest NDJSON line (one record, or one EventBridge envelope): CloudTrail caps a record at 256 KB, so 1 MiB
+ * leaves room for envelopes and escapes. A longer line is skipped without being held, and rejected saying so.
+ */
+export const MAX_LINE_BYTES = 1 * MiB;
 /**
  * Lines a whole (pretty-printed) document may have. Each line is held until the document ends, so without a cap
  * a small gzip of "a\n" lines grows an array past V8's limit and aborts the process (not a catchable error).
@@ -33,6 +47,19 @@ export const DEFAULT_MAX_FILE_BYTES = 256 * 1024 * 1024;
 export const MAX_DOCUMENT_LINES = 1_000_000;
 /** Invalid NDJSON lines one file may have before it is abandoned, with that said, as not CloudTrail's. */
 export const MAX_INVALID_LINES = 1_000;
+
+/** A line longer than the bound it was read under: its bytes were counted and dropped, never held. */
+interface LongLine {
+  readonly bytes: number;
+}
+
+/** What a line reader gives: a line's text, or a line that was too long to hold. */
+type Line = string | LongLine;
+
+/** Where the line reader should stop holding the current line, told by the one reading the lines. */
+interface LineBound {
+  bytes: number;
+}
 
 const INPUT_FILE = /\.(json|jsonl|ndjson)(\.gz)?$/i;
 
@@ -79,7 +106,11 @@ class ByteLimit extends Transform {
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
     this.seen += chunk.length;
     if (this.seen > this.limit) {
-      callback(new Error(`input is larger than ${this.limit} bytes once decompressed`));
+      callback(
+        new Error(
+          `input is larger than ${this.limit} bytes once decompressed: the rest of the file was not read`,
+        ),
+      );
       return;
     }
     callback(null, chunk);
@@ -87,9 +118,61 @@ class ByteLimit extends Transform {
 }
 
 /**
+ * Splits a byte stream into lines (LF or CRLF) without ever holding more of one line than `bound.bytes`: a
+ * longer line's bytes are counted and dropped up to its end, and it is given as a `LongLine`. (`readline`
+ * holds a line whole however long it is: a gzip bomb of one endless line filled memory up to the file limit.)
+ */
+async function* boundedLines(chunks: AsyncIterable<Buffer>, bound: LineBound): AsyncGenerator<Line> {
+  let parts: Buffer[] = [];
+  let held = 0;
+  let skipped = -1; // bytes of an over-long line dropped so far; -1 while the current line is held
+  const take = (piece: Buffer) => {
+    if (skipped >= 0) {
+      skipped += piece.length;
+      return;
+    }
+    if (held + piece.length > bound.bytes) {
+      skipped = held + piece.length;
+      parts = [];
+      held = 0;
+      return;
+    }
+    if (piece.length > 0) {
+      parts.push(piece);
+      held += piece.length;
+    }
+  };
+  const end = (): Line => {
+    if (skipped >= 0) {
+      const line = { bytes: skipped };
+      skipped = -1;
+      return line;
+    }
+    let text = (parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts, held)).toString("utf8");
+    if (text.endsWith("\r")) text = text.slice(0, -1);
+    parts = [];
+    held = 0;
+    return text;
+  };
+  for await (const chunk of chunks) {
+    let start = 0;
+    for (;;) {
+      const newline = chunk.indexOf(0x0a, start);
+      if (newline === -1) break;
+      take(chunk.subarray(start, newline));
+      yield end();
+      start = newline + 1;
+    }
+    // Copied: a stream may reuse its chunk's memory, and a slice would keep the whole chunk alive.
+    if (start < chunk.length) take(Buffer.from(chunk.subarray(start)));
+  }
+  if (held > 0 || skipped >= 0) yield end();
+}
+
+/**
  * Reads one stream of JSON, plain or gzip (told by its first bytes, whatever the stream's name says: stdin, a
  * pipe, a large file, an S3 object): NDJSON (one document a line) is streamed line by line; a pretty-printed
- * document (whose first line is not JSON on its own) is read whole, up to the size limit.
+ * document (whose first line is not JSON on its own) is read whole, up to `MAX_DOCUMENT_BYTES`.
  */
 export async function* readStream(
   source: Readable,
@@ -100,40 +183,75 @@ export async function* readStream(
   const input = await gunzippedIfGzip(source);
   const limited = input.pipe(new ByteLimit(limit));
   input.on("error", (error) => limited.destroy(error));
-  const lines = createInterface({ input: limited, crlfDelay: Number.POSITIVE_INFINITY });
-  yield* readLines(lines, name, () => input.destroy());
+  const bound: LineBound = { bytes: MAX_DOCUMENT_BYTES };
+  yield* readLines(boundedLines(limited, bound), name, () => input.destroy(), bound);
+}
+
+/** Why a line was not read, in the words of the bound it passed. */
+function longLineReason(line: LongLine, mode: "unknown" | "lines"): string {
+  return mode === "lines"
+    ? `line of ${line.bytes} bytes is longer than the ${MAX_LINE_BYTES} bytes an NDJSON record may have: not read`
+    : `line of ${line.bytes} bytes is longer than the ${MAX_DOCUMENT_BYTES} bytes a JSON document may have: not read`;
+}
+
+/** Bytes of a line read from a whole file, counted only when its length leaves the bound in doubt. */
+function lineBytes(line: string, bound: number): number {
+  return line.length * 3 <= bound ? line.length : Buffer.byteLength(line);
 }
 
 /**
  * The records of a sequence of lines, from a stream or from a file read whole. NDJSON (one document a line)
  * is handled line by line; a pretty-printed document (whose first line is not JSON on its own) is read whole.
- * `stop` abandons the source when the input is hopeless.
+ * `stop` abandons the source when the input is hopeless. `bound`, when the lines come from a stream, is how
+ * much of the next line the stream may hold: a document's worth until the file turns out to be NDJSON.
  */
 async function* readLines(
-  lines: AsyncIterable<string> | Iterable<string>,
+  lines: AsyncIterable<Line> | Iterable<Line>,
   name: string,
   stop: () => void,
+  bound: LineBound = { bytes: MAX_DOCUMENT_BYTES },
 ): AsyncGenerator<ReadItem> {
   let mode: "unknown" | "lines" | "document" = "unknown";
   let documentText: string[] = [];
+  let documentBytes = 0;
   let documentStart = 0;
   let lineNumber = 0;
   let invalidLines = 0;
+  let longLines = 0;
   try {
-    for await (const line of lines) {
+    for await (let line of lines) {
       lineNumber += 1;
+      // A line read from a whole file is measured here against the bound a stream would have applied.
+      if (typeof line === "string" && line.length > MAX_LINE_BYTES / 3) {
+        const bytes = lineBytes(line, bound.bytes);
+        if (bytes > bound.bytes) line = { bytes };
+      }
       if (mode === "document") {
-        if (documentText.length >= MAX_DOCUMENT_LINES) {
+        if (typeof line !== "string" || documentText.length >= MAX_DOCUMENT_LINES) {
           documentText = [];
           stop();
           yield {
             kind: "rejected",
             location: `${name}:${documentStart}`,
-            reason: `document has more than ${MAX_DOCUMENT_LINES} lines`,
+            reason:
+              typeof line === "string"
+                ? `document has more than ${MAX_DOCUMENT_LINES} lines`
+                : `document is larger than the ${MAX_DOCUMENT_BYTES} bytes a JSON document may have: not read`,
           };
           return;
         }
         documentText.push(line);
+        documentBytes += line.length + 1;
+        bound.bytes = Math.max(0, MAX_DOCUMENT_BYTES - documentBytes);
+        continue;
+      }
+      if (typeof line !== "string") {
+        longLines += 1;
+        yield {
+          kind: "rejected",
+          location: `${name}:${lineNumber}`,
+          reason: longLineReason(line, mode),
+        };
         continue;
       }
       const trimmed = line.trim();
@@ -146,6 +264,8 @@ async function* readLines(
           mode = "document";
           documentStart = lineNumber;
           documentText = [line];
+          documentBytes = line.length + 1;
+          bound.bytes = Math.max(0, MAX_DOCUMENT_BYTES - documentBytes);
           continue;
         }
         invalidLines += 1;
@@ -166,13 +286,18 @@ async function* readLines(
         };
         continue;
       }
-      mode = "lines";
+      if (mode === "unknown") {
+        // One document a line: from now on a line is one record, and a record is held up to its own bound.
+        mode = "lines";
+        bound.bytes = MAX_LINE_BYTES;
+      }
       yield* recordsOfDocument(document, `${name}:${lineNumber}`);
     }
   } catch (error) {
+    // The stream failed while the line after the last one read was coming in.
     yield {
       kind: "rejected",
-      location: `${name}:${lineNumber}`,
+      location: `${name}:${lineNumber + 1}`,
       reason: `unreadable input: ${messageOf(error)}`,
     };
     return;
@@ -188,7 +313,7 @@ async function* readLines(
       return;
     }
     yield* recordsOfDocument(document, `${name}:${documentStart}`);
-  } else if (mode === "unknown") {
+  } else if (mode === "unknown" && longLines === 0) {
     yield { kind: "rejected", location: name, reason: "empty input: no JSON document" };
   }
 }
@@ -223,8 +348,16 @@ function* salvageLines(
   for (const { line, document } of parsed) yield* recordsOfDocument(document, `${name}:${line}`);
 }
 
-/** Files up to this size (CloudTrail's are a few MB) are read whole: far fewer async hops than a stream. */
-const WHOLE_FILE_BYTES = 32 * 1024 * 1024;
+/**
+ * Files up to this size on disk (CloudTrail's are a few MB, most a few KB) are read whole: far fewer async hops
+ * than a stream. With the read-ahead, at most 4 such files' bytes wait in memory.
+ */
+const WHOLE_FILE_BYTES = 8 * MiB;
+/**
+ * A file read whole is inflated whole only up to this size; a larger one (an NDJSON export, a bomb) is streamed
+ * instead, with every line bounded.
+ */
+const WHOLE_TEXT_BYTES = 32 * MiB;
 
 /** Files read ahead of the one being parsed: at most this many small files' bytes wait in memory. */
 const READ_AHEAD_FILES = 4;
@@ -276,19 +409,20 @@ export async function* readFile(
   options: ReadOptions = {},
   preloaded?: Preloaded,
 ): AsyncGenerator<ReadItem> {
-  const limit = options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
+  const limit = Math.min(WHOLE_TEXT_BYTES, options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES);
   const raw = await (preloaded ?? preload(path, options));
   if (raw instanceof Readable) {
     yield* readStream(raw, path, options);
     return;
   }
-  if (raw !== undefined) {
+  if (raw !== undefined && raw.length <= limit) {
     const gzip = startsLikeGzip(raw);
     let text: string | undefined;
     try {
       text = (gzip ? gunzipSync(raw, { maxOutputLength: limit }) : raw).toString("utf8");
     } catch {
-      // Too large once inflated, or damaged: the stream path reads what it can and says why it stopped.
+      // Too large to inflate whole, or damaged: the stream path reads what it can, bounded line by line, and
+      // says why it stopped.
       text = undefined;
     }
     if (text !== undefined) {
