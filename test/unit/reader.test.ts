@@ -4,7 +4,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Readable } from "node:stream";
 import { gzipSync } from "node:zlib";
-import { MAX_DOCUMENT_BYTES, MAX_LINE_BYTES, type ReadItem, readInputs } from "@idc-audit/core/cloudtrail";
+import {
+  MAX_DOCUMENT_BYTES,
+  MAX_LINE_BYTES,
+  MAX_WHOLE_LOG_FILE_BYTES,
+  type ReadItem,
+  readInputs,
+} from "@idc-audit/core/cloudtrail";
 import { afterAll, describe, expect, it } from "vitest";
 import { eventsDir, loadEvent } from "../support/fixtures.ts";
 
@@ -228,6 +234,53 @@ describe("reading inputs", () => {
       },
     ]);
     expect(records(items).map((item) => item.location)).toEqual(["<stdin>:2", "<stdin>:3"]);
+  });
+
+  it("reads a log file too large to hold whole record by record, cutting a record longer than a record may be", async () => {
+    // Prepare: a one-line log file past the bound, with a record of 2 MiB, a deeply nested one and a string
+    // holding brackets and escaped quotes; and the same file cut short.
+    const event = loadEvent("new/Logout__success.json");
+    const tricky = { ...event, eventID: "tricky", userAgent: 'a "quoted" ] } [ { \\' };
+    const filler = Array.from({ length: Math.ceil(MAX_WHOLE_LOG_FILE_BYTES / 1000) }, (_, index) => ({
+      ...event,
+      eventID: `filler-${index}`,
+    }));
+    const huge = { ...event, eventID: "huge", userAgent: "u".repeat(2 * MAX_LINE_BYTES) };
+    const deep = `{"eventID":"deep","requestParameters":${"[".repeat(20_000)}${"]".repeat(20_000)}}`;
+    const text = `{"Records":[${[tricky, ...filler, huge].map((record) => JSON.stringify(record)).join(",")},${deep},1]}\n`;
+    const path = join(scratch, "large-log-file.json.gz");
+    writeFileSync(path, gzipSync(text));
+    const cut = join(scratch, "large-log-file-cut.json");
+    writeFileSync(cut, text.slice(0, text.length - 200));
+    // Act
+    const items = await collect([path]);
+    const cutItems = await collect([cut]);
+    // Assess
+    const count = filler.length + 4;
+    expect(items).toHaveLength(count);
+    expect(items[0]).toMatchObject({ kind: "record", record: tricky, location: `${path}:1#Records[0]` });
+    expect(
+      items.slice(1, filler.length + 1).map((item) => item.kind === "record" && item.record.eventID),
+    ).toEqual(filler.map((record) => record.eventID));
+    expect(rejections(items)).toEqual([
+      {
+        kind: "rejected",
+        location: `${path}:1#Records[${filler.length + 1}]`,
+        reason: `record of ${JSON.stringify(huge).length} bytes is longer than the ${MAX_LINE_BYTES} bytes a record may have: not read`,
+      },
+      {
+        kind: "rejected",
+        location: `${path}:1#Records[${filler.length + 3}]`,
+        reason: "record is not a JSON object",
+      },
+    ]);
+    expect(items[filler.length + 2]).toMatchObject({ kind: "record", record: { eventID: "deep" } });
+    expect(cutItems.at(-1)).toEqual({
+      kind: "rejected",
+      // The cut falls inside the deeply nested record.
+      location: `${cut}:1#Records[${filler.length + 2}]`,
+      reason: "the log file ends inside its Records array (truncated)",
+    });
   });
 
   it("never quotes the input in a rejection reason (it may hold a one-time code or a typed password)", async () => {

@@ -30,11 +30,12 @@ const MiB = 1024 * 1024;
 /** CloudTrail writes log files of a few MB; reading stops 256 MiB into a decompressed file (a gzip bomb). */
 export const DEFAULT_MAX_FILE_BYTES = 256 * MiB;
 /**
- * Largest JSON document held whole to be parsed: a CloudTrail log file (one `{"Records":[…]}` line, a few MB),
- * a pretty-printed document, an array. A larger one is rejected, saying so, without being held: held whole
- * and parsed, 64 MiB of JSON takes ~300 MiB of memory, which keeps the whole process under 512 MB.
+ * Largest JSON document held whole to be parsed, other than a one-line CloudTrail log file (which is read
+ * record by record past `MAX_WHOLE_LOG_FILE_BYTES`): a pretty-printed document, an array, an envelope. A larger
+ * one is rejected, saying so, without being held: parsed, JSON takes 5-10 times its size in memory, and the
+ * whole process is to stay under 512 MB.
  */
-export const MAX_DOCUMENT_BYTES = 64 * MiB;
+export const MAX_DOCUMENT_BYTES = 16 * MiB;
 /**
  * Largest NDJSON line (one record, or one EventBridge envelope): CloudTrail caps a record at 256 KB, so 1 MiB
  * leaves room for envelopes and escapes. A longer line is skipped without being held, and rejected saying so.
@@ -53,8 +54,24 @@ interface LongLine {
   readonly bytes: number;
 }
 
-/** What a line reader gives: a line's text, or a line that was too long to hold. */
-type Line = string | LongLine;
+/**
+ * A CloudTrail log file (`{"Records":[…]}` on one line) too large to hold whole: its records, one at a time, as
+ * a scan of its bytes finds them. `fault`, once the scan is over, says why it stopped early, if it did.
+ */
+interface LogFileRecords {
+  readonly records: AsyncIterable<string | LongLine>;
+  readonly fault: () => string | undefined;
+}
+
+/** What a line reader gives: a line's text, a line that was too long to hold, or a large log file's records. */
+type Line = string | LongLine | LogFileRecords;
+
+/**
+ * A one-line log file longer than this is not held whole but scanned record by record: held and parsed whole,
+ * a log file takes 5-10 times its size in memory (60 MiB of records took ~600 MiB of heap).
+ */
+export const MAX_WHOLE_LOG_FILE_BYTES = 8 * MiB;
+const LOG_FILE_START = Buffer.from('{"Records":[');
 
 /** Where the line reader should stop holding the current line, told by the one reading the lines. */
 interface LineBound {
@@ -121,11 +138,14 @@ class ByteLimit extends Transform {
  * Splits a byte stream into lines (LF or CRLF) without ever holding more of one line than `bound.bytes`: a
  * longer line's bytes are counted and dropped up to its end, and it is given as a `LongLine`. (`readline`
  * holds a line whole however long it is: a gzip bomb of one endless line filled memory up to the file limit.)
+ * A first line that starts as a CloudTrail log file and grows past `MAX_WHOLE_LOG_FILE_BYTES` is handed, with
+ * the rest of the stream, to a scan that gives its records one by one.
  */
 async function* boundedLines(chunks: AsyncIterable<Buffer>, bound: LineBound): AsyncGenerator<Line> {
   let parts: Buffer[] = [];
   let held = 0;
   let skipped = -1; // bytes of an over-long line dropped so far; -1 while the current line is held
+  let lines = 0;
   const take = (piece: Buffer) => {
     if (skipped >= 0) {
       skipped += piece.length;
@@ -143,6 +163,7 @@ async function* boundedLines(chunks: AsyncIterable<Buffer>, bound: LineBound): A
     }
   };
   const end = (): Line => {
+    lines += 1;
     if (skipped >= 0) {
       const line = { bytes: skipped };
       skipped = -1;
@@ -154,7 +175,11 @@ async function* boundedLines(chunks: AsyncIterable<Buffer>, bound: LineBound): A
     held = 0;
     return text;
   };
-  for await (const chunk of chunks) {
+  const iterator = chunks[Symbol.asyncIterator]();
+  for (;;) {
+    const next = await iterator.next();
+    if (next.done) break;
+    const chunk = next.value;
     let start = 0;
     for (;;) {
       const newline = chunk.indexOf(0x0a, start);
@@ -165,8 +190,149 @@ async function* boundedLines(chunks: AsyncIterable<Buffer>, bound: LineBound): A
     }
     // Copied: a stream may reuse its chunk's memory, and a slice would keep the whole chunk alive.
     if (start < chunk.length) take(Buffer.from(chunk.subarray(start)));
+    if (lines === 0 && skipped < 0 && held > MAX_WHOLE_LOG_FILE_BYTES && startsLogFile(parts)) {
+      const start = parts;
+      parts = [];
+      held = 0;
+      yield scanLogFile(start, iterator);
+      return;
+    }
   }
   if (held > 0 || skipped >= 0) yield end();
+}
+
+function startsLogFile(parts: readonly Buffer[]): boolean {
+  const first = parts[0];
+  return (
+    first !== undefined &&
+    first.length >= LOG_FILE_START.length &&
+    first.subarray(0, LOG_FILE_START.length).equals(LOG_FILE_START)
+  );
+}
+
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const COMMA = 0x2c;
+const OPEN_BRACE = 0x7b;
+const CLOSE_BRACE = 0x7d;
+const OPEN_BRACKET = 0x5b;
+const CLOSE_BRACKET = 0x5d;
+
+/** JSON's whitespace: space, tab, line feed, carriage return. */
+function isJsonSpace(byte: number): boolean {
+  return byte === 0x20 || byte === 0x0a || byte === 0x0d || byte === 0x09;
+}
+
+/**
+ * The records of a log file, `{"Records":[…]}`, from its bytes: each element of `Records` is cut out by
+ * counting brackets outside strings, held up to `MAX_LINE_BYTES` (a longer one is counted and dropped) and
+ * given as text. Memory holds one record, however large the file. `held` starts with `{"Records":[`.
+ */
+function scanLogFile(held: Buffer[], rest: AsyncIterator<Buffer>): LogFileRecords {
+  let fault: string | undefined;
+  async function* records(): AsyncGenerator<string | LongLine> {
+    let depth = 2; // inside the Records array
+    let inString = false;
+    let escaped = false;
+    let after = false; // the Records array has closed
+    let element: Buffer[] = [];
+    let elementBytes = 0;
+    let elementStart = -1; // where the element began in the current chunk; -1 when none is open
+    let elementSkipped = -1;
+    const keep = (piece: Buffer) => {
+      if (elementSkipped >= 0) {
+        elementSkipped += piece.length;
+        return;
+      }
+      if (elementBytes + piece.length > MAX_LINE_BYTES) {
+        elementSkipped = elementBytes + piece.length;
+        element = [];
+        elementBytes = 0;
+        return;
+      }
+      element.push(piece);
+      elementBytes += piece.length;
+    };
+    const finish = (): string | LongLine => {
+      const done: string | LongLine =
+        elementSkipped >= 0
+          ? { bytes: elementSkipped }
+          : Buffer.concat(element, elementBytes).toString("utf8");
+      element = [];
+      elementBytes = 0;
+      elementSkipped = -1;
+      return done;
+    };
+    const scan = function* (chunk: Buffer, from: number): Generator<string | LongLine> {
+      for (let index = from; index < chunk.length; index += 1) {
+        const byte = chunk[index] as number;
+        if (after) {
+          if (depth === 1 && byte === CLOSE_BRACE) depth = 0;
+          else if (!isJsonSpace(byte)) {
+            fault = "content after the log file's Records array: not read";
+            return;
+          }
+          continue;
+        }
+        if (inString) {
+          if (escaped) escaped = false;
+          else if (byte === BACKSLASH) escaped = true;
+          else if (byte === QUOTE) inString = false;
+          continue;
+        }
+        if (depth === 2 && elementStart === -1) {
+          // Between elements.
+          if (isJsonSpace(byte) || byte === COMMA) continue;
+          if (byte === CLOSE_BRACKET) {
+            depth = 1;
+            after = true;
+            continue;
+          }
+          elementStart = index;
+        }
+        if (byte === QUOTE) inString = true;
+        else if (byte === OPEN_BRACE || byte === OPEN_BRACKET) depth += 1;
+        else if (byte === CLOSE_BRACE || byte === CLOSE_BRACKET) {
+          if (depth === 2) {
+            // A primitive element ends at the array's end.
+            keep(chunk.subarray(elementStart, index));
+            elementStart = -1;
+            yield finish();
+            depth = 1;
+            after = true;
+            continue;
+          }
+          depth -= 1;
+          if (depth === 2) {
+            keep(chunk.subarray(elementStart, index + 1));
+            elementStart = -1;
+            yield finish();
+          }
+        } else if (byte === COMMA && depth === 2) {
+          // A primitive element ends at the next comma.
+          keep(chunk.subarray(elementStart, index));
+          elementStart = -1;
+          yield finish();
+        }
+      }
+      if (elementStart !== -1) {
+        keep(Buffer.from(chunk.subarray(elementStart)));
+        elementStart = 0;
+      }
+    };
+    const start = Buffer.concat(held);
+    held.length = 0;
+    yield* scan(start, LOG_FILE_START.length);
+    if (elementStart !== -1) elementStart = 0;
+    while (fault === undefined) {
+      const next = await rest.next();
+      if (next.done) break;
+      yield* scan(next.value, 0);
+      if (elementStart !== -1) elementStart = 0;
+    }
+    if (fault === undefined && depth !== 0) fault = "the log file ends inside its Records array (truncated)";
+  }
+  return { records: records(), fault: () => fault };
 }
 
 /**
@@ -225,6 +391,11 @@ async function* readLines(
       if (typeof line === "string" && line.length > MAX_LINE_BYTES / 3) {
         const bytes = lineBytes(line, bound.bytes);
         if (bytes > bound.bytes) line = { bytes };
+      }
+      if (typeof line === "object" && "records" in line) {
+        yield* readLogFileRecords(line, `${name}:${lineNumber}`);
+        mode = "lines";
+        continue;
       }
       if (mode === "document") {
         if (typeof line !== "string" || documentText.length >= MAX_DOCUMENT_LINES) {
@@ -318,6 +489,43 @@ async function* readLines(
   }
 }
 
+/** The records of a log file too large to hold whole, each parsed on its own, each fault said where it is. */
+async function* readLogFileRecords(file: LogFileRecords, location: Location): AsyncGenerator<ReadItem> {
+  let index = 0;
+  try {
+    for await (const element of file.records) {
+      const at = `${location}#Records[${index}]`;
+      index += 1;
+      if (typeof element !== "string") {
+        yield {
+          kind: "rejected",
+          location: at,
+          reason: `record of ${element.bytes} bytes is longer than the ${MAX_LINE_BYTES} bytes a record may have: not read`,
+        };
+        continue;
+      }
+      let entry: unknown;
+      try {
+        entry = parseUntrustedJson(element);
+      } catch (error) {
+        yield { kind: "rejected", location: at, reason: jsonErrorReason(error) };
+        continue;
+      }
+      yield* recordOf(entry, at);
+    }
+  } catch (error) {
+    yield {
+      kind: "rejected",
+      location: `${location}#Records[${index}]`,
+      reason: `unreadable input: ${messageOf(error)}`,
+    };
+    return;
+  }
+  const fault = file.fault();
+  if (fault !== undefined)
+    yield { kind: "rejected", location: `${location}#Records[${index}]`, reason: fault };
+}
+
 /**
  * A document that does not parse may be NDJSON whose first line is broken: keep every line that parses on its
  * own and reject the others one by one. If no line parses, it was one broken document: reject it once.
@@ -354,10 +562,10 @@ function* salvageLines(
  */
 const WHOLE_FILE_BYTES = 8 * MiB;
 /**
- * A file read whole is inflated whole only up to this size; a larger one (an NDJSON export, a bomb) is streamed
- * instead, with every line bounded.
+ * A file read whole is inflated whole only up to this size; a larger one (a large log file, an NDJSON export, a
+ * bomb) is streamed instead, with every line bounded and a large log file read record by record.
  */
-const WHOLE_TEXT_BYTES = 32 * MiB;
+const WHOLE_TEXT_BYTES = MAX_WHOLE_LOG_FILE_BYTES;
 
 /** Files read ahead of the one being parsed: at most this many small files' bytes wait in memory. */
 const READ_AHEAD_FILES = 4;
