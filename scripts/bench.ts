@@ -752,10 +752,11 @@ async function child<T>(args: string[], nodeArgs: string[] = process.execArgv): 
 }
 
 /**
- * Archive layouts, by records per log file. Real trails write a file per account, region and 5 minutes, most
- * with a handful of records ("small"); "large" is 1,000-record files, where per-file costs hardly show.
+ * Archive layouts, by most records per log file. Real trails write a file per account, region and 5 minutes,
+ * most with a handful of records ("small": at most 28 a file, ~16 on average, as files close at the end of a
+ * day); "large" is 1,000-record files, where per-file costs hardly show.
  */
-const LAYOUTS = { large: 1000, small: 16 } as const;
+const LAYOUTS = { large: 1000, small: 28 } as const;
 type Layout = keyof typeof LAYOUTS;
 
 function layoutOf(value: string | undefined): Layout {
@@ -764,7 +765,8 @@ function layoutOf(value: string | undefined): Layout {
 }
 
 async function ensureArchive(events: number, layout: Layout = "large"): Promise<string> {
-  const archive = join(benchDir, layout === "large" ? `archive-${events}` : `archive-${events}-${layout}`);
+  const name = layout === "large" ? `archive-${events}` : `archive-${events}-${layout}-${LAYOUTS[layout]}`;
+  const archive = join(benchDir, name);
   const done = join(archive, "COMPLETE.txt");
   if (existsSync(done)) return archive;
   rmSync(archive, { recursive: true, force: true });
