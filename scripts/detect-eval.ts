@@ -53,7 +53,7 @@ for (const record of [...synthEvents({ events, roleRatio, ...options }), ...plan
   if (records.length + roleEvents.length + chainCandidates.length === 500) await flush();
 }
 await flush();
-const alerts = await runtime.queries.alerts();
+const alerts = await runtime.alerts();
 await runtime.close();
 
 const wanted = new Map(

@@ -43,7 +43,7 @@ try {
   await runtime.pipeline.ingest(synthetic);
 
   // The person who signed in after a run of failures: a user view with sessions, failures and an alert.
-  const alert = (await runtime.queries.alerts()).find((entry) => entry.rule === "success-after-failures");
+  const alert = (await runtime.alerts()).find((entry) => entry.rule === "success-after-failures");
   if (alert?.subject.type !== "user") throw new Error("the planted success-after-failures alert is missing");
   const userName = alert.user?.userName ?? alert.subject.userId;
 

@@ -268,7 +268,7 @@ describe("analyst API: failed sign-ins, addresses and alerts", () => {
   });
 
   it("names the people a password spray tried, through their sign-in workflows", async () => {
-    const spray = (await runtime.queries.alerts()).find((alert) => alert.rule === "password-spray");
+    const spray = (await runtime.alerts()).find((alert) => alert.rule === "password-spray");
     expect(spray?.subject.type).toBe("address");
     const address = spray?.subject.type === "address" ? spray.subject.sourceIp : "";
 
@@ -289,7 +289,7 @@ describe("analyst API: failed sign-ins, addresses and alerts", () => {
   });
 
   it("answers the detections' alerts, each with the sessions its events belong to", async () => {
-    const expected = await runtime.queries.alerts();
+    const expected = await runtime.alerts();
     expect(expected.map((alert) => alert.rule).sort()).toEqual([
       "brute-force",
       "mfa-attack",
@@ -319,13 +319,13 @@ describe("analyst API: failed sign-ins, addresses and alerts", () => {
 
     const later = await get("/alerts", { since: expected[2]?.firstSeen ?? "" });
     expect(later.body.alerts.map((alert: { id: string }) => alert.id)).toEqual(
-      (await runtime.queries.alerts(expected[2]?.firstSeen)).map((alert) => alert.id),
+      (await runtime.alerts(expected[2]?.firstSeen)).map((alert) => alert.id),
     );
     expect((await all("/alerts", "alerts", {}, 2)).items).toEqual(alerts);
   });
 
   it("answers one person's alerts only", async () => {
-    const brute = (await runtime.queries.alerts()).find((alert) => alert.rule === "brute-force");
+    const brute = (await runtime.alerts()).find((alert) => alert.rule === "brute-force");
     if (brute?.subject.type !== "user") throw new Error("planted brute force is missing");
     const answer = await get(`/users/${brute.subject.userId}/alerts`);
     expect(answer.status).toBe(200);

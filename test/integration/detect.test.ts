@@ -31,7 +31,7 @@ describe("detections on a generated archive with planted attacks", () => {
     const sink = new RecordingSink();
     const runtime = await ingestAll(normalized, 400, sink, directory);
     try {
-      const alerts = await runtime.queries.alerts();
+      const alerts = await runtime.alerts();
       const result = score(alerts, planted.expected);
       expect(result.missed).toEqual([]);
       expect(result.falsePositives).toEqual([]);
@@ -85,7 +85,7 @@ describe("detections on a generated archive with planted attacks", () => {
     // Prepare: the reference alerts, and the first failure of the success-after-failures episode.
     const reference = await ingestAll(normalized, 400, new RecordingSink(), directory);
     const expected = (await dumpTable(reference)).filter((item) => String(item.pk).startsWith("ALERT"));
-    const alert = (await reference.queries.alerts()).find((found) => found.rule === "success-after-failures");
+    const alert = (await reference.alerts()).find((found) => found.rule === "success-after-failures");
     await reference.close();
     const first = normalized.find(
       (record) =>
@@ -118,7 +118,7 @@ describe("detections on a generated archive with planted attacks", () => {
     });
     const runtime = await ingestAll(failuresFirst, 300, new RecordingSink(), directory);
     try {
-      const result = score(await runtime.queries.alerts(), planted.expected);
+      const result = score(await runtime.alerts(), planted.expected);
       expect(result.missed).toEqual([]);
       expect(result.falsePositives).toEqual([]);
     } finally {
@@ -160,7 +160,7 @@ describe("role-credentials-new-address on a generated archive with role activity
           await ingestBatch(runtime.pipeline, batch);
         }
         // Assess
-        const alerts = (await runtime.queries.alerts()).filter(
+        const alerts = (await runtime.alerts()).filter(
           (alert) => alert.rule === "role-credentials-new-address",
         );
         expect(alerts.map((alert) => [subjectKey(alert.subject), alert.roleSessionId])).toEqual(

@@ -75,7 +75,7 @@ describe("least privilege, from the code's side", () => {
       await runtime.queries.findUsers(BOB.userName);
       await runtime.queries.findUsersByExternalId("00u1abcdEFGHijkl2345");
       await runtime.queries.failedSignIns();
-      await runtime.queries.alerts();
+      await runtime.alerts();
       await runtime.queries.address("203.0.113.24");
     } finally {
       await runtime.close();

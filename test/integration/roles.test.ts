@@ -96,7 +96,7 @@ describe("role sessions: the published portal session and its member-account rol
     const deliveredOnce = [...CHAIN, callFrom("198.51.100.66", 1)];
     const reference = await runtime();
     await ingestBatch(reference.pipeline, classify(deliveredOnce));
-    expect((await reference.queries.alerts()).map((alert) => alert.rule)).toEqual([
+    expect((await reference.alerts()).map((alert) => alert.rule)).toEqual([
       "role-credentials-new-address",
     ]);
     const expectedTable = await dumpTable(reference);
@@ -258,7 +258,7 @@ describe("detection role-credentials-new-address", () => {
     // Assess
     expect(first.alerts).toHaveLength(1);
     expect(second.alerts).toHaveLength(0);
-    const [alert] = await store.queries.alerts();
+    const [alert] = await store.alerts();
     expect(alert).toMatchObject({
       rule: "role-credentials-new-address",
       severity: "high",
@@ -284,7 +284,7 @@ describe("detection role-credentials-new-address", () => {
       ]),
     );
     expect(result.alerts).toEqual([]);
-    expect(await store.queries.alerts()).toEqual([]);
+    expect(await store.alerts()).toEqual([]);
   });
 
   it("alerts the same when the grant arrives after the calls, in another batch", async () => {

@@ -1,4 +1,4 @@
-import type { Alert } from "../detect/detector.ts";
+import { type Alert, listAlerts } from "../detect/detector.ts";
 import type { UserKey } from "../normalize/types.ts";
 import { RoleQueries } from "../roles/queries.ts";
 import { ACCESS_KEY_ID, ROLE_SESSION_ID } from "../roles/types.ts";
@@ -327,7 +327,7 @@ const ROUTES: readonly Route[] = [
       const value = context.params[0] ?? "";
       const page = context.query.page();
       const user = await resolveUser(context, await context.queries.findUsers(value), value);
-      const mine = (await context.queries.alerts()).filter(
+      const mine = (await listAlerts(context.store)).filter(
         (alert) =>
           alert.subject.type === "user" &&
           alert.subject.userId === user.userId &&
@@ -344,7 +344,7 @@ const ROUTES: readonly Route[] = [
     async handle(context) {
       const { since, until } = timeRange(context.query);
       const page = context.query.page();
-      const alerts = paginate(await context.queries.alerts(since, until), page);
+      const alerts = paginate(await listAlerts(context.store, since, until), page);
       return { alerts: await withSessions(context, alerts.items), nextCursor: alerts.nextCursor };
     },
   },

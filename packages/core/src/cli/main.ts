@@ -375,7 +375,7 @@ async function command(name: string, values: Values, positionals: string[], io: 
     case "alerts": {
       const since = parseTime(values.since, "--since");
       const until = parseTime(values.until, "--until");
-      const alerts = await withRuntime(values, (runtime) => runtime.queries.alerts(since, until));
+      const alerts = await withRuntime(values, (runtime) => runtime.alerts(since, until));
       if (values.json) printJson(io, { alerts });
       else write(io.stdout, formatAlerts(alerts));
       return 0;

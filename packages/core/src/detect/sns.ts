@@ -1,5 +1,5 @@
 import { PublishCommand, SNSClient } from "@aws-sdk/client-sns";
-import type { FindingAlert, FindingSink } from "../lambda/guardduty-finding.ts";
+import type { FindingAlert, FindingSink } from "../roles/finding.ts";
 import type { Alert, AlertSink } from "./detector.ts";
 
 /** Publishes each new alert to the alert topic (encrypted; subscribers page the SOC). */

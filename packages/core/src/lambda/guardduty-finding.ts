@@ -1,8 +1,16 @@
 import type { EventBridgeEvent } from "aws-lambda";
-import type { ExternalId } from "../identity/port.ts";
-import { answerFinding, type FindingAnswer, type FindingReference, findingsOf } from "../roles/finding.ts";
-import type { Attribution, Link } from "../roles/link.ts";
-import type { SignInSummary } from "../roles/queries.ts";
+import {
+  answerFinding,
+  type FindingAlert,
+  type FindingAnswer,
+  type FindingReference,
+  type FindingSeverity,
+  type FindingSink,
+  findingsOf,
+} from "../roles/finding.ts";
+
+export type { FindingAlert, FindingSeverity, FindingSink };
+
 import { configFromEnvironment, openRuntime, type Runtime } from "../runtime/index.ts";
 import { RejectedRecordError, UsageError } from "../shared/errors.ts";
 import type { AuditLogger } from "../shared/logger.ts";
@@ -14,53 +22,11 @@ export const GUARDDUTY_FINDING = "GuardDuty Finding";
 /** GuardDuty finding ids are 32 hex digits today; anything longer or stranger is not used in a table key. */
 const FINDING_ID = /^[A-Za-z0-9._:-]{1,256}$/;
 
-/** GuardDuty's severity bands (1.0–3.9 low, 4.0–6.9 medium, 7.0–8.9 high, 9.0–10.0 critical). */
-export type FindingSeverity = "low" | "medium" | "high" | "critical";
-
 export function severityOf(severity: number | null): FindingSeverity {
   if (severity === null || severity < 4) return "low";
   if (severity < 7) return "medium";
   if (severity < 9) return "high";
   return "critical";
-}
-
-/**
- * What the alert topic receives for a GuardDuty finding about an Identity Center role session: who the key
- * belongs to and where they signed in, for the responder's first pivot. Nothing of the finding but what names
- * it is copied, and nothing of the role session's events.
- */
-export interface FindingAlert {
-  readonly kind: "guardduty-finding";
-  readonly severity: FindingSeverity;
-  readonly finding: FindingReference;
-  readonly person: {
-    readonly identityStoreId: string;
-    readonly userId: string;
-    readonly userName: string | null;
-    readonly displayName: string | null;
-    readonly emails: readonly string[];
-  } | null;
-  /** The person's Okta / Entra / AD ids, to pivot into the identity provider. */
-  readonly externalIds: readonly ExternalId[];
-  /** The portal session whose grant issued the role session (`timeline CRED`). */
-  readonly credentialId: string | null;
-  /** The sign-in that opened that portal session: its time, address and factors. */
-  readonly signIn: SignInSummary | null;
-  readonly roleSession: {
-    readonly id: string;
-    readonly accountId: string;
-    readonly roleName: string;
-    readonly permissionSet: string | null;
-    readonly sessionName: string;
-    readonly creationDate: string;
-    readonly link: Link;
-    readonly attribution: Attribution;
-  };
-}
-
-/** Where answered findings go: the alert topic (SNS) in AWS. */
-export interface FindingSink {
-  publish(alert: FindingAlert): Promise<void>;
 }
 
 /** The alert of an answered finding; undefined when no role session of the key is stored. */

@@ -1,6 +1,8 @@
+import type { ExternalId } from "../identity/port.ts";
 import { UsageError } from "../shared/errors.ts";
 import { isRecord, recordField, stringField } from "../shared/json.ts";
-import type { AccessKeyAnswer, RoleQueries } from "./queries.ts";
+import type { Attribution, Link } from "./link.ts";
+import type { AccessKeyAnswer, RoleQueries, SignInSummary } from "./queries.ts";
 import { ACCESS_KEY_ID, SSO_ROLE_PREFIX } from "./types.ts";
 
 /**
@@ -88,4 +90,46 @@ export async function answerFinding(queries: RoleQueries, finding: FindingRefere
   }
   const { accessKeyId: _key, ...rest } = answer;
   return { finding, ...rest };
+}
+
+/** GuardDuty's severity bands (1.0–3.9 low, 4.0–6.9 medium, 7.0–8.9 high, 9.0–10.0 critical). */
+export type FindingSeverity = "low" | "medium" | "high" | "critical";
+
+/**
+ * What the alert topic receives for a GuardDuty finding about an Identity Center role session: who the key
+ * belongs to and where they signed in, for the responder's first pivot. Nothing of the finding but what names
+ * it is copied, and nothing of the role session's events.
+ */
+export interface FindingAlert {
+  readonly kind: "guardduty-finding";
+  readonly severity: FindingSeverity;
+  readonly finding: FindingReference;
+  readonly person: {
+    readonly identityStoreId: string;
+    readonly userId: string;
+    readonly userName: string | null;
+    readonly displayName: string | null;
+    readonly emails: readonly string[];
+  } | null;
+  /** The person's Okta / Entra / AD ids, to pivot into the identity provider. */
+  readonly externalIds: readonly ExternalId[];
+  /** The portal session whose grant issued the role session (`timeline CRED`). */
+  readonly credentialId: string | null;
+  /** The sign-in that opened that portal session: its time, address and factors. */
+  readonly signIn: SignInSummary | null;
+  readonly roleSession: {
+    readonly id: string;
+    readonly accountId: string;
+    readonly roleName: string;
+    readonly permissionSet: string | null;
+    readonly sessionName: string;
+    readonly creationDate: string;
+    readonly link: Link;
+    readonly attribution: Attribution;
+  };
+}
+
+/** Where answered findings go: the alert topic (SNS) in AWS. */
+export interface FindingSink {
+  publish(alert: FindingAlert): Promise<void>;
 }

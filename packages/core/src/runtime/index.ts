@@ -1,6 +1,6 @@
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { IdentitystoreClient } from "@aws-sdk/client-identitystore";
-import { type AlertSink, Detector } from "../detect/detector.ts";
+import { type Alert, type AlertSink, Detector, listAlerts } from "../detect/detector.ts";
 import { DEFAULT_DETECTION_CONFIG, type DetectionConfig } from "../detect/rules.ts";
 import { ExportDirectory } from "../identity/export.ts";
 import { IdentityStoreDirectory } from "../identity/identity-store.ts";
@@ -48,6 +48,8 @@ export interface Runtime {
   readonly queries: TimelineQueries;
   /** Role sessions in member accounts: the person, the portal session and what was done. */
   readonly roleQueries: RoleQueries;
+  /** Stored alerts whose episode started in the range, oldest first. */
+  alerts(since?: string, until?: string): Promise<Alert[]>;
   /** `embedded (<dir>)` or `table <name>`, for messages. */
   readonly description: string;
   close(): Promise<void>;
@@ -143,6 +145,7 @@ export async function openRuntime(config: RuntimeConfig = {}): Promise<Runtime> 
     pipeline,
     queries,
     roleQueries,
+    alerts: (since, until) => listAlerts(store, since, until),
     description,
     async close() {
       client.destroy();

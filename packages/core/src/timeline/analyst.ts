@@ -1,4 +1,3 @@
-import type { Alert } from "../detect/detector.ts";
 import { userKeyString } from "../identity/port.ts";
 import { type AuditEvent, isFailedVerification, type UserKey } from "../normalize/types.ts";
 import { userOfItem } from "./items.ts";
@@ -113,6 +112,15 @@ export function sessionFacts(events: readonly TimelineEvent[]): SessionFacts {
   };
 }
 
+/** What `alertSessions` reads of an alert (alerts are detect/'s; the timeline does not depend on it). */
+export interface AlertOfEvents {
+  readonly id: string;
+  readonly eventIds: readonly string[];
+  readonly subject:
+    | { readonly type: "user"; readonly identityStoreId: string; readonly userId: string }
+    | { readonly type: "address"; readonly sourceIp: string };
+}
+
 /**
  * Read-only lookups the analyst API needs beyond the CLI's queries. Each is one `Query` of one partition (plus
  * bounded link lookups), never a `Scan`; the answers the CLI also gives still come from `TimelineQueries`.
@@ -149,7 +157,7 @@ export class AnalystQueries {
    * alerts about a person: one read of each person's timeline however many of their alerts are asked about.
    * Alerts about an address get none: their events belong to many people, who are listed on the alert.
    */
-  async alertSessions(alerts: readonly Alert[]): Promise<Map<string, string[]>> {
+  async alertSessions(alerts: readonly AlertOfEvents[]): Promise<Map<string, string[]>> {
     const people = new Map<string, UserKey>();
     for (const alert of alerts) {
       if (alert.subject.type === "user") {
