@@ -96,9 +96,7 @@ describe("role sessions: the published portal session and its member-account rol
     const deliveredOnce = [...CHAIN, callFrom("198.51.100.66", 1)];
     const reference = await runtime();
     await ingestBatch(reference.pipeline, classify(deliveredOnce));
-    expect((await reference.alerts()).map((alert) => alert.rule)).toEqual([
-      "role-credentials-new-address",
-    ]);
+    expect((await reference.alerts()).map((alert) => alert.rule)).toEqual(["role-credentials-new-address"]);
     const expectedTable = await dumpTable(reference);
     const expected = await reference.roleQueries.accessKey("ASIA52RQV4232GGDZ2HL");
     await fc.assert(
@@ -389,6 +387,59 @@ describe("role chaining", () => {
     const store = await runtime();
     const counts = await ingestStream(readInputs([join(eventsDir, "ignored")]), store.pipeline);
     expect(counts).toMatchObject({ read: 2, stored: 0, ignored: 2, rejected: 0 });
+  });
+
+  it("follows a chain of two in one batch, and judges a chained session's calls again when the grant comes late", async () => {
+    // Prepare: deployer (chained from the SSO session) assumes auditor; auditor calls from a foreign address.
+    const deployerAssumes = {
+      ...roleCall(
+        "33333333-0000-4000-8000-000000000004",
+        "deployer",
+        "chained",
+        "2026-07-01T00:09:00Z",
+        "ASIACHAINEDKEY000001",
+      ),
+      eventSource: "sts.amazonaws.com",
+      eventName: "AssumeRole",
+      eventTime: "2026-07-01T00:09:40Z",
+      responseElements: {
+        credentials: { accessKeyId: "ASIACHAINEDKEY000002", sessionToken: "secret", expiration: "x" },
+        assumedRoleUser: {
+          assumedRoleId: "AROAAUDITOR:audit",
+          arn: "arn:aws:sts::111111111111:assumed-role/auditor/audit",
+        },
+      },
+    };
+    const auditorCall = {
+      ...roleCall(
+        "33333333-0000-4000-8000-000000000005",
+        "auditor",
+        "audit",
+        "2026-07-01T00:09:40Z",
+        "ASIACHAINEDKEY000002",
+      ),
+      sourceIPAddress: "198.51.100.99",
+    };
+    const [listAccounts, listRoles, grant, ...member] = CHAIN;
+    const sink = new RecordingSink();
+    const store = await openRuntime({ inMemory: true, alertSink: sink });
+    open.push(store);
+    // Act: everything but the grant, in one batch; then the grant.
+    const first = await ingestStream(
+      stream([...member, assumeRole, deployerAssumes, auditorCall]),
+      store.pipeline,
+    );
+    const before = sink.published.length;
+    await ingestStream(stream([listAccounts, listRoles, grant] as Record<string, unknown>[]), store.pipeline);
+    // Assess
+    expect(first).toMatchObject({ stored: 5, ignored: 0 });
+    const auditor = await store.roleQueries.accessKey("ASIACHAINEDKEY000002");
+    expect(auditor?.roleSession).toMatchObject({ roleName: "auditor", attribution: "parent", link: "exact" });
+    expect(auditor?.user).toMatchObject(AIDAN);
+    expect(before).toBe(0);
+    expect(sink.published.map((alert) => [alert.rule, alert.roleSessionId, alert.sourceIps])).toEqual([
+      ["role-credentials-new-address", auditor?.roleSession.id, ["198.51.100.99"]],
+    ]);
   });
 
   it("recognises the chained session's calls in a later batch, from what the AssumeRole stored", async () => {

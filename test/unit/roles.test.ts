@@ -67,9 +67,14 @@ describe("role-session events", () => {
     expect(classifyItem(item(loadEvent(path))).kind).toBe("role");
   });
 
-  it.each(fixtureFiles("ignored"))("does not take %s for a role session of its own", (path) => {
-    // Another role's call is only a candidate: stored only if an AssumeRole from a role session opened it.
-    expect(["ignored", "chain-candidate"]).toContain(classifyItem(item(loadEvent(path))).kind);
+  it("ignores an IAM user's console sign-in, and takes a service role's call only as a chain candidate", () => {
+    // A service role's call is stored only if an AssumeRole from an Identity Center session opened its session.
+    expect(classifyItem(item(loadEvent("ignored/ConsoleLogin__success__iam-user.json"))).kind).toBe(
+      "ignored",
+    );
+    expect(classifyItem(item(loadEvent("ignored/ReceiveMessage__success__service-role.json"))).kind).toBe(
+      "chain-candidate",
+    );
   });
 
   it("rejects, with the reason, a role-session event that cannot name its session (no creationDate)", () => {

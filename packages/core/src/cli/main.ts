@@ -53,7 +53,7 @@ Usage:
                                             the person behind an access key (ASIA…): their role
                                             session, portal session, sign-in and Okta / AD ids
   idc-audit finding [options] FILE.json     the same for a GuardDuty finding (console or CLI export)
-  idc-audit alerts [options] [--since T] [--until T]  detections of attacks on sign-in
+  idc-audit alerts [options] [--since T] [--until T]  detections: attacks on sign-in, stolen role credentials
   idc-audit normalize PATH...               normalized events as NDJSON on stdout, nothing stored
   idc-audit enrich [options]                fetch profiles still pending after directory failures
   idc-audit serve [options] [--port 8080]   the analyst page and read-only API on http://127.0.0.1:PORT/

@@ -61,6 +61,7 @@ const ADDRESS_RULES = new Set<string>([Rule.PasswordSpray, Rule.UnknownUserNames
 const ROLE_SESSION_RULES = new Set<string>([Rule.RoleCredentialsNewAddress]);
 /** Role sessions whose cleared addresses a process remembers (least recently used forgotten first). */
 const CLEARED_SESSIONS = 50_000;
+const UNLINKED_MEMORY_MS = 5 * 60 * 1000;
 
 interface Range {
   readonly from: number;
@@ -85,7 +86,9 @@ export class Detector {
    * a grant near them arrives (`evaluate`) or an event of theirs names a person, the only two ways they can
    * become linked: until then their calls need no read.
    */
+  // Forgotten after a few minutes: another process (a second ingest poller, a backfill) may store the grant.
   private readonly unlinkedSessions = new LRUCache<string, "no-person" | "no-grant">({
+    ttl: UNLINKED_MEMORY_MS,
     max: CLEARED_SESSIONS,
   });
 
@@ -169,20 +172,22 @@ export class Detector {
   private async evaluateRoleSessionsNearGrants(touched: readonly TouchedSignIn[]): Promise<Alert[]> {
     if (!this.roles) return [];
     const grantTimes = new Map<string, { user: UserKey; times: number[] }>();
-    for (const { event } of touched) {
-      const user = event.actor.user ?? event.actor.directoryUser;
-      if (!user || !GRANT_EVENTS.has(event.eventName) || event.outcome !== "success") continue;
-      const entry = grantTimes.get(userKeyString(user)) ?? { user, times: [] };
-      entry.times.push(Date.parse(event.eventTime));
-      grantTimes.set(userKeyString(user), entry);
+    // Everyone the pipeline attributed the grant to: its own user, or one a name or workflow join found.
+    for (const { event, users } of touched) {
+      if (!GRANT_EVENTS.has(event.eventName) || event.outcome !== "success") continue;
+      for (const user of users) {
+        const entry = grantTimes.get(userKeyString(user)) ?? { user, times: [] };
+        entry.times.push(Date.parse(event.eventTime));
+        grantTimes.set(userKeyString(user), entry);
+      }
     }
     const roles = this.roles;
-    const ids = await mapLimit([...grantTimes.values()], 4, ({ user, times }) => roles.idsNear(user, times));
-    return this.judgeRoleSessions(
-      [...new Set(ids.flat())],
-      new Map(),
-      touched.map(({ event }) => event),
-    );
+    const near = await mapLimit([...grantTimes.values()], 4, ({ user, times }) => roles.idsNear(user, times));
+    // Sessions chained from those carry no person of their own: a late grant links them too.
+    const ids = await roles.withDescendants([...new Set(near.flat())]);
+    const pending = touched.map(({ event }) => event);
+    for (const id of ids) this.unlinkedSessions.delete(id);
+    return this.judgeRoleSessions(ids, new Map(), pending);
   }
 
   /**
@@ -200,7 +205,13 @@ export class Detector {
       const linked = await roles.linkedCalls(id, pending);
       if (linked.credentialId === undefined) {
         this.unlinkedSessions.set(id, linked.user ? "no-grant" : "no-person");
-        return [];
+        // A session that lost its link (a second grant made it ambiguous) keeps no alert from when it had one.
+        const seen = [linked.view?.firstSeen, linked.view?.lastSeen].flatMap((time) =>
+          time ? [Date.parse(time)] : [],
+        );
+        return seen.length > 0
+          ? this.reconcile(`role-session#${id}`, ROLE_SESSION_RULES, around(seen), [])
+          : [];
       }
       this.unlinkedSessions.delete(id);
       const calls = [

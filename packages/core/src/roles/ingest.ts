@@ -170,6 +170,18 @@ export class RoleSessionIngester<A = unknown> {
     });
     for (const item of await this.store.getAll(unknown.map((id) => headKey(id).key)))
       known.add(item.pk.slice(Keys.roleSessionPartition("").length));
+    // A chained session may chain again: what an accepted candidate opens is known too, whatever the batching.
+    for (let grew = true; grew; ) {
+      grew = false;
+      for (const event of candidates) {
+        if (!known.has(event.roleSessionId) || !event.chained) continue;
+        const child = roleSessionId(event.chained.session);
+        if (!known.has(child)) {
+          known.add(child);
+          grew = true;
+        }
+      }
+    }
     return candidates.filter((event) => known.has(event.roleSessionId));
   }
 

@@ -342,6 +342,23 @@ export class RoleQueries {
     return [...new Set(indexed.map((item) => String(item.roleSessionId)))];
   }
 
+  /** These role sessions and every session chained from them (`sts:AssumeRole`), a few levels deep. */
+  async withDescendants(ids: readonly string[]): Promise<string[]> {
+    const all = new Set(ids);
+    let frontier = [...all];
+    for (let depth = 0; depth < MAX_CHAIN_DEPTH && frontier.length > 0; depth += 1) {
+      const children = await mapLimit(frontier, 8, (id) =>
+        this.store.query(Keys.roleSessionPartition(id), { prefix: "CHILD#", attributes: ["childId"] }),
+      );
+      frontier = children
+        .flat()
+        .map((item) => String(item.childId))
+        .filter((id) => !all.has(id));
+      for (const id of frontier) all.add(id);
+    }
+    return [...all];
+  }
+
   /** `access-key ASIA…`: the person, their portal session and the sign-in that opened it. */
   async accessKey(accessKeyId: string): Promise<AccessKeyAnswer | undefined> {
     const items = await this.store.query(Keys.accessKeyPartition(accessKeyId));
