@@ -20,3 +20,19 @@ export const IDENTITY_STORE_ACTIONS = ["identitystore:DescribeUser", "identityst
 
 /** The GuardDuty finding function: the role-session queries' reads and the published-finding marker's put. */
 export const TABLE_FINDING_ACTIONS: string[] = [...FINDING_RESPONDER_ACTIONS];
+
+/** Of those, the put: granted only on items whose partition key is a published-finding marker. */
+export const TABLE_FINDING_MARKER_ACTIONS = ["dynamodb:PutItem"];
+export const TABLE_FINDING_READ_ACTIONS: string[] = TABLE_FINDING_ACTIONS.filter(
+  (action) => !TABLE_FINDING_MARKER_ACTIONS.includes(action),
+);
+
+/**
+ * The condition that confines the marker's put to `FINDING#v1#…` partitions (timeline/keys.ts `findingPublished`):
+ * the function cannot overwrite a timeline, a profile or an alert.
+ */
+export const FINDING_MARKER_CONDITION = {
+  test: "ForAllValues:StringLike",
+  variable: "dynamodb:LeadingKeys",
+  values: ["FINDING#v1#*"],
+};

@@ -8,7 +8,13 @@
  * `link: [table]`, which would grant `dynamodb:*`.
  */
 import type { StageConfig } from "./config.ts";
-import { TABLE_FINDING_ACTIONS, TABLE_READ_ACTIONS, TABLE_WRITE_ACTIONS } from "./grants.ts";
+import {
+  FINDING_MARKER_CONDITION,
+  TABLE_FINDING_MARKER_ACTIONS,
+  TABLE_FINDING_READ_ACTIONS,
+  TABLE_READ_ACTIONS,
+  TABLE_WRITE_ACTIONS,
+} from "./grants.ts";
 
 export function createStorage(config: Pick<StageConfig, "disposable">) {
   const keepData = !config.disposable;
@@ -43,7 +49,14 @@ export function createStorage(config: Pick<StageConfig, "disposable">) {
   });
   const tableFindingResponder = new sst.Linkable("AuditTableFindingResponder", {
     properties: { name: table.name, arn: table.arn },
-    include: [sst.aws.permission({ actions: TABLE_FINDING_ACTIONS, resources: [table.arn] })],
+    include: [
+      sst.aws.permission({ actions: TABLE_FINDING_READ_ACTIONS, resources: [table.arn] }),
+      sst.aws.permission({
+        actions: TABLE_FINDING_MARKER_ACTIONS,
+        resources: [table.arn],
+        conditions: [FINDING_MARKER_CONDITION],
+      }),
+    ],
   });
   return { table, tableWriter, tableReader, tableFindingResponder };
 }

@@ -21,6 +21,7 @@ import {
   ingestRulePatterns,
   roleSessionRulePattern,
 } from "../../infra/pattern.ts";
+import { Keys } from "../../packages/core/src/timeline/keys.ts";
 import { sstEnv } from "../../scripts/synth/sst-env.ts";
 import {
   BASE_ENV,
@@ -31,6 +32,7 @@ import {
   ofType,
   type PolicyStatement,
   ROOT,
+  roleStatements,
   runSynth,
   type SynthResource,
   type SynthResult,
@@ -386,6 +388,14 @@ describe.each(STAGES)("synth of stage $stage", ({ stage, backfill, disposable })
       "dynamodb:PutItem",
       "dynamodb:Query",
     ]);
+    // The put is confined to published-finding markers: no timeline, profile or alert can be overwritten.
+    const puts = roleStatements(result(), "GuardDuty").filter((statement) =>
+      list(statement.Action).includes("dynamodb:PutItem"),
+    );
+    expect(puts).toHaveLength(1);
+    expect(puts[0]?.Condition).toEqual({
+      "ForAllValues:StringLike": { "dynamodb:LeadingKeys": `${Keys.findingPublished("").pk}*` },
+    });
     if (backfill) {
       expect(asObject(grants(result(), "Backfill"))).toEqual({
         ...shared(result()),
