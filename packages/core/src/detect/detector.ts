@@ -202,22 +202,16 @@ export class Detector {
     const roles = this.roles;
     if (!roles || ids.length === 0) return [];
     const published = await mapLimit(ids, 4, async (id) => {
-      const linked = await roles.linkedCalls(id, pending);
-      if (linked.credentialId === undefined) {
+      const linked = await roles.linkedCalls(id, uncommitted.get(id) ?? [], pending);
+      if (linked.status === "no-calls") return [];
+      const calls = linked.calls;
+      const times = calls.map((call) => Date.parse(call.eventTime));
+      if (linked.status === "unlinked") {
         this.unlinkedSessions.set(id, linked.user ? "no-grant" : "no-person");
         // A session that lost its link (a second grant made it ambiguous) keeps no alert from when it had one.
-        const seen = [linked.view?.firstSeen, linked.view?.lastSeen].flatMap((time) =>
-          time ? [Date.parse(time)] : [],
-        );
-        return seen.length > 0
-          ? this.reconcile(`role-session#${id}`, ROLE_SESSION_RULES, around(seen), [])
-          : [];
+        return this.reconcile(`role-session#${id}`, ROLE_SESSION_RULES, around(times), []);
       }
       this.unlinkedSessions.delete(id);
-      const calls = [
-        ...linked.calls,
-        ...(uncommitted.get(id) ?? []).filter((event) => event.kind === "call"),
-      ];
       const portal = await this.queries.session(linked.credentialId);
       const portalEvents = [
         ...portal.events,
@@ -238,8 +232,6 @@ export class Detector {
         },
         this.config,
       );
-      if (calls.length === 0) return [];
-      const times = calls.map((call) => Date.parse(call.eventTime));
       // The whole session is judged at once: its alerts are keyed by the session, not by the person, so
       // judging one session never touches another's alerts.
       return this.reconcile(`role-session#${id}`, ROLE_SESSION_RULES, around(times), findings);

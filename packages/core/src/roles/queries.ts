@@ -300,33 +300,38 @@ export class RoleQueries {
   }
 
   /**
-   * What detections judge a role session on: its calls, its person and its portal session. Undefined while it
-   * is not linked to a portal session of a known person (there is then nothing to compare its addresses with).
+   * What detections judge a role session on: its calls (stored, and `uncommitted` ones of the batch being
+   * stored), its person and its portal session. A session with no call is not worth linking (nothing to judge);
+   * one not linked to a portal session of a known person has nothing to compare its addresses with.
    * `pending`: Identity Center events of the batch being stored, not committed yet (a grant among them links).
    */
   async linkedCalls(
     id: string,
+    uncommitted: readonly RoleEvent[] = [],
     pending: readonly AuditEvent[] = [],
   ): Promise<
+    | { readonly status: "no-calls" }
+    /** `user`: its person, when known (then only a grant can link it). */
+    | { readonly status: "unlinked"; readonly user: UserKey | undefined; readonly calls: RoleEvent[] }
     | {
+        readonly status: "linked";
         readonly view: RoleSessionView;
         readonly user: UserKey;
         readonly credentialId: string;
         readonly calls: RoleEvent[];
       }
-    /** Not linked: whether it has a person says what can still link it (a grant, or a person named). */
-    | {
-        readonly view: RoleSessionView | undefined;
-        readonly user: UserKey | undefined;
-        readonly credentialId?: never;
-      }
   > {
     const read = await this.read(id, true);
-    if (!read.session) return { view: undefined, user: undefined };
+    const calls = new Map<string, RoleEvent>();
+    if (read.session)
+      for (const event of payloads(read, read.session))
+        if (event.kind === "call") calls.set(event.eventId, event);
+    for (const event of uncommitted) if (event.kind === "call") calls.set(event.eventId, event);
+    if (!read.session || calls.size === 0) return { status: "no-calls" };
+    const all = [...calls.values()].sort(byTimeThenId);
     const { view, user } = await this.view(read, pending);
-    if (!user || view.credentialId === null) return { view, user };
-    const calls = payloads(read, read.session).filter((event) => event.kind === "call");
-    return { view, user, credentialId: view.credentialId, calls };
+    if (!user || view.credentialId === null) return { status: "unlinked", user, calls: all };
+    return { status: "linked", view, user, credentialId: view.credentialId, calls: all };
   }
 
   /** Role sessions of a person created within the link window of these times (their grants). */
