@@ -347,7 +347,13 @@ async function phaseIngest(archive: string, limit: number, store: string) {
   const { runtime, storePid, close } = await openBenchRuntime(store, directory);
   const memory = memorySampler(storePid);
   const start = performance.now();
-  const counts = await ingestStream(limited(readInputs([archive]), limit), runtime.pipeline);
+  // Identity Center events stored, apart from role-session events (onBatch is told of the former only).
+  let identityCenterStored = 0;
+  const counts = await ingestStream(limited(readInputs([archive]), limit), runtime.pipeline, {
+    onBatch: (_counts, stored) => {
+      identityCenterStored += stored.length;
+    },
+  });
   const seconds = (performance.now() - start) / 1000;
   const mem = memory.stop();
   const describes = [...identity.described.values()].reduce((sum, value) => sum + value, 0);
