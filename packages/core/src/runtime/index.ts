@@ -39,6 +39,8 @@ export interface RuntimeConfig {
   /** SNS topic for new alerts (the Lambda functions' `ALERT_TOPIC_ARN`). */
   readonly alertTopicArn?: string;
   readonly detection?: Partial<DetectionConfig>;
+  /** Told when opening the embedded store waits for another process on the same data dir (the CLI: stderr). */
+  readonly onStoreWait?: (message: string) => void;
 }
 
 export interface Runtime {
@@ -91,7 +93,10 @@ export async function openRuntime(config: RuntimeConfig = {}): Promise<Runtime> 
   } else {
     const dataDir = config.dataDir ?? DEFAULT_DATA_DIR;
     // Every process on a data dir goes through the same shared store: the first serves it, the others use it.
-    const shared = await SharedStore.open(config.inMemory ? undefined : dataDir);
+    const shared = await SharedStore.open(
+      config.inMemory ? undefined : dataDir,
+      config.onStoreWait ? { onWait: config.onStoreWait } : {},
+    );
     closeEmbedded = () => shared.close();
     tableName = EMBEDDED_TABLE;
     // The embedded store checks no signature (its token travels in a header); these placeholders only satisfy

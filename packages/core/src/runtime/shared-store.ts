@@ -34,6 +34,8 @@ interface Lease {
 export interface SharedStoreOptions {
   /** How long to wait for a data dir whose store is locked but not (yet, or any more) served. */
   readonly lockWaitMs?: number;
+  /** Told once when opening waits for another process (more than a second), so that a wait is never silent. */
+  readonly onWait?: (message: string) => void;
 }
 
 /** Long enough for an owner to open a large store, or to finish its writes and close. */
@@ -50,16 +52,15 @@ export class SharedStore {
     /** Undefined for a store in memory, which only this process uses. */
     readonly dataDir: string | undefined,
     lease: Lease,
-    private readonly lockWaitMs: number,
+    private readonly options: SharedStoreOptions,
   ) {
     this.lease = lease;
   }
 
   /** Opens the store of a data dir (or one in memory): as its owner, or as a client of the process serving it. */
   static async open(dataDir: string | undefined, options: SharedStoreOptions = {}): Promise<SharedStore> {
-    const lockWaitMs = options.lockWaitMs ?? DEFAULT_LOCK_WAIT_MS;
-    const lease = dataDir === undefined ? await inMemory() : await acquire(dataDir, lockWaitMs);
-    return new SharedStore(dataDir, lease, lockWaitMs);
+    const lease = dataDir === undefined ? await inMemory() : await acquire(dataDir, options);
+    return new SharedStore(dataDir, lease, options);
   }
 
   get address(): StoreAddress {
@@ -103,7 +104,7 @@ export class SharedStore {
     }
     // This process's own store stopped answering: let go of it (and of LevelDB's lock) before opening again.
     await release(dataDir, lease);
-    this.lease = await acquire(dataDir, this.lockWaitMs);
+    this.lease = await acquire(dataDir, this.options);
     return this.lease;
   }
 }
@@ -187,15 +188,18 @@ interface Advertised {
 }
 
 /** Becomes the data dir's owner, or a client of its owner. */
-async function acquire(dataDir: string, lockWaitMs: number): Promise<Lease> {
+async function acquire(dataDir: string, options: SharedStoreOptions): Promise<Lease> {
+  const lockWaitMs = options.lockWaitMs ?? DEFAULT_LOCK_WAIT_MS;
   const endpointFile = join(dataDir, ENDPOINT_FILE);
   try {
     await mkdir(dataDir, { recursive: true });
   } catch (error) {
     throw cannotOpen(dataDir, describe(error), error);
   }
-  const deadline = Date.now() + lockWaitMs;
+  const startedAt = Date.now();
+  const deadline = startedAt + lockWaitMs;
   let pause = 25;
+  let told = false;
   for (;;) {
     const advertised = await readEndpointFile(endpointFile);
     if (advertised.address && (await answers(advertised.address))) {
@@ -210,6 +214,12 @@ async function acquire(dataDir: string, lockWaitMs: number): Promise<Lease> {
         throw cannotOpen(dataDir, describe(error), error);
       // Locked and not served: an owner opening or closing the store, or a process that is not idc-audit.
       if (Date.now() >= deadline) throw lockedWithoutOwner(dataDir, advertised, lockWaitMs, error);
+      if (!told && Date.now() - startedAt > 1000) {
+        told = true;
+        options.onWait?.(
+          `waiting for the process that holds the store of ${dataDir} to serve it (at most ${lockWaitMs / 1000} s)`,
+        );
+      }
       await new Promise((resolve) => setTimeout(resolve, pause));
       pause = Math.min(pause * 2, 500);
       continue;
