@@ -78,6 +78,21 @@ parentPort.on("message", (message) => {
 });
 `;
 
+let levelDbAddonPinned = false;
+
+/**
+ * Loads LevelDB's native addon (classic-level, through dynalite's `level`) in this thread as well. A worker
+ * that loaded it alone unloads it when it ends, while LevelDB's background thread, which lives on, still runs
+ * its code: the process then died of SIGSEGV at exit, after its output (about one run in five, more with pipes).
+ * Loaded here too, the library stays mapped.
+ */
+function pinLevelDbAddon(dynalitePath: string): void {
+  if (levelDbAddonPinned) return;
+  const fromDynalite = createRequire(dynalitePath);
+  createRequire(fromDynalite.resolve("level"))("classic-level");
+  levelDbAddonPinned = true;
+}
+
 /**
  * Starts dynalite, an embedded DynamoDB, on a loopback port in a worker thread of this process. With a data
  * dir its tables live on disk (LevelDB, one process per dir); without one, in memory. It has no transactions,
@@ -99,6 +114,7 @@ export async function startEmbeddedDynamo(
     storeOptions.path = path;
   }
   const dynalitePath = createRequire(import.meta.url).resolve("dynalite");
+  pinLevelDbAddon(dynalitePath);
   const worker = new Worker(WORKER_SOURCE, {
     eval: true,
     workerData: { dynalitePath, options: storeOptions, token: options.token },
