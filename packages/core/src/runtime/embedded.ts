@@ -114,11 +114,17 @@ export async function startEmbeddedDynamo(
     storeOptions.path = path;
   }
   const dynalitePath = createRequire(import.meta.url).resolve("dynalite");
-  pinLevelDbAddon(dynalitePath);
   const worker = new Worker(WORKER_SOURCE, {
     eval: true,
     workerData: { dynalitePath, options: storeOptions, token: options.token },
   });
+  // While the worker starts (on the other core), not before.
+  try {
+    pinLevelDbAddon(dynalitePath);
+  } catch (error) {
+    await worker.terminate();
+    throw new EmbeddedStartError(`cannot load LevelDB: ${(error as Error).message}`, false);
+  }
   let stopped: string | undefined;
   // Listened to for the worker's whole life: an error event with no listener would crash this process, and
   // one that only settled the start-up promise was how a dying store went unnoticed.
