@@ -4,7 +4,9 @@ import { join } from "node:path";
 import { Worker } from "node:worker_threads";
 
 export interface EmbeddedDynamo {
+  /** `http://127.0.0.1:<port>` */
   readonly endpoint: string;
+  readonly port: number;
   /** Why the store's worker stopped on its own, once it has: requests to it then fail to connect. */
   readonly stopped: string | undefined;
   close(): Promise<void>;
@@ -150,6 +152,7 @@ export async function startEmbeddedDynamo(
   worker.unref();
   return {
     endpoint: `http://127.0.0.1:${port}`,
+    port,
     get stopped() {
       return stopped;
     },

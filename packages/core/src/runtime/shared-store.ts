@@ -19,7 +19,9 @@ export const ENDPOINT_FILE = "store-endpoint.json";
 
 /** Where requests go now: the owner's loopback endpoint and the token it requires. */
 export interface StoreAddress {
+  /** `http://127.0.0.1:<port>` */
   readonly endpoint: string;
+  readonly port: number;
   readonly token: string;
   /** The owner's process id (this process's when it owns the store). */
   readonly pid: number;
@@ -145,11 +147,16 @@ interface Addressable {
 }
 
 function pointAt(request: Addressable, address: StoreAddress): void {
-  const url = new URL(address.endpoint);
-  request.hostname = url.hostname;
-  request.port = Number(url.port);
+  request.hostname = LOOPBACK;
+  request.port = address.port;
   request.headers[TOKEN_HEADER] = address.token;
-  request.headers.host = url.host;
+  request.headers.host = `${LOOPBACK}:${address.port}`;
+}
+
+const LOOPBACK = "127.0.0.1";
+
+function loopbackAddress(port: number, token: string, pid: number): StoreAddress {
+  return { endpoint: `http://${LOOPBACK}:${port}`, port, token, pid };
 }
 
 /** The owner ended (refused, reset) or another store took its port (refuses the token). */
@@ -178,7 +185,7 @@ async function inMemory(): Promise<Lease> {
       retryable: false,
     });
   }
-  return { address: { endpoint: owned.endpoint, token, pid: process.pid }, owned };
+  return { address: loopbackAddress(owned.port, token, process.pid), owned };
 }
 
 interface Advertised {
@@ -224,7 +231,7 @@ async function acquire(dataDir: string, options: SharedStoreOptions): Promise<Le
       pause = Math.min(pause * 2, 500);
       continue;
     }
-    const address: StoreAddress = { endpoint: owned.endpoint, token, pid: process.pid };
+    const address = loopbackAddress(owned.port, token, process.pid);
     try {
       await publish(endpointFile, address);
     } catch (error) {
@@ -246,8 +253,12 @@ async function release(dataDir: string | undefined, lease: Lease): Promise<void>
 /** Written whole under a temporary name, then renamed: a reader never sees half a file. Owner-only (0600). */
 async function publish(endpointFile: string, address: StoreAddress): Promise<void> {
   const temporary = `${endpointFile}.${process.pid}.tmp`;
-  const port = Number(new URL(address.endpoint).port);
-  const content = { pid: address.pid, port, token: address.token, startedAt: new Date().toISOString() };
+  const content = {
+    pid: address.pid,
+    port: address.port,
+    token: address.token,
+    startedAt: new Date().toISOString(),
+  };
   await writeFile(temporary, `${JSON.stringify(content)}\n`, { mode: 0o600 });
   await rename(temporary, endpointFile);
 }
@@ -270,7 +281,7 @@ async function readEndpointFile(endpointFile: string): Promise<Advertised> {
       /^[0-9a-f]{64}$/.test(token)
     ) {
       return {
-        address: { endpoint: `http://127.0.0.1:${port}`, token, pid: pid as number },
+        address: loopbackAddress(port as number, token, pid as number),
         problem: undefined,
       };
     }
