@@ -79,7 +79,7 @@ export class SharedStore {
    * the same address, and say where to send them now.
    */
   async reopen(failed: StoreAddress): Promise<StoreAddress> {
-    if (this.closed) throw new StoreError(`the store of ${this.label} is closed`, { retryable: false });
+    if (this.closed) throw new StoreError(`${this.label} is closed`, { retryable: false });
     if (this.lease.address !== failed) return this.lease.address;
     this.reopening ??= this.replaceLease().finally(() => {
       this.reopening = undefined;
@@ -93,8 +93,11 @@ export class SharedStore {
     await release(this.dataDir, this.lease);
   }
 
-  private get label(): string {
-    return this.dataDir === undefined ? "the embedded store (in memory)" : `the data dir ${this.dataDir}`;
+  /** `the store of the data dir <dir>` or `the embedded store (in memory)`, for messages. */
+  get label(): string {
+    return this.dataDir === undefined
+      ? "the embedded store (in memory)"
+      : `the store of the data dir ${this.dataDir}`;
   }
 
   private async replaceLease(): Promise<Lease> {
@@ -128,7 +131,7 @@ export function routeThroughSharedStore(client: DynamoDBClient, store: SharedSto
           if (!ownerGone(error)) throw error;
           if (reopenings === MAX_REOPENINGS) {
             throw new StoreError(
-              `the store of ${store.dataDir ?? "memory"} stopped answering ${MAX_REOPENINGS + 1} times in a row (${describe(error)}): try again; if it keeps failing, stop the other idc-audit processes using it`,
+              `${store.label} stopped answering ${MAX_REOPENINGS + 1} times in a row (${describe(error)}): try again; if it keeps failing, stop the other idc-audit processes using it`,
               { cause: error, retryable: false },
             );
           }
