@@ -23,6 +23,11 @@ declare module "sst" {
       "name": string
       "type": "sst.aws.Dynamo"
     }
+    "AuditTableFindingResponder": {
+      "arn": string
+      "name": string
+      "type": "sst.sst.Linkable"
+    }
     "AuditTableReader": {
       "arn": string
       "name": string
@@ -38,6 +43,14 @@ declare module "sst" {
       "type": "sst.aws.Function"
     }
     "BackfillFailureQueue": {
+      "type": "sst.aws.Queue"
+      "url": string
+    }
+    "GuardDuty": {
+      "name": string
+      "type": "sst.aws.Function"
+    }
+    "GuardDutyFailureQueue": {
       "type": "sst.aws.Queue"
       "url": string
     }

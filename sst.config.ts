@@ -3,14 +3,17 @@
 // idc-audit: `npx sst deploy --stage <stage>` with the stage's parameters in `.env.<stage>`; see infra/README.md.
 // One concern per file under infra/. Those files use SST's globals, so they are imported inside run().
 export default $config({
-  app(input) {
-    const production = input?.stage === "prod";
+  async app(input) {
+    // SST refuses top-level imports in this file; it awaits app(), so a dynamic import works here too.
+    const { isDisposableStage } = await import("./infra/config.ts");
+    // Every stage keeps its data unless `.env.<stage>` declares it disposable (IDC_AUDIT_DISPOSABLE_STAGE=true):
+    // SST loads that file before evaluating app(). Kept data means `removal: "retain"` (SST retains tables and
+    // buckets when the stage or the resource is removed) and `protect` (`sst remove` refuses to run at all).
+    const keepsData = !isDisposableStage(process.env, input?.stage ?? "");
     return {
       name: "idc-audit",
-      // Production keeps its data (tables, buckets) when the stage is removed, and cannot be removed at all
-      // while `protect` is set.
-      removal: production ? "retain" : "remove",
-      protect: production,
+      removal: keepsData ? "retain" : "remove",
+      protect: keepsData,
       home: "aws",
       providers: { aws: { version: "7.20.0" } },
     };
@@ -25,18 +28,20 @@ export default $config({
     const { createIngest } = await import("./infra/ingest.ts");
     const { createBackfill } = await import("./infra/backfill.ts");
     const { createApi } = await import("./infra/api.ts");
+    const { createGuardDutyFindings } = await import("./infra/guardduty.ts");
 
     const config = loadStageConfig(process.env, $app.stage);
     enforceLambdaOnlyTrust();
 
     const key = createKey();
-    const { table, tableWriter, tableReader } = createStorage();
+    const { table, tableWriter, tableReader, tableFindingResponder } = createStorage(config);
     const { topic, alertPublisher } = createAlerts(key);
     const identityStore = createIdentityStoreLink(config);
     const shared = { config, key, table, tableWriter, identityStore, topic, alertPublisher };
     const ingest = createIngest(shared);
     const backfill = createBackfill(shared);
     const api = createApi({ table, tableReader });
+    const guardDuty = createGuardDutyFindings({ key, table, tableFindingResponder, topic, alertPublisher });
 
     return {
       table: table.name,
@@ -46,6 +51,8 @@ export default $config({
       alertTopic: topic.arn,
       apiUrl: api.fn.url,
       backfillFunction: backfill?.fn.name,
+      guardDutyFunction: guardDuty.fn.name,
+      guardDutyFailureQueue: guardDuty.failureQueue.url,
     };
   },
 });

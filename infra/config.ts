@@ -2,8 +2,8 @@
  * Stage parameters: everything that differs between two deployments of idc-audit and is not code.
  *
  * SST loads `.env` and then `.env.<stage>` next to `sst.config.ts` before it runs the config (the CLI calls
- * godotenv for both; values already in the environment win), so `npx sst deploy --stage prod` reads
- * `.env.prod`. Nothing here uses SST globals, so the offline tests import this file directly.
+ * godotenv for both; values already in the environment win), so `npx sst deploy --stage production`
+ * reads `.env.production`. Nothing here uses SST globals, so the offline tests import this file directly.
  */
 
 export interface StageConfig {
@@ -21,6 +21,11 @@ export interface StageConfig {
   readonly trailKmsKeyArn: string | undefined;
   /** Upper bound on concurrent ingest invocations: the SQS event source mapping's maximum concurrency. */
   readonly ingestMaxConcurrency: number;
+  /**
+   * Declared throwaway (`IDC_AUDIT_DISPOSABLE_STAGE=true`): `sst remove` deletes everything, the table included.
+   * Every other stage keeps its data, whatever it is called.
+   */
+  readonly disposable: boolean;
 }
 
 export const ENV = {
@@ -31,10 +36,8 @@ export const ENV = {
   trailKeyPrefix: "IDC_AUDIT_TRAIL_KEY_PREFIX",
   trailKmsKeyArn: "IDC_AUDIT_TRAIL_KMS_KEY_ARN",
   ingestMaxConcurrency: "IDC_AUDIT_INGEST_MAX_CONCURRENCY",
+  disposableStage: "IDC_AUDIT_DISPOSABLE_STAGE",
 } as const;
-
-/** The stage whose data is kept: retained on removal, deletion-protected. */
-export const PRODUCTION_STAGE = "prod";
 
 /**
  * The smallest maximum concurrency an SQS event source mapping accepts is 2. Two pollers, each with one
@@ -54,6 +57,27 @@ const KMS_KEY_ARN = /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[0-9a-f-]{36}$/;
 
 export class StageConfigError extends Error {
   override readonly name = "StageConfigError";
+}
+
+/**
+ * Whether the stage is declared disposable. Protection is the default because a stage's name says nothing
+ * reliable about its data (`prod`, `production`, `live`, a customer's name…); only an explicit `true` turns it
+ * off, and anything but `true`/`false` is refused rather than guessed. Read by `app()` in sst.config.ts (for
+ * `removal` and `protect`) and by {@link loadStageConfig} (for the table), from the same environment: SST loads
+ * `.env.<stage>` before it evaluates `app()`.
+ */
+export function isDisposableStage(env: Readonly<Record<string, string | undefined>>, stage: string): boolean {
+  const problem = disposableProblem(env[ENV.disposableStage]);
+  if (problem !== undefined) {
+    throw new StageConfigError(`Stage "${stage}": ${problem}; fix it in .env.${stage} (see infra/README.md)`);
+  }
+  return env[ENV.disposableStage]?.trim() === "true";
+}
+
+function disposableProblem(raw: string | undefined): string | undefined {
+  const value = raw?.trim();
+  if (value === undefined || value === "" || value === "true" || value === "false") return undefined;
+  return `${ENV.disposableStage}=${JSON.stringify(raw)} must be true or false (leave it unset to keep the stage's data)`;
 }
 
 /** Reads and validates the stage parameters, naming every missing or malformed one at once. */
@@ -107,6 +131,10 @@ export function loadStageConfig(
     );
   }
 
+  const disposableText = read(ENV.disposableStage);
+  const disposableIssue = disposableProblem(disposableText);
+  if (disposableIssue !== undefined) problems.push(disposableIssue);
+
   if (problems.length > 0) {
     throw new StageConfigError(
       `Stage "${stage}" is missing parameters. Set them in .env.${stage} (see infra/README.md) or the environment:\n` +
@@ -121,11 +149,8 @@ export function loadStageConfig(
     trailKeyPrefix,
     trailKmsKeyArn,
     ingestMaxConcurrency,
+    disposable: disposableText === "true",
   };
-}
-
-export function isProduction(stage: string): boolean {
-  return stage === PRODUCTION_STAGE;
 }
 
 /** The S3 key prefix CloudTrail writes log objects under: `AWSLogs/`, or `<prefix>/AWSLogs/`. */

@@ -1,14 +1,15 @@
 /**
  * Live ingest: CloudTrail management events on the account's default bus → EventBridge rules (the catalogue
- * pattern, split to fit EventBridge's pattern size limit: see pattern.ts) → encrypted SQS queue → ingest
- * Lambda (batches, partial batch responses, capped concurrency) → the table.
+ * pattern, split to fit EventBridge's pattern size limit, and one rule for this account's Identity Center role
+ * sessions: see pattern.ts) → encrypted SQS queue → ingest Lambda (batches, partial batch responses, capped
+ * concurrency) → the table.
  *
  * Two dead-letter queues: one for events EventBridge could not deliver to the queue (target DLQ, after the
  * explicit retry policy), one for messages the ingest function failed on `maxReceiveCount` times (redrive).
  */
 import type { StageConfig } from "./config.ts";
 import { FUNCTION_DEFAULTS, ingestEnvironment } from "./functions.ts";
-import { INGEST_RULE_STATE, ingestRulePatterns } from "./pattern.ts";
+import { INGEST_RULE_STATE, ingestRulePatterns, roleSessionRulePattern } from "./pattern.ts";
 
 export const INGEST_FUNCTION_TIMEOUT_SECONDS = 60;
 /** A message is moved to the dead-letter queue after this many failed receives. */
@@ -58,7 +59,7 @@ export function createIngest(deps: IngestDependencies) {
   const { config, key } = deps;
 
   const patterns = ingestRulePatterns();
-  const rules = patterns.map(
+  const catalogueRules = patterns.map(
     (pattern, index) =>
       new aws.cloudwatch.EventRule(`IngestRule${index + 1}`, {
         description: `idc-audit: IAM Identity Center CloudTrail events (${index + 1} of ${patterns.length})`,
@@ -67,6 +68,14 @@ export function createIngest(deps: IngestDependencies) {
         state: INGEST_RULE_STATE,
       }),
   );
+  // This account's AWSReservedSSO_* role sessions, to the same queue: the ingest function tells them apart.
+  const roleSessionRule = new aws.cloudwatch.EventRule("IngestRoleSessionRule", {
+    description: "idc-audit: this account's IAM Identity Center role sessions (AWSReservedSSO_* roles)",
+    eventBusName: "default",
+    eventPattern: JSON.stringify(roleSessionRulePattern()),
+    state: INGEST_RULE_STATE,
+  });
+  const rules = [...catalogueRules, roleSessionRule];
 
   const deadLetterQueue = new sst.aws.Queue("IngestDeadLetterQueue", {
     transform: { queue: encryptedQueueArgs(key, FOURTEEN_DAYS) },
@@ -92,7 +101,7 @@ export function createIngest(deps: IngestDependencies) {
   const targets = rules.map(
     (rule, index) =>
       new aws.cloudwatch.EventTarget(
-        `IngestTarget${index + 1}`,
+        rule === roleSessionRule ? "IngestRoleSessionTarget" : `IngestTarget${index + 1}`,
         {
           rule: rule.name,
           eventBusName: "default",
@@ -137,5 +146,14 @@ export function createIngest(deps: IngestDependencies) {
     },
   });
 
-  return { rules, targets, queue, deadLetterQueue, deliveryDeadLetterQueue, fn, subscription };
+  return {
+    rules,
+    roleSessionRule,
+    targets,
+    queue,
+    deadLetterQueue,
+    deliveryDeadLetterQueue,
+    fn,
+    subscription,
+  };
 }

@@ -9,6 +9,7 @@
  * Pure: no SST globals, so tests import it directly.
  */
 import { eventBridgePattern } from "../packages/core/src/cloudtrail/catalogue.ts";
+import { SSO_ROLE_PREFIX } from "../packages/core/src/roles/types.ts";
 
 export const EVENT_PATTERN_MAX_LENGTH = 2048;
 
@@ -52,3 +53,51 @@ export function ingestRulePatterns(
   }
   return groups.map(build);
 }
+
+/**
+ * The role-session rule's pattern: this account's Identity Center role sessions, which the catalogue pattern
+ * (Identity Center's own event sources) does not match. Two branches:
+ *  - every CloudTrail event whose actor is a session of an `AWSReservedSSO_*` role (any service: API calls,
+ *    console sign-in, `sts:AssumeRole` into a chained role), told by `sessionContext.sessionIssuer.userName`;
+ *  - `sts:AssumeRoleWithSAML` into such a role (Identity Center issuing the credentials; its actor is the
+ *    SAML user, so only the requested role's ARN names it): `wildcard`, because the ARN has a path
+ *    (`role/aws-reserved/sso.amazonaws.com/<region>/AWSReservedSSO_…`) and the name is its last segment.
+ * Most of these calls are read-only (Get…, List…, Describe…): the rule needs INGEST_RULE_STATE too.
+ * Other accounts' role sessions reach the table through the organization trail's bucket (backfill).
+ */
+export function roleSessionRulePattern(rolePrefix: string = SSO_ROLE_PREFIX): Pattern {
+  return {
+    $or: [
+      {
+        detail: {
+          userIdentity: { sessionContext: { sessionIssuer: { userName: [{ prefix: rolePrefix }] } } },
+        },
+      },
+      {
+        source: ["aws.sts"],
+        detail: {
+          eventSource: ["sts.amazonaws.com"],
+          eventName: ["AssumeRoleWithSAML"],
+          requestParameters: { roleArn: [{ wildcard: `*/${rolePrefix}*` }] },
+        },
+      },
+    ],
+  };
+}
+
+/**
+ * The GuardDuty rule's pattern: findings that name a temporary access key (`ASIA…`). Every role session's key
+ * is one; long-term IAM user keys (`AKIA…`) never belong to a role session, and findings about instances or
+ * buckets name no key. Not narrowed to `userName` prefix `AWSReservedSSO_`: a finding about a role chained from
+ * an Identity Center session names the chained role, and idc-audit stores that session's key too.
+ */
+export function guardDutyFindingPattern(): Pattern {
+  return {
+    source: ["aws.guardduty"],
+    "detail-type": ["GuardDuty Finding"],
+    detail: { resource: { accessKeyDetails: { accessKeyId: [{ prefix: "ASIA" }] } } },
+  };
+}
+
+/** GuardDuty findings are not CloudTrail events: plain ENABLED delivers them. */
+export const GUARDDUTY_RULE_STATE = "ENABLED";

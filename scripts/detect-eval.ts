@@ -1,39 +1,59 @@
 // Measures the detections on a generated archive with planted attacks and look-alikes:
-//   npm run detect:eval [-- --events 20000]
-// Prints true positives, false positives and misses against the planted ground truth.
+//   npm run detect:eval [-- --events 20000] [-- --role-ratio 2]
+// Prints true positives, false positives and misses against the planted ground truth. The archive carries role
+// activity in member accounts (role-ratio role-session records per Identity Center record), and the planted
+// cases include a stolen-credential use of a role session and its look-alikes.
 import { parseArgs } from "node:util";
+import type { ReadItem } from "../packages/core/src/cloudtrail/index.ts";
 import { subjectKey } from "../packages/core/src/detect/index.ts";
 import { ExportDirectory } from "../packages/core/src/identity/index.ts";
-import { normalize } from "../packages/core/src/normalize/index.ts";
+import { classifyItem, ingestBatch } from "../packages/core/src/ingest/index.ts";
+import type { NormalizedRecord } from "../packages/core/src/normalize/index.ts";
+import type { RoleEvent } from "../packages/core/src/roles/index.ts";
 import { openRuntime } from "../packages/core/src/runtime/index.ts";
 import { plantAttacks, synthDirectory, synthEvents } from "../packages/core/src/synth/index.ts";
 
 const { values } = parseArgs({
-  options: { events: { type: "string", default: "20000" }, seed: { type: "string", default: "21" } },
+  options: {
+    events: { type: "string", default: "20000" },
+    seed: { type: "string", default: "21" },
+    "role-ratio": { type: "string", default: "2" },
+  },
 });
 const options = { users: 60, seed: Number(values.seed) };
 const events = Number(values.events);
-const planted = plantAttacks(options);
+const roleRatio = Number(values["role-ratio"]);
+const planted = plantAttacks({ ...options, roleSessions: true });
 const runtime = await openRuntime({
   inMemory: true,
   directory: ExportDirectory.fromJson(synthDirectory({ events, ...options })),
 });
-let batch = [];
+let records: NormalizedRecord[] = [];
+let roleEvents: RoleEvent[] = [];
+let chainCandidates: RoleEvent[] = [];
 let failures = 0;
+let roleSessionEvents = 0;
 const started = performance.now();
-for (const record of [...synthEvents({ events, ...options }), ...planted.records]) {
-  const result = normalize(record);
-  if (result.status !== "audited") continue;
-  if (result.record.event.eventName === "CredentialVerification" && result.record.event.outcome === "failure")
-    failures += 1;
-  batch.push(result.record);
-  if (batch.length === 500) {
-    await runtime.pipeline.ingest(batch);
-    batch = [];
-  }
+const flush = async () => {
+  await ingestBatch(runtime.pipeline, { records, roleEvents, chainCandidates });
+  records = [];
+  roleEvents = [];
+  chainCandidates = [];
+};
+for (const record of [...synthEvents({ events, roleRatio, ...options }), ...planted.records]) {
+  const classified = classifyItem({ kind: "record", record, location: "synth" } as ReadItem);
+  if (classified.kind === "audited") {
+    const { event } = classified.record;
+    if (event.eventName === "CredentialVerification" && event.outcome === "failure") failures += 1;
+    records.push(classified.record);
+  } else if (classified.kind === "role") {
+    roleSessionEvents += 1;
+    roleEvents.push(classified.event);
+  } else if (classified.kind === "chain-candidate") chainCandidates.push(classified.event);
+  if (records.length + roleEvents.length + chainCandidates.length === 500) await flush();
 }
-await runtime.pipeline.ingest(batch);
-const alerts = await runtime.queries.alerts();
+await flush();
+const alerts = await runtime.alerts();
 await runtime.close();
 
 const wanted = new Map(
@@ -44,7 +64,7 @@ const truePositives = found.filter((key) => wanted.has(key));
 const falsePositives = found.filter((key) => !wanted.has(key));
 const missed = [...wanted.keys()].filter((key) => !found.includes(key));
 console.log(
-  `archive: ${events} ordinary events (${failures} failed verifications in all) + ${planted.records.length} planted`,
+  `archive: ${events} ordinary records (${failures} failed verifications in all, ${roleSessionEvents} role-session events in all, role activity ${roleRatio}:1) + ${planted.records.length} planted`,
 );
 console.log(
   `planted attacks: ${planted.expected.length}; look-alikes that must not alert: ${planted.decoys.length}`,

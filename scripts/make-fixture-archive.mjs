@@ -12,7 +12,7 @@
  * - 2026-07-01, new shape: bob signs in, lists, takes AdministratorAccess in 444455556666, gets a CLI token,
  *   logs out; alice fails once, then signs in with PASSWORD,TOTP; someone tries a name that is no user
  *   (HIDDEN_DUE_TO_SECURITY_REASONS); an admin creates a group, a permission set and an assignment;
- *   bob's role session calls STS and S3 in the member account (ignored events).
+ *   bob's role session calls STS and S3 in the member account (role-session events).
  * - One record (bob's GetRoleCredentials) is delivered twice, by the account trail and the organization trail.
  *
  * The builders are exported so the fixture files under events/ can be made from the same world.
@@ -604,7 +604,7 @@ function roleSessionIdentity(user, account, time) {
   };
 }
 
-/** Events of other services, which idc-audit counts as ignored. */
+/** Events of bob's role session in a member account (once counted as ignored; ids keep their old seeds). */
 export function ignoredEvents(user, time) {
   const roleArn = `arn:aws:iam::${MEMBER_ACCOUNT}:role/aws-reserved/sso.amazonaws.com/${REGION}/${RESERVED_ROLE}`;
   const providerArn = `arn:aws:iam::${MEMBER_ACCOUNT}:saml-provider/AWSSSO_5b7d9f1a3c5e7a9b_DO_NOT_DELETE`;

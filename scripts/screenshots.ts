@@ -43,7 +43,7 @@ try {
   await runtime.pipeline.ingest(synthetic);
 
   // The person who signed in after a run of failures: a user view with sessions, failures and an alert.
-  const alert = (await runtime.queries.alerts()).find((entry) => entry.rule === "success-after-failures");
+  const alert = (await runtime.alerts()).find((entry) => entry.rule === "success-after-failures");
   if (alert?.subject.type !== "user") throw new Error("the planted success-after-failures alert is missing");
   const userName = alert.user?.userName ?? alert.subject.userId;
 
@@ -71,6 +71,18 @@ try {
   await page.goto(`${server.url}#/alerts`);
   await settle("table");
   await shoot("screenshot-alerts.png");
+
+  // The GuardDuty pivot: the fixture archive's role-session key, typed into the search box.
+  await page.goto(server.url);
+  await page.getByLabel("Search", { exact: true }).fill("ASIA3EXAMPLEROLEKEY1");
+  await page.keyboard.press("Enter");
+  await settle("#person");
+  await shoot("screenshot-access-key.png");
+
+  // The portal session that key came from: its lanes of role sessions.
+  await page.locator("#portal + dl a[href^='#/sessions/']").click();
+  await settle("figure.lanes");
+  await shoot("screenshot-role-sessions.png");
 } finally {
   await browser.close();
   await server.close();

@@ -2,7 +2,7 @@
  * sst-env.d.ts as `sst deploy` writes it (pkg/types/typescript/typescript.go): the `Resource` interface of the
  * `sst` SDK, one entry per linkable component, from the link refs of a synth. Only a deploy generates it,
  * so it is committed; `test/infra` checks the committed file against this generator.
- *   node --import tsx scripts/synth/sst-env.ts --stage prod > sst-env.d.ts
+ *   node --import tsx scripts/synth/sst-env.ts --stage production > sst-env.d.ts
  * (with stage parameters in the environment, including IDC_AUDIT_TRAIL_BUCKET so backfill is in it).
  */
 import { fileURLToPath } from "node:url";
@@ -54,7 +54,7 @@ export function sstEnv(result: SynthResult): string {
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const { synth } = await import("./synth.ts");
   const stageIndex = process.argv.indexOf("--stage");
-  const stage = stageIndex >= 0 ? (process.argv[stageIndex + 1] ?? "prod") : "prod";
+  const stage = stageIndex >= 0 ? (process.argv[stageIndex + 1] ?? "production") : "production";
   process.stdout.write(sstEnv(await synth({ stage })));
   process.exit(0);
 }

@@ -15,7 +15,7 @@
  *     getRegion, getCallerIdentity, iam.getPolicyDocument) and records every resource registration.
  *
  * Needs `.sst/platform` (`npx sst install`, works offline of AWS). Run:
- *   node --import tsx scripts/synth/synth.ts --stage prod [--out file.json] [--env KEY=VALUE ...]
+ *   node --import tsx scripts/synth/synth.ts --stage production [--out file.json] [--env KEY=VALUE ...]
  * The stage parameters come from the environment, like `sst deploy` (which also loads `.env.<stage>`).
  */
 import { randomUUID } from "node:crypto";

@@ -172,4 +172,87 @@ describe("analyst web page in Chromium", () => {
     await expect(page.locator("#status").textContent()).resolves.toBe("nothing known matches nobody-at-all");
     expect(elsewhere).toEqual([]);
   });
+
+  it("draws a portal session's role sessions as lanes and opens one's activity from its bar, by keyboard", async () => {
+    const credentialId = (
+      loadEvent("new/GetRoleCredentials__success.json").userIdentity as { credentialId: string }
+    ).credentialId;
+    const { roleSessions } = await runtime.roleQueries.sessionWithRoles(credentialId);
+    const [roleSession] = roleSessions;
+    if (!roleSession) throw new Error("the fixture archive's role session is missing");
+    const detail = await runtime.roleQueries.roleSession(roleSession.id);
+
+    await page.goto(`${server.url}#/sessions/${encodeURIComponent(credentialId)}`);
+    await settled("ol.timeline li");
+
+    // One lane for the portal session, one for the account and permission set its grant opened.
+    const lanes = page.locator("figure.lanes");
+    await expect(lanes.locator("rect.lane").count()).resolves.toBe(2);
+    await expect(
+      lanes
+        .locator("text.lane-label, text.lane-sublabel")
+        .evaluateAll((texts) => texts.map((t) => t.textContent)),
+    ).resolves.toEqual(["Portal session", "sign-in, portal, grants", "444455556666", "AdministratorAccess"]);
+    const bar = lanes.locator(`a.rs-link[data-role-session-id="${roleSession.id}"]`);
+    await expect(bar.getAttribute("aria-label")).resolves.toContain("444455556666/AdministratorAccess");
+    // A mark per call, by kind: the fixture's calls are reads.
+    await expect(
+      lanes
+        .locator("[data-kind]")
+        .evaluateAll((marks) => marks.map((mark) => mark.getAttribute("data-kind"))),
+    ).resolves.toEqual(detail?.events.map((event) => (event.readOnly === false ? "write" : "read")));
+    await expect(lanes.locator(".portal-mark").count()).resolves.toBe(
+      (await runtime.queries.session(credentialId)).events.length,
+    );
+    const row = page.locator(`tr[data-role-session-id="${roleSession.id}"]`);
+    await expect(row.textContent()).resolves.toContain("AdministratorAccess");
+    await expect(row.locator(".tag").textContent()).resolves.toBe("exact");
+    await expect(page.locator("#status").textContent()).resolves.toBe(
+      "Session with 9 events, 1 role session.",
+    );
+
+    await bar.focus();
+    await page.keyboard.press("Enter");
+    await settled("#calls + div tbody tr");
+
+    expect(decodeURIComponent(new URL(page.url()).hash)).toBe(`#/role-sessions/${roleSession.id}`);
+    await expect(page.locator(".breadcrumb a").first().textContent()).resolves.toBe("Bob Smith");
+    await expect(
+      page
+        .locator("#calls + div tbody tr")
+        .evaluateAll((rows) => rows.map((tr) => tr.getAttribute("data-event-id"))),
+    ).resolves.toEqual(detail?.events.map((event) => event.eventId));
+    await expect(page.locator("#calls + div tbody").textContent()).resolves.toContain(
+      "sts GetCallerIdentity",
+    );
+    expect(elsewhere).toEqual([]);
+  });
+
+  it("answers an access key from the search box with the person, their Okta id, portal session and sign-in", async () => {
+    const answer = await runtime.roleQueries.accessKey("ASIA3EXAMPLEROLEKEY1");
+
+    await page.goto(server.url);
+    await page.getByLabel("Search", { exact: true }).fill("ASIA3EXAMPLEROLEKEY1");
+    await page.keyboard.press("Enter");
+    await settled("#person");
+
+    expect(new URL(page.url()).hash).toBe("#/access-keys/ASIA3EXAMPLEROLEKEY1");
+    await expect(page.locator("h1").textContent()).resolves.toBe("Access key ASIA3EXAMPLEROLEKEY1");
+    await expect(page.evaluate("document.activeElement.tagName")).resolves.toBe("H1");
+    const person = page.locator("#person + dl.facts");
+    await expect(person.textContent()).resolves.toContain("Bob Smith");
+    await expect(person.textContent()).resolves.toContain("00u1abcdEFGHijkl2345 (Okta)");
+    await expect(page.locator(".subtitle a").getAttribute("href")).resolves.toBe(
+      `#/users/${BOB.userId}?identityStoreId=${BOB.identityStoreId}`,
+    );
+    const portal = page.locator("#portal + dl.facts");
+    await expect(portal.locator("a[href^='#/sessions/']").getAttribute("href")).resolves.toBe(
+      `#/sessions/${encodeURIComponent(answer?.credentialId ?? "")}`,
+    );
+    await expect(portal.textContent()).resolves.toContain("203.0.113.24");
+    await expect(page.locator("#status").textContent()).resolves.toBe(
+      "ASIA3EXAMPLEROLEKEY1: Bob Smith, 444455556666/AdministratorAccess, link exact.",
+    );
+    expect(elsewhere).toEqual([]);
+  });
 });

@@ -1,11 +1,16 @@
 /** Stage parameters (infra/config.ts): validated up front, every problem named at once. */
 import { describe, expect, it } from "vitest";
-import { DEFAULT_INGEST_MAX_CONCURRENCY, loadStageConfig, trailLogPrefix } from "../../infra/config.ts";
+import {
+  DEFAULT_INGEST_MAX_CONCURRENCY,
+  isDisposableStage,
+  loadStageConfig,
+  trailLogPrefix,
+} from "../../infra/config.ts";
 import { BASE_ENV } from "./synth-helper.ts";
 
 describe("loadStageConfig", () => {
   it("reads the identity store and defaults the rest", () => {
-    expect(loadStageConfig(BASE_ENV, "prod")).toEqual({
+    expect(loadStageConfig(BASE_ENV, "production")).toEqual({
       identityStoreId: "d-1234567890",
       identityStoreRegion: "eu-west-1",
       identityStoreAccountId: "111122223333",
@@ -13,6 +18,7 @@ describe("loadStageConfig", () => {
       trailKeyPrefix: undefined,
       trailKmsKeyArn: undefined,
       ingestMaxConcurrency: DEFAULT_INGEST_MAX_CONCURRENCY,
+      disposable: false,
     });
   });
 
@@ -39,5 +45,30 @@ describe("loadStageConfig", () => {
     );
     expect(trailLogPrefix(config)).toBe("org/logs/AWSLogs/");
     expect(trailLogPrefix({ trailKeyPrefix: undefined })).toBe("AWSLogs/");
+  });
+
+  it("keeps every stage's data unless IDC_AUDIT_DISPOSABLE_STAGE is exactly true", () => {
+    for (const stage of ["prod", "production", "dev", "staging"]) {
+      expect(loadStageConfig(BASE_ENV, stage).disposable, stage).toBe(false);
+      expect(isDisposableStage(BASE_ENV, stage), stage).toBe(false);
+    }
+    for (const value of ["", "false", " false "]) {
+      const env = { ...BASE_ENV, IDC_AUDIT_DISPOSABLE_STAGE: value };
+      expect(loadStageConfig(env, "dev").disposable, value).toBe(false);
+      expect(isDisposableStage(env, "dev"), value).toBe(false);
+    }
+    const disposable = { ...BASE_ENV, IDC_AUDIT_DISPOSABLE_STAGE: "true" };
+    expect(loadStageConfig(disposable, "pr-42").disposable).toBe(true);
+    expect(isDisposableStage(disposable, "pr-42")).toBe(true);
+  });
+
+  it("refuses a disposable declaration it would have to guess at, naming the stage's .env file", () => {
+    for (const value of ["yes", "1", "TRUE", "ture"]) {
+      const env = { ...BASE_ENV, IDC_AUDIT_DISPOSABLE_STAGE: value };
+      const message = new RegExp(`IDC_AUDIT_DISPOSABLE_STAGE="${value}" must be true or false`);
+      expect(() => isDisposableStage(env, "sandbox"), value).toThrow(message);
+      expect(() => isDisposableStage(env, "sandbox"), value).toThrow(/\.env\.sandbox/);
+      expect(() => loadStageConfig(env, "sandbox"), value).toThrow(message);
+    }
   });
 });

@@ -1,7 +1,7 @@
 /**
  * A small EventBridge event-pattern matcher for the tests (no maintained npm library does this offline).
  * Supports what EventBridge documents for content filtering that a rule here may use: literal lists,
- * nested objects, `$or`, `prefix`, `suffix`, `anything-but`, `exists`, `equals-ignore-case`, `numeric`.
+ * nested objects, `$or`, `prefix`, `suffix`, `wildcard`, `anything-but`, `exists`, `equals-ignore-case`, `numeric`.
  * Any other operator throws, so a pattern using one cannot pass unnoticed.
  */
 
@@ -35,6 +35,18 @@ function matchNumeric(value: Json, conditions: Json[]): boolean {
   return true;
 }
 
+/**
+ * EventBridge's `wildcard`: `*` matches any run of characters (`\\*` a literal one); two wildcards in a row
+ * are refused by EventBridge, so here too.
+ */
+function wildcardRegExp(pattern: string): RegExp {
+  if (/(?<!\\)\*\*/.test(pattern)) throw new Error(`wildcard: consecutive wildcards in ${pattern}`);
+  const parts = pattern
+    .split(/(?<!\\)\*/)
+    .map((part) => part.replace(/\\\*/g, "*").replace(/[.*+?^${}()|[\]\\]/g, "\\$&"));
+  return new RegExp(`^${parts.join(".*")}$`, "s");
+}
+
 /** Whether one (scalar) event value matches one element of a pattern list. */
 function matchElement(value: Json, element: Json): boolean {
   if (!isObject(element)) return value === element;
@@ -50,6 +62,9 @@ function matchElement(value: Json, element: Json): boolean {
         );
       }
       return typeof value === "string" && typeof argument === "string" && value.startsWith(argument);
+    case "wildcard":
+      if (typeof argument !== "string") throw new Error("wildcard needs a string");
+      return typeof value === "string" && wildcardRegExp(argument).test(value);
     case "suffix":
       return typeof value === "string" && typeof argument === "string" && value.endsWith(argument);
     case "equals-ignore-case":

@@ -7,13 +7,19 @@ import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
 import { gunzipSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
-import { EVENT_PATTERN_MAX_LENGTH, ingestRulePatterns } from "../../infra/pattern.ts";
+import {
+  EVENT_PATTERN_MAX_LENGTH,
+  guardDutyFindingPattern,
+  ingestRulePatterns,
+  roleSessionRulePattern,
+} from "../../infra/pattern.ts";
 import {
   auditedEvents,
   catalogue,
   categorize,
   eventBridgePattern,
 } from "../../packages/core/src/cloudtrail/catalogue.ts";
+import { classifyItem } from "../../packages/core/src/ingest/run.ts";
 import { type Json, matches, type Pattern } from "./event-pattern.ts";
 import { ROOT } from "./synth-helper.ts";
 
@@ -130,8 +136,8 @@ describe("ingest rule patterns", () => {
 });
 
 describe("fixtures in events/", () => {
-  it("exist (events/{old,transitional,new,admin,ignored})", () => {
-    for (const dir of [...AUDITED_DIRS, "ignored"]) {
+  it("exist (events/{old,transitional,new,admin,ignored,roles})", () => {
+    for (const dir of [...AUDITED_DIRS, "ignored", "roles"]) {
       expect(fixtureEvents(path.join(EVENTS, dir)).length, `events/${dir}`).toBeGreaterThan(0);
     }
   });
@@ -167,6 +173,86 @@ describe("fixtures in events/", () => {
     for (const { file, event } of checked) {
       expect(matchingRules(event), file).toBe(audited(event) ? 1 : 0);
       expect(matches(single, event), file).toBe(audited(event));
+    }
+  });
+});
+
+const rolePattern = roleSessionRulePattern() as Pattern;
+/** What the ingest code makes of an event: an Identity Center event, a role-session event, or neither. */
+const kindOf = (event: Event) =>
+  classifyItem({ kind: "record", record: event.detail as Record<string, unknown>, location: "fixture" }).kind;
+
+describe("role-session rule pattern", () => {
+  it("fits the pattern size quota and uses only supported operators", () => {
+    expect(JSON.stringify(rolePattern).length).toBeLessThanOrEqual(EVENT_PATTERN_MAX_LENGTH);
+    matches(rolePattern, envelope({ eventSource: "x", eventName: "y" }));
+  });
+
+  it("matches every fixture event the ingest code reads as a role session, and no other", () => {
+    const dirs = [...AUDITED_DIRS, "ignored", "roles", "envelopes", "archive"];
+    const events = dirs.flatMap((dir) => fixtureEvents(path.join(EVENTS, dir)));
+    let roleEvents = 0;
+    for (const { file, event } of events) {
+      const role = kindOf(event) === "role";
+      if (role) roleEvents += 1;
+      expect(matches(rolePattern, event), `${file} ${String((event.detail as Event).eventName)}`).toBe(role);
+    }
+    // events/roles' four and the member account's calls in the archive, at least.
+    expect(roleEvents).toBeGreaterThanOrEqual(6);
+  });
+
+  it("matches AssumeRoleWithSAML only into an AWSReservedSSO_ role, by the requested role's ARN", () => {
+    const found = fixtureEvents(path.join(EVENTS, "roles")).find(
+      (entry) => (entry.event.detail as Event).eventName === "AssumeRoleWithSAML",
+    );
+    if (!found) throw new Error("events/roles has no AssumeRoleWithSAML");
+    const { event } = found;
+    expect(matches(rolePattern, event)).toBe(true);
+    const detail = event.detail as { requestParameters: Record<string, Json> };
+    const other = structuredClone(event) as Event & { detail: typeof detail };
+    other.detail.requestParameters.roleArn = "arn:aws:iam::444455556666:role/saml/OktaAdmin";
+    expect(matches(rolePattern, other)).toBe(false);
+  });
+
+  it("matches no Identity Center event of the catalogue (those reach the queue by the catalogue rules)", () => {
+    for (const dir of ["old", "transitional", "new"]) {
+      for (const { file, event } of fixtureEvents(path.join(EVENTS, dir))) {
+        expect(matches(rolePattern, event), file).toBe(false);
+      }
+    }
+  });
+});
+
+describe("GuardDuty finding rule pattern", () => {
+  const guardDuty = guardDutyFindingPattern() as Pattern;
+  const guardDutyEvents = () => {
+    const variant = JSON.parse(
+      readFileSync(path.join(EVENTS, "guardduty", "eventbridge__sso-role-session.json"), "utf8"),
+    ) as Event & { detail: { resource: Record<string, Json> } };
+    return { variant };
+  };
+
+  it("matches the role-session finding as EventBridge delivers it", () => {
+    expect(matches(guardDuty, guardDutyEvents().variant)).toBe(true);
+  });
+
+  it("matches findings about any temporary key (a role chained from an Identity Center session too)", () => {
+    const { variant } = guardDutyEvents();
+    const chained = structuredClone(variant);
+    (chained.detail.resource.accessKeyDetails as Record<string, Json>).userName = "deploy-role";
+    expect(matches(guardDuty, chained)).toBe(true);
+  });
+
+  it("does not match findings without a temporary key, nor other events", () => {
+    const { variant } = guardDutyEvents();
+    const longTerm = structuredClone(variant);
+    (longTerm.detail.resource.accessKeyDetails as Record<string, Json>).accessKeyId = "AKIAIOSFODNN7EXAMPLE";
+    expect(matches(guardDuty, longTerm)).toBe(false);
+    const instance = structuredClone(variant);
+    instance.detail.resource = { resourceType: "Instance", instanceDetails: { instanceId: "i-99999999" } };
+    expect(matches(guardDuty, instance)).toBe(false);
+    for (const { file, event } of fixtureEvents(path.join(EVENTS, "envelopes"))) {
+      expect(matches(guardDuty, event), file).toBe(false);
     }
   });
 });

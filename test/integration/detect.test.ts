@@ -1,4 +1,10 @@
+import type { ReadItem } from "@idc-audit/core/cloudtrail";
+import { subjectKey } from "@idc-audit/core/detect";
+import { ExportDirectory } from "@idc-audit/core/identity";
+import { classifyItem, ingestBatch } from "@idc-audit/core/ingest";
 import type { NormalizedRecord } from "@idc-audit/core/normalize";
+import type { RoleEvent } from "@idc-audit/core/roles";
+import { plantAttacks, synthDirectory, synthEvents } from "@idc-audit/core/synth";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { attackArchive, detectingRuntime, RecordingSink, score } from "../support/detect.ts";
@@ -25,7 +31,7 @@ describe("detections on a generated archive with planted attacks", () => {
     const sink = new RecordingSink();
     const runtime = await ingestAll(normalized, 400, sink, directory);
     try {
-      const alerts = await runtime.queries.alerts();
+      const alerts = await runtime.alerts();
       const result = score(alerts, planted.expected);
       expect(result.missed).toEqual([]);
       expect(result.falsePositives).toEqual([]);
@@ -79,7 +85,7 @@ describe("detections on a generated archive with planted attacks", () => {
     // Prepare: the reference alerts, and the first failure of the success-after-failures episode.
     const reference = await ingestAll(normalized, 400, new RecordingSink(), directory);
     const expected = (await dumpTable(reference)).filter((item) => String(item.pk).startsWith("ALERT"));
-    const alert = (await reference.queries.alerts()).find((found) => found.rule === "success-after-failures");
+    const alert = (await reference.alerts()).find((found) => found.rule === "success-after-failures");
     await reference.close();
     const first = normalized.find(
       (record) =>
@@ -112,11 +118,62 @@ describe("detections on a generated archive with planted attacks", () => {
     });
     const runtime = await ingestAll(failuresFirst, 300, new RecordingSink(), directory);
     try {
-      const result = score(await runtime.queries.alerts(), planted.expected);
+      const result = score(await runtime.alerts(), planted.expected);
       expect(result.missed).toEqual([]);
       expect(result.falsePositives).toEqual([]);
     } finally {
       await runtime.close();
+    }
+  });
+});
+
+describe("role-credentials-new-address on a generated archive with role activity", () => {
+  it("finds the planted stolen-credential use and none of its look-alikes, in any order", async () => {
+    // Prepare: ordinary traffic with role activity (2 role-session records per Identity Center one) and the
+    // planted role-session cases, delivered once in order and once reversed in other batches.
+    const options = { users: 60, seed: 21 };
+    const planted = plantAttacks({ ...options, roleSessions: true });
+    const raws = [...synthEvents({ events: 3000, roleRatio: 2, ...options }), ...planted.records];
+    const directory = ExportDirectory.fromJson(synthDirectory({ events: 3000, ...options }));
+    const expectedRole = planted.expected.filter((entry) => entry.rule === "role-credentials-new-address");
+    expect(expectedRole).toHaveLength(1);
+    for (const [order, batchSize] of [
+      [raws, 500],
+      [[...raws].reverse(), 173],
+    ] as const) {
+      const sink = new RecordingSink();
+      const runtime = await detectingRuntime(directory, sink);
+      try {
+        // Act
+        for (let start = 0; start < order.length; start += batchSize) {
+          const batch = {
+            records: [] as NormalizedRecord[],
+            roleEvents: [] as RoleEvent[],
+            chainCandidates: [] as RoleEvent[],
+          };
+          for (const record of order.slice(start, start + batchSize)) {
+            const classified = classifyItem({ kind: "record", record, location: "synth" } as ReadItem);
+            if (classified.kind === "audited") batch.records.push(classified.record);
+            else if (classified.kind === "role") batch.roleEvents.push(classified.event);
+            else if (classified.kind === "chain-candidate") batch.chainCandidates.push(classified.event);
+          }
+          await ingestBatch(runtime.pipeline, batch);
+        }
+        // Assess
+        const alerts = (await runtime.alerts()).filter(
+          (alert) => alert.rule === "role-credentials-new-address",
+        );
+        expect(alerts.map((alert) => [subjectKey(alert.subject), alert.roleSessionId])).toEqual(
+          expectedRole.map((entry) => [entry.subject, entry.roleSessionId]),
+        );
+        expect(alerts[0]?.sourceIps).toEqual(["198.18.0.80"]);
+        expect(alerts[0]?.count).toBe(4);
+        expect(sink.published.filter((alert) => alert.rule === "role-credentials-new-address")).toHaveLength(
+          1,
+        );
+      } finally {
+        await runtime.close();
+      }
     }
   });
 });

@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
-import { MAX_DOCUMENT_LINES, readInputs } from "@idc-audit/core/cloudtrail";
+import { MAX_DOCUMENT_LINES, MAX_LINE_BYTES, readInputs } from "@idc-audit/core/cloudtrail";
 import { type IngestCounts, ingestStream, type Rejection } from "@idc-audit/core/ingest";
 import { cloudTrailRecordSchema, wellFormedRecord } from "@idc-audit/core/normalize";
 import type { Runtime } from "@idc-audit/core/runtime";
@@ -365,6 +365,75 @@ describe("fuzzing the reader, normalization and pipeline with mutated real-shape
     expect(counts.rejected).toBe(rejections.length);
     // The endless line is held up to the 256 MiB limit, not beyond.
     expect(growth).toBeLessThan(512 * MiB);
+  });
+
+  it("accounts for every record of a hostile folder and says where and why each cut was made", async () => {
+    // Prepare: the shape of a hostile folder, smaller: clean log files; NDJSON of mangled events (a field longer
+    // than a record may be, 300,000-character fields, 20,000-deep nesting); a gzip bomb of concatenated members
+    // whose first member holds three records and the rest one endless line.
+    const dir = join(scratch, "hostile");
+    mkdirSync(dir);
+    const clean = bases.slice(0, 40);
+    writeFileSync(join(dir, "clean-1.json.gz"), gzipSync(JSON.stringify({ Records: clean.slice(0, 20) })));
+    writeFileSync(join(dir, "clean-2.json.gz"), gzipSync(JSON.stringify({ Records: clean.slice(20) })));
+    const event = loadEvent("new/Logout__success.json");
+    const deep = (depth: number) => `${"[".repeat(depth)}1${"]".repeat(depth)}`;
+    const mangled = [
+      JSON.stringify({ ...event, eventID: "00000000-0000-4000-8000-00000000e001" }),
+      JSON.stringify({
+        ...event,
+        eventID: "00000000-0000-4000-8000-00000000e002",
+        userAgent: "u".repeat(2 * MAX_LINE_BYTES),
+      }),
+      JSON.stringify({
+        ...event,
+        eventID: "00000000-0000-4000-8000-00000000e003",
+        userAgent: "u".repeat(300_000),
+      }),
+      JSON.stringify({
+        ...event,
+        eventID: "00000000-0000-4000-8000-00000000e004",
+        eventName: "x".repeat(300_000),
+      }),
+      JSON.stringify({
+        ...event,
+        eventID: "00000000-0000-4000-8000-00000000e005",
+        requestParameters: null,
+      }).replace('"requestParameters":null', `"requestParameters":${deep(20_000)}`),
+      `{"eventID": ${deep(20_000)}}`,
+    ].join("\n");
+    writeFileSync(join(dir, "mangled.ndjson"), mangled);
+    writeFileSync(join(dir, "mangled-stream.ndjson.gz"), gzipSync(mangled));
+    const records = [...synthEvents({ events: 3, users: 2, seed: 9 })].map((record) =>
+      JSON.stringify(record),
+    );
+    writeFileSync(
+      join(dir, "bomb.json.gz"),
+      Buffer.concat([gzipSync(`${records.join("\n")}\n`), bomb(Buffer.alloc(16 * MiB, 0x61))]),
+    );
+    // Act
+    const { counts, rejections } = await ingestFolder(dir);
+    // Assess
+    expect(counts.read).toBe(counts.stored + counts.duplicates + counts.ignored + counts.rejected);
+    expect(counts.rejected).toBe(rejections.length);
+    expect(counts.read).toBe(40 + 3 + 1 + 2 * 6);
+    const reasonsAt = (name: string) =>
+      rejections
+        .filter((rejection) => rejection.location.includes(`/${name}:`))
+        .map(({ location, reason }) => `${location.slice(location.lastIndexOf(":") + 1)} ${reason}`);
+    expect(reasonsAt("bomb.json.gz")).toEqual([
+      expect.stringMatching(
+        /^4 unreadable input: input is larger than \d+ bytes once decompressed: the rest of the file was not read$/,
+      ),
+    ]);
+    for (const name of ["mangled.ndjson", "mangled-stream.ndjson.gz"]) {
+      const reasons = reasonsAt(name);
+      expect(reasons).toContain(
+        `2 line of ${Buffer.byteLength(mangled.split("\n")[1] ?? "")} bytes is longer than the ${MAX_LINE_BYTES} bytes an NDJSON record may have: not read`,
+      );
+      // The 300,000-character event name and the nesting where an identifier belongs are the record's own faults.
+      expect(reasons.map((reason) => reason.split(" ")[0])).toEqual(["2", "4", "6"]);
+    }
   });
 });
 

@@ -1,10 +1,14 @@
+import { join } from "node:path";
+import { route } from "@idc-audit/core/api";
+import { readInputs } from "@idc-audit/core/cloudtrail";
 import { noDirectory, type UserDirectory } from "@idc-audit/core/identity";
+import { ingestStream } from "@idc-audit/core/ingest";
 import type { Runtime } from "@idc-audit/core/runtime";
 import { STORE_READER_ACTIONS, STORE_WRITER_ACTIONS } from "@idc-audit/core/timeline";
 import { describe, expect, it } from "vitest";
 import { attackArchive, detectingRuntime, RecordingSink } from "../support/detect.ts";
-import { BOB, fixtureFiles, loadEvent } from "../support/fixtures.ts";
-import { memoryRuntime, normalized } from "../support/store.ts";
+import { BOB, eventsDir, fixtureFiles, loadEvent } from "../support/fixtures.ts";
+import { fixtureDirectory, memoryRuntime, normalized } from "../support/store.ts";
 
 /** Records the DynamoDB operations a runtime's client sends, as IAM action names. */
 function recordActions(runtime: Runtime): Set<string> {
@@ -71,12 +75,37 @@ describe("least privilege, from the code's side", () => {
       await runtime.queries.findUsers(BOB.userName);
       await runtime.queries.findUsersByExternalId("00u1abcdEFGHijkl2345");
       await runtime.queries.failedSignIns();
-      await runtime.queries.alerts();
+      await runtime.alerts();
       await runtime.queries.address("203.0.113.24");
     } finally {
       await runtime.close();
     }
     expect(actions.size).toBeGreaterThan(0);
     for (const action of actions) expect(STORE_READER_ACTIONS).toContain(action);
+  });
+
+  it("the analyst API sends only reads, role-session routes included", async () => {
+    const runtime = await memoryRuntime(await fixtureDirectory());
+    await ingestStream(readInputs([join(eventsDir, "archive")]), runtime.pipeline);
+    const roleSession = (await runtime.roleQueries.accessKey("ASIA3EXAMPLEROLEKEY1"))?.roleSession;
+    const credentialId = roleSession?.credentialId ?? "";
+    const actions = recordActions(runtime);
+    const statuses: number[] = [];
+    try {
+      for (const path of [
+        `/sessions/${credentialId}`,
+        `/users/${BOB.userId}`,
+        `/role-sessions/${roleSession?.id}`,
+        "/access-keys/ASIA3EXAMPLEROLEKEY1",
+        "/search",
+      ]) {
+        const query = path === "/search" ? { q: "ASIA3EXAMPLEROLEKEY1" } : {};
+        statuses.push((await route({ method: "GET", path, query }, runtime)).status);
+      }
+    } finally {
+      await runtime.close();
+    }
+    expect(statuses).toEqual([200, 200, 200, 200, 200]);
+    expect([...actions].sort()).toEqual([...STORE_READER_ACTIONS].sort());
   });
 });

@@ -37,6 +37,10 @@ export class CountingDirectory implements UserDirectory {
   findByExternalId(externalId: ExternalId): Promise<UserKey | undefined> {
     return this.inner.findByExternalId(externalId);
   }
+  findByEmail(email: string): Promise<UserKey[]> {
+    this.nameLookups += 1;
+    return this.inner.findByEmail(email);
+  }
 }
 
 export function normalized(raw: Record<string, unknown>): NormalizedRecord {

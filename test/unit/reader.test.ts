@@ -4,7 +4,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Readable } from "node:stream";
 import { gzipSync } from "node:zlib";
-import { type ReadItem, readInputs } from "@idc-audit/core/cloudtrail";
+import {
+  MAX_DOCUMENT_BYTES,
+  MAX_LINE_BYTES,
+  MAX_WHOLE_LOG_FILE_BYTES,
+  type ReadItem,
+  readInputs,
+} from "@idc-audit/core/cloudtrail";
 import { afterAll, describe, expect, it } from "vitest";
 import { eventsDir, loadEvent } from "../support/fixtures.ts";
 
@@ -98,7 +104,7 @@ describe("reading inputs", () => {
     });
     const items = await collect(["-"], { stdin });
     expect(items).toEqual([
-      { kind: "rejected", location: "<stdin>:0", reason: "unreadable input: EIO: input/output error, read" },
+      { kind: "rejected", location: "<stdin>:1", reason: "unreadable input: EIO: input/output error, read" },
     ]);
   });
 
@@ -165,6 +171,116 @@ describe("reading inputs", () => {
     const items = await collect([path], { maxFileBytes: 1024 * 1024 });
     expect(rejections(items)).toHaveLength(1);
     expect(items[0]).toMatchObject({ kind: "rejected", reason: expect.stringContaining("larger than") });
+  });
+
+  it("skips an NDJSON line longer than a record may be, saying so, and reads the lines around it, from a file or a stream", async () => {
+    // Prepare: a well-formed record with a 2 MiB field, between two ordinary ones.
+    const event = loadEvent("new/Logout__success.json");
+    const huge = JSON.stringify({ ...event, userAgent: "u".repeat(2 * MAX_LINE_BYTES) });
+    const ndjson = `${JSON.stringify(event)}\n${huge}\n${JSON.stringify(event)}\n`;
+    const path = join(scratch, "long-line.ndjson");
+    writeFileSync(path, ndjson);
+    // Act
+    const fromFile = await collect([path]);
+    const fromStream = await collect(["-"], { stdin: Readable.from([gzipSync(ndjson)]) });
+    // Assess
+    for (const [items, name] of [
+      [fromFile, path],
+      [fromStream, "<stdin>"],
+    ] as const) {
+      expect(records(items).map((item) => item.location)).toEqual([`${name}:1`, `${name}:3`]);
+      expect(rejections(items)).toEqual([
+        {
+          kind: "rejected",
+          location: `${name}:2`,
+          reason: `line of ${Buffer.byteLength(huge)} bytes is longer than the ${MAX_LINE_BYTES} bytes an NDJSON record may have: not read`,
+        },
+      ]);
+    }
+  });
+
+  it("rejects a document larger than a document may be without holding it, saying so", async () => {
+    // Prepare: a pretty-printed document past the bound, gzipped on standard input.
+    const line = `  "k": "${"v".repeat(1000)}",\n`;
+    const body = line.repeat(Math.ceil(MAX_DOCUMENT_BYTES / line.length) + 10);
+    const stdin = Readable.from([gzipSync(`{\n${body}  "end": 1\n}\n`)]);
+    // Act
+    const items = await collect(["-"], { stdin });
+    // Assess
+    expect(items).toEqual([
+      {
+        kind: "rejected",
+        location: "<stdin>:1",
+        reason: `document is larger than the ${MAX_DOCUMENT_BYTES} bytes a JSON document may have: not read`,
+      },
+    ]);
+  });
+
+  it("skips a first line longer than a document may be and reads the NDJSON after it", async () => {
+    // Prepare: an endless-looking first line (not JSON), then two records.
+    const event = JSON.stringify(loadEvent("new/Logout__success.json"));
+    const stdin = Readable.from([
+      gzipSync(Buffer.alloc(MAX_DOCUMENT_BYTES + 1, 0x61)),
+      gzipSync(`\n${event}\n${event}\n`),
+    ]);
+    // Act
+    const items = await collect(["-"], { stdin });
+    // Assess
+    expect(rejections(items)).toEqual([
+      {
+        kind: "rejected",
+        location: "<stdin>:1",
+        reason: `line of ${MAX_DOCUMENT_BYTES + 1} bytes is longer than the ${MAX_DOCUMENT_BYTES} bytes a JSON document may have: not read`,
+      },
+    ]);
+    expect(records(items).map((item) => item.location)).toEqual(["<stdin>:2", "<stdin>:3"]);
+  });
+
+  it("reads a log file too large to hold whole record by record, cutting a record longer than a record may be", async () => {
+    // Prepare: a one-line log file past the bound, with a record of 2 MiB, a deeply nested one and a string
+    // holding brackets and escaped quotes; and the same file cut short.
+    const event = loadEvent("new/Logout__success.json");
+    const tricky = { ...event, eventID: "tricky", userAgent: 'a "quoted" ] } [ { \\' };
+    const filler = Array.from({ length: Math.ceil(MAX_WHOLE_LOG_FILE_BYTES / 1000) }, (_, index) => ({
+      ...event,
+      eventID: `filler-${index}`,
+    }));
+    const huge = { ...event, eventID: "huge", userAgent: "u".repeat(2 * MAX_LINE_BYTES) };
+    const deep = `{"eventID":"deep","requestParameters":${"[".repeat(20_000)}${"]".repeat(20_000)}}`;
+    const text = `{"Records":[${[tricky, ...filler, huge].map((record) => JSON.stringify(record)).join(",")},${deep},1]}\n`;
+    const path = join(scratch, "large-log-file.json.gz");
+    writeFileSync(path, gzipSync(text));
+    const cut = join(scratch, "large-log-file-cut.json");
+    writeFileSync(cut, text.slice(0, text.length - 200));
+    // Act
+    const items = await collect([path]);
+    const cutItems = await collect([cut]);
+    // Assess
+    const count = filler.length + 4;
+    expect(items).toHaveLength(count);
+    expect(items[0]).toMatchObject({ kind: "record", record: tricky, location: `${path}:1#Records[0]` });
+    expect(
+      items.slice(1, filler.length + 1).map((item) => item.kind === "record" && item.record.eventID),
+    ).toEqual(filler.map((record) => record.eventID));
+    expect(rejections(items)).toEqual([
+      {
+        kind: "rejected",
+        location: `${path}:1#Records[${filler.length + 1}]`,
+        reason: `record of ${JSON.stringify(huge).length} bytes is longer than the ${MAX_LINE_BYTES} bytes a record may have: not read`,
+      },
+      {
+        kind: "rejected",
+        location: `${path}:1#Records[${filler.length + 3}]`,
+        reason: "record is not a JSON object",
+      },
+    ]);
+    expect(items[filler.length + 2]).toMatchObject({ kind: "record", record: { eventID: "deep" } });
+    expect(cutItems.at(-1)).toEqual({
+      kind: "rejected",
+      // The cut falls inside the deeply nested record.
+      location: `${cut}:1#Records[${filler.length + 2}]`,
+      reason: "the log file ends inside its Records array (truncated)",
+    });
   });
 
   it("never quotes the input in a rejection reason (it may hold a one-time code or a typed password)", async () => {

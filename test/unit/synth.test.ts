@@ -3,7 +3,16 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { gunzipSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
-import { synthDirectory, synthEvents, writeArchive } from "../../packages/core/src/synth/index.ts";
+import { normalize } from "../../packages/core/src/normalize/index.ts";
+import { normalizeRoleRecord, type RoleEvent } from "../../packages/core/src/roles/index.ts";
+import {
+  plantAttacks,
+  SynthRoleSessionKind,
+  synthDirectory,
+  synthEvents,
+  synthRoleSessions,
+  writeArchive,
+} from "../../packages/core/src/synth/index.ts";
 
 type AnyRecord = Record<string, unknown>;
 
@@ -166,5 +175,208 @@ describe("writeArchive", () => {
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe("synthEvents with role activity", () => {
+  const ROLES = { events: 6000, users: 12, seed: 9, roleRatio: 2 };
+
+  /** Every record read as CloudTrail's pipeline reads it: Identity Center, role session, or neither. */
+  function classify(records: readonly AnyRecord[]) {
+    const identityCenter: AnyRecord[] = [];
+    const roles: { raw: AnyRecord; event: RoleEvent }[] = [];
+    const rejected: string[] = [];
+    for (const raw of records) {
+      const result = normalize(raw);
+      if (result.status === "audited") identityCenter.push(raw);
+      else if (result.status === "ignored") {
+        const role = normalizeRoleRecord(result.record);
+        if (role.status === "role") roles.push({ raw, event: role.event });
+        else if (role.status === "rejected") rejected.push(role.reason);
+      } else rejected.push(result.reason);
+    }
+    return { identityCenter, roles, rejected };
+  }
+
+  it("gives the same records and the same ground truth for the same seed, others for another", () => {
+    expect(take(ROLES)).toEqual(take(ROLES));
+    expect(synthRoleSessions(ROLES)).toEqual(synthRoleSessions(ROLES));
+    expect(take({ ...ROLES, seed: 10 }).map((r) => r.eventID)).not.toEqual(take(ROLES).map((r) => r.eventID));
+  });
+
+  it("stops after exactly the requested number of records, in time order, with unique event ids", () => {
+    const records = take(ROLES);
+    const times = records.map((r) => String(r.eventTime));
+
+    expect(records).toHaveLength(ROLES.events);
+    expect(times).toEqual([...times].sort());
+    expect(new Set(records.map((r) => r.eventID)).size).toBe(records.length);
+  });
+
+  it("keeps the ratio of role-session records to Identity Center records it is given", () => {
+    for (const roleRatio of [1, 2, 10]) {
+      const { identityCenter, roles, rejected } = classify(take({ ...ROLES, roleRatio }));
+
+      expect(rejected).toEqual([]);
+      const ratio = roles.length / identityCenter.length;
+      expect(ratio, `roleRatio ${roleRatio}`).toBeGreaterThan(roleRatio * 0.9);
+      expect(ratio, `roleRatio ${roleRatio}`).toBeLessThan(roleRatio * 1.1);
+    }
+  });
+
+  it("writes role-session records that idc-audit reads as role events, in the shapes AWS writes", () => {
+    const { roles } = classify(take(ROLES));
+    const issues = roles.filter(({ event }) => event.kind === "issue");
+    const calls = roles.filter(({ event }) => event.kind === "call");
+
+    expect(issues.length).toBeGreaterThan(20);
+    for (const { raw, event } of issues) {
+      // Identity Center calls STS itself, from an AWS address with the SDK for Java; the response names a key.
+      expect(raw.userAgent).toMatch(/^aws-sdk-java\//);
+      expect(raw.sourceIPAddress).toMatch(/^13\.239\./);
+      expect(userIdentity(raw).type).toBe("SAMLUser");
+      expect(event.issuedAccessKeyId).toMatch(/^ASIA[A-Z2-7]{16}$/);
+      expect(event.session.roleName).toMatch(/^AWSReservedSSO_[A-Za-z]+_[0-9a-f]{16}$/);
+      expect(event.session.creationDate).toBe(raw.eventTime);
+    }
+    for (const { raw, event } of calls) {
+      expect(userIdentity(raw).arn).toBe(
+        `arn:aws:sts::${event.accountId}:assumed-role/${event.session.roleName}/${event.session.sessionName}`,
+      );
+      expect(event.accessKeyId).toMatch(/^ASIA[A-Z2-7]{16}$/);
+      expect(event.eventTime >= event.session.creationDate).toBe(true);
+    }
+    const names = new Set(calls.map(({ event }) => `${event.eventSource} ${event.eventName}`));
+    for (const name of [
+      "s3.amazonaws.com ListBuckets",
+      "s3.amazonaws.com GetObject",
+      "ec2.amazonaws.com DescribeInstances",
+      "iam.amazonaws.com ListRoles",
+      "sts.amazonaws.com GetCallerIdentity",
+      "cloudformation.amazonaws.com DescribeStacks",
+      "signin.amazonaws.com GetSigninToken",
+      "signin.amazonaws.com ConsoleLogin",
+      "sts.amazonaws.com AssumeRole",
+    ])
+      expect(names).toContain(name);
+    expect(calls.some(({ event }) => event.readOnly === false)).toBe(true);
+    expect(calls.some(({ event }) => event.readOnly === true)).toBe(true);
+    expect(calls.some(({ event }) => event.errorCode === "AccessDenied")).toBe(true);
+    expect(calls.some(({ event }) => (event.resources ?? []).some((arn) => arn.startsWith("arn:aws:")))).toBe(
+      true,
+    );
+    expect(new Set(calls.map(({ event }) => event.accountId)).size).toBeGreaterThanOrEqual(3);
+    // Chained roles: an AssumeRole from the SSO session into a role that is not Identity Center's.
+    const chained = calls.flatMap(({ event }) => (event.chained ? [event.chained] : []));
+    expect(chained.length).toBeGreaterThan(0);
+    for (const chain of chained) {
+      expect(chain.session.roleName.startsWith("AWSReservedSSO_")).toBe(false);
+      expect(chain.accessKeyId).toMatch(/^ASIA/);
+    }
+  });
+
+  it("names the person on most role-session events since 2025, on none before", () => {
+    const { roles } = classify(take({ ...ROLES, events: 20_000 }));
+    const calls = roles.filter(({ event }) => event.kind === "call");
+    const before = calls.filter(({ event }) => event.eventTime < "2025-01-01");
+    const since = calls.filter(({ event }) => event.eventTime >= "2025-01-01");
+
+    expect(before.length).toBeGreaterThan(100);
+    expect(before.filter(({ event }) => event.user).length).toBe(0);
+    const share = since.filter(({ event }) => event.user).length / since.length;
+    expect(share).toBeGreaterThan(0.8);
+    expect(share).toBeLessThan(0.95);
+  });
+
+  it("gives console sessions a new access key every few requests", () => {
+    const sessions = synthRoleSessions(ROLES).filter(
+      (session) => session.kind === SynthRoleSessionKind.Console && session.records > 12,
+    );
+
+    expect(sessions.length).toBeGreaterThan(0);
+    for (const session of sessions) expect(session.accessKeyIds.length).toBeGreaterThanOrEqual(3);
+  });
+
+  it("states the ground truth: the grant in the stream, or none for sessions issued before the archive", () => {
+    const records = take(ROLES);
+    const byId = new Map(records.map((record) => [String(record.eventID), record]));
+    const { roles } = classify(records);
+    const sessions = synthRoleSessions(ROLES);
+    const kinds = new Set(sessions.map((session) => session.kind));
+
+    for (const kind of Object.values(SynthRoleSessionKind)) expect(kinds).toContain(kind);
+    for (const session of sessions) {
+      const events = roles.filter(({ event }) => event.roleSessionId === session.id);
+      expect(events).toHaveLength(session.records);
+      if (session.grantEventId === null) {
+        expect(events.some(({ event }) => event.kind === "issue")).toBe(false);
+        continue;
+      }
+      const grant = byId.get(session.grantEventId) as AnyRecord;
+      expect(["GetRoleCredentials", "Federate"]).toContain(grant.eventName);
+      expect(grant.eventTime).toBe(session.creationDate);
+      expect(grant.serviceEventDetails).toEqual({
+        role_name: session.permissionSet,
+        account_id: session.accountId,
+      });
+      expect(userIdentity(grant).credentialId ?? null).toBe(session.credentialId);
+    }
+  });
+
+  it("lists a re-hire: two users sharing an email, the session named by it naming nobody", () => {
+    const directory = synthDirectory(ROLES);
+    const emails = directory.Users.map((user) => (user.Emails as { Value: string }[])[0]?.Value);
+    const shared = emails.filter((email, index) => emails.indexOf(email) !== index);
+    const [rehire] = synthRoleSessions(ROLES).filter(
+      (session) => session.kind === SynthRoleSessionKind.Rehire,
+    );
+    const { roles } = classify(take(ROLES));
+
+    expect(directory.Users).toHaveLength(ROLES.users + 2);
+    expect(shared).toHaveLength(1);
+    expect(rehire?.sessionName).toBe(shared[0]);
+    const events = roles.filter(({ event }) => event.roleSessionId === rehire?.id);
+    expect(events.length).toBeGreaterThan(0);
+    for (const { event } of events) expect(event.user).toBeUndefined();
+  });
+
+  it("keeps the stream without role activity as it was: roleRatio 0 is the default", () => {
+    expect(take({ events: 2000, seed: 4 })).toEqual(take({ events: 2000, seed: 4, roleRatio: 0 }));
+    expect(synthDirectory({ events: 0, users: 7, seed: 4 }).Users).toHaveLength(7);
+    expect(synthRoleSessions({ events: 2000, seed: 4 })).toEqual([]);
+  });
+});
+
+describe("plantAttacks with role sessions", () => {
+  it("plants a stolen-credential use from an address its portal session never had, and two look-alikes", () => {
+    const plain = plantAttacks({ users: 60, seed: 21 });
+    const planted = plantAttacks({ users: 60, seed: 21, roleSessions: true });
+    const [stolen] = planted.expected.filter((alert) => alert.rule === "role-credentials-new-address");
+
+    expect(plain.expected.map((alert) => alert.rule)).not.toContain("role-credentials-new-address");
+    expect(planted.records.slice(0, plain.records.length)).toEqual(plain.records);
+    expect(planted.decoys.length).toBe(plain.decoys.length + 2);
+    expect(stolen?.roleSessionId).toMatch(/^rs-[0-9a-f]{24}$/);
+    const roleEvents = planted.records.flatMap((raw) => {
+      const result = normalize(raw);
+      if (result.status !== "ignored") return [];
+      const role = normalizeRoleRecord(result.record);
+      return role.status === "role" ? [role.event] : [];
+    });
+    const addresses = new Set(
+      roleEvents
+        .filter((event) => event.roleSessionId === stolen?.roleSessionId && event.kind === "call")
+        .map((event) => event.sourceIp),
+    );
+    const portalAddresses = new Set(
+      planted.records
+        .filter(
+          (raw) => raw.eventSource === "sso.amazonaws.com" || raw.eventSource === "signin.amazonaws.com",
+        )
+        .map((raw) => raw.sourceIPAddress),
+    );
+    expect(addresses).toContain("198.18.0.80");
+    expect(portalAddresses).not.toContain("198.18.0.80");
+    expect([...addresses].filter((address) => !portalAddresses.has(address))).toEqual(["198.18.0.80"]);
   });
 });

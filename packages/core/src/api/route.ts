@@ -1,9 +1,17 @@
-import type { Alert } from "../detect/detector.ts";
+import { type Alert, listAlerts } from "../detect/detector.ts";
 import type { UserKey } from "../normalize/types.ts";
+import { RoleQueries } from "../roles/queries.ts";
+import { ACCESS_KEY_ID, ROLE_SESSION_ID } from "../roles/types.ts";
 import { describeError, StoreError, UsageError } from "../shared/errors.ts";
 import { type AuditLogger, silentLogger } from "../shared/logger.ts";
 import { parseTime } from "../shared/time.ts";
-import { AnalystQueries, isIpAddress, SearchKind, sessionFacts } from "../timeline/analyst.ts";
+import {
+  AnalystQueries,
+  isIpAddress,
+  SearchKind,
+  type SearchResult,
+  sessionFacts,
+} from "../timeline/analyst.ts";
 import { type TimelineQueries, toTimelineEvent } from "../timeline/queries.ts";
 import type { TableStore } from "../timeline/store.ts";
 import { ApiError, badRequest, notFound } from "./errors.ts";
@@ -46,8 +54,10 @@ const JSON_HEADERS = {
 interface Context {
   readonly params: readonly string[];
   readonly query: QueryReader;
+  readonly store: TableStore;
   readonly queries: TimelineQueries;
   readonly analyst: AnalystQueries;
+  readonly roles: RoleQueries;
 }
 
 interface Route {
@@ -128,10 +138,11 @@ async function resolveUser(context: Context, candidates: UserKey[], asked: strin
   return first;
 }
 
+/** `idc-audit user --json`, a page of its sessions, each with the analyst's facts and its role sessions. */
 async function userDocument(context: Context, user: UserKey) {
   const page = context.query.page();
   const timeline = await context.queries.readUser(user);
-  const report = context.queries.reportOf(timeline);
+  const report = await context.roles.userWithRoles(user, timeline);
   const activity = context.analyst.activityOf(user, timeline.events);
   const sessions = paginate(report.sessions, page);
   return {
@@ -139,10 +150,12 @@ async function userDocument(context: Context, user: UserKey) {
     eventCount: report.eventCount,
     sessionCount: report.sessions.length,
     failedSignInCount: activity.failedSignIns.length,
+    roleSessionCount: report.roleSessionCount,
     sessions: sessions.items.map((session) => ({
       ...session,
       ...(activity.sessions.get(session.credentialId) ?? sessionFacts([])),
     })),
+    unlinkedRoleSessions: report.unlinkedRoleSessions,
     nextCursor: sessions.nextCursor,
   };
 }
@@ -162,6 +175,37 @@ async function withSessions(context: Context, alerts: readonly Alert[]) {
   return alerts.map((alert) => ({ ...alert, credentialIds: sessions.get(alert.id) ?? [] }));
 }
 
+/**
+ * A search for an access key id or a role session id. Their shapes are tried first, and only when a role
+ * session is stored for them: an upper-case user name can look like an access key id.
+ */
+async function searchRoles(roles: RoleQueries, query: string): Promise<SearchResult | undefined> {
+  if (ACCESS_KEY_ID.test(query)) {
+    const answer = await roles.accessKey(query);
+    if (!answer) return undefined;
+    return {
+      query,
+      kind: SearchKind.AccessKey,
+      accessKeyId: query,
+      roleSessionId: answer.roleSession.id,
+      ...(answer.credentialId ? { credentialId: answer.credentialId } : {}),
+      users: answer.user ? [answer.user] : [],
+    };
+  }
+  if (ROLE_SESSION_ID.test(query)) {
+    const detail = await roles.summary(query);
+    if (!detail) return undefined;
+    return {
+      query,
+      kind: SearchKind.RoleSession,
+      roleSessionId: query,
+      ...(detail.credentialId ? { credentialId: detail.credentialId } : {}),
+      users: [],
+    };
+  }
+  return undefined;
+}
+
 const USER_PARAMETERS = [...PAGE, "identityStoreId"];
 
 const ROUTES: readonly Route[] = [
@@ -169,9 +213,11 @@ const ROUTES: readonly Route[] = [
     pattern: ["search"],
     name: "/search",
     parameters: ["q"],
-    async handle({ query, analyst }) {
+    async handle({ query, analyst, roles }) {
       const value = query.text("q");
       if (value === undefined || value.trim() === "") throw badRequest("search needs q");
+      const roleResult = await searchRoles(roles, value.trim());
+      if (roleResult) return roleResult;
       const result = await analyst.search(value);
       if (result.kind === SearchKind.None) throw notFound(`nothing known matches ${result.query}`);
       return result;
@@ -181,9 +227,9 @@ const ROUTES: readonly Route[] = [
     pattern: ["sessions", ":credentialId"],
     name: "/sessions/{credentialId}",
     parameters: PAGE,
-    async handle({ params: [credentialId = ""], query, queries }) {
+    async handle({ params: [credentialId = ""], query, roles }) {
       const page = query.page();
-      const timeline = await queries.session(credentialId);
+      const timeline = await roles.sessionWithRoles(credentialId);
       const first = timeline.events[0];
       const last = timeline.events[timeline.events.length - 1];
       if (!first || !last) throw notFound(`no events for session ${credentialId}`);
@@ -198,9 +244,37 @@ const ROUTES: readonly Route[] = [
           sourceIps: [...new Set(timeline.events.flatMap((event) => event.sourceIp ?? []))].sort(),
           ...sessionFacts(timeline.events),
         },
+        // Not paged: one per grant the session made, and the page draws them all on one time axis.
+        roleSessions: timeline.roleSessions,
         events: events.items,
         nextCursor: events.nextCursor,
       };
+    },
+  },
+  {
+    pattern: ["role-sessions", ":id"],
+    name: "/role-sessions/{id}",
+    parameters: PAGE,
+    async handle({ params: [id = ""], query, roles }) {
+      if (!ROLE_SESSION_ID.test(id))
+        throw badRequest(`${id} is not a role session id (rs- and 24 hex digits)`);
+      const page = query.page();
+      const detail = await roles.roleSession(id);
+      if (!detail) throw notFound(`no role session ${id}`);
+      const events = paginate(detail.events, page);
+      return { ...detail, events: events.items, nextCursor: events.nextCursor };
+    },
+  },
+  {
+    pattern: ["access-keys", ":accessKeyId"],
+    name: "/access-keys/{accessKeyId}",
+    parameters: [],
+    async handle({ params: [accessKeyId = ""], roles }) {
+      if (!ACCESS_KEY_ID.test(accessKeyId))
+        throw badRequest(`${accessKeyId} is not an access key id (ASIA…)`);
+      const answer = await roles.accessKey(accessKeyId);
+      if (!answer) throw notFound(`no Identity Center role session is stored for ${accessKeyId}`);
+      return answer;
     },
   },
   {
@@ -253,7 +327,7 @@ const ROUTES: readonly Route[] = [
       const value = context.params[0] ?? "";
       const page = context.query.page();
       const user = await resolveUser(context, await context.queries.findUsers(value), value);
-      const mine = (await context.queries.alerts()).filter(
+      const mine = (await listAlerts(context.store)).filter(
         (alert) =>
           alert.subject.type === "user" &&
           alert.subject.userId === user.userId &&
@@ -270,7 +344,7 @@ const ROUTES: readonly Route[] = [
     async handle(context) {
       const { since, until } = timeRange(context.query);
       const page = context.query.page();
-      const alerts = paginate(await context.queries.alerts(since, until), page);
+      const alerts = paginate(await listAlerts(context.store, since, until), page);
       return { alerts: await withSessions(context, alerts.items), nextCursor: alerts.nextCursor };
     },
   },
@@ -364,11 +438,14 @@ export async function route(request: ApiRequest, dependencies: ApiDependencies):
     }
     const query = new QueryReader(request.query);
     query.only(found.route.parameters);
+    const { store, queries } = dependencies;
     const document = await found.route.handle({
       params: found.params,
       query,
-      queries: dependencies.queries,
-      analyst: new AnalystQueries(dependencies.store, dependencies.queries),
+      store,
+      queries,
+      analyst: new AnalystQueries(store, queries),
+      roles: new RoleQueries(store, queries),
     });
     return respond(200, document);
   } catch (error) {

@@ -1,12 +1,14 @@
 import type { Alert } from "../detect/detector.ts";
 import type { IngestCounts, Rejection } from "../ingest/run.ts";
+import type { FindingAnswer } from "../roles/finding.ts";
 import type {
-  FailedSignIn,
-  SessionTimeline,
-  TimelineEvent,
-  UserReport,
-  UserView,
-} from "../timeline/queries.ts";
+  AccessKeyAnswer,
+  RoleSessionDetail,
+  RoleSessionView,
+  SessionWithRoles,
+  UserWithRoles,
+} from "../roles/queries.ts";
+import type { FailedSignIn, SessionTimeline, TimelineEvent, UserView } from "../timeline/queries.ts";
 
 /** Human-readable renderings of the same documents `--json` prints. */
 
@@ -43,7 +45,7 @@ function eventLine(event: TimelineEvent, start: string): string {
   return `  ${columns.join(" ").trimEnd()}`;
 }
 
-export function formatTimeline(timeline: SessionTimeline): string {
+export function formatTimeline(timeline: SessionTimeline | SessionWithRoles): string {
   const lines = [`session ${timeline.credentialId}`, `user    ${describeUser(timeline.user)}`];
   if (timeline.events.length === 0) {
     lines.push("  no events stored for this session");
@@ -52,21 +54,106 @@ export function formatTimeline(timeline: SessionTimeline): string {
   const start = timeline.events[0]?.eventTime ?? "";
   lines.push(`events  ${timeline.events.length}, from ${start} (UTC)`);
   for (const event of timeline.events) lines.push(eventLine(event, start));
+  if ("roleSessions" in timeline && timeline.roleSessions.length > 0) {
+    lines.push(`role sessions  ${timeline.roleSessions.length}`);
+    for (const view of timeline.roleSessions) lines.push(roleSessionLine(view));
+  }
   return lines.join("\n");
 }
 
-export function formatUser(report: UserReport): string {
+/** One role session on one line: where, which permission set, how sure the link is, what was done. */
+function roleSessionLine(view: RoleSessionView): string {
+  const columns = [
+    view.creationDate,
+    `${view.accountId}/${view.permissionSet ?? view.roleName}`.padEnd(40),
+    view.link.padEnd(9),
+    `${String(view.eventCount).padStart(5)} events`,
+    `${String(view.writeCount).padStart(4)} writes`,
+    `${String(view.errorCount).padStart(4)} errors`,
+    view.parentId ? `chained from ${view.parentId}` : view.attribution,
+    view.id,
+  ];
+  return `  ${columns.join("  ")}`;
+}
+
+export function formatUser(report: UserWithRoles): string {
   const lines = [`user    ${describeUser(report.user)}`];
   if (report.user.emails.length > 1) lines.push(`emails  ${report.user.emails.join(", ")}`);
-  lines.push(`events  ${report.eventCount} in ${report.sessions.length} sessions`);
+  lines.push(
+    `events  ${report.eventCount} in ${report.sessions.length} sessions; ${report.roleSessionCount} role sessions`,
+  );
   for (const session of report.sessions) {
     lines.push(
       `  ${session.firstSeen} → ${session.lastSeen}  ${String(session.eventCount).padStart(4)} events  ${
         session.inferred ? "inferred" : "keyed   "
       }  ${session.credentialId}  ${session.sourceIps.join(", ")}`,
     );
+    for (const view of session.roleSessions) lines.push(`  ${roleSessionLine(view)}`);
+  }
+  if (report.unlinkedRoleSessions.length > 0) {
+    lines.push("role sessions linked to no portal session:");
+    for (const view of report.unlinkedRoleSessions) lines.push(roleSessionLine(view));
   }
   return lines.join("\n");
+}
+
+function roleSessionHeader(view: RoleSessionView): string[] {
+  return [
+    `role session ${view.id}`,
+    `  account ${view.accountId}, role ${view.roleName}${view.permissionSet ? ` (permission set ${view.permissionSet})` : ""}`,
+    `  session name ${view.sessionName}, created ${view.creationDate}`,
+    `  access keys ${view.accessKeyIds.join(", ") || "(none seen)"}`,
+    `  attribution ${view.attribution}${view.attribution === "ambiguous" ? `: ${view.candidates.map((user) => `${user.identityStoreId}/${user.userId}`).join(", ")}` : ""}`,
+    `  portal session ${view.credentialId ?? "(none)"} — link ${view.link}`,
+    ...(view.parentId ? [`  chained from ${view.parentId}`] : []),
+    `  ${view.eventCount} events (${view.writeCount} writes, ${view.errorCount} errors)${view.firstSeen ? `, ${view.firstSeen} → ${view.lastSeen}` : ""}`,
+  ];
+}
+
+export function formatRoleSessionDetail(detail: RoleSessionDetail): string {
+  const lines = [...roleSessionHeader(detail.roleSession), `user ${describeUser(detail.user)}`];
+  const start = detail.events[0]?.eventTime ?? "";
+  for (const event of detail.events) {
+    const columns = [
+      event.eventTime,
+      offset(start, event.eventTime).padStart(8),
+      event.errorCode ? event.errorCode.padEnd(16) : (event.readOnly === false ? "write" : "ok").padEnd(16),
+      `${event.eventSource.replace(".amazonaws.com", "")}:${event.eventName}`.padEnd(40),
+      (event.sourceIp ?? "").padEnd(16),
+      event.accessKeyId ?? "",
+    ];
+    lines.push(`  ${columns.join(" ").trimEnd()}`);
+  }
+  return lines.join("\n");
+}
+
+export function formatAccessKey(answer: AccessKeyAnswer): string {
+  const signIn = answer.signIn
+    ? `signed in ${answer.signIn.eventTime} from ${answer.signIn.sourceIp ?? "?"} with ${answer.signIn.credentialTypes.join("+") || "?"}`
+    : "sign-in not found";
+  return [
+    `access key ${answer.accessKeyId}`,
+    `user ${describeUser(answer.user)}`,
+    `portal session ${answer.credentialId ?? "(unknown)"}; ${signIn}`,
+    ...roleSessionHeader(answer.roleSession),
+  ].join("\n");
+}
+
+export function formatFindingAnswer(answer: FindingAnswer): string {
+  const { finding } = answer;
+  const heading = `finding ${finding.findingId} ${finding.type ?? ""} (severity ${finding.severity ?? "?"})`;
+  if (!answer.roleSession) return `${heading}\n  ${answer.unanswered ?? "no answer"}`;
+  return [
+    heading,
+    formatAccessKey({
+      accessKeyId: finding.accessKeyId ?? "",
+      roleSession: answer.roleSession,
+      roleSessionIds: answer.roleSessionIds ?? [],
+      user: answer.user ?? null,
+      credentialId: answer.credentialId ?? null,
+      signIn: answer.signIn ?? null,
+    }),
+  ].join("\n");
 }
 
 export function formatFailures(failures: readonly FailedSignIn[]): string {
@@ -111,7 +198,7 @@ export function formatAlerts(alerts: readonly Alert[], heading = "alerts"): stri
   const lines = [`${alerts.length} ${heading}`];
   for (const alert of alerts) {
     lines.push(
-      `  ${alert.severity.toUpperCase().padEnd(8)} ${alert.rule.padEnd(22)} ${alertSubject(alert)}: ${alert.count} events ${alert.firstSeen} → ${alert.lastSeen} from ${alert.sourceIps.join(", ")}${alert.successSourceIp ? `; signed in from ${alert.successSourceIp}` : ""}  (${alert.id})`,
+      `  ${alert.severity.toUpperCase().padEnd(8)} ${alert.rule.padEnd(22)} ${alertSubject(alert)}: ${alert.count} events ${alert.firstSeen} → ${alert.lastSeen} from ${alert.sourceIps.join(", ")}${alert.successSourceIp ? `; signed in from ${alert.successSourceIp}` : ""}${alert.roleSessionId ? `; role session ${alert.roleSessionId} in ${alert.accountId ?? "?"}, portal session used from ${(alert.portalSourceIps ?? []).join(", ")}` : ""}  (${alert.id})`,
     );
   }
   return lines.join("\n");

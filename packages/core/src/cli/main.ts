@@ -1,4 +1,4 @@
-import { appendFile, mkdir, stat } from "node:fs/promises";
+import { appendFile, mkdir, readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
 import type { Readable, Writable } from "node:stream";
 import { parseArgs } from "node:util";
@@ -8,15 +8,22 @@ import { type ObjectSource, parseS3Uri } from "../cloudtrail/s3.ts";
 import type { Alert } from "../detect/detector.ts";
 import { classifyItem, ingestStream, type Rejection } from "../ingest/run.ts";
 import type { UserKey } from "../normalize/types.ts";
+import { answerFinding, findingsOf } from "../roles/finding.ts";
+import { ACCESS_KEY_ID, ROLE_SESSION_ID } from "../roles/types.ts";
 import { DEFAULT_DATA_DIR, openRuntime, type Runtime, type RuntimeConfig } from "../runtime/index.ts";
 import { AuditError, describeError, UsageError } from "../shared/errors.ts";
+import { parseUntrustedJson } from "../shared/json.ts";
 import { parseTime } from "../shared/time.ts";
+import { mapLimit } from "../timeline/store.ts";
 import {
   describeUser,
+  formatAccessKey,
   formatAlerts,
   formatCounts,
   formatFailures,
+  formatFindingAnswer,
   formatRejections,
+  formatRoleSessionDetail,
   formatTimeline,
   formatUser,
 } from "./format.ts";
@@ -40,7 +47,13 @@ Usage:
   idc-audit user [options] --external-id ID [--issuer ISSUER]
   idc-audit failed-signins [options] [--since T] [--until T]
   idc-audit address [options] IP            every event seen from a source address
-  idc-audit alerts [options] [--since T] [--until T]  detections of attacks on sign-in
+  idc-audit role-session [options] ID       a role session in a member account: person, portal
+                                            session, link, and every call made with it
+  idc-audit access-key [options] ACCESS_KEY_ID
+                                            the person behind an access key (ASIA…): their role
+                                            session, portal session, sign-in and Okta / AD ids
+  idc-audit finding [options] FILE.json     the same for a GuardDuty finding (console or CLI export)
+  idc-audit alerts [options] [--since T] [--until T]  detections: attacks on sign-in, stolen role credentials
   idc-audit normalize PATH...               normalized events as NDJSON on stdout, nothing stored
   idc-audit enrich [options]                fetch profiles still pending after directory failures
   idc-audit serve [options] [--port 8080]   the analyst page and read-only API on http://127.0.0.1:PORT/
@@ -244,6 +257,21 @@ async function resolveUser(values: Values, positionals: string[], runtime: Runti
   return first;
 }
 
+/** A finding exported from the console or the CLI: a few KB of JSON, read whole. */
+async function readJsonFile(path: string): Promise<unknown> {
+  let text: string;
+  try {
+    text = await readFile(path, "utf8");
+  } catch (error) {
+    throw new UsageError(`cannot read ${path}: ${(error as Error).message}`);
+  }
+  try {
+    return parseUntrustedJson(text);
+  } catch {
+    throw new UsageError(`${path} is not JSON`);
+  }
+}
+
 /** A lookup that found nothing: exit code 1, not a usage error. */
 class NotFoundError extends AuditError {
   constructor(message: string) {
@@ -265,7 +293,9 @@ async function command(name: string, values: Values, positionals: string[], io: 
       for await (const item of readInputs(positionals, { stdin: io.stdin })) {
         const classified = classifyItem(item);
         if (classified.kind === "audited") write(io.stdout, JSON.stringify(classified.record.event));
-        else if (classified.kind === "ignored") ignored += 1;
+        else if (classified.kind === "role") write(io.stdout, JSON.stringify(classified.event));
+        // Stateless: whether another role's call belongs to a chained Identity Center session needs the store.
+        else if (classified.kind === "ignored" || classified.kind === "chain-candidate") ignored += 1;
         else {
           rejected += 1;
           write(io.stderr, `rejected ${classified.rejection.location}: ${classified.rejection.reason}`);
@@ -277,7 +307,9 @@ async function command(name: string, values: Values, positionals: string[], io: 
     case "timeline": {
       const credentialId = positionals[0];
       if (!credentialId) throw new UsageError("timeline needs a CREDENTIAL_ID");
-      const timeline = await withRuntime(values, io, (runtime) => runtime.queries.session(credentialId));
+      const timeline = await withRuntime(values, io, (runtime) =>
+        runtime.roleQueries.sessionWithRoles(credentialId),
+      );
       if (timeline.events.length === 0) throw new NotFoundError(`no events for session ${credentialId}`);
       if (values.json) printJson(io, timeline);
       else write(io.stdout, formatTimeline(timeline));
@@ -285,11 +317,41 @@ async function command(name: string, values: Values, positionals: string[], io: 
     }
     case "user": {
       const report = await withRuntime(values, io, async (runtime) =>
-        runtime.queries.user(await resolveUser(values, positionals, runtime)),
+        runtime.roleQueries.userWithRoles(await resolveUser(values, positionals, runtime)),
       );
       if (values.json) printJson(io, report);
       else write(io.stdout, formatUser(report));
       return 0;
+    }
+    case "role-session": {
+      const id = positionals[0];
+      if (!id || !ROLE_SESSION_ID.test(id)) throw new UsageError("role-session needs an ID (rs-…)");
+      const detail = await withRuntime(values, io, (runtime) => runtime.roleQueries.roleSession(id));
+      if (!detail) throw new NotFoundError(`no role session ${id}`);
+      if (values.json) printJson(io, detail);
+      else write(io.stdout, formatRoleSessionDetail(detail));
+      return 0;
+    }
+    case "access-key": {
+      const accessKeyId = positionals[0];
+      if (!accessKeyId || !ACCESS_KEY_ID.test(accessKeyId))
+        throw new UsageError("access-key needs an ACCESS_KEY_ID (ASIA…)");
+      const answer = await withRuntime(values, io, (runtime) => runtime.roleQueries.accessKey(accessKeyId));
+      if (!answer) throw new NotFoundError(`no Identity Center role session is stored for ${accessKeyId}`);
+      if (values.json) printJson(io, answer);
+      else write(io.stdout, formatAccessKey(answer));
+      return 0;
+    }
+    case "finding": {
+      const path = positionals[0];
+      if (!path) throw new UsageError("finding needs a FILE (a GuardDuty finding as JSON)");
+      const findings = findingsOf(await readJsonFile(path));
+      const answers = await withRuntime(values, io, (runtime) =>
+        mapLimit(findings, 4, (finding) => answerFinding(runtime.roleQueries, finding)),
+      );
+      if (values.json) printJson(io, answers.length === 1 ? answers[0] : { findings: answers });
+      else write(io.stdout, answers.map(formatFindingAnswer).join("\n\n"));
+      return answers.some((answer) => answer.roleSession !== undefined) ? 0 : 1;
     }
     case "failed-signins": {
       const since = parseTime(values.since, "--since");
@@ -316,7 +378,7 @@ async function command(name: string, values: Values, positionals: string[], io: 
     case "alerts": {
       const since = parseTime(values.since, "--since");
       const until = parseTime(values.until, "--until");
-      const alerts = await withRuntime(values, io, (runtime) => runtime.queries.alerts(since, until));
+      const alerts = await withRuntime(values, io, (runtime) => runtime.alerts(since, until));
       if (values.json) printJson(io, { alerts });
       else write(io.stdout, formatAlerts(alerts));
       return 0;
@@ -359,11 +421,13 @@ async function command(name: string, values: Values, positionals: string[], io: 
         const outcome = await runIngest({ ...demoValues, json: false }, [archive], io, runtime);
         const busiest = [...outcome.sessions].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))[0];
         if (busiest) {
-          const timeline = await runtime.queries.session(busiest[0]);
+          const timeline = await runtime.roleQueries.sessionWithRoles(busiest[0]);
           write(io.stdout, `\n${formatTimeline(timeline)}`);
           if (timeline.user) {
             write(io.stdout, `\nTry: npx idc-audit user ${timeline.user.userName ?? timeline.user.userId}`);
           }
+          const key = timeline.roleSessions[0]?.accessKeyIds[0];
+          if (key) write(io.stdout, `     npx idc-audit access-key ${key}`);
         }
         return outcome;
       });

@@ -1,6 +1,10 @@
+import { LRUCache } from "lru-cache";
 import type { ExternalId } from "../identity/port.ts";
 import { userKeyString } from "../identity/port.ts";
 import { type AuditEvent, isFailedVerification, type UserKey } from "../normalize/types.ts";
+import { GRANT_EVENTS } from "../roles/link.ts";
+import type { RoleQueries } from "../roles/queries.ts";
+import type { RoleEvent } from "../roles/types.ts";
 import type { AuditLogger } from "../shared/logger.ts";
 import { silentLogger } from "../shared/logger.ts";
 import { isoTime } from "../shared/time.ts";
@@ -13,8 +17,10 @@ import {
   DEFAULT_DETECTION_CONFIG,
   type DetectionConfig,
   evaluateAddress,
+  evaluateRoleSession,
   evaluateUser,
   type Finding,
+  isAwsServiceAddress,
   Rule,
   subjectKey,
 } from "./rules.ts";
@@ -52,6 +58,10 @@ export interface TouchedSignIn {
 const DAY_MS = 24 * 60 * 60 * 1000;
 const USER_RULES = new Set<string>([Rule.BruteForce, Rule.MfaAttack, Rule.SuccessAfterFailures]);
 const ADDRESS_RULES = new Set<string>([Rule.PasswordSpray, Rule.UnknownUserNames]);
+const ROLE_SESSION_RULES = new Set<string>([Rule.RoleCredentialsNewAddress]);
+/** Role sessions whose cleared addresses a process remembers (least recently used forgotten first). */
+const CLEARED_SESSIONS = 50_000;
+const UNLINKED_MEMORY_MS = 5 * 60 * 1000;
 
 interface Range {
   readonly from: number;
@@ -65,18 +75,38 @@ interface Range {
  * judges an episode on part of its events. A new alert is published once; later updates are not re-paged.
  */
 export class Detector {
+  /**
+   * Per role session, the addresses this process already found to be its portal session's: calls from them
+   * cannot raise role-credentials-new-address, so a batch of such calls needs no read. Portal addresses only
+   * grow as events arrive, so remembering them never hides an alert.
+   */
+  private readonly clearedAddresses = new LRUCache<string, ReadonlySet<string>>({ max: CLEARED_SESSIONS });
+  /**
+   * Role sessions this process found linked to no portal session of a known person. They are judged again when
+   * a grant near them arrives (`evaluate`) or an event of theirs names a person, the only two ways they can
+   * become linked: until then their calls need no read.
+   */
+  // Forgotten after a few minutes: another process (a second ingest poller, a backfill) may store the grant.
+  private readonly unlinkedSessions = new LRUCache<string, "no-person" | "no-grant">({
+    ttl: UNLINKED_MEMORY_MS,
+    max: CLEARED_SESSIONS,
+  });
+
   constructor(
     private readonly store: TableStore,
     private readonly queries: TimelineQueries,
     private readonly sink: AlertSink | undefined,
     private readonly config: DetectionConfig = DEFAULT_DETECTION_CONFIG,
     private readonly logger: AuditLogger = silentLogger,
+    private readonly roles?: RoleQueries,
   ) {}
 
   /** Returns the alerts published for the first time. */
   async evaluate(touched: readonly TouchedSignIn[]): Promise<Alert[]> {
+    // A grant arriving after the role session it issued links it: judge those sessions again.
+    const afterGrants = await this.evaluateRoleSessionsNearGrants(touched);
     const signIns = touched.filter((entry) => entry.event.category === "sign-in");
-    if (signIns.length === 0) return [];
+    if (signIns.length === 0) return afterGrants;
     const userTimes = new Map<string, { user: UserKey; times: number[] }>();
     const addressTimes = new Map<string, number[]>();
     for (const { event, users } of signIns) {
@@ -114,7 +144,107 @@ export class Detector {
       published.push(...(await this.evaluateUser(user, range)));
     });
     if (addressRange) published.push(...(await this.evaluateAddresses(addressTimes, addressRange, failed)));
+    published.push(...afterGrants);
     return published.sort((a, b) => (a.id < b.id ? -1 : 1));
+  }
+
+  /**
+   * role-credentials-new-address for the role sessions a batch of their events touched. A session whose new
+   * calls all come from AWS services or from addresses already found to be its portal session's is not read.
+   */
+  async evaluateRoleSessions(events: readonly RoleEvent[]): Promise<Alert[]> {
+    const suspects = new Set<string>();
+    const uncommitted = new Map<string, RoleEvent[]>();
+    for (const event of events) {
+      uncommitted.set(event.roleSessionId, [...(uncommitted.get(event.roleSessionId) ?? []), event]);
+      if (event.user && this.unlinkedSessions.get(event.roleSessionId) === "no-person")
+        this.unlinkedSessions.delete(event.roleSessionId);
+    }
+    for (const event of events) {
+      if (event.kind !== "call" || !event.sourceIp || isAwsServiceAddress(event.sourceIp)) continue;
+      if (this.unlinkedSessions.has(event.roleSessionId)) continue;
+      if (!this.clearedAddresses.get(event.roleSessionId)?.has(event.sourceIp))
+        suspects.add(event.roleSessionId);
+    }
+    return this.judgeRoleSessions([...suspects], uncommitted);
+  }
+
+  private async evaluateRoleSessionsNearGrants(touched: readonly TouchedSignIn[]): Promise<Alert[]> {
+    if (!this.roles) return [];
+    const grantTimes = new Map<string, { user: UserKey; times: number[] }>();
+    // Everyone the pipeline attributed the grant to: its own user, or one a name or workflow join found.
+    for (const { event, users } of touched) {
+      if (!GRANT_EVENTS.has(event.eventName) || event.outcome !== "success") continue;
+      for (const user of users) {
+        const entry = grantTimes.get(userKeyString(user)) ?? { user, times: [] };
+        entry.times.push(Date.parse(event.eventTime));
+        grantTimes.set(userKeyString(user), entry);
+      }
+    }
+    const roles = this.roles;
+    const near = await mapLimit([...grantTimes.values()], 4, ({ user, times }) => roles.idsNear(user, times));
+    // Sessions chained from those carry no person of their own: a late grant links them too.
+    const ids = await roles.withDescendants([...new Set(near.flat())]);
+    const pending = touched.map(({ event }) => event);
+    for (const id of ids) this.unlinkedSessions.delete(id);
+    return this.judgeRoleSessions(ids, new Map(), pending);
+  }
+
+  /**
+   * `uncommitted` and `pending`: role-session and Identity Center events of the batch being stored, which the
+   * table does not hold yet (they are committed after detections run).
+   */
+  private async judgeRoleSessions(
+    ids: readonly string[],
+    uncommitted: ReadonlyMap<string, readonly RoleEvent[]> = new Map(),
+    pending: readonly AuditEvent[] = [],
+  ): Promise<Alert[]> {
+    const roles = this.roles;
+    if (!roles || ids.length === 0) return [];
+    const published = await mapLimit(ids, 4, async (id) => {
+      const linked = await roles.linkedCalls(id, pending);
+      if (linked.credentialId === undefined) {
+        this.unlinkedSessions.set(id, linked.user ? "no-grant" : "no-person");
+        // A session that lost its link (a second grant made it ambiguous) keeps no alert from when it had one.
+        const seen = [linked.view?.firstSeen, linked.view?.lastSeen].flatMap((time) =>
+          time ? [Date.parse(time)] : [],
+        );
+        return seen.length > 0
+          ? this.reconcile(`role-session#${id}`, ROLE_SESSION_RULES, around(seen), [])
+          : [];
+      }
+      this.unlinkedSessions.delete(id);
+      const calls = [
+        ...linked.calls,
+        ...(uncommitted.get(id) ?? []).filter((event) => event.kind === "call"),
+      ];
+      const portal = await this.queries.session(linked.credentialId);
+      const portalEvents = [
+        ...portal.events,
+        ...pending.filter((event) => event.credentialId === linked.credentialId),
+      ];
+      const portalSourceIps = new Set(
+        portalEvents.flatMap((event) => (event.sourceIp ? [event.sourceIp] : [])),
+      );
+      this.clearedAddresses.set(id, portalSourceIps);
+      const findings = evaluateRoleSession(
+        {
+          roleSessionId: id,
+          accountId: linked.view.accountId,
+          credentialId: linked.credentialId,
+          user: linked.user,
+          portalSourceIps,
+          calls,
+        },
+        this.config,
+      );
+      if (calls.length === 0) return [];
+      const times = calls.map((call) => Date.parse(call.eventTime));
+      // The whole session is judged at once: its alerts are keyed by the session, not by the person, so
+      // judging one session never touches another's alerts.
+      return this.reconcile(`role-session#${id}`, ROLE_SESSION_RULES, around(times), findings);
+    });
+    return published.flat();
   }
 
   /** Failed sign-in items over the given time ranges: one query per group of overlapping ranges. */

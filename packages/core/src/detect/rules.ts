@@ -14,6 +14,7 @@ export const Rule = {
   MfaAttack: "mfa-attack",
   SuccessAfterFailures: "success-after-failures",
   UnknownUserNames: "unknown-user-names",
+  RoleCredentialsNewAddress: "role-credentials-new-address",
 } as const;
 export type Rule = (typeof Rule)[keyof typeof Rule];
 
@@ -65,6 +66,12 @@ export interface Finding {
   readonly users?: readonly UserKey[];
   /** For success-after-failures: where the successful sign-in came from. */
   readonly successSourceIp?: string;
+  /** For role-session rules: the role session, its account and the portal session it was linked to. */
+  readonly roleSessionId?: string;
+  readonly accountId?: string;
+  readonly credentialId?: string;
+  /** For role-credentials-new-address: where the portal session was used from. */
+  readonly portalSourceIps?: readonly string[];
 }
 
 /** A failed verification as the address rules see it: who it was attributed to, if anyone. */
@@ -151,15 +158,22 @@ function sortedUnique(values: Iterable<string>): string[] {
   return [...new Set(values)].sort();
 }
 
+/** What a finding needs of an event: sign-in events and role-session calls alike. */
+interface TimedEvent {
+  readonly eventId: string;
+  readonly eventTime: string;
+  readonly sourceIp?: string;
+}
+
 function finding(
   rule: Rule,
   severity: Severity,
   subject: AlertSubject,
-  events: readonly AuditEvent[],
-  extra: Partial<Pick<Finding, "users" | "successSourceIp">> = {},
+  events: readonly TimedEvent[],
+  extra: Partial<Omit<Finding, "id" | "rule" | "severity" | "subject">> = {},
 ): Finding {
-  const first = events[0] as AuditEvent;
-  const last = events[events.length - 1] as AuditEvent;
+  const first = events[0] as TimedEvent;
+  const last = events[events.length - 1] as TimedEvent;
   return {
     id: alertId(rule, subject, first.eventId),
     rule,
@@ -260,6 +274,53 @@ export function evaluateAddress(
           subject,
           episode.map((failure) => failure.event),
         ),
+      );
+    }
+  }
+  return findings;
+}
+
+/** Addresses AWS writes for calls its services make on a principal's behalf: never a stolen credential. */
+export function isAwsServiceAddress(sourceIp: string): boolean {
+  return sourceIp === "AWS Internal" || sourceIp.endsWith(".amazonaws.com");
+}
+
+/** A role session as the role-session rules see it, linked to its portal session and person. */
+export interface RoleSessionActivity {
+  readonly roleSessionId: string;
+  readonly accountId: string;
+  readonly credentialId: string;
+  readonly user: UserKey;
+  /** Every address the portal session (sign-in included) was used from. */
+  readonly portalSourceIps: ReadonlySet<string>;
+  /** Calls made with the session's credentials (not the `AssumeRoleWithSAML` that issued them). */
+  readonly calls: readonly TimedEvent[];
+}
+
+/**
+ * role-credentials-new-address: calls of a role session from an address that is neither one its portal session
+ * was used from nor an AWS service's: session credentials used somewhere the person never signed in from. One
+ * finding per address and episode (a quiet gap longer than the window ends one).
+ */
+export function evaluateRoleSession(activity: RoleSessionActivity, config: DetectionConfig): Finding[] {
+  const subject: AlertSubject = { type: "user", ...activity.user };
+  const foreign = new Map<string, TimedEvent[]>();
+  const calls = [...new Map(activity.calls.map((call) => [call.eventId, call])).values()].sort(byTimeThenId);
+  for (const call of calls) {
+    const address = call.sourceIp;
+    if (!address || isAwsServiceAddress(address) || activity.portalSourceIps.has(address)) continue;
+    foreign.set(address, [...(foreign.get(address) ?? []), call]);
+  }
+  const findings: Finding[] = [];
+  for (const [, uses] of [...foreign].sort((a, b) => (a[0] < b[0] ? -1 : 1))) {
+    for (const episode of episodes(uses, (call) => Date.parse(call.eventTime), config.windowMs)) {
+      findings.push(
+        finding(Rule.RoleCredentialsNewAddress, Severity.High, subject, episode, {
+          roleSessionId: activity.roleSessionId,
+          accountId: activity.accountId,
+          credentialId: activity.credentialId,
+          portalSourceIps: sortedUnique(activity.portalSourceIps),
+        }),
       );
     }
   }

@@ -55,6 +55,7 @@ export class ExportDirectory implements UserDirectory {
   private readonly byKey = new Map<string, UserProfile>();
   private readonly byUserName = new Map<string, UserKey>();
   private readonly byExternalId = new Map<string, UserKey>();
+  private readonly byEmail = new Map<string, UserKey[]>();
 
   constructor(profiles: readonly UserProfile[], identityStoreId?: string) {
     this.identityStoreId = identityStoreId ?? profiles[0]?.identityStoreId;
@@ -63,6 +64,9 @@ export class ExportDirectory implements UserDirectory {
       this.byKey.set(userKeyString(key), profile);
       if (profile.userName) this.byUserName.set(profile.userName.toLowerCase(), key);
       for (const externalId of profile.externalIds) this.byExternalId.set(externalIdKey(externalId), key);
+      for (const email of new Set(profile.emails.map((value) => value.toLowerCase()))) {
+        this.byEmail.set(email, [...(this.byEmail.get(email) ?? []), key]);
+      }
     }
   }
 
@@ -107,6 +111,10 @@ export class ExportDirectory implements UserDirectory {
 
   async findByExternalId(externalId: ExternalId): Promise<UserKey | undefined> {
     return this.byExternalId.get(externalIdKey(externalId));
+  }
+
+  async findByEmail(email: string): Promise<UserKey[]> {
+    return [...(this.byEmail.get(email.toLowerCase()) ?? [])];
   }
 }
 

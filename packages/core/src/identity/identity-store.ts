@@ -101,6 +101,14 @@ export class IdentityStoreDirectory implements UserDirectory {
     return this.getUserId({ ExternalId: { Issuer: externalId.issuer, Id: externalId.id } });
   }
 
+  /** `GetUserId` answers one user per email: a second user sharing it is found through stored profiles. */
+  async findByEmail(email: string): Promise<UserKey[]> {
+    const user = await this.getUserId({
+      UniqueAttribute: { AttributePath: "emails.value", AttributeValue: email },
+    });
+    return user ? [user] : [];
+  }
+
   private async getUserId(
     identifier: NonNullable<ConstructorParameters<typeof GetUserIdCommand>[0]["AlternateIdentifier"]>,
   ): Promise<UserKey | undefined> {

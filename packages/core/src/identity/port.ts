@@ -35,6 +35,11 @@ export interface UserDirectory {
   /** Resolves a sign-in name to its user, or undefined when no user has that name. */
   findByUserName(userName: string): Promise<UserKey | undefined>;
   findByExternalId(externalId: ExternalId): Promise<UserKey | undefined>;
+  /**
+   * Every user with this email. Usually one; two when a person left and was re-hired under a new user id,
+   * which is why a role session named by an email can be ambiguous.
+   */
+  findByEmail(email: string): Promise<UserKey[]>;
 }
 
 export const noDirectory: UserDirectory = {
@@ -48,6 +53,9 @@ export const noDirectory: UserDirectory = {
   },
   async findByExternalId() {
     return undefined;
+  },
+  async findByEmail() {
+    return [];
   },
 };
 

@@ -9,6 +9,7 @@ import {
   type NormalizedRecord,
   type UserKey,
 } from "../normalize/types.ts";
+import { RoleSessionIngester } from "../roles/ingest.ts";
 import type { AuditLogger } from "../shared/logger.ts";
 import { silentLogger } from "../shared/logger.ts";
 import { commitKey, eventOf, Items, ItemType, selfAttributedUser, userOfItem } from "../timeline/items.ts";
@@ -70,6 +71,11 @@ export const DEFAULT_NAME_CACHE_SIZE = 50_000;
  */
 export class Pipeline {
   readonly enricher: Enricher;
+  /**
+   * Role sessions in member accounts: a join of its own (`roles/`), fed by the same reader and batches, and
+   * enriched through the same cache.
+   */
+  readonly roles: RoleSessionIngester<Alert>;
   private readonly logger: AuditLogger;
   /** Sign-in name (lower case) → its directory lookup, in memory only; bounded (see `nameCacheSize`). */
   private readonly nameCache: LRUCache<string, Promise<UserKey | undefined>>;
@@ -84,6 +90,11 @@ export class Pipeline {
   ) {
     this.enricher = new Enricher(store, directory, options);
     this.logger = options.logger ?? silentLogger;
+    this.roles = new RoleSessionIngester<Alert>(store, directory, {
+      profiles: this.enricher,
+      logger: this.logger,
+      ...(options.detector ? { detector: options.detector } : {}),
+    });
     this.detector = options.detector;
     this.nameCache = new LRUCache({ max: options.nameCacheSize ?? DEFAULT_NAME_CACHE_SIZE });
   }

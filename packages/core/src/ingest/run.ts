@@ -2,6 +2,8 @@ import type { Location, ReadItem } from "../cloudtrail/reader.ts";
 import type { Alert } from "../detect/detector.ts";
 import { normalize } from "../normalize/normalize.ts";
 import type { AuditEvent, NormalizedRecord } from "../normalize/types.ts";
+import { normalizeRoleRecord } from "../roles/normalize.ts";
+import type { RoleEvent } from "../roles/types.ts";
 import type { Pipeline } from "./pipeline.ts";
 
 /** `read` = `stored` + `duplicates` + `ignored` + `rejected`: every record is accounted for. */
@@ -36,13 +38,19 @@ export function emptyCounts(): IngestCounts {
   return { read: 0, stored: 0, duplicates: 0, ignored: 0, rejected: 0 };
 }
 
-/** Classifies one read item: a normalized record to store, or a count (ignored) or a rejection. */
-export function classifyItem(
-  item: ReadItem,
-):
+export type ClassifiedItem =
   | { kind: "audited"; record: NormalizedRecord }
+  | { kind: "role"; event: RoleEvent }
+  /** Another role's call: a role-session event if its session was chained from one, else ignored. */
+  | { kind: "chain-candidate"; event: RoleEvent }
   | { kind: "ignored" }
-  | { kind: "rejected"; rejection: Rejection } {
+  | { kind: "rejected"; rejection: Rejection };
+
+/**
+ * Classifies one read item: an Identity Center event, an event of an Identity Center role session in a
+ * member account, or a count (ignored) or a rejection. The one routing decision every entry point shares.
+ */
+export function classifyItem(item: ReadItem): ClassifiedItem {
   if (item.kind === "rejected") {
     return {
       kind: "rejected",
@@ -55,7 +63,16 @@ export function classifyItem(
   }
   const result = normalize(item.record);
   if (result.status === "audited") return { kind: "audited", record: result.record };
-  if (result.status === "ignored") return { kind: "ignored" };
+  if (result.status === "ignored") {
+    const role = normalizeRoleRecord(result.record);
+    if (role.status === "role") return { kind: "role", event: role.event };
+    if (role.status === "chain-candidate") return { kind: "chain-candidate", event: role.event };
+    if (role.status === "outside") return { kind: "ignored" };
+    return {
+      kind: "rejected",
+      rejection: { location: item.location, reason: role.reason, eventId: result.eventId },
+    };
+  }
   return {
     kind: "rejected",
     rejection: {
@@ -63,6 +80,42 @@ export function classifyItem(
       reason: result.reason,
       ...(result.eventId ? { eventId: result.eventId } : {}),
     },
+  };
+}
+
+/** One batch of both kinds of events, as the reader and the queue deliver them. */
+export interface MixedBatch {
+  readonly records: readonly NormalizedRecord[];
+  readonly roleEvents: readonly RoleEvent[];
+  readonly chainCandidates?: readonly RoleEvent[];
+}
+
+export interface MixedBatchResult {
+  readonly stored: AuditEvent[];
+  readonly storedRoleEvents: RoleEvent[];
+  readonly duplicates: number;
+  /** Chain candidates whose session was not chained from an Identity Center role session. */
+  readonly ignored: number;
+  readonly alerts: Alert[];
+}
+
+/** Stores a batch: Identity Center events through the pipeline, role-session events through its role join. */
+export async function ingestBatch(pipeline: Pipeline, batch: MixedBatch): Promise<MixedBatchResult> {
+  const identityCenter =
+    batch.records.length > 0
+      ? await pipeline.ingest(batch.records)
+      : { stored: [], duplicates: 0, alerts: [] };
+  const candidates = batch.chainCandidates ?? [];
+  const roles =
+    batch.roleEvents.length > 0 || candidates.length > 0
+      ? await pipeline.roles.ingest(batch.roleEvents, candidates)
+      : { stored: [], duplicates: 0, ignored: 0, alerts: [] };
+  return {
+    stored: identityCenter.stored,
+    storedRoleEvents: roles.stored,
+    duplicates: identityCenter.duplicates + roles.duplicates,
+    ignored: roles.ignored,
+    alerts: [...identityCenter.alerts, ...roles.alerts],
   };
 }
 
@@ -78,14 +131,20 @@ export async function ingestStream(
   // Large batches share join and detection reads between more events; memory holds one batch (a few MB).
   const batchSize = options.batchSize ?? 2000;
   const counts = emptyCounts();
-  let batch: NormalizedRecord[] = [];
+  let records: NormalizedRecord[] = [];
+  let roleEvents: RoleEvent[] = [];
+  let chainCandidates: RoleEvent[] = [];
+  const pending = () => records.length + roleEvents.length + chainCandidates.length;
   const flush = async () => {
-    if (batch.length === 0) return;
-    const current = batch;
-    batch = [];
-    const result = await pipeline.ingest(current);
-    counts.stored += result.stored.length;
+    if (pending() === 0) return;
+    const current = { records, roleEvents, chainCandidates };
+    records = [];
+    roleEvents = [];
+    chainCandidates = [];
+    const result = await ingestBatch(pipeline, current);
+    counts.stored += result.stored.length + result.storedRoleEvents.length;
     counts.duplicates += result.duplicates;
+    counts.ignored += result.ignored;
     await options.onBatch?.(counts, result.stored, result.alerts);
   };
   for await (const item of items) {
@@ -93,8 +152,14 @@ export async function ingestStream(
     const classified = classifyItem(item);
     if (classified.kind === "audited") {
       options.onAudited?.(classified.record.event);
-      batch.push(classified.record);
-      if (batch.length >= batchSize) await flush();
+      records.push(classified.record);
+      if (pending() >= batchSize) await flush();
+    } else if (classified.kind === "role") {
+      roleEvents.push(classified.event);
+      if (pending() >= batchSize) await flush();
+    } else if (classified.kind === "chain-candidate") {
+      chainCandidates.push(classified.event);
+      if (pending() >= batchSize) await flush();
     } else if (classified.kind === "ignored") {
       counts.ignored += 1;
     } else {

@@ -1,2 +1,3 @@
+export * from "./guardduty-finding.ts";
 export * from "./s3-backfill.ts";
 export * from "./sqs-ingest.ts";

@@ -1,7 +1,8 @@
 import type { SQSBatchItemFailure, SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
 import { recordsOfDocument } from "../cloudtrail/reader.ts";
-import { classifyItem, emptyCounts, type IngestCounts } from "../ingest/run.ts";
+import { classifyItem, emptyCounts, type IngestCounts, ingestBatch } from "../ingest/run.ts";
 import type { NormalizedRecord } from "../normalize/types.ts";
+import type { RoleEvent } from "../roles/types.ts";
 import { configFromEnvironment, openRuntime, type Runtime } from "../runtime/index.ts";
 import { classify, describeError } from "../shared/errors.ts";
 import { jsonErrorReason, parseUntrustedJson } from "../shared/json.ts";
@@ -17,7 +18,13 @@ export interface SqsIngestDependencies {
 }
 
 type MessageVerdict =
-  | { readonly kind: "records"; readonly records: NormalizedRecord[]; readonly ignored: number }
+  | {
+      readonly kind: "records";
+      readonly records: NormalizedRecord[];
+      readonly roleEvents: RoleEvent[];
+      readonly chainCandidates: RoleEvent[];
+      readonly ignored: number;
+    }
   | { readonly kind: "poison"; readonly reason: string; readonly eventId?: string };
 
 /** One SQS message: one EventBridge envelope carrying one CloudTrail event. */
@@ -32,6 +39,8 @@ export function readMessage(message: SQSRecord): MessageVerdict {
     return { kind: "poison", reason: jsonErrorReason(error) };
   }
   const records: NormalizedRecord[] = [];
+  const roleEvents: RoleEvent[] = [];
+  const chainCandidates: RoleEvent[] = [];
   let ignored = 0;
   for (const item of recordsOfDocument(document, `sqs:${message.messageId}`)) {
     const classified = classifyItem(item);
@@ -43,9 +52,11 @@ export function readMessage(message: SQSRecord): MessageVerdict {
       };
     }
     if (classified.kind === "ignored") ignored += 1;
+    else if (classified.kind === "role") roleEvents.push(classified.event);
+    else if (classified.kind === "chain-candidate") chainCandidates.push(classified.event);
     else records.push(classified.record);
   }
-  return { kind: "records", records, ignored };
+  return { kind: "records", records, roleEvents, chainCandidates, ignored };
 }
 
 /**
@@ -66,7 +77,12 @@ export function createSqsIngestHandler(dependencies: SqsIngestDependencies) {
     const { pipeline } = await runtime;
     const failures: SQSBatchItemFailure[] = [];
     const counts = emptyCounts();
-    const accepted: { messageId: string; records: NormalizedRecord[] }[] = [];
+    const accepted: {
+      messageId: string;
+      records: NormalizedRecord[];
+      roleEvents: RoleEvent[];
+      chainCandidates: RoleEvent[];
+    }[] = [];
     for (const message of event.Records) {
       const verdict = readMessage(message);
       if (verdict.kind === "poison") {
@@ -80,17 +96,26 @@ export function createSqsIngestHandler(dependencies: SqsIngestDependencies) {
         failures.push({ itemIdentifier: message.messageId });
         continue;
       }
-      counts.read += verdict.records.length + verdict.ignored;
+      counts.read +=
+        verdict.records.length + verdict.roleEvents.length + verdict.chainCandidates.length + verdict.ignored;
       counts.ignored += verdict.ignored;
-      accepted.push({ messageId: message.messageId, records: verdict.records });
+      accepted.push({
+        messageId: message.messageId,
+        records: verdict.records,
+        roleEvents: verdict.roleEvents,
+        chainCandidates: verdict.chainCandidates,
+      });
     }
     const records = accepted.flatMap((entry) => entry.records);
-    if (records.length > 0) {
+    const roleEvents = accepted.flatMap((entry) => entry.roleEvents);
+    const chainCandidates = accepted.flatMap((entry) => entry.chainCandidates);
+    if (records.length > 0 || roleEvents.length > 0 || chainCandidates.length > 0) {
       try {
-        const result = await pipeline.ingest(records);
-        counts.stored += result.stored.length;
+        const result = await ingestBatch(pipeline, { records, roleEvents, chainCandidates });
+        counts.stored += result.stored.length + result.storedRoleEvents.length;
         counts.duplicates += result.duplicates;
-        for (const stored of result.stored) {
+        counts.ignored += result.ignored;
+        for (const stored of [...result.stored, ...result.storedRoleEvents]) {
           logger.debug("event stored", { eventId: stored.eventId, eventName: stored.eventName });
         }
       } catch (error) {

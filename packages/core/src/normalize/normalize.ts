@@ -38,7 +38,13 @@ const TYPED_NAME_EVENTS = new Set(["CredentialChallenge", "CredentialVerificatio
 
 export type NormalizeResult =
   | { readonly status: "audited"; readonly record: NormalizedRecord }
-  | { readonly status: "ignored"; readonly eventId: string; readonly reason: string }
+  | {
+      readonly status: "ignored";
+      readonly eventId: string;
+      readonly reason: string;
+      /** The record as the schema read it, for other domains (role sessions) to classify without parsing again. */
+      readonly record: CloudTrailRecord;
+    }
   | { readonly status: "rejected"; readonly eventId?: string; readonly reason: string };
 
 /** The identity store id (`d-…`) at the end of an identity store ARN. */
@@ -65,7 +71,8 @@ function userKey(userId: string | undefined, storeArn: string | undefined): User
 
 const CANONICAL_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/;
 
-function canonicalTime(eventTime: string): string {
+/** CloudTrail times as every key and answer writes them: UTC, whole seconds, `Z`. */
+export function canonicalTime(eventTime: string): string {
   // CloudTrail's own format is already canonical (and valid: the schema checked it).
   if (CANONICAL_TIME.test(eventTime)) return eventTime;
   return isoTime(Date.parse(eventTime));
@@ -189,6 +196,7 @@ export function normalize(raw: unknown): NormalizeResult {
       status: "ignored",
       eventId: record.eventID,
       reason: `${record.eventSource} ${record.eventName} is not an Identity Center event`,
+      record,
     };
   }
   const details = serviceDetails(record);

@@ -42,6 +42,11 @@ export const cloudTrailRecordSchema = z.object({
   serviceEventDetails: lenient(z.union([object, z.string()])),
   // Usually null (portal events): accepted as such rather than failing and being caught, which is slow.
   requestParameters: lenient(z.nullable(object)),
+  // Read by role sessions only: the access key an STS call issued (never its secret or token) and the ARNs a
+  // call touched.
+  responseElements: lenient(z.nullable(object)),
+  resources: lenient(z.array(z.unknown())),
+  readOnly: lenient(z.boolean()),
 });
 
 export type CloudTrailRecord = z.infer<typeof cloudTrailRecordSchema>;
@@ -98,6 +103,19 @@ export function wellFormedRecord(raw: unknown): CloudTrailRecord | undefined {
   if (requestParameters !== undefined) {
     if (requestParameters !== null && !isRecord(requestParameters)) return undefined;
     record.requestParameters = requestParameters;
+  }
+  const { responseElements, resources, readOnly } = raw;
+  if (responseElements !== undefined) {
+    if (responseElements !== null && !isRecord(responseElements)) return undefined;
+    record.responseElements = responseElements;
+  }
+  if (resources !== undefined) {
+    if (!Array.isArray(resources)) return undefined;
+    record.resources = resources;
+  }
+  if (readOnly !== undefined) {
+    if (typeof readOnly !== "boolean") return undefined;
+    record.readOnly = readOnly;
   }
   return record as CloudTrailRecord;
 }

@@ -1,11 +1,12 @@
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { IdentitystoreClient } from "@aws-sdk/client-identitystore";
-import { type AlertSink, Detector } from "../detect/detector.ts";
+import { type Alert, type AlertSink, Detector, listAlerts } from "../detect/detector.ts";
 import { DEFAULT_DETECTION_CONFIG, type DetectionConfig } from "../detect/rules.ts";
 import { ExportDirectory } from "../identity/export.ts";
 import { IdentityStoreDirectory } from "../identity/identity-store.ts";
 import { noDirectory, type UserDirectory } from "../identity/port.ts";
 import { Pipeline } from "../ingest/pipeline.ts";
+import { RoleQueries } from "../roles/queries.ts";
 import { UsageError } from "../shared/errors.ts";
 import type { AuditLogger } from "../shared/logger.ts";
 import { silentLogger } from "../shared/logger.ts";
@@ -48,6 +49,10 @@ export interface Runtime {
   readonly directory: UserDirectory;
   readonly pipeline: Pipeline;
   readonly queries: TimelineQueries;
+  /** Role sessions in member accounts: the person, the portal session and what was done. */
+  readonly roleQueries: RoleQueries;
+  /** Stored alerts whose episode started in the range, oldest first. */
+  alerts(since?: string, until?: string): Promise<Alert[]>;
   /** `embedded (<dir>)` or `table <name>`, for messages. */
   readonly description: string;
   close(): Promise<void>;
@@ -122,6 +127,7 @@ export async function openRuntime(config: RuntimeConfig = {}): Promise<Runtime> 
     throw error;
   }
   const queries = new TimelineQueries(store);
+  const roleQueries = new RoleQueries(store, queries);
   const sink = config.alertSink ?? (config.alertTopicArn ? await snsSink(config.alertTopicArn) : undefined);
   const detector = new Detector(
     store,
@@ -129,6 +135,7 @@ export async function openRuntime(config: RuntimeConfig = {}): Promise<Runtime> 
     sink,
     { ...DEFAULT_DETECTION_CONFIG, ...config.detection },
     logger,
+    roleQueries,
   );
   const pipeline = new Pipeline(store, directory, {
     logger,
@@ -140,6 +147,8 @@ export async function openRuntime(config: RuntimeConfig = {}): Promise<Runtime> 
     directory,
     pipeline,
     queries,
+    roleQueries,
+    alerts: (since, until) => listAlerts(store, since, until),
     description,
     async close() {
       client.destroy();

@@ -1,7 +1,9 @@
 import { HIDDEN } from "../normalize/normalize.ts";
+import { roleSessionId } from "../roles/types.ts";
 import { fmix32, Random } from "./random.ts";
-import { type Actor, type CloudTrailRecord, type Era, RecordFactory } from "./records.ts";
-import { makeUsers, type SynthUser } from "./world.ts";
+import { type Actor, type CloudTrailRecord, type Era, isoSeconds, RecordFactory } from "./records.ts";
+import { ssoRoleSessionIdentity } from "./roles.ts";
+import { MEMBER_ACCOUNTS, makeUsers, type SynthUser } from "./world.ts";
 
 /**
  * Attacks planted in a synthetic archive, and look-alikes that must not alert: the ground truth for measuring
@@ -13,6 +15,8 @@ export interface PlantedAlert {
   /** `user#<store>#<userId>` or `address#<ip>`, as the detector names subjects. */
   readonly subject: string;
   readonly description: string;
+  /** For rules about a role session: the session (`rs-…`) the alert should name. */
+  readonly roleSessionId?: string;
 }
 
 export interface PlantedAttacks {
@@ -27,11 +31,16 @@ export interface AttackOptions {
   /** The same `users` and `seed` as the synthEvents run the attacks are mixed into. */
   readonly users: number;
   readonly seed: number;
+  /**
+   * Also plant role-session cases (default off, so the detections measured today see what they saw): a
+   * stolen-credential use (`role-credentials-new-address`) and its look-alikes.
+   */
+  readonly roleSessions?: boolean;
 }
 
 const STORE = "d-1234567890";
 
-/** Plants five attacks and six look-alikes; needs at least 40 users. */
+/** Plants five attacks and six look-alikes (six and eight with `roleSessions`); needs at least 40 users. */
 export function plantAttacks(options: AttackOptions): PlantedAttacks {
   const users = makeUsers(options.users, options.seed);
   if (users.length < 40) throw new RangeError("plantAttacks needs at least 40 users");
@@ -157,6 +166,94 @@ export function plantAttacks(options: AttackOptions): PlantedAttacks {
   for (let n = 0; n < 4; n += 1) fail(at("2024-06-06T14:00:00Z") + n * 30_000, "old", user(27), user(27).ip);
   succeed(at("2024-06-06T14:03:00Z"), "old", user(27), user(27).ip);
   decoys.push("4 failures, then a successful sign-in (threshold 5)");
+
+  if (options.roleSessions === true) {
+    /**
+     * A portal session grants role credentials: sign-in, `GetRoleCredentials`, Identity Center's
+     * `AssumeRoleWithSAML`, then `calls` API calls with the issued key, each from the address `from(n)` gives.
+     */
+    const roleSession = (
+      time: number,
+      target: SynthUser,
+      signInIp: string,
+      calls: number,
+      from: (n: number) => { ip: string; userAgent: string },
+    ): string => {
+      const credentialId = make.credentialId();
+      const actor: Actor = {
+        era: "new",
+        user: target,
+        ip: signInIp,
+        userAgent: target.browser,
+        credentialId,
+      };
+      const authWorkflowId = make.authWorkflowId();
+      const common = { authWorkflowId, credentialType: "PASSWORD", typedName: target.userName };
+      records.push(make.signIn(time, actor, "CredentialChallenge", common));
+      records.push(make.signIn(time + 4000, actor, "CredentialVerification", common));
+      records.push(make.signIn(time + 5000, actor, "UserAuthentication", common));
+      records.push(make.portal(time + 7000, actor, "Authenticate"));
+      const accountId = MEMBER_ACCOUNTS[1];
+      const granted = time + 20_000;
+      records.push(
+        make.portal(granted, { ...actor, userAgent: target.cli }, "GetRoleCredentials", {
+          accountId,
+          roleName: "AdministratorAccess",
+        }),
+      );
+      const identity = ssoRoleSessionIdentity(accountId, "AdministratorAccess", target.userName, granted);
+      const key = `ASIA${rng.string(16, "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567")}`;
+      records.push(make.issueRoleCredentials(granted, "new", identity, key));
+      for (let n = 0; n < calls; n += 1) {
+        const source = from(n);
+        records.push(
+          make.roleCall(granted + (n + 1) * 30_000, "new", identity, {
+            eventSource: n % 2 === 0 ? "s3.amazonaws.com" : "sts.amazonaws.com",
+            eventName: n % 2 === 0 ? "ListBuckets" : "GetCallerIdentity",
+            readOnly: true,
+            region: identity.region,
+            accessKeyId: key,
+            sourceIPAddress: source.ip,
+            userAgent: source.userAgent,
+            onBehalfOf: target,
+          }),
+        );
+      }
+      return roleSessionId({
+        accountId,
+        roleName: identity.role,
+        sessionName: target.userName,
+        creationDate: isoSeconds(granted),
+      });
+    };
+
+    // P6: stolen role credentials, used from an address the portal session never had (new era).
+    const stolen = roleSession(at("2026-06-10T09:00:00Z"), user(28), user(28).ip, 8, (n) =>
+      n < 4
+        ? { ip: user(28).ip, userAgent: user(28).cli }
+        : { ip: "198.18.0.80", userAgent: "python-requests/2.32.3 Boto3/1.34.140" },
+    );
+    expected.push({
+      rule: "role-credentials-new-address",
+      subject: userSubject(user(28)),
+      description: "role session calls from an address its portal session never had",
+      roleSessionId: stolen,
+    });
+
+    // Look-alikes: a VPN switched on before sign-in (the portal session has the address too); calls AWS
+    // services make for the person.
+    roleSession(at("2026-06-11T09:00:00Z"), user(29), "198.18.0.81", 4, () => ({
+      ip: "198.18.0.81",
+      userAgent: user(29).cli,
+    }));
+    decoys.push("role-session calls from a VPN address the sign-in used too");
+    roleSession(at("2026-06-12T09:00:00Z"), user(30), user(30).ip, 4, (n) =>
+      n % 2 === 0
+        ? { ip: "cloudformation.amazonaws.com", userAgent: "cloudformation.amazonaws.com" }
+        : { ip: "AWS Internal", userAgent: "AWS Internal" },
+    );
+    decoys.push("role-session calls made by AWS services for the person");
+  }
 
   return { records, expected, decoys };
 }

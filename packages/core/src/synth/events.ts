@@ -4,12 +4,15 @@
  */
 import { fmix32, Random } from "./random.ts";
 import { type Actor, type CloudTrailRecord, type Era, RecordFactory } from "./records.ts";
+import { type Pending, RoleActivity, type SynthRoleSession } from "./roles.ts";
 import {
   CLIS,
   directoryOf,
   HIDDEN,
+  IDENTITY_STORE_ID,
   MEMBER_ACCOUNTS,
   MEMBER_REGIONS,
+  makeRehire,
   makeUsers,
   ROLE_NAMES,
   STRANGER_NETWORK,
@@ -34,6 +37,12 @@ export interface SynthOptions {
    * each session follows its date.
    */
   eras?: Era[];
+  /**
+   * Role activity in member accounts, as records per Identity Center record (default 0: none, and the stream
+   * is exactly what it was before role activity existed). Tests use a modest 1 to 3; `npm run bench` uses 10.
+   * With it, `events` counts both kinds, and the directory gains a re-hired user sharing an email.
+   */
+  roleRatio?: number;
 }
 
 const ALL_ERAS: readonly Era[] = ["old", "transitional", "new"];
@@ -64,24 +73,27 @@ interface Plan {
   readonly users: number;
   readonly seed: number;
   readonly failureRate: number;
+  readonly roleRatio: number;
   readonly windows: readonly Window[];
   /** Eras to pick from when a window has none; undefined: follow the date. */
   readonly eras?: readonly Era[];
 }
 
 function plan(options: SynthOptions): Plan {
-  const { events, users = 20, seed = 1, failureRate = 0.05, days = 7 } = options;
+  const { events, users = 20, seed = 1, failureRate = 0.05, days = 7, roleRatio = 0 } = options;
   if (!Number.isSafeInteger(events) || events < 0)
     throw new RangeError(`events must be a non-negative integer: ${events}`);
   if (!Number.isSafeInteger(users) || users < 1)
     throw new RangeError(`users must be a positive integer: ${users}`);
   if (!(failureRate >= 0 && failureRate <= 1))
     throw new RangeError(`failureRate must be within [0, 1]: ${failureRate}`);
+  if (!(roleRatio >= 0 && roleRatio <= 1000))
+    throw new RangeError(`roleRatio must be within [0, 1000]: ${roleRatio}`);
   const eras = options.eras ?? ALL_ERAS;
   if (eras.length === 0 || eras.some((era) => !ALL_ERAS.includes(era))) {
     throw new RangeError(`eras must list some of ${ALL_ERAS.join(", ")}`);
   }
-  const base = { events, users, seed: seed >>> 0, failureRate };
+  const base = { events, users, seed: seed >>> 0, failureRate, roleRatio };
   if (options.start !== undefined) {
     const start = Date.parse(options.start);
     if (Number.isNaN(start)) throw new RangeError(`start is not an ISO date: ${options.start}`);
@@ -142,12 +154,21 @@ class Episodes {
   readonly #make: RecordFactory;
   readonly #users: readonly SynthUser[];
   readonly #failureRate: number;
+  /** Role activity, when asked for: it replaces the bare role-session records of the stream without it. */
+  readonly #roles: RoleActivity | undefined;
 
-  constructor(rng: Random, make: RecordFactory, users: readonly SynthUser[], failureRate: number) {
+  constructor(
+    rng: Random,
+    make: RecordFactory,
+    users: readonly SynthUser[],
+    failureRate: number,
+    roles?: RoleActivity,
+  ) {
     this.#rng = rng;
     this.#make = make;
     this.#users = users;
     this.#failureRate = failureRate;
+    this.#roles = roles;
   }
 
   any(time: number, era: Era): CloudTrailRecord[] {
@@ -157,7 +178,11 @@ class Episodes {
     if (roll < hidden) return this.hiddenAttempt(time, era);
     if (roll < hidden + 0.03)
       return [this.#make.randomAdmin(time, this.#users, rng.chance(this.#failureRate))];
-    if (roll < hidden + 0.07) return this.roleSession(time);
+    if (roll < hidden + 0.07) {
+      if (this.#roles === undefined) return this.roleSession(time);
+      this.#roles.outsideArchive(time, era);
+      return [];
+    }
     if (roll < hidden + 0.085) {
       return [this.#make.createTokenWithIam(time, era, rng.pick(this.#users), this.#make.credentialId())];
     }
@@ -322,22 +347,27 @@ class Episodes {
         continue;
       }
       if (rng.chance(0.3)) {
-        records.push(make.portal(step(2, 10), actor, "Federate", { accountId, roleName }));
-        if (rng.chance(0.5))
+        const federate = make.portal(step(2, 10), actor, "Federate", { accountId, roleName });
+        records.push(federate);
+        const grant = { record: federate, time: t, era, actor, accountId, roleName, console: true };
+        if (this.#roles !== undefined) this.#roles.grant(grant);
+        else if (rng.chance(0.5))
           records.push(
             make.roleSessionCall(step(1, 3), user, accountId, roleName, "us-east-1", "ConsoleLogin"),
           );
       } else {
         const cli = rng.chance(0.4);
-        records.push(
-          make.portal(
-            step(2, 10),
-            actor,
-            "GetRoleCredentials",
-            cli ? { accountId, roleName, userAgent: user.cli } : { accountId, roleName },
-          ),
+        const credentials = make.portal(
+          step(2, 10),
+          actor,
+          "GetRoleCredentials",
+          cli ? { accountId, roleName, userAgent: user.cli } : { accountId, roleName },
         );
-        if (rng.chance(0.4)) records.push(make.assumeRoleWithSaml(step(0, 1), user, accountId, roleName));
+        records.push(credentials);
+        const grant = { record: credentials, time: t, era, actor, accountId, roleName, console: false };
+        if (this.#roles !== undefined) this.#roles.grant(grant);
+        else if (rng.chance(0.4))
+          records.push(make.assumeRoleWithSaml(step(0, 1), user, accountId, roleName));
       }
     }
     if (rng.chance(0.2)) {
@@ -391,31 +421,82 @@ class Episodes {
   }
 }
 
-/**
- * CloudTrail records of a synthetic organisation, lazily: the stream is never held in memory. Deterministic in
- * the options; stops after exactly `options.events` records; event ids are unique.
- */
-export function* synthEvents(options: SynthOptions): Generator<Record<string, unknown>> {
+/** One record of the stream, with the role session it belongs to when it is role activity. */
+interface StreamItem {
+  readonly record: CloudTrailRecord;
+  readonly roleSession?: SynthRoleSession;
+}
+
+function* stream(options: SynthOptions): Generator<StreamItem> {
   const p = plan(options);
   if (p.events === 0) return;
   const users = makeUsers(p.users, p.seed);
   const rng = new Random(fmix32(p.seed ^ 0x6576656e));
-  const episodes = new Episodes(rng, new RecordFactory(rng, p.seed), users, p.failureRate);
-  const clock = new Clock(p.windows, p.events);
+  const roles = p.roleRatio > 0 ? new RoleActivity(p.seed, p.roleRatio, users) : undefined;
+  const episodes = new Episodes(rng, new RecordFactory(rng, p.seed), users, p.failureRate, roles);
+  // With role activity, Identity Center episodes are a share of the records: space them to fill the windows.
+  const clock = new Clock(p.windows, roles ? Math.ceil(p.events / (1 + p.roleRatio)) : p.events);
   let emitted = 0;
+  let first = true;
   for (;;) {
     const { time, window } = clock.next(rng);
     const era = window.era ?? (p.eras === undefined ? eraAt(time) : rng.pick(p.eras));
+    if (roles && first) {
+      const { former, rehired } = makeRehire(p.seed);
+      roles.rehire(time, era, former, rehired, IDENTITY_STORE_ID);
+    }
+    first = false;
     for (const record of episodes.any(time, era)) {
-      yield record;
+      if (roles) {
+        // Role activity due before this record goes first: the stream stays in time order.
+        const due = Date.parse(String(record.eventTime));
+        for (let held = roles.takeBefore(due); held; held = roles.takeBefore(due)) {
+          yield heldItem(held);
+          emitted += 1;
+          if (emitted >= p.events) return;
+        }
+        roles.countIdentityCenter();
+      }
+      yield { record };
       emitted += 1;
       if (emitted >= p.events) return;
     }
   }
 }
 
+function heldItem(held: Pending): StreamItem {
+  return held.session ? { record: held.record, roleSession: held.session } : { record: held.record };
+}
+
+/**
+ * CloudTrail records of a synthetic organisation, lazily: the stream is never held in memory. Deterministic in
+ * the options; stops after exactly `options.events` records; event ids are unique.
+ */
+export function* synthEvents(options: SynthOptions): Generator<Record<string, unknown>> {
+  for (const item of stream(options)) yield item.record;
+}
+
+/**
+ * The ground truth of the role sessions in `synthEvents(options)`: each session with at least one record in
+ * the stream, its person, the grant that issued it (when in the stream) and its access keys.
+ */
+export function synthRoleSessions(options: SynthOptions): SynthRoleSession[] {
+  const sessions = new Map<string, SynthRoleSession>();
+  for (const item of stream(options)) {
+    const session = item.roleSession;
+    if (!session) continue;
+    session.records += 1;
+    sessions.set(session.id, session);
+  }
+  return [...sessions.values()];
+}
+
 /** The `aws identitystore list-users` output for the users `synthEvents` draws from with the same options. */
 export function synthDirectory(options: SynthOptions): { Users: Record<string, unknown>[] } {
   const p = plan(options);
-  return directoryOf(makeUsers(p.users, p.seed));
+  const users = makeUsers(p.users, p.seed);
+  if (p.roleRatio === 0) return directoryOf(users);
+  // The re-hire's former user is listed as the directory knew it before the deletion the archive records.
+  const { former, rehired } = makeRehire(p.seed);
+  return directoryOf([...users, former, rehired]);
 }

@@ -7,6 +7,14 @@
  */
 export { type ArchiveOptions, writeArchive } from "./archive.ts";
 export { type AttackOptions, type PlantedAlert, type PlantedAttacks, plantAttacks } from "./attacks.ts";
-export { ERA_WINDOWS, eraAt, type SynthOptions, synthDirectory, synthEvents } from "./events.ts";
+export {
+  ERA_WINDOWS,
+  eraAt,
+  type SynthOptions,
+  synthDirectory,
+  synthEvents,
+  synthRoleSessions,
+} from "./events.ts";
 export type { CloudTrailRecord, Era } from "./records.ts";
+export { type SynthRoleSession, SynthRoleSessionKind } from "./roles.ts";
 export { IDENTITY_STORE_ARN, IDENTITY_STORE_ID, type SynthUser } from "./world.ts";

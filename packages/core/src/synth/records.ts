@@ -29,6 +29,42 @@ export interface Actor {
 
 export type SignInOutcome = "Success" | "Failure";
 
+/** Who a permission set role session is, as its events in the member account name it. */
+export interface SynthRoleSessionIdentity {
+  readonly account: string;
+  /** `AWSReservedSSO_<permission set>_<16 hex>`. */
+  readonly role: string;
+  /** The role's unique id (`AROA…`), the first half of `principalId`. */
+  readonly roleId: string;
+  readonly sessionName: string;
+  /** Epoch ms, whole seconds: the `AssumeRoleWithSAML` time. */
+  readonly creationDate: number;
+  /** Where Identity Center issued the role (the region in its path). */
+  readonly region: string;
+}
+
+/** One API call of a role session: what it did, not who. */
+export interface SynthRoleCall {
+  readonly eventSource: string;
+  readonly eventName: string;
+  readonly readOnly: boolean;
+  readonly region: string;
+  readonly errorCode?: string;
+  readonly requestParameters?: unknown;
+  readonly responseElements?: unknown;
+  readonly additionalEventData?: Record<string, unknown>;
+  readonly resources?: unknown[];
+  readonly eventType?: string;
+}
+
+export function ssoRoleArn(session: SynthRoleSessionIdentity): string {
+  return `arn:aws:iam::${session.account}:role/aws-reserved/sso.amazonaws.com/${session.region}/${session.role}`;
+}
+
+export function assumedRoleArn(session: SynthRoleSessionIdentity): string {
+  return `arn:aws:sts::${session.account}:assumed-role/${session.role}/${session.sessionName}`;
+}
+
 const TLS = { tlsVersion: "TLSv1.3", cipherSuite: "TLS_AES_128_GCM_SHA256" };
 
 /** Drops undefined members, keeping the order in which the record was written. */
@@ -38,7 +74,7 @@ function compact(fields: Record<string, unknown>): CloudTrailRecord {
   return out;
 }
 
-function isoSeconds(ms: number): string {
+export function isoSeconds(ms: number): string {
   return new Date(ms).toISOString().replace(/\.\d{3}Z$/, "Z");
 }
 
@@ -521,6 +557,126 @@ export class RecordFactory {
       eventType: "AwsApiCall",
       recipientAccountId: account,
       tlsDetails: { ...TLS, clientProvidedHostHeader: `${s3 ? "s3" : "sts"}.${region}.amazonaws.com` },
+    });
+  }
+
+  /**
+   * `sts:AssumeRoleWithSAML` of Identity Center into a permission set's role, as the member account records it
+   * for a `GetRoleCredentials` or `Federate`: called by Identity Center from an AWS address with an AWS SDK for
+   * Java, the credentials it issued (an `ASIA…` key) in the response.
+   */
+  issueRoleCredentials(
+    time: number,
+    era: Era,
+    session: SynthRoleSessionIdentity,
+    issuedKey: string,
+  ): CloudTrailRecord {
+    const roleArn = ssoRoleArn(session);
+    const providerArn = `arn:aws:iam::${session.account}:saml-provider/AWSSSO_5b7d9f1a3c5e7a9b_DO_NOT_DELETE`;
+    const qualifier = "q2VYh0wE1hT5v3xk8cN0Yp6rJ4s=";
+    return this.#base(time, era, {
+      userIdentity: {
+        type: "SAMLUser",
+        principalId: `${qualifier}:${session.sessionName}`,
+        userName: session.sessionName,
+        identityProvider: qualifier,
+      },
+      eventSource: "sts.amazonaws.com",
+      eventName: "AssumeRoleWithSAML",
+      awsRegion: session.region,
+      sourceIPAddress: `13.239.${this.#rng.int(0, 255)}.${this.#rng.int(1, 254)}`,
+      userAgent:
+        "aws-sdk-java/2.46.14 md/io#sync md/http#Apache md/internal ua/2.1 api/STS#2.46.x os/Linux#4.14.355-284.735.amzn2.x86_64 lang/java#17.0.19 md/OpenJDK_64-Bit_Server_VM#17.0.19+11-LTS md/vendor#Amazon.com_Inc. md/en_US m/E,N,AJ",
+      requestParameters: {
+        sAMLAssertionID: `_${this.#rng.uuid()}`,
+        roleSessionName: session.sessionName,
+        roleArn,
+        principalArn: providerArn,
+        durationSeconds: 3600,
+      },
+      responseElements: {
+        credentials: {
+          accessKeyId: issuedKey,
+          sessionToken: HIDDEN,
+          expiration: new Date(time + 3_600_000).toUTCString(),
+        },
+        assumedRoleUser: {
+          assumedRoleId: `${session.roleId}:${session.sessionName}`,
+          arn: assumedRoleArn(session),
+        },
+        subject: session.sessionName,
+        subjectType: "persistent",
+        audience: "https://signin.aws.amazon.com/saml",
+        nameQualifier: qualifier,
+      },
+      readOnly: true,
+      resources: [
+        { accountId: session.account, type: "AWS::IAM::Role", ARN: roleArn },
+        { accountId: session.account, type: "AWS::IAM::SAMLProvider", ARN: providerArn },
+      ],
+      eventType: "AwsApiCall",
+      recipientAccountId: session.account,
+      tlsDetails: { ...TLS, clientProvidedHostHeader: `sts.${session.region}.amazonaws.com` },
+    });
+  }
+
+  /**
+   * A call made with a permission set role session's credentials: `AssumedRole` of the `AWSReservedSSO_*` role,
+   * `creationDate` the issuing time, and `onBehalfOf` when `user` is given (most events since 2025).
+   */
+  roleCall(
+    time: number,
+    era: Era,
+    session: SynthRoleSessionIdentity,
+    call: SynthRoleCall & {
+      accessKeyId: string;
+      sourceIPAddress: string;
+      userAgent: string;
+      onBehalfOf?: SynthUser;
+    },
+  ): CloudTrailRecord {
+    const userIdentity: Record<string, unknown> = {
+      type: "AssumedRole",
+      principalId: `${session.roleId}:${session.sessionName}`,
+      arn: assumedRoleArn(session),
+      accountId: session.account,
+      accessKeyId: call.accessKeyId,
+      sessionContext: {
+        sessionIssuer: {
+          type: "Role",
+          principalId: session.roleId,
+          arn: ssoRoleArn(session),
+          accountId: session.account,
+          userName: session.role,
+        },
+        attributes: { creationDate: isoSeconds(session.creationDate), mfaAuthenticated: "false" },
+      },
+    };
+    if (call.onBehalfOf !== undefined) {
+      userIdentity.onBehalfOf = { userId: call.onBehalfOf.userId, identityStoreArn: IDENTITY_STORE_ARN };
+    }
+    const host = call.eventSource.split(".")[0];
+    return this.#base(time, era, {
+      userIdentity,
+      eventSource: call.eventSource,
+      eventName: call.eventName,
+      awsRegion: call.region,
+      sourceIPAddress: call.sourceIPAddress,
+      userAgent: call.userAgent,
+      errorCode: call.errorCode,
+      errorMessage:
+        call.errorCode === undefined ? undefined : "User is not authorized to perform this action",
+      requestParameters: call.requestParameters,
+      responseElements: call.errorCode === undefined ? call.responseElements : null,
+      additionalEventData: call.additionalEventData,
+      readOnly: call.readOnly,
+      resources: call.resources,
+      eventType: call.eventType ?? "AwsApiCall",
+      recipientAccountId: session.account,
+      tlsDetails:
+        call.eventType === "AwsConsoleSignIn"
+          ? undefined
+          : { ...TLS, clientProvidedHostHeader: `${host}.${call.region}.amazonaws.com` },
     });
   }
 

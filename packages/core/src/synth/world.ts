@@ -100,6 +100,8 @@ export interface SynthUser {
   /** What old-shape portal events carry as `principalId`: never the user id. */
   readonly principalId: string;
   readonly externalId?: ExternalId;
+  /** The work email, when it is not the user name (a re-hire's earlier account). */
+  readonly email?: string;
   /** Home address and browser, so one user's events look like one person. */
   readonly ip: string;
   readonly browser: string;
@@ -162,7 +164,7 @@ export function directoryOf(users: readonly SynthUser[]): { Users: Record<string
         Formatted: `${user.givenName} ${user.familyName}`,
       },
       DisplayName: `${user.givenName} ${user.familyName}`,
-      Emails: [{ Value: user.userName, Type: "work", Primary: true }],
+      Emails: [{ Value: user.email ?? user.userName, Type: "work", Primary: true }],
       IdentityStoreId: IDENTITY_STORE_ID,
     })),
   };
@@ -173,4 +175,34 @@ export function reservedRoleName(account: string, roleName: string): string {
   let h = fmix32(0);
   for (const char of `${account}/${roleName}`) h = fmix32(h ^ char.charCodeAt(0));
   return `AWSReservedSSO_${roleName}_${(h >>> 0).toString(16).padStart(8, "0")}${fmix32(h).toString(16).padStart(8, "0")}`;
+}
+
+/**
+ * A re-hire: a person who left (their user deleted) and came back with a new user, the same email. The earlier
+ * user signed in by a short name; the new one's user name is the email. A role session named by that email and
+ * naming nobody (`onBehalfOf`) matches both: it must stay `ambiguous`. Drawn from its own stream so the other
+ * users stay what they were.
+ */
+export function makeRehire(seed: number): { readonly former: SynthUser; readonly rehired: SynthUser } {
+  const rng = new Random(fmix32(seed ^ 0x72656869));
+  const givenName = rng.pick(GIVEN);
+  const familyName = rng.pick(FAMILY);
+  const email = `${givenName}.${familyName}.rehire@example.com`.toLowerCase();
+  const person = { givenName, familyName, browser: rng.pick(BROWSERS), cli: rng.pick(CLIS) };
+  const former: SynthUser = {
+    ...person,
+    userId: rng.uniqueUuid(0, 0x72686972),
+    userName: `${givenName.charAt(0)}${familyName}`.toLowerCase(),
+    email,
+    principalId: `${IDENTITY_STORE_ID}-${rng.uuid()}`,
+    ip: `${rng.pick(USER_NETWORKS)}.${rng.int(2, 254)}`,
+  };
+  const rehired: SynthUser = {
+    ...person,
+    userId: rng.uniqueUuid(1, 0x72686972),
+    userName: email,
+    principalId: `${IDENTITY_STORE_ID}-${rng.uuid()}`,
+    ip: `${rng.pick(USER_NETWORKS)}.${rng.int(2, 254)}`,
+  };
+  return { former, rehired };
 }

@@ -1,4 +1,3 @@
-import type { Alert } from "../detect/detector.ts";
 import { userKeyString } from "../identity/port.ts";
 import { type AuditEvent, isFailedVerification, type UserKey } from "../normalize/types.ts";
 import { userOfItem } from "./items.ts";
@@ -32,6 +31,10 @@ export interface SessionFacts {
 
 /** How the search box's value was understood, in the order the box tries them. */
 export const SearchKind = {
+  /** An `ASIA…` / `AKIA…` key a role session was seen with (the API tries role ids first). */
+  AccessKey: "access-key",
+  /** A role session id (`rs-…`). */
+  RoleSession: "role-session",
   Session: "session",
   Address: "address",
   ExternalId: "external-id",
@@ -45,6 +48,8 @@ export interface SearchResult {
   readonly kind: SearchKind;
   readonly credentialId?: string;
   readonly sourceIp?: string;
+  readonly accessKeyId?: string;
+  readonly roleSessionId?: string;
   readonly users: UserView[];
 }
 
@@ -107,6 +112,15 @@ export function sessionFacts(events: readonly TimelineEvent[]): SessionFacts {
   };
 }
 
+/** What `alertSessions` reads of an alert (alerts are detect/'s; the timeline does not depend on it). */
+export interface AlertOfEvents {
+  readonly id: string;
+  readonly eventIds: readonly string[];
+  readonly subject:
+    | { readonly type: "user"; readonly identityStoreId: string; readonly userId: string }
+    | { readonly type: "address"; readonly sourceIp: string };
+}
+
 /**
  * Read-only lookups the analyst API needs beyond the CLI's queries. Each is one `Query` of one partition (plus
  * bounded link lookups), never a `Scan`; the answers the CLI also gives still come from `TimelineQueries`.
@@ -143,7 +157,7 @@ export class AnalystQueries {
    * alerts about a person: one read of each person's timeline however many of their alerts are asked about.
    * Alerts about an address get none: their events belong to many people, who are listed on the alert.
    */
-  async alertSessions(alerts: readonly Alert[]): Promise<Map<string, string[]>> {
+  async alertSessions(alerts: readonly AlertOfEvents[]): Promise<Map<string, string[]>> {
     const people = new Map<string, UserKey>();
     for (const alert of alerts) {
       if (alert.subject.type === "user") {

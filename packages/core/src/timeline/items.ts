@@ -25,6 +25,7 @@ export const ItemType = {
   Alias: "alias",
   PendingName: "pending-name",
   EnrichPending: "enrich-pending",
+  FindingPublished: "finding-published",
 } as const;
 
 export const ProfileStatus = { Enriched: "enriched", Deleted: "deleted", Unenriched: "unenriched" } as const;

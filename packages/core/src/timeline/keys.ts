@@ -26,6 +26,16 @@ import type { UserKey } from "../normalize/types.ts";
  * | lookup value → user          | ALIAS#v1#<lower-case value>          | <KIND>#[<issuer>#]<storeId>#<userId>     |
  * | old-shape event awaiting a   | PENDING#v1#NAME#<lower-case name>    | EVENT#<time>#<eventId>                   |
  * | name → user mapping          |                                      |                                          |
+ * | role session: what it is     | ROLESESSION#v1#<roleSessionId>       | HEAD                                     |
+ * | role session event (commit)  | ROLESESSION#v1#<roleSessionId>       | EVENT#<time>#<eventId>                   |
+ * | role session → person named  | ROLESESSION#v1#<roleSessionId>       | USER#<storeId>#<userId>                  |
+ * | role session → session-name  | ROLESESSION#v1#<roleSessionId>       | CANDIDATE#<storeId>#<userId>             |
+ * | match in the directory       |                                      |                                          |
+ * | chained role session → parent| ROLESESSION#v1#<roleSessionId>       | PARENT#<parentRoleSessionId>             |
+ * | role session → chained child | ROLESESSION#v1#<roleSessionId>       | CHILD#<childRoleSessionId>               |
+ * | access key → role session    | ACCESSKEY#v1#<accessKeyId>           | ROLESESSION#<roleSessionId>              |
+ * | person → role session        | USER#v1#<storeId>#<userId>           | ROLE#<creationDate>#<roleSessionId>      |
+ * | GuardDuty finding published  | FINDING#v1#<findingId>               | PUBLISHED                                |
  *
  * An event's commit item, written last, means the event is stored (see `Pipeline` and `Items.commit`).
  *
@@ -135,7 +145,56 @@ export const Keys = {
     pk: Keys.pendingNamePartition(userName),
     sk: eventSort(eventTime, eventId),
   }),
+  roleSessionPartition: (roleSessionId: string) => `ROLESESSION#v1#${roleSessionId}`,
+  roleSessionHead: (roleSessionId: string): ItemKey => ({
+    pk: Keys.roleSessionPartition(roleSessionId),
+    sk: "HEAD",
+  }),
+  roleSessionEvent: (roleSessionId: string, eventTime: string, eventId: string): ItemKey => ({
+    pk: Keys.roleSessionPartition(roleSessionId),
+    sk: eventSort(eventTime, eventId),
+  }),
+  /** An event of the role session named this person (`onBehalfOf`). */
+  roleSessionUser: (roleSessionId: string, user: UserKey): ItemKey => ({
+    pk: Keys.roleSessionPartition(roleSessionId),
+    sk: `USER#${userPart(user)}`,
+  }),
+  /** The directory knows a user by the role session's name (its user name or email). */
+  roleSessionCandidate: (roleSessionId: string, user: UserKey): ItemKey => ({
+    pk: Keys.roleSessionPartition(roleSessionId),
+    sk: `CANDIDATE#${userPart(user)}`,
+  }),
+  /** The role session was opened by `sts:AssumeRole` from another role session (role chaining). */
+  roleSessionParent: (roleSessionId: string, parentId: string): ItemKey => ({
+    pk: Keys.roleSessionPartition(roleSessionId),
+    sk: `PARENT#${parentId}`,
+  }),
+  /** The role session opened a chained role session with `sts:AssumeRole`. */
+  roleSessionChild: (roleSessionId: string, childId: string): ItemKey => ({
+    pk: Keys.roleSessionPartition(roleSessionId),
+    sk: `CHILD#${childId}`,
+  }),
+  accessKeyPartition: (accessKeyId: string) => `ACCESSKEY#v1#${accessKeyId}`,
+  accessKey: (accessKeyId: string, roleSessionId: string): ItemKey => ({
+    pk: Keys.accessKeyPartition(accessKeyId),
+    sk: `ROLESESSION#${roleSessionId}`,
+  }),
+  /** A role session of this person, by the time its credentials were issued. */
+  userRoleSession: (user: UserKey, creationDate: string, roleSessionId: string): ItemKey => ({
+    pk: Keys.userPartition(user),
+    sk: `${USER_ROLE_SESSION_PREFIX}${creationDate}#${roleSessionId}`,
+  }),
+  /**
+   * Written once a GuardDuty finding's answer has been published to the alert topic (after publishing: a crash
+   * re-publishes, never loses one); later deliveries of the same finding id are not published again.
+   */
+  findingPublished: (findingId: string): ItemKey => ({ pk: `FINDING#v1#${findingId}`, sk: "PUBLISHED" }),
 } as const;
+
+/** Sort-key prefix of a person's role sessions (`ROLE#<creationDate>#<roleSessionId>`). */
+export const USER_ROLE_SESSION_PREFIX = "ROLE#";
+/** Sort-key prefix of a role session's events. */
+export const EVENT_SORT_PREFIX = "EVENT#";
 
 /** The time a failed sign-in item's sort key starts with (`<time>#<eventId>…`). */
 export function failedSignInTime(sortKey: string): string {

@@ -15,3 +15,13 @@ export const STORE_WRITER_ACTIONS = [
 
 /** Queries (CLI, serve, query API): reads only. */
 export const STORE_READER_ACTIONS = ["dynamodb:BatchGetItem", "dynamodb:Query"] as const;
+
+/**
+ * The GuardDuty finding function: the queries' reads, and one conditional put (the marker that the finding's
+ * answer was published).
+ */
+export const FINDING_RESPONDER_ACTIONS = [
+  "dynamodb:BatchGetItem",
+  "dynamodb:PutItem",
+  "dynamodb:Query",
+] as const;

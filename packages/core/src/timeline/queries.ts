@@ -1,4 +1,3 @@
-import { type Alert, listAlerts } from "../detect/detector.ts";
 import type { ExternalId, UserProfile } from "../identity/port.ts";
 import { userKeyString } from "../identity/port.ts";
 import { type AuditEvent, byTimeThenId, type Resolution, type UserKey } from "../normalize/types.ts";
@@ -261,11 +260,6 @@ export class TimelineQueries {
         authWorkflowId: event.authWorkflowId ?? null,
       };
     });
-  }
-
-  /** Alerts whose episode started in the range, oldest first. */
-  async alerts(since?: string, until?: string): Promise<Alert[]> {
-    return listAlerts(this.store, since, until);
   }
 
   /** Every event seen from one source address, in time order. */

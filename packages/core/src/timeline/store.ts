@@ -279,9 +279,19 @@ export class TableStore {
       readonly between?: readonly [string, string];
       readonly prefix?: string;
       readonly limit?: number;
+      /** Only these attributes (besides the keys) of each item: summaries that need no payload. */
+      readonly attributes?: readonly string[];
     },
   ): Promise<Item[]> {
     const names: Record<string, string> = { "#pk": "pk" };
+    let projection: string | undefined;
+    if (range?.attributes) {
+      const wanted = ["pk", "sk", ...range.attributes];
+      wanted.forEach((attribute, index) => {
+        names[`#p${index}`] = attribute;
+      });
+      projection = wanted.map((_, index) => `#p${index}`).join(", ");
+    }
     const values: Record<string, unknown> = { ":pk": pk };
     let condition = "#pk = :pk";
     if (range?.between) {
@@ -307,6 +317,7 @@ export class TableStore {
             ExpressionAttributeValues: values,
             ConsistentRead: true,
             ExclusiveStartKey: startKey,
+            ...(projection ? { ProjectionExpression: projection } : {}),
             ...(range?.limit ? { Limit: range.limit - items.length } : {}),
           }),
         );

@@ -81,6 +81,19 @@ function append(element, children) {
   }
 }
 
+const SVG = "http://www.w3.org/2000/svg";
+
+/** `svg("rect", { x, y }, child…)`: an SVG element; attributes only (the page's CSP allows no inline style). */
+function svg(name, attributes = {}, ...children) {
+  const element = document.createElementNS(SVG, name);
+  for (const [attribute, value] of Object.entries(attributes)) {
+    if (value === undefined || value === null || value === false) continue;
+    element.setAttribute(attribute, String(value));
+  }
+  append(element, children);
+  return element;
+}
+
 const link = (href, ...children) => h("a", { href }, ...children);
 const tag = (text, kind = "") => h("span", { class: `tag ${kind}`.trim() }, text);
 const empty = (text) => h("p", { class: "empty" }, text);
@@ -127,19 +140,24 @@ function table(caption, headers, rows, options = {}) {
     "div",
     {},
     h(
-      "table",
-      {},
-      h("caption", {}, caption),
+      "div",
+      // A wide table scrolls on its own rather than widening the page.
+      { class: "table-scroll" },
       h(
-        "thead",
+        "table",
         {},
+        h("caption", {}, caption),
         h(
-          "tr",
+          "thead",
           {},
-          headers.map((header) => h("th", { scope: "col" }, header)),
+          h(
+            "tr",
+            {},
+            headers.map((header) => h("th", { scope: "col" }, header)),
+          ),
         ),
+        body,
       ),
-      body,
     ),
   );
   if (rows.length > SHOWN_ROWS) {
@@ -218,6 +236,8 @@ const userHref = (user) =>
   `#/users/${encodeURIComponent(user.userId)}?identityStoreId=${encodeURIComponent(user.identityStoreId)}`;
 const sessionHref = (credentialId) => `#/sessions/${encodeURIComponent(credentialId)}`;
 const addressHref = (ip) => `#/addresses/${encodeURIComponent(ip)}`;
+const roleSessionHref = (id) => `#/role-sessions/${encodeURIComponent(id)}`;
+const accessKeyHref = (id) => `#/access-keys/${encodeURIComponent(id)}`;
 
 const addressLinks = (ips) => list(ips, (ip) => link(addressHref(ip), h("span", { class: "mono" }, ip)));
 const roleText = (role) => `${role.accountId}/${role.roleName}`;
@@ -309,7 +329,7 @@ function homeView() {
     h(
       "p",
       {},
-      "Search for a person (user name, email, user id or an Okta, Entra ID or AD external id), a portal session id or an IP address.",
+      "Search for a person (user name, email, user id or an Okta, Entra ID or AD external id), a portal session id, an IP address, or an access key id (ASIA…) from a GuardDuty finding or a log line: it answers with the person, their portal session and their sign-in.",
     ),
     h(
       "ul",
@@ -341,6 +361,8 @@ async function searchView(query) {
   searchedFor = query;
   announce(`Searching for ${query}…`);
   const result = await api("/search", { q: query });
+  if (result.kind === "access-key") return location.replace(accessKeyHref(result.accessKeyId));
+  if (result.kind === "role-session") return location.replace(roleSessionHref(result.roleSessionId));
   if (result.kind === "session") return location.replace(sessionHref(result.credentialId));
   if (result.kind === "address") return location.replace(addressHref(result.sourceIp));
   if (result.users.length === 1) return location.replace(userHref(result.users[0]));
@@ -394,6 +416,18 @@ function profile(user, extra = []) {
   ]);
 }
 
+/** A session's role sessions in the user view: how many, with writes and errors flagged. */
+function roleSessionCount(roleSessions) {
+  if (roleSessions.length === 0) return "0";
+  const writes = roleSessions.reduce((sum, roleSession) => sum + roleSession.writeCount, 0);
+  const errors = roleSessions.reduce((sum, roleSession) => sum + roleSession.errorCount, 0);
+  const title = `${count(roleSessions.length, "role session")}: ${count(writes, "write")}, ${count(errors, "error")}`;
+  // Marked like a failure count when any call failed; the title says how many.
+  return errors > 0
+    ? h("span", { class: "tag fail", title }, String(roleSessions.length))
+    : h("span", { title }, String(roleSessions.length));
+}
+
 async function userView(value, params) {
   announce(`Loading ${value}…`);
   const path = params.get("externalId") ? "/users" : `/users/${encodeURIComponent(value)}`;
@@ -414,7 +448,13 @@ async function userView(value, params) {
   show(
     userLabel(user),
     h("p", { class: "subtitle" }, user.userName && user.displayName ? user.userName : ""),
-    profile(user, [["Events", String(report.eventCount)]]),
+    profile(user, [
+      ["Events", String(report.eventCount)],
+      [
+        "Role sessions",
+        `${report.roleSessionCount ?? 0}${report.unlinkedRoleSessions?.length ? ` (${report.unlinkedRoleSessions.length} not linked to a portal session)` : ""}`,
+      ],
+    ]),
     h("h2", { id: "sessions" }, `Sessions (${report.sessionCount})`),
     sessions.length === 0
       ? empty("No sessions recorded.")
@@ -428,6 +468,7 @@ async function userView(value, params) {
             "Events",
             "Addresses",
             "Accounts and roles",
+            h("span", {}, "Role", h("br"), "sessions"),
             "Factors",
             "Failures",
           ],
@@ -435,7 +476,7 @@ async function userView(value, params) {
           {
             rowClass: (session) => (session.failures > 0 ? "failed" : false),
             rowData: (session) => ({ credentialId: session.credentialId }),
-            cellClass: { 4: "num", 8: "num" },
+            cellClass: { 4: "num", 7: "num", 9: "num" },
             cells: (session) => [
               h(
                 "span",
@@ -453,6 +494,7 @@ async function userView(value, params) {
               String(session.eventCount),
               addressLinks(session.sourceIps),
               session.roles.length > 0 ? list(session.roles.map(roleText)) : list(session.accounts),
+              roleSessionCount(session.roleSessions ?? []),
               list(session.factors),
               session.failures > 0 ? tag(String(session.failures), "fail") : "0",
             ],
@@ -460,6 +502,19 @@ async function userView(value, params) {
         ),
     report.truncated
       ? h("p", { class: "note" }, "Only the first sessions are shown; use the API for the rest.")
+      : null,
+    report.unlinkedRoleSessions?.length
+      ? [
+          h(
+            "h2",
+            { id: "unlinked" },
+            `Role sessions without a portal session (${report.unlinkedRoleSessions.length})`,
+          ),
+          roleSessionsTable(
+            report.unlinkedRoleSessions,
+            "Attributed to this person, but no grant of theirs was found near their creation: the portal session may lie outside the archive.",
+          ),
+        ]
       : null,
     h("h2", { id: "failed" }, `Failed sign-ins (${failures.failures.length})`),
     failures.failures.length === 0
@@ -624,6 +679,8 @@ async function sessionView(credentialId) {
   const session = await apiAll(`/sessions/${encodeURIComponent(credentialId)}`, "events");
   const summary = session.summary;
   const inferred = credentialId.startsWith("inferred:");
+  const roleSessions = session.roleSessions ?? [];
+  const marks = roleSessions.length > 0 ? await roleSessionEvents(roleSessions) : new Map();
   show(
     h("span", {}, "Session ", h("span", { class: "mono" }, shortId(credentialId))),
     session.user
@@ -648,6 +705,20 @@ async function sessionView(credentialId) {
       ["Failures", summary.failures > 0 ? tag(String(summary.failures), "fail") : "0"],
       ["Signed out", summary.signedOut ? "yes" : "no"],
     ]),
+    h("h2", { id: "role-sessions" }, `Role sessions (${roleSessions.length})`),
+    roleSessions.length === 0
+      ? empty(
+          summary.roles.length > 0
+            ? "No calls in member accounts are stored for the credentials this session was granted."
+            : "This session was granted no role credentials.",
+        )
+      : [
+          lanesPicture(session, roleSessions, marks),
+          roleSessionsTable(
+            roleSessions,
+            "What the person did with the access this session was granted, by creation; open one for its calls.",
+          ),
+        ],
     h("h2", { id: "timeline-heading" }, "Timeline (UTC)"),
     h("p", { class: "note" }, "Times in UTC; offsets from the first event."),
     h(
@@ -660,7 +731,517 @@ async function sessionView(credentialId) {
       : null,
   );
   announce(
-    `Session with ${count(summary.eventCount, "event")}${summary.failures ? `, ${summary.failures} failed` : ""}.`,
+    `Session with ${count(summary.eventCount, "event")}${summary.failures ? `, ${summary.failures} failed` : ""}, ${count(roleSessions.length, "role session")}.`,
+  );
+}
+
+// ---------- role sessions ----------
+
+/** Axis steps, from 1 s to a day: the first that gives at most six ticks is used. */
+const TICK_STEPS = [
+  1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400,
+].map((seconds) => seconds * 1000);
+
+/** Role sessions whose events are fetched to place marks, one request each; the rest are drawn as bars only. */
+const MARKED_ROLE_SESSIONS = 12;
+
+const LINK_KIND = { exact: "ok", probable: "medium", unlinked: "muted" };
+const LINK_MEANING = {
+  exact: "issued by this person's grant of the same account and permission set, within 2 s of its creation",
+  probable: "the only grant of this person, account and permission set within 120 s of its creation",
+  unlinked: "no grant of this person near its creation: the portal session may lie outside the archive",
+};
+const ATTRIBUTION_LABEL = {
+  onBehalfOf: "named by AWS (onBehalfOf)",
+  parent: "chained from another role session",
+  "by-session-name": "by session name",
+  ambiguous: "ambiguous session name",
+  unattributed: "unattributed",
+};
+
+const linkTag = (value) =>
+  h("span", { class: `tag ${LINK_KIND[value] ?? "muted"}`, title: LINK_MEANING[value] }, value);
+const permissionSetOf = (roleSession) => roleSession.permissionSet ?? roleSession.roleName;
+const laneKey = (roleSession) => `${roleSession.accountId}/${permissionSetOf(roleSession)}`;
+
+/** What a role-session event was, for the picture and the tables: a write, a read, an error or the issue. */
+function callKind(event) {
+  if (event.errorCode) return "error";
+  if (event.kind === "issue") return "issue";
+  return event.readOnly === false ? "write" : event.readOnly === true ? "read" : "call";
+}
+
+/** `sts GetCallerIdentity`: the service's short name and the call. */
+const callName = (event) => `${event.eventSource.replace(/\.amazonaws\.com$/, "")} ${event.eventName}`;
+
+function clip(text, length) {
+  return text.length > length ? `${text.slice(0, length - 1)}…` : text;
+}
+
+/**
+ * The events of the first role sessions, one page each, for the marks of the lanes picture. A lane whose
+ * events could not be read is drawn without marks; only a stale navigation is passed on.
+ */
+async function roleSessionEvents(roleSessions) {
+  const marked = roleSessions.slice(0, MARKED_ROLE_SESSIONS);
+  const answers = await Promise.allSettled(
+    marked.map((roleSession) =>
+      api(`/role-sessions/${encodeURIComponent(roleSession.id)}`, { limit: PAGE_LIMIT }),
+    ),
+  );
+  const events = new Map();
+  for (const [index, answer] of answers.entries()) {
+    if (answer.status === "rejected" && answer.reason instanceof Stale) throw answer.reason;
+    if (answer.status === "fulfilled") {
+      events.set(marked[index].id, { events: answer.value.events, more: Boolean(answer.value.nextCursor) });
+    }
+  }
+  return events;
+}
+
+/**
+ * The picture of a portal session: one lane for its own events, one per account and permission set its
+ * grants opened, on one time axis. Bars span each role session from creation to its last call; marks are
+ * its calls (a short tick reads, a tall one writes, a red cross errors), and a dashed line joins a grant to
+ * the role session it issued. Each bar is a link to that role session's activity.
+ */
+function lanesPicture(session, roleSessions, marks) {
+  const times = [
+    session.summary.firstSeen,
+    session.summary.lastSeen,
+    ...roleSessions.flatMap((roleSession) => [roleSession.creationDate, roleSession.lastSeen]),
+  ]
+    .filter(Boolean)
+    .map((time) => Date.parse(time))
+    .filter((time) => !Number.isNaN(time));
+  const start = Math.min(...times);
+  const end = Math.max(start + 60_000, ...times);
+  const lanes = [...new Set(roleSessions.map(laneKey))];
+  const WIDTH = 1000;
+  const LABEL = 210;
+  const RIGHT = 24;
+  const LANE = 44;
+  const TOP = 6;
+  const height = TOP + LANE * (lanes.length + 1) + 40;
+  const x = (iso) => LABEL + ((Date.parse(iso) - start) / (end - start)) * (WIDTH - LABEL - RIGHT);
+  const laneY = (index) => TOP + LANE * index + LANE / 2;
+  const title = (text) => svg("title", {}, text);
+
+  const parts = [];
+  // Lane backgrounds and labels.
+  const labels = [
+    ["Portal session", "sign-in, portal, grants"],
+    ...lanes.map((lane) => {
+      const [accountId, ...rest] = lane.split("/");
+      return [accountId, rest.join("/")];
+    }),
+  ];
+  for (const [index, [first, second]] of labels.entries()) {
+    const y = laneY(index);
+    parts.push(
+      svg("rect", {
+        class: index % 2 === 0 ? "lane" : "lane alt",
+        x: 0,
+        y: y - LANE / 2,
+        width: WIDTH,
+        height: LANE,
+      }),
+      svg(
+        "g",
+        {},
+        title(`${first} ${second}`),
+        svg(
+          "text",
+          { class: index === 0 ? "lane-label portal" : "lane-label", x: 8, y: y - 3 },
+          clip(first, 26),
+        ),
+        svg("text", { class: "lane-sublabel", x: 8, y: y + 12 }, clip(second, 30)),
+      ),
+    );
+  }
+  // The axis: round offsets from the start, the clock time at the start.
+  const axisY = TOP + LANE * labels.length + 4;
+  const startIso = new Date(start).toISOString();
+  const step = TICK_STEPS.find((candidate) => (end - start) / candidate <= 6) ?? TICK_STEPS.at(-1);
+  parts.push(svg("line", { class: "axis", x1: LABEL, x2: WIDTH - RIGHT, y1: axisY, y2: axisY }));
+  for (let offset = 0; offset <= end - start; offset += step) {
+    const at = new Date(start + offset).toISOString();
+    const tickX = x(at);
+    parts.push(svg("line", { class: "tick", x1: tickX, x2: tickX, y1: TOP, y2: axisY + 4 }));
+    // The start's clock time takes the room of the first offsets after it.
+    if (offset === 0 || tickX - LABEL > 110) {
+      parts.push(
+        svg(
+          "text",
+          { class: "tick-label", x: tickX, y: axisY + 18, "text-anchor": offset === 0 ? "start" : "middle" },
+          offset === 0 ? utc(at).slice(11) : `+${between(startIso, at)}`,
+        ),
+      );
+    }
+  }
+  // The portal session's own events.
+  const portalY = laneY(0);
+  const grantTimes = new Map(session.events.map((event) => [event.eventId, event.eventTime]));
+  for (const event of session.events) {
+    parts.push(
+      svg(
+        "circle",
+        {
+          class: `mark portal-mark cat-${event.category}${event.outcome === "failure" ? " failure" : ""}`,
+          cx: x(event.eventTime),
+          cy: portalY,
+          r: 5,
+        },
+        title(`${utc(event.eventTime)} ${describe(event)}${event.outcome === "failure" ? " (FAILED)" : ""}`),
+      ),
+    );
+  }
+  // Role sessions: the grant that issued each, its span, and its calls.
+  for (const roleSession of roleSessions) {
+    const y = laneY(lanes.indexOf(laneKey(roleSession)) + 1);
+    const grantTime = roleSession.grantEventId ? grantTimes.get(roleSession.grantEventId) : undefined;
+    if (grantTime) {
+      parts.push(
+        svg("line", { class: "issue-line", x1: x(grantTime), x2: x(grantTime), y1: portalY + 6, y2: y - 8 }),
+      );
+    }
+    const from = x(roleSession.creationDate || roleSession.firstSeen);
+    const to = x(roleSession.lastSeen || roleSession.creationDate);
+    const counts = `${count(roleSession.eventCount, "call")}, ${roleSession.writeCount} writes, ${roleSession.errorCount} errors`;
+    parts.push(
+      svg(
+        "a",
+        {
+          href: roleSessionHref(roleSession.id),
+          class: `rs-link link-${roleSession.link}`,
+          "aria-label": `Role session ${laneKey(roleSession)} created ${utc(roleSession.creationDate)}: ${counts}`,
+          "data-role-session-id": roleSession.id,
+        },
+        title(
+          `${laneKey(roleSession)}, created ${utc(roleSession.creationDate)}, link ${roleSession.link}: ${counts}`,
+        ),
+        svg("rect", { class: "rs-bar", x: from, y: y - 7, width: Math.max(4, to - from), height: 14, rx: 3 }),
+      ),
+    );
+    for (const event of marks.get(roleSession.id)?.events ?? []) {
+      const kind = callKind(event);
+      const at = x(event.eventTime);
+      const label = title(
+        `${utc(event.eventTime)} ${callName(event)} (${kind}${event.errorCode ? ` ${event.errorCode}` : ""})`,
+      );
+      if (kind === "error") {
+        parts.push(
+          svg(
+            "g",
+            { class: "mark call-error", "data-kind": kind },
+            label,
+            svg("line", { x1: at - 5, x2: at + 5, y1: y - 12, y2: y - 2 }),
+            svg("line", { x1: at - 5, x2: at + 5, y1: y - 2, y2: y - 12 }),
+          ),
+        );
+      } else if (kind === "issue") {
+        parts.push(
+          svg(
+            "path",
+            { class: "mark call-issue", "data-kind": kind, d: `M${at - 5} ${y - 16} h10 l-5 8 z` },
+            label,
+          ),
+        );
+      } else {
+        const tall = kind === "write";
+        parts.push(
+          svg(
+            "line",
+            {
+              class: `mark call-${kind}`,
+              "data-kind": kind,
+              x1: at,
+              x2: at,
+              y1: y - (tall ? 17 : 11),
+              y2: y + (tall ? 17 : 11),
+            },
+            label,
+          ),
+        );
+      }
+    }
+  }
+  const accounts = new Set(roleSessions.map((roleSession) => roleSession.accountId)).size;
+  const writes = roleSessions.reduce((sum, roleSession) => sum + roleSession.writeCount, 0);
+  const errors = roleSessions.reduce((sum, roleSession) => sum + roleSession.errorCount, 0);
+  const unmarked = roleSessions.filter((roleSession) => !marks.has(roleSession.id)).length;
+  const cut = [...marks.values()].some((entry) => entry.more);
+  const issued = [...marks.values()].some((entry) => entry.events.some((event) => event.kind === "issue"));
+  return h(
+    "figure",
+    { class: "lanes" },
+    svg(
+      "svg",
+      {
+        viewBox: `0 0 ${WIDTH} ${height}`,
+        width: "100%",
+        role: "group",
+        "aria-labelledby": "lanes-caption",
+      },
+      parts,
+    ),
+    h(
+      "figcaption",
+      { id: "lanes-caption" },
+      `Where and when: the portal session and ${count(roleSessions.length, "role session")} in ${count(accounts, "account")} (${count(writes, "write")}, ${count(errors, "error")}). `,
+      h(
+        "span",
+        { class: "legend" },
+        h("span", { class: "key key-read", "aria-hidden": "true" }),
+        "read ",
+        h("span", { class: "key key-write", "aria-hidden": "true" }),
+        "write ",
+        h("span", { class: "key key-error", "aria-hidden": "true" }),
+        "error ",
+        h("span", { class: "key key-bar", "aria-hidden": "true" }),
+        "role session, from creation to last call ",
+        h("span", { class: "key key-issue", "aria-hidden": "true" }),
+        "grant that issued it",
+        issued
+          ? [
+              h("span", { class: "key key-assume", "aria-hidden": "true" }),
+              "credentials issued (AssumeRoleWithSAML)",
+            ]
+          : null,
+      ),
+      unmarked > 0 ? ` The last ${unmarked} role sessions are drawn without their calls.` : "",
+      cut ? " Only the first 1000 calls of a role session are marked." : "",
+    ),
+  );
+}
+
+function roleSessionsTable(roleSessions, caption) {
+  return table(
+    caption,
+    [
+      "Role session",
+      "Account",
+      "Permission set",
+      "Link",
+      "Attributed",
+      "Created",
+      "Active",
+      "Calls",
+      "Writes",
+      "Errors",
+    ],
+    roleSessions,
+    {
+      rowData: (roleSession) => ({ roleSessionId: roleSession.id }),
+      rowClass: (roleSession) => (roleSession.errorCount > 0 ? "failed" : false),
+      cellClass: { 7: "num", 8: "num", 9: "num" },
+      cells: (roleSession) => [
+        link(roleSessionHref(roleSession.id), h("span", { class: "mono nowrap" }, shortId(roleSession.id))),
+        h("span", { class: "mono" }, roleSession.accountId),
+        roleSession.parentId
+          ? [permissionSetOf(roleSession), " ", tag("chained", "muted")]
+          : permissionSetOf(roleSession),
+        linkTag(roleSession.link),
+        ATTRIBUTION_LABEL[roleSession.attribution] ?? roleSession.attribution,
+        h("span", { class: "nowrap" }, timeElement(roleSession.creationDate)),
+        roleSession.firstSeen ? between(roleSession.creationDate, roleSession.lastSeen) : "",
+        String(roleSession.eventCount),
+        String(roleSession.writeCount),
+        roleSession.errorCount > 0 ? tag(String(roleSession.errorCount), "fail") : "0",
+      ],
+    },
+  );
+}
+
+function roleSessionFacts(roleSession, extra = []) {
+  return facts([
+    ["Role session id", h("span", { class: "mono" }, roleSession.id)],
+    ["Account", h("span", { class: "mono" }, roleSession.accountId)],
+    [
+      "Permission set",
+      roleSession.permissionSet ?? h("span", { class: "empty" }, "not an Identity Center role"),
+    ],
+    ["Role", h("span", { class: "mono" }, roleSession.roleName)],
+    ["Session name", roleSession.sessionName],
+    ["Created", timeElement(roleSession.creationDate)],
+    [
+      "Active",
+      roleSession.firstSeen
+        ? h("span", {}, timeElement(roleSession.firstSeen), " to ", timeElement(roleSession.lastSeen))
+        : h("span", { class: "empty" }, "no calls stored"),
+    ],
+    [
+      "Access keys",
+      list(roleSession.accessKeyIds, (key) => link(accessKeyHref(key), h("span", { class: "mono" }, key))),
+    ],
+    [
+      "Link to portal session",
+      h("span", {}, linkTag(roleSession.link), " ", LINK_MEANING[roleSession.link] ?? ""),
+    ],
+    [
+      "Attribution",
+      h(
+        "span",
+        {},
+        ATTRIBUTION_LABEL[roleSession.attribution] ?? roleSession.attribution,
+        roleSession.candidates.length > 1
+          ? [": ", list(roleSession.candidates, (candidate) => link(userHref(candidate), candidate.userId))]
+          : null,
+      ),
+    ],
+    roleSession.parentId
+      ? [
+          "Chained from",
+          link(roleSessionHref(roleSession.parentId), h("span", { class: "mono" }, roleSession.parentId)),
+        ]
+      : null,
+    roleSession.childIds.length > 0
+      ? [
+          "Chained into",
+          list(roleSession.childIds, (id) => link(roleSessionHref(id), h("span", { class: "mono" }, id))),
+        ]
+      : null,
+    [
+      "Calls",
+      h(
+        "span",
+        {},
+        `${roleSession.eventCount}, ${count(roleSession.writeCount, "write")}, `,
+        roleSession.errorCount > 0 ? tag(count(roleSession.errorCount, "error"), "fail") : "0 errors",
+      ),
+    ],
+    ...extra,
+  ]);
+}
+
+function ownerLine(user, credentialId) {
+  return h(
+    "p",
+    { class: user ? "breadcrumb" : "breadcrumb empty" },
+    user ? ["Belongs to ", link(userHref(user), userLabel(user))] : "No person attributed",
+    credentialId
+      ? [
+          " · portal session ",
+          link(sessionHref(credentialId), h("span", { class: "mono" }, shortId(credentialId))),
+        ]
+      : " · no portal session linked",
+  );
+}
+
+async function roleSessionView(id) {
+  announce("Loading role session…");
+  const detail = await apiAll(`/role-sessions/${encodeURIComponent(id)}`, "events");
+  const roleSession = detail.roleSession;
+  const start = roleSession.creationDate || detail.events[0]?.eventTime;
+  show(
+    h("span", {}, "Role session ", h("span", { class: "mono" }, laneKey(roleSession))),
+    ownerLine(detail.user, detail.credentialId),
+    roleSessionFacts(roleSession),
+    h("h2", { id: "calls" }, `Activity (${detail.events.length})`),
+    detail.events.length === 0
+      ? empty("No calls stored for this role session.")
+      : table(
+          "Every call made with this role session's credentials, in time order; offsets from its creation. Request parameters and responses are never kept.",
+          ["Time", "Offset", "Call", "Kind", "Result", "Address", "Access key", "Region", "Resources"],
+          detail.events,
+          {
+            rowClass: (event) => (event.errorCode ? "failed" : false),
+            rowData: (event) => ({ eventId: event.eventId, kind: callKind(event) }),
+            cells: (event) => [
+              h("span", { class: "nowrap" }, timeElement(event.eventTime)),
+              `+${between(start, event.eventTime)}`,
+              h("span", { class: "mono" }, callName(event)),
+              callKind(event) === "write" ? tag("write", "medium") : callKind(event),
+              event.errorCode ? tag(event.errorCode, "fail") : tag("ok", "ok"),
+              event.sourceIp
+                ? link(addressHref(event.sourceIp), h("span", { class: "mono" }, event.sourceIp))
+                : "",
+              (event.accessKeyId ?? event.issuedAccessKeyId)
+                ? h("span", { class: "mono" }, event.accessKeyId ?? event.issuedAccessKeyId)
+                : "",
+              event.region ?? "",
+              list(event.resources, (arn) => h("span", { class: "mono" }, arn)),
+            ],
+          },
+        ),
+    detail.truncated
+      ? h("p", { class: "note" }, "Only the first calls are shown; use the API for the rest.")
+      : null,
+  );
+  announce(
+    `Role session in ${laneKey(roleSession)}: ${count(roleSession.eventCount, "call")}, ${count(roleSession.writeCount, "write")}, ${count(roleSession.errorCount, "error")}.`,
+  );
+}
+
+/** The GuardDuty pivot: an access key to the person, their directory ids, portal session and sign-in. */
+async function accessKeyView(accessKeyId) {
+  announce(`Loading ${accessKeyId}…`);
+  const answer = await api(`/access-keys/${encodeURIComponent(accessKeyId)}`);
+  const { roleSession, user, credentialId, signIn } = answer;
+  show(
+    h("span", {}, "Access key ", h("span", { class: "mono" }, accessKeyId)),
+    h(
+      "p",
+      { class: "subtitle" },
+      `Used in ${laneKey(roleSession)} by `,
+      user ? link(userHref(user), userLabel(user)) : h("span", { class: "empty" }, "no person known"),
+      ".",
+    ),
+    h("h2", { id: "person" }, "Person"),
+    user
+      ? profile(user)
+      : empty(
+          `No person attributed (${ATTRIBUTION_LABEL[roleSession.attribution] ?? roleSession.attribution}).`,
+        ),
+    h("h2", { id: "portal" }, "Portal session and sign-in"),
+    credentialId
+      ? h(
+          "dl",
+          { class: "facts" },
+          h("dt", {}, "Portal session"),
+          h("dd", {}, link(sessionHref(credentialId), h("span", { class: "mono" }, shortId(credentialId)))),
+          h("dt", {}, "Signed in"),
+          h(
+            "dd",
+            {},
+            signIn
+              ? timeElement(signIn.eventTime)
+              : h("span", { class: "empty" }, "sign-in not in the archive"),
+          ),
+          h("dt", {}, "Sign-in address"),
+          h(
+            "dd",
+            {},
+            signIn?.sourceIp
+              ? link(addressHref(signIn.sourceIp), h("span", { class: "mono" }, signIn.sourceIp))
+              : h("span", { class: "empty" }, "unknown"),
+          ),
+          h("dt", {}, "Factors"),
+          h("dd", {}, list(signIn?.credentialTypes ?? [])),
+        )
+      : empty(LINK_MEANING.unlinked),
+    h("h2", { id: "role-session" }, "Role session"),
+    h(
+      "p",
+      {},
+      link(roleSessionHref(roleSession.id), "Open its activity"),
+      ` (${count(roleSession.eventCount, "call")}).`,
+    ),
+    h("div", { class: "role-session-facts" }, roleSessionFacts(roleSession)),
+    answer.roleSessionIds.length > 1
+      ? h(
+          "p",
+          { class: "note" },
+          "This key was seen in more than one role session; the latest is shown. Others: ",
+          list(
+            answer.roleSessionIds.filter((id) => id !== roleSession.id),
+            (id) => link(roleSessionHref(id), h("span", { class: "mono" }, id)),
+          ),
+        )
+      : null,
+  );
+  announce(
+    `${accessKeyId}: ${user ? userLabel(user) : "no person known"}, ${laneKey(roleSession)}, link ${roleSession.link}.`,
   );
 }
 
@@ -815,6 +1396,8 @@ async function render() {
       await userView(second ?? params.get("externalId"), params);
     else if (first === "sessions" && second) await sessionView(second);
     else if (first === "addresses" && second) await addressView(second);
+    else if (first === "role-sessions" && second) await roleSessionView(second);
+    else if (first === "access-keys" && second) await accessKeyView(second);
     else if (first === "failed-signins") await failuresView(params);
     else if (first === "alerts") await alertsView(params);
     else {

@@ -1,0 +1,216 @@
+import { LRUCache } from "lru-cache";
+import type { UserDirectory } from "../identity/port.ts";
+import { userKeyString } from "../identity/port.ts";
+import type { UserKey } from "../normalize/types.ts";
+import type { AuditLogger } from "../shared/logger.ts";
+import { silentLogger } from "../shared/logger.ts";
+import { Keys } from "../timeline/keys.ts";
+import { type Item, mapLimit, type TableStore } from "../timeline/store.ts";
+import { RoleItems } from "./items.ts";
+import { type RoleEvent, type RoleSessionKey, roleSessionId } from "./types.ts";
+
+/** Fetches and caches profiles of the people role sessions name (the pipeline's enricher). */
+export interface ProfileEnsurer {
+  ensure(users: readonly UserKey[]): Promise<unknown>;
+}
+
+/**
+ * Role-session alerts, evaluated on stored data after the support items and before the commit (a crash before
+ * the commit evaluates them again on redelivery). Returns the alerts published for the first time.
+ */
+export interface RoleSessionDetector<A> {
+  evaluateRoleSessions(events: readonly RoleEvent[]): Promise<A[]>;
+}
+
+export interface RoleBatchResult<A> {
+  readonly stored: RoleEvent[];
+  readonly duplicates: number;
+  /** Chain candidates whose session no Identity Center role session opened. */
+  readonly ignored: number;
+  readonly alerts: A[];
+}
+
+export interface RoleSessionIngesterOptions<A> {
+  readonly logger?: AuditLogger;
+  readonly detector?: RoleSessionDetector<A>;
+  readonly profiles?: ProfileEnsurer;
+  /** Item keys this process remembers having written (least recently used forgotten first). */
+  readonly writtenCacheSize?: number;
+  /** Session names whose directory lookup is remembered. */
+  readonly nameCacheSize?: number;
+}
+
+/**
+ * Stores role-session events: the second join of idc-audit, beside the sign-in workflow. It needs no read
+ * before it writes (a role session's id is a function of each of its events), so a batch costs one key read
+ * per event (duplicates) and one write per event, plus a few items per role session and access key:
+ *
+ * 1. Events whose commit item exists (read strongly consistently) are duplicates.
+ * 2. Support items: the session's head; the person an event names (`onBehalfOf`); directory matches of the
+ *    session name (looked up for every session, whatever its events name, so the items never depend on how
+ *    deliveries were batched); each access key seen; the
+ *    chained sessions an `sts:AssumeRole` opened; and the person's index entry. Written before the commit, and
+ *    remembered by this process so a long session does not rewrite them every batch.
+ * 3. The events themselves, last: their presence means stored.
+ *
+ * Attribution and the link to the portal session are not stored: they are computed on read from what is
+ * (`RoleQueries`), so no arrival order can leave a stale answer behind.
+ */
+export class RoleSessionIngester<A = unknown> {
+  private readonly logger: AuditLogger;
+  private readonly detector: RoleSessionDetector<A> | undefined;
+  private readonly profiles: ProfileEnsurer | undefined;
+  private readonly written: LRUCache<string, true>;
+  private readonly names: LRUCache<string, Promise<UserKey[]>>;
+
+  constructor(
+    private readonly store: TableStore,
+    private readonly directory: UserDirectory,
+    options: RoleSessionIngesterOptions<A> = {},
+  ) {
+    this.logger = options.logger ?? silentLogger;
+    this.detector = options.detector;
+    this.profiles = options.profiles;
+    this.written = new LRUCache({ max: options.writtenCacheSize ?? 200_000 });
+    this.names = new LRUCache({ max: options.nameCacheSize ?? 50_000 });
+  }
+
+  /**
+   * `candidates`: calls of other roles' sessions. Those whose session was opened by `sts:AssumeRole` from an
+   * Identity Center role session (its head was written by that call, in this batch or before) are stored with
+   * it; the rest are counted as ignored. A chained session's calls that arrive before the `AssumeRole` that
+   * opened it cannot be told from any other role's, and are ignored.
+   */
+  async ingest(
+    identityCenterEvents: readonly RoleEvent[],
+    candidates: readonly RoleEvent[] = [],
+  ): Promise<RoleBatchResult<A>> {
+    const chained = await this.chainedOnly(identityCenterEvents, candidates);
+    const ignored = candidates.length - chained.length;
+    const events = [...identityCenterEvents, ...chained];
+    const unique = new Map<string, RoleEvent>();
+    for (const event of events) if (!unique.has(event.eventId)) unique.set(event.eventId, event);
+    let duplicates = events.length - unique.size;
+    const commitKeys = [...unique.values()].map((event) =>
+      Keys.roleSessionEvent(event.roleSessionId, event.eventTime, event.eventId),
+    );
+    for (const item of await this.store.getAll(commitKeys)) {
+      const eventId = item.sk.slice(item.sk.lastIndexOf("#") + 1);
+      if (unique.delete(eventId)) duplicates += 1;
+    }
+    const fresh = [...unique.values()];
+    if (fresh.length === 0) return { stored: [], duplicates, ignored, alerts: [] };
+
+    const support = new Map<string, Item>();
+    const add = (item: Item) => {
+      const key = `${item.pk}\u0000${item.sk}`;
+      if (!this.written.has(key)) support.set(key, item);
+    };
+    const sessions = new Map<string, RoleSessionKey>();
+    const people = new Map<string, UserKey>();
+    for (const event of fresh) {
+      sessions.set(event.roleSessionId, event.session);
+      add(RoleItems.head(event.session));
+      if (event.user) {
+        people.set(userKeyString(event.user), event.user);
+        add(RoleItems.user(event.roleSessionId, event.user));
+        add(RoleItems.userRoleSession(event.user, event.session));
+      }
+      if (event.accessKeyId) add(RoleItems.accessKey(event.accessKeyId, event.roleSessionId));
+      if (event.issuedAccessKeyId) add(RoleItems.accessKey(event.issuedAccessKeyId, event.roleSessionId));
+      if (event.chained) {
+        const child = roleSessionId(event.chained.session);
+        add(RoleItems.head(event.chained.session));
+        add(RoleItems.parent(child, event.roleSessionId));
+        add(RoleItems.child(event.roleSessionId, child));
+        if (event.chained.accessKeyId) add(RoleItems.accessKey(event.chained.accessKeyId, child));
+      }
+    }
+    // The directory may know the session name. The match is kept as a candidate; whether it is used is decided
+    // on read (an `onBehalfOf` anywhere in the session wins). Looked up whatever this batch's events name: a
+    // session's items must not depend on how its events were batched. Cached per name.
+    await mapLimit([...sessions], 8, async ([id, session]) => {
+      const candidates = await this.usersNamed(session.sessionName);
+      for (const user of candidates) {
+        people.set(userKeyString(user), user);
+        add(RoleItems.candidate(id, user));
+        if (candidates.length === 1) add(RoleItems.userRoleSession(user, session));
+      }
+    });
+    await this.profiles?.ensure([...people.values()]);
+    const supportItems = [...support.values()];
+    await this.store.putAll(supportItems);
+    for (const key of support.keys()) this.written.set(key, true);
+
+    // Detections read the sessions' stored events and add these, which are not committed yet.
+    const alerts = (await this.detector?.evaluateRoleSessions(fresh)) ?? [];
+    await this.store.putAll(fresh.map(RoleItems.event));
+    this.logger.debug("role sessions stored", { stored: fresh.length, duplicates, sessions: sessions.size });
+    return { stored: fresh.sort((a, b) => (a.eventId < b.eventId ? -1 : 1)), duplicates, ignored, alerts };
+  }
+
+  /** The candidates whose session is a chained Identity Center session: opened in this batch, or stored. */
+  private async chainedOnly(
+    events: readonly RoleEvent[],
+    candidates: readonly RoleEvent[],
+  ): Promise<RoleEvent[]> {
+    if (candidates.length === 0) return [];
+    const known = new Set<string>();
+    for (const event of events) if (event.chained) known.add(roleSessionId(event.chained.session));
+    const headKey = (id: string) => {
+      const key = Keys.roleSessionHead(id);
+      return { key, cacheKey: `${key.pk}\u0000${key.sk}` };
+    };
+    const unknown = [...new Set(candidates.map((event) => event.roleSessionId))].filter((id) => {
+      if (known.has(id) || this.written.has(headKey(id).cacheKey)) {
+        known.add(id);
+        return false;
+      }
+      return true;
+    });
+    for (const item of await this.store.getAll(unknown.map((id) => headKey(id).key)))
+      known.add(item.pk.slice(Keys.roleSessionPartition("").length));
+    // A chained session may chain again: what an accepted candidate opens is known too, whatever the batching.
+    for (let grew = true; grew; ) {
+      grew = false;
+      for (const event of candidates) {
+        if (!known.has(event.roleSessionId) || !event.chained) continue;
+        const child = roleSessionId(event.chained.session);
+        if (!known.has(child)) {
+          known.add(child);
+          grew = true;
+        }
+      }
+    }
+    return candidates.filter((event) => known.has(event.roleSessionId));
+  }
+
+  /** Users the directory knows by this session name (user name or email); cached per process. */
+  private usersNamed(sessionName: string): Promise<UserKey[]> {
+    if (this.directory.kind === "none") return Promise.resolve([]);
+    const key = sessionName.toLowerCase();
+    let lookup = this.names.get(key);
+    if (!lookup) {
+      lookup = Promise.all([
+        this.directory.findByUserName(sessionName),
+        sessionName.includes("@") ? this.directory.findByEmail(sessionName) : Promise.resolve([]),
+      ]).then(
+        ([byName, byEmail]) => {
+          const users = new Map<string, UserKey>();
+          for (const user of [...(byName ? [byName] : []), ...byEmail]) users.set(userKeyString(user), user);
+          return [...users.values()].sort((a, b) => (userKeyString(a) < userKeyString(b) ? -1 : 1));
+        },
+        (error: unknown) => {
+          // A directory outage leaves the session to be attributed on read (stored profiles), not lost.
+          this.names.delete(key);
+          this.logger.warn("session name lookup failed", {
+            error: error instanceof Error ? error.name : "unknown",
+          });
+          return [];
+        },
+      );
+      this.names.set(key, lookup);
+    }
+    return lookup;
+  }
+}

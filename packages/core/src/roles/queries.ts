@@ -1,0 +1,556 @@
+import { userKeyString } from "../identity/port.ts";
+import { type AuditEvent, byTimeThenId, type UserKey } from "../normalize/types.ts";
+import { isoTime } from "../shared/time.ts";
+import { eventOf, ItemType, userOfItem } from "../timeline/items.ts";
+import { EVENT_SORT_PREFIX, Keys, SORT_END, USER_ROLE_SESSION_PREFIX } from "../timeline/keys.ts";
+import type {
+  SessionSummary,
+  SessionTimeline,
+  TimelineQueries,
+  UserReport,
+  UserTimeline,
+  UserView,
+} from "../timeline/queries.ts";
+import { type Item, mapLimit, type TableStore } from "../timeline/store.ts";
+import { RoleItemType, roleEventOf, sessionKeyOf } from "./items.ts";
+import {
+  Attribution,
+  type AttributionResult,
+  attribute,
+  GRANT_EVENTS,
+  type Grant,
+  Link,
+  type LinkResult,
+  linkOf,
+  PROBABLE_LINK_MS,
+} from "./link.ts";
+import { permissionSetOf, type RoleEvent, type RoleSessionKey, roleSessionId } from "./types.ts";
+
+/** A role session as every answer prints it. */
+export interface RoleSessionView {
+  readonly id: string;
+  readonly accountId: string;
+  readonly roleName: string;
+  readonly permissionSet: string | null;
+  readonly sessionName: string;
+  readonly creationDate: string;
+  readonly accessKeyIds: string[];
+  readonly link: Link;
+  readonly attribution: Attribution;
+  /** The users the session name matched (two or more when `ambiguous`). */
+  readonly candidates: UserKey[];
+  /** The portal session whose grant issued it, when linked and that grant carried one. */
+  readonly credentialId: string | null;
+  /** The `GetRoleCredentials` / `Federate` event it is linked to. */
+  readonly grantEventId: string | null;
+  /** The role session this one was chained from (`sts:AssumeRole`). */
+  readonly parentId: string | null;
+  readonly childIds: string[];
+  readonly firstSeen: string | null;
+  readonly lastSeen: string | null;
+  readonly eventCount: number;
+  readonly errorCount: number;
+  readonly writeCount: number;
+}
+
+/** One event of a role session, as printed: nothing of its request or response. */
+export interface RoleTimelineEvent {
+  readonly eventId: string;
+  readonly eventTime: string;
+  readonly eventSource: string;
+  readonly eventName: string;
+  readonly kind: string;
+  readonly readOnly: boolean | null;
+  readonly errorCode: string | null;
+  readonly sourceIp: string | null;
+  readonly userAgent: string | null;
+  readonly region: string | null;
+  readonly accountId: string;
+  readonly accessKeyId: string | null;
+  readonly issuedAccessKeyId: string | null;
+  readonly resources: readonly string[];
+  readonly chainedRoleSessionId: string | null;
+  readonly onBehalfOf: boolean;
+}
+
+export interface RoleSessionDetail {
+  readonly roleSession: RoleSessionView;
+  readonly user: UserView | null;
+  readonly credentialId: string | null;
+  readonly events: RoleTimelineEvent[];
+}
+
+export interface SignInSummary {
+  readonly eventTime: string;
+  readonly sourceIp: string | null;
+  readonly credentialTypes: string[];
+}
+
+/** The responder's pivot: an access key id to the person, their portal session and their sign-in. */
+export interface AccessKeyAnswer {
+  readonly accessKeyId: string;
+  readonly roleSession: RoleSessionView;
+  /** Every role session the key was seen for (one, unless AWS reused a key id). */
+  readonly roleSessionIds: string[];
+  readonly user: UserView | null;
+  readonly credentialId: string | null;
+  readonly signIn: SignInSummary | null;
+}
+
+/** `timeline CRED`: the portal session and the role sessions its grants issued. */
+export interface SessionWithRoles extends SessionTimeline {
+  readonly roleSessions: RoleSessionView[];
+}
+
+/** `user VALUE`: the person's portal sessions, each with its role sessions, and those linked to none. */
+export interface UserWithRoles extends Omit<UserReport, "sessions"> {
+  readonly roleSessionCount: number;
+  readonly sessions: (SessionSummary & { readonly roleSessions: RoleSessionView[] })[];
+  /** Role sessions of the person whose portal session is unknown (`unlinked`, or outside the archive). */
+  readonly unlinkedRoleSessions: RoleSessionView[];
+}
+
+/** What a role session's partition holds, read once. */
+interface RoleSessionRead {
+  readonly id: string;
+  readonly session: RoleSessionKey | undefined;
+  readonly named: UserKey[];
+  readonly candidates: UserKey[];
+  readonly parents: string[];
+  readonly children: string[];
+  readonly events: Item[];
+}
+
+/** Attributes a summary needs: no payload. */
+const SUMMARY_ATTRIBUTES = [
+  "type",
+  "accountId",
+  "roleName",
+  "sessionName",
+  "creationDate",
+  "identityStoreId",
+  "userId",
+  "parentId",
+  "childId",
+  "accessKeyId",
+  "issuedAccessKeyId",
+  "readOnly",
+  "errorCode",
+];
+
+const MAX_CHAIN_DEPTH = 5;
+
+/**
+ * The read side of role sessions. Attribution and links are computed here from stored items, every time, so
+ * that events arriving in any order, late or twice, give the same answer.
+ */
+export class RoleQueries {
+  constructor(
+    private readonly store: TableStore,
+    private readonly timeline: TimelineQueries,
+  ) {}
+
+  private async read(id: string, withPayloads: boolean): Promise<RoleSessionRead> {
+    const items = await this.store.query(
+      Keys.roleSessionPartition(id),
+      withPayloads ? undefined : { attributes: SUMMARY_ATTRIBUTES },
+    );
+    let session: RoleSessionKey | undefined;
+    const named: UserKey[] = [];
+    const candidates: UserKey[] = [];
+    const parents: string[] = [];
+    const children: string[] = [];
+    const events: Item[] = [];
+    for (const item of items) {
+      if (item.type === RoleItemType.Head) session = sessionKeyOf(item);
+      else if (item.type === RoleItemType.Event) events.push(item);
+      else if (item.type === RoleItemType.User) named.push(userOfItem(item));
+      else if (item.type === RoleItemType.Candidate) candidates.push(userOfItem(item));
+      else if (item.type === RoleItemType.Parent) parents.push(String(item.parentId));
+      else if (item.type === RoleItemType.Child) children.push(String(item.childId));
+    }
+    return { id, session, named, candidates, parents, children, events };
+  }
+
+  private async attribution(read: RoleSessionRead, depth = 0): Promise<AttributionResult> {
+    let parent: AttributionResult | undefined;
+    if (read.named.length === 0 && read.parents.length > 0 && depth < MAX_CHAIN_DEPTH) {
+      const [first] = [...read.parents].sort();
+      if (first) parent = await this.attribution(await this.read(first, false), depth + 1);
+    }
+    let matches = read.candidates;
+    if (read.named.length === 0 && !parent?.user && matches.length === 0 && read.session) {
+      // No directory answered at ingestion: profiles stored since may know the name.
+      matches = await this.timeline.findUsers(read.session.sessionName);
+    }
+    return attribute(read.named, parent, matches);
+  }
+
+  /**
+   * The grant of `user` that issued the session, among their portal events around its creation (stored, or
+   * `pending`: in the batch being stored).
+   */
+  private async link(
+    session: RoleSessionKey,
+    user: UserKey,
+    pending: readonly AuditEvent[] = [],
+  ): Promise<LinkResult> {
+    const permissionSet = permissionSetOf(session.roleName);
+    if (permissionSet === undefined) return { link: Link.Unlinked, grant: undefined };
+    const created = Date.parse(session.creationDate);
+    const items = await this.store.query(Keys.userPartition(user), {
+      between: [
+        `${EVENT_SORT_PREFIX}${isoTime(created - PROBABLE_LINK_MS)}`,
+        `${EVENT_SORT_PREFIX}${isoTime(created + PROBABLE_LINK_MS)}${SORT_END}`,
+      ],
+    });
+    const key = userKeyString(user);
+    const mine = pending.filter((event) => {
+      const owner = event.actor.user ?? event.actor.directoryUser;
+      return owner !== undefined && userKeyString(owner) === key;
+    });
+    const events = new Map<string, AuditEvent>();
+    for (const event of [...items.filter((item) => item.type === ItemType.UserEvent).map(eventOf), ...mine])
+      events.set(event.eventId, event);
+    const grants = [...events.values()]
+      .filter((event) => isGrantOf(event, session.accountId, permissionSet))
+      .map(toGrant);
+    return linkOf(session.creationDate, grants);
+  }
+
+  /** The view of a role session already read, with its attribution and link worked out. */
+  private async view(
+    read: RoleSessionRead,
+    pending: readonly AuditEvent[] = [],
+  ): Promise<{ view: RoleSessionView; user: UserKey | undefined }> {
+    const session = read.session;
+    const attribution = await this.attribution(read);
+    let linked: LinkResult = { link: Link.Unlinked, grant: undefined };
+    if (attribution.basis === Attribution.Parent) {
+      const [parentId] = [...read.parents].sort();
+      if (parentId) linked = await this.linkOfSession(parentId, pending);
+    } else if (attribution.user && session) {
+      linked = await this.link(session, attribution.user, pending);
+    }
+    const keys = new Set<string>();
+    let errorCount = 0;
+    let writeCount = 0;
+    for (const item of read.events) {
+      if (typeof item.accessKeyId === "string") keys.add(item.accessKeyId);
+      if (typeof item.issuedAccessKeyId === "string") keys.add(item.issuedAccessKeyId);
+      if (item.errorCode !== undefined) errorCount += 1;
+      if (item.readOnly === false) writeCount += 1;
+    }
+    const times = read.events.map((item) => eventTimeOfSortKey(item.sk)).sort();
+    const view: RoleSessionView = {
+      id: read.id,
+      accountId: session?.accountId ?? "",
+      roleName: session?.roleName ?? "",
+      permissionSet: session ? (permissionSetOf(session.roleName) ?? null) : null,
+      sessionName: session?.sessionName ?? "",
+      creationDate: session?.creationDate ?? "",
+      accessKeyIds: [...keys].sort(),
+      link: linked.link,
+      attribution: attribution.basis,
+      candidates: [...attribution.candidates],
+      credentialId: linked.grant?.credentialId ?? null,
+      grantEventId: linked.grant?.eventId ?? null,
+      parentId: [...read.parents].sort()[0] ?? null,
+      childIds: [...read.children].sort(),
+      firstSeen: times[0] ?? null,
+      lastSeen: times[times.length - 1] ?? null,
+      eventCount: read.events.length,
+      errorCount,
+      writeCount,
+    };
+    return { view, user: attribution.user };
+  }
+
+  private async linkOfSession(
+    id: string,
+    pending: readonly AuditEvent[] = [],
+    depth = 0,
+  ): Promise<LinkResult> {
+    const read = await this.read(id, false);
+    const attribution = await this.attribution(read);
+    if (attribution.basis === Attribution.Parent && depth < MAX_CHAIN_DEPTH) {
+      const [parentId] = [...read.parents].sort();
+      if (parentId) return this.linkOfSession(parentId, pending, depth + 1);
+    }
+    if (!attribution.user || !read.session) return { link: Link.Unlinked, grant: undefined };
+    return this.link(read.session, attribution.user, pending);
+  }
+
+  /** A role session's summary, or undefined when nothing of it is stored. */
+  async summary(id: string): Promise<RoleSessionView | undefined> {
+    const read = await this.read(id, false);
+    if (!read.session && read.events.length === 0) return undefined;
+    return (await this.view(read)).view;
+  }
+
+  /** `role-session ID`: the session, its person, its portal session and its events in time order. */
+  async roleSession(id: string): Promise<RoleSessionDetail | undefined> {
+    const read = await this.read(id, true);
+    if (!read.session && read.events.length === 0) return undefined;
+    const { view, user } = await this.view(read);
+    const profile = user ? ((await this.timeline.profiles([user])).get(userKeyString(user)) ?? null) : null;
+    const session = read.session;
+    const events = session ? payloads(read, session).map(toRoleTimelineEvent) : [];
+    return { roleSession: view, user: profile, credentialId: view.credentialId, events };
+  }
+
+  /**
+   * What detections judge a role session on: its calls, its person and its portal session. Undefined while it
+   * is not linked to a portal session of a known person (there is then nothing to compare its addresses with).
+   * `pending`: Identity Center events of the batch being stored, not committed yet (a grant among them links).
+   */
+  async linkedCalls(
+    id: string,
+    pending: readonly AuditEvent[] = [],
+  ): Promise<
+    | {
+        readonly view: RoleSessionView;
+        readonly user: UserKey;
+        readonly credentialId: string;
+        readonly calls: RoleEvent[];
+      }
+    /** Not linked: whether it has a person says what can still link it (a grant, or a person named). */
+    | {
+        readonly view: RoleSessionView | undefined;
+        readonly user: UserKey | undefined;
+        readonly credentialId?: never;
+      }
+  > {
+    const read = await this.read(id, true);
+    if (!read.session) return { view: undefined, user: undefined };
+    const { view, user } = await this.view(read, pending);
+    if (!user || view.credentialId === null) return { view, user };
+    const calls = payloads(read, read.session).filter((event) => event.kind === "call");
+    return { view, user, credentialId: view.credentialId, calls };
+  }
+
+  /** Role sessions of a person created within the link window of these times (their grants). */
+  async idsNear(user: UserKey, times: readonly number[]): Promise<string[]> {
+    if (times.length === 0) return [];
+    const indexed = await this.store.query(Keys.userPartition(user), {
+      between: [
+        `${USER_ROLE_SESSION_PREFIX}${isoTime(Math.min(...times) - PROBABLE_LINK_MS)}`,
+        `${USER_ROLE_SESSION_PREFIX}${isoTime(Math.max(...times) + PROBABLE_LINK_MS)}${SORT_END}`,
+      ],
+      attributes: ["roleSessionId"],
+    });
+    return [...new Set(indexed.map((item) => String(item.roleSessionId)))];
+  }
+
+  /** These role sessions and every session chained from them (`sts:AssumeRole`), a few levels deep. */
+  async withDescendants(ids: readonly string[]): Promise<string[]> {
+    const all = new Set(ids);
+    let frontier = [...all];
+    for (let depth = 0; depth < MAX_CHAIN_DEPTH && frontier.length > 0; depth += 1) {
+      const children = await mapLimit(frontier, 8, (id) =>
+        this.store.query(Keys.roleSessionPartition(id), { prefix: "CHILD#", attributes: ["childId"] }),
+      );
+      frontier = children
+        .flat()
+        .map((item) => String(item.childId))
+        .filter((id) => !all.has(id));
+      for (const id of frontier) all.add(id);
+    }
+    return [...all];
+  }
+
+  /** `access-key ASIA…`: the person, their portal session and the sign-in that opened it. */
+  async accessKey(accessKeyId: string): Promise<AccessKeyAnswer | undefined> {
+    const items = await this.store.query(Keys.accessKeyPartition(accessKeyId));
+    const ids = [...new Set(items.map((item) => String(item.roleSessionId)))].sort();
+    const views = (await mapLimit(ids, 4, (id) => this.summary(id))).flatMap((view) => (view ? [view] : []));
+    // A key is one session's; should AWS ever reuse one, the latest session is the likelier answer.
+    const roleSession = views.sort((a, b) => (a.creationDate < b.creationDate ? 1 : -1))[0];
+    if (!roleSession) return undefined;
+    const user = await this.userOf(roleSession);
+    const profile = user ? ((await this.timeline.profiles([user])).get(userKeyString(user)) ?? null) : null;
+    const signIn = roleSession.credentialId
+      ? signInOf(await this.timeline.session(roleSession.credentialId), roleSession.creationDate)
+      : null;
+    return {
+      accessKeyId,
+      roleSession,
+      roleSessionIds: ids,
+      user: profile,
+      credentialId: roleSession.credentialId,
+      signIn,
+    };
+  }
+
+  private async userOf(view: RoleSessionView): Promise<UserKey | undefined> {
+    const read = await this.read(view.id, false);
+    return (await this.attribution(read)).user;
+  }
+
+  /** Role sessions a portal session's grants issued, chained sessions included, by creation time. */
+  async ofPortalSession(timeline: SessionTimeline): Promise<RoleSessionView[]> {
+    const owner = timeline.user;
+    if (!owner) return [];
+    const user = { identityStoreId: owner.identityStoreId, userId: owner.userId };
+    const grants = timeline.events.filter(
+      (event) => GRANT_EVENTS.has(event.eventName) && event.outcome === "success" && event.accountId,
+    );
+    if (grants.length === 0) return [];
+    const times = grants.map((event) => Date.parse(event.eventTime));
+    const indexed = await this.store.query(Keys.userPartition(user), {
+      between: [
+        `${USER_ROLE_SESSION_PREFIX}${isoTime(Math.min(...times) - PROBABLE_LINK_MS)}`,
+        `${USER_ROLE_SESSION_PREFIX}${isoTime(Math.max(...times) + PROBABLE_LINK_MS)}${SORT_END}`,
+      ],
+    });
+    const targets = new Set(grants.map((event) => `${event.accountId}\u0000${event.roleName}`));
+    const ids = indexed
+      .filter((item) => targets.has(`${String(item.accountId)}\u0000${String(item.permissionSet)}`))
+      .map((item) => String(item.roleSessionId));
+    const views = await this.viewsOf(ids);
+    const linked = views.filter((view) => view.credentialId === timeline.credentialId);
+    return this.withChildren(linked);
+  }
+
+  async sessionWithRoles(credentialId: string): Promise<SessionWithRoles> {
+    const timeline = await this.timeline.session(credentialId);
+    return { ...timeline, roleSessions: await this.ofPortalSession(timeline) };
+  }
+
+  /** `read`: the person's timeline when the caller has read it already (the API does, for its own facts). */
+  async userWithRoles(user: UserKey, read?: UserTimeline): Promise<UserWithRoles> {
+    const [report, roleSessions] = await Promise.all([
+      read ? this.timeline.reportOf(read) : this.timeline.user(user),
+      this.ofUser(user),
+    ]);
+    const byPortalSession = new Map<string, RoleSessionView[]>();
+    const parents = new Map(roleSessions.map((view) => [view.id, view]));
+    // A chained session belongs where the session it came from does.
+    const portalSessionOf = (view: RoleSessionView, depth = 0): string | null => {
+      const parent = view.parentId ? parents.get(view.parentId) : undefined;
+      if (view.credentialId !== null || !parent || depth >= MAX_CHAIN_DEPTH) return view.credentialId;
+      return portalSessionOf(parent, depth + 1);
+    };
+    const unlinked: RoleSessionView[] = [];
+    for (const view of roleSessions) {
+      const portal = portalSessionOf(view);
+      if (portal === null) unlinked.push(view);
+      else byPortalSession.set(portal, [...(byPortalSession.get(portal) ?? []), view]);
+    }
+    const known = new Set(report.sessions.map((session) => session.credentialId));
+    for (const [portal, views] of byPortalSession) if (!known.has(portal)) unlinked.push(...views);
+    return {
+      ...report,
+      roleSessionCount: roleSessions.length,
+      sessions: report.sessions.map((session) => ({
+        ...session,
+        roleSessions: byPortalSession.get(session.credentialId) ?? [],
+      })),
+      unlinkedRoleSessions: unlinked.sort(byCreation),
+    };
+  }
+
+  /** A person's role sessions: those that named them, or whose name only they match. */
+  async ofUser(user: UserKey): Promise<RoleSessionView[]> {
+    const indexed = await this.store.query(Keys.userPartition(user), { prefix: USER_ROLE_SESSION_PREFIX });
+    const ids = indexed.map((item) => String(item.roleSessionId));
+    const key = userKeyString(user);
+    const reads = await mapLimit([...new Set(ids)], 8, (id) => this.read(id, false));
+    const views = await mapLimit(reads, 8, (read) => this.view(read));
+    const own = views
+      .filter((entry) => entry.user !== undefined && userKeyString(entry.user) === key)
+      .map((entry) => entry.view);
+    return this.withChildren(own);
+  }
+
+  private async viewsOf(ids: readonly string[]): Promise<RoleSessionView[]> {
+    const views = await mapLimit([...new Set(ids)], 8, (id) => this.summary(id));
+    return views.flatMap((view) => (view ? [view] : []));
+  }
+
+  /** Adds the sessions chained from these (they carry no person of their own), each once, by creation. */
+  private async withChildren(views: readonly RoleSessionView[]): Promise<RoleSessionView[]> {
+    const all = new Map(views.map((view) => [view.id, view]));
+    let frontier = views.flatMap((view) => view.childIds).filter((id) => !all.has(id));
+    for (let depth = 0; depth < MAX_CHAIN_DEPTH && frontier.length > 0; depth += 1) {
+      const children = await this.viewsOf(frontier);
+      for (const child of children) all.set(child.id, child);
+      frontier = children.flatMap((view) => view.childIds).filter((id) => !all.has(id));
+    }
+    return [...all.values()].sort(byCreation);
+  }
+}
+
+function byCreation(a: RoleSessionView, b: RoleSessionView): number {
+  if (a.creationDate !== b.creationDate) return a.creationDate < b.creationDate ? -1 : 1;
+  return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
+}
+
+function isGrantOf(event: AuditEvent, accountId: string, permissionSet: string): boolean {
+  return (
+    GRANT_EVENTS.has(event.eventName) &&
+    event.outcome === "success" &&
+    event.accountId === accountId &&
+    event.roleName === permissionSet
+  );
+}
+
+function toGrant(event: AuditEvent): Grant {
+  return {
+    eventId: event.eventId,
+    eventTime: event.eventTime,
+    eventName: event.eventName,
+    credentialId: event.credentialId,
+  };
+}
+
+/** `EVENT#<time>#<eventId>` → `<time>`. */
+function eventTimeOfSortKey(sortKey: string): string {
+  return sortKey.slice(EVENT_SORT_PREFIX.length, sortKey.lastIndexOf("#"));
+}
+
+function payloads(read: RoleSessionRead, session: RoleSessionKey | undefined): RoleEvent[] {
+  if (!session) return [];
+  return read.events
+    .filter((item) => item.data !== undefined)
+    .map((item) => roleEventOf(item, session))
+    .sort(byTimeThenId);
+}
+
+function toRoleTimelineEvent(event: RoleEvent): RoleTimelineEvent {
+  return {
+    eventId: event.eventId,
+    eventTime: event.eventTime,
+    eventSource: event.eventSource,
+    eventName: event.eventName,
+    kind: event.kind,
+    readOnly: event.readOnly ?? null,
+    errorCode: event.errorCode ?? null,
+    sourceIp: event.sourceIp ?? null,
+    userAgent: event.userAgent ?? null,
+    region: event.region ?? null,
+    accountId: event.accountId,
+    accessKeyId: event.accessKeyId ?? null,
+    issuedAccessKeyId: event.issuedAccessKeyId ?? null,
+    resources: event.resources ?? [],
+    chainedRoleSessionId: event.chained ? roleSessionId(event.chained.session) : null,
+    onBehalfOf: event.user !== undefined,
+  };
+}
+
+/**
+ * The sign-in that opened a portal session: its last successful `UserAuthentication` at or before the role
+ * session was created (else its first), with the factors used.
+ */
+function signInOf(timeline: SessionTimeline, before: string): SignInSummary | null {
+  const signIns = timeline.events.filter(
+    (event) => event.eventName === "UserAuthentication" && event.outcome === "success",
+  );
+  const chosen = [...signIns].reverse().find((event) => event.eventTime <= before) ?? signIns[0];
+  if (!chosen) return null;
+  return {
+    eventTime: chosen.eventTime,
+    sourceIp: chosen.sourceIp,
+    credentialTypes: (chosen.credentialType ?? "").split(",").filter((factor) => factor.length > 0),
+  };
+}

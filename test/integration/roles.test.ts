@@ -1,0 +1,453 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { type ReadItem, readInputs } from "@idc-audit/core/cloudtrail";
+import { ExportDirectory, type UserDirectory } from "@idc-audit/core/identity";
+import { classifyItem, ingestBatch, ingestStream } from "@idc-audit/core/ingest";
+import type { NormalizedRecord } from "@idc-audit/core/normalize";
+import type { RoleEvent } from "@idc-audit/core/roles";
+import type { Runtime } from "@idc-audit/core/runtime";
+import { openRuntime } from "@idc-audit/core/runtime";
+import fc from "fast-check";
+import { afterEach, describe, expect, it } from "vitest";
+import { seededShuffle } from "../support/answers.ts";
+import { RecordingSink } from "../support/detect.ts";
+import { BOB, eventsDir } from "../support/fixtures.ts";
+import { dumpTable, fixtureDirectory, memoryRuntime } from "../support/store.ts";
+
+const published = join(import.meta.dirname, "../../../shared/reference/events");
+const CHAIN = [
+  "blog-aidansteele__ListAccounts__1.json",
+  "blog-aidansteele__ListAccountRoles__1.json",
+  "blog-aidansteele__GetRoleCredentials__1.json",
+  "blog-aidansteele__AssumeRoleWithSAML__1.json",
+  "blog-aidansteele__GetCallerIdentity__1.json",
+].map((name) => JSON.parse(readFileSync(join(published, name), "utf8")) as Record<string, unknown>);
+const PORTAL_SESSION =
+  "AAAAAGpEaIMIfeJrfG3s_yDz-3PQWeDwT9i9d62beJKyBZzks4jkECDTgbezwS8Wx7V8mHW9RyhiUxluexutOs";
+const AIDAN = { identityStoreId: "d-976710cc5d", userId: "976710cc5d-9d976f61-3b89-4b98-88db-2ea3bbc1f3fa" };
+
+/** A call of the published role session from another address, at 00:3<index>. */
+function callFrom(sourceIPAddress: string, index: number): Record<string, unknown> {
+  const call = CHAIN[4] as Record<string, unknown>;
+  return {
+    ...call,
+    eventID: `22222222-0000-4000-8000-${String(index).padStart(12, "0")}`,
+    eventTime: `2026-07-01T00:3${index}:00Z`,
+    sourceIPAddress,
+  };
+}
+
+const open: Runtime[] = [];
+async function runtime(directory?: UserDirectory): Promise<Runtime> {
+  const created = await memoryRuntime(directory);
+  open.push(created);
+  return created;
+}
+afterEach(async () => {
+  await Promise.all(open.splice(0).map((entry) => entry.close()));
+});
+
+interface Classified {
+  readonly records: NormalizedRecord[];
+  readonly roleEvents: RoleEvent[];
+}
+
+function classify(raws: readonly Record<string, unknown>[]): Classified {
+  const records: NormalizedRecord[] = [];
+  const roleEvents: RoleEvent[] = [];
+  for (const raw of raws) {
+    const result = classifyItem({ kind: "record", record: raw, location: "test" } as ReadItem);
+    if (result.kind === "audited") records.push(result.record);
+    else if (result.kind === "role") roleEvents.push(result.event);
+    else throw new Error(`fixture ${String(raw.eventID)} was ${result.kind}`);
+  }
+  return { records, roleEvents };
+}
+
+describe("role sessions: the published portal session and its member-account role session", () => {
+  it("links the role session exact to portal session AAAAAGpEaIMI… and answers its access keys with the person", async () => {
+    // Prepare
+    const store = await runtime();
+    // Act
+    await ingestBatch(store.pipeline, classify(CHAIN));
+    const byCallKey = await store.roleQueries.accessKey("ASIA52RQV4232GGDZ2HL");
+    const byIssuedKey = await store.roleQueries.accessKey("ASIA52RQV423TWB3UWEE");
+    const timeline = await store.roleQueries.sessionWithRoles(PORTAL_SESSION);
+    // Assess
+    expect(byCallKey?.roleSession).toMatchObject({
+      accountId: "950363612855",
+      permissionSet: "AdministratorAccess",
+      sessionName: "aidan.steele@glassechidna.com.au",
+      creationDate: "2026-07-01T00:08:20Z",
+      link: "exact",
+      attribution: "onBehalfOf",
+      credentialId: PORTAL_SESSION,
+      accessKeyIds: ["ASIA52RQV4232GGDZ2HL", "ASIA52RQV423TWB3UWEE"],
+      eventCount: 2,
+    });
+    expect(byCallKey?.user).toMatchObject(AIDAN);
+    expect(byCallKey?.credentialId).toBe(PORTAL_SESSION);
+    expect(byIssuedKey?.roleSession.id).toBe(byCallKey?.roleSession.id);
+    expect(timeline.roleSessions.map((view) => view.id)).toEqual([byCallKey?.roleSession.id]);
+  });
+
+  it("gives the same role session, link, alert and table whatever the order, duplication and batching", async () => {
+    // Prepare: the chain and a use of its key from elsewhere (an alert), delivered in one ordered batch.
+    const deliveredOnce = [...CHAIN, callFrom("198.51.100.66", 1)];
+    const reference = await runtime();
+    await ingestBatch(reference.pipeline, classify(deliveredOnce));
+    expect((await reference.alerts()).map((alert) => alert.rule)).toEqual(["role-credentials-new-address"]);
+    const expectedTable = await dumpTable(reference);
+    const expected = await reference.roleQueries.accessKey("ASIA52RQV4232GGDZ2HL");
+    await fc.assert(
+      fc.asyncProperty(
+        fc.integer({ min: 0, max: 10_000 }),
+        fc.integer({ min: 1, max: 5 }),
+        fc.integer({ min: 0, max: 4 }),
+        async (seed, batchSize, duplicated) => {
+          const store = await runtime();
+          const deliveries = seededShuffle([...deliveredOnce, ...deliveredOnce.slice(0, duplicated)], seed);
+          for (let start = 0; start < deliveries.length; start += batchSize)
+            await ingestBatch(store.pipeline, classify(deliveries.slice(start, start + batchSize)));
+          expect(await store.roleQueries.accessKey("ASIA52RQV4232GGDZ2HL")).toEqual(expected);
+          expect(await dumpTable(store)).toEqual(expectedTable);
+          await store.close();
+          open.splice(open.indexOf(store), 1);
+        },
+      ),
+      { numRuns: 25 },
+    );
+  });
+
+  it("is unlinked when the portal session is outside the archive, and probable when the grant is 60 s away", async () => {
+    const [listAccounts, listRoles, grant, ...member] = CHAIN;
+    const alone = await runtime();
+    await ingestBatch(alone.pipeline, classify(member));
+    expect((await alone.roleQueries.accessKey("ASIA52RQV4232GGDZ2HL"))?.roleSession).toMatchObject({
+      link: "unlinked",
+      credentialId: null,
+      attribution: "onBehalfOf",
+    });
+    const late = await runtime();
+    const earlier = { ...grant, eventTime: "2026-07-01T00:07:20Z" };
+    await ingestBatch(late.pipeline, classify([listAccounts, listRoles, earlier, ...member] as typeof CHAIN));
+    expect((await late.roleQueries.accessKey("ASIA52RQV4232GGDZ2HL"))?.roleSession).toMatchObject({
+      link: "probable",
+      credentialId: PORTAL_SESSION,
+    });
+  });
+
+  it("writes one item per role-session event plus one per session and key when the session is long", async () => {
+    // Prepare: 200 calls of one role session with one key, the way a CLI session looks.
+    const [, , , , call] = CHAIN;
+    const calls = Array.from({ length: 200 }, (_, index) => ({
+      ...call,
+      eventID: `00000000-0000-4000-8000-${String(index).padStart(12, "0")}`,
+      eventTime: `2026-07-01T00:${String(10 + Math.floor(index / 60)).padStart(2, "0")}:${String(index % 60).padStart(2, "0")}Z`,
+    }));
+    const store = await runtime();
+    const before = store.store.stats.itemsWritten;
+    // Act
+    for (let start = 0; start < calls.length; start += 50)
+      await ingestBatch(store.pipeline, classify(calls.slice(start, start + 50)));
+    // Assess: 200 events, head, person, person's index, key, and the person's profile (unenriched). The
+    // detection judges the session once (it has no grant: unlinked), not once per batch.
+    expect(store.store.stats.itemsWritten - before).toBeLessThanOrEqual(200 * 1.05);
+    expect(store.store.stats.queries).toBeLessThanOrEqual(3);
+  });
+});
+
+describe("role sessions named only by their session name", () => {
+  /** Bob left and came back: two users, one email. */
+  function rehireDirectory(): ExportDirectory {
+    const document = JSON.parse(readFileSync(join(eventsDir, "directory.json"), "utf8")) as {
+      Users: Record<string, unknown>[];
+    };
+    const bob = document.Users.find((user) => user.UserId === BOB.userId);
+    if (!bob) throw new Error("fixture directory has no bob");
+    return ExportDirectory.fromJson({
+      ...document,
+      Users: [
+        ...document.Users,
+        { ...bob, UserId: "0aa0aaaa-1111-4222-8333-444455556666", UserName: "bob2" },
+      ],
+    });
+  }
+
+  it("attributes the fixture archive's role session to bob by name and links it exact to his portal session", async () => {
+    const store = await runtime(await fixtureDirectory());
+    await ingestStream(readInputs([join(eventsDir, "archive")]), store.pipeline);
+    const answer = await store.roleQueries.accessKey("ASIA3EXAMPLEROLEKEY1");
+    expect(answer?.roleSession).toMatchObject({ attribution: "by-session-name", link: "exact" });
+    expect(answer?.user?.externalIds).toEqual([
+      { issuer: "https://example.okta.com", id: "00u1abcdEFGHijkl2345" },
+    ]);
+    expect(answer?.signIn).toEqual({
+      eventTime: "2026-07-01T00:02:19Z",
+      sourceIp: "203.0.113.24",
+      credentialTypes: ["PASSWORD"],
+    });
+    const report = await store.roleQueries.userWithRoles(BOB);
+    expect(report.roleSessionCount).toBe(1);
+    const portal = report.sessions.find((session) => session.credentialId === answer?.credentialId);
+    expect(portal?.roleSessions.map((view) => view.id)).toEqual([answer?.roleSession.id]);
+  });
+
+  it("calls a session ambiguous when two users share its name (a re-hire), and never links it", async () => {
+    const store = await runtime(rehireDirectory());
+    await ingestStream(readInputs([join(eventsDir, "archive")]), store.pipeline);
+    const answer = await store.roleQueries.accessKey("ASIA3EXAMPLEROLEKEY1");
+    expect(answer?.roleSession.attribution).toBe("ambiguous");
+    expect(answer?.roleSession.candidates).toHaveLength(2);
+    expect(answer?.roleSession.link).toBe("unlinked");
+    expect(answer?.user).toBeNull();
+    expect((await store.roleQueries.userWithRoles(BOB)).roleSessionCount).toBe(0);
+  });
+
+  it("lets an onBehalfOf event decide between the two, whichever batch it arrives in", async () => {
+    const archive = [];
+    for await (const item of readInputs([join(eventsDir, "archive")]))
+      if (item.kind === "record") archive.push(item.record);
+    const named = archive
+      .filter((raw) =>
+        String((raw.userIdentity as Record<string, unknown> | undefined)?.arn).includes("AWSReservedSSO_"),
+      )
+      .slice(0, 1)
+      .map((raw) => ({
+        ...raw,
+        eventID: "11111111-2222-4333-8444-555555555555",
+        userIdentity: {
+          ...(raw.userIdentity as Record<string, unknown>),
+          onBehalfOf: {
+            userId: BOB.userId,
+            identityStoreArn: `arn:aws:identitystore::111122223333:identitystore/${BOB.identityStoreId}`,
+          },
+        },
+      }));
+    for (const order of [
+      [...archive, ...named],
+      [...named, ...archive],
+    ]) {
+      const store = await runtime(rehireDirectory());
+      for (const batch of [order.slice(0, 10), order.slice(10)])
+        await ingestBatch(store.pipeline, classify(batch));
+      const answer = await store.roleQueries.accessKey("ASIA3EXAMPLEROLEKEY1");
+      expect(answer?.roleSession).toMatchObject({ attribution: "onBehalfOf", link: "exact" });
+      expect(answer?.user?.userId).toBe(BOB.userId);
+    }
+  });
+});
+
+describe("detection role-credentials-new-address", () => {
+  async function alertingRuntime(sink: RecordingSink): Promise<Runtime> {
+    const created = await openRuntime({ inMemory: true, alertSink: sink });
+    open.push(created);
+    return created;
+  }
+
+  it("alerts once, naming the person and the portal session, when the session's key is used from a new address", async () => {
+    // Prepare: the published chain, then two calls from an address the portal session never used.
+    const sink = new RecordingSink();
+    const store = await alertingRuntime(sink);
+    await ingestBatch(store.pipeline, classify(CHAIN));
+    // Act
+    const first = await ingestBatch(store.pipeline, classify([callFrom("198.51.100.66", 1)]));
+    const second = await ingestBatch(store.pipeline, classify([callFrom("198.51.100.66", 2)]));
+    // Assess
+    expect(first.alerts).toHaveLength(1);
+    expect(second.alerts).toHaveLength(0);
+    const [alert] = await store.alerts();
+    expect(alert).toMatchObject({
+      rule: "role-credentials-new-address",
+      severity: "high",
+      subject: { type: "user", ...AIDAN },
+      sourceIps: ["198.51.100.66"],
+      count: 2,
+      credentialId: PORTAL_SESSION,
+      accountId: "950363612855",
+      portalSourceIps: ["54.79.161.228"],
+    });
+    expect(sink.published).toHaveLength(1);
+  });
+
+  it("does not alert for calls AWS services make for the person, or from the portal session's own address", async () => {
+    const store = await alertingRuntime(new RecordingSink());
+    const result = await ingestBatch(
+      store.pipeline,
+      classify([
+        ...CHAIN,
+        callFrom("cloudformation.amazonaws.com", 1),
+        callFrom("AWS Internal", 2),
+        callFrom("54.79.161.228", 3),
+      ]),
+    );
+    expect(result.alerts).toEqual([]);
+    expect(await store.alerts()).toEqual([]);
+  });
+
+  it("alerts the same when the grant arrives after the calls, in another batch", async () => {
+    const sink = new RecordingSink();
+    const store = await alertingRuntime(sink);
+    const [listAccounts, listRoles, grant, ...member] = CHAIN;
+    await ingestBatch(store.pipeline, classify([...member, callFrom("198.51.100.66", 1)]));
+    expect(sink.published).toHaveLength(0);
+    await ingestBatch(store.pipeline, classify([listAccounts, listRoles, grant] as typeof CHAIN));
+    expect(sink.published.map((alert) => alert.rule)).toEqual(["role-credentials-new-address"]);
+  });
+});
+
+describe("role chaining", () => {
+  const assumeRole = {
+    ...(CHAIN[4] as Record<string, unknown>),
+    eventID: "33333333-0000-4000-8000-000000000001",
+    eventName: "AssumeRole",
+    eventTime: "2026-07-01T00:09:00Z",
+    requestParameters: { roleArn: "arn:aws:iam::111111111111:role/deployer", roleSessionName: "chained" },
+    responseElements: {
+      credentials: { accessKeyId: "ASIACHAINEDKEY000001", sessionToken: "secret", expiration: "x" },
+      assumedRoleUser: {
+        assumedRoleId: "AROACHAINED:chained",
+        arn: "arn:aws:sts::111111111111:assumed-role/deployer/chained",
+      },
+    },
+  };
+  /** A call made with credentials of `role`/`session` created at `created`, signed with `key`. */
+  const roleCall = (eventID: string, role: string, session: string, created: string, key: string) => ({
+    eventVersion: "1.11",
+    userIdentity: {
+      type: "AssumedRole",
+      principalId: `AROAEXAMPLE:${session}`,
+      arn: `arn:aws:sts::111111111111:assumed-role/${role}/${session}`,
+      accountId: "111111111111",
+      accessKeyId: key,
+      sessionContext: {
+        sessionIssuer: { type: "Role", arn: `arn:aws:iam::111111111111:role/${role}`, userName: role },
+        attributes: { creationDate: created, mfaAuthenticated: "false" },
+      },
+    },
+    eventTime: "2026-07-01T00:09:30Z",
+    eventSource: "s3.amazonaws.com",
+    eventName: "PutObject",
+    awsRegion: "ap-southeast-2",
+    sourceIPAddress: "54.79.161.228",
+    eventID,
+    readOnly: false,
+  });
+  const chainedCall = roleCall(
+    "33333333-0000-4000-8000-000000000002",
+    "deployer",
+    "chained",
+    "2026-07-01T00:09:00Z",
+    "ASIACHAINEDKEY000001",
+  );
+  const unrelated = roleCall(
+    "33333333-0000-4000-8000-000000000003",
+    "order-processor",
+    "lambda",
+    "2026-07-01T00:00:00Z",
+    "ASIAUNRELATEDKEY0001",
+  );
+
+  function items(raws: readonly Record<string, unknown>[]): ReadItem[] {
+    return raws.map((record) => ({ kind: "record", record, location: "test" }) as ReadItem);
+  }
+  async function* stream(raws: readonly Record<string, unknown>[]) {
+    yield* items(raws);
+  }
+
+  it("follows the person into the role they chained to, through the AssumeRole that opened it", async () => {
+    // Prepare
+    const store = await runtime();
+    // Act: the chained call and an unrelated role's call in the same batch as the AssumeRole, then alone.
+    const counts = await ingestStream(stream([...CHAIN, assumeRole, chainedCall, unrelated]), store.pipeline);
+    // Assess
+    expect(counts).toMatchObject({ read: 8, stored: 7, ignored: 1, rejected: 0 });
+    const answer = await store.roleQueries.accessKey("ASIACHAINEDKEY000001");
+    expect(answer?.roleSession).toMatchObject({
+      accountId: "111111111111",
+      roleName: "deployer",
+      permissionSet: null,
+      attribution: "parent",
+      link: "exact",
+      credentialId: PORTAL_SESSION,
+      writeCount: 1,
+    });
+    expect(answer?.user).toMatchObject(AIDAN);
+    const parent = await store.roleQueries.accessKey("ASIA52RQV4232GGDZ2HL");
+    expect(answer?.roleSession.parentId).toBe(parent?.roleSession.id);
+    const timeline = await store.roleQueries.sessionWithRoles(PORTAL_SESSION);
+    expect(timeline.roleSessions.map((view) => view.roleName)).toEqual([
+      "AWSReservedSSO_AdministratorAccess_7243976e43c75fc5",
+      "deployer",
+    ]);
+    expect(JSON.stringify(await dumpTable(store))).not.toContain("secret");
+  });
+
+  it("counts other principals' calls (events/ignored) as ignored", async () => {
+    const store = await runtime();
+    const counts = await ingestStream(readInputs([join(eventsDir, "ignored")]), store.pipeline);
+    expect(counts).toMatchObject({ read: 2, stored: 0, ignored: 2, rejected: 0 });
+  });
+
+  it("follows a chain of two in one batch, and judges a chained session's calls again when the grant comes late", async () => {
+    // Prepare: deployer (chained from the SSO session) assumes auditor; auditor calls from a foreign address.
+    const deployerAssumes = {
+      ...roleCall(
+        "33333333-0000-4000-8000-000000000004",
+        "deployer",
+        "chained",
+        "2026-07-01T00:09:00Z",
+        "ASIACHAINEDKEY000001",
+      ),
+      eventSource: "sts.amazonaws.com",
+      eventName: "AssumeRole",
+      eventTime: "2026-07-01T00:09:40Z",
+      responseElements: {
+        credentials: { accessKeyId: "ASIACHAINEDKEY000002", sessionToken: "secret", expiration: "x" },
+        assumedRoleUser: {
+          assumedRoleId: "AROAAUDITOR:audit",
+          arn: "arn:aws:sts::111111111111:assumed-role/auditor/audit",
+        },
+      },
+    };
+    const auditorCall = {
+      ...roleCall(
+        "33333333-0000-4000-8000-000000000005",
+        "auditor",
+        "audit",
+        "2026-07-01T00:09:40Z",
+        "ASIACHAINEDKEY000002",
+      ),
+      sourceIPAddress: "198.51.100.99",
+    };
+    const [listAccounts, listRoles, grant, ...member] = CHAIN;
+    const sink = new RecordingSink();
+    const store = await openRuntime({ inMemory: true, alertSink: sink });
+    open.push(store);
+    // Act: everything but the grant, in one batch; then the grant.
+    const first = await ingestStream(
+      stream([...member, assumeRole, deployerAssumes, auditorCall]),
+      store.pipeline,
+    );
+    const before = sink.published.length;
+    await ingestStream(stream([listAccounts, listRoles, grant] as Record<string, unknown>[]), store.pipeline);
+    // Assess
+    expect(first).toMatchObject({ stored: 5, ignored: 0 });
+    const auditor = await store.roleQueries.accessKey("ASIACHAINEDKEY000002");
+    expect(auditor?.roleSession).toMatchObject({ roleName: "auditor", attribution: "parent", link: "exact" });
+    expect(auditor?.user).toMatchObject(AIDAN);
+    expect(before).toBe(0);
+    expect(sink.published.map((alert) => [alert.rule, alert.roleSessionId, alert.sourceIps])).toEqual([
+      ["role-credentials-new-address", auditor?.roleSession.id, ["198.51.100.99"]],
+    ]);
+  });
+
+  it("recognises the chained session's calls in a later batch, from what the AssumeRole stored", async () => {
+    const store = await runtime();
+    await ingestStream(stream([...CHAIN, assumeRole]), store.pipeline);
+    const counts = await ingestStream(stream([chainedCall, unrelated]), store.pipeline);
+    expect(counts).toMatchObject({ read: 2, stored: 1, ignored: 1 });
+    expect((await store.roleQueries.accessKey("ASIACHAINEDKEY000001"))?.user).toMatchObject(AIDAN);
+    expect(await store.roleQueries.accessKey("ASIAUNRELATEDKEY0001")).toBeUndefined();
+  });
+});
