@@ -13,6 +13,15 @@ for (const stream of [process.stdout, process.stderr]) {
   });
 }
 
+// Node ends a command whose work can no longer finish (nothing left that could settle what it waits for) with
+// exit code 13 and no word: say so instead. `main` reports every failure it can see; this is the net under it.
+process.on("exit", (code) => {
+  if (code !== 13) return;
+  process.stderr.write(
+    "idc-audit: the command stopped before it finished, without an error to report (exit code 13): this is a bug, please report it with the command you ran\n",
+  );
+});
+
 const code = await main(process.argv.slice(2), {
   stdout: process.stdout,
   stderr: process.stderr,

@@ -96,8 +96,9 @@ const OPTIONS = {
 
 type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>["values"];
 
-function runtimeConfig(values: Values): RuntimeConfig {
+function runtimeConfig(values: Values, io: CliIo): RuntimeConfig {
   return {
+    onStoreWait: (message) => write(io.stderr, `idc-audit: ${message}`),
     ...(values["data-dir"] ? { dataDir: values["data-dir"] } : {}),
     ...(values.table ? { tableName: values.table } : {}),
     ...(values.endpoint ? { endpoint: values.endpoint } : {}),
@@ -116,8 +117,8 @@ function printJson(io: CliIo, document: unknown): void {
   write(io.stdout, JSON.stringify(document, null, 2));
 }
 
-async function withRuntime<T>(values: Values, work: (runtime: Runtime) => Promise<T>): Promise<T> {
-  const runtime = await openRuntime(runtimeConfig(values));
+async function withRuntime<T>(values: Values, io: CliIo, work: (runtime: Runtime) => Promise<T>): Promise<T> {
+  const runtime = await openRuntime(runtimeConfig(values, io));
   try {
     return await work(runtime);
   } finally {
@@ -282,7 +283,7 @@ async function command(name: string, values: Values, positionals: string[], io: 
   switch (name) {
     case "ingest": {
       await assertInputsExist(positionals);
-      await withRuntime(values, (runtime) => runIngest(values, positionals, io, runtime));
+      await withRuntime(values, io, (runtime) => runIngest(values, positionals, io, runtime));
       return 0;
     }
     case "normalize": {
@@ -306,7 +307,7 @@ async function command(name: string, values: Values, positionals: string[], io: 
     case "timeline": {
       const credentialId = positionals[0];
       if (!credentialId) throw new UsageError("timeline needs a CREDENTIAL_ID");
-      const timeline = await withRuntime(values, (runtime) =>
+      const timeline = await withRuntime(values, io, (runtime) =>
         runtime.roleQueries.sessionWithRoles(credentialId),
       );
       if (timeline.events.length === 0) throw new NotFoundError(`no events for session ${credentialId}`);
@@ -315,7 +316,7 @@ async function command(name: string, values: Values, positionals: string[], io: 
       return 0;
     }
     case "user": {
-      const report = await withRuntime(values, async (runtime) =>
+      const report = await withRuntime(values, io, async (runtime) =>
         runtime.roleQueries.userWithRoles(await resolveUser(values, positionals, runtime)),
       );
       if (values.json) printJson(io, report);
@@ -325,7 +326,7 @@ async function command(name: string, values: Values, positionals: string[], io: 
     case "role-session": {
       const id = positionals[0];
       if (!id || !ROLE_SESSION_ID.test(id)) throw new UsageError("role-session needs an ID (rs-…)");
-      const detail = await withRuntime(values, (runtime) => runtime.roleQueries.roleSession(id));
+      const detail = await withRuntime(values, io, (runtime) => runtime.roleQueries.roleSession(id));
       if (!detail) throw new NotFoundError(`no role session ${id}`);
       if (values.json) printJson(io, detail);
       else write(io.stdout, formatRoleSessionDetail(detail));
@@ -335,7 +336,7 @@ async function command(name: string, values: Values, positionals: string[], io: 
       const accessKeyId = positionals[0];
       if (!accessKeyId || !ACCESS_KEY_ID.test(accessKeyId))
         throw new UsageError("access-key needs an ACCESS_KEY_ID (ASIA…)");
-      const answer = await withRuntime(values, (runtime) => runtime.roleQueries.accessKey(accessKeyId));
+      const answer = await withRuntime(values, io, (runtime) => runtime.roleQueries.accessKey(accessKeyId));
       if (!answer) throw new NotFoundError(`no Identity Center role session is stored for ${accessKeyId}`);
       if (values.json) printJson(io, answer);
       else write(io.stdout, formatAccessKey(answer));
@@ -345,7 +346,7 @@ async function command(name: string, values: Values, positionals: string[], io: 
       const path = positionals[0];
       if (!path) throw new UsageError("finding needs a FILE (a GuardDuty finding as JSON)");
       const findings = findingsOf(await readJsonFile(path));
-      const answers = await withRuntime(values, (runtime) =>
+      const answers = await withRuntime(values, io, (runtime) =>
         mapLimit(findings, 4, (finding) => answerFinding(runtime.roleQueries, finding)),
       );
       if (values.json) printJson(io, answers.length === 1 ? answers[0] : { findings: answers });
@@ -355,7 +356,9 @@ async function command(name: string, values: Values, positionals: string[], io: 
     case "failed-signins": {
       const since = parseTime(values.since, "--since");
       const until = parseTime(values.until, "--until");
-      const failures = await withRuntime(values, (runtime) => runtime.queries.failedSignIns(since, until));
+      const failures = await withRuntime(values, io, (runtime) =>
+        runtime.queries.failedSignIns(since, until),
+      );
       if (values.json) printJson(io, { failures });
       else write(io.stdout, formatFailures(failures));
       return 0;
@@ -363,7 +366,7 @@ async function command(name: string, values: Values, positionals: string[], io: 
     case "address": {
       const address = positionals[0];
       if (!address) throw new UsageError("address needs an IP");
-      const events = await withRuntime(values, (runtime) => runtime.queries.address(address));
+      const events = await withRuntime(values, io, (runtime) => runtime.queries.address(address));
       if (values.json) printJson(io, { sourceIp: address, events });
       else
         write(
@@ -375,7 +378,7 @@ async function command(name: string, values: Values, positionals: string[], io: 
     case "alerts": {
       const since = parseTime(values.since, "--since");
       const until = parseTime(values.until, "--until");
-      const alerts = await withRuntime(values, (runtime) => runtime.alerts(since, until));
+      const alerts = await withRuntime(values, io, (runtime) => runtime.alerts(since, until));
       if (values.json) printJson(io, { alerts });
       else write(io.stdout, formatAlerts(alerts));
       return 0;
@@ -384,7 +387,7 @@ async function command(name: string, values: Values, positionals: string[], io: 
       const port = Number(values.port ?? "8080");
       if (!Number.isInteger(port) || port < 0 || port > 65535)
         throw new UsageError("--port must be 0..65535");
-      const runtime = await openRuntime(runtimeConfig(values));
+      const runtime = await openRuntime(runtimeConfig(values, io));
       const { startServer } = await import("../api/server.ts");
       let server: Awaited<ReturnType<typeof startServer>>;
       try {
@@ -404,7 +407,7 @@ async function command(name: string, values: Values, positionals: string[], io: 
       return 0;
     }
     case "enrich": {
-      const result = await withRuntime(values, (runtime) => runtime.pipeline.enricher.retryPending());
+      const result = await withRuntime(values, io, (runtime) => runtime.pipeline.enricher.retryPending());
       if (values.json) printJson(io, result);
       else write(io.stdout, `retried ${result.retried} users, ${result.stillPending} still pending`);
       return 0;
@@ -414,7 +417,7 @@ async function command(name: string, values: Values, positionals: string[], io: 
       const directory = values.directory ?? "events/directory.json";
       const demoValues = { ...values, directory };
       await assertInputsExist([archive]);
-      const { sessions } = await withRuntime(demoValues, async (runtime) => {
+      const { sessions } = await withRuntime(demoValues, io, async (runtime) => {
         const outcome = await runIngest({ ...demoValues, json: false }, [archive], io, runtime);
         const busiest = [...outcome.sessions].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))[0];
         if (busiest) {

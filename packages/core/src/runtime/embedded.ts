@@ -2,73 +2,171 @@ import { mkdir } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { join } from "node:path";
 import { Worker } from "node:worker_threads";
-import { StoreError } from "../shared/errors.ts";
 
 export interface EmbeddedDynamo {
+  /** `http://127.0.0.1:<port>` */
   readonly endpoint: string;
+  readonly port: number;
+  /** Why the store's worker stopped on its own, once it has: requests to it then fail to connect. */
+  readonly stopped: string | undefined;
   close(): Promise<void>;
+}
+
+export interface EmbeddedOptions {
+  /**
+   * Answer only requests carrying this token in the `x-idc-audit-token` header (others get a 403): the port is
+   * on loopback, where any local user could connect to it.
+   */
+  readonly token?: string;
+}
+
+/** The header that carries the token an embedded store requires. */
+export const TOKEN_HEADER = "x-idc-audit-token";
+
+/** The embedded store could not start; `locked` when another process holds its data dir. */
+export class EmbeddedStartError extends Error {
+  readonly locked: boolean;
+  constructor(reason: string, locked: boolean) {
+    super(reason);
+    this.name = "EmbeddedStartError";
+    this.locked = locked;
+  }
 }
 
 /**
  * Runs in a worker thread: dynalite there uses the second core while the pipeline works on the first.
  * Plain CommonJS source (an `eval` worker), so the same code runs from TypeScript sources and from the bundle.
+ * LevelDB is opened before the server listens: it opens lazily otherwise, and a data dir it could not open
+ * (locked by another process, unreadable) failed the first request by throwing in the worker, which died
+ * without a word.
  */
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require("node:worker_threads");
+const { timingSafeEqual } = require("node:crypto");
 const dynalite = require(workerData.dynalitePath);
 const server = dynalite(workerData.options);
-server.on("error", (error) => parentPort.postMessage({ error: String(error && error.message || error) }));
-server.listen(0, "127.0.0.1", () => parentPort.postMessage({ port: server.address().port }));
+const fail = (error) => {
+  const cause = error && error.cause;
+  parentPort.postMessage({
+    error: String((cause && cause.message) || (error && error.message) || error),
+    locked: Boolean(cause && cause.code === "LEVEL_LOCKED"),
+  });
+};
+if (workerData.token) {
+  const expected = Buffer.from(workerData.token);
+  const [handle] = server.listeners("request");
+  server.removeAllListeners("request");
+  server.on("request", (request, response) => {
+    const given = Buffer.from(String(request.headers["${TOKEN_HEADER}"] || ""));
+    if (given.length === expected.length && timingSafeEqual(given, expected)) return handle(request, response);
+    request.resume();
+    response.writeHead(403, { "content-type": "application/x-amz-json-1.0" });
+    response.end(JSON.stringify({
+      __type: "com.amazonaws.dynamodb.v20120810#UnrecognizedClientException",
+      message: "this embedded store answers only the idc-audit processes of its data dir",
+    }));
+  });
+}
+server.on("error", fail);
+server.store.db.open().then(
+  () => server.listen(0, "127.0.0.1", () => parentPort.postMessage({ port: server.address().port })),
+  fail,
+);
 parentPort.on("message", (message) => {
-  if (message === "close") server.close(() => parentPort.postMessage({ closed: true }));
+  if (message !== "close") return;
+  server.close(() => parentPort.postMessage({ closed: true }));
+  // Clients of other processes keep connections alive; once their requests are answered, let them go.
+  setInterval(() => server.closeIdleConnections(), 20).unref();
 });
 `;
 
+let levelDbAddonPinned = false;
+
+/**
+ * Loads LevelDB's native addon (classic-level, through dynalite's `level`) in this thread as well. A worker
+ * that loaded it alone unloads it when it ends, while LevelDB's background thread, which lives on, still runs
+ * its code: the process then died of SIGSEGV at exit, after its output (about one run in five, more with pipes).
+ * Loaded here too, the library stays mapped.
+ */
+function pinLevelDbAddon(dynalitePath: string): void {
+  if (levelDbAddonPinned) return;
+  const fromDynalite = createRequire(dynalitePath);
+  createRequire(fromDynalite.resolve("level"))("classic-level");
+  levelDbAddonPinned = true;
+}
+
 /**
  * Starts dynalite, an embedded DynamoDB, on a loopback port in a worker thread of this process. With a data
- * dir its tables live on disk (LevelDB); without one, in memory. It has no transactions, TTL expiry or PITR,
- * and idc-audit depends on none of them.
+ * dir its tables live on disk (LevelDB, one process per dir); without one, in memory. It has no transactions,
+ * TTL expiry or PITR, and idc-audit depends on none of them. Rejects with an `EmbeddedStartError` saying why
+ * it could not start.
  */
-export async function startEmbeddedDynamo(dataDir?: string): Promise<EmbeddedDynamo> {
-  const options: Record<string, unknown> = { createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 };
+export async function startEmbeddedDynamo(
+  dataDir?: string,
+  options: EmbeddedOptions = {},
+): Promise<EmbeddedDynamo> {
+  const storeOptions: Record<string, unknown> = { createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 };
   if (dataDir !== undefined) {
     const path = join(dataDir, "dynamodb");
-    await mkdir(path, { recursive: true });
-    options.path = path;
+    try {
+      await mkdir(path, { recursive: true });
+    } catch (error) {
+      throw new EmbeddedStartError((error as Error).message, false);
+    }
+    storeOptions.path = path;
   }
   const dynalitePath = createRequire(import.meta.url).resolve("dynalite");
-  const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { dynalitePath, options } });
-  const port = await new Promise<number>((resolve, reject) => {
-    worker.once("error", reject);
-    worker.once("message", (message: { port?: number; error?: string }) => {
-      if (message.port !== undefined) resolve(message.port);
-      else reject(new Error(message.error ?? "embedded store did not start"));
-    });
+  const worker = new Worker(WORKER_SOURCE, {
+    eval: true,
+    workerData: { dynalitePath, options: storeOptions, token: options.token },
   });
-  // The worker must not keep a finished CLI alive, nor die silently while in use.
+  // While the worker starts (on the other core), not before.
+  try {
+    pinLevelDbAddon(dynalitePath);
+  } catch (error) {
+    await worker.terminate();
+    throw new EmbeddedStartError(`cannot load LevelDB: ${(error as Error).message}`, false);
+  }
+  let stopped: string | undefined;
+  // Listened to for the worker's whole life: an error event with no listener would crash this process, and
+  // one that only settled the start-up promise was how a dying store went unnoticed.
+  worker.on("error", (error) => {
+    stopped ??= error.message;
+  });
+  worker.on("exit", (code) => {
+    stopped ??= `its worker exited with code ${code}`;
+  });
+  const port = await new Promise<number>((resolve, reject) => {
+    const onExit = () => reject(new EmbeddedStartError(stopped ?? "its worker exited", false));
+    worker.once("exit", onExit);
+    worker.once("message", (message: { port?: number; error?: string; locked?: boolean }) => {
+      worker.off("exit", onExit);
+      if (message.port !== undefined) resolve(message.port);
+      else reject(new EmbeddedStartError(message.error ?? "it did not start", message.locked === true));
+    });
+  }).catch(async (error: unknown) => {
+    await worker.terminate();
+    throw error;
+  });
+  // The worker must not keep a finished CLI alive; whoever uses it learns of its end from `stopped`.
   worker.unref();
   return {
     endpoint: `http://127.0.0.1:${port}`,
+    port,
+    get stopped() {
+      return stopped;
+    },
     close: async () => {
-      const closed = new Promise<void>((resolve) => {
-        worker.once("message", () => resolve());
-        worker.once("exit", () => resolve());
-      });
-      worker.postMessage("close");
-      await closed;
+      if (stopped === undefined) {
+        const closed = new Promise<void>((resolve) => {
+          worker.once("message", () => resolve());
+          worker.once("exit", () => resolve());
+        });
+        worker.postMessage("close");
+        await closed;
+      }
+      stopped ??= "it was closed";
       await worker.terminate();
     },
   };
-}
-
-/** LevelDB allows one process per data dir: say so instead of failing on the first request. */
-export function explainEmbeddedFailure(error: unknown, dataDir: string): StoreError {
-  const message = error instanceof Error ? error.message : String(error);
-  if (/lock/i.test(message)) {
-    return new StoreError(`the data dir ${dataDir} is in use by another idc-audit process`, {
-      cause: error,
-      retryable: false,
-    });
-  }
-  return new StoreError(`embedded store failed: ${message}`, { cause: error, retryable: false });
 }

@@ -12,9 +12,10 @@ import type { AuditLogger } from "../shared/logger.ts";
 import { silentLogger } from "../shared/logger.ts";
 import { TimelineQueries } from "../timeline/queries.ts";
 import { TableStore } from "../timeline/store.ts";
-import { explainEmbeddedFailure, startEmbeddedDynamo } from "./embedded.ts";
+import { routeThroughSharedStore, SharedStore } from "./shared-store.ts";
 
 export * from "./embedded.ts";
+export * from "./shared-store.ts";
 
 /** Where the table is and which directory enriches users: the one place entry points are wired. */
 export interface RuntimeConfig {
@@ -39,6 +40,8 @@ export interface RuntimeConfig {
   /** SNS topic for new alerts (the Lambda functions' `ALERT_TOPIC_ARN`). */
   readonly alertTopicArn?: string;
   readonly detection?: Partial<DetectionConfig>;
+  /** Told when opening the embedded store waits for another process on the same data dir (the CLI: stderr). */
+  readonly onStoreWait?: (message: string) => void;
 }
 
 export interface Runtime {
@@ -94,21 +97,22 @@ export async function openRuntime(config: RuntimeConfig = {}): Promise<Runtime> 
     description = `table ${tableName}${config.endpoint ? ` at ${config.endpoint}` : ""}`;
   } else {
     const dataDir = config.dataDir ?? DEFAULT_DATA_DIR;
-    let embedded: Awaited<ReturnType<typeof startEmbeddedDynamo>>;
-    try {
-      embedded = await startEmbeddedDynamo(config.inMemory ? undefined : dataDir);
-    } catch (error) {
-      throw explainEmbeddedFailure(error, dataDir);
-    }
-    closeEmbedded = embedded.close;
+    // Every process on a data dir goes through the same shared store: the first serves it, the others use it.
+    const shared = await SharedStore.open(
+      config.inMemory ? undefined : dataDir,
+      config.onStoreWait ? { onWait: config.onStoreWait } : {},
+    );
+    closeEmbedded = () => shared.close();
     tableName = EMBEDDED_TABLE;
-    // The embedded store checks no signature; these placeholders only satisfy the SDK's signer.
+    // The embedded store checks no signature (its token travels in a header); these placeholders only satisfy
+    // the SDK's signer.
     client = new DynamoDBClient({
-      endpoint: embedded.endpoint,
+      endpoint: shared.address.endpoint,
       region: "local",
       credentials: { accessKeyId: "embedded", secretAccessKey: "embedded" },
       maxAttempts: 3,
     });
+    routeThroughSharedStore(client, shared);
     description = config.inMemory ? "embedded store (in memory)" : `embedded store in ${dataDir}`;
   }
   const store = new TableStore(client, { tableName });
@@ -120,7 +124,6 @@ export async function openRuntime(config: RuntimeConfig = {}): Promise<Runtime> 
   } catch (error) {
     client.destroy();
     await closeEmbedded?.();
-    if (!useRealTable) throw explainEmbeddedFailure(error, config.dataDir ?? DEFAULT_DATA_DIR);
     throw error;
   }
   const queries = new TimelineQueries(store);

@@ -1,0 +1,70 @@
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { readInputs } from "@idc-audit/core/cloudtrail";
+import { ingestStream } from "@idc-audit/core/ingest";
+import { ENDPOINT_FILE, openRuntime, type Runtime } from "@idc-audit/core/runtime";
+import { afterAll, afterEach, describe, expect, it } from "vitest";
+import { eventsDir, loadEvent } from "../support/fixtures.ts";
+import { fixtureDirectory } from "../support/store.ts";
+
+// The shared store within one process (the end-to-end tests run it across real processes): two runtimes on
+// one data dir are an owner and its client, whatever the order in which they close.
+
+const scratch = mkdtempSync(join(tmpdir(), "idc-audit-shared-store-"));
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+
+const opened: Runtime[] = [];
+afterEach(async () => {
+  for (const runtime of opened.splice(0)) await runtime.close();
+});
+
+async function open(dataDir: string): Promise<Runtime> {
+  const runtime = await openRuntime({ dataDir, directory: await fixtureDirectory() });
+  opened.push(runtime);
+  return runtime;
+}
+
+const bobSession = (
+  loadEvent("new/GetRoleCredentials__success.json").userIdentity as { credentialId: string }
+).credentialId;
+
+describe("two runtimes on one data dir", () => {
+  it("answers every query the client started before the owner closed, and takes the store over", async () => {
+    // Prepare: the first runtime owns the store; the second finds it through the endpoint file.
+    const dataDir = join(scratch, "handover");
+    const owner = await open(dataDir);
+    await ingestStream(readInputs([join(eventsDir, "archive")]), owner.pipeline);
+    const ownerEndpoint = readFileSync(join(dataDir, ENDPOINT_FILE), "utf8");
+    const client = await open(dataDir);
+    const expected = await client.queries.session(bobSession);
+    // Act: forty queries from the client, and the owner closes while they run.
+    const queries = Array.from({ length: 40 }, () => client.queries.session(bobSession));
+    await owner.close();
+    opened.splice(opened.indexOf(owner), 1);
+    const answers = await Promise.all(queries);
+    const afterwards = await client.queries.session(bobSession);
+    // Assess: every answer is whole, and the client now owns the store under a new token.
+    expect(expected.events.length).toBeGreaterThan(0);
+    for (const answer of answers) expect(answer).toEqual(expected);
+    expect(afterwards).toEqual(expected);
+    const newEndpoint = JSON.parse(readFileSync(join(dataDir, ENDPOINT_FILE), "utf8")) as { token: string };
+    expect(newEndpoint.token).not.toBe((JSON.parse(ownerEndpoint) as { token: string }).token);
+  });
+
+  it("withdraws the endpoint file when the owner closes last", async () => {
+    // Prepare
+    const dataDir = join(scratch, "withdraw");
+    const owner = await open(dataDir);
+    const client = await open(dataDir);
+    // Act
+    await client.close();
+    opened.splice(opened.indexOf(client), 1);
+    const stillThere = readFileSync(join(dataDir, ENDPOINT_FILE), "utf8");
+    await owner.close();
+    opened.splice(opened.indexOf(owner), 1);
+    // Assess
+    expect(JSON.parse(stillThere)).toMatchObject({ pid: process.pid });
+    expect(() => readFileSync(join(dataDir, ENDPOINT_FILE))).toThrow(/ENOENT/);
+  });
+});
