@@ -297,6 +297,8 @@ const CATEGORY_LABEL = {
   token: "token",
   "mfa-device": "MFA device",
   "directory-admin": "admin",
+  "directory-read": "admin read",
+  other: "other",
 };
 
 // ---------- status and focus ----------
