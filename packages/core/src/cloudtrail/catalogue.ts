@@ -219,7 +219,9 @@ export const catalogue: readonly CatalogueSource[] = [
     everyEvent: true,
   },
   {
-    // Listed last: the ingest rules are grouped in catalogue order, so new sources go at the end.
+    // Listed last: the ingest rules are grouped in catalogue order, so new sources go at the end. The
+    // EventBridge source follows CloudTrail's `aws.<service>` convention; no published sample shows it, and the
+    // trail bucket's backfill reads these events whatever EventBridge calls them.
     eventSource: "identitystore-scim.amazonaws.com",
     eventBridgeSource: "aws.identitystore-scim",
     events: scimEvents,
