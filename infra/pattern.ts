@@ -2,9 +2,10 @@
  * The ingest rules' event patterns, generated from the core's catalogue pattern.
  *
  * EventBridge accepts event patterns of at most 2048 characters unless the account has raised that quota
- * (to 4096 at most). The catalogue pattern is one `$or` branch per event source and is already longer than
- * that, so it is split here into as few patterns as fit, each keeping the full `source` list and a subset of
- * the `detail.$or` branches. Every event matches at most one of them (each branch names its own
+ * (to 4096 at most). The catalogue pattern is one `$or` branch per event source; the Identity Center services
+ * are matched by source whatever the event name (so names AWS adds later arrive too), which keeps it short,
+ * but should it outgrow the limit it is split here into as few patterns as fit, each keeping the full `source`
+ * list and a subset of the `detail.$or` branches. Every event matches at most one of them (each branch names its own
  * `eventSource`), and their union matches exactly what the single catalogue pattern matches.
  * Pure: no SST globals, so tests import it directly.
  */

@@ -16,8 +16,8 @@ import {
 import {
   auditedEvents,
   catalogue,
-  categorize,
   eventBridgePattern,
+  storedCategory,
 } from "../../packages/core/src/cloudtrail/catalogue.ts";
 import { classifyItem } from "../../packages/core/src/ingest/run.ts";
 import { type Json, matches, type Pattern } from "./event-pattern.ts";
@@ -86,9 +86,10 @@ function fixtureEvents(dir: string): { file: string; event: Event }[] {
 const single = eventBridgePattern() as Pattern;
 const rules = ingestRulePatterns() as Pattern[];
 const matchingRules = (event: Event) => rules.filter((rule) => matches(rule, event)).length;
+/** Whether the normalizer stores the event as an Identity Center event (a known name, or `other`). */
 const audited = (event: Event) => {
   const detail = event.detail as Event;
-  return categorize(String(detail.eventSource), String(detail.eventName)) !== undefined;
+  return storedCategory(String(detail.eventSource), String(detail.eventName)) !== undefined;
 };
 
 describe("ingest rule patterns", () => {
@@ -124,14 +125,34 @@ describe("ingest rule patterns", () => {
     }
   });
 
-  it("split equivalently when the limit forces one rule per source", () => {
-    const small = ingestRulePatterns(single, 1100) as Pattern[];
+  it("match every event name of an Identity Center service, known or not, and only signin's three", () => {
+    for (const source of catalogue) {
+      for (const eventName of ["AnEventAwsAddsTomorrow", "https://portal.sso.us-east-1.amazonaws.com/x"]) {
+        const event = envelope({ eventSource: source.eventSource, eventName });
+        expect(matchingRules(event), `${source.eventSource} ${eventName}`).toBe(source.everyEvent ? 1 : 0);
+        expect(matchingRules(event) === 1).toBe(audited(event));
+      }
+    }
+    const signIn = (eventName: string) => envelope({ eventSource: "signin.amazonaws.com", eventName });
+    expect(matchingRules(signIn("ConsoleLogin"))).toBe(0);
+    expect(matchingRules(signIn("GetSigninToken"))).toBe(0);
+    expect(matchingRules(signIn("CredentialVerification"))).toBe(1);
+    expect(matchingRules(envelope({ eventSource: "s3.amazonaws.com", eventName: "ListBuckets" }))).toBe(0);
+  });
+
+  it("split equivalently when the limit forces several rules", () => {
+    // The longest single-branch rule: any smaller limit cannot be met, this one forces a split.
+    const branches = (single.detail as { $or: Pattern[] }).$or;
+    const longest = Math.max(
+      ...branches.map((branch) => JSON.stringify({ ...single, detail: branch }).length),
+    );
+    const small = ingestRulePatterns(single, longest) as Pattern[];
     expect(small.length).toBeGreaterThan(rules.length);
     for (const { eventSource, eventName } of auditedEvents()) {
       const event = envelope({ eventSource, eventName });
       expect(small.filter((rule) => matches(rule, event))).toHaveLength(1);
     }
-    expect(() => ingestRulePatterns(single, 200)).toThrow(/alone is longer/);
+    expect(() => ingestRulePatterns(single, longest - 1)).toThrow(/alone is longer/);
   });
 });
 

@@ -20,7 +20,7 @@ import { plantAttacks, synthDirectory } from "@idc-audit/core/synth";
 import { AliasKind, Items } from "@idc-audit/core/timeline";
 import type { APIGatewayProxyEventV2 } from "aws-lambda";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ALICE, BOB, eventsDir, loadEvent } from "../support/fixtures.ts";
+import { ALICE, BOB, eventsDir, loadEvent, publishedEventsDir } from "../support/fixtures.ts";
 import { dumpTable, memoryRuntime } from "../support/store.ts";
 
 const ATTACKS = { users: 60, seed: 21 } as const;
@@ -223,6 +223,38 @@ describe("analyst API: users", () => {
     const noExternalId = await get("/users", { issuer: OKTA.issuer });
     expect(noExternalId.status).toBe(400);
     expect(noExternalId.body.error).toContain("externalId");
+  });
+
+  it("answers a name only an old-shape event carries (no directory knows it) as unresolved, with its session", async () => {
+    // Prepare: the 2021 portal event; the directory does not know its name, no transitional event names it.
+    const published = join(publishedEventsDir(), "blog-drbarnz__ListAccountRoles__1.json");
+    await ingestStream(readInputs([published]), runtime.pipeline);
+    // Act
+    const answer = await get("/users/User@Example.com");
+    // Assess: the CLI's shape, labelled unresolved, its inferred session with the analyst's facts.
+    expect(answer.status).toBe(200);
+    expect(answer.body.user).toEqual({
+      userId: null,
+      identityStoreId: null,
+      userName: "User@Example.com",
+      displayName: null,
+      emails: [],
+      externalIds: [],
+      status: "unresolved",
+    });
+    expect(answer.body).toMatchObject({ eventCount: 1, sessionCount: 1, roleSessionCount: 0 });
+    expect(answer.body.sessions[0]).toMatchObject({
+      inferred: true,
+      eventCount: 1,
+      accounts: ["000000000000"],
+    });
+    const session = await get(`/sessions/${encodeURIComponent(answer.body.sessions[0].credentialId)}`);
+    expect(session.status).toBe(200);
+    expect(session.body.events.map((event: { eventId: string }) => event.eventId)).toEqual([
+      "b02878f9-a936-4027-9338-16fdba509113",
+    ]);
+    // Asked for in one identity store, a bare name is no answer.
+    expect((await get("/users/user@example.com", { identityStoreId: BOB.identityStoreId })).status).toBe(404);
   });
 });
 

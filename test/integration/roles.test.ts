@@ -11,10 +11,10 @@ import fc from "fast-check";
 import { afterEach, describe, expect, it } from "vitest";
 import { seededShuffle } from "../support/answers.ts";
 import { RecordingSink } from "../support/detect.ts";
-import { BOB, eventsDir } from "../support/fixtures.ts";
+import { BOB, eventsDir, publishedEventsDir } from "../support/fixtures.ts";
 import { dumpTable, fixtureDirectory, memoryRuntime } from "../support/store.ts";
 
-const published = join(import.meta.dirname, "../../../shared/reference/events");
+const published = publishedEventsDir();
 const CHAIN = [
   "blog-aidansteele__ListAccounts__1.json",
   "blog-aidansteele__ListAccountRoles__1.json",

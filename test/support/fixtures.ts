@@ -1,9 +1,22 @@
-import { readdirSync, readFileSync, statSync } from "node:fs";
-import { join, relative } from "node:path";
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 
 export const repoRoot = fileURLToPath(new URL("../..", import.meta.url));
 export const eventsDir = join(repoRoot, "events");
+
+/**
+ * The published sample events (`shared/reference/events`, beside the checkout or one of its parents: the main
+ * checkout and the engineers' worktrees sit at different depths). Throws when absent: tests over it must not
+ * pass by reading nothing.
+ */
+export function publishedEventsDir(): string {
+  for (let dir = repoRoot; ; dir = dirname(dir)) {
+    const candidate = join(dir, "shared", "reference", "events");
+    if (existsSync(candidate)) return candidate;
+    if (dirname(dir) === dir) throw new Error(`no shared/reference/events above ${repoRoot}`);
+  }
+}
 
 /** A fixture event from `events/`, freshly parsed so each test can change its own copy. */
 export function loadEvent(path: string): Record<string, unknown> {

@@ -19,9 +19,12 @@ describe("normalize", () => {
   });
 
   it("has fixtures for every sign-in, portal and token event name in all three shapes", () => {
+    // The device flow's first steps are called by a client before anyone signs in: no user, so no shapes.
+    const beforeSignIn = new Set(["RegisterClient", "StartDeviceAuthorization"]);
     const names = auditedEvents()
       .filter((entry) => ["sign-in", "portal", "token"].includes(entry.category))
-      .map((entry) => entry.eventName);
+      .map((entry) => entry.eventName)
+      .filter((name) => !beforeSignIn.has(name));
     for (const shape of ["old", "transitional", "new"]) {
       const files = fixtureFiles(shape).map((file) => file.split("/")[1]?.split("__")[0]);
       for (const name of new Set(names)) expect(files, `${shape}/${name}`).toContain(name);
@@ -144,14 +147,57 @@ describe("normalize", () => {
     // One name, two sources that both carry it.
     expect(categoryFrom("new/CreateToken__success.json", "sso.amazonaws.com")).toBe("token");
     expect(categoryFrom("new/CreateToken__success.json", "sso-oauth.amazonaws.com")).toBe("token");
-    // A name from a source that does not emit it in the catalogue is not Identity Center's.
+    // A name from an Identity Center source that does not list it is kept as `other`; other services ignored.
     expect(categoryFrom("new/ListAccounts__success.json", "sso.amazonaws.com")).toBe("portal");
-    expect(categoryFrom("new/ListAccounts__success.json", "sso-oauth.amazonaws.com")).toBe("ignored");
+    expect(categoryFrom("new/ListAccounts__success.json", "sso-oauth.amazonaws.com")).toBe("other");
     expect(categoryFrom("new/ListAccounts__success.json", "s3.amazonaws.com")).toBe("ignored");
     expect(categoryFrom("new/ListMfaDevicesForUser__success.json", "sso-directory.amazonaws.com")).toBe(
       "mfa-device",
     );
-    expect(categoryFrom("new/ListMfaDevicesForUser__success.json", "sso.amazonaws.com")).toBe("ignored");
+    expect(categoryFrom("new/ListMfaDevicesForUser__success.json", "sso.amazonaws.com")).toBe("other");
+  });
+
+  it.each([
+    "sso.amazonaws.com",
+    "sso-oauth.amazonaws.com",
+    "sso-directory.amazonaws.com",
+    "identitystore.amazonaws.com",
+    "identitystore-scim.amazonaws.com",
+  ])("keeps an event name %s added tomorrow as `other`, with its actor, session and address", (source) => {
+    // Prepare: a new-shape portal event renamed to something no catalogue lists.
+    const event = loadEvent("new/ListAccounts__success.json");
+    event.eventSource = source;
+    event.eventName = "ListSomethingAwsAddedTomorrow";
+    // Act
+    const result = normalize(event);
+    // Assess
+    if (result.status !== "audited") throw new Error(`not kept: ${JSON.stringify(result)}`);
+    const kept = result.record.event;
+    expect(kept).toMatchObject({
+      eventSource: source,
+      eventName: "ListSomethingAwsAddedTomorrow",
+      category: "other",
+      shape: "new",
+      actor: { kind: "user", user: { identityStoreId: BOB.identityStoreId, userId: BOB.userId } },
+    });
+    expect(kept.credentialId).toBeDefined();
+    expect(kept.sourceIp).toBeDefined();
+  });
+
+  it("reads only the three Identity Center names of signin.amazonaws.com (console sign-in is IAM's)", () => {
+    const event = loadEvent("new/UserAuthentication__success.json");
+    for (const eventName of ["ConsoleLogin", "GetSigninToken", "SomethingNew"]) {
+      expect(normalize({ ...event, eventName }).status, eventName).toBe("ignored");
+    }
+  });
+
+  it("stores an unknown name that is a URL without its query string (portal URLs carry one-time codes)", () => {
+    const event = loadEvent("old/ListAccounts__success.json");
+    event.eventName = "https://portal.sso.us-east-1.amazonaws.com/auth?auth_code=secret&state=x#frag";
+    const result = normalize(event);
+    if (result.status !== "audited") throw new Error("not kept");
+    expect(result.record.event.eventName).toBe("https://portal.sso.us-east-1.amazonaws.com/auth");
+    expect(JSON.stringify(result.record.event)).not.toContain("secret");
   });
 
   it("reads the identity store id from its ARN", () => {

@@ -15,9 +15,9 @@ import {
   roleSessionId,
 } from "@idc-audit/core/roles";
 import { describe, expect, it } from "vitest";
-import { fixtureFiles, loadEvent } from "../support/fixtures.ts";
+import { fixtureFiles, loadEvent, publishedEventsDir } from "../support/fixtures.ts";
 
-const published = join(import.meta.dirname, "../../../shared/reference/events");
+const published = publishedEventsDir();
 const loadPublished = (name: string) =>
   JSON.parse(readFileSync(join(published, name), "utf8")) as Record<string, unknown>;
 

@@ -138,6 +138,29 @@ async function resolveUser(context: Context, candidates: UserKey[], asked: strin
   return first;
 }
 
+/** `idc-audit user --json` for a name only events waiting for a name → user mapping carry (unresolved). */
+async function unresolvedNameDocument(context: Context, userName: string) {
+  const page = context.query.page();
+  const events = await context.queries.readUnresolvedName(userName);
+  const report = await context.roles.unresolvedName(userName, events);
+  if (!report) return undefined;
+  const activity = context.analyst.activityOf({ unresolvedName: userName }, events);
+  const sessions = paginate(report.sessions, page);
+  return {
+    user: report.user,
+    eventCount: report.eventCount,
+    sessionCount: report.sessions.length,
+    failedSignInCount: activity.failedSignIns.length,
+    roleSessionCount: 0,
+    sessions: sessions.items.map((session) => ({
+      ...session,
+      ...(activity.sessions.get(session.credentialId) ?? sessionFacts([])),
+    })),
+    unlinkedRoleSessions: [],
+    nextCursor: sessions.nextCursor,
+  };
+}
+
 /** `idc-audit user --json`, a page of its sessions, each with the analyst's facts and its role sessions. */
 async function userDocument(context: Context, user: UserKey) {
   const page = context.query.page();
@@ -302,7 +325,13 @@ const ROUTES: readonly Route[] = [
     parameters: USER_PARAMETERS,
     async handle(context) {
       const value = context.params[0] ?? "";
-      const user = await resolveUser(context, await context.queries.findUsers(value), value);
+      const candidates = await context.queries.findUsers(value);
+      // A sign-in name no person is known for yet: the events waiting for it, as the CLI answers them.
+      if (candidates.length === 0 && context.query.text("identityStoreId") === undefined) {
+        const unresolved = await unresolvedNameDocument(context, value);
+        if (unresolved) return unresolved;
+      }
+      const user = await resolveUser(context, candidates, value);
       return userDocument(context, user);
     },
   },

@@ -8,12 +8,14 @@ import type {
   SessionWithRoles,
   UserWithRoles,
 } from "../roles/queries.ts";
-import type { FailedSignIn, SessionTimeline, TimelineEvent, UserView } from "../timeline/queries.ts";
+import type { FailedSignIn, ReportedUser, SessionTimeline, TimelineEvent } from "../timeline/queries.ts";
 
 /** Human-readable renderings of the same documents `--json` prints. */
 
-export function describeUser(user: UserView | null): string {
+export function describeUser(user: ReportedUser | null): string {
   if (!user) return "unknown user";
+  if (user.userId === null)
+    return `${user.userName} [unresolved: no directory or mapping names this user yet]`;
   const name = user.displayName ?? user.userName ?? "(name unknown)";
   const email = user.emails[0] ? ` <${user.emails[0]}>` : "";
   const status = user.status === "enriched" ? "" : ` [${user.status}]`;

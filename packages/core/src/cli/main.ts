@@ -9,6 +9,7 @@ import type { Alert } from "../detect/detector.ts";
 import { classifyItem, ingestStream, type Rejection } from "../ingest/run.ts";
 import type { UserKey } from "../normalize/types.ts";
 import { answerFinding, findingsOf } from "../roles/finding.ts";
+import type { UserWithRoles } from "../roles/queries.ts";
 import { ACCESS_KEY_ID, ROLE_SESSION_ID } from "../roles/types.ts";
 import { DEFAULT_DATA_DIR, openRuntime, type Runtime, type RuntimeConfig } from "../runtime/index.ts";
 import { AuditError, describeError, UsageError } from "../shared/errors.ts";
@@ -225,7 +226,24 @@ async function s3Objects(values: Values): Promise<ObjectSource> {
   return new S3ObjectSource(new S3Client(values.region ? { region: values.region } : {}));
 }
 
-async function resolveUser(values: Values, positionals: string[], runtime: Runtime): Promise<UserKey> {
+/**
+ * `user`: the person a value names; else, for a plain value, the events waiting for that sign-in name (old-shape
+ * events ingested with no directory and no mapping yet), labelled `"status":"unresolved"`.
+ */
+async function userReport(values: Values, positionals: string[], runtime: Runtime): Promise<UserWithRoles> {
+  const { user, asked } = await resolveUser(values, positionals, runtime);
+  if (user) return runtime.roleQueries.userWithRoles(user);
+  const name = values["external-id"] === undefined ? positionals[0] : undefined;
+  const unresolved = name === undefined ? undefined : await runtime.roleQueries.unresolvedName(name);
+  if (!unresolved) throw new NotFoundError(`no user known for ${asked}`);
+  return unresolved;
+}
+
+async function resolveUser(
+  values: Values,
+  positionals: string[],
+  runtime: Runtime,
+): Promise<{ user: UserKey | undefined; asked: string }> {
   const externalId = values["external-id"];
   let candidates: UserKey[];
   let asked: string;
@@ -248,13 +266,12 @@ async function resolveUser(values: Values, positionals: string[], runtime: Runti
     }
   }
   const [first, ...others] = candidates;
-  if (!first) throw new NotFoundError(`no user known for ${asked}`);
   if (others.length > 0) {
     throw new UsageError(
       `${asked} names ${candidates.length} users (${candidates.map((user) => `${user.identityStoreId}/${user.userId}`).join(", ")}): ask by user id`,
     );
   }
-  return first;
+  return { user: first, asked };
 }
 
 /** A finding exported from the console or the CLI: a few KB of JSON, read whole. */
@@ -316,9 +333,7 @@ async function command(name: string, values: Values, positionals: string[], io: 
       return 0;
     }
     case "user": {
-      const report = await withRuntime(values, io, async (runtime) =>
-        runtime.roleQueries.userWithRoles(await resolveUser(values, positionals, runtime)),
-      );
+      const report = await withRuntime(values, io, (runtime) => userReport(values, positionals, runtime));
       if (values.json) printJson(io, report);
       else write(io.stdout, formatUser(report));
       return 0;

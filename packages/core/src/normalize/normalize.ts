@@ -1,4 +1,4 @@
-import { type Category, categorize } from "../cloudtrail/catalogue.ts";
+import { Category as Categories, type Category, storedCategory } from "../cloudtrail/catalogue.ts";
 import { parseUntrustedJson, recordField, stringField } from "../shared/json.ts";
 import { isoTime } from "../shared/time.ts";
 import {
@@ -190,7 +190,8 @@ export function normalize(raw: unknown): NormalizeResult {
     };
   }
   const record = parsed.data;
-  const category = categorize(record.eventSource, record.eventName);
+  // Known names by their category; any other name of an Identity Center service as `other` (never ignored).
+  const category = storedCategory(record.eventSource, record.eventName);
   if (category === undefined) {
     return {
       status: "ignored",
@@ -216,7 +217,7 @@ export function normalize(raw: unknown): NormalizeResult {
     eventId: record.eventID,
     eventTime: canonicalTime(record.eventTime),
     eventSource: record.eventSource,
-    eventName: record.eventName,
+    eventName: category === Categories.Other ? withoutQuery(record.eventName) : record.eventName,
     category,
     outcome,
   } as Mutable<AuditEvent>;
@@ -246,6 +247,15 @@ export function normalize(raw: unknown): NormalizeResult {
   const typed =
     typedUserName !== undefined && typedUserName.length <= MAX_ID_LENGTH ? typedUserName : undefined;
   return { status: "audited", record: { event, ...(typed ? { typedUserName: typed } : {}) } };
+}
+
+/**
+ * An unknown event's name as stored. Old portal events were named by the URL called
+ * (`https://portal.sso.…/instance/appinstances`); portal URLs can carry one-time codes in their query string,
+ * so a name that is a URL keeps its path only.
+ */
+function withoutQuery(eventName: string): string {
+  return /^[a-z][a-z0-9+.-]*:\/\//i.test(eventName) ? eventName.replace(/[?#].*$/s, "") : eventName;
 }
 
 /** The first string of the event (other than the already cut user agent) too long to be CloudTrail's. */

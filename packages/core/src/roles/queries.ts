@@ -395,7 +395,8 @@ export class RoleQueries {
   /** Role sessions a portal session's grants issued, chained sessions included, by creation time. */
   async ofPortalSession(timeline: SessionTimeline): Promise<RoleSessionView[]> {
     const owner = timeline.user;
-    if (!owner) return [];
+    // An unresolved name's inferred session has no person to hold role sessions (nor grants: old shape).
+    if (!owner || owner.userId === null) return [];
     const user = { identityStoreId: owner.identityStoreId, userId: owner.userId };
     const grants = timeline.events.filter(
       (event) => GRANT_EVENTS.has(event.eventName) && event.outcome === "success" && event.accountId,
@@ -452,6 +453,21 @@ export class RoleQueries {
         roleSessions: byPortalSession.get(session.credentialId) ?? [],
       })),
       unlinkedRoleSessions: unlinked.sort(byCreation),
+    };
+  }
+
+  /**
+   * `user VALUE` for a sign-in name only events waiting for a name → user mapping carry: their inferred
+   * sessions, labelled unresolved. No role session: those are attributed to people, never to bare names.
+   */
+  async unresolvedName(userName: string, read?: readonly AuditEvent[]): Promise<UserWithRoles | undefined> {
+    const report = await this.timeline.unresolvedName(userName, read);
+    if (!report) return undefined;
+    return {
+      ...report,
+      roleSessionCount: 0,
+      sessions: report.sessions.map((session) => ({ ...session, roleSessions: [] })),
+      unlinkedRoleSessions: [],
     };
   }
 

@@ -5,6 +5,7 @@ import { Keys } from "./keys.ts";
 import {
   groupSessions,
   INFERRED_PREFIX,
+  type InferredOwner,
   type TimelineEvent,
   type TimelineQueries,
   toTimelineEvent,
@@ -137,8 +138,8 @@ export class AnalystQueries {
   }
 
   /** The same, from events already read (the user route reads the partition once for both documents). */
-  activityOf(user: UserKey, events: readonly AuditEvent[]): UserActivity {
-    const groups = groupSessions(user, events);
+  activityOf(owner: InferredOwner, events: readonly AuditEvent[]): UserActivity {
+    const groups = groupSessions(owner, events);
     const sessions = new Map(
       groups.map((group) => [
         group.credentialId,

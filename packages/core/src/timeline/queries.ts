@@ -46,9 +46,41 @@ export interface TimelineEvent {
   readonly resolution?: Resolution;
 }
 
+/**
+ * A sign-in name that only old-shape events waiting for a name → user mapping carry (ingested with no
+ * directory, or one that does not know the name): no person is known yet. The same fields as `UserView`, so
+ * `user --json` keeps one shape; the ids are `null` and `status` says why. Those events move to the person as
+ * soon as a transitional event (or the directory) teaches the mapping, and the name then answers the person.
+ */
+export interface UnresolvedUserView {
+  readonly userId: null;
+  readonly identityStoreId: null;
+  /** The name as it was asked for. */
+  readonly userName: string;
+  readonly displayName: null;
+  readonly emails: readonly string[];
+  readonly externalIds: readonly ExternalId[];
+  readonly status: "unresolved";
+}
+
+/** Whom a report is about: a person, or a name no person is known for yet. */
+export type ReportedUser = UserView | UnresolvedUserView;
+
+export function unresolvedUserView(userName: string): UnresolvedUserView {
+  return {
+    userId: null,
+    identityStoreId: null,
+    userName,
+    displayName: null,
+    emails: [],
+    externalIds: [],
+    status: "unresolved",
+  };
+}
+
 export interface SessionTimeline {
   readonly credentialId: string;
-  readonly user: UserView | null;
+  readonly user: ReportedUser | null;
   readonly events: TimelineEvent[];
 }
 
@@ -68,7 +100,7 @@ export interface UserTimeline {
 }
 
 export interface UserReport {
-  readonly user: UserView;
+  readonly user: ReportedUser;
   readonly eventCount: number;
   readonly sessions: SessionSummary[];
 }
@@ -88,18 +120,28 @@ export interface FailedSignIn {
 export const INFERRED_SESSION_IDLE_MS = 60 * 60 * 1000;
 export const INFERRED_PREFIX = "inferred:";
 
+/** Whose events an inferred session groups: a person, or a sign-in name waiting for its person. */
+export type InferredOwner = UserKey | { readonly unresolvedName: string };
+
+/** Stands where an identity store id would (`d-…`): an inferred session of an unresolved name. */
+const NAME_OWNER = "NAME";
+
 /**
  * `inferred:<first eventId>:<identityStoreId>:<userId>`: an inferred session exists only within one person's
- * timeline, so its id names the person, and reading it back needs nothing but their partition.
+ * timeline, so its id names the person, and reading it back needs nothing but their partition. An unresolved
+ * name's: `inferred:<first eventId>:NAME:<lower-case name>`, read back from the events waiting for that name.
  */
-export function inferredSessionId(user: UserKey, firstEventId: string): string {
-  return `${INFERRED_PREFIX}${firstEventId}:${user.identityStoreId}:${user.userId}`;
+export function inferredSessionId(owner: InferredOwner, firstEventId: string): string {
+  if ("unresolvedName" in owner)
+    return `${INFERRED_PREFIX}${firstEventId}:${NAME_OWNER}:${owner.unresolvedName.toLowerCase()}`;
+  return `${INFERRED_PREFIX}${firstEventId}:${owner.identityStoreId}:${owner.userId}`;
 }
 
-function userOfInferredSession(credentialId: string): UserKey | undefined {
+function ownerOfInferredSession(credentialId: string): InferredOwner | undefined {
   const [eventId, identityStoreId, ...rest] = credentialId.slice(INFERRED_PREFIX.length).split(":");
   const userId = rest.join(":");
   if (!eventId || !identityStoreId || !userId) return undefined;
+  if (identityStoreId === NAME_OWNER) return { unresolvedName: userId };
   return { identityStoreId, userId };
 }
 
@@ -165,12 +207,37 @@ export class TimelineQueries {
 
   /** An inferred session is named by its user and first event; it is recomputed from that user's timeline. */
   private async inferredSession(credentialId: string): Promise<SessionTimeline> {
-    const user = userOfInferredSession(credentialId);
-    if (user === undefined) return { credentialId, user: null, events: [] };
-    const { view, events } = await this.readUser(user);
-    const group = groupSessions(user, events).find((candidate) => candidate.credentialId === credentialId);
+    const owner = ownerOfInferredSession(credentialId);
+    if (owner === undefined) return { credentialId, user: null, events: [] };
+    const { view, events } =
+      "unresolvedName" in owner
+        ? {
+            view: unresolvedUserView(owner.unresolvedName),
+            events: await this.readUnresolvedName(owner.unresolvedName),
+          }
+        : await this.readUser(owner);
+    const group = groupSessions(owner, events).find((candidate) => candidate.credentialId === credentialId);
     if (!group) return { credentialId, user: null, events: [] };
     return { credentialId, user: view, events: group.events.map((entry) => toTimelineEvent(entry)) };
+  }
+
+  /**
+   * Old-shape events that name `userName` and still wait for a name → user mapping, in time order. Only
+   * authenticated events' own sign-in names are ever stored there (see `Pipeline`), never a typed one.
+   */
+  async readUnresolvedName(userName: string): Promise<AuditEvent[]> {
+    const items = await this.store.query(Keys.pendingNamePartition(userName));
+    return items.map(eventOf).sort(byTimeThenId);
+  }
+
+  /**
+   * The report of a name no person is known for yet, from the events waiting for it (grouped into inferred
+   * sessions like any old-shape events), or `undefined` when no event waits for it.
+   */
+  async unresolvedName(userName: string, read?: readonly AuditEvent[]): Promise<UserReport | undefined> {
+    const events = read ?? (await this.readUnresolvedName(userName));
+    if (events.length === 0) return undefined;
+    return this.summarize(unresolvedUserView(userName), { unresolvedName: userName }, events);
   }
 
   /** Users a lookup value names: user id, sign-in name or email (any case). */
@@ -207,7 +274,11 @@ export class TimelineQueries {
 
   /** The user report of a partition already read (callers that need more from the same read use this). */
   reportOf({ view, events }: UserTimeline): UserReport {
-    const sessions = groupSessions(view, events).map(({ credentialId, inferred, events: members }) => ({
+    return this.summarize(view, view, events);
+  }
+
+  private summarize(user: ReportedUser, owner: InferredOwner, events: readonly AuditEvent[]): UserReport {
+    const sessions = groupSessions(owner, events).map(({ credentialId, inferred, events: members }) => ({
       credentialId,
       inferred,
       firstSeen: members[0]?.eventTime ?? "",
@@ -224,7 +295,7 @@ export class TimelineQueries {
           ? -1
           : 1,
     );
-    return { user: view, eventCount: events.length, sessions };
+    return { user, eventCount: events.length, sessions };
   }
 
   /** Failed `CredentialVerification`s in a time range, each with the person the sign-in workflow names. */
@@ -338,7 +409,7 @@ interface SessionGroup {
  * their workflow opened; everything else forms inferred sessions, split after an idle hour. Computed on read
  * from the full set, so it cannot depend on the order events arrived in.
  */
-export function groupSessions(user: UserKey, events: readonly AuditEvent[]): SessionGroup[] {
+export function groupSessions(owner: InferredOwner, events: readonly AuditEvent[]): SessionGroup[] {
   const sessionOfWorkflow = new Map<string, string>();
   for (const event of events) {
     if (event.credentialId && event.authWorkflowId) {
@@ -370,7 +441,7 @@ export function groupSessions(user: UserKey, events: readonly AuditEvent[]): Ses
   const flush = () => {
     const first = current[0];
     if (first)
-      groups.push({ credentialId: inferredSessionId(user, first.eventId), inferred: true, events: current });
+      groups.push({ credentialId: inferredSessionId(owner, first.eventId), inferred: true, events: current });
     current = [];
   };
   for (const event of loose) {

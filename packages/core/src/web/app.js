@@ -297,6 +297,8 @@ const CATEGORY_LABEL = {
   token: "token",
   "mfa-device": "MFA device",
   "directory-admin": "admin",
+  "directory-read": "admin read",
+  other: "other",
 };
 
 // ---------- status and focus ----------
@@ -410,7 +412,9 @@ function profile(user, extra = []) {
         ? tag("found", "ok")
         : user.status === "deleted"
           ? tag("deleted from the directory", "fail")
-          : tag("not looked up", "muted"),
+          : user.status === "unresolved"
+            ? tag("unresolved: no directory or mapping names this user yet", "muted")
+            : tag("not looked up", "muted"),
     ],
     ...extra,
   ]);
@@ -439,10 +443,14 @@ async function userView(value, params) {
   const report = await apiAll(path, "sessions", query);
   const user = report.user;
   const canonical = { identityStoreId: user.identityStoreId };
-  const [failures, alerts] = await Promise.all([
-    apiAll(`/users/${encodeURIComponent(user.userId)}/failed-signins`, "failures", canonical),
-    userAlerts(user),
-  ]);
+  // An unresolved sign-in name (no person known yet) has no failed sign-ins or alerts of its own.
+  const unresolved = user.status === "unresolved";
+  const [failures, alerts] = unresolved
+    ? [{ failures: [] }, []]
+    : await Promise.all([
+        apiAll(`/users/${encodeURIComponent(user.userId)}/failed-signins`, "failures", canonical),
+        userAlerts(user),
+      ]);
   const sessions = [...report.sessions].reverse();
   const withErrors = failures.failures.some((event) => event.errorCode);
   show(
