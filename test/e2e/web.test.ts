@@ -170,7 +170,7 @@ describe("analyst web page in Chromium", () => {
     await page.keyboard.press("Enter");
     // The page stays where it is (no view is rendered, so nothing goes busy): wait for the search's answer.
     await page.waitForFunction(
-      () => !(document.querySelector("#status")?.textContent ?? "").startsWith("Searching"),
+      '!(document.querySelector("#status")?.textContent ?? "").startsWith("Searching")',
     );
     await settled("h1");
     await expect(page.locator("#status").textContent()).resolves.toBe("nothing known matches nobody-at-all");
