@@ -2,7 +2,7 @@ import { LRUCache } from "lru-cache";
 import type { ExternalId } from "../identity/port.ts";
 import { userKeyString } from "../identity/port.ts";
 import { type AuditEvent, isFailedVerification, type UserKey } from "../normalize/types.ts";
-import { GRANT_EVENTS } from "../roles/link.ts";
+import { GRANT_EVENTS, PROBABLE_LINK_MS } from "../roles/link.ts";
 import type { RoleQueries } from "../roles/queries.ts";
 import type { RoleEvent } from "../roles/types.ts";
 import type { AuditLogger } from "../shared/logger.ts";
@@ -182,7 +182,17 @@ export class Detector {
       }
     }
     const roles = this.roles;
-    const near = await mapLimit([...grantTimes.values()], 4, ({ user, times }) => roles.idsNear(user, times));
+    // Only people who used role sessions created on the grants' days (one key read each) can have a session a
+    // grant links: the sessions near the grants are looked for (a Query) only for them.
+    const days = [...grantTimes.values()].flatMap(({ user, times }) =>
+      times.flatMap((time) => [
+        Keys.userRoleDay(user, isoTime(time - PROBABLE_LINK_MS).slice(0, 10)),
+        Keys.userRoleDay(user, isoTime(time + PROBABLE_LINK_MS).slice(0, 10)),
+      ]),
+    );
+    const marked = new Set((await this.store.getAll(days)).map((item) => item.pk));
+    const candidates = [...grantTimes.values()].filter(({ user }) => marked.has(Keys.userPartition(user)));
+    const near = await mapLimit(candidates, 4, ({ user, times }) => roles.idsNear(user, times));
     // Sessions chained from those carry no person of their own: a late grant links them too.
     const ids = await roles.withDescendants([...new Set(near.flat())]);
     const pending = touched.map(({ event }) => event);

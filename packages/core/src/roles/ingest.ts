@@ -7,7 +7,7 @@ import { silentLogger } from "../shared/logger.ts";
 import { Keys } from "../timeline/keys.ts";
 import { type Item, mapLimit, type TableStore } from "../timeline/store.ts";
 import { RoleItems } from "./items.ts";
-import { type RoleEvent, type RoleSessionKey, roleSessionId } from "./types.ts";
+import { type RoleEvent, RoleEventKind, type RoleSessionKey, roleSessionId } from "./types.ts";
 
 /** Fetches and caches profiles of the people role sessions name (the pipeline's enricher). */
 export interface ProfileEnsurer {
@@ -108,13 +108,17 @@ export class RoleSessionIngester<A = unknown> {
     };
     const sessions = new Map<string, RoleSessionKey>();
     const people = new Map<string, UserKey>();
+    // Sessions used (a call, not only Identity Center issuing them): a grant arriving later looks for these.
+    const used = new Set<string>();
     for (const event of fresh) {
       sessions.set(event.roleSessionId, event.session);
       add(RoleItems.head(event.session));
+      if (event.kind === RoleEventKind.Call) used.add(event.roleSessionId);
       if (event.user) {
         people.set(userKeyString(event.user), event.user);
         add(RoleItems.user(event.roleSessionId, event.user));
         add(RoleItems.userRoleSession(event.user, event.session));
+        if (event.kind === RoleEventKind.Call) add(RoleItems.userRoleDay(event.user, event.session));
       }
       if (event.accessKeyId) add(RoleItems.accessKey(event.accessKeyId, event.roleSessionId));
       if (event.issuedAccessKeyId) add(RoleItems.accessKey(event.issuedAccessKeyId, event.roleSessionId));
@@ -135,6 +139,7 @@ export class RoleSessionIngester<A = unknown> {
         people.set(userKeyString(user), user);
         add(RoleItems.candidate(id, user));
         if (candidates.length === 1) add(RoleItems.userRoleSession(user, session));
+        if (candidates.length === 1 && used.has(id)) add(RoleItems.userRoleDay(user, session));
       }
     });
     await this.profiles?.ensure([...people.values()]);

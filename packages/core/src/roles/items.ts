@@ -13,6 +13,7 @@ export const RoleItemType = {
   Child: "role-session-child",
   AccessKey: "access-key",
   UserRoleSession: "user-role-session",
+  UserRoleDay: "user-role-day",
 } as const;
 
 /**
@@ -93,6 +94,12 @@ export const RoleItems = {
     type: RoleItemType.AccessKey,
     accessKeyId,
     roleSessionId: id,
+  }),
+  /** The person had a role session with calls created on this day (`Keys.userRoleDay`). */
+  userRoleDay: (user: UserKey, session: RoleSessionKey): Item => ({
+    ...Keys.userRoleDay(user, session.creationDate.slice(0, 10)),
+    type: RoleItemType.UserRoleDay,
+    ...userFields(user),
   }),
   /**
    * A person's index entry for a role session that named them (`onBehalfOf`) or whose name the directory

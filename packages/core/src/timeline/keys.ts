@@ -35,6 +35,8 @@ import type { UserKey } from "../normalize/types.ts";
  * | role session → chained child | ROLESESSION#v1#<roleSessionId>       | CHILD#<childRoleSessionId>               |
  * | access key → role session    | ACCESSKEY#v1#<accessKeyId>           | ROLESESSION#<roleSessionId>              |
  * | person → role session        | USER#v1#<storeId>#<userId>           | ROLE#<creationDate>#<roleSessionId>      |
+ * | person had used role sessions| USER#v1#<storeId>#<userId>           | ROLEDAY#<yyyy-mm-dd>                     |
+ * | created that day             |                                      |                                          |
  * | GuardDuty finding published  | FINDING#v1#<findingId>               | PUBLISHED                                |
  *
  * An event's commit item, written last, means the event is stored (see `Pipeline` and `Items.commit`).
@@ -178,6 +180,14 @@ export const Keys = {
   accessKey: (accessKeyId: string, roleSessionId: string): ItemKey => ({
     pk: Keys.accessKeyPartition(accessKeyId),
     sk: `ROLESESSION#${roleSessionId}`,
+  }),
+  /**
+   * This person had role sessions with calls created on this day: what a grant arriving later checks with one
+   * key read before it looks for the sessions it may link (a `Query`).
+   */
+  userRoleDay: (user: UserKey, day: string): ItemKey => ({
+    pk: Keys.userPartition(user),
+    sk: `ROLEDAY#${day}`,
   }),
   /** A role session of this person, by the time its credentials were issued. */
   userRoleSession: (user: UserKey, creationDate: string, roleSessionId: string): ItemKey => ({
