@@ -67,6 +67,9 @@ export const RoleItems = {
     ...(event.issuedAccessKeyId !== undefined ? { issuedAccessKeyId: event.issuedAccessKeyId } : {}),
     ...(event.readOnly !== undefined ? { readOnly: event.readOnly } : {}),
     ...(event.errorCode !== undefined ? { errorCode: event.errorCode } : {}),
+    // What detections judge a call on, readable without its payload.
+    kind: event.kind,
+    ...(event.sourceIp !== undefined ? { sourceIp: event.sourceIp } : {}),
     data: storedPayload(event),
   }),
   user: (id: string, user: UserKey): Item => ({

@@ -110,6 +110,13 @@ export interface UserWithRoles extends Omit<UserReport, "sessions"> {
   readonly unlinkedRoleSessions: RoleSessionView[];
 }
 
+/** A call as detections judge it: when and from where. */
+export interface JudgedCall {
+  readonly eventId: string;
+  readonly eventTime: string;
+  readonly sourceIp?: string;
+}
+
 /** What a role session's partition holds, read once. */
 interface RoleSessionRead {
   readonly id: string;
@@ -124,6 +131,8 @@ interface RoleSessionRead {
 /** Attributes a summary needs: no payload. */
 const SUMMARY_ATTRIBUTES = [
   "type",
+  "kind",
+  "sourceIp",
   "accountId",
   "roleName",
   "sessionName",
@@ -312,21 +321,38 @@ export class RoleQueries {
   ): Promise<
     | { readonly status: "no-calls" }
     /** `user`: its person, when known (then only a grant can link it). */
-    | { readonly status: "unlinked"; readonly user: UserKey | undefined; readonly calls: RoleEvent[] }
+    | { readonly status: "unlinked"; readonly user: UserKey | undefined; readonly calls: JudgedCall[] }
     | {
         readonly status: "linked";
         readonly view: RoleSessionView;
         readonly user: UserKey;
         readonly credentialId: string;
-        readonly calls: RoleEvent[];
+        readonly calls: JudgedCall[];
       }
   > {
-    const read = await this.read(id, true);
-    const calls = new Map<string, RoleEvent>();
+    // The calls' addresses and times, without their payloads: sessions are judged often, and parsing every
+    // payload of a long session each time is the garbage that grows a busy process's heap.
+    const read = await this.read(id, false);
+    const calls = new Map<string, JudgedCall>();
     if (read.session)
-      for (const event of payloads(read, read.session))
-        if (event.kind === "call") calls.set(event.eventId, event);
-    for (const event of uncommitted) if (event.kind === "call") calls.set(event.eventId, event);
+      for (const item of read.events) {
+        if (item.kind !== "call") continue;
+        const eventId = item.sk.slice(item.sk.lastIndexOf("#") + 1);
+        const sourceIp = typeof item.sourceIp === "string" ? item.sourceIp : undefined;
+        calls.set(eventId, {
+          eventId,
+          eventTime: eventTimeOfSortKey(item.sk),
+          ...(sourceIp !== undefined ? { sourceIp } : {}),
+        });
+      }
+    for (const event of uncommitted) {
+      if (event.kind !== "call") continue;
+      calls.set(event.eventId, {
+        eventId: event.eventId,
+        eventTime: event.eventTime,
+        ...(event.sourceIp !== undefined ? { sourceIp: event.sourceIp } : {}),
+      });
+    }
     if (!read.session || calls.size === 0) return { status: "no-calls" };
     const all = [...calls.values()].sort(byTimeThenId);
     const { view, user } = await this.view(read, pending);
