@@ -309,9 +309,12 @@ async function phaseNormalize(archive: string) {
   };
 }
 
-/** An Identity Store client answered locally from the synthetic directory, counting calls per user. */
-function localIdentityStore() {
-  const directory = synthDirectory({ events: 1, users: USERS, seed: SEED });
+/**
+ * An Identity Store client answered locally from the synthetic directory (with `roleRatio`, the role archive's,
+ * its re-hire included), counting calls per user and per name looked up.
+ */
+function localIdentityStore(roleRatio = 0) {
+  const directory = synthDirectory({ events: 1, users: USERS, seed: SEED, roleRatio });
   const client = new IdentitystoreClient({
     region: "us-east-1",
     credentials: { accessKeyId: "bench", secretAccessKey: "bench" },
@@ -327,12 +330,25 @@ function localIdentityStore() {
   });
   mock
     .on(GetUserIdCommand)
-    .callsFake((input: { AlternateIdentifier: { UniqueAttribute: { AttributeValue: string } } }) => {
-      const name = input.AlternateIdentifier.UniqueAttribute.AttributeValue.toLowerCase();
-      looked.set(name, (looked.get(name) ?? 0) + 1);
-      const user = directory.Users.find((entry) => String(entry.UserName).toLowerCase() === name);
-      return user ? { UserId: user.UserId, IdentityStoreId: IDENTITY_STORE_ID } : {};
-    });
+    .callsFake(
+      (input: {
+        AlternateIdentifier: { UniqueAttribute: { AttributePath: string; AttributeValue: string } };
+      }) => {
+        const { AttributePath: path, AttributeValue: value } = input.AlternateIdentifier.UniqueAttribute;
+        const name = value.toLowerCase();
+        const key = path === "userName" ? name : `${path}:${name}`;
+        looked.set(key, (looked.get(key) ?? 0) + 1);
+        // Identity Store answers one user per email: the first listed, as GetUserId does.
+        const user = directory.Users.find((entry) =>
+          path === "userName"
+            ? String(entry.UserName).toLowerCase() === name
+            : ((entry.Emails ?? []) as { Value: string }[]).some(
+                (email) => email.Value.toLowerCase() === name,
+              ),
+        );
+        return user ? { UserId: user.UserId, IdentityStoreId: IDENTITY_STORE_ID } : {};
+      },
+    );
   return { client, described, looked };
 }
 
@@ -1088,7 +1104,7 @@ async function phaseRoles(archive: string, store: string) {
   type Classified = ReturnType<typeof classify>;
   type AuditedRecord = Extract<Classified, { kind: "audited" }>["record"];
   type RoleRecord = Extract<Classified, { kind: "role" }>["event"];
-  const identity = roleIdentityStore();
+  const identity = localIdentityStore(ROLE_RATIO);
   const directory = new Directory(identity.client, {
     identityStoreId: IDENTITY_STORE_ID,
     requestsPerSecond: 100_000,
@@ -1197,43 +1213,6 @@ async function phaseRoles(archive: string, store: string) {
     },
     memory: mem,
   };
-}
-
-/** An Identity Store answered locally from the role archive's directory (its re-hire included). */
-function roleIdentityStore() {
-  const directory = synthDirectory({ events: 1, users: USERS, seed: SEED, roleRatio: ROLE_RATIO });
-  const client = new IdentitystoreClient({
-    region: "us-east-1",
-    credentials: { accessKeyId: "bench", secretAccessKey: "bench" },
-  });
-  const mock = mockClient(client);
-  const described = new Map<string, number>();
-  const looked = new Map<string, number>();
-  mock.on(DescribeUserCommand).callsFake((input: { UserId: string }) => {
-    described.set(input.UserId, (described.get(input.UserId) ?? 0) + 1);
-    const user = directory.Users.find((entry) => entry.UserId === input.UserId);
-    if (!user) throw Object.assign(new Error("USER not found"), { name: "ResourceNotFoundException" });
-    return { ...user, IdentityStoreId: IDENTITY_STORE_ID };
-  });
-  mock
-    .on(GetUserIdCommand)
-    .callsFake(
-      (input: {
-        AlternateIdentifier: { UniqueAttribute: { AttributePath: string; AttributeValue: string } };
-      }) => {
-        const { AttributePath: path, AttributeValue: value } = input.AlternateIdentifier.UniqueAttribute;
-        const name = value.toLowerCase();
-        looked.set(`${path}:${name}`, (looked.get(`${path}:${name}`) ?? 0) + 1);
-        // Identity Store answers one user per email: the first listed, as GetUserId does.
-        const user = directory.Users.find((entry) =>
-          path === "userName"
-            ? String(entry.UserName).toLowerCase() === name
-            : (entry.Emails as { Value: string }[]).some((email) => email.Value.toLowerCase() === name),
-        );
-        return user ? { UserId: user.UserId, IdentityStoreId: IDENTITY_STORE_ID } : {};
-      },
-    );
-  return { client, described, looked };
 }
 
 async function orchestrateRoles() {
