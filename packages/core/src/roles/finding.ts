@@ -1,8 +1,7 @@
 import type { ExternalId } from "../identity/port.ts";
 import { UsageError } from "../shared/errors.ts";
 import { isRecord, recordField, stringField } from "../shared/json.ts";
-import type { Attribution, Link } from "./link.ts";
-import type { AccessKeyAnswer, RoleQueries, SignInSummary } from "./queries.ts";
+import type { AccessKeyAnswer, RoleQueries, RoleSessionView, SignInSummary } from "./queries.ts";
 import { ACCESS_KEY_ID, SSO_ROLE_PREFIX } from "./types.ts";
 
 /**
@@ -117,16 +116,17 @@ export interface FindingAlert {
   readonly credentialId: string | null;
   /** The sign-in that opened that portal session: its time, address and factors. */
   readonly signIn: SignInSummary | null;
-  readonly roleSession: {
-    readonly id: string;
-    readonly accountId: string;
-    readonly roleName: string;
-    readonly permissionSet: string | null;
-    readonly sessionName: string;
-    readonly creationDate: string;
-    readonly link: Link;
-    readonly attribution: Attribution;
-  };
+  readonly roleSession: Pick<
+    RoleSessionView,
+    | "id"
+    | "accountId"
+    | "roleName"
+    | "permissionSet"
+    | "sessionName"
+    | "creationDate"
+    | "link"
+    | "attribution"
+  >;
 }
 
 /** Where answered findings go: the alert topic (SNS) in AWS. */
