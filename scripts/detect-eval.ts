@@ -7,9 +7,7 @@ import { parseArgs } from "node:util";
 import type { ReadItem } from "../packages/core/src/cloudtrail/index.ts";
 import { subjectKey } from "../packages/core/src/detect/index.ts";
 import { ExportDirectory } from "../packages/core/src/identity/index.ts";
-import { classifyItem, ingestBatch } from "../packages/core/src/ingest/index.ts";
-import type { NormalizedRecord } from "../packages/core/src/normalize/index.ts";
-import type { RoleEvent } from "../packages/core/src/roles/index.ts";
+import { classifyItem, ingestBatch, MixedBatchBuilder } from "../packages/core/src/ingest/index.ts";
 import { openRuntime } from "../packages/core/src/runtime/index.ts";
 import { plantAttacks, synthDirectory, synthEvents } from "../packages/core/src/synth/index.ts";
 
@@ -28,31 +26,20 @@ const runtime = await openRuntime({
   inMemory: true,
   directory: ExportDirectory.fromJson(synthDirectory({ events, ...options })),
 });
-let records: NormalizedRecord[] = [];
-let roleEvents: RoleEvent[] = [];
-let chainCandidates: RoleEvent[] = [];
+const batch = new MixedBatchBuilder();
 let failures = 0;
 let roleSessionEvents = 0;
 const started = performance.now();
-const flush = async () => {
-  await ingestBatch(runtime.pipeline, { records, roleEvents, chainCandidates });
-  records = [];
-  roleEvents = [];
-  chainCandidates = [];
-};
 for (const record of [...synthEvents({ events, roleRatio, ...options }), ...planted.records]) {
   const classified = classifyItem({ kind: "record", record, location: "synth" } as ReadItem);
   if (classified.kind === "audited") {
     const { event } = classified.record;
     if (event.eventName === "CredentialVerification" && event.outcome === "failure") failures += 1;
-    records.push(classified.record);
-  } else if (classified.kind === "role") {
-    roleSessionEvents += 1;
-    roleEvents.push(classified.event);
-  } else if (classified.kind === "chain-candidate") chainCandidates.push(classified.event);
-  if (records.length + roleEvents.length + chainCandidates.length === 500) await flush();
+  } else if (classified.kind === "role") roleSessionEvents += 1;
+  batch.add(classified);
+  if (batch.size === 500) await ingestBatch(runtime.pipeline, batch.take());
 }
-await flush();
+await ingestBatch(runtime.pipeline, batch.take());
 const alerts = await runtime.alerts();
 await runtime.close();
 

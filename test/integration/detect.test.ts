@@ -1,9 +1,8 @@
 import type { ReadItem } from "@idc-audit/core/cloudtrail";
 import { subjectKey } from "@idc-audit/core/detect";
 import { ExportDirectory } from "@idc-audit/core/identity";
-import { classifyItem, ingestBatch } from "@idc-audit/core/ingest";
+import { classifyItem, ingestBatch, MixedBatchBuilder } from "@idc-audit/core/ingest";
 import type { NormalizedRecord } from "@idc-audit/core/normalize";
-import type { RoleEvent } from "@idc-audit/core/roles";
 import { plantAttacks, synthDirectory, synthEvents } from "@idc-audit/core/synth";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
@@ -146,18 +145,10 @@ describe("role-credentials-new-address on a generated archive with role activity
       try {
         // Act
         for (let start = 0; start < order.length; start += batchSize) {
-          const batch = {
-            records: [] as NormalizedRecord[],
-            roleEvents: [] as RoleEvent[],
-            chainCandidates: [] as RoleEvent[],
-          };
-          for (const record of order.slice(start, start + batchSize)) {
-            const classified = classifyItem({ kind: "record", record, location: "synth" } as ReadItem);
-            if (classified.kind === "audited") batch.records.push(classified.record);
-            else if (classified.kind === "role") batch.roleEvents.push(classified.event);
-            else if (classified.kind === "chain-candidate") batch.chainCandidates.push(classified.event);
-          }
-          await ingestBatch(runtime.pipeline, batch);
+          const batch = new MixedBatchBuilder();
+          for (const record of order.slice(start, start + batchSize))
+            batch.add(classifyItem({ kind: "record", record, location: "synth" } as ReadItem));
+          await ingestBatch(runtime.pipeline, batch.take());
         }
         // Assess
         const alerts = (await runtime.alerts()).filter(

@@ -2,7 +2,7 @@ import { LRUCache } from "lru-cache";
 import type { ExternalId } from "../identity/port.ts";
 import { userKeyString } from "../identity/port.ts";
 import { type AuditEvent, isFailedVerification, type UserKey } from "../normalize/types.ts";
-import { GRANT_EVENTS, PROBABLE_LINK_MS } from "../roles/link.ts";
+import { isGrant, PROBABLE_LINK_MS } from "../roles/link.ts";
 import type { RoleQueries } from "../roles/queries.ts";
 import type { RoleEvent } from "../roles/types.ts";
 import type { AuditLogger } from "../shared/logger.ts";
@@ -174,7 +174,7 @@ export class Detector {
     const grantTimes = new Map<string, { user: UserKey; times: number[] }>();
     // Everyone the pipeline attributed the grant to: its own user, or one a name or workflow join found.
     for (const { event, users } of touched) {
-      if (!GRANT_EVENTS.has(event.eventName) || event.outcome !== "success") continue;
+      if (!isGrant(event)) continue;
       for (const user of users) {
         const entry = grantTimes.get(userKeyString(user)) ?? { user, times: [] };
         entry.times.push(Date.parse(event.eventTime));

@@ -90,6 +90,39 @@ export interface MixedBatch {
   readonly chainCandidates?: readonly RoleEvent[];
 }
 
+/** A batch being gathered from classified items, every entry point the same way. */
+export class MixedBatchBuilder {
+  records: NormalizedRecord[] = [];
+  roleEvents: RoleEvent[] = [];
+  chainCandidates: RoleEvent[] = [];
+
+  /** Adds an item to be stored; false for an ignored or rejected one, which the caller counts. */
+  add(classified: ClassifiedItem): boolean {
+    if (classified.kind === "audited") this.records.push(classified.record);
+    else if (classified.kind === "role") this.roleEvents.push(classified.event);
+    else if (classified.kind === "chain-candidate") this.chainCandidates.push(classified.event);
+    else return false;
+    return true;
+  }
+
+  get size(): number {
+    return this.records.length + this.roleEvents.length + this.chainCandidates.length;
+  }
+
+  /** The batch gathered so far; the builder starts a new one. */
+  take(): { records: NormalizedRecord[]; roleEvents: RoleEvent[]; chainCandidates: RoleEvent[] } {
+    const batch = {
+      records: this.records,
+      roleEvents: this.roleEvents,
+      chainCandidates: this.chainCandidates,
+    };
+    this.records = [];
+    this.roleEvents = [];
+    this.chainCandidates = [];
+    return batch;
+  }
+}
+
 export interface MixedBatchResult {
   readonly stored: AuditEvent[];
   readonly storedRoleEvents: RoleEvent[];
@@ -131,17 +164,10 @@ export async function ingestStream(
   // Large batches share join and detection reads between more events; memory holds one batch (a few MB).
   const batchSize = options.batchSize ?? 2000;
   const counts = emptyCounts();
-  let records: NormalizedRecord[] = [];
-  let roleEvents: RoleEvent[] = [];
-  let chainCandidates: RoleEvent[] = [];
-  const pending = () => records.length + roleEvents.length + chainCandidates.length;
+  const batch = new MixedBatchBuilder();
   const flush = async () => {
-    if (pending() === 0) return;
-    const current = { records, roleEvents, chainCandidates };
-    records = [];
-    roleEvents = [];
-    chainCandidates = [];
-    const result = await ingestBatch(pipeline, current);
+    if (batch.size === 0) return;
+    const result = await ingestBatch(pipeline, batch.take());
     counts.stored += result.stored.length + result.storedRoleEvents.length;
     counts.duplicates += result.duplicates;
     counts.ignored += result.ignored;
@@ -150,21 +176,14 @@ export async function ingestStream(
   for await (const item of items) {
     counts.read += 1;
     const classified = classifyItem(item);
-    if (classified.kind === "audited") {
-      options.onAudited?.(classified.record.event);
-      records.push(classified.record);
-      if (pending() >= batchSize) await flush();
-    } else if (classified.kind === "role") {
-      roleEvents.push(classified.event);
-      if (pending() >= batchSize) await flush();
-    } else if (classified.kind === "chain-candidate") {
-      chainCandidates.push(classified.event);
-      if (pending() >= batchSize) await flush();
-    } else if (classified.kind === "ignored") {
-      counts.ignored += 1;
-    } else {
+    if (classified.kind === "audited") options.onAudited?.(classified.record.event);
+    if (batch.add(classified)) {
+      if (batch.size >= batchSize) await flush();
+    } else if (classified.kind === "rejected") {
       counts.rejected += 1;
       await options.onRejected?.(classified.rejection);
+    } else {
+      counts.ignored += 1;
     }
   }
   await flush();

@@ -1,6 +1,12 @@
 import type { SQSBatchItemFailure, SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
 import { recordsOfDocument } from "../cloudtrail/reader.ts";
-import { classifyItem, emptyCounts, type IngestCounts, ingestBatch } from "../ingest/run.ts";
+import {
+  classifyItem,
+  emptyCounts,
+  type IngestCounts,
+  ingestBatch,
+  MixedBatchBuilder,
+} from "../ingest/run.ts";
 import type { NormalizedRecord } from "../normalize/types.ts";
 import type { RoleEvent } from "../roles/types.ts";
 import { configFromEnvironment, openRuntime, type Runtime } from "../runtime/index.ts";
@@ -38,9 +44,7 @@ export function readMessage(message: SQSRecord): MessageVerdict {
   } catch (error) {
     return { kind: "poison", reason: jsonErrorReason(error) };
   }
-  const records: NormalizedRecord[] = [];
-  const roleEvents: RoleEvent[] = [];
-  const chainCandidates: RoleEvent[] = [];
+  const batch = new MixedBatchBuilder();
   let ignored = 0;
   for (const item of recordsOfDocument(document, `sqs:${message.messageId}`)) {
     const classified = classifyItem(item);
@@ -51,12 +55,9 @@ export function readMessage(message: SQSRecord): MessageVerdict {
         ...(classified.rejection.eventId ? { eventId: classified.rejection.eventId } : {}),
       };
     }
-    if (classified.kind === "ignored") ignored += 1;
-    else if (classified.kind === "role") roleEvents.push(classified.event);
-    else if (classified.kind === "chain-candidate") chainCandidates.push(classified.event);
-    else records.push(classified.record);
+    if (!batch.add(classified)) ignored += 1;
   }
-  return { kind: "records", records, roleEvents, chainCandidates, ignored };
+  return { kind: "records", ...batch.take(), ignored };
 }
 
 /**

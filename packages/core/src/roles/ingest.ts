@@ -7,6 +7,7 @@ import { silentLogger } from "../shared/logger.ts";
 import { Keys } from "../timeline/keys.ts";
 import { type Item, mapLimit, type TableStore } from "../timeline/store.ts";
 import { RoleItems } from "./items.ts";
+import { distinctUsers } from "./link.ts";
 import { type RoleEvent, RoleEventKind, type RoleSessionKey, roleSessionId } from "./types.ts";
 
 /** Fetches and caches profiles of the people role sessions name (the pipeline's enricher). */
@@ -200,11 +201,7 @@ export class RoleSessionIngester<A = unknown> {
         this.directory.findByUserName(sessionName),
         sessionName.includes("@") ? this.directory.findByEmail(sessionName) : Promise.resolve([]),
       ]).then(
-        ([byName, byEmail]) => {
-          const users = new Map<string, UserKey>();
-          for (const user of [...(byName ? [byName] : []), ...byEmail]) users.set(userKeyString(user), user);
-          return [...users.values()].sort((a, b) => (userKeyString(a) < userKeyString(b) ? -1 : 1));
-        },
+        ([byName, byEmail]) => distinctUsers([...(byName ? [byName] : []), ...byEmail]),
         (error: unknown) => {
           // A directory outage leaves the session to be attributed on read (stored profiles), not lost.
           this.names.delete(key);

@@ -101,3 +101,8 @@ export function linkOf(creationDate: string, grants: readonly Grant[]): LinkResu
 
 /** The portal events that issue role credentials. */
 export const GRANT_EVENTS: ReadonlySet<string> = new Set(["GetRoleCredentials", "Federate"]);
+
+/** A portal event that handed out role credentials: a successful `GetRoleCredentials` or `Federate`. */
+export function isGrant(event: { readonly eventName: string; readonly outcome: string }): boolean {
+  return GRANT_EVENTS.has(event.eventName) && event.outcome === "success";
+}

@@ -17,8 +17,8 @@ import {
   Attribution,
   type AttributionResult,
   attribute,
-  GRANT_EVENTS,
   type Grant,
+  isGrant,
   Link,
   type LinkResult,
   linkOf,
@@ -362,15 +362,24 @@ export class RoleQueries {
 
   /** Role sessions of a person created within the link window of these times (their grants). */
   async idsNear(user: UserKey, times: readonly number[]): Promise<string[]> {
+    const indexed = await this.indexedNear(user, times, ["roleSessionId"]);
+    return [...new Set(indexed.map((item) => String(item.roleSessionId)))];
+  }
+
+  /** A person's role-session index entries created within the link window of these times. */
+  private async indexedNear(
+    user: UserKey,
+    times: readonly number[],
+    attributes?: readonly string[],
+  ): Promise<Item[]> {
     if (times.length === 0) return [];
-    const indexed = await this.store.query(Keys.userPartition(user), {
+    return this.store.query(Keys.userPartition(user), {
       between: [
         `${USER_ROLE_SESSION_PREFIX}${isoTime(Math.min(...times) - PROBABLE_LINK_MS)}`,
         `${USER_ROLE_SESSION_PREFIX}${isoTime(Math.max(...times) + PROBABLE_LINK_MS)}${SORT_END}`,
       ],
-      attributes: ["roleSessionId"],
+      ...(attributes ? { attributes } : {}),
     });
-    return [...new Set(indexed.map((item) => String(item.roleSessionId)))];
   }
 
   /** These role sessions and every session chained from them (`sts:AssumeRole`), a few levels deep. */
@@ -424,17 +433,12 @@ export class RoleQueries {
     // An unresolved name's inferred session has no person to hold role sessions (nor grants: old shape).
     if (!owner || owner.userId === null) return [];
     const user = { identityStoreId: owner.identityStoreId, userId: owner.userId };
-    const grants = timeline.events.filter(
-      (event) => GRANT_EVENTS.has(event.eventName) && event.outcome === "success" && event.accountId,
-    );
+    const grants = timeline.events.filter((event) => isGrant(event) && event.accountId);
     if (grants.length === 0) return [];
-    const times = grants.map((event) => Date.parse(event.eventTime));
-    const indexed = await this.store.query(Keys.userPartition(user), {
-      between: [
-        `${USER_ROLE_SESSION_PREFIX}${isoTime(Math.min(...times) - PROBABLE_LINK_MS)}`,
-        `${USER_ROLE_SESSION_PREFIX}${isoTime(Math.max(...times) + PROBABLE_LINK_MS)}${SORT_END}`,
-      ],
-    });
+    const indexed = await this.indexedNear(
+      user,
+      grants.map((event) => Date.parse(event.eventTime)),
+    );
     const targets = new Set(grants.map((event) => `${event.accountId}\u0000${event.roleName}`));
     const ids = indexed
       .filter((item) => targets.has(`${String(item.accountId)}\u0000${String(item.permissionSet)}`))
@@ -534,12 +538,7 @@ function byCreation(a: RoleSessionView, b: RoleSessionView): number {
 }
 
 function isGrantOf(event: AuditEvent, accountId: string, permissionSet: string): boolean {
-  return (
-    GRANT_EVENTS.has(event.eventName) &&
-    event.outcome === "success" &&
-    event.accountId === accountId &&
-    event.roleName === permissionSet
-  );
+  return isGrant(event) && event.accountId === accountId && event.roleName === permissionSet;
 }
 
 function toGrant(event: AuditEvent): Grant {
