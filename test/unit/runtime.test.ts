@@ -16,6 +16,15 @@ describe("runtime wiring", () => {
     expect(dynamo.commandCalls(CreateTableCommand)).toHaveLength(0);
   });
 
+  it("gives the table's client no logger step: items and query answers are never formatted for a log", async () => {
+    const runtime = await openRuntime({ tableName: "idc-audit-prod-AuditTable", region: "us-east-1" });
+    const steps = runtime.store.client.middlewareStack.identify();
+    await runtime.close();
+    expect(steps.some((step) => step.startsWith("loggerMiddleware"))).toBe(false);
+    // The rest of the stack is intact: requests are still signed and retried.
+    expect(steps.some((step) => step.startsWith("retryMiddleware"))).toBe(true);
+  });
+
   it("reads a Lambda function's configuration from its environment, and says what is missing", () => {
     expect(
       configFromEnvironment({

@@ -165,13 +165,24 @@ export async function ingestStream(
   const batchSize = options.batchSize ?? 2000;
   const counts = emptyCounts();
   const batch = new MixedBatchBuilder();
-  const flush = async () => {
-    if (batch.size === 0) return;
-    const result = await ingestBatch(pipeline, batch.take());
+  // One batch is stored while the next is read and normalized: the reader's CPU and the store's round trips
+  // overlap. Batches are still stored one after the other, in order, so what a batch may rely on of an earlier
+  // one (a chained role session's AssumeRole) is stored before it; memory holds two batches.
+  let storing: Promise<void> | undefined;
+  const store = async (taken: MixedBatch) => {
+    const result = await ingestBatch(pipeline, taken);
     counts.stored += result.stored.length + result.storedRoleEvents.length;
     counts.duplicates += result.duplicates;
     counts.ignored += result.ignored;
     await options.onBatch?.(counts, result.stored, result.alerts);
+  };
+  const flush = async () => {
+    await storing;
+    if (batch.size === 0) return;
+    storing = store(batch.take());
+    // Its failure is raised by the next flush's await; until then reading goes on, and an unobserved rejection
+    // must not end the process first.
+    storing.catch(() => {});
   };
   for await (const item of items) {
     counts.read += 1;
@@ -187,6 +198,7 @@ export async function ingestStream(
     }
   }
   await flush();
+  await storing;
   await options.onBatch?.(counts, [], []);
   return counts;
 }

@@ -115,6 +115,10 @@ export async function openRuntime(config: RuntimeConfig = {}): Promise<Runtime> 
     routeThroughSharedStore(client, shared);
     description = config.inMemory ? "embedded store (in memory)" : `embedded store in ${dataDir}`;
   }
+  // No logger is ever given to the SDK, yet its logger step copies every request and answer through a
+  // sensitive-data filter for the no-op logger on each call: items and query pages, at a measurable share of the
+  // ingesting process's CPU. Without the step nothing the table holds can reach an SDK log either.
+  client.middlewareStack.remove("loggerMiddleware");
   const store = new TableStore(client, { tableName });
   try {
     // Tables in AWS belong to the infrastructure: functions and analysts never create (or describe) them, so
