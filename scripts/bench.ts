@@ -27,7 +27,7 @@ import { gunzipSync, gzipSync } from "node:zlib";
 import { CreateTableCommand, DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DescribeUserCommand, GetUserIdCommand, IdentitystoreClient } from "@aws-sdk/client-identitystore";
 import { DynamoDBDocumentClient, ScanCommand } from "@aws-sdk/lib-dynamodb";
-import { MAX_LINE_BYTES, readInputs, walk } from "@idc-audit/core/cloudtrail";
+import { MAX_LINE_BYTES, type ReadItem, readInputs, storedCategory, walk } from "@idc-audit/core/cloudtrail";
 import { IdentityStoreDirectory } from "@idc-audit/core/identity";
 import { classifyItem, ingestStream } from "@idc-audit/core/ingest";
 import { openRuntime, startEmbeddedDynamo } from "@idc-audit/core/runtime";
@@ -67,6 +67,9 @@ const { values } = parseArgs({
     // The archive layout ingest is measured on: "small" (a handful of records a file, as trails write them
     // every 5 minutes per account and region) or "large" (1,000 records a file).
     "ingest-layout": { type: "string", default: "small" },
+    // Ingest phase: leave out every record that is not an Identity Center event (role-session calls and what
+    // idc-audit ignores), so the per-event figures are those of the sign-in join alone.
+    "identity-center-only": { type: "boolean", default: false },
   },
 });
 
@@ -236,6 +239,15 @@ async function openBenchRuntime(store: string, directory?: IdentityStoreDirector
   };
 }
 
+/** The records an Identity Center service wrote (the catalogue's sources and names); the rest are skipped. */
+async function* identityCenterOnly(items: AsyncIterable<ReadItem>): AsyncGenerator<ReadItem> {
+  for await (const item of items) {
+    if (item.kind !== "record") continue;
+    const { eventSource, eventName } = item.record;
+    if (storedCategory(String(eventSource), String(eventName)) !== undefined) yield item;
+  }
+}
+
 async function* limited<T>(items: AsyncIterable<T>, limit: number): AsyncGenerator<T> {
   let count = 0;
   for await (const item of items) {
@@ -365,7 +377,10 @@ async function phaseIngest(archive: string, limit: number, store: string) {
   const start = performance.now();
   // Identity Center events stored, apart from role-session events (onBatch is told of the former only).
   let identityCenterStored = 0;
-  const counts = await ingestStream(limited(readInputs([archive]), limit), runtime.pipeline, {
+  const source = values["identity-center-only"]
+    ? identityCenterOnly(readInputs([archive]))
+    : readInputs([archive]);
+  const counts = await ingestStream(limited(source, limit), runtime.pipeline, {
     onBatch: (_counts, stored) => {
       identityCenterStored += stored.length;
     },
@@ -986,6 +1001,27 @@ async function orchestrate() {
     console.log(
       `  memory of the embedded store's process (dynalite + LevelDB; DynamoDB in AWS): peak RSS ${storeMemory.peakRssMiB} MiB, RSS at 10/50/90% ${storeMemory.rssAt10_50_90MiB.join("/")} MiB; anonymous RSS peak ${storeMemory.peakAnonymousRssMiB} MiB, at 10/50/90% ${storeMemory.anonymousRssAt10_50_90MiB.join("/")} MiB`,
     );
+  // The same measurement on the Identity Center records alone: the per-event targets were set before the
+  // archive's role-session calls were stored, and are the sign-in join's.
+  const alone = await child<Awaited<ReturnType<typeof phaseIngest>>>([
+    "--phase",
+    "ingest",
+    "--archive",
+    archive,
+    "--limit",
+    String(ingestEvents),
+    "--store",
+    `${store}-identity-center-only`,
+    "--identity-center-only",
+    ...storePlacement,
+  ]);
+  const aloneEvents = Math.max(1, alone.identityCenterStored);
+  console.log(
+    `  the Identity Center records alone (role-session calls left out; first ${ingestEvents} of them): ${alone.counts.stored} stored in ${alone.seconds} s; the same-items floor ${alone.sameItems.seconds} s: ratio ${round(alone.seconds / alone.sameItems.seconds)}x (target <= 1.5x), CPU ${alone.memory.cpuSeconds} s + store ${alone.memory.store?.cpuSeconds ?? "-"} s against ${alone.sameItems.cpuSeconds} s + ${alone.sameItems.storeCpuSeconds ?? "-"} s`,
+  );
+  console.log(
+    `    per stored Identity Center event: ${round(alone.requests.itemsWritten / aloneEvents)} items written (target <= 2.6), ${round(alone.requests.queries / aloneEvents, 3)} Query requests (target <= 0.15), ${round(alone.requests.batchGets / aloneEvents, 3)} BatchGetItem`,
+  );
   const identity = ingest.identityStore;
   console.log(
     `  Identity Store: ${identity.describeUserCalls} DescribeUser for ${identity.uniqueUsersDescribed} users = ${identity.describeCallsPerUser}/user (target 1); ${identity.getUserIdCalls} GetUserId for ${identity.uniqueNamesLookedUp} names; a second process on the same table: ${identity.describeCallsBySecondProcess} DescribeUser\n`,
