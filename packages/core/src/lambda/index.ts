@@ -1,3 +1,4 @@
 export * from "./guardduty-finding.ts";
+export * from "./map-backfill.ts";
 export * from "./s3-backfill.ts";
 export * from "./sqs-ingest.ts";
