@@ -54,3 +54,26 @@ export function keyInRange(key: string, range: DayRange): boolean {
   if (range.until !== undefined && day > range.until) return false;
   return true;
 }
+
+/** Lists the "folders" right under a prefix; S3's `Delimiter: "/"`. */
+export type FolderLister = (prefix: string) => AsyncIterable<string>;
+
+/**
+ * The key prefixes holding one day's log objects under a trail prefix (`AWSLogs/` or `<prefix>/AWSLogs/`):
+ * `…/[o-org/]<account>/CloudTrail/<region>/YYYY/MM/DD/`. Found by listing folders down to the regions, so a daily
+ * check lists a few hundred keys, not years of them.
+ */
+export async function* dayPrefixes(list: FolderLister, prefix: string, day: string): AsyncGenerator<string> {
+  const datePath = `${day.slice(0, 4)}/${day.slice(5, 7)}/${day.slice(8, 10)}/`;
+  async function* below(folder: string, depth: number): AsyncGenerator<string> {
+    for await (const child of list(folder)) {
+      if (child.endsWith("/CloudTrail/")) {
+        for await (const region of list(child)) yield `${region}${datePath}`;
+      } else if (depth < 2 && !/\/CloudTrail-[^/]+\/$/.test(child)) {
+        // An organization id, then an account: at most two levels above CloudTrail/.
+        yield* below(child, depth + 1);
+      }
+    }
+  }
+  yield* below(prefix, 0);
+}

@@ -2,3 +2,4 @@ export * from "./guardduty-finding.ts";
 export * from "./map-backfill.ts";
 export * from "./s3-backfill.ts";
 export * from "./sqs-ingest.ts";
+export * from "./reconcile-schedule.ts";
