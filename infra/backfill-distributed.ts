@@ -12,6 +12,12 @@ import {
   type BackfillDefinitionOptions,
   backfillDefinition,
 } from "../packages/core/src/backfill/definition.ts";
+import {
+  OBJECTS_PER_BATCH,
+  RESULT_PREFIX,
+  RESULT_RETENTION_DAYS,
+  TOLERATED_FAILURE_PERCENTAGE,
+} from "./backfill-settings.ts";
 import { type StageConfig, trailLogPrefix } from "./config.ts";
 import { FUNCTION_DEFAULTS, ingestEnvironment } from "./functions.ts";
 
@@ -23,14 +29,6 @@ interface DistributedBackfillDependencies {
   readonly topic: sst.aws.SnsTopic;
   readonly alertPublisher: sst.Linkable<Record<string, unknown>>;
 }
-
-/** Log objects per invocation: CloudTrail's files hold up to a few thousand records each. */
-export const OBJECTS_PER_BATCH = 50;
-/** A few failed batches (throttling that outlived the retries, an unreadable object) do not stop years of work. */
-export const TOLERATED_FAILURE_PERCENTAGE = 5;
-export const RESULT_PREFIX = "backfill-results";
-/** Results are for finding failed objects after a run; they are not kept forever. */
-export const RESULT_RETENTION_DAYS = 90;
 
 /** The trail's objects may be read by the function, and by nothing else here; with its KMS key when given. */
 export function trailReadPermissions(config: StageConfig, bucketArn: $util.Input<string>) {

@@ -6,6 +6,12 @@
  */
 
 import { trailReadPermissions } from "./backfill-distributed.ts";
+import {
+  MISSING_METRIC,
+  RECONCILE_SCHEDULE,
+  RECONCILE_SERVICE,
+  reconcileMetricNamespace,
+} from "./backfill-settings.ts";
 import { type StageConfig, trailLogPrefix } from "./config.ts";
 import { FUNCTION_DEFAULTS, ingestEnvironment } from "./functions.ts";
 
@@ -16,15 +22,6 @@ interface ReconcileDependencies {
   readonly identityStore: sst.Linkable<Record<string, unknown>>;
   readonly topic: sst.aws.SnsTopic;
   readonly alertPublisher: sst.Linkable<Record<string, unknown>>;
-}
-
-/** 01:30 UTC: CloudTrail has delivered the previous day's objects (typically within 5-15 minutes). */
-export const RECONCILE_SCHEDULE = "cron(30 1 * * ? *)";
-export const RECONCILE_SERVICE = "idc-audit-reconcile";
-export const MISSING_METRIC = "MissingEvents";
-
-export function reconcileMetricNamespace(stage: string): string {
-  return `idc-audit/${stage}`;
 }
 
 export function createReconcile(deps: ReconcileDependencies) {
