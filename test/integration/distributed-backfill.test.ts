@@ -95,8 +95,12 @@ async function playMap(
   execution: { bucket: string; prefix: string; since: string | null; until: string | null },
   invoke: (batch: MapItemBatch) => Promise<MapBatchResult>,
 ): Promise<{ succeeded: MapBatchResult[]; failed: unknown[] }> {
-  const states = definition.States as Record<string, Record<string, any>>;
-  const map = states[definition.StartAt as string] as Record<string, any>;
+  interface MapState {
+    ItemReader: { Resource: string };
+    ItemBatcher: { MaxItemsPerBatch: number };
+    MaxConcurrency: number;
+  }
+  const map = (definition.States as Record<string, MapState>)[definition.StartAt as string] as MapState;
   expect(map.ItemReader.Resource).toBe("arn:aws:states:::s3:listObjectsV2");
   const client = new S3Client({
     region: "us-east-1",
@@ -116,7 +120,7 @@ async function playMap(
       items.push({ Key: object.Key as string, Size: object.Size as number, Etag: object.ETag as string });
     token = page.IsTruncated ? page.NextContinuationToken : undefined;
   } while (token);
-  const size = map.ItemBatcher.MaxItemsPerBatch as number;
+  const size = map.ItemBatcher.MaxItemsPerBatch;
   const batches: MapItemBatch[] = [];
   for (let start = 0; start < items.length; start += size) {
     batches.push({
@@ -128,7 +132,7 @@ async function playMap(
   const failed: unknown[] = [];
   const queue = [...batches];
   await Promise.all(
-    Array.from({ length: map.MaxConcurrency as number }, async () => {
+    Array.from({ length: map.MaxConcurrency }, async () => {
       for (let batch = queue.shift(); batch; batch = queue.shift()) {
         try {
           succeeded.push(await invoke(batch));

@@ -36,7 +36,11 @@ export function createReconcileScheduleHandler(dependencies: ReconcileScheduleDe
     const list = (prefix: string) => dependencies.listFolders({ bucket: trail.bucket, prefix });
     for await (const prefix of dayPrefixes(list, trail.prefix, day)) {
       const counts = await reconcile(
-        { path: `s3://${trail.bucket}/${prefix}`, range: { since: day, until: day }, objects: dependencies.objects },
+        {
+          path: `s3://${trail.bucket}/${prefix}`,
+          range: { since: day, until: day },
+          objects: dependencies.objects,
+        },
         opened,
         {
           onMissing: (event) => logger.warn("event was missing", event),
