@@ -124,9 +124,10 @@ export function createDistributedBackfill(deps: DistributedBackfillDependencies)
               Resource: [stateMachineArn],
             },
             {
+              // Child executions are `execution:<name>/<map run label>:<id>`; redriving the parent redrives them.
               Sid: "ManageChildWorkflows",
               Effect: "Allow",
-              Action: ["states:DescribeExecution", "states:StopExecution"],
+              Action: ["states:DescribeExecution", "states:RedriveExecution", "states:StopExecution"],
               Resource: [executionArns],
             },
             {

@@ -673,7 +673,7 @@ describe("distributed backfill and daily reconciliation (stage production, with 
       },
       {
         Effect: "Allow",
-        Action: ["states:DescribeExecution", "states:StopExecution"],
+        Action: ["states:DescribeExecution", "states:RedriveExecution", "states:StopExecution"],
         Resource: ["arn:aws:states:us-east-1:123456789012:execution:idc-audit-production-backfill/*"],
         Condition: undefined,
       },

@@ -1,5 +1,5 @@
-import { type ReadItem, readFile, readObject, walk } from "../cloudtrail/reader.ts";
-import { isLogObject, type ObjectSource, parseS3Uri } from "../cloudtrail/s3.ts";
+import { type ReadItem, readInputs } from "../cloudtrail/reader.ts";
+import type { ObjectSource } from "../cloudtrail/s3.ts";
 import type { Pipeline } from "../ingest/pipeline.ts";
 import {
   type ClassifiedItem,
@@ -44,25 +44,17 @@ export interface ReconcileSource {
 }
 
 /** The log objects of the range, read one at a time: S3 keys and local paths both carry CloudTrail's day. */
-export async function* readArchive(
+export function readArchive(
   source: ReconcileSource,
   onObject?: (name: string) => void,
 ): AsyncGenerator<ReadItem> {
-  if (source.path.startsWith("s3://")) {
-    if (!source.objects) throw new UsageError("reading s3:// needs an object source");
-    const location = parseS3Uri(source.path);
-    for await (const key of source.objects.list(location)) {
-      if (!isLogObject(key) || !keyInRange(key, source.range)) continue;
-      onObject?.(`s3://${location.bucket}/${key}`);
-      yield* readObject(source.objects, location.bucket, key);
-    }
-    return;
-  }
-  for await (const file of walk(source.path)) {
-    if (!keyInRange(file.replaceAll("\\", "/"), source.range)) continue;
-    onObject?.(file);
-    yield* readFile(file);
-  }
+  if (source.path.startsWith("s3://") && !source.objects)
+    throw new UsageError("reading s3:// needs an object source");
+  return readInputs([source.path], {
+    ...(source.objects ? { objects: source.objects } : {}),
+    ...(onObject ? { onFile: onObject } : {}),
+    keep: (pathOrKey) => keyInRange(pathOrKey.replaceAll("\\", "/"), source.range),
+  });
 }
 
 type Checked = Extract<ClassifiedItem, { kind: "audited" | "role" | "chain-candidate" }>;

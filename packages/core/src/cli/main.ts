@@ -3,7 +3,7 @@ import { join } from "node:path";
 import type { Readable, Writable } from "node:stream";
 import { parseArgs } from "node:util";
 import cliProgress from "cli-progress";
-import { type DayRange, dayRange, parseDay } from "../backfill/range.ts";
+import { type DayRange, dayRange, keyInRange, parseDay } from "../backfill/range.ts";
 import { countInputFiles, readInputs } from "../cloudtrail/reader.ts";
 import { type ObjectSource, parseS3Uri } from "../cloudtrail/s3.ts";
 import type { Alert } from "../detect/detector.ts";
@@ -163,6 +163,8 @@ async function runIngest(
   paths: string[],
   io: CliIo,
   runtime: Runtime,
+  /** Only the log objects of these days (`backfill --since/--until`): CloudTrail's keys carry their day. */
+  range?: DayRange,
 ): Promise<IngestOutcome> {
   const dataDir = values["data-dir"] ?? DEFAULT_DATA_DIR;
   const deadLetter = join(dataDir, "dead-letter.ndjson");
@@ -192,6 +194,7 @@ async function runIngest(
     readInputs(paths, {
       stdin: io.stdin,
       ...(objects ? { objects } : {}),
+      ...(range ? { keep: (key: string) => keyInRange(key, range) } : {}),
       onFile: () => {
         filesSeen += 1;
       },
@@ -502,11 +505,10 @@ async function backfillCommand(values: Values, positionals: string[], io: CliIo)
       release();
     }
   }
-  if (range.since !== undefined || range.until !== undefined) {
-    // Streamed from here, a day range is what reconcile reads (and it ingests what is missing).
-    throw new UsageError("backfill --since/--until needs --distributed; streamed, use `idc-audit reconcile`");
-  }
-  await withRuntime(values, io, (runtime) => runIngest(values, [uri], io, runtime));
+  const ranged = range.since !== undefined || range.until !== undefined;
+  await withRuntime(values, io, (runtime) =>
+    runIngest(values, [uri], io, runtime, ranged ? range : undefined),
+  );
   return 0;
 }
 
