@@ -18,9 +18,9 @@ import { type DayRange, keyInRange } from "./range.ts";
 export interface ReconcileCounts {
   /** Log objects (or files) read. */
   objects: number;
-  /** Identity Center and role-session events in them (each record; a record delivered twice counts twice). */
+  /** Identity Center and role-session events in them (each record: a record delivered twice counts twice). */
   events: number;
-  /** Events whose commit item the table holds. */
+  /** Events whose commit item the table holds (a second copy of a missing event counts here). */
   present: number;
   /** Events the table did not hold. */
   missing: number;
@@ -99,6 +99,7 @@ export async function reconcile(
     );
     const batch = new MixedBatchBuilder();
     const candidates: typeof described = [];
+    const repeats: typeof described = [];
     const queued = new Set<string>();
     for (const entry of described) {
       const id = `${entry.key.pk}\u0000${entry.key.sk}`;
@@ -107,7 +108,11 @@ export async function reconcile(
         counts.present += 1;
         continue;
       }
-      if (queued.has(id)) continue; // the same event twice in one batch: ingested once, counted once
+      if (queued.has(id)) {
+        // The same event delivered twice: the copy is present once the first is ingested below.
+        repeats.push(entry);
+        continue;
+      }
       queued.add(id);
       batch.add(entry.item);
       if (entry.item.kind === "chain-candidate") {
@@ -122,6 +127,11 @@ export async function reconcile(
     const result = await ingestBatch(runtime.pipeline, batch.take());
     counts.ingested += result.stored.length + result.storedRoleEvents.length;
     const storedRoleIds = new Set(result.storedRoleEvents.map((event) => event.eventId));
+    for (const entry of repeats) {
+      if (entry.item.kind === "chain-candidate" && !storedRoleIds.has(entry.eventId)) continue;
+      counts.events += 1;
+      counts.present += 1;
+    }
     for (const entry of candidates) {
       // A chained session's call, stored now: it was missing. Any other role's call is not audited at all.
       if (!storedRoleIds.has(entry.eventId)) continue;
