@@ -11,8 +11,6 @@ const logger = new Logger({ serviceName: "idc-audit-reconcile" });
 // Embedded metric format: the metric is a log line CloudWatch extracts, so the role needs no PutMetricData.
 const metrics = new Metrics({ serviceName: "idc-audit-reconcile" });
 const objects = new S3ObjectSource(new S3Client({}));
-const trailBucket = process.env.TRAIL_BUCKET;
-if (!trailBucket) throw new Error("TRAIL_BUCKET is not set (infra/reconcile.ts sets it)");
 
 /** Daily: yesterday's trail objects against the table; missing events ingested and counted as a metric. */
 export const handler = middy(
@@ -20,7 +18,7 @@ export const handler = middy(
     logger: toAuditLogger(logger),
     objects,
     listFolders: (location) => objects.listFolders(location),
-    trail: { bucket: trailBucket, prefix: process.env.TRAIL_LOG_PREFIX ?? "AWSLogs/" },
+    trail: { bucket: process.env.TRAIL_BUCKET ?? "", prefix: process.env.TRAIL_LOG_PREFIX ?? "AWSLogs/" },
     publish: (_day, counts) => {
       metrics.addMetric("MissingEvents", MetricUnit.Count, counts.missing);
       metrics.addMetric("ReconciledEvents", MetricUnit.Count, counts.events);

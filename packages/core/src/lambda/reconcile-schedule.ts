@@ -2,6 +2,7 @@ import { dayPrefixes, previousDay } from "../backfill/range.ts";
 import { type ReconcileCounts, reconcile } from "../backfill/reconcile.ts";
 import type { ObjectSource, S3Location } from "../cloudtrail/s3.ts";
 import { configFromEnvironment, openRuntime, type Runtime } from "../runtime/index.ts";
+import { AuditError } from "../shared/errors.ts";
 import type { AuditLogger } from "../shared/logger.ts";
 
 export interface ReconcileScheduleDependencies {
@@ -26,6 +27,13 @@ export function createReconcileScheduleHandler(dependencies: ReconcileScheduleDe
   const open = dependencies.openRuntime ?? (() => openRuntime(configFromEnvironment(process.env, logger)));
   let runtime: Promise<Runtime> | undefined;
   return async (): Promise<ReconcileCounts & { day: string }> => {
+    if (trail.bucket === "") {
+      // Checked here, not at import: a bundle must load without its environment (and fail clearly when run).
+      throw new AuditError(
+        "CONFIG",
+        "TRAIL_BUCKET is not set: the trail bucket to reconcile (infra/reconcile.ts)",
+      );
+    }
     runtime ??= open().catch((error: unknown) => {
       runtime = undefined;
       throw error;
