@@ -1,5 +1,6 @@
 /** `idc-audit backfill … --distributed` and `idc-audit reconcile`: kept beside main.ts, which only routes to them. */
 import type { Writable } from "node:stream";
+import cliProgress from "cli-progress";
 import type { BackfillExecutionInput } from "../backfill/definition.ts";
 import type { DayRange } from "../backfill/range.ts";
 import { type ReconcileCounts, type ReconcileOptions, reconcile } from "../backfill/reconcile.ts";
@@ -19,6 +20,8 @@ export interface DistributedOptions {
   readonly stateMachineArn: string | undefined;
   readonly region: string | undefined;
   readonly json: boolean;
+  /** stderr is a terminal: a progress bar rather than a line per poll. */
+  readonly interactive?: boolean;
   readonly stderr: Writable;
   readonly stdout: Writable;
   /** Ctrl-C: stop following; the run goes on in AWS. */
@@ -41,7 +44,11 @@ export function formatSummary(summary: DistributedSummary): string {
   return `${summary.objects} objects (${summary.skipped} skipped): ${summary.stored} events stored, ${summary.duplicates} duplicates, ${summary.rejected} rejected, ${summary.failures} objects failed`;
 }
 
-/** Starts a run of the deployed state machine and follows it until it ends or Ctrl-C. Exit code 0 if it succeeded. */
+/**
+ * Starts a run of the deployed state machine and follows it until it ends or Ctrl-C: objects done, failed and
+ * running from the map run's counters while it runs (they count objects, not events), then events stored,
+ * duplicates and failed objects from the result writer's files. Exit code 0 if it succeeded.
+ */
 export async function runDistributedBackfill(options: DistributedOptions): Promise<number> {
   const arn = options.stateMachineArn ?? process.env[STATE_MACHINE_ENV];
   if (!arn) {
@@ -65,13 +72,34 @@ export async function runDistributedBackfill(options: DistributedOptions): Promi
   };
   const executionArn = await runner.start(arn, input);
   line(options.stderr, `idc-audit: started ${executionArn}`);
+  const bar =
+    options.interactive && !options.json
+      ? new cliProgress.SingleBar(
+          {
+            format:
+              "backfill [{bar}] {value}/{total} objects | {failed} failed | {running} running | {status}",
+            stream: options.stderr as NodeJS.WriteStream,
+          },
+          cliProgress.Presets.shades_classic,
+        )
+      : undefined;
+  bar?.start(0, 0, { failed: 0, running: 0, status: "starting" });
   const final = await runner.follow(executionArn, {
     pollMs: options.pollMs ?? POLL_MS,
     signal: options.signal,
     onProgress: (progress) => {
-      if (!options.json) line(options.stderr, formatProgress(progress));
+      const { objects } = progress;
+      if (bar) {
+        bar.setTotal(objects.total);
+        bar.update(objects.succeeded + objects.failed, {
+          failed: objects.failed,
+          running: objects.running,
+          status: progress.status.toLowerCase(),
+        });
+      } else if (!options.json) line(options.stderr, formatProgress(progress));
     },
   });
+  bar?.stop();
   if (final.status === "RUNNING") {
     line(
       options.stderr,

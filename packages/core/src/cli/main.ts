@@ -497,6 +497,7 @@ async function backfillCommand(values: Values, positionals: string[], io: CliIo)
         stateMachineArn: values["state-machine"],
         region: values.region,
         json: values.json,
+        interactive: io.interactive,
         stdout: io.stdout,
         stderr: io.stderr,
         signal,
