@@ -54,8 +54,9 @@ export const ENV = {
 export const DEFAULT_INGEST_MAX_CONCURRENCY = 2;
 
 /**
- * Ten concurrent backfill invocations: a cold invocation meets a few hundred users, and DescribeUser is
- * throttled per account, so ten stay well inside the quota while ingesting millions of events an hour.
+ * Ten concurrent backfill invocations: each asks the Identity Store once per user it meets (then caches the
+ * profile), and that per-account quota is shared with live ingestion. Raise it for a small directory or a raised
+ * quota; the directory adapter backs off when throttled either way.
  */
 export const DEFAULT_BACKFILL_MAX_CONCURRENCY = 10;
 /** A Distributed Map runs at most 10,000 child workflows at once; Lambda's default account limit is 1,000. */
