@@ -46,6 +46,10 @@ declare module "sst" {
       "type": "sst.aws.Queue"
       "url": string
     }
+    "BackfillMap": {
+      "name": string
+      "type": "sst.aws.Function"
+    }
     "GuardDuty": {
       "name": string
       "type": "sst.aws.Function"
@@ -75,6 +79,10 @@ declare module "sst" {
     "IngestQueue": {
       "type": "sst.aws.Queue"
       "url": string
+    }
+    "Reconcile": {
+      "name": string
+      "type": "sst.aws.Function"
     }
   }
 }

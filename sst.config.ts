@@ -27,6 +27,8 @@ export default $config({
     const { createIdentityStoreLink } = await import("./infra/identity.ts");
     const { createIngest } = await import("./infra/ingest.ts");
     const { createBackfill } = await import("./infra/backfill.ts");
+    const { createDistributedBackfill } = await import("./infra/backfill-distributed.ts");
+    const { createReconcile } = await import("./infra/reconcile.ts");
     const { createApi } = await import("./infra/api.ts");
     const { createGuardDutyFindings } = await import("./infra/guardduty.ts");
 
@@ -40,6 +42,8 @@ export default $config({
     const shared = { config, key, table, tableWriter, identityStore, topic, alertPublisher };
     const ingest = createIngest(shared);
     const backfill = createBackfill(shared);
+    const distributedBackfill = createDistributedBackfill(shared);
+    const reconcile = createReconcile(shared);
     const api = createApi({ table, tableReader });
     const guardDuty = createGuardDutyFindings({ key, table, tableFindingResponder, topic, alertPublisher });
 
@@ -51,6 +55,9 @@ export default $config({
       alertTopic: topic.arn,
       apiUrl: api.fn.url,
       backfillFunction: backfill?.fn.name,
+      backfillStateMachine: distributedBackfill?.stateMachine.arn,
+      backfillResultsBucket: distributedBackfill?.results.bucket,
+      reconcileFunction: reconcile?.fn.name,
       guardDutyFunction: guardDuty.fn.name,
       guardDutyFailureQueue: guardDuty.failureQueue.url,
     };

@@ -22,6 +22,12 @@ export interface StageConfig {
   /** Upper bound on concurrent ingest invocations: the SQS event source mapping's maximum concurrency. */
   readonly ingestMaxConcurrency: number;
   /**
+   * Child workflows the distributed backfill runs at once (its Distributed Map's MaxConcurrency), each one
+   * invocation of the backfill function on a batch of log objects. The Identity Store quota is shared with live
+   * ingestion: each invocation caches profiles, so a cold one asks once per user it meets.
+   */
+  readonly backfillMaxConcurrency: number;
+  /**
    * Declared throwaway (`IDC_AUDIT_DISPOSABLE_STAGE=true`): `sst remove` deletes everything, the table included.
    * Every other stage keeps its data, whatever it is called.
    */
@@ -36,6 +42,7 @@ export const ENV = {
   trailKeyPrefix: "IDC_AUDIT_TRAIL_KEY_PREFIX",
   trailKmsKeyArn: "IDC_AUDIT_TRAIL_KMS_KEY_ARN",
   ingestMaxConcurrency: "IDC_AUDIT_INGEST_MAX_CONCURRENCY",
+  backfillMaxConcurrency: "IDC_AUDIT_BACKFILL_MAX_CONCURRENCY",
   disposableStage: "IDC_AUDIT_DISPOSABLE_STAGE",
 } as const;
 
@@ -45,6 +52,15 @@ export const ENV = {
  * account's Identity Store request quota while the queue absorbs bursts.
  */
 export const DEFAULT_INGEST_MAX_CONCURRENCY = 2;
+
+/**
+ * Ten concurrent backfill invocations: each asks the Identity Store once per user it meets (then caches the
+ * profile), and that per-account quota is shared with live ingestion. Raise it for a small directory or a raised
+ * quota; the directory adapter backs off when throttled either way.
+ */
+export const DEFAULT_BACKFILL_MAX_CONCURRENCY = 10;
+/** A Distributed Map runs at most 10,000 child workflows at once; Lambda's default account limit is 1,000. */
+export const MAX_BACKFILL_MAX_CONCURRENCY = 1000;
 
 const IDENTITY_STORE_ID = /^d-[0-9a-f]{10}$/;
 const REGION = /^[a-z]{2}(-[a-z]+)+-\d$/;
@@ -131,6 +147,21 @@ export function loadStageConfig(
     );
   }
 
+  const backfillText = read(ENV.backfillMaxConcurrency);
+  const backfillMaxConcurrency =
+    backfillText === undefined ? DEFAULT_BACKFILL_MAX_CONCURRENCY : Number(backfillText);
+  if (
+    !Number.isInteger(backfillMaxConcurrency) ||
+    backfillMaxConcurrency < 1 ||
+    backfillMaxConcurrency > MAX_BACKFILL_MAX_CONCURRENCY
+  ) {
+    problems.push(
+      `${ENV.backfillMaxConcurrency}=${JSON.stringify(backfillText)} must be an integer 1..${MAX_BACKFILL_MAX_CONCURRENCY}`,
+    );
+  }
+  if (backfillText !== undefined && trailBucket === undefined)
+    problems.push(`${ENV.backfillMaxConcurrency} is set but ${ENV.trailBucket} is not`);
+
   const disposableText = read(ENV.disposableStage);
   const disposableIssue = disposableProblem(disposableText);
   if (disposableIssue !== undefined) problems.push(disposableIssue);
@@ -149,6 +180,7 @@ export function loadStageConfig(
     trailKeyPrefix,
     trailKmsKeyArn,
     ingestMaxConcurrency,
+    backfillMaxConcurrency,
     disposable: disposableText === "true",
   };
 }

@@ -57,6 +57,15 @@ export function createKey() {
         Resource: "*",
         Condition: { StringEquals: { "aws:SourceAccount": accountId } },
       },
+      {
+        // CloudWatch alarms (the daily reconciliation's) notify the encrypted alert topic.
+        Sid: "CloudWatchAlarmsNotifyAlertTopic",
+        Effect: "Allow",
+        Principal: { Service: "cloudwatch.amazonaws.com" },
+        Action: ["kms:Decrypt", "kms:GenerateDataKey"],
+        Resource: "*",
+        Condition: { StringEquals: { "aws:SourceAccount": accountId } },
+      },
     ],
   });
   const key = new aws.kms.Key("QueueKey", {

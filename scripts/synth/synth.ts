@@ -223,6 +223,16 @@ function mockState(type: string, name: string, inputs: Record<string, unknown>):
       state.name = typeof inputs.name === "string" ? inputs.name : physical;
       arn(`arn:aws:logs:${region}:${account}:log-group:${state.name}`);
       break;
+    case "aws:s3/bucket:Bucket": {
+      const bucket = typeof inputs.bucket === "string" ? inputs.bucket : physical.toLowerCase();
+      state.bucket = bucket;
+      arn(`arn:aws:s3:::${bucket}`);
+      break;
+    }
+    case "aws:sfn/stateMachine:StateMachine":
+      state.name = physical;
+      arn(`arn:aws:states:${region}:${account}:stateMachine:${physical}`);
+      break;
     case "random:index/randomBytes:RandomBytes":
       state.base64 = Buffer.alloc(Number(inputs.length ?? 32), 7).toString("base64");
       state.hex = Buffer.alloc(Number(inputs.length ?? 32), 7).toString("hex");

@@ -1,6 +1,7 @@
 /** Stage parameters (infra/config.ts): validated up front, every problem named at once. */
 import { describe, expect, it } from "vitest";
 import {
+  DEFAULT_BACKFILL_MAX_CONCURRENCY,
   DEFAULT_INGEST_MAX_CONCURRENCY,
   isDisposableStage,
   loadStageConfig,
@@ -18,6 +19,7 @@ describe("loadStageConfig", () => {
       trailKeyPrefix: undefined,
       trailKmsKeyArn: undefined,
       ingestMaxConcurrency: DEFAULT_INGEST_MAX_CONCURRENCY,
+      backfillMaxConcurrency: DEFAULT_BACKFILL_MAX_CONCURRENCY,
       disposable: false,
     });
   });
@@ -45,6 +47,23 @@ describe("loadStageConfig", () => {
     );
     expect(trailLogPrefix(config)).toBe("org/logs/AWSLogs/");
     expect(trailLogPrefix({ trailKeyPrefix: undefined })).toBe("AWSLogs/");
+  });
+
+  it("caps the distributed backfill's concurrency at 1..1000, only with a trail bucket", () => {
+    const withBucket = { ...BASE_ENV, IDC_AUDIT_TRAIL_BUCKET: "org-trail" };
+    expect(
+      loadStageConfig({ ...withBucket, IDC_AUDIT_BACKFILL_MAX_CONCURRENCY: "40" }, "dev")
+        .backfillMaxConcurrency,
+    ).toBe(40);
+    for (const value of ["0", "1001", "2.5", "ten"]) {
+      expect(
+        () => loadStageConfig({ ...withBucket, IDC_AUDIT_BACKFILL_MAX_CONCURRENCY: value }, "dev"),
+        value,
+      ).toThrow(new RegExp(`IDC_AUDIT_BACKFILL_MAX_CONCURRENCY="${value}" must be an integer 1\\.\\.1000`));
+    }
+    expect(() => loadStageConfig({ ...BASE_ENV, IDC_AUDIT_BACKFILL_MAX_CONCURRENCY: "5" }, "dev")).toThrow(
+      /IDC_AUDIT_BACKFILL_MAX_CONCURRENCY is set but IDC_AUDIT_TRAIL_BUCKET is not/,
+    );
   });
 
   it("keeps every stage's data unless IDC_AUDIT_DISPOSABLE_STAGE is exactly true", () => {

@@ -6,7 +6,17 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { DEFAULT_INGEST_MAX_CONCURRENCY } from "../../infra/config.ts";
+import {
+  MISSING_METRIC,
+  OBJECTS_PER_BATCH,
+  RECONCILE_SCHEDULE,
+  RECONCILE_SERVICE,
+  RESULT_PREFIX,
+  RESULT_RETENTION_DAYS,
+  reconcileMetricNamespace,
+  TOLERATED_FAILURE_PERCENTAGE,
+} from "../../infra/backfill-settings.ts";
+import { DEFAULT_BACKFILL_MAX_CONCURRENCY, DEFAULT_INGEST_MAX_CONCURRENCY } from "../../infra/config.ts";
 import {
   IDENTITY_STORE_ACTIONS,
   TABLE_FINDING_ACTIONS,
@@ -21,6 +31,7 @@ import {
   ingestRulePatterns,
   roleSessionRulePattern,
 } from "../../infra/pattern.ts";
+import { backfillDefinition } from "../../packages/core/src/backfill/definition.ts";
 import { Keys } from "../../packages/core/src/timeline/keys.ts";
 import { sstEnv } from "../../scripts/synth/sst-env.ts";
 import {
@@ -120,7 +131,8 @@ describe.each(STAGES)("synth of stage $stage", ({ stage, backfill, disposable })
 
   it("resolves every handler to a source file, as SST's build does before deploying", () => {
     // ingest, GuardDuty findings and the query API on every stage, backfill where the stage names a bucket.
-    expect(result().builds.length).toBe(backfill ? 4 : 3);
+    // The distributed backfill's function and the daily reconciliation come with the trail bucket too.
+    expect(result().builds.length).toBe(backfill ? 6 : 3);
     for (const build of result().builds)
       expect(build.source, `${build.functionID}: ${build.handler}`).toBeDefined();
   });
@@ -273,7 +285,14 @@ describe.each(STAGES)("synth of stage $stage", ({ stage, backfill, disposable })
     const functions = ofType(result(), "aws:lambda/function:Function");
     expect(sorted(functions.map((fn) => fn.name))).toEqual(
       backfill
-        ? ["ApiFunction", "BackfillFunction", "GuardDutyFunction", "IngestFunction"]
+        ? [
+            "ApiFunction",
+            "BackfillFunction",
+            "BackfillMapFunction",
+            "GuardDutyFunction",
+            "IngestFunction",
+            "ReconcileFunction",
+          ]
         : ["ApiFunction", "GuardDutyFunction", "IngestFunction"],
     );
     for (const fn of functions) {
@@ -328,7 +347,9 @@ describe.each(STAGES)("synth of stage $stage", ({ stage, backfill, disposable })
   });
 
   it("lets only lambda.amazonaws.com assume the function roles", () => {
-    const roles = ofType(result(), "aws:iam/role:Role");
+    const roles = ofType(result(), "aws:iam/role:Role").filter(
+      (role) => role.name !== "BackfillStateMachineRole",
+    );
     expect(roles.length).toBe(ofType(result(), "aws:lambda/function:Function").length);
     for (const role of roles) {
       const statements = statementsOf(role.inputs.assumeRolePolicy);
@@ -402,8 +423,28 @@ describe.each(STAGES)("synth of stage $stage", ({ stage, backfill, disposable })
         [`arn:aws:s3:::${TRAIL_BUCKET}/AWSLogs/*`]: ["s3:GetObject"],
         [queueArn(result(), "BackfillFailureQueue")]: ["sqs:SendMessage"],
       });
+      // The distributed backfill's function reads the trail's objects, nothing else of the bucket.
+      expect(asObject(grants(result(), "BackfillMap"))).toEqual({
+        ...shared(result()),
+        [`arn:aws:s3:::${TRAIL_BUCKET}/AWSLogs/*`]: ["s3:GetObject"],
+      });
+      // The reconciliation also lists, but only under the trail's prefix.
+      expect(asObject(grants(result(), "Reconcile"))).toEqual({
+        ...shared(result()),
+        [`arn:aws:s3:::${TRAIL_BUCKET}`]: ["s3:ListBucket"],
+        [`arn:aws:s3:::${TRAIL_BUCKET}/AWSLogs/*`]: ["s3:GetObject"],
+      });
+      const list = roleStatements(result(), "Reconcile").filter((statement) =>
+        [statement.Action].flat().includes("s3:ListBucket"),
+      );
+      expect(list.map((statement) => statement.Condition)).toEqual([
+        { StringLike: { "s3:prefix": "AWSLogs/*" } },
+      ]);
     }
-    for (const role of ofType(result(), "aws:iam/role:Role")) {
+    // The function roles; the state machine's role is checked with the state machine.
+    for (const role of ofType(result(), "aws:iam/role:Role").filter(
+      (role) => role.name !== "BackfillStateMachineRole",
+    )) {
       expect(role.inputs.managedPolicyArns, role.name).toEqual([
         "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole",
       ]);
@@ -474,7 +515,10 @@ describe.each(STAGES)("synth of stage $stage", ({ stage, backfill, disposable })
     expect(principals).toEqual([
       { AWS: "arn:aws:iam::123456789012:root" },
       { Service: "events.amazonaws.com" },
+      { Service: "cloudwatch.amazonaws.com" },
     ]);
+    expect(sorted(list(statements[2]?.Action))).toEqual(["kms:Decrypt", "kms:GenerateDataKey"]);
+    expect(statements[2]?.Condition).toEqual({ StringEquals: { "aws:SourceAccount": "123456789012" } });
     const eventBridge = statements[1];
     expect(sorted(list(eventBridge?.Action))).toEqual(["kms:Decrypt", "kms:GenerateDataKey"]);
     expect(eventBridge?.Condition).toEqual({ StringEquals: { "aws:SourceAccount": "123456789012" } });
@@ -512,6 +556,205 @@ describe.each(STAGES)("synth of stage $stage", ({ stage, backfill, disposable })
     );
     expect(invokeConfig.inputs.destinationConfig).toEqual({
       onFailure: { destination: queueArn(result(), "BackfillFailureQueue") },
+    });
+  });
+});
+
+describe("distributed backfill and daily reconciliation (stage production, with a trail bucket)", () => {
+  const result = () => synthOf("production");
+  const machine = () => named(result(), "aws:sfn/stateMachine:StateMachine", "BackfillStateMachine");
+  const resultsBucket = () => named(result(), "aws:s3/bucket:Bucket", "BackfillResults");
+  const stateMachineArn = "arn:aws:states:us-east-1:123456789012:stateMachine:idc-audit-production-backfill";
+
+  it("exists only where the stage names a trail bucket", () => {
+    expect(ofType(synthOf("dev"), "aws:sfn/stateMachine:StateMachine")).toEqual([]);
+    expect(ofType(synthOf("dev"), "aws:cloudwatch/metricAlarm:MetricAlarm")).toEqual([]);
+    expect(ofType(result(), "aws:sfn/stateMachine:StateMachine")).toHaveLength(1);
+  });
+
+  it("is a Distributed Map over an S3 listing, batching objects to the backfill function", () => {
+    expect(machine().inputs.type).toBe("STANDARD");
+    expect(machine().inputs.name).toBe("idc-audit-production-backfill");
+    const definition = JSON.parse(String(machine().inputs.definition));
+    expect(definition).toEqual(
+      backfillDefinition({
+        functionArn: fnArn(result(), "BackfillMap"),
+        resultBucket: String(resultsBucket().state?.bucket),
+        resultPrefix: RESULT_PREFIX,
+        maxConcurrency: DEFAULT_BACKFILL_MAX_CONCURRENCY,
+        toleratedFailurePercentage: TOLERATED_FAILURE_PERCENTAGE,
+        objectsPerBatch: OBJECTS_PER_BATCH,
+      }),
+    );
+    const map = definition.States[definition.StartAt];
+    expect(map.Type).toBe("Map");
+    expect(map.ItemProcessor.ProcessorConfig.Mode).toBe("DISTRIBUTED");
+    expect(map.ItemReader).toEqual({
+      Resource: "arn:aws:states:::s3:listObjectsV2",
+      Parameters: { "Bucket.$": "$.bucket", "Prefix.$": "$.prefix" },
+    });
+    expect(map.ItemBatcher.MaxItemsPerBatch).toBe(OBJECTS_PER_BATCH);
+    expect(map.ItemBatcher.BatchInput).toEqual({
+      "bucket.$": "$.bucket",
+      "since.$": "$.since",
+      "until.$": "$.until",
+    });
+    expect(map.MaxConcurrency).toBe(DEFAULT_BACKFILL_MAX_CONCURRENCY);
+    expect(map.ToleratedFailurePercentage).toBe(TOLERATED_FAILURE_PERCENTAGE);
+    expect(map.ToleratedFailurePercentage).toBeGreaterThan(0);
+    expect(map.ResultWriter).toEqual({
+      Resource: "arn:aws:states:::s3:putObject",
+      Parameters: { Bucket: resultsBucket().state?.bucket, Prefix: RESULT_PREFIX },
+    });
+    const task = map.ItemProcessor.States[map.ItemProcessor.StartAt];
+    expect(task.Resource).toBe("arn:aws:states:::lambda:invoke");
+    expect(task.Parameters.FunctionName).toBe(fnArn(result(), "BackfillMap"));
+    // The function's own failure is not retried: it already tried every object, and says which failed.
+    expect(task.Retry.flatMap((retry: { ErrorEquals: string[] }) => retry.ErrorEquals)).not.toContain(
+      "States.ALL",
+    );
+  });
+
+  it("takes its concurrency from the stage parameter", async () => {
+    const custom = await runSynth("production", {
+      ...BASE_ENV,
+      IDC_AUDIT_TRAIL_BUCKET: TRAIL_BUCKET,
+      IDC_AUDIT_BACKFILL_MAX_CONCURRENCY: "40",
+    });
+    const definition = JSON.parse(
+      String(named(custom, "aws:sfn/stateMachine:StateMachine", "BackfillStateMachine").inputs.definition),
+    );
+    expect(definition.States[definition.StartAt].MaxConcurrency).toBe(40);
+  });
+
+  it("lets only Step Functions of this account assume its role, which lists only the trail prefix, invokes only the backfill function, starts only itself and writes only its results", () => {
+    const role = named(result(), "aws:iam/role:Role", "BackfillStateMachineRole");
+    expect(machine().inputs.roleArn).toBe(role.state?.arn);
+    expect(role.inputs.managedPolicyArns ?? []).toEqual([]);
+    const trust = statementsOf(role.inputs.assumeRolePolicy);
+    expect(trust).toEqual([
+      {
+        Effect: "Allow",
+        Principal: { Service: "states.amazonaws.com" },
+        Action: "sts:AssumeRole",
+        Condition: { StringEquals: { "aws:SourceAccount": "123456789012" } },
+      },
+    ]);
+    const statements = ((role.inputs.inlinePolicies ?? []) as { policy: string }[]).flatMap((policy) =>
+      statementsOf(policy.policy),
+    );
+    const fn = fnArn(result(), "BackfillMap");
+    const bucket = String(resultsBucket().state?.arn);
+    expect(
+      statements.map(({ Effect, Action, Resource, Condition }) => ({
+        Effect,
+        Action: sorted(list(Action)),
+        Resource: sorted(list(Resource)),
+        Condition,
+      })),
+    ).toEqual([
+      {
+        Effect: "Allow",
+        Action: ["s3:ListBucket"],
+        Resource: [`arn:aws:s3:::${TRAIL_BUCKET}`],
+        Condition: { StringLike: { "s3:prefix": ["AWSLogs/*"] } },
+      },
+      {
+        Effect: "Allow",
+        Action: ["lambda:InvokeFunction"],
+        Resource: sorted([fn, `${fn}:*`]),
+        Condition: undefined,
+      },
+      {
+        Effect: "Allow",
+        Action: ["states:StartExecution"],
+        Resource: [stateMachineArn],
+        Condition: undefined,
+      },
+      {
+        Effect: "Allow",
+        Action: ["states:DescribeExecution", "states:RedriveExecution", "states:StopExecution"],
+        Resource: ["arn:aws:states:us-east-1:123456789012:execution:idc-audit-production-backfill/*"],
+        Condition: undefined,
+      },
+      {
+        Effect: "Allow",
+        Action: ["s3:AbortMultipartUpload", "s3:GetObject", "s3:ListMultipartUploadParts", "s3:PutObject"],
+        Resource: [`${bucket}/${RESULT_PREFIX}/*`],
+        Condition: undefined,
+      },
+    ]);
+    expect(machine().state?.arn).toBe(stateMachineArn);
+  });
+
+  it("keeps results private, encrypted and for a limited time", () => {
+    const bucket = String(resultsBucket().state?.bucket);
+    const block = named(
+      result(),
+      "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
+      "BackfillResultsPublicAccessBlock",
+    );
+    expect(block.inputs).toMatchObject({
+      bucket,
+      blockPublicAcls: true,
+      blockPublicPolicy: true,
+      ignorePublicAcls: true,
+      restrictPublicBuckets: true,
+    });
+    const encryption = named(
+      result(),
+      "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+      "BackfillResultsEncryption",
+    );
+    expect(encryption.inputs.rules).toEqual([
+      { applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" } },
+    ]);
+    const expiry = named(
+      result(),
+      "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration",
+      "BackfillResultsExpiry",
+    );
+    expect((expiry.inputs.rules as { expiration: { days: number } }[])[0]?.expiration.days).toBe(
+      RESULT_RETENTION_DAYS,
+    );
+    expect(resultsBucket().inputs.forceDestroy).toBe(false);
+  });
+
+  it("reconciles yesterday every day and alarms on the alert topic when events were missing twice running", () => {
+    const rule = named(result(), "aws:cloudwatch/eventRule:EventRule", "ReconcileScheduleRule");
+    expect(rule.inputs.scheduleExpression).toBe(RECONCILE_SCHEDULE);
+    expect(rule.inputs.scheduleExpression).toBe("cron(30 1 * * ? *)");
+    expect(rule.inputs.state).toBe("ENABLED");
+    const target = named(result(), "aws:cloudwatch/eventTarget:EventTarget", "ReconcileScheduleTarget");
+    expect(target.inputs.rule).toBe(rule.state?.name);
+    expect(target.inputs.arn).toBe(fnArn(result(), "Reconcile"));
+    const permission = named(result(), "aws:lambda/permission:Permission", "ReconcileSchedulePermission");
+    expect(permission.inputs).toMatchObject({
+      action: "lambda:InvokeFunction",
+      principal: "events.amazonaws.com",
+      sourceArn: arnOf(rule),
+    });
+    const fn = named(result(), "aws:lambda/function:Function", "ReconcileFunction");
+    expect(fn.inputs.handler).toBe("functions/reconcile.handler");
+    const env = (fn.inputs.environment as { variables: Record<string, string> }).variables;
+    expect(env).toMatchObject({
+      TRAIL_BUCKET: TRAIL_BUCKET,
+      TRAIL_LOG_PREFIX: "AWSLogs/",
+      POWERTOOLS_SERVICE_NAME: RECONCILE_SERVICE,
+      POWERTOOLS_METRICS_NAMESPACE: reconcileMetricNamespace("production"),
+    });
+    const alarm = named(result(), "aws:cloudwatch/metricAlarm:MetricAlarm", "ReconcileMissingAlarm");
+    expect(alarm.inputs).toMatchObject({
+      namespace: "idc-audit/production",
+      metricName: MISSING_METRIC,
+      dimensions: { service: RECONCILE_SERVICE },
+      statistic: "Maximum",
+      period: 86400,
+      evaluationPeriods: 2,
+      datapointsToAlarm: 2,
+      threshold: 0,
+      comparisonOperator: "GreaterThanThreshold",
+      alarmActions: [topicArn(result())],
     });
   });
 });

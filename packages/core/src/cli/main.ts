@@ -3,6 +3,7 @@ import { join } from "node:path";
 import type { Readable, Writable } from "node:stream";
 import { parseArgs } from "node:util";
 import cliProgress from "cli-progress";
+import { type DayRange, dayRange, keyInRange, parseDay } from "../backfill/range.ts";
 import { countInputFiles, readInputs } from "../cloudtrail/reader.ts";
 import { type ObjectSource, parseS3Uri } from "../cloudtrail/s3.ts";
 import type { Alert } from "../detect/detector.ts";
@@ -16,6 +17,7 @@ import { AuditError, describeError, UsageError } from "../shared/errors.ts";
 import { parseUntrustedJson } from "../shared/json.ts";
 import { parseTime } from "../shared/time.ts";
 import { mapLimit } from "../timeline/store.ts";
+import { reconcileCountsOf, runDistributedBackfill, runReconcile } from "./backfill.ts";
 import {
   describeUser,
   formatAccessKey,
@@ -43,6 +45,12 @@ Usage:
   idc-audit ingest [options] PATH...        store events from files, folders (CloudTrail archives),
                                             s3://bucket/prefix (a trail bucket) or - (stdin, plain
                                             or gzip)
+  idc-audit backfill [options] s3://BUCKET/PREFIX [--since DAY] [--until DAY] [--distributed]
+                                            ingest a trail bucket's log objects: streamed from here,
+                                            or fanned out by the deployed state machine (--distributed,
+                                            --state-machine ARN or IDC_AUDIT_BACKFILL_STATE_MACHINE)
+  idc-audit reconcile [options] s3://BUCKET/PREFIX|DIR --since DAY --until DAY [--distributed]
+                                            the archive's events the table is missing, ingested
   idc-audit timeline [options] CREDENTIAL_ID  one portal session's events in time order
   idc-audit user [options] VALUE            a person's sessions (VALUE: user id, user name or email)
   idc-audit user [options] --external-id ID [--issuer ISSUER]
@@ -93,6 +101,8 @@ const OPTIONS = {
   until: { type: "string" },
   "batch-size": { type: "string" },
   port: { type: "string" },
+  distributed: { type: "boolean", default: false },
+  "state-machine": { type: "string" },
 } as const;
 
 type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>["values"];
@@ -153,6 +163,8 @@ async function runIngest(
   paths: string[],
   io: CliIo,
   runtime: Runtime,
+  /** Only the log objects of these days (`backfill --since/--until`): CloudTrail's keys carry their day. */
+  range?: DayRange,
 ): Promise<IngestOutcome> {
   const dataDir = values["data-dir"] ?? DEFAULT_DATA_DIR;
   const deadLetter = join(dataDir, "dead-letter.ndjson");
@@ -182,6 +194,7 @@ async function runIngest(
     readInputs(paths, {
       stdin: io.stdin,
       ...(objects ? { objects } : {}),
+      ...(range ? { keep: (key: string) => keyInRange(key, range) } : {}),
       onFile: () => {
         filesSeen += 1;
       },
@@ -303,6 +316,10 @@ async function command(name: string, values: Values, positionals: string[], io: 
       await withRuntime(values, io, (runtime) => runIngest(values, positionals, io, runtime));
       return 0;
     }
+    case "backfill":
+      return backfillCommand(values, positionals, io);
+    case "reconcile":
+      return reconcileCommand(values, positionals, io);
     case "normalize": {
       await assertInputsExist(positionals);
       let ignored = 0;
@@ -451,6 +468,104 @@ async function command(name: string, values: Values, positionals: string[], io: 
     default:
       throw new UsageError(`unknown command ${name}`);
   }
+}
+
+function dayRangeOf(values: Values): DayRange {
+  return dayRange(parseDay(values.since, "--since"), parseDay(values.until, "--until"));
+}
+
+/** Ctrl-C stops following a distributed run (which goes on in AWS) instead of killing the process mid-poll. */
+function interruptSignal(): { signal: AbortSignal; release: () => void } {
+  const controller = new AbortController();
+  const abort = () => controller.abort();
+  process.once("SIGINT", abort);
+  return { signal: controller.signal, release: () => process.off("SIGINT", abort) };
+}
+
+async function backfillCommand(values: Values, positionals: string[], io: CliIo): Promise<number> {
+  const [uri, ...rest] = positionals;
+  if (!uri?.startsWith("s3://") || rest.length > 0)
+    throw new UsageError("backfill needs one s3://bucket/prefix");
+  parseS3Uri(uri);
+  const range = dayRangeOf(values);
+  if (values.distributed) {
+    const { signal, release } = interruptSignal();
+    try {
+      return await runDistributedBackfill({
+        uri,
+        range,
+        stateMachineArn: values["state-machine"],
+        region: values.region,
+        json: values.json,
+        interactive: io.interactive,
+        stdout: io.stdout,
+        stderr: io.stderr,
+        signal,
+      });
+    } finally {
+      release();
+    }
+  }
+  const ranged = range.since !== undefined || range.until !== undefined;
+  await withRuntime(values, io, (runtime) =>
+    runIngest(values, [uri], io, runtime, ranged ? range : undefined),
+  );
+  return 0;
+}
+
+async function reconcileCommand(values: Values, positionals: string[], io: CliIo): Promise<number> {
+  const [path, ...rest] = positionals;
+  if (path === undefined || rest.length > 0)
+    throw new UsageError("reconcile needs one s3://bucket/prefix or folder");
+  await assertInputsExist([path]);
+  const range = dayRangeOf(values);
+  if (range.since === undefined || range.until === undefined)
+    throw new UsageError("reconcile needs --since and --until");
+  if (values.distributed) {
+    if (!path.startsWith("s3://"))
+      throw new UsageError("reconcile --distributed reads an s3://bucket/prefix");
+    const { signal, release } = interruptSignal();
+    try {
+      return await runDistributedBackfill({
+        uri: path,
+        range,
+        stateMachineArn: values["state-machine"],
+        region: values.region,
+        json: false,
+        stdout: io.stderr,
+        stderr: io.stderr,
+        signal,
+        onSummary: (summary) => {
+          const counts = reconcileCountsOf(summary);
+          if (values.json) printJson(io, counts);
+          else
+            write(
+              io.stdout,
+              `${counts.objects} objects, ${counts.events} events: ${counts.present} present, ${counts.missing} missing, ${counts.ingested} ingested`,
+            );
+        },
+      });
+    } finally {
+      release();
+    }
+  }
+  const objects = path.startsWith("s3://") ? await s3Objects(values) : undefined;
+  const dataDir = values["data-dir"] ?? DEFAULT_DATA_DIR;
+  await mkdir(dataDir, { recursive: true });
+  const deadLetter = join(dataDir, "dead-letter.ndjson");
+  const counts = await withRuntime(values, io, (runtime) =>
+    runReconcile(
+      runtime,
+      { path, range, ...(objects ? { objects } : {}) },
+      {
+        json: values.json,
+        stdout: io.stdout,
+        onRejected: (rejection) =>
+          appendFile(deadLetter, `${JSON.stringify({ at: new Date().toISOString(), ...rejection })}\n`),
+      },
+    ),
+  );
+  return counts.ingested === counts.missing ? 0 : 1;
 }
 
 export async function main(argv: readonly string[], io: CliIo): Promise<number> {

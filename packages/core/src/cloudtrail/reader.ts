@@ -782,13 +782,20 @@ export async function* walk(dir: string): AsyncGenerator<string> {
  */
 export async function* readInputs(
   paths: readonly string[],
-  options: ReadOptions & { stdin?: Readable; onFile?: (path: string) => void; objects?: ObjectSource } = {},
+  options: ReadOptions & {
+    stdin?: Readable;
+    onFile?: (path: string) => void;
+    objects?: ObjectSource;
+    /** Which files and S3 keys below a folder or prefix to read (a day range); all of them without it. */
+    keep?: (pathOrKey: string) => boolean;
+  } = {},
 ): AsyncGenerator<ReadItem> {
   for (const path of paths) {
     if (path.startsWith("s3://")) {
       if (!options.objects) throw new Error("reading s3:// inputs needs an object source");
       const location = parseS3Uri(path);
       for await (const key of options.objects.list(location)) {
+        if (options.keep && !options.keep(key)) continue;
         options.onFile?.(`s3://${location.bucket}/${key}`);
         yield* readObject(options.objects, location.bucket, key, options);
       }
@@ -808,6 +815,7 @@ export async function* readInputs(
     }
     if (info.isDirectory()) {
       for await (const file of walk(path)) {
+        if (options.keep && !options.keep(file)) continue;
         options.onFile?.(file);
         yield* readFile(file, options, readRegularFile(file, options));
       }

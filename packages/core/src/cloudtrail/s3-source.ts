@@ -24,6 +24,23 @@ export class S3ObjectSource implements ObjectSource {
     } while (token);
   }
 
+  /** The "folders" right under a prefix (`Delimiter: "/"`), e.g. the accounts under `AWSLogs/`. */
+  async *listFolders(location: S3Location): AsyncGenerator<string> {
+    let token: string | undefined;
+    do {
+      const page = await this.client.send(
+        new ListObjectsV2Command({
+          Bucket: location.bucket,
+          Prefix: location.prefix,
+          Delimiter: "/",
+          ContinuationToken: token,
+        }),
+      );
+      for (const folder of page.CommonPrefixes ?? []) if (folder.Prefix) yield folder.Prefix;
+      token = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (token);
+  }
+
   async open(bucket: string, key: string): Promise<Readable> {
     const object = await this.client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
     if (!object.Body) throw new Error(`s3://${bucket}/${key} has no body`);

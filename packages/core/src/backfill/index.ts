@@ -1,0 +1,3 @@
+export * from "./definition.ts";
+export * from "./range.ts";
+export * from "./reconcile.ts";
