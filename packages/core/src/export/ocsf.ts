@@ -481,10 +481,12 @@ export function roleEventToOcsf(event: RoleEvent, context: RoleEventContext = {}
     },
     ...link,
   };
+  // CloudTrail's own judgement of a call (`readOnly`) beats guessing from its name.
+  const chosen = event.readOnly === true ? activity(2, "Read") : apiActivity(event.eventName);
   return envelope(
     common,
     OcsfClass.ApiActivity,
-    apiActivity(event.eventName),
+    chosen,
     {
       actor: { user, session },
       api: api(common),
