@@ -195,8 +195,8 @@ function awsAccount(accountId: string | undefined): Record<string, unknown> {
   return { type_id: 10, type: "AWS Account", uid: accountId ?? "unknown" };
 }
 
-function personUnmapped(person: Person | undefined, resolution: string | undefined): Record<string, unknown> {
-  if (!person) return resolution ? { attribution: { inferred: false, basis: resolution } } : {};
+function personUnmapped(person: Person | undefined, reason: string | undefined): Record<string, unknown> {
+  if (!person) return reason ? { attribution: { basis: "unattributed", reason } } : {};
   const inferred = !STATED_BASES.has(person.basis);
   const externalIds = person.profile?.externalIds ?? [];
   return {
@@ -306,13 +306,22 @@ export function auditEventToOcsf(event: AuditEvent, context: AuditEventContext =
     userAgent: event.userAgent,
     correlationUid: event.credentialId,
   };
-  const user = userObject(person, event.recipientAccountId);
-  const unresolved = event.actor.kind === "unknown" ? "hidden by AWS: the name matched no user" : undefined;
+  // An authenticated event's own sign-in name (never a typed one: normalize does not keep those) still names
+  // the person when no directory resolved it to a user id.
+  const signInName = !person && event.actor.userName ? event.actor.userName : undefined;
+  const user = signInName
+    ? { name: signInName, type_id: 1, type: "User", account: awsAccount(event.recipientAccountId) }
+    : userObject(person, event.recipientAccountId);
+  const unresolved =
+    event.actor.kind === "unknown"
+      ? "AWS hid the sign-in name: it matched no user"
+      : signInName
+        ? "sign-in name not resolved to a user id"
+        : event.actor.kind === "user"
+          ? "no user known for the event's sign-in name or workflow"
+          : undefined;
   const unmapped: Record<string, unknown> = {
-    ...personUnmapped(
-      person,
-      person ? undefined : (unresolved ?? (event.actor.kind === "user" ? "unresolved" : undefined)),
-    ),
+    ...personUnmapped(person, unresolved),
     ...(event.authWorkflowId ? { auth_workflow_id: event.authWorkflowId } : {}),
     ...(event.credentialType ? { credential_type: event.credentialType } : {}),
     ...(event.accountId ? { target_account_id: event.accountId } : {}),

@@ -4,6 +4,7 @@ import { RoleItemType, roleEventOf, sessionKeyOf } from "../roles/items.ts";
 import type { RoleQueries } from "../roles/queries.ts";
 import type { RoleEvent, RoleSessionKey } from "../roles/types.ts";
 import { eventOf, ItemType, userOfItem } from "../timeline/items.ts";
+import { Keys } from "../timeline/keys.ts";
 import { type Item, mapLimit, type TableStore } from "../timeline/store.ts";
 import { auditEventToOcsf, type OcsfEvent, type Person, personOf, roleEventToOcsf } from "./ocsf.ts";
 
@@ -49,8 +50,11 @@ class Gathered {
       const event = eventOf(item);
       if (!this.events.has(event.eventId)) this.events.set(event.eventId, event);
     }
-    if (item.type === ItemType.UserEvent) this.attribute(eventOf(item).eventId, item);
-    else if (item.type === ItemType.FailedSignInUser) this.attribute(String(item.eventId), item);
+    if (item.type === ItemType.UserEvent) {
+      const user = userOfPartition(item.pk);
+      if (user) this.attribute(eventOf(item).eventId, user, item);
+    } else if (item.type === ItemType.FailedSignInUser)
+      this.attribute(String(item.eventId), userOfItem(item), item);
     else if (item.type === ItemType.Profile && typeof item.profile === "string")
       this.profiles.set(userKeyString(userOfItem(item)), JSON.parse(item.profile) as UserProfile);
     else if (item.type === RoleItemType.Head) this.heads.set(item.pk, sessionKeyOf(item));
@@ -61,9 +65,9 @@ class Gathered {
     }
   }
 
-  private attribute(eventId: string, item: Item): void {
+  private attribute(eventId: string, user: UserKey, item: Item): void {
     const users = this.attribution.get(eventId) ?? [];
-    users.push({ user: userOfItem(item), resolution: String(item.resolution) as Resolution });
+    users.push({ user, resolution: String(item.resolution) as Resolution });
     this.attribution.set(eventId, users);
   }
 
@@ -75,6 +79,16 @@ class Gathered {
     if (!first) return undefined;
     return personOf(first.user, first.resolution, this.profiles.get(userKeyString(first.user)));
   }
+}
+
+/** The person a timeline partition (`USER#v1#<storeId>#<userId>`) belongs to: its items do not repeat it. */
+function userOfPartition(pk: string): UserKey | undefined {
+  const prefix = Keys.userPartition({ identityStoreId: "", userId: "" }).slice(0, -1);
+  if (!pk.startsWith(prefix)) return undefined;
+  const rest = pk.slice(prefix.length);
+  const separator = rest.indexOf("#");
+  if (separator <= 0) return undefined;
+  return { identityStoreId: rest.slice(0, separator), userId: rest.slice(separator + 1) };
 }
 
 const within = (time: string, range: ExportRange) =>
