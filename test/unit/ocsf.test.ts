@@ -177,13 +177,14 @@ describe("normalize --format ocsf over the bundled events", () => {
         raw.eventName === "Authenticate" &&
         (raw.userIdentity as Record<string, unknown>).onBehalfOf !== undefined,
     );
-    const credentialId = (portal?.raw.userIdentity as Record<string, unknown>).credentialId;
-    expect(portal?.ocsf).toMatchObject({
+    if (!portal) throw new Error("no new-shape Authenticate in events/");
+    const credentialId = (portal.raw.userIdentity as Record<string, unknown>).credentialId;
+    expect(portal.ocsf).toMatchObject({
       class_uid: 3002,
       activity_id: 1,
       status_id: 1,
       session: { uid: credentialId },
-      src_endpoint: { ip: portal?.raw.sourceIPAddress },
+      src_endpoint: { ip: portal.raw.sourceIPAddress },
       user: { uid: expect.any(String), domain: expect.stringMatching(/^d-/) },
     });
   });
