@@ -28,7 +28,7 @@ import {
   formatTimeline,
   formatUser,
 } from "./format.ts";
-import { ExportFormat, exportFormat, exportStore, normalizeToOcsf } from "./ocsf.ts";
+import { checkExportOptions, ExportFormat, exportFormat, exportStore, normalizeToOcsf } from "./ocsf.ts";
 
 export interface CliIo {
   readonly stdout: Writable;
@@ -338,6 +338,7 @@ async function command(name: string, values: Values, positionals: string[], io: 
     case "export": {
       const range = { since: parseTime(values.since, "--since"), until: parseTime(values.until, "--until") };
       const format = exportFormat(values.format, ExportFormat.Json);
+      checkExportOptions(format, values.out);
       await withRuntime(values, io, (runtime) => exportStore(runtime, range, format, values.out, io));
       return 0;
     }

@@ -20,6 +20,14 @@ export function exportFormat(value: string | undefined, fallback: ExportFormat):
   return value as ExportFormat;
 }
 
+/** Usage errors of `export`, found before the store is opened. */
+export function checkExportOptions(format: ExportFormat, out: string | undefined): void {
+  if (format === ExportFormat.Json)
+    throw new UsageError("export needs --format ocsf or --format ocsf-parquet");
+  if (format === ExportFormat.OcsfParquet && (out === undefined || out === "-"))
+    throw new UsageError("--format ocsf-parquet needs --out DIR");
+}
+
 function line(stream: Writable, text: string): void {
   stream.write(`${text}\n`);
 }
