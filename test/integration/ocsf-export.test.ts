@@ -136,7 +136,7 @@ describe("idc-audit export of a synthetic organisation with role activity", () =
     expect(violationsOf(schema, events)).toEqual([]);
   });
 
-  it("exports every role session's calls with the session's person and its exact link to the portal session", () => {
+  it("exports every role session's calls with the session's person and its exact link to the portal session", async () => {
     const truth = synthRoleSessions(ARCHIVE).filter(
       (session) => session.credentialId !== null && session.records > 0,
     );
@@ -146,6 +146,24 @@ describe("idc-audit export of a synthetic organisation with role activity", () =
       const id = (event.actor as { session?: { uid?: string } } | undefined)?.session?.uid;
       if (id?.startsWith("rs-")) bySession.set(id, [...(bySession.get(id) ?? []), event]);
     }
+    // Every call says how its session's person was found, or that none was chosen.
+    const bases = new Map<string, number>();
+    for (const [id, calls] of bySession) {
+      const view = await runtime.roleQueries.summary(id);
+      const person =
+        view?.attribution === "ambiguous" || view?.attribution === "unattributed" ? undefined : view;
+      bases.set(String(view?.attribution), (bases.get(String(view?.attribution)) ?? 0) + calls.length);
+      for (const call of calls)
+        expect(unmappedOf(call).attribution, id).toEqual(
+          person
+            ? { inferred: view?.attribution !== "onBehalfOf", basis: view?.attribution }
+            : { basis: "unattributed", reason: `role session ${view?.attribution}` },
+        );
+    }
+    expect(bases.get("onBehalfOf")).toBeGreaterThan(0);
+    expect(bases.get("by-session-name")).toBeGreaterThan(0);
+    // The re-hire sharing an email: the session is nobody's, and the export says so.
+    expect(bases.get("ambiguous")).toBeGreaterThan(0);
     for (const session of truth) {
       const calls = bySession.get(session.id) ?? [];
       expect(calls.length, session.id).toBeGreaterThan(0);

@@ -478,7 +478,8 @@ export function roleEventToOcsf(event: RoleEvent, context: RoleEventContext = {}
       }
     : {};
   const unmapped: Record<string, unknown> = {
-    ...personUnmapped(person, undefined),
+    // Ambiguous (a re-hire sharing an email) or nobody: said as such, never a guess.
+    ...personUnmapped(person, view ? `role session ${view.attribution}` : undefined),
     role_session: {
       role_name: key.roleName,
       session_name: key.sessionName,
