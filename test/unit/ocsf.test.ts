@@ -14,7 +14,7 @@ import { classifyItem } from "@idc-audit/core/ingest";
 import { synthEvents } from "@idc-audit/core/synth";
 import { parquetMetadata, parquetReadObjects } from "hyparquet";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { eventsDir, ocsfSchemaDir } from "../support/fixtures.ts";
+import { eventsDir, loadEvent, ocsfSchemaDir } from "../support/fixtures.ts";
 
 let schema: OcsfSchema;
 beforeAll(() => {
@@ -247,6 +247,25 @@ describe("normalize --format ocsf over the bundled events", () => {
       privileges: ["arn:aws:sso:::permissionSet/ssoins-7223a1b2c3d4e5f6/ps-5f3e1a2b3c4d5e6f"],
       user: { uid: "94d00cd8-e9e6-4810-b177-b08e84725435" },
       resource: { uid: "444455556666" },
+    });
+  });
+
+  it("maps an administrator's removal of a user's MFA device to Account Change on that user, not on the admin", () => {
+    const record = loadEvent("transitional/DeleteMfaDeviceForUser__success.json");
+    record.userIdentity = loadEvent("admin/DeleteUser__success.json").userIdentity;
+    record.requestParameters = {
+      identityStoreId: "d-1234567890",
+      userId: "3f1c0000-aaaa-4bbb-8ccc-000000000042",
+    };
+    const classified = classifyItem({ kind: "record", record, location: "test" });
+    if (classified.kind !== "audited") throw new Error(`not audited: ${classified.kind}`);
+    const ocsf = auditEventToOcsf(classified.record.event);
+    expect(schema.validate(ocsf)).toEqual([]);
+    expect(ocsf).toMatchObject({
+      class_uid: 3001,
+      activity_id: 11,
+      user: { uid: "3f1c0000-aaaa-4bbb-8ccc-000000000042" },
+      actor: { user: { uid: "arn:aws:sts::111122223333:assumed-role/IdentityCenterAdmin/dana", type_id: 2 } },
     });
   });
 

@@ -236,7 +236,11 @@ export function normalize(raw: unknown): NormalizeResult {
   if (stringField(extra, "DeviceEnrollmentRequired") === "true") event.mfaEnrollmentRequired = true;
   event.shape = shape;
   event.actor = actor;
-  const target = category === Categories.DirectoryAdmin ? targetOf(record) : undefined;
+  // An administrator's change names its target; so does an MFA device call (the device's user).
+  const target =
+    category === Categories.DirectoryAdmin || category === Categories.MfaDevice
+      ? targetOf(record)
+      : undefined;
   if (target) event.target = target;
   // Identifiers read from nested objects become keys and payloads: bound them as the schema bounds eventID.
   const oversized = oversizedField(event);
