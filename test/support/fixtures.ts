@@ -18,6 +18,14 @@ export function publishedEventsDir(): string {
   }
 }
 
+/**
+ * The OCSF 1.8.0 schema sources (`shared/reference/ocsf-schema-1.8.0`), found as `publishedEventsDir` finds the
+ * events. Throws when absent: validation must not pass by reading no schema.
+ */
+export function ocsfSchemaDir(): string {
+  return join(dirname(publishedEventsDir()), "ocsf-schema-1.8.0");
+}
+
 /** A fixture event from `events/`, freshly parsed so each test can change its own copy. */
 export function loadEvent(path: string): Record<string, unknown> {
   return JSON.parse(readFileSync(join(eventsDir, path), "utf8")) as Record<string, unknown>;

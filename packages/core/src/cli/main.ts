@@ -30,6 +30,7 @@ import {
   formatTimeline,
   formatUser,
 } from "./format.ts";
+import { checkExportOptions, ExportFormat, exportFormat, exportStore, normalizeToOcsf } from "./ocsf.ts";
 
 export interface CliIo {
   readonly stdout: Writable;
@@ -64,6 +65,12 @@ Usage:
   idc-audit finding [options] FILE.json     the same for a GuardDuty finding (console or CLI export)
   idc-audit alerts [options] [--since T] [--until T]  detections: attacks on sign-in, stolen role credentials
   idc-audit normalize PATH...               normalized events as NDJSON on stdout, nothing stored
+  idc-audit normalize --format ocsf|ocsf-parquet [--out DIR|-] PATH...
+                                            the same as OCSF 1.8.0 events (NDJSON, or Parquet in
+                                            Security Lake's layout under DIR)
+  idc-audit export --format ocsf|ocsf-parquet [--since T] [--until T] [--out DIR|-]
+                                            stored events as OCSF, with the person, profile and
+                                            role-session links idc-audit worked out
   idc-audit enrich [options]                fetch profiles still pending after directory failures
   idc-audit serve [options] [--port 8080]   the analyst page and read-only API on http://127.0.0.1:PORT/
   idc-audit demo [ARCHIVE]                  ingest the bundled events/archive (or ARCHIVE) and print
@@ -103,6 +110,8 @@ const OPTIONS = {
   port: { type: "string" },
   distributed: { type: "boolean", default: false },
   "state-machine": { type: "string" },
+  format: { type: "string" },
+  out: { type: "string" },
 } as const;
 
 type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>["values"];
@@ -322,6 +331,11 @@ async function command(name: string, values: Values, positionals: string[], io: 
       return reconcileCommand(values, positionals, io);
     case "normalize": {
       await assertInputsExist(positionals);
+      const format = exportFormat(values.format, ExportFormat.Json);
+      if (format !== ExportFormat.Json) {
+        await normalizeToOcsf(positionals, format, values.out, io);
+        return 0;
+      }
       let ignored = 0;
       let rejected = 0;
       for await (const item of readInputs(positionals, { stdin: io.stdin })) {
@@ -336,6 +350,13 @@ async function command(name: string, values: Values, positionals: string[], io: 
         }
       }
       write(io.stderr, `${ignored} ignored, ${rejected} rejected`);
+      return 0;
+    }
+    case "export": {
+      const range = { since: parseTime(values.since, "--since"), until: parseTime(values.until, "--until") };
+      const format = exportFormat(values.format, ExportFormat.Json);
+      checkExportOptions(format, values.out);
+      await withRuntime(values, io, (runtime) => exportStore(runtime, range, format, values.out, io));
       return 0;
     }
     case "timeline": {

@@ -15,6 +15,7 @@ import {
   type NormalizedRecord,
   type Outcome,
   Outcome as Outcomes,
+  type Target,
   type UserKey,
 } from "./types.ts";
 
@@ -235,6 +236,12 @@ export function normalize(raw: unknown): NormalizeResult {
   if (stringField(extra, "DeviceEnrollmentRequired") === "true") event.mfaEnrollmentRequired = true;
   event.shape = shape;
   event.actor = actor;
+  // An administrator's change names its target; so does an MFA device call (the device's user).
+  const target =
+    category === Categories.DirectoryAdmin || category === Categories.MfaDevice
+      ? targetOf(record)
+      : undefined;
+  if (target) event.target = target;
   // Identifiers read from nested objects become keys and payloads: bound them as the schema bounds eventID.
   const oversized = oversizedField(event);
   if (oversized !== undefined) {
@@ -247,6 +254,30 @@ export function normalize(raw: unknown): NormalizeResult {
   const typed =
     typedUserName !== undefined && typedUserName.length <= MAX_ID_LENGTH ? typedUserName : undefined;
   return { status: "audited", record: { event, ...(typed ? { typedUserName: typed } : {}) } };
+}
+
+/** The ids an administration call names (see `Target`); undefined when it names none. */
+function targetOf(record: CloudTrailRecord): Target | undefined {
+  const request = record.requestParameters ?? undefined;
+  const response = record.responseElements ?? undefined;
+  const permissionSet = recordField(response, "permissionSet");
+  const target: Mutable<Target> = {};
+  const set = (key: keyof Target, value: string | undefined) => {
+    if (value !== undefined && value !== HIDDEN) target[key] = value;
+  };
+  set("userId", stringField(request, "userId") ?? stringField(response, "userId"));
+  set("groupId", stringField(request, "groupId") ?? stringField(response, "groupId"));
+  set("memberUserId", stringField(recordField(request, "memberId"), "userId"));
+  set("membershipId", stringField(request, "membershipId") ?? stringField(response, "membershipId"));
+  set(
+    "permissionSetArn",
+    stringField(request, "permissionSetArn") ?? stringField(permissionSet, "permissionSetArn"),
+  );
+  set("principalType", stringField(request, "principalType"));
+  set("principalId", stringField(request, "principalId"));
+  if (stringField(request, "targetType") === "AWS_ACCOUNT")
+    set("targetAccountId", stringField(request, "targetId"));
+  return Object.keys(target).length > 0 ? target : undefined;
 }
 
 /**

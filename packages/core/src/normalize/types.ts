@@ -80,6 +80,26 @@ export interface AuditEvent {
   /** `userIdentity` shape: old (userName only), transitional (both), new (IdentityCenterUser). */
   readonly shape: "old" | "transitional" | "new" | "admin" | "anonymous";
   readonly actor: Actor;
+  /** What an administration call acted on, by id only (never names, descriptions or policies). */
+  readonly target?: Target;
+}
+
+/**
+ * The ids an administration call names in its request or response: the user, group, membership or permission
+ * set it changed, and the principal and account of an assignment. Ids only: display names and descriptions
+ * can be personal, policies are long, and AWS hides most of them anyway.
+ */
+export interface Target {
+  readonly userId?: string;
+  readonly groupId?: string;
+  /** The user a group membership adds or removes. */
+  readonly memberUserId?: string;
+  readonly membershipId?: string;
+  readonly permissionSetArn?: string;
+  readonly principalType?: string;
+  readonly principalId?: string;
+  /** The account of an account assignment (`targetId`). */
+  readonly targetAccountId?: string;
 }
 
 /**

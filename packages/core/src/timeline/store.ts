@@ -16,6 +16,9 @@ import {
   QueryCommand,
   type QueryCommandInput,
   type QueryCommandOutput,
+  ScanCommand,
+  type ScanCommandInput,
+  type ScanCommandOutput,
 } from "@aws-sdk/lib-dynamodb";
 import { StoreError } from "../shared/errors.ts";
 import type { ItemKey } from "./keys.ts";
@@ -94,6 +97,7 @@ export class TableStore {
     itemsWritten: 0,
     batchGets: 0,
     queries: 0,
+    scans: 0,
     puts: 0,
     unprocessedRetries: 0,
   };
@@ -327,6 +331,24 @@ export class TableStore {
       if (range?.limit !== undefined && items.length >= range.limit) break;
     } while (startKey);
     return items;
+  }
+
+  /**
+   * Every item of the table, a page at a time. Only for whole-table work a person starts (an export): no
+   * request path of the pipeline or the API scans.
+   */
+  async *scan(): AsyncGenerator<Item[]> {
+    let startKey: ScanCommandInput["ExclusiveStartKey"];
+    do {
+      const output: ScanCommandOutput = await this.retrying("Scan", () => {
+        this.stats.scans += 1;
+        return this.documents.send(
+          new ScanCommand({ TableName: this.tableName, ExclusiveStartKey: startKey, ConsistentRead: true }),
+        );
+      });
+      yield (output.Items ?? []) as Item[];
+      startKey = output.LastEvaluatedKey;
+    } while (startKey);
   }
 }
 
