@@ -37,7 +37,11 @@ interface Attributed {
   readonly resolution: Resolution;
 }
 
-/** What one pass over the table gathers: each event once, and what idc-audit worked out about it. */
+/**
+ * What one pass over the table gathers: each event of the range once, and what idc-audit worked out about it.
+ * Events outside the range are dropped as they are read, so memory follows the window exported, not the table:
+ * a large table is exported in windows (`--since`/`--until`).
+ */
 class Gathered {
   readonly events = new Map<string, AuditEvent>();
   readonly attribution = new Map<string, Attributed[]>();
@@ -45,20 +49,28 @@ class Gathered {
   readonly heads = new Map<string, RoleSessionKey>();
   readonly roleEvents = new Map<string, Item[]>();
 
+  constructor(private readonly range: ExportRange) {}
+
   add(item: Item): void {
+    const range = this.range;
     if (EVENT_PAYLOAD_TYPES.has(item.type)) {
       const event = eventOf(item);
+      if (!within(event.eventTime, range)) return;
       if (!this.events.has(event.eventId)) this.events.set(event.eventId, event);
     }
     if (item.type === ItemType.UserEvent) {
       const user = userOfPartition(item.pk);
       if (user) this.attribute(eventOf(item).eventId, user, item);
-    } else if (item.type === ItemType.FailedSignInUser)
-      this.attribute(String(item.eventId), userOfItem(item), item);
-    else if (item.type === ItemType.Profile && typeof item.profile === "string")
+    } else if (item.type === ItemType.FailedSignInUser) {
+      // Its sort key starts with the event's time (`Keys.failedSignInUser`).
+      if (within(item.sk.slice(0, item.sk.indexOf("#")), range))
+        this.attribute(String(item.eventId), userOfItem(item), item);
+    } else if (item.type === ItemType.Profile && typeof item.profile === "string")
       this.profiles.set(userKeyString(userOfItem(item)), JSON.parse(item.profile) as UserProfile);
     else if (item.type === RoleItemType.Head) this.heads.set(item.pk, sessionKeyOf(item));
     else if (item.type === RoleItemType.Event) {
+      // `EVENT#<time>#<eventId>` (`Keys.roleSessionEvent`).
+      if (!within(item.sk.split("#")[1] ?? "", range)) return;
       const events = this.roleEvents.get(item.pk) ?? [];
       events.push(item);
       this.roleEvents.set(item.pk, events);
@@ -98,14 +110,15 @@ const within = (time: string, range: ExportRange) =>
  * Every stored event of `range` as OCSF, in time order: Identity Center events with the person the pipeline
  * attributed them to (and how) and the profile it fetched; role-session calls with their session's attribution
  * and portal-session link, computed by the same `RoleQueries` that answer `role-session`. Reads the whole
- * table once (a `Scan`): an export is a batch job, not a query.
+ * table once (a `Scan`): an export is a batch job, not a query. It holds the range's events (the table has no
+ * time index to page them from).
  */
 export async function exportFromStore(
   store: TableStore,
   roleQueries: RoleQueries,
   range: ExportRange = {},
 ): Promise<{ events: OcsfEvent[]; counts: ExportCounts }> {
-  const gathered = new Gathered();
+  const gathered = new Gathered(range);
   for await (const page of store.scan()) for (const item of page) gathered.add(item);
 
   const auditEvents = [...gathered.events.values()].filter((event) => within(event.eventTime, range));
