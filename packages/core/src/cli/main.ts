@@ -67,7 +67,8 @@ Store options (default: embedded DynamoDB in .idc-audit/):
   --endpoint URL            a DynamoDB endpoint (DynamoDB Local, …)
   --region REGION
 Directory options (default: none, events stored unenriched):
-  --directory FILE          'aws identitystore list-users' JSON export
+  --directory FILE          'aws identitystore list-users' or 'list-groups' JSON export;
+                            give it once per file (users and groups)
   --identity-store-id ID    live Identity Store (DescribeUser / GetUserId)
   --identity-store-region REGION
 Ingest options:
@@ -82,7 +83,7 @@ const OPTIONS = {
   table: { type: "string" },
   endpoint: { type: "string" },
   region: { type: "string" },
-  directory: { type: "string" },
+  directory: { type: "string", multiple: true },
   "identity-store-id": { type: "string" },
   "identity-store-region": { type: "string" },
   json: { type: "boolean", default: false },
@@ -104,7 +105,7 @@ function runtimeConfig(values: Values, io: CliIo): RuntimeConfig {
     ...(values.table ? { tableName: values.table } : {}),
     ...(values.endpoint ? { endpoint: values.endpoint } : {}),
     ...(values.region ? { region: values.region } : {}),
-    ...(values.directory ? { directoryFile: values.directory } : {}),
+    ...(values.directory?.length ? { directoryFiles: values.directory } : {}),
     ...(values["identity-store-id"] ? { identityStoreId: values["identity-store-id"] } : {}),
     ...(values["identity-store-region"] ? { identityStoreRegion: values["identity-store-region"] } : {}),
   };
@@ -429,7 +430,7 @@ async function command(name: string, values: Values, positionals: string[], io: 
     }
     case "demo": {
       const archive = positionals[0] ?? "events/archive";
-      const directory = values.directory ?? "events/directory.json";
+      const directory = values.directory?.length ? values.directory : ["events/directory.json"];
       const demoValues = { ...values, directory };
       await assertInputsExist([archive]);
       const { sessions } = await withRuntime(demoValues, io, async (runtime) => {

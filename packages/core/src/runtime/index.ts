@@ -29,6 +29,8 @@ export interface RuntimeConfig {
   readonly region?: string;
   /** `aws identitystore list-users` JSON; wins over a live Identity Store. */
   readonly directoryFile?: string;
+  /** Several exports, each `list-users` or `list-groups` JSON (the CLI's repeatable `--directory`). */
+  readonly directoryFiles?: readonly string[];
   readonly identityStoreId?: string;
   readonly identityStoreRegion?: string;
   readonly logger?: AuditLogger;
@@ -63,7 +65,8 @@ export const EMBEDDED_TABLE = "idc-audit";
 
 export async function buildDirectory(config: RuntimeConfig): Promise<UserDirectory> {
   if (config.directory) return config.directory;
-  if (config.directoryFile) return ExportDirectory.fromFile(config.directoryFile, config.identityStoreId);
+  const files = [...(config.directoryFile ? [config.directoryFile] : []), ...(config.directoryFiles ?? [])];
+  if (files.length > 0) return ExportDirectory.fromFiles(files, config.identityStoreId);
   if (config.identityStoreId) {
     if (!/^d-[0-9a-f]{10}$|^[0-9a-f-]{1,36}$/.test(config.identityStoreId)) {
       throw new UsageError(`identity store id ${config.identityStoreId} is not of the form d-xxxxxxxxxx`);
