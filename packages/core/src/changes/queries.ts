@@ -159,6 +159,12 @@ export class ChangeQueries {
     return { actor: value, changes: await this.views([...records.values()]) };
   }
 
+  /** `changes --actor VALUE`: an ARN, a role or session name, or an Identity Center person's name or id. */
+  async actorChanges(value: string): Promise<ActorReport> {
+    const people = value.startsWith("arn:") ? [] : await this.timeline.findUsers(value);
+    return this.actor(value, people);
+  }
+
   /** Group profiles as stored (the directory's answers); a group never asked about is `unknown`. */
   async groupViews(groups: readonly GroupKey[]): Promise<Map<string, GroupView>> {
     const items = await this.store.getAll(groups.map((group) => Keys.groupProfile(group)));

@@ -261,7 +261,11 @@ export class Pipeline {
     // Directory changes: indexed under the person and group changed and the administrator, before detections
     // read them (privilege-granted-after-failures).
     const changes = await this.changes.index(fresh.map(({ event }) => event));
-    await this.groupEnricher.ensure(groupsOf(changes));
+    await Promise.all([
+      this.groupEnricher.ensure(groupsOf(changes)),
+      // The people changed are named in answers too, though no event of theirs may be stored.
+      this.enricher.ensure(changes.flatMap((change) => (change.user ? [change.user] : []))),
+    ]);
 
     // Detections run on the stored data before the commit: a crash before it re-runs them on redelivery.
     const alerts = this.detector

@@ -1,5 +1,6 @@
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { IdentitystoreClient } from "@aws-sdk/client-identitystore";
+import { ChangeQueries } from "../changes/queries.ts";
 import { type Alert, type AlertSink, Detector, listAlerts } from "../detect/detector.ts";
 import { DEFAULT_DETECTION_CONFIG, type DetectionConfig } from "../detect/rules.ts";
 import { ExportDirectory } from "../identity/export.ts";
@@ -53,6 +54,8 @@ export interface Runtime {
   readonly queries: TimelineQueries;
   /** Role sessions in member accounts: the person, the portal session and what was done. */
   readonly roleQueries: RoleQueries;
+  /** Directory changes: to a person, to a group, by an administrator. */
+  readonly changeQueries: ChangeQueries;
   /** Stored alerts whose episode started in the range, oldest first. */
   alerts(since?: string, until?: string): Promise<Alert[]>;
   /** `embedded (<dir>)` or `table <name>`, for messages. */
@@ -151,6 +154,7 @@ export async function openRuntime(config: RuntimeConfig = {}): Promise<Runtime> 
     pipeline,
     queries,
     roleQueries,
+    changeQueries: new ChangeQueries(store, queries),
     alerts: (since, until) => listAlerts(store, since, until),
     description,
     async close() {
