@@ -122,7 +122,7 @@ export class Detector {
     return [...signInAlerts, ...privileged].sort((a, b) => (a.id < b.id ? -1 : 1));
   }
 
-  /** `judged`: told every person whose sign-in rules were evaluated, and over which range. */
+  /** `judged`: told every person whose sign-ins make a success-after-failures finding, and over which range. */
   private async evaluateSignIns(
     touched: readonly TouchedSignIn[],
     judged: { user: UserKey; range: Range }[],
@@ -165,9 +165,10 @@ export class Detector {
       (failingUsers.get(userKeyString(user)) ?? []).some((at) => at >= range.from && at <= range.to),
     );
     await mapLimit(withFailures, 4, async ({ user, range }) => {
-      published.push(...(await this.evaluateUser(user, range)));
+      const { published: raised, successAfterFailures } = await this.evaluateUser(user, range);
+      published.push(...raised);
+      if (successAfterFailures) judged.push({ user, range });
     });
-    judged.push(...withFailures);
     if (addressRange) published.push(...(await this.evaluateAddresses(addressTimes, addressRange, failed)));
     published.push(...afterGrants);
     return published;
@@ -175,7 +176,7 @@ export class Detector {
 
   /**
    * privilege-granted-after-failures, judged per person over a day either side of what the batch touched:
-   * people whose sign-in rules were evaluated (a success-after-failures alert may have appeared), people a
+   * people whose sign-ins make a success-after-failures finding (its alert may have just appeared), people a
    * privilege change granted something to or was made by, and, for a permission set assigned to a group,
    * everyone the stored changes added to that group. Whichever of the sign-in and the change is stored last
    * finds the other, so the verdict does not depend on arrival order.
@@ -402,14 +403,25 @@ export class Detector {
     return pages.flat();
   }
 
-  private async evaluateUser(user: UserKey, range: Range): Promise<Alert[]> {
+  /**
+   * `successAfterFailures`: whether the person has such a finding in the range (stored or not yet trusted): only
+   * then can privilege-granted-after-failures change because of their sign-ins. Events are only ever added, so
+   * a success-after-failures finding, anchored on its success, never goes away.
+   */
+  private async evaluateUser(
+    user: UserKey,
+    range: Range,
+  ): Promise<{ published: Alert[]; successAfterFailures: boolean }> {
     const items = await this.store.query(Keys.userPartition(user), {
       between: [`EVENT#${isoTime(range.from)}`, `EVENT#${isoTime(range.to)}${SORT_END}`],
     });
     const events = items.filter((item) => item.type === ItemType.UserEvent).map(eventOf);
     const findings = evaluateUser(user, events, this.config);
     const subject = subjectKey({ type: "user", ...user });
-    return this.reconcile(subject, USER_RULES, range, findings);
+    return {
+      published: await this.reconcile(subject, USER_RULES, range, findings),
+      successAfterFailures: findings.some((found) => found.rule === Rule.SuccessAfterFailures),
+    };
   }
 
   private async evaluateAddresses(
