@@ -218,4 +218,30 @@ describe("privilege-granted-after-failures on a generated archive with directory
       }
     }
   });
+
+  it("withdraws a grant through a group when the person's removal from it arrives last", async () => {
+    // Prepare: every planted record but the removal, which names only its membership id.
+    const removal = plantedRecords.filter((record) => record.event.eventName === "DeleteGroupMembership");
+    expect(removal).toHaveLength(1);
+    const runtime = await detectingRuntime(directory, new RecordingSink());
+    try {
+      await runtime.pipeline.ingest(plantedRecords.filter((record) => !removal.includes(record)));
+      const grants = async () =>
+        (await runtime.alerts())
+          .filter((alert) => alert.rule === "privilege-granted-after-failures")
+          .map((alert) => subjectKey(alert.subject))
+          .sort();
+      // Without the removal, the person looks like a member of the group when it was assigned.
+      const before = await grants();
+      expect(before).toHaveLength(expected.length + 1);
+      // Act
+      await runtime.pipeline.ingest(removal);
+      // Assess
+      expect(await grants()).toEqual(
+        expected.map((key) => key.replace("privilege-granted-after-failures ", "")),
+      );
+    } finally {
+      await runtime.close();
+    }
+  });
 });

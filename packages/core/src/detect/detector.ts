@@ -1,5 +1,5 @@
 import { LRUCache } from "lru-cache";
-import { type ChangeRecord, PrivilegeKind, privilegeOf } from "../changes/model.ts";
+import { type ChangeRecord, isGroupRemoval, PrivilegeKind, privilegeOf } from "../changes/model.ts";
 import { ChangeQueries } from "../changes/queries.ts";
 import type { ExternalId } from "../identity/port.ts";
 import { userKeyString } from "../identity/port.ts";
@@ -195,6 +195,17 @@ export class Detector {
     for (const { user, range } of judged) note(user, range.from + DAY_MS, range.to - DAY_MS);
     for (const record of changes) {
       const kind = privilegeOf(record);
+      // A removal from a group, known late (it names only its membership), withdraws the grants made to the
+      // group after it: judge the person again at those grants.
+      if (isGroupRemoval(record) && record.user && record.group) {
+        const after = await this.changes.changesOfGroup(record.group, {
+          from: Date.parse(record.eventTime),
+          to: LATEST_MS,
+        });
+        for (const assigned of after)
+          if (privilegeOf(assigned) === PrivilegeKind.PermissionSet && !assigned.user)
+            note(record.user, Date.parse(assigned.eventTime));
+      }
       if (kind === undefined) continue;
       const at = Date.parse(record.eventTime);
       if (record.actor.user) note(record.actor.user, at);
