@@ -152,6 +152,23 @@ describe("directory changes, explained", () => {
     }
   });
 
+  it("joins a membership removal to its person with no directory at all (the events name the store)", async () => {
+    const runtime = await memoryRuntime();
+    try {
+      await runtime.pipeline.ingest([membershipRemoval()]);
+      await runtime.pipeline.ingest([admin("CreateGroupMembership__success")]);
+      const changes = await runtime.changeQueries.userChanges(alice);
+      expect(changes.map((change) => change.eventName)).toEqual([
+        "DeleteGroupMembership",
+        "CreateGroupMembership",
+      ]);
+      // No directory named the group: its id stands.
+      expect(changes[0]?.group).toEqual({ groupId: GROUP_ID, displayName: null });
+    } finally {
+      await runtime.close();
+    }
+  });
+
   it("builds the same change index whatever the order, the batching and the duplicates", async () => {
     const records = allChanges();
     const reference = await memoryRuntime(directory());

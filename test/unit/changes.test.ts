@@ -29,6 +29,7 @@ describe("directory change records", () => {
       eventSource: event.eventSource,
       eventName: "CreateGroupMembership",
       actor: { principal: DANA },
+      identityStoreId: STORE,
       user: { identityStoreId: STORE, userId: ALICE.userId },
       group: { identityStoreId: STORE, groupId: "aaa6373a-a1a8-487e-ac4e-11e5c638e487" },
       membershipId: "5de82414-b69c-48ed-a665-623927d977c4",

@@ -77,7 +77,7 @@ export class ChangeIndexer {
     const memberships = new Map<string, { identityStoreId: string; membershipId: string }>();
     const joinInputs: Item[] = [];
     for (const record of records) {
-      const storeId = record.group?.identityStoreId ?? record.user?.identityStoreId ?? this.defaultStoreId;
+      const storeId = record.identityStoreId;
       if (!record.membershipId || storeId === undefined) continue;
       memberships.set(`${storeId}/${record.membershipId}`, {
         identityStoreId: storeId,

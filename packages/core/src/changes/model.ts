@@ -11,6 +11,8 @@ export interface ChangeRecord {
   readonly eventTime: string;
   readonly eventSource: string;
   readonly eventName: string;
+  /** The identity store the change is in, when the event or the directory says. */
+  readonly identityStoreId?: string;
   /** The administrator: its principal ARN, and the Identity Center person behind it when the event names one. */
   readonly actor: { readonly principal?: string; readonly user?: UserKey };
   /** The person changed. */
@@ -80,6 +82,7 @@ export function changeRecordOf(event: AuditEvent, defaultStoreId?: string): Chan
       ...(actorUser ? { user: actorUser } : {}),
     },
   };
+  if (storeId !== undefined) record.identityStoreId = storeId;
   if (user) record.user = user;
   if (storeId !== undefined && groupId !== undefined) record.group = { identityStoreId: storeId, groupId };
   if (change.membershipId) record.membershipId = change.membershipId;
