@@ -18,6 +18,12 @@ export const TABLE_READ_ACTIONS: string[] = [...STORE_READER_ACTIONS];
 /** Resolving users of old-shape events: only these two, only on the configured store and its users. */
 export const IDENTITY_STORE_ACTIONS = ["identitystore:DescribeUser", "identitystore:GetUserId"];
 
+/**
+ * Naming groups whose `displayName` the events hide: DescribeGroup only, only on the configured store and its
+ * groups (the group resource ARN, like the user's, has no account or region: arn:aws:identitystore:::group/*).
+ */
+export const IDENTITY_STORE_GROUP_ACTIONS = ["identitystore:DescribeGroup"];
+
 /** The GuardDuty finding function: the role-session queries' reads and the published-finding marker's put. */
 export const TABLE_FINDING_ACTIONS: string[] = [...FINDING_RESPONDER_ACTIONS];
 

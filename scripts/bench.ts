@@ -25,7 +25,12 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import { gunzipSync, gzipSync } from "node:zlib";
 import { CreateTableCommand, DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { DescribeUserCommand, GetUserIdCommand, IdentitystoreClient } from "@aws-sdk/client-identitystore";
+import {
+  DescribeGroupCommand,
+  DescribeUserCommand,
+  GetUserIdCommand,
+  IdentitystoreClient,
+} from "@aws-sdk/client-identitystore";
 import { DynamoDBDocumentClient, ScanCommand } from "@aws-sdk/lib-dynamodb";
 import { MAX_LINE_BYTES, type ReadItem, readInputs, storedCategory, walk } from "@idc-audit/core/cloudtrail";
 import { IdentityStoreDirectory } from "@idc-audit/core/identity";
@@ -334,6 +339,16 @@ function localIdentityStore(roleRatio = 0) {
   const mock = mockClient(client);
   const described = new Map<string, number>();
   const looked = new Map<string, number>();
+  const groupsDescribed = new Map<string, number>();
+  // Every group a directory change names exists, with a made-up name: the calls are what is measured.
+  mock.on(DescribeGroupCommand).callsFake((input: { GroupId: string }) => {
+    groupsDescribed.set(input.GroupId, (groupsDescribed.get(input.GroupId) ?? 0) + 1);
+    return {
+      GroupId: input.GroupId,
+      IdentityStoreId: IDENTITY_STORE_ID,
+      DisplayName: `group ${input.GroupId}`,
+    };
+  });
   mock.on(DescribeUserCommand).callsFake((input: { UserId: string }) => {
     described.set(input.UserId, (described.get(input.UserId) ?? 0) + 1);
     const user = directory.Users.find((entry) => entry.UserId === input.UserId);
@@ -361,7 +376,7 @@ function localIdentityStore(roleRatio = 0) {
         return user ? { UserId: user.UserId, IdentityStoreId: IDENTITY_STORE_ID } : {};
       },
     );
-  return { client, described, looked };
+  return { client, described, looked, groupsDescribed };
 }
 
 /** The product's ingest: CLI path (reader → normalize → pipeline) into the embedded store on disk. */
@@ -395,6 +410,7 @@ async function phaseIngest(archive: string, limit: number, store: string) {
   const { Pipeline } = await import("@idc-audit/core/ingest");
   const second = new Pipeline(runtime.store, directory);
   const before = describes;
+  const groupDescribes = [...identity.groupsDescribed.values()].reduce((sum, value) => sum + value, 0);
   await ingestStream(limited(readInputs([archive]), Math.min(limit, 20_000)), second);
   const secondDescribes = [...identity.described.values()].reduce((sum, value) => sum + value, 0) - before;
   const sameItems = await sameItemsFloor(runtime.store, stats.itemsWritten, storePid);
@@ -414,6 +430,8 @@ async function phaseIngest(archive: string, limit: number, store: string) {
       getUserIdCalls: lookups,
       uniqueNamesLookedUp: identity.looked.size,
       describeCallsBySecondProcess: secondDescribes,
+      describeGroupCalls: groupDescribes,
+      uniqueGroupsDescribed: identity.groupsDescribed.size,
     },
     memory: mem,
   };
@@ -1024,7 +1042,7 @@ async function orchestrate() {
   );
   const identity = ingest.identityStore;
   console.log(
-    `  Identity Store: ${identity.describeUserCalls} DescribeUser for ${identity.uniqueUsersDescribed} users = ${identity.describeCallsPerUser}/user (target 1); ${identity.getUserIdCalls} GetUserId for ${identity.uniqueNamesLookedUp} names; a second process on the same table: ${identity.describeCallsBySecondProcess} DescribeUser\n`,
+    `  Identity Store: ${identity.describeUserCalls} DescribeUser for ${identity.uniqueUsersDescribed} users = ${identity.describeCallsPerUser}/user (target 1); ${identity.getUserIdCalls} GetUserId for ${identity.uniqueNamesLookedUp} names; a second process on the same table: ${identity.describeCallsBySecondProcess} DescribeUser; ${identity.describeGroupCalls} DescribeGroup for ${identity.uniqueGroupsDescribed} groups (target 1/group)\n`,
   );
 
   const query = await child<Awaited<ReturnType<typeof phaseQuery>>>([

@@ -2,7 +2,8 @@
 //   npm run detect:eval [-- --events 20000] [-- --role-ratio 2]
 // Prints true positives, false positives and misses against the planted ground truth. The archive carries role
 // activity in member accounts (role-ratio role-session records per Identity Center record), and the planted
-// cases include a stolen-credential use of a role session and its look-alikes.
+// cases include a stolen-credential use of a role session, privileges granted soon after a sign-in that
+// succeeded after failures, and their look-alikes.
 import { parseArgs } from "node:util";
 import type { ReadItem } from "../packages/core/src/cloudtrail/index.ts";
 import { subjectKey } from "../packages/core/src/detect/index.ts";
@@ -21,7 +22,7 @@ const { values } = parseArgs({
 const options = { users: 60, seed: Number(values.seed) };
 const events = Number(values.events);
 const roleRatio = Number(values["role-ratio"]);
-const planted = plantAttacks({ ...options, roleSessions: true });
+const planted = plantAttacks({ ...options, roleSessions: true, directoryChanges: true });
 const runtime = await openRuntime({
   inMemory: true,
   directory: ExportDirectory.fromJson(synthDirectory({ events, ...options })),

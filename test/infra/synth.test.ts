@@ -19,6 +19,7 @@ import {
 import { DEFAULT_BACKFILL_MAX_CONCURRENCY, DEFAULT_INGEST_MAX_CONCURRENCY } from "../../infra/config.ts";
 import {
   IDENTITY_STORE_ACTIONS,
+  IDENTITY_STORE_GROUP_ACTIONS,
   TABLE_FINDING_ACTIONS,
   TABLE_READ_ACTIONS,
   TABLE_WRITE_ACTIONS,
@@ -375,11 +376,14 @@ describe.each(STAGES)("synth of stage $stage", ({ stage, backfill, disposable })
     const identityStoreArns = [
       `arn:aws:identitystore::${IDENTITY_STORE.accountId}:identitystore/${IDENTITY_STORE.id}`,
       "arn:aws:identitystore:::user/*",
+      "arn:aws:identitystore:::group/*",
     ];
     const shared = (result: SynthResult) => ({
       [tableArn(result)]: sorted(TABLE_WRITE_ACTIONS),
-      [identityStoreArns[0] as string]: sorted(IDENTITY_STORE_ACTIONS),
+      // The store itself carries both grants; users and groups only their own action(s).
+      [identityStoreArns[0] as string]: sorted([...IDENTITY_STORE_ACTIONS, ...IDENTITY_STORE_GROUP_ACTIONS]),
       [identityStoreArns[1] as string]: sorted(IDENTITY_STORE_ACTIONS),
+      [identityStoreArns[2] as string]: sorted(IDENTITY_STORE_GROUP_ACTIONS),
       [topicArn(result)]: ["sns:Publish"],
       [keyArn(result)]: ["kms:Decrypt", "kms:GenerateDataKey"],
     });

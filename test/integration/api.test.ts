@@ -685,3 +685,34 @@ describe("analyst API adapters", () => {
     expect(post.headers?.allow).toBe("GET");
   });
 });
+
+describe("directory change routes", () => {
+  const GROUP_ID = "aaa6373a-a1a8-487e-ac4e-11e5c638e487";
+
+  it("answers a person's changes, a group's and an administrator's, as the CLI does", async () => {
+    await ingestStream(readInputs([join(eventsDir, "admin")]), runtime.pipeline);
+    const bob = await get(`/users/${encodeURIComponent(BOB.userName)}/changes`);
+    expect(bob.status).toBe(200);
+    expect(bob.body.changes.map((change: { eventName: string }) => change.eventName)).toContain(
+      "CreateAccountAssignment",
+    );
+    expect(bob.body.changes).toEqual(await runtime.changeQueries.userChanges(bob.body.user));
+
+    const group = await get(`/groups/${GROUP_ID}`);
+    expect(group.status).toBe(200);
+    expect(group.body.group.groupId).toBe(GROUP_ID);
+    expect(group.body.changes[0]).toMatchObject({
+      eventName: "CreateGroupMembership",
+      user: { userId: ALICE.userId },
+    });
+
+    const paged = await all("/changes", "changes", { actor: "dana" });
+    expect(paged.items).toEqual((await runtime.changeQueries.actorChanges("dana")).changes);
+    expect(paged.items.length).toBeGreaterThanOrEqual(6);
+  });
+
+  it("refuses /changes without an actor, and says when no group is known", async () => {
+    expect((await get("/changes")).status).toBe(400);
+    expect((await get("/groups/nobody")).status).toBe(404);
+  });
+});

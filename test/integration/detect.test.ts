@@ -168,3 +168,80 @@ describe("role-credentials-new-address on a generated archive with role activity
     }
   });
 });
+
+describe("privilege-granted-after-failures on a generated archive with directory changes", () => {
+  const options = { users: 60, seed: 21 };
+  const planted = plantAttacks({ ...options, directoryChanges: true });
+  const { normalized: ordinary, directory } = attackArchive(1500, options);
+  const plantedRecords = planted.records.flatMap((record) => {
+    const classified = classifyItem({ kind: "record", record, location: "planted" } as ReadItem);
+    return classified.kind === "audited" ? [classified.record] : [];
+  });
+  // attackArchive's planted records are the same as these without the directory-change cases: kept once.
+  const ordinaryIds = new Set(ordinary.map((record) => record.event.eventId));
+  const records = [...ordinary, ...plantedRecords.filter((record) => !ordinaryIds.has(record.event.eventId))];
+  const privilege = (subjects: Iterable<string>) =>
+    [...subjects].filter((key) => key.startsWith("privilege-granted-after-failures ")).sort();
+  const expected = privilege(planted.expected.map((entry) => `${entry.rule} ${entry.subject}`));
+
+  it("finds the four planted grants and none of the five look-alikes, whatever the order", async () => {
+    expect(expected).toHaveLength(4);
+    // In order; reversed (every change before the sign-ins it follows); shuffled with duplicates, small batches.
+    const shuffled = fc.sample(fc.shuffledSubarray(records, { minLength: records.length }), {
+      numRuns: 1,
+      seed: 7,
+    })[0];
+    const deliveries: [readonly NormalizedRecord[], number][] = [
+      [records, 400],
+      [[...records].reverse(), 250],
+      [[...(shuffled ?? []), ...records.slice(0, 300)], 120],
+    ];
+    let reference: Record<string, unknown>[] | undefined;
+    for (const [order, batchSize] of deliveries) {
+      const runtime = await ingestAll(order, batchSize, new RecordingSink(), directory);
+      try {
+        const alerts = await runtime.alerts();
+        const found = alerts.map((alert) => `${alert.rule} ${subjectKey(alert.subject)}`);
+        expect(privilege(found)).toEqual(expected);
+        expect(score(alerts, planted.expected).falsePositives).toEqual([]);
+        const grant = alerts.find(
+          (alert) =>
+            alert.rule === "privilege-granted-after-failures" && alert.grants?.[0]?.relation === "made-by",
+        );
+        expect(grant?.severity).toBe("high");
+        expect(grant?.grants?.[0]?.eventName).toBe("CreateAccountAssignment");
+        const stored = (await dumpTable(runtime)).filter((item) => String(item.pk).startsWith("ALERT"));
+        if (reference === undefined) reference = stored;
+        else expect(stored).toEqual(reference);
+      } finally {
+        await runtime.close();
+      }
+    }
+  });
+
+  it("withdraws a grant through a group when the person's removal from it arrives last", async () => {
+    // Prepare: every planted record but the removal, which names only its membership id.
+    const removal = plantedRecords.filter((record) => record.event.eventName === "DeleteGroupMembership");
+    expect(removal).toHaveLength(1);
+    const runtime = await detectingRuntime(directory, new RecordingSink());
+    try {
+      await runtime.pipeline.ingest(plantedRecords.filter((record) => !removal.includes(record)));
+      const grants = async () =>
+        (await runtime.alerts())
+          .filter((alert) => alert.rule === "privilege-granted-after-failures")
+          .map((alert) => subjectKey(alert.subject))
+          .sort();
+      // Without the removal, the person looks like a member of the group when it was assigned.
+      const before = await grants();
+      expect(before).toHaveLength(expected.length + 1);
+      // Act
+      await runtime.pipeline.ingest(removal);
+      // Assess
+      expect(await grants()).toEqual(
+        expected.map((key) => key.replace("privilege-granted-after-failures ", "")),
+      );
+    } finally {
+      await runtime.close();
+    }
+  });
+});

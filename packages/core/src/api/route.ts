@@ -1,3 +1,4 @@
+import { ChangeQueries } from "../changes/queries.ts";
 import { type Alert, listAlerts } from "../detect/detector.ts";
 import type { UserKey } from "../normalize/types.ts";
 import { RoleQueries } from "../roles/queries.ts";
@@ -231,6 +232,9 @@ async function searchRoles(roles: RoleQueries, query: string): Promise<SearchRes
 
 const USER_PARAMETERS = [...PAGE, "identityStoreId"];
 
+/** Directory changes: to a person, to a group, by an administrator. */
+const changeQueries = (context: Context) => new ChangeQueries(context.store, context.queries);
+
 const ROUTES: readonly Route[] = [
   {
     pattern: ["search"],
@@ -364,6 +368,46 @@ const ROUTES: readonly Route[] = [
       );
       const alerts = paginate(mine, page);
       return { user, alerts: await withSessions(context, alerts.items), nextCursor: alerts.nextCursor };
+    },
+  },
+  {
+    pattern: ["users", ":value", "changes"],
+    name: "/users/{value}/changes",
+    parameters: USER_PARAMETERS,
+    async handle(context) {
+      const value = context.params[0] ?? "";
+      const page = context.query.page();
+      const user = await resolveUser(context, await context.queries.findUsers(value), value);
+      const changes = paginate(await changeQueries(context).userChanges(user), page);
+      return { user, changes: changes.items, nextCursor: changes.nextCursor };
+    },
+  },
+  {
+    pattern: ["groups", ":value"],
+    name: "/groups/{value}",
+    parameters: PAGE,
+    async handle(context) {
+      const value = context.params[0] ?? "";
+      const page = context.query.page();
+      const groups = await changeQueries(context).findGroups(value);
+      if (groups.length === 0) throw notFound(`no group known for ${value}`);
+      if (groups.length > 1) throw badRequest(`${value} names ${groups.length} groups: ask by group id`);
+      const report = await changeQueries(context).group(groups[0] as (typeof groups)[number]);
+      const changes = paginate(report.changes, page);
+      return { group: report.group, changes: changes.items, nextCursor: changes.nextCursor };
+    },
+  },
+  {
+    pattern: ["changes"],
+    name: "/changes",
+    parameters: [...PAGE, "actor"],
+    async handle(context) {
+      const actor = context.query.text("actor");
+      if (actor === undefined) throw badRequest("give actor (an ARN, a role or session name, or a person)");
+      const page = context.query.page();
+      const report = await changeQueries(context).actorChanges(actor);
+      const changes = paginate(report.changes, page);
+      return { actor, changes: changes.items, nextCursor: changes.nextCursor };
     },
   },
   {

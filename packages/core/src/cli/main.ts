@@ -4,6 +4,7 @@ import type { Readable, Writable } from "node:stream";
 import { parseArgs } from "node:util";
 import cliProgress from "cli-progress";
 import { type DayRange, dayRange, keyInRange, parseDay } from "../backfill/range.ts";
+import type { ChangeView } from "../changes/queries.ts";
 import { countInputFiles, readInputs } from "../cloudtrail/reader.ts";
 import { type ObjectSource, parseS3Uri } from "../cloudtrail/s3.ts";
 import type { Alert } from "../detect/detector.ts";
@@ -18,6 +19,7 @@ import { parseUntrustedJson } from "../shared/json.ts";
 import { parseTime } from "../shared/time.ts";
 import { mapLimit } from "../timeline/store.ts";
 import { reconcileCountsOf, runDistributedBackfill, runReconcile } from "./backfill.ts";
+import { formatChanges, formatGroup } from "./changes.ts";
 import {
   describeUser,
   formatAccessKey,
@@ -55,6 +57,11 @@ Usage:
   idc-audit timeline [options] CREDENTIAL_ID  one portal session's events in time order
   idc-audit user [options] VALUE            a person's sessions (VALUE: user id, user name or email)
   idc-audit user [options] --external-id ID [--issuer ISSUER]
+  idc-audit group [options] VALUE           a group (VALUE: group id or display name): who was
+                                            added, removed or assigned through it, when, by whom
+  idc-audit changes [options] --actor ARN-or-name
+                                            directory changes made by an administrator (an ARN, a
+                                            role or session name) or an Identity Center person
   idc-audit failed-signins [options] [--since T] [--until T]
   idc-audit address [options] IP            every event seen from a source address
   idc-audit role-session [options] ID       a role session in a member account: person, portal
@@ -82,7 +89,8 @@ Store options (default: embedded DynamoDB in .idc-audit/):
   --endpoint URL            a DynamoDB endpoint (DynamoDB Local, …)
   --region REGION
 Directory options (default: none, events stored unenriched):
-  --directory FILE          'aws identitystore list-users' JSON export
+  --directory FILE          'aws identitystore list-users' or 'list-groups' JSON export;
+                            give it once per file (users and groups)
   --identity-store-id ID    live Identity Store (DescribeUser / GetUserId)
   --identity-store-region REGION
 Ingest options:
@@ -97,7 +105,7 @@ const OPTIONS = {
   table: { type: "string" },
   endpoint: { type: "string" },
   region: { type: "string" },
-  directory: { type: "string" },
+  directory: { type: "string", multiple: true },
   "identity-store-id": { type: "string" },
   "identity-store-region": { type: "string" },
   json: { type: "boolean", default: false },
@@ -112,6 +120,7 @@ const OPTIONS = {
   "state-machine": { type: "string" },
   format: { type: "string" },
   out: { type: "string" },
+  actor: { type: "string" },
 } as const;
 
 type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>["values"];
@@ -123,7 +132,7 @@ function runtimeConfig(values: Values, io: CliIo): RuntimeConfig {
     ...(values.table ? { tableName: values.table } : {}),
     ...(values.endpoint ? { endpoint: values.endpoint } : {}),
     ...(values.region ? { region: values.region } : {}),
-    ...(values.directory ? { directoryFile: values.directory } : {}),
+    ...(values.directory?.length ? { directoryFiles: values.directory } : {}),
     ...(values["identity-store-id"] ? { identityStoreId: values["identity-store-id"] } : {}),
     ...(values["identity-store-region"] ? { identityStoreRegion: values["identity-store-region"] } : {}),
   };
@@ -252,13 +261,37 @@ async function s3Objects(values: Values): Promise<ObjectSource> {
  * `user`: the person a value names; else, for a plain value, the events waiting for that sign-in name (old-shape
  * events ingested with no directory and no mapping yet), labelled `"status":"unresolved"`.
  */
-async function userReport(values: Values, positionals: string[], runtime: Runtime): Promise<UserWithRoles> {
+async function userReport(
+  values: Values,
+  positionals: string[],
+  runtime: Runtime,
+): Promise<UserWithRoles & { changes: ChangeView[] }> {
   const { user, asked } = await resolveUser(values, positionals, runtime);
-  if (user) return runtime.roleQueries.userWithRoles(user);
+  if (user) {
+    const [report, changes] = await Promise.all([
+      runtime.roleQueries.userWithRoles(user),
+      runtime.changeQueries.userChanges(user),
+    ]);
+    return { ...report, changes };
+  }
   const name = values["external-id"] === undefined ? positionals[0] : undefined;
   const unresolved = name === undefined ? undefined : await runtime.roleQueries.unresolvedName(name);
   if (!unresolved) throw new NotFoundError(`no user known for ${asked}`);
-  return unresolved;
+  return { ...unresolved, changes: [] };
+}
+
+/** `group VALUE`: a group id or display name (any case); a name two groups share must be asked by id. */
+async function groupReport(value: string | undefined, runtime: Runtime) {
+  if (!value) throw new UsageError("group needs a VALUE (group id or display name)");
+  const groups = await runtime.changeQueries.findGroups(value);
+  const [first, ...others] = groups;
+  if (!first) throw new NotFoundError(`no group known for ${value}`);
+  if (others.length > 0) {
+    throw new UsageError(
+      `${value} names ${groups.length} groups (${groups.map((group) => `${group.identityStoreId}/${group.groupId}`).join(", ")}): ask by group id`,
+    );
+  }
+  return runtime.changeQueries.group(first);
 }
 
 async function resolveUser(
@@ -373,7 +406,21 @@ async function command(name: string, values: Values, positionals: string[], io: 
     case "user": {
       const report = await withRuntime(values, io, (runtime) => userReport(values, positionals, runtime));
       if (values.json) printJson(io, report);
-      else write(io.stdout, formatUser(report));
+      else write(io.stdout, `${formatUser(report)}\n${formatChanges("directory changes", report.changes)}`);
+      return 0;
+    }
+    case "group": {
+      const report = await withRuntime(values, io, (runtime) => groupReport(positionals[0], runtime));
+      if (values.json) printJson(io, report);
+      else write(io.stdout, formatGroup(report));
+      return 0;
+    }
+    case "changes": {
+      const actor = values.actor;
+      if (!actor) throw new UsageError("changes needs --actor ARN-or-name");
+      const report = await withRuntime(values, io, (runtime) => runtime.changeQueries.actorChanges(actor));
+      if (values.json) printJson(io, report);
+      else write(io.stdout, formatChanges(`changes by ${actor}`, report.changes));
       return 0;
     }
     case "role-session": {
@@ -467,7 +514,7 @@ async function command(name: string, values: Values, positionals: string[], io: 
     }
     case "demo": {
       const archive = positionals[0] ?? "events/archive";
-      const directory = values.directory ?? "events/directory.json";
+      const directory = values.directory?.length ? values.directory : ["events/directory.json"];
       const demoValues = { ...values, directory };
       await assertInputsExist([archive]);
       const { sessions } = await withRuntime(demoValues, io, async (runtime) => {

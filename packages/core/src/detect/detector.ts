@@ -1,4 +1,6 @@
 import { LRUCache } from "lru-cache";
+import { type ChangeRecord, isGroupRemoval, PrivilegeKind, privilegeOf } from "../changes/model.ts";
+import { ChangeQueries } from "../changes/queries.ts";
 import type { ExternalId } from "../identity/port.ts";
 import { userKeyString } from "../identity/port.ts";
 import { type AuditEvent, isFailedVerification, type UserKey } from "../normalize/types.ts";
@@ -17,10 +19,13 @@ import {
   DEFAULT_DETECTION_CONFIG,
   type DetectionConfig,
   evaluateAddress,
+  evaluatePrivilegeGrants,
   evaluateRoleSession,
   evaluateUser,
+  type FailedThenSucceeded,
   type Finding,
   isAwsServiceAddress,
+  type PrivilegeGrant,
   Rule,
   subjectKey,
 } from "./rules.ts";
@@ -59,6 +64,7 @@ const DAY_MS = 24 * 60 * 60 * 1000;
 const USER_RULES = new Set<string>([Rule.BruteForce, Rule.MfaAttack, Rule.SuccessAfterFailures]);
 const ADDRESS_RULES = new Set<string>([Rule.PasswordSpray, Rule.UnknownUserNames]);
 const ROLE_SESSION_RULES = new Set<string>([Rule.RoleCredentialsNewAddress]);
+const PRIVILEGE_RULES = new Set<string>([Rule.PrivilegeGrantedAfterFailures]);
 /** Role sessions whose cleared addresses a process remembers (least recently used forgotten first). */
 const CLEARED_SESSIONS = 50_000;
 const UNLINKED_MEMORY_MS = 5 * 60 * 1000;
@@ -99,10 +105,28 @@ export class Detector {
     private readonly config: DetectionConfig = DEFAULT_DETECTION_CONFIG,
     private readonly logger: AuditLogger = silentLogger,
     private readonly roles?: RoleQueries,
-  ) {}
+  ) {
+    this.changes = new ChangeQueries(store, queries);
+  }
 
-  /** Returns the alerts published for the first time. */
-  async evaluate(touched: readonly TouchedSignIn[]): Promise<Alert[]> {
+  private readonly changes: ChangeQueries;
+
+  /**
+   * Returns the alerts published for the first time. `changes`: the directory changes the batch indexed,
+   * judged by privilege-granted-after-failures together with the people whose sign-ins the batch touched.
+   */
+  async evaluate(touched: readonly TouchedSignIn[], changes: readonly ChangeRecord[] = []): Promise<Alert[]> {
+    const judged: { user: UserKey; range: Range }[] = [];
+    const signInAlerts = await this.evaluateSignIns(touched, judged);
+    const privileged = await this.evaluatePrivileges(judged, changes);
+    return [...signInAlerts, ...privileged].sort((a, b) => (a.id < b.id ? -1 : 1));
+  }
+
+  /** `judged`: told every person whose sign-ins make a success-after-failures finding, and over which range. */
+  private async evaluateSignIns(
+    touched: readonly TouchedSignIn[],
+    judged: { user: UserKey; range: Range }[],
+  ): Promise<Alert[]> {
     // A grant arriving after the role session it issued links it: judge those sessions again.
     const afterGrants = await this.evaluateRoleSessionsNearGrants(touched);
     const signIns = touched.filter((entry) => entry.event.category === "sign-in");
@@ -141,11 +165,134 @@ export class Detector {
       (failingUsers.get(userKeyString(user)) ?? []).some((at) => at >= range.from && at <= range.to),
     );
     await mapLimit(withFailures, 4, async ({ user, range }) => {
-      published.push(...(await this.evaluateUser(user, range)));
+      const { published: raised, successAfterFailures } = await this.evaluateUser(user, range);
+      published.push(...raised);
+      if (successAfterFailures) judged.push({ user, range });
     });
     if (addressRange) published.push(...(await this.evaluateAddresses(addressTimes, addressRange, failed)));
     published.push(...afterGrants);
-    return published.sort((a, b) => (a.id < b.id ? -1 : 1));
+    return published;
+  }
+
+  /**
+   * privilege-granted-after-failures, judged per person over a day either side of what the batch touched:
+   * people whose sign-ins make a success-after-failures finding (its alert may have just appeared), people a
+   * privilege change granted something to or was made by, and, for a permission set assigned to a group,
+   * everyone the stored changes added to that group. Whichever of the sign-in and the change is stored last
+   * finds the other, so the verdict does not depend on arrival order.
+   */
+  private async evaluatePrivileges(
+    judged: readonly { user: UserKey; range: Range }[],
+    changes: readonly ChangeRecord[],
+  ): Promise<Alert[]> {
+    const people = new Map<string, { user: UserKey; times: number[] }>();
+    const note = (user: UserKey, ...at: number[]) => {
+      const entry = people.get(userKeyString(user)) ?? { user, times: [] };
+      entry.times.push(...at);
+      people.set(userKeyString(user), entry);
+    };
+    // Their range is a day either side of their sign-ins: the same range again, from its middle times.
+    for (const { user, range } of judged) note(user, range.from + DAY_MS, range.to - DAY_MS);
+    for (const record of changes) {
+      const kind = privilegeOf(record);
+      // A removal from a group, known late (it names only its membership), withdraws the grants made to the
+      // group after it: judge the person again at those grants.
+      if (isGroupRemoval(record) && record.user && record.group) {
+        const after = await this.changes.changesOfGroup(record.group, {
+          from: Date.parse(record.eventTime),
+          to: LATEST_MS,
+        });
+        for (const assigned of after)
+          if (privilegeOf(assigned) === PrivilegeKind.PermissionSet && !assigned.user)
+            note(record.user, Date.parse(assigned.eventTime));
+      }
+      if (kind === undefined) continue;
+      const at = Date.parse(record.eventTime);
+      if (record.actor.user) note(record.actor.user, at);
+      if (record.user) note(record.user, at);
+      else if (kind === PrivilegeKind.PermissionSet && record.group) {
+        for (const member of await this.changes.membersEverAdded(record.group)) note(member, at);
+      }
+    }
+    const published = await mapLimit([...people.values()], 4, ({ user, times }) =>
+      this.judgePrivileges(user, around(times)),
+    );
+    return published.flat();
+  }
+
+  private async judgePrivileges(user: UserKey, range: Range): Promise<Alert[]> {
+    const subject = subjectKey({ type: "user", ...user });
+    // One read says whether there is anything to judge: a success-after-failures alert, or an alert of this
+    // rule that may have to go.
+    const indexed = await this.store.query(Keys.alertSubjectPartition(subject), {
+      between: [isoTime(range.from - DAY_MS), `${isoTime(range.to)}${SORT_END}`],
+    });
+    const successItems = indexed.filter((item) => item.rule === Rule.SuccessAfterFailures);
+    if (
+      successItems.length === 0 &&
+      !indexed.some((item) => item.rule === Rule.PrivilegeGrantedAfterFailures)
+    )
+      return [];
+    const stored = await this.store.getAll(
+      successItems.map((item) => Keys.alertListing(String(item.firstSeen), String(item.alertId))),
+    );
+    const successes: FailedThenSucceeded[] = stored
+      .map((item) => JSON.parse(String(item.data)) as Alert)
+      .filter((alert) => {
+        const at = Date.parse(alert.lastSeen);
+        return at >= range.from && at <= range.to;
+      })
+      .map((alert) => ({ alertId: alert.id, successTime: alert.lastSeen }));
+    const grants = successes.length > 0 ? await this.privilegeGrants(user, range) : [];
+    const findings = evaluatePrivilegeGrants(user, successes, grants, this.config);
+    return this.reconcile(subject, PRIVILEGE_RULES, range, findings);
+  }
+
+  /** Privileges granted to the person, or by them, in the range and the rule's window after it. */
+  private async privilegeGrants(user: UserKey, range: Range): Promise<PrivilegeGrant[]> {
+    const window = { from: range.from, to: range.to + this.config.privilegeAfterFailuresMs };
+    const [to, by, memberships] = await Promise.all([
+      this.changes.changesTo(user, window),
+      this.changes.changesBy(user, window),
+      this.changes.membershipsOf(user),
+    ]);
+    const grant = (record: ChangeRecord, relation: PrivilegeGrant["relation"]): PrivilegeGrant[] => {
+      const kind = privilegeOf(record);
+      if (kind === undefined) return [];
+      return [
+        {
+          eventId: record.eventId,
+          eventTime: record.eventTime,
+          eventName: record.eventName,
+          kind,
+          relation,
+          ...(record.sourceIp ? { sourceIp: record.sourceIp } : {}),
+        },
+      ];
+    };
+    const grants = [
+      ...to.flatMap((record) => grant(record, "granted-to")),
+      ...by.flatMap((record) => grant(record, "made-by")),
+    ];
+    // A permission set assigned to a group reaches the person if they were in it then, as far as the stored
+    // additions and removals tell.
+    const groupChanges = await mapLimit([...memberships.values()], 4, async ({ group, changes }) => ({
+      changes,
+      assigned: (await this.changes.changesOfGroup(group, window)).filter(
+        (record) => record.user === undefined && privilegeOf(record) === PrivilegeKind.PermissionSet,
+      ),
+    }));
+    for (const { changes, assigned } of groupChanges) {
+      for (const record of assigned) {
+        const before = changes
+          .filter((change) => change.eventTime <= record.eventTime)
+          .sort((a, b) => (a.eventTime < b.eventTime ? -1 : a.eventTime > b.eventTime ? 1 : 0));
+        const last = before[before.length - 1];
+        if (last !== undefined && privilegeOf(last) === PrivilegeKind.GroupMembership)
+          grants.push(...grant(record, "granted-to"));
+      }
+    }
+    return grants;
   }
 
   /**
@@ -267,14 +414,25 @@ export class Detector {
     return pages.flat();
   }
 
-  private async evaluateUser(user: UserKey, range: Range): Promise<Alert[]> {
+  /**
+   * `successAfterFailures`: whether the person has such a finding in the range (stored or not yet trusted): only
+   * then can privilege-granted-after-failures change because of their sign-ins. Events are only ever added, so
+   * a success-after-failures finding, anchored on its success, never goes away.
+   */
+  private async evaluateUser(
+    user: UserKey,
+    range: Range,
+  ): Promise<{ published: Alert[]; successAfterFailures: boolean }> {
     const items = await this.store.query(Keys.userPartition(user), {
       between: [`EVENT#${isoTime(range.from)}`, `EVENT#${isoTime(range.to)}${SORT_END}`],
     });
     const events = items.filter((item) => item.type === ItemType.UserEvent).map(eventOf);
     const findings = evaluateUser(user, events, this.config);
     const subject = subjectKey({ type: "user", ...user });
-    return this.reconcile(subject, USER_RULES, range, findings);
+    return {
+      published: await this.reconcile(subject, USER_RULES, range, findings),
+      successAfterFailures: findings.some((found) => found.rule === Rule.SuccessAfterFailures),
+    };
   }
 
   private async evaluateAddresses(

@@ -15,6 +15,7 @@ export const Rule = {
   SuccessAfterFailures: "success-after-failures",
   UnknownUserNames: "unknown-user-names",
   RoleCredentialsNewAddress: "role-credentials-new-address",
+  PrivilegeGrantedAfterFailures: "privilege-granted-after-failures",
 } as const;
 export type Rule = (typeof Rule)[keyof typeof Rule];
 
@@ -34,6 +35,8 @@ export interface DetectionConfig {
   /** Failed sign-ins for names AWS hid (no such user) from one address within `windowMs`. */
   readonly unknownNameFailures: number;
   readonly windowMs: number;
+  /** How long after a success-after-failures sign-in a privilege granted to (or by) that person alerts. */
+  readonly privilegeAfterFailuresMs: number;
 }
 
 export const DEFAULT_DETECTION_CONFIG: DetectionConfig = {
@@ -44,6 +47,7 @@ export const DEFAULT_DETECTION_CONFIG: DetectionConfig = {
   successLookbackMs: 30 * 60 * 1000,
   unknownNameFailures: 10,
   windowMs: 10 * 60 * 1000,
+  privilegeAfterFailuresMs: 30 * 60 * 1000,
 };
 
 export type AlertSubject =
@@ -72,6 +76,10 @@ export interface Finding {
   readonly credentialId?: string;
   /** For role-credentials-new-address: where the portal session was used from. */
   readonly portalSourceIps?: readonly string[];
+  /** For privilege-granted-after-failures: the success-after-failures alert it follows. */
+  readonly afterAlertId?: string;
+  /** For privilege-granted-after-failures: the changes, and whether the person was changed or made them. */
+  readonly grants?: readonly PrivilegeGrant[];
 }
 
 /** A failed verification as the address rules see it: who it was attributed to, if anyone. */
@@ -323,6 +331,76 @@ export function evaluateRoleSession(activity: RoleSessionActivity, config: Detec
         }),
       );
     }
+  }
+  return findings;
+}
+
+/** A privilege a person was granted, or granted as an administrator (`made`). */
+export interface PrivilegeGrant {
+  readonly eventId: string;
+  readonly eventTime: string;
+  readonly eventName: string;
+  readonly kind: string;
+  readonly relation: "granted-to" | "made-by";
+  readonly sourceIp?: string;
+}
+
+/** A successful sign-in that followed failures, as its success-after-failures alert records it. */
+export interface FailedThenSucceeded {
+  readonly alertId: string;
+  /** The successful sign-in's time (the alert's `lastSeen`). */
+  readonly successTime: string;
+}
+
+/**
+ * privilege-granted-after-failures: a person added to a group, assigned a permission set or given a new MFA
+ * device (`granted-to`), or making such a change as an administrator (`made-by`), within
+ * `privilegeAfterFailuresMs` after a sign-in that succeeded after failures. One finding per such sign-in,
+ * anchored on its alert, covering every grant of the window. Pure: the same stored facts give the same finding
+ * whichever arrived first.
+ */
+export function evaluatePrivilegeGrants(
+  user: UserKey,
+  successes: readonly FailedThenSucceeded[],
+  grants: readonly PrivilegeGrant[],
+  config: DetectionConfig,
+): Finding[] {
+  const subject: AlertSubject = { type: "user", identityStoreId: user.identityStoreId, userId: user.userId };
+  const unique = [
+    ...new Map(grants.map((grant) => [`${grant.eventId}\u0000${grant.relation}`, grant])).values(),
+  ].sort((a, b) => byTimeThenId(a, b) || (a.relation < b.relation ? -1 : a.relation > b.relation ? 1 : 0));
+  const findings: Finding[] = [];
+  const sorted = [...new Map(successes.map((success) => [success.alertId, success])).values()].sort((a, b) =>
+    a.successTime !== b.successTime
+      ? a.successTime < b.successTime
+        ? -1
+        : 1
+      : a.alertId < b.alertId
+        ? -1
+        : 1,
+  );
+  for (const success of sorted) {
+    const from = Date.parse(success.successTime);
+    const within = unique.filter((grant) => {
+      const at = Date.parse(grant.eventTime);
+      return at >= from && at - from <= config.privilegeAfterFailuresMs;
+    });
+    if (within.length === 0) continue;
+    const events = [...new Map(within.map((grant) => [grant.eventId, grant])).values()];
+    const last = events[events.length - 1] as PrivilegeGrant;
+    findings.push({
+      id: alertId(Rule.PrivilegeGrantedAfterFailures, subject, success.alertId),
+      rule: Rule.PrivilegeGrantedAfterFailures,
+      severity: Severity.High,
+      subject,
+      firstSeen: success.successTime,
+      lastSeen: last.eventTime,
+      count: events.length,
+      eventIds: events.slice(0, MAX_EVENT_IDS).map((grant) => grant.eventId),
+      sourceIps: sortedUnique(events.flatMap((grant) => (grant.sourceIp ? [grant.sourceIp] : []))),
+      afterAlertId: success.alertId,
+      grants: within.slice(0, MAX_EVENT_IDS),
+    });
   }
   return findings;
 }

@@ -356,7 +356,8 @@ export function auditEventToOcsf(event: AuditEvent, context: AuditEventContext =
     user: event.actor.kind === "admin" ? adminUser(event.actor.principal, event.recipientAccountId) : user,
     ...(session ? { session } : {}),
   };
-  const target = event.target;
+  // What an administration or MFA-device call changed (`DirectoryChange`: ids only).
+  const target = event.change;
   const accountChange = ACCOUNT_CHANGE[event.eventName];
   const changedUser = target?.userId ?? (event.category === "mfa-device" ? person?.user.userId : undefined);
   if (accountChange && changedUser) {
@@ -376,7 +377,7 @@ export function auditEventToOcsf(event: AuditEvent, context: AuditEventContext =
       {
         actor,
         group: { uid: target.groupId },
-        ...(target.memberUserId ? { user: { uid: target.memberUserId, type_id: 1, type: "User" } } : {}),
+        ...(target.userId ? { user: { uid: target.userId, type_id: 1, type: "User" } } : {}),
       },
       unmapped,
     );
@@ -422,7 +423,7 @@ export function auditEventToOcsf(event: AuditEvent, context: AuditEventContext =
   );
 }
 
-function targetResources(target: NonNullable<AuditEvent["target"]>): Record<string, unknown>[] {
+function targetResources(target: NonNullable<AuditEvent["change"]>): Record<string, unknown>[] {
   const resources: Record<string, unknown>[] = [];
   if (target.permissionSetArn) resources.push({ uid: target.permissionSetArn, type: "PermissionSet" });
   if (target.groupId) resources.push({ uid: target.groupId, type: "Group" });

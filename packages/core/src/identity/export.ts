@@ -4,8 +4,12 @@ import type { UserKey } from "../normalize/types.ts";
 import { UsageError } from "../shared/errors.ts";
 import { parseUntrustedJson } from "../shared/json.ts";
 import {
+  type DescribeGroupResult,
   type DescribeResult,
   type ExternalId,
+  type GroupKey,
+  type GroupProfile,
+  groupKeyString,
   type UserDirectory,
   type UserProfile,
   userKeyString,
@@ -24,6 +28,43 @@ const exportSchema = z.object({
   Users: z.array(exportedUserSchema),
   IdentityStoreId: z.optional(z.string()),
 });
+
+/** One group as `aws identitystore list-groups` (or `describe-group`) prints it. */
+const exportedGroupSchema = z.object({
+  GroupId: z.string().check(z.minLength(1)),
+  IdentityStoreId: z.optional(z.string().check(z.minLength(1))),
+  DisplayName: z.optional(z.string()),
+  Description: z.optional(z.string()),
+  ExternalIds: z.optional(z.array(z.object({ Issuer: z.string(), Id: z.string() }))),
+});
+const groupExportSchema = z.object({
+  Groups: z.array(exportedGroupSchema),
+  IdentityStoreId: z.optional(z.string()),
+});
+
+export function groupProfileFromIdentityStore(
+  identityStoreId: string,
+  group: z.infer<typeof exportedGroupSchema>,
+): GroupProfile {
+  return {
+    identityStoreId,
+    groupId: group.GroupId,
+    ...(group.DisplayName ? { displayName: group.DisplayName } : {}),
+    ...(group.Description ? { description: group.Description } : {}),
+    externalIds: (group.ExternalIds ?? []).map((externalId) => ({
+      issuer: externalId.Issuer,
+      id: externalId.Id,
+    })),
+  };
+}
+
+/** Which `aws identitystore` listing a document is, told by its content (the file name says nothing). */
+export function exportKind(document: unknown): "list-users" | "list-groups" | undefined {
+  if (typeof document !== "object" || document === null || Array.isArray(document)) return undefined;
+  if (Object.hasOwn(document, "Users")) return "list-users";
+  if (Object.hasOwn(document, "Groups")) return "list-groups";
+  return undefined;
+}
 
 export function profileFromIdentityStore(
   identityStoreId: string,
@@ -56,9 +97,15 @@ export class ExportDirectory implements UserDirectory {
   private readonly byUserName = new Map<string, UserKey>();
   private readonly byExternalId = new Map<string, UserKey>();
   private readonly byEmail = new Map<string, UserKey[]>();
+  private readonly groups = new Map<string, GroupProfile>();
 
-  constructor(profiles: readonly UserProfile[], identityStoreId?: string) {
-    this.identityStoreId = identityStoreId ?? profiles[0]?.identityStoreId;
+  constructor(
+    profiles: readonly UserProfile[],
+    identityStoreId?: string,
+    groups: readonly GroupProfile[] = [],
+  ) {
+    this.identityStoreId = identityStoreId ?? profiles[0]?.identityStoreId ?? groups[0]?.identityStoreId;
+    for (const group of groups) this.groups.set(groupKeyString(group), group);
     for (const profile of profiles) {
       const key = { identityStoreId: profile.identityStoreId, userId: profile.userId };
       this.byKey.set(userKeyString(key), profile);
@@ -77,14 +124,38 @@ export class ExportDirectory implements UserDirectory {
     } catch (error) {
       throw new UsageError(`cannot read directory export ${path}: ${(error as Error).message}`);
     }
-    return ExportDirectory.fromJson(parseExport(text, path), identityStoreId);
+    return ExportDirectory.fromJson(parseExport(text, path), identityStoreId, path);
   }
 
-  static fromJson(document: unknown, identityStoreId?: string): ExportDirectory {
+  /**
+   * Several exports as one directory (`--directory` given more than once): each a `list-users` or a
+   * `list-groups` listing, told apart by content.
+   */
+  static async fromFiles(paths: readonly string[], identityStoreId?: string): Promise<ExportDirectory> {
+    const parts = await Promise.all(paths.map((path) => ExportDirectory.fromFile(path, identityStoreId)));
+    return ExportDirectory.merge(parts, identityStoreId);
+  }
+
+  static merge(parts: readonly ExportDirectory[], identityStoreId?: string): ExportDirectory {
+    const users = parts.flatMap((part) => [...part.byKey.values()]);
+    const groups = parts.flatMap((part) => [...part.groups.values()]);
+    const storeId = identityStoreId ?? parts.find((part) => part.identityStoreId)?.identityStoreId;
+    return new ExportDirectory(users, storeId, groups);
+  }
+
+  /** A `list-users` or `list-groups` document; `source` names it in errors (a path, or "directory export"). */
+  static fromJson(document: unknown, identityStoreId?: string, source = "directory export"): ExportDirectory {
+    const kind = exportKind(document);
+    if (kind === undefined) {
+      throw new UsageError(
+        `${source} is neither 'aws identitystore list-users' nor 'list-groups' output (no "Users" or "Groups" list)`,
+      );
+    }
+    if (kind === "list-groups") return groupsFromJson(document, identityStoreId, source);
     const parsed = exportSchema.safeParse(document);
     if (!parsed.success) {
       throw new UsageError(
-        `directory export is not the output of 'aws identitystore list-users': ${parsed.error.issues[0]?.message}`,
+        `${source} is not the output of 'aws identitystore list-users': ${describeIssue(parsed.error.issues[0])}`,
       );
     }
     const storeId = identityStoreId ?? parsed.data.IdentityStoreId;
@@ -92,7 +163,7 @@ export class ExportDirectory implements UserDirectory {
       const userStore = user.IdentityStoreId ?? storeId;
       if (userStore === undefined) {
         throw new UsageError(
-          `directory export: user ${user.UserId} has no IdentityStoreId (pass --identity-store-id)`,
+          `${source}: user ${user.UserId} has no IdentityStoreId (pass --identity-store-id)`,
         );
       }
       return profileFromIdentityStore(userStore, user);
@@ -116,6 +187,44 @@ export class ExportDirectory implements UserDirectory {
   async findByEmail(email: string): Promise<UserKey[]> {
     return [...(this.byEmail.get(email.toLowerCase()) ?? [])];
   }
+
+  /** A group the exports do not list is unknown to them, not deleted: only `DescribeGroup` can say deleted. */
+  async describeGroup(group: GroupKey): Promise<DescribeGroupResult> {
+    const profile = this.groups.get(groupKeyString(group));
+    if (profile) return { status: "found", profile };
+    return { status: "unavailable", reason: "no list-groups export names this group" };
+  }
+
+  /** How many groups the exports list (for messages and tests). */
+  get groupCount(): number {
+    return this.groups.size;
+  }
+}
+
+function groupsFromJson(document: unknown, identityStoreId: string | undefined, source: string) {
+  const parsed = groupExportSchema.safeParse(document);
+  if (!parsed.success) {
+    throw new UsageError(
+      `${source} is not the output of 'aws identitystore list-groups': ${describeIssue(parsed.error.issues[0])}`,
+    );
+  }
+  const storeId = identityStoreId ?? parsed.data.IdentityStoreId;
+  const groups = parsed.data.Groups.map((group) => {
+    const groupStore = group.IdentityStoreId ?? storeId;
+    if (groupStore === undefined) {
+      throw new UsageError(
+        `${source}: group ${group.GroupId} has no IdentityStoreId (pass --identity-store-id)`,
+      );
+    }
+    return groupProfileFromIdentityStore(groupStore, group);
+  });
+  return new ExportDirectory([], storeId, groups);
+}
+
+function describeIssue(issue: { message: string; path: readonly PropertyKey[] } | undefined): string {
+  if (issue === undefined) return "unreadable";
+  const path = issue.path.map(String).join(".");
+  return path ? `${path}: ${issue.message}` : issue.message;
 }
 
 function externalIdKey(externalId: ExternalId): string {

@@ -1,4 +1,5 @@
 import {
+  DescribeGroupCommand,
   DescribeUserCommand,
   GetUserIdCommand,
   type IdentitystoreClient,
@@ -9,8 +10,8 @@ import type { UserKey } from "../normalize/types.ts";
 import { DirectoryError } from "../shared/errors.ts";
 import type { AuditLogger } from "../shared/logger.ts";
 import { silentLogger } from "../shared/logger.ts";
-import { profileFromIdentityStore } from "./export.ts";
-import type { DescribeResult, ExternalId, UserDirectory } from "./port.ts";
+import { groupProfileFromIdentityStore, profileFromIdentityStore } from "./export.ts";
+import type { DescribeGroupResult, DescribeResult, ExternalId, GroupKey, UserDirectory } from "./port.ts";
 
 export interface IdentityStoreOptions {
   readonly identityStoreId: string;
@@ -40,7 +41,10 @@ class RequestPacer {
   }
 }
 
-/** The live directory: Identity Store `DescribeUser` and `GetUserId`. */
+/**
+ * The live directory: Identity Store `DescribeUser`, `GetUserId` and `DescribeGroup`, all through one pacer:
+ * they share the account's Identity Center quota.
+ */
 export class IdentityStoreDirectory implements UserDirectory {
   readonly kind = "identity-store";
   readonly identityStoreId: string;
@@ -48,7 +52,7 @@ export class IdentityStoreDirectory implements UserDirectory {
   private readonly sleep: (ms: number) => Promise<void>;
   private readonly throttleRetries: number;
   private readonly logger: AuditLogger;
-  /** DescribeUser and GetUserId calls made, for benchmarks and tests of the cache. */
+  /** DescribeUser, GetUserId and DescribeGroup calls made, for benchmarks and tests of the cache. */
   calls = 0;
 
   constructor(
@@ -89,6 +93,34 @@ export class IdentityStoreDirectory implements UserDirectory {
       if (error instanceof ResourceNotFoundException) return { status: "deleted" };
       const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
       this.logger.warn("identity store DescribeUser failed", { reason });
+      return { status: "unavailable", reason };
+    }
+  }
+
+  /** The group's real name: since AWS's change, `CreateGroup` / `UpdateGroup` events hide it. */
+  async describeGroup(group: GroupKey): Promise<DescribeGroupResult> {
+    try {
+      const output = await this.call(() =>
+        this.client.send(
+          new DescribeGroupCommand({ IdentityStoreId: group.identityStoreId, GroupId: group.groupId }),
+        ),
+      );
+      return {
+        status: "found",
+        profile: groupProfileFromIdentityStore(group.identityStoreId, {
+          GroupId: output.GroupId ?? group.groupId,
+          ...(output.DisplayName ? { DisplayName: output.DisplayName } : {}),
+          ...(output.Description ? { Description: output.Description } : {}),
+          ExternalIds: (output.ExternalIds ?? []).map((externalId) => ({
+            Issuer: externalId.Issuer ?? "",
+            Id: externalId.Id ?? "",
+          })),
+        }),
+      };
+    } catch (error) {
+      if (error instanceof ResourceNotFoundException) return { status: "deleted" };
+      const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+      this.logger.warn("identity store DescribeGroup failed", { reason });
       return { status: "unavailable", reason };
     }
   }

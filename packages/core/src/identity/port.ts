@@ -25,6 +25,27 @@ export type DescribeResult =
   | { readonly status: "deleted" }
   | { readonly status: "unavailable"; readonly reason: string };
 
+/** One group: like users, the same groupId string in two identity stores is two groups. */
+export interface GroupKey {
+  readonly identityStoreId: string;
+  readonly groupId: string;
+}
+
+/** What idc-audit keeps of a group: since AWS's change, events hide its `displayName`; the directory has it. */
+export interface GroupProfile {
+  readonly identityStoreId: string;
+  readonly groupId: string;
+  readonly displayName?: string;
+  readonly description?: string;
+  readonly externalIds: readonly ExternalId[];
+}
+
+/** Like `DescribeResult`, for a group. */
+export type DescribeGroupResult =
+  | { readonly status: "found"; readonly profile: GroupProfile }
+  | { readonly status: "deleted" }
+  | { readonly status: "unavailable"; readonly reason: string };
+
 /** The user directory port: Identity Store, an export of it, or nothing. */
 export interface UserDirectory {
   /** Short name for logs and output (`identity-store`, `export`, `none`). */
@@ -40,6 +61,11 @@ export interface UserDirectory {
    * which is why a role session named by an email can be ambiguous.
    */
   findByEmail(email: string): Promise<UserKey[]>;
+  /**
+   * The group's name and ids (`DescribeGroup`, or a `list-groups` export). Optional: a directory without
+   * groups leaves group names unresolved, as if it were unavailable.
+   */
+  describeGroup?(group: GroupKey): Promise<DescribeGroupResult>;
 }
 
 export const noDirectory: UserDirectory = {
@@ -61,4 +87,8 @@ export const noDirectory: UserDirectory = {
 
 export function userKeyString(user: UserKey): string {
   return `${user.identityStoreId}/${user.userId}`;
+}
+
+export function groupKeyString(group: GroupKey): string {
+  return `${group.identityStoreId}/${group.groupId}`;
 }

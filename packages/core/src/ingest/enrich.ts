@@ -1,9 +1,9 @@
-import type { UserDirectory, UserProfile } from "../identity/port.ts";
-import { userKeyString } from "../identity/port.ts";
+import type { GroupKey, GroupProfile, UserDirectory, UserProfile } from "../identity/port.ts";
+import { groupKeyString, userKeyString } from "../identity/port.ts";
 import type { UserKey } from "../normalize/types.ts";
 import type { AuditLogger } from "../shared/logger.ts";
 import { silentLogger } from "../shared/logger.ts";
-import { Items, ProfileStatus, profileAliases } from "../timeline/items.ts";
+import { Items, ItemType, ProfileStatus, profileAliases } from "../timeline/items.ts";
 import { enrichPendingKey, Keys } from "../timeline/keys.ts";
 import { type Item, mapLimit, type TableStore } from "../timeline/store.ts";
 
@@ -124,4 +124,103 @@ export class Enricher {
 function deletedProfile(previous: Item | undefined): UserProfile | undefined {
   if (previous?.profile === undefined) return undefined;
   return JSON.parse(String(previous.profile)) as UserProfile;
+}
+
+/**
+ * Keeps a profile for every group a directory change names, like `Enricher` does for users: asked of the
+ * directory (`DescribeGroup`, through the same client, pacer and quota as users) at most once per group per
+ * cache lifetime. A name found is also written as a lookup value, so `group "Production admins"` finds it.
+ */
+export class GroupEnricher {
+  private readonly memory = new Map<string, number>();
+  private readonly lifetime: number;
+  private readonly now: () => number;
+  private readonly concurrency: number;
+  readonly stats = { enriched: 0, deleted: 0, unenriched: 0, cached: 0 };
+
+  constructor(
+    private readonly store: TableStore,
+    private readonly directory: UserDirectory,
+    options: EnricherOptions = {},
+  ) {
+    this.lifetime = options.cacheLifetimeMs ?? 24 * 60 * 60 * 1000;
+    this.now = options.now ?? Date.now;
+    this.concurrency = options.concurrency ?? 4;
+  }
+
+  async ensure(groups: readonly GroupKey[]): Promise<void> {
+    const describeGroup = this.directory.describeGroup?.bind(this.directory);
+    if (describeGroup === undefined || groups.length === 0) return;
+    const now = this.now();
+    const wanted = new Map<string, GroupKey>();
+    for (const group of groups) {
+      const key = groupKeyString(group);
+      const fetchedAt = this.memory.get(key);
+      if (fetchedAt === undefined || now - fetchedAt >= this.lifetime) wanted.set(key, group);
+    }
+    if (wanted.size === 0) return;
+    const stored = await this.store.getAll([...wanted.values()].map((group) => Keys.groupProfile(group)));
+    const storedByGroup = new Map(stored.map((item) => [`${item.identityStoreId}/${item.groupId}`, item]));
+    const toFetch: GroupKey[] = [];
+    for (const [key, group] of wanted) {
+      const item = storedByGroup.get(key);
+      const fetchedAt = item ? Date.parse(String(item.fetchedAt)) : Number.NaN;
+      if (item !== undefined && item.status !== ProfileStatus.Unenriched && now - fetchedAt < this.lifetime) {
+        this.memory.set(key, fetchedAt);
+        this.stats.cached += 1;
+      } else toFetch.push(group);
+    }
+    await mapLimit(toFetch, this.concurrency, async (group) => {
+      const result = await describeGroup(group);
+      const fetchedAt = new Date(this.now()).toISOString();
+      this.memory.set(groupKeyString(group), this.now());
+      if (result.status === "unavailable") {
+        this.stats.unenriched += 1;
+        // A name fetched before is kept when the directory is down (or an export does not list the group).
+        if (storedByGroup.get(groupKeyString(group)) === undefined)
+          await this.store.putIfAbsent(groupProfileItem(group, ProfileStatus.Unenriched, fetchedAt));
+        return;
+      }
+      if (result.status === "deleted") {
+        this.stats.deleted += 1;
+        const previous = storedByGroup.get(groupKeyString(group))?.profile;
+        await this.store.putAll([
+          groupProfileItem(
+            group,
+            ProfileStatus.Deleted,
+            fetchedAt,
+            previous === undefined ? undefined : (JSON.parse(String(previous)) as GroupProfile),
+          ),
+        ]);
+        return;
+      }
+      this.stats.enriched += 1;
+      const items: Item[] = [groupProfileItem(group, ProfileStatus.Enriched, fetchedAt, result.profile)];
+      if (result.profile.displayName)
+        items.push({
+          ...Keys.groupAlias(result.profile.displayName, group),
+          type: ItemType.GroupAlias,
+          identityStoreId: group.identityStoreId,
+          groupId: group.groupId,
+        });
+      await this.store.putAll(items);
+    });
+  }
+}
+
+function groupProfileItem(
+  group: GroupKey,
+  status: ProfileStatus,
+  fetchedAt: string,
+  profile?: GroupProfile,
+): Item {
+  return {
+    ...Keys.groupProfile(group),
+    type: ItemType.GroupProfile,
+    status,
+    fetchedAt,
+    identityStoreId: group.identityStoreId,
+    groupId: group.groupId,
+    ...(profile ? { profile: JSON.stringify(profile) } : {}),
+  };
 }

@@ -1,4 +1,5 @@
 import { LRUCache } from "lru-cache";
+import { ChangeIndexer, groupsOf } from "../changes/ingest.ts";
 import type { Alert, Detector } from "../detect/detector.ts";
 import type { UserDirectory } from "../identity/port.ts";
 import { userKeyString } from "../identity/port.ts";
@@ -15,7 +16,7 @@ import { silentLogger } from "../shared/logger.ts";
 import { commitKey, eventOf, Items, ItemType, selfAttributedUser, userOfItem } from "../timeline/items.ts";
 import { AliasKind, aliasSortPrefix, Keys } from "../timeline/keys.ts";
 import { type Item, mapLimit, type TableStore } from "../timeline/store.ts";
-import { Enricher, type EnricherOptions } from "./enrich.ts";
+import { Enricher, type EnricherOptions, GroupEnricher } from "./enrich.ts";
 
 export interface BatchResult {
   /** Events written for the first time. */
@@ -71,6 +72,9 @@ export const DEFAULT_NAME_CACHE_SIZE = 50_000;
  */
 export class Pipeline {
   readonly enricher: Enricher;
+  /** Group names for directory changes (`DescribeGroup` or a `list-groups` export), cached like users. */
+  readonly groupEnricher: GroupEnricher;
+  private readonly changes: ChangeIndexer;
   /**
    * Role sessions in member accounts: a join of its own (`roles/`), fed by the same reader and batches, and
    * enriched through the same cache.
@@ -89,6 +93,8 @@ export class Pipeline {
     options: PipelineOptions = {},
   ) {
     this.enricher = new Enricher(store, directory, options);
+    this.groupEnricher = new GroupEnricher(store, directory, options);
+    this.changes = new ChangeIndexer(store, directory.identityStoreId);
     this.logger = options.logger ?? silentLogger;
     this.roles = new RoleSessionIngester<Alert>(store, directory, {
       profiles: this.enricher,
@@ -252,11 +258,20 @@ export class Pipeline {
       }
     }
     await this.store.putAll(timeline);
+    // Directory changes: indexed under the person and group changed and the administrator, before detections
+    // read them (privilege-granted-after-failures).
+    const changes = await this.changes.index(fresh.map(({ event }) => event));
+    await Promise.all([
+      this.groupEnricher.ensure(groupsOf(changes)),
+      // The people changed are named in answers too, though no event of theirs may be stored.
+      this.enricher.ensure(changes.flatMap((change) => (change.user ? [change.user] : []))),
+    ]);
 
     // Detections run on the stored data before the commit: a crash before it re-runs them on redelivery.
     const alerts = this.detector
       ? await this.detector.evaluate(
           [...touched.values()].map((entry) => ({ event: entry.event, users: [...entry.users.values()] })),
+          changes,
         )
       : [];
 

@@ -12,10 +12,10 @@ import {
   type Actor,
   ActorKind,
   type AuditEvent,
+  type DirectoryChange,
   type NormalizedRecord,
   type Outcome,
   Outcome as Outcomes,
-  type Target,
   type UserKey,
 } from "./types.ts";
 
@@ -236,12 +236,10 @@ export function normalize(raw: unknown): NormalizeResult {
   if (stringField(extra, "DeviceEnrollmentRequired") === "true") event.mfaEnrollmentRequired = true;
   event.shape = shape;
   event.actor = actor;
-  // An administrator's change names its target; so does an MFA device call (the device's user).
-  const target =
-    category === Categories.DirectoryAdmin || category === Categories.MfaDevice
-      ? targetOf(record)
-      : undefined;
-  if (target) event.target = target;
+  if (category === Categories.DirectoryAdmin || category === Categories.MfaDevice) {
+    const change = changeOf(record);
+    if (change !== undefined) event.change = change;
+  }
   // Identifiers read from nested objects become keys and payloads: bound them as the schema bounds eventID.
   const oversized = oversizedField(event);
   if (oversized !== undefined) {
@@ -256,28 +254,52 @@ export function normalize(raw: unknown): NormalizeResult {
   return { status: "audited", record: { event, ...(typed ? { typedUserName: typed } : {}) } };
 }
 
-/** The ids an administration call names (see `Target`); undefined when it names none. */
-function targetOf(record: CloudTrailRecord): Target | undefined {
+/**
+ * The ids a directory change names. Identity Store calls name `userId`, `groupId`, `memberId.userId`,
+ * `membershipId` (request or response); Identity Center's name `permissionSetArn`, `targetId`,
+ * `principalType`, `principalId`; SCIM names the user or group it changes `id`. Values AWS hid are left out.
+ */
+export function changeOf(record: CloudTrailRecord): DirectoryChange | undefined {
   const request = record.requestParameters ?? undefined;
   const response = record.responseElements ?? undefined;
-  const permissionSet = recordField(response, "permissionSet");
-  const target: Mutable<Target> = {};
-  const set = (key: keyof Target, value: string | undefined) => {
-    if (value !== undefined && value !== HIDDEN) target[key] = value;
-  };
-  set("userId", stringField(request, "userId") ?? stringField(response, "userId"));
-  set("groupId", stringField(request, "groupId") ?? stringField(response, "groupId"));
-  set("memberUserId", stringField(recordField(request, "memberId"), "userId"));
-  set("membershipId", stringField(request, "membershipId") ?? stringField(response, "membershipId"));
-  set(
-    "permissionSetArn",
-    stringField(request, "permissionSetArn") ?? stringField(permissionSet, "permissionSetArn"),
-  );
-  set("principalType", stringField(request, "principalType"));
-  set("principalId", stringField(request, "principalId"));
-  if (stringField(request, "targetType") === "AWS_ACCOUNT")
-    set("targetAccountId", stringField(request, "targetId"));
-  return Object.keys(target).length > 0 ? target : undefined;
+  const read = (object: Record<string, unknown> | undefined, key: string) =>
+    usableName(stringField(object, key));
+  const member = recordField(request, "memberId");
+  const assignment =
+    recordField(response, "accountAssignmentCreationStatus") ??
+    recordField(response, "accountAssignmentDeletionStatus");
+  const scimId =
+    record.eventSource === "identitystore-scim.amazonaws.com"
+      ? (read(request, "id") ?? read(response, "id"))
+      : undefined;
+  const scimUser = scimId !== undefined && record.eventName.endsWith("User") ? scimId : undefined;
+  const scimGroup = scimId !== undefined && record.eventName.endsWith("Group") ? scimId : undefined;
+  const change: Mutable<DirectoryChange> = {};
+  const identityStoreId = read(request, "identityStoreId") ?? read(response, "identityStoreId");
+  const userId =
+    read(request, "userId") ??
+    read(member, "userId") ??
+    read(request, "memberId") ??
+    read(response, "userId") ??
+    scimUser;
+  const groupId = read(request, "groupId") ?? read(response, "groupId") ?? scimGroup;
+  const membershipId = read(request, "membershipId") ?? read(response, "membershipId");
+  const permissionSetArn =
+    read(request, "permissionSetArn") ??
+    read(recordField(response, "permissionSet"), "permissionSetArn") ??
+    read(assignment, "permissionSetArn");
+  const targetAccountId = read(request, "targetId") ?? read(assignment, "targetId");
+  const principalType = read(request, "principalType") ?? read(assignment, "principalType");
+  const principalId = read(request, "principalId") ?? read(assignment, "principalId");
+  if (identityStoreId) change.identityStoreId = identityStoreId;
+  if (userId) change.userId = userId;
+  if (groupId) change.groupId = groupId;
+  if (membershipId) change.membershipId = membershipId;
+  if (permissionSetArn) change.permissionSetArn = permissionSetArn;
+  if (targetAccountId) change.targetAccountId = targetAccountId;
+  if (principalType) change.principalType = principalType;
+  if (principalId) change.principalId = principalId;
+  return Object.keys(change).length > 0 ? change : undefined;
 }
 
 /**

@@ -51,6 +51,24 @@ export interface Actor {
 }
 
 /**
+ * What a directory or Identity Center administration call changed, read from its request and response: ids
+ * only (names there are hidden by AWS or not needed; passwords and secrets are never copied).
+ */
+export interface DirectoryChange {
+  readonly identityStoreId?: string;
+  /** The person changed: created, updated, deleted, added to a group, assigned a permission set… */
+  readonly userId?: string;
+  readonly groupId?: string;
+  /** `CreateGroupMembership` answers it; `DeleteGroupMembership` names only it. */
+  readonly membershipId?: string;
+  readonly permissionSetArn?: string;
+  /** Account assignments: the account (`targetId`) and who was assigned (`USER` or `GROUP`, and its id). */
+  readonly targetAccountId?: string;
+  readonly principalType?: string;
+  readonly principalId?: string;
+}
+
+/**
  * The normalized, redacted record of one CloudTrail event: everything a timeline needs, nothing else.
  * No token, no `LoginTo` query string, no typed sign-in name, no raw event.
  */
@@ -80,26 +98,8 @@ export interface AuditEvent {
   /** `userIdentity` shape: old (userName only), transitional (both), new (IdentityCenterUser). */
   readonly shape: "old" | "transitional" | "new" | "admin" | "anonymous";
   readonly actor: Actor;
-  /** What an administration call acted on, by id only (never names, descriptions or policies). */
-  readonly target?: Target;
-}
-
-/**
- * The ids an administration call names in its request or response: the user, group, membership or permission
- * set it changed, and the principal and account of an assignment. Ids only: display names and descriptions
- * can be personal, policies are long, and AWS hides most of them anyway.
- */
-export interface Target {
-  readonly userId?: string;
-  readonly groupId?: string;
-  /** The user a group membership adds or removes. */
-  readonly memberUserId?: string;
-  readonly membershipId?: string;
-  readonly permissionSetArn?: string;
-  readonly principalType?: string;
-  readonly principalId?: string;
-  /** The account of an account assignment (`targetId`). */
-  readonly targetAccountId?: string;
+  /** Directory administration and MFA-device calls: what they changed (see `changeOf`). */
+  readonly change?: DirectoryChange;
 }
 
 /**

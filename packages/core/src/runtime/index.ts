@@ -1,5 +1,6 @@
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { IdentitystoreClient } from "@aws-sdk/client-identitystore";
+import { ChangeQueries } from "../changes/queries.ts";
 import { type Alert, type AlertSink, Detector, listAlerts } from "../detect/detector.ts";
 import { DEFAULT_DETECTION_CONFIG, type DetectionConfig } from "../detect/rules.ts";
 import { ExportDirectory } from "../identity/export.ts";
@@ -29,6 +30,8 @@ export interface RuntimeConfig {
   readonly region?: string;
   /** `aws identitystore list-users` JSON; wins over a live Identity Store. */
   readonly directoryFile?: string;
+  /** Several exports, each `list-users` or `list-groups` JSON (the CLI's repeatable `--directory`). */
+  readonly directoryFiles?: readonly string[];
   readonly identityStoreId?: string;
   readonly identityStoreRegion?: string;
   readonly logger?: AuditLogger;
@@ -51,6 +54,8 @@ export interface Runtime {
   readonly queries: TimelineQueries;
   /** Role sessions in member accounts: the person, the portal session and what was done. */
   readonly roleQueries: RoleQueries;
+  /** Directory changes: to a person, to a group, by an administrator. */
+  readonly changeQueries: ChangeQueries;
   /** Stored alerts whose episode started in the range, oldest first. */
   alerts(since?: string, until?: string): Promise<Alert[]>;
   /** `embedded (<dir>)` or `table <name>`, for messages. */
@@ -63,7 +68,8 @@ export const EMBEDDED_TABLE = "idc-audit";
 
 export async function buildDirectory(config: RuntimeConfig): Promise<UserDirectory> {
   if (config.directory) return config.directory;
-  if (config.directoryFile) return ExportDirectory.fromFile(config.directoryFile, config.identityStoreId);
+  const files = [...(config.directoryFile ? [config.directoryFile] : []), ...(config.directoryFiles ?? [])];
+  if (files.length > 0) return ExportDirectory.fromFiles(files, config.identityStoreId);
   if (config.identityStoreId) {
     if (!/^d-[0-9a-f]{10}$|^[0-9a-f-]{1,36}$/.test(config.identityStoreId)) {
       throw new UsageError(`identity store id ${config.identityStoreId} is not of the form d-xxxxxxxxxx`);
@@ -152,6 +158,7 @@ export async function openRuntime(config: RuntimeConfig = {}): Promise<Runtime> 
     pipeline,
     queries,
     roleQueries,
+    changeQueries: new ChangeQueries(store, queries),
     alerts: (since, until) => listAlerts(store, since, until),
     description,
     async close() {

@@ -3,7 +3,14 @@ import { roleSessionId } from "../roles/types.ts";
 import { fmix32, Random } from "./random.ts";
 import { type Actor, type CloudTrailRecord, type Era, isoSeconds, RecordFactory } from "./records.ts";
 import { ssoRoleSessionIdentity } from "./roles.ts";
-import { MEMBER_ACCOUNTS, makeUsers, type SynthUser } from "./world.ts";
+import {
+  IDENTITY_STORE_ARN,
+  IDENTITY_STORE_ID,
+  INSTANCE_ARN,
+  MEMBER_ACCOUNTS,
+  makeUsers,
+  type SynthUser,
+} from "./world.ts";
 
 /**
  * Attacks planted in a synthetic archive, and look-alikes that must not alert: the ground truth for measuring
@@ -36,11 +43,20 @@ export interface AttackOptions {
    * stolen-credential use (`role-credentials-new-address`) and its look-alikes.
    */
   readonly roleSessions?: boolean;
+  /**
+   * Also plant directory-change cases (default off, like `roleSessions`): privileges granted to or by a person
+   * soon after a sign-in that succeeded after failures (`privilege-granted-after-failures`), and look-alikes.
+   */
+  readonly directoryChanges?: boolean;
 }
 
 const STORE = "d-1234567890";
 
-/** Plants five attacks and six look-alikes (six and eight with `roleSessions`); needs at least 40 users. */
+/**
+ * Plants five attacks and six look-alikes (one and two more with `roleSessions`; eleven expected alerts, seven
+ * of them success-after-failures, and five look-alikes more with `directoryChanges`, which needs 41 users);
+ * needs at least 40 users.
+ */
 export function plantAttacks(options: AttackOptions): PlantedAttacks {
   const users = makeUsers(options.users, options.seed);
   if (users.length < 40) throw new RangeError("plantAttacks needs at least 40 users");
@@ -255,5 +271,145 @@ export function plantAttacks(options: AttackOptions): PlantedAttacks {
     decoys.push("role-session calls made by AWS services for the person");
   }
 
+  if (options.directoryChanges === true) plantDirectoryChanges();
+
   return { records, expected, decoys };
+
+  /** privilege-granted-after-failures cases: each needs its success-after-failures first. */
+  function plantDirectoryChanges(): void {
+    if (users.length < 41) throw new RangeError("plantAttacks needs at least 41 users for directoryChanges");
+    const minutes = 60_000;
+    const attacked = (start: number, target: SynthUser, failures = 6): number => {
+      for (let n = 0; n < failures; n += 1) fail(start + n * 30_000, "new", target, "198.18.1.10");
+      const success = start + failures * 30_000 + 30_000;
+      succeed(success, "new", target, "198.18.1.11");
+      if (failures >= 5)
+        expected.push({
+          rule: "success-after-failures",
+          subject: userSubject(target),
+          description: `${failures} failures, success`,
+        });
+      // The successful sign-in's UserAuthentication is 5 s after its challenge.
+      return success + 5000;
+    };
+    const store = IDENTITY_STORE_ID;
+    const membership = (time: number, target: SynthUser, groupId: string, membershipId: string) =>
+      records.push(
+        make.admin(time, "identitystore.amazonaws.com", "CreateGroupMembership", {
+          requestParameters: { identityStoreId: store, groupId, memberId: { userId: target.userId } },
+          responseElements: { membershipId, identityStoreId: store },
+        }),
+      );
+    const assignment = (time: number, principalType: "USER" | "GROUP", principalId: string) => {
+      const request = {
+        instanceArn: INSTANCE_ARN,
+        targetId: MEMBER_ACCOUNTS[0],
+        targetType: "AWS_ACCOUNT",
+        permissionSetArn: `arn:aws:sso:::permissionSet/ssoins-7223a1b2c3d4e5f6/ps-${rng.hex(16)}`,
+        principalType,
+        principalId,
+      };
+      return make.admin(time, "sso.amazonaws.com", "CreateAccountAssignment", {
+        requestParameters: request,
+        responseElements: {
+          accountAssignmentCreationStatus: { status: "IN_PROGRESS", requestId: rng.uuid(), ...request },
+        },
+      });
+    };
+    const at2 = (iso: string) => Date.parse(iso);
+
+    // P7: an admin adds the person to a group 10 minutes after their sign-in succeeded after six failures.
+    const p7 = attacked(at2("2026-07-01T10:00:00Z"), user(31));
+    membership(p7 + 10 * minutes, user(31), rng.uuid(), rng.uuid());
+    expected.push({
+      rule: "privilege-granted-after-failures",
+      subject: userSubject(user(31)),
+      description: "added to a group 10 min after success-after-failures",
+    });
+
+    // P8: the person, through their own role session, assigns a permission set to someone else 5 minutes later.
+    const p8 = attacked(at2("2026-07-02T10:00:00Z"), user(32));
+    const byAttacker = assignment(p8 + 5 * minutes, "USER", user(33).userId);
+    const identity = byAttacker.userIdentity as Record<string, unknown>;
+    byAttacker.userIdentity = {
+      ...identity,
+      arn: `arn:aws:sts::${MEMBER_ACCOUNTS[0]}:assumed-role/AWSReservedSSO_AdministratorAccess_1a2b3c4d5e6f7a8b/${user(32).userName}`,
+      onBehalfOf: { userId: user(32).userId, identityStoreArn: IDENTITY_STORE_ARN },
+    };
+    records.push(byAttacker);
+    expected.push({
+      rule: "privilege-granted-after-failures",
+      subject: userSubject(user(32)),
+      description: "assigned a permission set as admin 5 min after success-after-failures",
+    });
+
+    // P9: a new MFA device, registered from the portal 3 minutes after the sign-in.
+    const p9 = attacked(at2("2026-07-03T10:00:00Z"), user(34));
+    const portal: Actor = {
+      era: "new",
+      user: user(34),
+      ip: "198.18.1.11",
+      userAgent: user(34).browser,
+      credentialId: make.credentialId(),
+    };
+    records.push(make.mfaDevice(p9 + 3 * minutes, portal, "StartVirtualMfaDeviceRegistration"));
+    records.push(
+      make.mfaDevice(p9 + 4 * minutes, portal, "CompleteVirtualMfaDeviceRegistration", {
+        deviceId: rng.uuid(),
+      }),
+    );
+    expected.push({
+      rule: "privilege-granted-after-failures",
+      subject: userSubject(user(34)),
+      description: "new MFA device 4 min after success-after-failures",
+    });
+
+    // P10: the person has long been in a group; the group is assigned a permission set 20 minutes after.
+    const operators = rng.uuid();
+    membership(at2("2026-06-01T09:00:00Z"), user(35), operators, rng.uuid());
+    const p10 = attacked(at2("2026-07-04T10:00:00Z"), user(35));
+    records.push(assignment(p10 + 20 * minutes, "GROUP", operators));
+    expected.push({
+      rule: "privilege-granted-after-failures",
+      subject: userSubject(user(35)),
+      description: "a group of theirs assigned a permission set 20 min after success-after-failures",
+    });
+
+    // Look-alikes.
+    const d1 = attacked(at2("2026-07-05T10:00:00Z"), user(36));
+    membership(d1 + 45 * minutes, user(36), rng.uuid(), rng.uuid());
+    decoys.push("added to a group 45 min after success-after-failures (window 30 min)");
+    const d2 = attacked(at2("2026-07-06T10:00:00Z"), user(37), 4);
+    membership(d2 + 5 * minutes, user(37), rng.uuid(), rng.uuid());
+    decoys.push("added to a group 5 min after a success that followed only 4 failures");
+    const quiet: Actor = {
+      era: "new",
+      user: user(38),
+      ip: user(38).ip,
+      userAgent: user(38).browser,
+      credentialId: make.credentialId(),
+    };
+    records.push(
+      make.mfaDevice(at2("2026-07-07T10:00:00Z"), quiet, "CompleteWebAuthnDeviceRegistration", {
+        deviceId: rng.uuid(),
+      }),
+    );
+    decoys.push("a new MFA device with no failed sign-ins");
+    const d4 = at2("2026-07-08T10:00:00Z");
+    membership(d4, user(39), rng.uuid(), rng.uuid());
+    attacked(d4 + 60_000, user(39));
+    decoys.push("added to a group just before (not after) success-after-failures");
+    // Removed from a group (the removal names only the membership id) before the group got a permission set.
+    const formerGroup = rng.uuid();
+    const formerMembership = rng.uuid();
+    membership(at2("2026-06-02T09:00:00Z"), user(40), formerGroup, formerMembership);
+    records.push(
+      make.admin(at2("2026-06-20T09:00:00Z"), "identitystore.amazonaws.com", "DeleteGroupMembership", {
+        requestParameters: { identityStoreId: store, membershipId: formerMembership },
+      }),
+    );
+    const d5 = attacked(at2("2026-07-09T10:00:00Z"), user(40));
+    records.push(assignment(d5 + 10 * minutes, "GROUP", formerGroup));
+    decoys.push("a group the person had left assigned a permission set after success-after-failures");
+  }
 }

@@ -26,6 +26,14 @@ export const ItemType = {
   PendingName: "pending-name",
   EnrichPending: "enrich-pending",
   FindingPublished: "finding-published",
+  UserChange: "user-change",
+  UserMadeChange: "user-made-change",
+  GroupProfile: "group-profile",
+  GroupChange: "group-change",
+  GroupAlias: "group-alias",
+  ActorChange: "actor-change",
+  MembershipHead: "membership-head",
+  MembershipRemoval: "membership-removal",
 } as const;
 
 export const ProfileStatus = { Enriched: "enriched", Deleted: "deleted", Unenriched: "unenriched" } as const;

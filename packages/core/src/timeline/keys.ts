@@ -38,6 +38,16 @@ import type { UserKey } from "../normalize/types.ts";
  * | person had used role sessions| USER#v1#<storeId>#<userId>           | ROLEDAY#<yyyy-mm-dd>                     |
  * | created that day             |                                      |                                          |
  * | GuardDuty finding published  | FINDING#v1#<findingId>               | PUBLISHED                                |
+ * | directory change to a person | USER#v1#<storeId>#<userId>           | CHANGE#<time>#<eventId>                  |
+ * | directory change by a person | USER#v1#<storeId>#<userId>           | MADE#<time>#<eventId>                    |
+ * | group profile (cache)        | GROUP#v1#<storeId>#<groupId>         | PROFILE                                  |
+ * | directory change to a group  | GROUP#v1#<storeId>#<groupId>         | CHANGE#<time>#<eventId>                  |
+ * | group id or name → group     | GROUPALIAS#v1#<lower-case value>     | <storeId>#<groupId>                      |
+ * | directory change by an admin | ACTOR#v1#<lower-case ARN or name>    | CHANGE#<time>#<eventId>                  |
+ * | membership: whose, which     | MEMBERSHIP#v1#<storeId>#<membershipId> | HEAD                                   |
+ * | group (CreateGroupMembership)|                                      |                                          |
+ * | membership removal awaiting  | MEMBERSHIP#v1#<storeId>#<membershipId> | REMOVED#<time>#<eventId>               |
+ * | its person (DeleteGroupMemb.)|                                      |                                          |
  *
  * An event's commit item, written last, means the event is stored (see `Pipeline` and `Items.commit`).
  *
@@ -199,7 +209,59 @@ export const Keys = {
    * re-publishes, never loses one); later deliveries of the same finding id are not published again.
    */
   findingPublished: (findingId: string): ItemKey => ({ pk: `FINDING#v1#${findingId}`, sk: "PUBLISHED" }),
+  /** A directory change made to this person: created, added to a group, assigned a permission set… */
+  userChange: (user: UserKey, eventTime: string, eventId: string): ItemKey => ({
+    pk: Keys.userPartition(user),
+    sk: `${CHANGE_SORT_PREFIX}${eventTime}#${eventId}`,
+  }),
+  /** A directory change this person made (an administration call from their own role session). */
+  userMadeChange: (user: UserKey, eventTime: string, eventId: string): ItemKey => ({
+    pk: Keys.userPartition(user),
+    sk: `${MADE_SORT_PREFIX}${eventTime}#${eventId}`,
+  }),
+  groupPartition: (group: GroupRef) => `GROUP#v1#${group.identityStoreId}#${group.groupId}`,
+  groupProfile: (group: GroupRef): ItemKey => ({ pk: Keys.groupPartition(group), sk: "PROFILE" }),
+  groupChange: (group: GroupRef, eventTime: string, eventId: string): ItemKey => ({
+    pk: Keys.groupPartition(group),
+    sk: `${CHANGE_SORT_PREFIX}${eventTime}#${eventId}`,
+  }),
+  groupAliasPartition: (value: string) => `GROUPALIAS#v1#${value.toLowerCase()}`,
+  /** A group's id or display name (any case) → the group. */
+  groupAlias: (value: string, group: GroupRef): ItemKey => ({
+    pk: Keys.groupAliasPartition(value),
+    sk: `${group.identityStoreId}#${group.groupId}`,
+  }),
+  actorPartition: (value: string) => `ACTOR#v1#${value.toLowerCase()}`,
+  /** A directory change by an administrator, under its ARN and under each name it goes by (`actorNames`). */
+  actorChange: (value: string, eventTime: string, eventId: string): ItemKey => ({
+    pk: Keys.actorPartition(value),
+    sk: `${CHANGE_SORT_PREFIX}${eventTime}#${eventId}`,
+  }),
+  membershipPartition: (identityStoreId: string, membershipId: string) =>
+    `MEMBERSHIP#v1#${identityStoreId}#${membershipId}`,
+  /** Whose membership of which group it is: only `CreateGroupMembership` says; its removal names only the id. */
+  membershipHead: (identityStoreId: string, membershipId: string): ItemKey => ({
+    pk: Keys.membershipPartition(identityStoreId, membershipId),
+    sk: "HEAD",
+  }),
+  /** A `DeleteGroupMembership`, kept where the membership's creation (earlier or later) will find it. */
+  membershipRemoval: (identityStoreId: string, membershipId: string, eventTime: string, eventId: string) => ({
+    pk: Keys.membershipPartition(identityStoreId, membershipId),
+    sk: `${MEMBERSHIP_REMOVAL_PREFIX}${eventTime}#${eventId}`,
+  }),
 } as const;
+
+/** A group as keys name it (the identity domain's `GroupKey`, without importing it). */
+export interface GroupRef {
+  readonly identityStoreId: string;
+  readonly groupId: string;
+}
+
+/** Sort-key prefix of the directory changes made to a person or a group, or by an administrator. */
+export const CHANGE_SORT_PREFIX = "CHANGE#";
+/** Sort-key prefix of the directory changes a person made. */
+export const MADE_SORT_PREFIX = "MADE#";
+export const MEMBERSHIP_REMOVAL_PREFIX = "REMOVED#";
 
 /** Sort-key prefix of a person's role sessions (`ROLE#<creationDate>#<roleSessionId>`). */
 export const USER_ROLE_SESSION_PREFIX = "ROLE#";

@@ -1,0 +1,3 @@
+export * from "./ingest.ts";
+export * from "./model.ts";
+export * from "./queries.ts";

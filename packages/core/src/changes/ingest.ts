@@ -1,0 +1,127 @@
+import { groupKeyString } from "../identity/port.ts";
+import type { AuditEvent } from "../normalize/types.ts";
+import { ItemType } from "../timeline/items.ts";
+import { Keys } from "../timeline/keys.ts";
+import { type Item, mapLimit, type TableStore } from "../timeline/store.ts";
+import { actorNames, type ChangeRecord, changeRecordOf } from "./model.ts";
+
+/** The items that index one change: under the person, the group, the administrator's names, the acting person. */
+export function changeItems(record: ChangeRecord): Item[] {
+  const data = JSON.stringify(record);
+  const items: Item[] = [];
+  if (record.user) {
+    items.push({
+      ...Keys.userChange(record.user, record.eventTime, record.eventId),
+      type: ItemType.UserChange,
+      data,
+    });
+  }
+  if (record.group) {
+    items.push(
+      {
+        ...Keys.groupChange(record.group, record.eventTime, record.eventId),
+        type: ItemType.GroupChange,
+        data,
+      },
+      // The id always finds the group, whether or not the directory ever named it.
+      {
+        ...Keys.groupAlias(record.group.groupId, record.group),
+        type: ItemType.GroupAlias,
+        identityStoreId: record.group.identityStoreId,
+        groupId: record.group.groupId,
+      },
+    );
+  }
+  for (const name of record.actor.principal ? actorNames(record.actor.principal) : []) {
+    items.push({
+      ...Keys.actorChange(name, record.eventTime, record.eventId),
+      type: ItemType.ActorChange,
+      data,
+    });
+  }
+  if (record.actor.user) {
+    items.push({
+      ...Keys.userMadeChange(record.actor.user, record.eventTime, record.eventId),
+      type: ItemType.UserMadeChange,
+      data,
+    });
+  }
+  return items;
+}
+
+export function recordOf(item: Item): ChangeRecord {
+  return JSON.parse(String(item.data)) as ChangeRecord;
+}
+
+/**
+ * Writes the change index of what a batch stored. Idempotent and order-independent like the pipeline: every
+ * item is a function of its key and of immutable events. The one join, a `DeleteGroupMembership` (which names
+ * only the membership id) with the `CreateGroupMembership` that says whose membership of which group it was,
+ * is done write-then-read: each side writes its half to the membership's partition, then reads the partition,
+ * so whichever arrives second (in any batch, any process) finds the other.
+ */
+export class ChangeIndexer {
+  constructor(
+    private readonly store: TableStore,
+    /** The directory's store, for account assignments (which name a principal but not its store). */
+    private readonly defaultStoreId: string | undefined,
+  ) {}
+
+  /** Indexes the changes among `events`; returns every change record written (removals joined included). */
+  async index(events: readonly AuditEvent[]): Promise<ChangeRecord[]> {
+    const records = events.flatMap((event) => {
+      const record = changeRecordOf(event, this.defaultStoreId);
+      return record ? [record] : [];
+    });
+    if (records.length === 0) return [];
+    const memberships = new Map<string, { identityStoreId: string; membershipId: string }>();
+    const joinInputs: Item[] = [];
+    for (const record of records) {
+      const storeId = record.identityStoreId;
+      if (!record.membershipId || storeId === undefined) continue;
+      memberships.set(`${storeId}/${record.membershipId}`, {
+        identityStoreId: storeId,
+        membershipId: record.membershipId,
+      });
+      if (record.user && record.group) {
+        joinInputs.push({
+          ...Keys.membershipHead(storeId, record.membershipId),
+          type: ItemType.MembershipHead,
+          identityStoreId: record.user.identityStoreId,
+          userId: record.user.userId,
+          groupId: record.group.groupId,
+        });
+      } else if (!record.user) {
+        joinInputs.push({
+          ...Keys.membershipRemoval(storeId, record.membershipId, record.eventTime, record.eventId),
+          type: ItemType.MembershipRemoval,
+          data: JSON.stringify(record),
+        });
+      }
+    }
+    await this.store.putAll(joinInputs);
+    const resolved = new Map(records.map((record) => [record.eventId, record]));
+    await mapLimit([...memberships.values()], 8, async ({ identityStoreId, membershipId }) => {
+      const items = await this.store.query(Keys.membershipPartition(identityStoreId, membershipId));
+      const head = items.find((item) => item.type === ItemType.MembershipHead);
+      if (!head) return;
+      const user = { identityStoreId: String(head.identityStoreId), userId: String(head.userId) };
+      const group = { identityStoreId: String(head.identityStoreId), groupId: String(head.groupId) };
+      for (const item of items) {
+        if (item.type !== ItemType.MembershipRemoval) continue;
+        const removal = recordOf(item);
+        resolved.set(removal.eventId, { ...removal, user, group });
+      }
+    });
+    const written = [...resolved.values()];
+    await this.store.putAll(written.flatMap(changeItems));
+    return written;
+  }
+}
+
+/** Groups the records name, once each. */
+export function groupsOf(records: readonly ChangeRecord[]) {
+  const groups = new Map<string, NonNullable<ChangeRecord["group"]>>();
+  for (const record of records) if (record.group) groups.set(groupKeyString(record.group), record.group);
+  return [...groups.values()];
+}
