@@ -1,4 +1,5 @@
 import { LRUCache } from "lru-cache";
+import { type BatchCoverage, coverageItems, emptyCoverage, lateAttribution } from "../coverage/counts.ts";
 import type { Alert, Detector } from "../detect/detector.ts";
 import type { UserDirectory } from "../identity/port.ts";
 import { userKeyString } from "../identity/port.ts";
@@ -24,6 +25,8 @@ export interface BatchResult {
   readonly duplicates: number;
   /** Alerts raised for the first time by what this batch stored. */
   readonly alerts: Alert[];
+  /** What the canary counted of this batch (`coverage/`): attribution, unknown names, new fields. */
+  readonly coverage: BatchCoverage;
 }
 
 /** Everything an event is attributed to once joins are done. */
@@ -117,7 +120,7 @@ export class Pipeline {
       const eventId = eventOfCommit.get(`${item.pk}\u0000${item.sk}`);
       if (eventId !== undefined && unique.delete(eventId)) duplicates += 1;
     }
-    if (unique.size === 0) return { stored: [], duplicates, alerts: [] };
+    if (unique.size === 0) return { stored: [], duplicates, alerts: [], coverage: emptyCoverage() };
     // Directory resolution of names, for events that do not name their user themselves.
     const fresh = await this.resolveNames([...unique.values()]);
 
@@ -231,8 +234,15 @@ export class Pipeline {
 
     // Phase 3: timeline items.
     const timeline: Item[] = [];
+    let lateAttributed = 0;
     for (const entry of touched.values()) {
       const { event } = entry;
+      if (!entry.fresh && (entry.users.size > 0 || entry.hiddenName)) {
+        // An earlier event this batch's joins resolved: the canary counts it once, by its id.
+        const late = lateAttribution(event, entry.users.size > 0 ? "person" : "nobody");
+        if (late) timeline.push(late);
+        if (late && entry.users.size > 0) lateAttributed += 1;
+      }
       // A self-attributed event lives in its person's timeline (its commit item); its own session and address
       // get links to that person's day instead of copies.
       const own = selfAttributedUser(event);
@@ -260,9 +270,17 @@ export class Pipeline {
         )
       : [];
 
-    // Phase 4: commit markers, batched like every other write. Whether an event is new was decided by the
-    // strongly consistent read at the start (see the class comment on concurrent deliveries).
-    await this.store.putAll(fresh.map(({ event }) => Items.commit(event)));
+    // Phase 4: the canary's counters, then the commit markers, batched like every other write (one request for
+    // a queue's batch of ten). Whether an event is new was decided by the strongly consistent read at the start
+    // (see the class comment on concurrent deliveries).
+    const counted = coverageItems(
+      fresh.map(({ event, newFields }) => {
+        const entry = touched.get(event.eventId);
+        return { event, attributed: (entry?.users.size ?? 0) > 0, hiddenName: entry?.hiddenName, newFields };
+      }),
+    );
+    const coverage = { ...counted.coverage, lateAttributed };
+    await this.store.putAll([...counted.items, ...fresh.map(({ event }) => Items.commit(event))]);
     const stored = fresh.map(({ event }) => event).sort((a, b) => (a.eventId < b.eventId ? -1 : 1));
     // Only now is what those reads found stored: a batch that failed before here reads them again.
     for (const [userName, user] of unread) this.pendingRead.add(learnedKey(userName, user));
@@ -271,7 +289,7 @@ export class Pipeline {
       duplicates,
       joined: touched.size - fresh.length,
     });
-    return { stored, duplicates, alerts };
+    return { stored, duplicates, alerts, coverage };
   }
 
   /**

@@ -1,6 +1,7 @@
 import { Category as Categories, type Category, storedCategory } from "../cloudtrail/catalogue.ts";
 import { parseUntrustedJson, recordField, stringField } from "../shared/json.ts";
 import { isoTime } from "../shared/time.ts";
+import { newIdentityFields } from "./fields.ts";
 import {
   type CloudTrailRecord,
   describeSchemaError,
@@ -246,7 +247,11 @@ export function normalize(raw: unknown): NormalizeResult {
   }
   const typed =
     typedUserName !== undefined && typedUserName.length <= MAX_ID_LENGTH ? typedUserName : undefined;
-  return { status: "audited", record: { event, ...(typed ? { typedUserName: typed } : {}) } };
+  const newFields = newIdentityFields(record.userIdentity, shape);
+  const audited: Mutable<NormalizedRecord> = { event };
+  if (typed) audited.typedUserName = typed;
+  if (newFields) audited.newFields = newFields;
+  return { status: "audited", record: audited };
 }
 
 /**
