@@ -5,7 +5,8 @@ import type { AuditEvent } from "./types.ts";
  * (`/work/shared/reference/events`, `events/`). AWS's 2024 and 2025 changes each added fields before anything
  * else changed (`onBehalfOf`, `credentialId`, then `type: "IdentityCenterUser"`): a path outside its shape's set
  * is what the canary reports as a new field. Nested objects are walked (`onBehalfOf.userId`); an array or an
- * empty object is a leaf.
+ * empty object is a leaf. IAM principals (`AssumedRole`…, even when acting for a user) are checked against the
+ * `admin` set.
  */
 const OLD = ["type", "principalId", "userName", "accountId", "accessKeyId", "arn"];
 const IDENTITY_CENTER = ["credentialId", "onBehalfOf.userId", "onBehalfOf.identityStoreArn"];

@@ -247,7 +247,9 @@ export function normalize(raw: unknown): NormalizeResult {
   }
   const typed =
     typedUserName !== undefined && typedUserName.length <= MAX_ID_LENGTH ? typedUserName : undefined;
-  const newFields = newIdentityFields(record.userIdentity, shape);
+  // An IAM principal acting for a user (CreateTokenWithIAM, a role session) has an IAM principal's fields.
+  const iamPrincipal = ADMIN_IDENTITY_TYPES.has(stringField(record.userIdentity, "type") ?? "");
+  const newFields = newIdentityFields(record.userIdentity, iamPrincipal ? "admin" : shape);
   const audited: Mutable<NormalizedRecord> = { event };
   if (typed) audited.typedUserName = typed;
   if (newFields) audited.newFields = newFields;
