@@ -29,6 +29,7 @@ export default $config({
     const { createBackfill } = await import("./infra/backfill.ts");
     const { createApi } = await import("./infra/api.ts");
     const { createGuardDutyFindings } = await import("./infra/guardduty.ts");
+    const { createMonitoring } = await import("./infra/monitoring.ts");
 
     const config = loadStageConfig(process.env, $app.stage);
     enforceLambdaOnlyTrust();
@@ -42,6 +43,21 @@ export default $config({
     const backfill = createBackfill(shared);
     const api = createApi({ table, tableReader });
     const guardDuty = createGuardDutyFindings({ key, table, tableFindingResponder, topic, alertPublisher });
+    createMonitoring({
+      topic,
+      queues: {
+        IngestDeadLetterQueue: ingest.deadLetterQueue,
+        IngestDeliveryDeadLetterQueue: ingest.deliveryDeadLetterQueue,
+        GuardDutyFailureQueue: guardDuty.failureQueue,
+        ...(backfill ? { BackfillFailureQueue: backfill.failureQueue } : {}),
+      },
+      functions: {
+        Ingest: ingest.fn,
+        GuardDuty: guardDuty.fn,
+        Api: api.fn,
+        ...(backfill ? { Backfill: backfill.fn } : {}),
+      },
+    });
 
     return {
       table: table.name,
