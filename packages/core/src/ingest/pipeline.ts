@@ -70,7 +70,7 @@ export const DEFAULT_NAME_CACHE_SIZE = 50_000;
  *    them.
  * 5. The commit items are written last, so a crash before them means a full redo (`Items.commit`): a
  *    self-attributed event's entry in its person's timeline, else its entry under its source address, else an
- *    `EVENT#` marker.
+ *    `EVENT#` marker. The canary's counters of the batch (`coverage/`) go in the same writes, just before them.
  */
 export class Pipeline {
   readonly enricher: Enricher;
