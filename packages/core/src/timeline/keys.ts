@@ -38,11 +38,10 @@ import type { UserKey } from "../normalize/types.ts";
  * | person had used role sessions| USER#v1#<storeId>#<userId>           | ROLEDAY#<yyyy-mm-dd>                     |
  * | created that day             |                                      |                                          |
  * | GuardDuty finding published  | FINDING#v1#<findingId>               | PUBLISHED                                |
- * | coverage of one batch's new  | COVERAGE#v1                          | BATCH#<day>#<shape>#<digest of eventIds> |
- * | events of a day and shape    |                                      |                                          |
- * | event stored unattributed    | COVERAGE#v1                          | WAIT#<day>#<eventId>                     |
- * | such an event attributed     | COVERAGE#v1                          | LATE#<day>#<eventId>                     |
- * | by a later batch             |                                      |                                          |
+ * | the canary: one stored event | COVERAGE#v1#<yyyy-mm-dd>            | EVENT#<eventId>                          |
+ * | such an event attributed by  | COVERAGE#v1#<yyyy-mm-dd>            | ATTR#<eventId>                           |
+ * | a join, or to nobody         |                                      | NOBODY#<eventId>                         |
+ * | days with canary items       | COVERDAY#v1                          | <yyyy-mm-dd>                             |
  *
  * An event's commit item, written last, means the event is stored (see `Pipeline` and `Items.commit`).
  *
@@ -67,8 +66,8 @@ const userPart = (user: UserKey) => `${user.identityStoreId}#${user.userId}`;
 const eventSort = (eventTime: string, eventId: string) => `EVENT#${eventTime}#${eventId}`;
 
 export const FAILED_PARTITION = "FAILED#v1";
-/** The canary's counters (`coverage/`): small items per batch and day, read by day range, never by scan. */
-export const COVERAGE_PARTITION = "COVERAGE#v1";
+/** The days that have canary items (`coverage/`), one item each. */
+export const COVERAGE_DAYS_PARTITION = "COVERDAY#v1";
 export const ALERT_PARTITION = "ALERT#v1";
 
 export const Keys = {
@@ -206,28 +205,29 @@ export const Keys = {
    * re-publishes, never loses one); later deliveries of the same finding id are not published again.
    */
   findingPublished: (findingId: string): ItemKey => ({ pk: `FINDING#v1#${findingId}`, sk: "PUBLISHED" }),
-  /**
-   * One batch's counts of the events it stored for the first time, of one day and shape. The digest names the
-   * events counted, so a batch redone with the same events writes the same item again instead of adding to it.
-   */
-  coverageBatch: (day: string, shape: string, digest: string): ItemKey => ({
-    pk: COVERAGE_PARTITION,
-    sk: `${CoverageSort.Batch}${day}#${shape}#${digest}`,
+  /** The canary's partition of one day (`coverage/`): one small item per event stored, and its markers. */
+  coveragePartition: (day: string) => `COVERAGE#v1#${day}`,
+  /** What the canary needs of one stored event: its shape, whether it names or implies a person, … */
+  coverageEvent: (day: string, eventId: string): ItemKey => ({
+    pk: Keys.coveragePartition(day),
+    sk: `${CoverageSort.Event}${eventId}`,
   }),
-  /** An event that names or implies a person, stored before anything resolved who. */
-  coverageWaiting: (day: string, eventId: string): ItemKey => ({
-    pk: COVERAGE_PARTITION,
-    sk: `${CoverageSort.Waiting}${day}#${eventId}`,
+  /** The event, not attributed by its own fields, was attributed to a person through a join. */
+  coverageAttributed: (day: string, eventId: string): ItemKey => ({
+    pk: Keys.coveragePartition(day),
+    sk: `${CoverageSort.Attributed}${eventId}`,
   }),
-  /** An event stored unresolved, attributed by a later batch (a name mapping, its sign-in workflow). */
-  coverageLate: (day: string, eventId: string): ItemKey => ({
-    pk: COVERAGE_PARTITION,
-    sk: `${CoverageSort.Late}${day}#${eventId}`,
+  /** The event's sign-in workflow was for a name AWS hid: it implies nobody after all. */
+  coverageNobody: (day: string, eventId: string): ItemKey => ({
+    pk: Keys.coveragePartition(day),
+    sk: `${CoverageSort.Nobody}${eventId}`,
   }),
+  /** A day with canary items: where a range without a start begins. */
+  coverageDay: (day: string): ItemKey => ({ pk: COVERAGE_DAYS_PARTITION, sk: day }),
 } as const;
 
-/** Sort-key prefixes of the coverage partition, each followed by `<yyyy-mm-dd>#`. */
-export const CoverageSort = { Batch: "BATCH#", Waiting: "WAIT#", Late: "LATE#" } as const;
+/** Sort-key prefixes of a day's coverage partition, each followed by an event id. */
+export const CoverageSort = { Event: "EVENT#", Attributed: "ATTR#", Nobody: "NOBODY#" } as const;
 
 /** Sort-key prefix of a person's role sessions (`ROLE#<creationDate>#<roleSessionId>`). */
 export const USER_ROLE_SESSION_PREFIX = "ROLE#";
