@@ -31,6 +31,7 @@ export default $config({
     const { createReconcile } = await import("./infra/reconcile.ts");
     const { createApi } = await import("./infra/api.ts");
     const { createGuardDutyFindings } = await import("./infra/guardduty.ts");
+    const { createMonitoring } = await import("./infra/monitoring.ts");
 
     const config = loadStageConfig(process.env, $app.stage);
     enforceLambdaOnlyTrust();
@@ -46,6 +47,23 @@ export default $config({
     const reconcile = createReconcile(shared);
     const api = createApi({ table, tableReader });
     const guardDuty = createGuardDutyFindings({ key, table, tableFindingResponder, topic, alertPublisher });
+    createMonitoring({
+      topic,
+      queues: {
+        IngestDeadLetterQueue: ingest.deadLetterQueue,
+        IngestDeliveryDeadLetterQueue: ingest.deliveryDeadLetterQueue,
+        GuardDutyFailureQueue: guardDuty.failureQueue,
+        ...(backfill ? { BackfillFailureQueue: backfill.failureQueue } : {}),
+      },
+      functions: {
+        Ingest: ingest.fn,
+        GuardDuty: guardDuty.fn,
+        Api: api.fn,
+        ...(backfill ? { Backfill: backfill.fn } : {}),
+        ...(distributedBackfill ? { BackfillMap: distributedBackfill.fn } : {}),
+        ...(reconcile ? { Reconcile: reconcile.fn } : {}),
+      },
+    });
 
     return {
       table: table.name,

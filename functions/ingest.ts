@@ -1,13 +1,16 @@
 import { Logger } from "@aws-lambda-powertools/logger";
 import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
+import { Metrics } from "@aws-lambda-powertools/metrics";
 import { createSqsIngestHandler } from "@idc-audit/core/lambda";
-import { toAuditLogger } from "@idc-audit/core/shared";
+import { INGEST_SERVICE, METRICS_NAMESPACE, toAuditLogger } from "@idc-audit/core/shared";
 import middy from "@middy/core";
 
 // Whole events are never logged: they carry one-time codes and typed names (POWERTOOLS_LOGGER_LOG_EVENT off).
-const logger = new Logger({ serviceName: "idc-audit-ingest" });
+const logger = new Logger({ serviceName: INGEST_SERVICE });
+// Embedded metric format: one JSON line per batch on stdout, turned into metrics by CloudWatch (no API call).
+const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: INGEST_SERVICE });
 
 /** SQS (EventBridge envelopes of Identity Center CloudTrail events) → session timelines in DynamoDB. */
-export const handler = middy(createSqsIngestHandler({ logger: toAuditLogger(logger) })).use(
+export const handler = middy(createSqsIngestHandler({ logger: toAuditLogger(logger), metrics })).use(
   injectLambdaContext(logger, { logEvent: false, resetKeys: true }),
 );

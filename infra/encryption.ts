@@ -1,10 +1,13 @@
 /**
- * The customer managed key that encrypts the ingest queues and the alert topic.
+ * The customer managed key that encrypts the ingest queues and the alert topic (which CloudWatch alarms publish
+ * to, so CloudWatch may use it too, for this stage's alarms only).
  *
  * A customer managed key (not alias/aws/sqs) because EventBridge must be allowed in the key policy to encrypt
  * what it writes to the queue and to its dead-letter queue; AWS managed key policies cannot be changed.
  * The policy lists actions explicitly: no `kms:*`, not even for the account.
  */
+
+import { alarmName } from "./alarms.ts";
 
 export function createKey() {
   const partition = aws.getPartitionOutput().partition;
@@ -58,13 +61,19 @@ export function createKey() {
         Condition: { StringEquals: { "aws:SourceAccount": accountId } },
       },
       {
-        // CloudWatch alarms (the daily reconciliation's) notify the encrypted alert topic.
-        Sid: "CloudWatchAlarmsNotifyAlertTopic",
+        // CloudWatch publishes this stage's alarms (infra/monitoring.ts, the daily reconciliation's in
+        // infra/reconcile.ts; all named by alarmName) to the encrypted alert topic.
+        Sid: "CloudWatchAlarmsPublishToAlertTopic",
         Effect: "Allow",
         Principal: { Service: "cloudwatch.amazonaws.com" },
         Action: ["kms:Decrypt", "kms:GenerateDataKey"],
         Resource: "*",
-        Condition: { StringEquals: { "aws:SourceAccount": accountId } },
+        Condition: {
+          StringEquals: { "aws:SourceAccount": accountId },
+          ArnLike: {
+            "aws:SourceArn": $interpolate`arn:${partition}:cloudwatch:*:${accountId}:alarm:${alarmName($app.stage, "*")}`,
+          },
+        },
       },
     ],
   });

@@ -5,6 +5,7 @@
  * days running (a broken rule, a full dead-letter queue). Only when the stage names a trail bucket.
  */
 
+import { alarmName } from "./alarms.ts";
 import { trailReadPermissions } from "./backfill-distributed.ts";
 import {
   MISSING_METRIC,
@@ -60,6 +61,8 @@ export function createReconcile(deps: ReconcileDependencies) {
   const schedule = new sst.aws.Cron("ReconcileSchedule", { schedule: RECONCILE_SCHEDULE, function: fn.arn });
 
   const alarm = new aws.cloudwatch.MetricAlarm("ReconcileMissingAlarm", {
+    // Named like every alarm of the stage: the key policy lets CloudWatch publish only those to the topic.
+    name: alarmName($app.stage, "reconcile-missing-events"),
     alarmDescription:
       "idc-audit: trail events were missing from the table two days running (EventBridge rule or ingest queue)",
     namespace,

@@ -36,7 +36,9 @@ async function answers(dataDir: string, userNames: string[]) {
     }
   }
   const failures = json(await runCli(["failed-signins", "--data-dir", dataDir, "--json"]));
-  return { users, timelines, failures };
+  // The canary's counters: the same totals whatever the order, batching and duplicates of delivery.
+  const coverage = json(await runCli(["coverage", "--data-dir", dataDir, "--json"]));
+  return { users, timelines, failures, coverage };
 }
 
 /**
@@ -117,6 +119,9 @@ describe("idc-audit CLI on a generated archive", () => {
       .map((user) => String(user.UserName));
     const expected = await answers(ordered, userNames);
     expect(Object.keys(expected.timelines).length).toBeGreaterThan(3);
+    // The generator writes only catalogued names and known fields.
+    expect(expected.coverage).toMatchObject({ newFields: [], unknown: [] });
+    expect((expected.coverage as { events: number }).events).toBeGreaterThan(SYNTH.events / 2);
     expect(await answers(shuffledDir, userNames)).toEqual(expected);
   });
 
@@ -273,6 +278,54 @@ describe("idc-audit CLI contract", () => {
     ]);
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(/idc-audit: StoreError: DescribeTable failed/);
+  });
+
+  it("answers coverage: unknown names and new userIdentity fields once each, as JSON and as text", async () => {
+    const dataDir = join(scratch, "coverage");
+    const base = loadEvent("new/ListAccounts__success.json");
+    const variant = (id: number, change: (raw: Record<string, unknown>) => void) => {
+      const raw = structuredClone(base);
+      raw.eventID = `d0000000-0000-4000-8000-${String(id).padStart(12, "0")}`;
+      change(raw);
+      return JSON.stringify(raw);
+    };
+    const lines = [
+      JSON.stringify(base),
+      variant(1, (raw) => {
+        raw.eventName = "https://portal.sso.us-east-1.amazonaws.com/instance/appinstances?code=secret";
+      }),
+      variant(2, (raw) => {
+        raw.eventName = "https://portal.sso.us-east-1.amazonaws.com/instance/appinstances?code=other";
+      }),
+      variant(3, (raw) => {
+        (raw.userIdentity as Record<string, unknown>).sessionScope = "portal";
+      }),
+    ];
+    const ingest = await runCli(["ingest", "-", "--data-dir", dataDir, "--json"], {
+      stdin: `${lines.join("\n")}\n`,
+    });
+    expect(ingest.code).toBe(0);
+    const report = json<{
+      events: number;
+      rate: number;
+      unknown: unknown[];
+      newFields: unknown[];
+    }>(await runCli(["coverage", "--data-dir", dataDir, "--json"]));
+    expect(report.events).toBe(4);
+    expect(report.rate).toBe(1);
+    expect(report.unknown).toEqual([
+      {
+        eventSource: "sso.amazonaws.com",
+        eventName: "https://portal.sso.us-east-1.amazonaws.com/instance/appinstances",
+        count: 2,
+        firstSeen: base.eventTime,
+      },
+    ]);
+    expect(report.newFields).toEqual([{ path: "sessionScope", count: 1, firstSeen: base.eventTime }]);
+    const text = await runCli(["coverage", "--data-dir", dataDir]);
+    expect(text.stdout).toContain("4 of 4 that name or imply a person attributed (100.0%)");
+    expect(text.stdout).toContain("sessionScope  1 events");
+    expect(text.stdout).not.toContain("secret");
   });
 
   it("reads gzip from stdin like a file", async () => {

@@ -4,7 +4,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type RunningServer, startServer } from "@idc-audit/core/api";
 import { readInputs } from "@idc-audit/core/cloudtrail";
+import { readCoverage } from "@idc-audit/core/coverage";
 import { ingestStream } from "@idc-audit/core/ingest";
+import { normalize } from "@idc-audit/core/normalize";
 import type { Runtime } from "@idc-audit/core/runtime";
 import { type BrowserContext, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -255,6 +257,102 @@ describe("analyst web page in Chromium", () => {
     await expect(page.locator("#status").textContent()).resolves.toBe(
       "ASIA3EXAMPLEROLEKEY1: Bob Smith, 444455556666/AdministratorAccess, link exact.",
     );
+    expect(elsewhere).toEqual([]);
+  });
+  it("draws the coverage view: events per day by shape, the attribution rate, unknown names and new fields", async () => {
+    // Prepare: one event of a name nobody catalogued and one with a userIdentity field never seen.
+    const unknown = loadEvent("new/ListAccounts__success.json");
+    unknown.eventID = "f0000000-0000-4000-8000-000000000001";
+    unknown.eventName = "ListAccountsV2";
+    const withField = loadEvent("new/ListAccountRoles__success.json");
+    withField.eventID = "f0000000-0000-4000-8000-000000000002";
+    (withField.userIdentity as Record<string, unknown>).sessionScope = "portal";
+    await runtime.pipeline.ingest(
+      [unknown, withField].map((raw) => {
+        const result = normalize(raw);
+        if (result.status !== "audited") throw new Error("fixture not audited");
+        return result.record;
+      }),
+    );
+    const report = await readCoverage(runtime.store);
+
+    // Act: from the navigation, as a user would.
+    await page.goto(server.url);
+    await page.getByRole("link", { name: "Coverage", exact: true }).first().click();
+    await settled("#coverage-chart");
+
+    // Assess: every event is in one bar, each bar's parts add up, the rate is drawn where it is defined.
+    expect(new URL(page.url()).hash).toBe("#/coverage");
+    const chart = page.locator("#coverage-chart");
+    const buckets = await chart.locator("g.bucket").evaluateAll((groups) =>
+      groups.map((group) => ({
+        key: group.getAttribute("data-bucket"),
+        total: Number(group.getAttribute("data-total")),
+        parts: group.querySelectorAll("rect.seg").length,
+      })),
+    );
+    expect(buckets.reduce((sum, bucket) => sum + bucket.total, 0)).toBe(report.events);
+    const daysWithEvents = new Set(report.days.map((day) => day.day.slice(0, 7)));
+    expect(buckets.filter((bucket) => bucket.total > 0).length).toBeGreaterThanOrEqual(
+      Math.min(daysWithEvents.size, report.days.length),
+    );
+    for (const bucket of buckets) expect(bucket.parts > 0).toBe(bucket.total > 0);
+    const shapes = await chart
+      .locator("rect.seg")
+      .evaluateAll((rects) => [...new Set(rects.map((rect) => rect.getAttribute("class")))].sort());
+    expect(shapes).toEqual(
+      Object.keys(report.byShape)
+        .map((shape) => `seg seg-${shape}`)
+        .sort(),
+    );
+    await expect(chart.locator("circle.rate-point").count()).resolves.toBeGreaterThan(0);
+    await expect(chart.locator("figcaption").textContent()).resolves.toContain("one bar per");
+    await expect(page.locator("dl.facts").textContent()).resolves.toContain(
+      `${report.attributed} of ${report.expected} that name or imply a person`,
+    );
+    await expect(
+      page
+        .locator("#unknown-names + div tbody tr")
+        .evaluateAll((rows) => rows.map((row) => row.dataset.eventName)),
+    ).resolves.toEqual(["ListAccountsV2"]);
+    await expect(
+      page.locator("#new-fields + div tbody tr").evaluateAll((rows) => rows.map((row) => row.dataset.path)),
+    ).resolves.toEqual(["sessionScope"]);
+    await expect(page.locator("#status").textContent()).resolves.toBe(
+      `${report.events} events, ${((report.rate ?? 0) * 100).toFixed(1)}% attributed, 1 unknown name, 1 new field.`,
+    );
+    expect(elsewhere).toEqual([]);
+  });
+
+  it("charts failed sign-ins per hour or day above their table, every failure in one bar", async () => {
+    const failures = await runtime.queries.failedSignIns();
+    expect(failures.length).toBeGreaterThan(0);
+    await page.goto(`${server.url}#/failed-signins`);
+    await settled("#failures-chart");
+    const chart = page.locator("#failures-chart");
+    const totals = await chart
+      .locator("g.bucket")
+      .evaluateAll((groups) => groups.map((group) => Number(group.getAttribute("data-total"))));
+    expect(totals.reduce((sum, total) => sum + total, 0)).toBe(failures.length);
+    const named = await chart.locator("rect.seg-named").count();
+    const unnamed = await chart.locator("rect.seg-unnamed").count();
+    expect(named).toBeGreaterThan(0);
+    expect(named + unnamed).toBeGreaterThanOrEqual(totals.filter((total) => total > 0).length);
+    await expect(chart.locator("figcaption").textContent()).resolves.toMatch(
+      /one bar per (hour|day|week|month)/,
+    );
+    // The chart comes before the table of the same failures.
+    await expect(
+      page.locator("#view").evaluate((view) => {
+        const figure = view.querySelector("#failures-chart");
+        const table = view.querySelector("table");
+        return Boolean(
+          figure &&
+            table && // 4: DOCUMENT_POSITION_FOLLOWING (the tests' types have no DOM).
+            figure.compareDocumentPosition(table) & 4,
+        );
+      }),
+    ).resolves.toBe(true);
     expect(elsewhere).toEqual([]);
   });
 });

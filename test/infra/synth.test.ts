@@ -6,6 +6,7 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
+import { ATTRIBUTION_MIN_EVENTS, ATTRIBUTION_RATE_THRESHOLD } from "../../infra/alarms.ts";
 import {
   MISSING_METRIC,
   OBJECTS_PER_BATCH,
@@ -32,7 +33,9 @@ import {
   ingestRulePatterns,
   roleSessionRulePattern,
 } from "../../infra/pattern.ts";
+
 import { backfillDefinition } from "../../packages/core/src/backfill/definition.ts";
+import { INGEST_SERVICE, IngestMetric, METRICS_NAMESPACE } from "../../packages/core/src/shared/metrics.ts";
 import { Keys } from "../../packages/core/src/timeline/keys.ts";
 import { sstEnv } from "../../scripts/synth/sst-env.ts";
 import {
@@ -526,6 +529,13 @@ describe.each(STAGES)("synth of stage $stage", ({ stage, backfill, disposable })
     const eventBridge = statements[1];
     expect(sorted(list(eventBridge?.Action))).toEqual(["kms:Decrypt", "kms:GenerateDataKey"]);
     expect(eventBridge?.Condition).toEqual({ StringEquals: { "aws:SourceAccount": "123456789012" } });
+    // CloudWatch may use the key only for this stage's alarms, which publish to the encrypted alert topic.
+    const cloudWatch = statements[2];
+    expect(sorted(list(cloudWatch?.Action))).toEqual(["kms:Decrypt", "kms:GenerateDataKey"]);
+    expect(cloudWatch?.Condition).toEqual({
+      StringEquals: { "aws:SourceAccount": "123456789012" },
+      ArnLike: { "aws:SourceArn": `arn:aws:cloudwatch:*:123456789012:alarm:idc-audit-${stage}-*` },
+    });
     expect(list(statements[0]?.Action)).toContain("kms:PutKeyPolicy");
   });
 
@@ -560,6 +570,90 @@ describe.each(STAGES)("synth of stage $stage", ({ stage, backfill, disposable })
     );
     expect(invokeConfig.inputs.destinationConfig).toEqual({
       onFailure: { destination: queueArn(result(), "BackfillFailureQueue") },
+    });
+  });
+
+  it("alarms on the dead-letter queues, function errors, the attribution rate and the canary, to the alert topic", () => {
+    const alarms = ofType(result(), "aws:cloudwatch/metricAlarm:MetricAlarm");
+    const byName = new Map(alarms.map((alarm) => [alarm.name, alarm.inputs]));
+    for (const alarm of alarms) {
+      expect(alarm.inputs.alarmActions, alarm.name).toEqual([topicArn(result())]);
+      expect(alarm.inputs.okActions, alarm.name).toEqual([topicArn(result())]);
+      expect(String(alarm.inputs.name)).toMatch(new RegExp(`^idc-audit-${stage}-`));
+      expect(alarm.inputs.treatMissingData).toBe("notBreaching");
+    }
+    const queues = ["IngestDeadLetterQueue", "IngestDeliveryDeadLetterQueue", "GuardDutyFailureQueue"];
+    if (backfill) queues.push("BackfillFailureQueue");
+    const functions = ["Ingest", "GuardDuty", "Api", ...(backfill ? ["Backfill"] : [])];
+    expect(sorted(byName.keys())).toEqual(
+      sorted([
+        ...queues.map((queue) => `${queue}Alarm`),
+        ...functions.map((fn) => `${fn}ErrorsAlarm`),
+        "AttributionRateAlarm",
+        "UncataloguedAlarm",
+      ]),
+    );
+    for (const queue of queues) {
+      expect(byName.get(`${queue}Alarm`)).toMatchObject({
+        namespace: "AWS/SQS",
+        metricName: "ApproximateNumberOfMessagesVisible",
+        dimensions: { QueueName: named(result(), "aws:sqs/queue:Queue", `${queue}Queue`).state?.name },
+        comparisonOperator: "GreaterThanThreshold",
+        threshold: 0,
+      });
+    }
+    for (const fn of functions) {
+      expect(byName.get(`${fn}ErrorsAlarm`)).toMatchObject({
+        namespace: "AWS/Lambda",
+        metricName: "Errors",
+        dimensions: {
+          FunctionName: named(result(), "aws:lambda/function:Function", `${fn}Function`).state?.name,
+        },
+        threshold: 0,
+      });
+    }
+
+    // The canary reads what the ingest function publishes: the same namespace, service and metric names.
+    type Query = {
+      id: string;
+      expression?: string;
+      metric?: { namespace: string; metricName: string; dimensions: Record<string, string>; stat: string };
+    };
+    const queriesOf = (name: string) => (byName.get(name)?.metricQueries ?? []) as Query[];
+    const metricsOf = (name: string) =>
+      queriesOf(name).flatMap((query) => (query.metric ? [query.metric] : []));
+    for (const name of ["AttributionRateAlarm", "UncataloguedAlarm"]) {
+      for (const metric of metricsOf(name)) {
+        expect(metric).toMatchObject({
+          namespace: METRICS_NAMESPACE,
+          dimensions: { service: INGEST_SERVICE },
+          stat: "Sum",
+        });
+      }
+    }
+    expect(metricsOf("AttributionRateAlarm").map((metric) => metric.metricName)).toEqual([
+      IngestMetric.Attributed,
+      IngestMetric.Unattributed,
+      IngestMetric.LateAttributed,
+    ]);
+    const rate = queriesOf("AttributionRateAlarm").find((query) => query.expression);
+    expect(rate?.expression).toBe(
+      `IF((attributed + unattributed) >= ${ATTRIBUTION_MIN_EVENTS}, 100 * (attributed + late) / (attributed + unattributed), 100)`,
+    );
+    expect(byName.get("AttributionRateAlarm")).toMatchObject({
+      comparisonOperator: "LessThanThreshold",
+      threshold: ATTRIBUTION_RATE_THRESHOLD,
+    });
+    expect(metricsOf("UncataloguedAlarm").map((metric) => metric.metricName)).toEqual([
+      IngestMetric.UnknownNames,
+      IngestMetric.NewFields,
+    ]);
+    expect(queriesOf("UncataloguedAlarm").find((query) => query.expression)?.expression).toBe(
+      "unknownNames + newFields",
+    );
+    expect(byName.get("UncataloguedAlarm")).toMatchObject({
+      comparisonOperator: "GreaterThanThreshold",
+      threshold: 0,
     });
   });
 });

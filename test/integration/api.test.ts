@@ -286,6 +286,18 @@ describe("analyst API: failed sign-ins, addresses and alerts", () => {
     expect(alerts.status).toBe(400);
   });
 
+  it("answers the canary's coverage as the CLI reads it, in a day range, and refuses other parameters", async () => {
+    const { readCoverage } = await import("@idc-audit/core/coverage");
+    const answer = await get("/coverage");
+    expect(answer.status).toBe(200);
+    expect(answer.body).toEqual(await readCoverage(runtime.store));
+    expect(answer.body.events).toBeGreaterThan(50);
+    expect(answer.body.byShape.new.events).toBeGreaterThan(0);
+    const ranged = await get("/coverage", { since: "2026-07-01", until: "2026-07-01T23:59:59Z" });
+    expect(ranged.body.days.map((day: { day: string }) => day.day)).toEqual(["2026-07-01"]);
+    expect((await get("/coverage", { limit: "5" })).status).toBe(400);
+  });
+
   it("answers every event and every person seen from an address", async () => {
     const address = "198.51.100.77";
     const expected = await runtime.queries.address(address);

@@ -1,4 +1,5 @@
 import { ChangeQueries } from "../changes/queries.ts";
+import { readCoverage } from "../coverage/queries.ts";
 import { type Alert, listAlerts } from "../detect/detector.ts";
 import type { UserKey } from "../normalize/types.ts";
 import { RoleQueries } from "../roles/queries.ts";
@@ -430,6 +431,15 @@ const ROUTES: readonly Route[] = [
       const page = query.page();
       const failures = paginate(await queries.failedSignIns(since, until), page);
       return { failures: failures.items, nextCursor: failures.nextCursor };
+    },
+  },
+  {
+    pattern: ["coverage"],
+    name: "/coverage",
+    parameters: ["since", "until"],
+    async handle({ query, store }) {
+      const { since, until } = timeRange(query);
+      return readCoverage(store, since, until);
     },
   },
   {

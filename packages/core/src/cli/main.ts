@@ -7,6 +7,7 @@ import { type DayRange, dayRange, keyInRange, parseDay } from "../backfill/range
 import type { ChangeView } from "../changes/queries.ts";
 import { countInputFiles, readInputs } from "../cloudtrail/reader.ts";
 import { type ObjectSource, parseS3Uri } from "../cloudtrail/s3.ts";
+import { readCoverage } from "../coverage/queries.ts";
 import type { Alert } from "../detect/detector.ts";
 import { classifyItem, ingestStream, type Rejection } from "../ingest/run.ts";
 import type { UserKey } from "../normalize/types.ts";
@@ -20,6 +21,7 @@ import { parseTime } from "../shared/time.ts";
 import { mapLimit } from "../timeline/store.ts";
 import { reconcileCountsOf, runDistributedBackfill, runReconcile } from "./backfill.ts";
 import { formatChanges, formatGroup } from "./changes.ts";
+import { formatCoverage } from "./coverage.ts";
 import {
   describeUser,
   formatAccessKey,
@@ -71,6 +73,8 @@ Usage:
                                             session, portal session, sign-in and Okta / AD ids
   idc-audit finding [options] FILE.json     the same for a GuardDuty finding (console or CLI export)
   idc-audit alerts [options] [--since T] [--until T]  detections: attacks on sign-in, stolen role credentials
+  idc-audit coverage [options] [--since T] [--until T]  the canary: events attributed to a person by
+                                            day and shape, unknown event names, new userIdentity fields
   idc-audit normalize PATH...               normalized events as NDJSON on stdout, nothing stored
   idc-audit normalize --format ocsf|ocsf-parquet [--out DIR|-] PATH...
                                             the same as OCSF 1.8.0 events (NDJSON, or Parquet in
@@ -481,6 +485,14 @@ async function command(name: string, values: Values, positionals: string[], io: 
       const alerts = await withRuntime(values, io, (runtime) => runtime.alerts(since, until));
       if (values.json) printJson(io, { alerts });
       else write(io.stdout, formatAlerts(alerts));
+      return 0;
+    }
+    case "coverage": {
+      const since = parseTime(values.since, "--since");
+      const until = parseTime(values.until, "--until");
+      const report = await withRuntime(values, io, (runtime) => readCoverage(runtime.store, since, until));
+      if (values.json) printJson(io, report);
+      else write(io.stdout, formatCoverage(report));
       return 0;
     }
     case "serve": {

@@ -1,5 +1,12 @@
 import { LRUCache } from "lru-cache";
 import { ChangeIndexer, groupsOf } from "../changes/ingest.ts";
+import {
+  type BatchCoverage,
+  batchCoverage,
+  coverageEventItems,
+  emptyCoverage,
+  joinOutcome,
+} from "../coverage/counts.ts";
 import type { Alert, Detector } from "../detect/detector.ts";
 import type { UserDirectory } from "../identity/port.ts";
 import { userKeyString } from "../identity/port.ts";
@@ -25,6 +32,8 @@ export interface BatchResult {
   readonly duplicates: number;
   /** Alerts raised for the first time by what this batch stored. */
   readonly alerts: Alert[];
+  /** What the canary counted of this batch (`coverage/`): attribution, unknown names, new fields. */
+  readonly coverage: BatchCoverage;
 }
 
 /** Everything an event is attributed to once joins are done. */
@@ -35,6 +44,8 @@ interface Attribution {
   readonly sessions: Set<string>;
   /** The sign-in workflow was for a name AWS hid (no such user). */
   hiddenName: boolean;
+  /** `userIdentity` fields the event's shape is not known to carry (fresh events only: what the canary counts). */
+  readonly newFields?: readonly string[] | undefined;
 }
 
 export interface PipelineOptions extends EnricherOptions {
@@ -68,7 +79,7 @@ export const DEFAULT_NAME_CACHE_SIZE = 50_000;
  *    them.
  * 5. The commit items are written last, so a crash before them means a full redo (`Items.commit`): a
  *    self-attributed event's entry in its person's timeline, else its entry under its source address, else an
- *    `EVENT#` marker.
+ *    `EVENT#` marker. The canary's items (`coverage/`) are written with the timeline items.
  */
 export class Pipeline {
   readonly enricher: Enricher;
@@ -123,15 +134,22 @@ export class Pipeline {
       const eventId = eventOfCommit.get(`${item.pk}\u0000${item.sk}`);
       if (eventId !== undefined && unique.delete(eventId)) duplicates += 1;
     }
-    if (unique.size === 0) return { stored: [], duplicates, alerts: [] };
+    if (unique.size === 0) return { stored: [], duplicates, alerts: [], coverage: emptyCoverage() };
     // Directory resolution of names, for events that do not name their user themselves.
     const fresh = await this.resolveNames([...unique.values()]);
 
     const touched = new Map<string, Attribution>();
-    const attribution = (event: AuditEvent, isFresh = false): Attribution => {
+    const attribution = (event: AuditEvent, isFresh = false, newFields?: readonly string[]): Attribution => {
       let entry = touched.get(event.eventId);
       if (!entry) {
-        entry = { event, fresh: isFresh, users: new Map(), sessions: new Set(), hiddenName: false };
+        entry = {
+          event,
+          fresh: isFresh,
+          users: new Map(),
+          sessions: new Set(),
+          hiddenName: false,
+          newFields,
+        };
         touched.set(event.eventId, entry);
       }
       return entry;
@@ -144,8 +162,8 @@ export class Pipeline {
     const joinInputs: Item[] = [];
     const learnedNames = new Map<string, UserKey>();
     const awaitingName: { event: AuditEvent; userName: string }[] = [];
-    for (const { event } of fresh) {
-      const entry = attribution(event, true);
+    for (const { event, newFields } of fresh) {
+      const entry = attribution(event, true, newFields);
       if (event.credentialId) entry.sessions.add(event.credentialId);
       const own = event.actor.user;
       const byName = event.actor.directoryUser;
@@ -237,8 +255,13 @@ export class Pipeline {
 
     // Phase 3: timeline items.
     const timeline: Item[] = [];
+    let lateAttributed = 0;
     for (const entry of touched.values()) {
       const { event } = entry;
+      // The canary (`coverage/`): what the joins found for an event that does not name its person itself.
+      const outcome = joinOutcome(event, entry.users.size > 0, entry.hiddenName);
+      if (outcome) timeline.push(outcome);
+      if (outcome && !entry.fresh && entry.users.size > 0) lateAttributed += 1;
       // A self-attributed event lives in its person's timeline (its commit item); its own session and address
       // get links to that person's day instead of copies.
       const own = selfAttributedUser(event);
@@ -254,6 +277,7 @@ export class Pipeline {
       if (entry.hiddenName && isFailedVerification(event)) timeline.push(Items.failedSignInHidden(event));
       if (entry.fresh) {
         if (isFailedVerification(event)) timeline.push(Items.failedSignIn(event));
+        timeline.push(...coverageEventItems(event, entry.newFields));
         if (own && event.sourceIp) timeline.push(Items.addressLink(event.sourceIp, event, own));
       }
     }
@@ -278,6 +302,20 @@ export class Pipeline {
     // Phase 4: commit markers, batched like every other write. Whether an event is new was decided by the
     // strongly consistent read at the start (see the class comment on concurrent deliveries).
     await this.store.putAll(fresh.map(({ event }) => Items.commit(event)));
+    const coverage = {
+      ...batchCoverage(
+        fresh.map(({ event, newFields }) => {
+          const entry = touched.get(event.eventId);
+          return {
+            event,
+            attributed: (entry?.users.size ?? 0) > 0,
+            hiddenName: entry?.hiddenName ?? false,
+            newFields,
+          };
+        }),
+      ),
+      lateAttributed,
+    };
     const stored = fresh.map(({ event }) => event).sort((a, b) => (a.eventId < b.eventId ? -1 : 1));
     // Only now is what those reads found stored: a batch that failed before here reads them again.
     for (const [userName, user] of unread) this.pendingRead.add(learnedKey(userName, user));
@@ -286,7 +324,7 @@ export class Pipeline {
       duplicates,
       joined: touched.size - fresh.length,
     });
-    return { stored, duplicates, alerts };
+    return { stored, duplicates, alerts, coverage };
   }
 
   /**

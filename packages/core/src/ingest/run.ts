@@ -1,4 +1,5 @@
 import type { Location, ReadItem } from "../cloudtrail/reader.ts";
+import { type BatchCoverage, emptyCoverage } from "../coverage/counts.ts";
 import type { Alert } from "../detect/detector.ts";
 import { normalize } from "../normalize/normalize.ts";
 import type { AuditEvent, NormalizedRecord } from "../normalize/types.ts";
@@ -130,6 +131,8 @@ export interface MixedBatchResult {
   /** Chain candidates whose session was not chained from an Identity Center role session. */
   readonly ignored: number;
   readonly alerts: Alert[];
+  /** The canary's counts of the Identity Center events stored. */
+  readonly coverage: BatchCoverage;
 }
 
 /** Stores a batch: Identity Center events through the pipeline, role-session events through its role join. */
@@ -137,7 +140,7 @@ export async function ingestBatch(pipeline: Pipeline, batch: MixedBatch): Promis
   const identityCenter =
     batch.records.length > 0
       ? await pipeline.ingest(batch.records)
-      : { stored: [], duplicates: 0, alerts: [] };
+      : { stored: [], duplicates: 0, alerts: [], coverage: emptyCoverage() };
   const candidates = batch.chainCandidates ?? [];
   const roles =
     batch.roleEvents.length > 0 || candidates.length > 0
@@ -149,6 +152,7 @@ export async function ingestBatch(pipeline: Pipeline, batch: MixedBatch): Promis
     duplicates: identityCenter.duplicates + roles.duplicates,
     ignored: roles.ignored,
     alerts: [...identityCenter.alerts, ...roles.alerts],
+    coverage: identityCenter.coverage,
   };
 }
 

@@ -1,5 +1,6 @@
 import type { SQSBatchItemFailure, SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
 import { recordsOfDocument } from "../cloudtrail/reader.ts";
+import { type BatchCoverage, emptyCoverage } from "../coverage/counts.ts";
 import {
   classifyItem,
   emptyCounts,
@@ -13,12 +14,15 @@ import { configFromEnvironment, openRuntime, type Runtime } from "../runtime/ind
 import { classify, describeError } from "../shared/errors.ts";
 import { jsonErrorReason, parseUntrustedJson } from "../shared/json.ts";
 import type { AuditLogger } from "../shared/logger.ts";
+import { type AuditMetrics, IngestMetric } from "../shared/metrics.ts";
 
 /** SQS bodies are EventBridge envelopes of a few KB; a body this large is not one. */
 const MAX_BODY_BYTES = 256 * 1024;
 
 export interface SqsIngestDependencies {
   readonly logger: AuditLogger;
+  /** Per-batch metrics (Powertools `Metrics`, embedded metric format); none when absent. */
+  readonly metrics?: AuditMetrics;
   /** Opens the runtime once per container; defaults to the function's environment. */
   readonly openRuntime?: () => Promise<Runtime>;
 }
@@ -78,6 +82,7 @@ export function createSqsIngestHandler(dependencies: SqsIngestDependencies) {
     const { pipeline } = await runtime;
     const failures: SQSBatchItemFailure[] = [];
     const counts = emptyCounts();
+    let coverage = emptyCoverage();
     const accepted: {
       messageId: string;
       records: NormalizedRecord[];
@@ -116,6 +121,7 @@ export function createSqsIngestHandler(dependencies: SqsIngestDependencies) {
         counts.stored += result.stored.length + result.storedRoleEvents.length;
         counts.duplicates += result.duplicates;
         counts.ignored += result.ignored;
+        coverage = result.coverage;
         for (const stored of [...result.stored, ...result.storedRoleEvents]) {
           logger.debug("event stored", { eventId: stored.eventId, eventName: stored.eventName });
         }
@@ -125,7 +131,44 @@ export function createSqsIngestHandler(dependencies: SqsIngestDependencies) {
         for (const { messageId } of accepted) failures.push({ itemIdentifier: messageId });
       }
     }
-    logger.info("batch processed", { ...counts, failed: failures.length });
+    logger.info("batch processed", { ...counts, failed: failures.length, ...coverageLog(coverage) });
+    if (dependencies.metrics) {
+      publishBatchMetrics(dependencies.metrics, coverage, {
+        rejected: counts.rejected,
+        failed: failures.length - counts.rejected,
+        duplicates: counts.duplicates,
+      });
+    }
     return { batchItemFailures: failures, counts };
   };
+}
+
+function coverageLog(coverage: BatchCoverage): Record<string, number> {
+  return {
+    attributed: coverage.attributed,
+    unattributed: coverage.unattributed,
+    unknownNames: coverage.unknownNames,
+    newFields: coverage.newFields,
+  };
+}
+
+/**
+ * One embedded-metric record per batch, every metric present even when zero: the alarms' metric math divides
+ * and sums them, and a missing point would read as no data instead of nothing wrong.
+ */
+export function publishBatchMetrics(
+  metrics: AuditMetrics,
+  coverage: BatchCoverage,
+  messages: { readonly rejected: number; readonly failed: number; readonly duplicates: number },
+): void {
+  metrics.addMetric(IngestMetric.Events, "Count", coverage.events);
+  metrics.addMetric(IngestMetric.Attributed, "Count", coverage.attributed);
+  metrics.addMetric(IngestMetric.Unattributed, "Count", coverage.unattributed);
+  metrics.addMetric(IngestMetric.LateAttributed, "Count", coverage.lateAttributed);
+  metrics.addMetric(IngestMetric.UnknownNames, "Count", coverage.unknownNames);
+  metrics.addMetric(IngestMetric.NewFields, "Count", coverage.newFields);
+  metrics.addMetric(IngestMetric.Rejected, "Count", messages.rejected);
+  metrics.addMetric(IngestMetric.Failed, "Count", messages.failed);
+  metrics.addMetric(IngestMetric.Duplicates, "Count", messages.duplicates);
+  metrics.publishStoredMetrics();
 }

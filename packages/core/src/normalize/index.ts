@@ -1,3 +1,4 @@
+export * from "./fields.ts";
 export * from "./normalize.ts";
 export * from "./schema.ts";
 export * from "./types.ts";

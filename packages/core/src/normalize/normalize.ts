@@ -1,6 +1,7 @@
 import { Category as Categories, type Category, storedCategory } from "../cloudtrail/catalogue.ts";
 import { parseUntrustedJson, recordField, stringField } from "../shared/json.ts";
 import { isoTime } from "../shared/time.ts";
+import { newIdentityFields } from "./fields.ts";
 import {
   type CloudTrailRecord,
   describeSchemaError,
@@ -251,7 +252,13 @@ export function normalize(raw: unknown): NormalizeResult {
   }
   const typed =
     typedUserName !== undefined && typedUserName.length <= MAX_ID_LENGTH ? typedUserName : undefined;
-  return { status: "audited", record: { event, ...(typed ? { typedUserName: typed } : {}) } };
+  // An IAM principal acting for a user (CreateTokenWithIAM, a role session) has an IAM principal's fields.
+  const iamPrincipal = ADMIN_IDENTITY_TYPES.has(stringField(record.userIdentity, "type") ?? "");
+  const newFields = newIdentityFields(record.userIdentity, iamPrincipal ? "admin" : shape);
+  const audited: Mutable<NormalizedRecord> = { event };
+  if (typed) audited.typedUserName = typed;
+  if (newFields) audited.newFields = newFields;
+  return { status: "audited", record: audited };
 }
 
 /**

@@ -109,6 +109,11 @@ export interface AuditEvent {
 export interface NormalizedRecord {
   readonly event: AuditEvent;
   readonly typedUserName?: string;
+  /**
+   * `userIdentity` field paths the event's shape is not known to carry (`normalize/fields.ts`): what the
+   * canary counts. Field names only, never values.
+   */
+  readonly newFields?: readonly string[];
 }
 
 /** How `user` came to be attributed `event`: a pure function, so a re-written item never changes label. */

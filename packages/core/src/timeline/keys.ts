@@ -48,6 +48,10 @@ import type { UserKey } from "../normalize/types.ts";
  * | group (CreateGroupMembership)|                                      |                                          |
  * | membership removal awaiting  | MEMBERSHIP#v1#<storeId>#<membershipId> | REMOVED#<time>#<eventId>               |
  * | its person (DeleteGroupMemb.)|                                      |                                          |
+ * | the canary: one stored event | COVERAGE#v1#<yyyy-mm-dd>            | EVENT#<eventId>                          |
+ * | such an event attributed by  | COVERAGE#v1#<yyyy-mm-dd>            | ATTR#<eventId>                           |
+ * | a join, or to nobody         |                                      | NOBODY#<eventId>                         |
+ * | days with canary items       | COVERDAY#v1                          | <yyyy-mm-dd>                             |
  *
  * An event's commit item, written last, means the event is stored (see `Pipeline` and `Items.commit`).
  *
@@ -71,6 +75,8 @@ export type AliasKind = (typeof AliasKind)[keyof typeof AliasKind];
 const userPart = (user: UserKey) => `${user.identityStoreId}#${user.userId}`;
 const eventSort = (eventTime: string, eventId: string) => `EVENT#${eventTime}#${eventId}`;
 
+/** The days that have canary items (`coverage/`), one item each. */
+export const COVERAGE_DAYS_PARTITION = "COVERDAY#v1";
 export const FAILED_PARTITION = "FAILED#v1";
 export const ALERT_PARTITION = "ALERT#v1";
 
@@ -249,7 +255,29 @@ export const Keys = {
     pk: Keys.membershipPartition(identityStoreId, membershipId),
     sk: `${MEMBERSHIP_REMOVAL_PREFIX}${eventTime}#${eventId}`,
   }),
+  /** The canary's partition of one day (`coverage/`): one small item per event stored, and its markers. */
+  coveragePartition: (day: string) => `COVERAGE#v1#${day}`,
+  /** What the canary needs of one stored event: its shape, whether it names or implies a person, … */
+  coverageEvent: (day: string, eventId: string): ItemKey => ({
+    pk: Keys.coveragePartition(day),
+    sk: `${CoverageSort.Event}${eventId}`,
+  }),
+  /** The event, not attributed by its own fields, was attributed to a person through a join. */
+  coverageAttributed: (day: string, eventId: string): ItemKey => ({
+    pk: Keys.coveragePartition(day),
+    sk: `${CoverageSort.Attributed}${eventId}`,
+  }),
+  /** The event's sign-in workflow was for a name AWS hid: it implies nobody after all. */
+  coverageNobody: (day: string, eventId: string): ItemKey => ({
+    pk: Keys.coveragePartition(day),
+    sk: `${CoverageSort.Nobody}${eventId}`,
+  }),
+  /** A day with canary items: where a range without a start begins. */
+  coverageDay: (day: string): ItemKey => ({ pk: COVERAGE_DAYS_PARTITION, sk: day }),
 } as const;
+
+/** Sort-key prefixes of a day's coverage partition, each followed by an event id. */
+export const CoverageSort = { Event: "EVENT#", Attributed: "ATTR#", Nobody: "NOBODY#" } as const;
 
 /** A group as keys name it (the identity domain's `GroupKey`, without importing it). */
 export interface GroupRef {

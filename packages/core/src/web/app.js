@@ -343,6 +343,12 @@ function homeView() {
         ": what the detections raised, with links to the people and sessions.",
       ),
       h("li", {}, link("#/failed-signins", "Failed sign-ins"), ": rejected credentials, newest last."),
+      h(
+        "li",
+        {},
+        link("#/coverage", "Coverage"),
+        ": the canary: events attributed to a person by era, and event names or fields nobody has catalogued.",
+      ),
     ),
     h(
       "p",
@@ -1325,6 +1331,7 @@ async function failuresView(params) {
   show(
     "Failed sign-ins",
     form,
+    failuresChart(result.failures),
     result.failures.length === 0
       ? empty("No failed sign-ins in this range.")
       : table(
@@ -1365,6 +1372,399 @@ async function alertsView(params) {
     alerts.length === 0 ? empty("No alerts.") : alertsTable(alerts, true),
   );
   announce(`${count(result.alerts.length, "alert")}.`);
+}
+
+// ---------- charts (drawn here as SVG: no library, no network) ----------
+
+const DAY_MS = 86_400_000;
+const HOUR_MS = 3_600_000;
+
+/**
+ * Consecutive time buckets from `first` to `last` (ISO times), by hour, day, week or month, whichever keeps them
+ * under `most`: gaps are drawn as empty buckets, so the axis is time, not a list of the days that had data.
+ */
+function timeBuckets(first, last, most, allowHours = false) {
+  const start = Date.parse(first);
+  const end = Date.parse(last);
+  const span = Math.max(0, end - start);
+  const month = (ms) => new Date(ms).toISOString().slice(0, 7);
+  if (allowHours && span / HOUR_MS < most) {
+    const from = Math.floor(start / HOUR_MS) * HOUR_MS;
+    const hours = Math.floor((end - from) / HOUR_MS) + 1;
+    return {
+      unit: "hour",
+      keys: Array.from({ length: hours }, (_, index) =>
+        new Date(from + index * HOUR_MS).toISOString().slice(0, 13),
+      ),
+      keyOf: (iso) => iso.slice(0, 13),
+    };
+  }
+  const from = Math.floor(start / DAY_MS) * DAY_MS;
+  const days = Math.floor((end - from) / DAY_MS) + 1;
+  if (days <= most) {
+    return {
+      unit: "day",
+      keys: Array.from({ length: days }, (_, index) =>
+        new Date(from + index * DAY_MS).toISOString().slice(0, 10),
+      ),
+      keyOf: (iso) => iso.slice(0, 10),
+    };
+  }
+  if (days <= most * 7) {
+    const weekOf = (iso) => {
+      const index = Math.floor((Date.parse(iso.slice(0, 10)) - from) / (7 * DAY_MS));
+      return new Date(from + index * 7 * DAY_MS).toISOString().slice(0, 10);
+    };
+    return {
+      unit: "week",
+      keys: Array.from({ length: Math.ceil(days / 7) }, (_, index) =>
+        new Date(from + index * 7 * DAY_MS).toISOString().slice(0, 10),
+      ),
+      keyOf: weekOf,
+    };
+  }
+  const keys = [];
+  for (let date = new Date(`${month(start)}-01T00:00:00Z`); date.getTime() <= end; ) {
+    keys.push(date.toISOString().slice(0, 7));
+    date = new Date(Date.UTC(date.getUTCFullYear(), date.getUTCMonth() + 1, 1));
+  }
+  return { unit: "month", keys, keyOf: (iso) => iso.slice(0, 7) };
+}
+
+/** A round number at or above `value`, for an axis's top. */
+function niceCeiling(value) {
+  if (value <= 0) return 1;
+  const power = 10 ** Math.floor(Math.log10(value));
+  for (const step of [1, 2, 2.5, 5, 10]) if (value <= step * power) return step * power;
+  return 10 * power;
+}
+
+/**
+ * Stacked bars over time buckets, optionally with a rate (0–1) drawn as a line on a right-hand axis.
+ * `buckets`: `[{ key, values: { [series]: n }, rate? }]`; `series`: `[{ key, label }]` (the CSS class
+ * `seg-<key>` colours it). Each bar group carries `data-bucket` and `data-total`, and a title for pointers;
+ * the caption and the tables beside it say the same in text.
+ */
+function stackedBars({ id, caption, series, buckets, unit, rateLabel }) {
+  const WIDTH = 1000;
+  const HEIGHT = 240;
+  const LEFT = 56;
+  const RIGHT = rateLabel ? 52 : 16;
+  const TOP = 12;
+  const BOTTOM = 36;
+  const plotWidth = WIDTH - LEFT - RIGHT;
+  const plotHeight = HEIGHT - TOP - BOTTOM;
+  const totals = buckets.map((bucket) =>
+    series.reduce((sum, entry) => sum + (bucket.values[entry.key] ?? 0), 0),
+  );
+  const top = niceCeiling(Math.max(0, ...totals));
+  const slot = plotWidth / Math.max(1, buckets.length);
+  const barWidth = Math.min(48, Math.max(1, slot * 0.8));
+  // An hour bucket's key is `2026-07-01T00`: shown as a clock time.
+  const shown = (key) => (unit === "hour" ? `${key.replace("T", " ")}:00` : key);
+  const y = (value) => TOP + plotHeight - (value / top) * plotHeight;
+  const parts = [];
+  for (const fraction of [0, 0.5, 1]) {
+    const at = y(top * fraction);
+    parts.push(
+      svg("line", { class: "grid", x1: LEFT, x2: WIDTH - RIGHT, y1: at, y2: at }),
+      svg(
+        "text",
+        { class: "tick-label", x: LEFT - 6, y: at + 4, "text-anchor": "end" },
+        String(top * fraction),
+      ),
+    );
+    if (rateLabel) {
+      parts.push(
+        svg(
+          "text",
+          { class: "tick-label rate-label", x: WIDTH - RIGHT + 6, y: at + 4 },
+          `${Math.round(fraction * 100)}%`,
+        ),
+      );
+    }
+  }
+  for (const [index, bucket] of buckets.entries()) {
+    const x = LEFT + index * slot + (slot - barWidth) / 2;
+    let base = 0;
+    const segments = [];
+    const lines = [];
+    for (const entry of series) {
+      const value = bucket.values[entry.key] ?? 0;
+      if (value === 0) continue;
+      segments.push(
+        svg("rect", {
+          class: `seg seg-${entry.key}`,
+          x,
+          y: y(base + value),
+          width: barWidth,
+          height: Math.max(0.5, y(base) - y(base + value)),
+        }),
+      );
+      lines.push(`${entry.label} ${value}`);
+      base += value;
+    }
+    const rate =
+      bucket.rate === null || bucket.rate === undefined
+        ? ""
+        : `, ${rateLabel} ${(bucket.rate * 100).toFixed(1)}%`;
+    parts.push(
+      svg(
+        "g",
+        { class: "bucket", "data-bucket": bucket.key, "data-total": totals[index] },
+        svg(
+          "title",
+          {},
+          `${shown(bucket.key)}: ${totals[index]}${lines.length ? ` (${lines.join(", ")})` : ""}${rate}`,
+        ),
+        // A full-height, transparent target so that an empty or thin bucket still has its title.
+        svg("rect", {
+          class: "bucket-target",
+          x: LEFT + index * slot,
+          y: TOP,
+          width: slot,
+          height: plotHeight,
+        }),
+        segments,
+      ),
+    );
+  }
+  if (rateLabel) {
+    // One line per run of buckets that have a rate: a bucket with nothing to attribute is a gap, not a zero.
+    const runs = [[]];
+    for (const [index, bucket] of buckets.entries()) {
+      if (bucket.rate === null || bucket.rate === undefined) {
+        if (runs[runs.length - 1].length > 0) runs.push([]);
+        continue;
+      }
+      runs[runs.length - 1].push([
+        LEFT + index * slot + slot / 2,
+        TOP + plotHeight - bucket.rate * plotHeight,
+      ]);
+    }
+    for (const points of runs) {
+      if (points.length > 1) {
+        parts.push(
+          svg("polyline", { class: "rate-line", points: points.map((point) => point.join(",")).join(" ") }),
+        );
+      }
+      for (const [cx, cy] of points) parts.push(svg("circle", { class: "rate-point", cx, cy, r: 2.5 }));
+    }
+  }
+  // Three labels on the time axis: first, middle, last bucket.
+  const labelled = [...new Set([0, Math.floor((buckets.length - 1) / 2), buckets.length - 1])];
+  for (const index of labelled) {
+    const bucket = buckets[index];
+    if (!bucket) continue;
+    const anchor = index === 0 ? "start" : index === buckets.length - 1 ? "end" : "middle";
+    const x = anchor === "start" ? LEFT : anchor === "end" ? WIDTH - RIGHT : LEFT + index * slot + slot / 2;
+    parts.push(
+      svg(
+        "text",
+        { class: "tick-label", x, y: HEIGHT - BOTTOM + 18, "text-anchor": anchor },
+        shown(bucket.key),
+      ),
+    );
+  }
+  parts.push(svg("line", { class: "axis", x1: LEFT, x2: WIDTH - RIGHT, y1: y(0), y2: y(0) }));
+  return h(
+    "figure",
+    { class: "chart", id },
+    svg(
+      "svg",
+      { viewBox: `0 0 ${WIDTH} ${HEIGHT}`, width: "100%", role: "img", "aria-labelledby": `${id}-caption` },
+      parts,
+    ),
+    h(
+      "figcaption",
+      { id: `${id}-caption` },
+      `${caption} (one bar per ${unit}). `,
+      h(
+        "span",
+        { class: "legend" },
+        series.map((entry) => [
+          h("span", { class: `key seg-${entry.key}`, "aria-hidden": "true" }),
+          `${entry.label} `,
+        ]),
+        rateLabel ? [h("span", { class: "key key-rate", "aria-hidden": "true" }), rateLabel] : null,
+      ),
+    ),
+  );
+}
+
+/** A since/until form that navigates to `route` with the range (the same fields as the failed sign-ins view). */
+function rangeForm(route, since, until) {
+  return h(
+    "form",
+    {
+      class: "search",
+      onsubmit: (event) => {
+        event.preventDefault();
+        const data = new FormData(event.target);
+        const query = new URLSearchParams();
+        for (const name of ["since", "until"]) if (data.get(name)) query.set(name, String(data.get(name)));
+        location.hash = `#/${route}${query.size ? `?${query}` : ""}`;
+      },
+    },
+    h("label", { for: "since" }, "Since"),
+    h("input", {
+      id: "since",
+      name: "since",
+      value: since,
+      placeholder: "2026-07-01 or 2026-07-01T12:00:00Z",
+    }),
+    h("span"),
+    h("label", { for: "until" }, "Until"),
+    h("input", { id: "until", name: "until", value: until, placeholder: "ISO-8601 time, UTC" }),
+    h("button", { type: "submit" }, "Filter"),
+  );
+}
+
+const SHAPE_LABELS = {
+  old: "old (userName)",
+  transitional: "transitional",
+  new: "new (IdentityCenterUser)",
+  anonymous: "anonymous",
+  admin: "admin (IAM)",
+};
+const percent = (rate) => (rate === null || rate === undefined ? "—" : `${(rate * 100).toFixed(1)}%`);
+
+/** The canary: how many stored events resolved to a person, by shape and over time, and what is uncatalogued. */
+async function coverageView(params) {
+  const since = params.get("since") ?? "";
+  const until = params.get("until") ?? "";
+  announce("Loading coverage…");
+  const report = await api("/coverage", { since, until });
+  const shapes = Object.keys(report.byShape);
+  let chart = empty("No Identity Center events stored in this range.");
+  if (report.days.length > 0) {
+    const first = report.days[0].day;
+    const last = report.days[report.days.length - 1].day;
+    const buckets = timeBuckets(`${first}T00:00:00Z`, `${last}T00:00:00Z`, 120);
+    const byKey = new Map(buckets.keys.map((key) => [key, { key, values: {}, expected: 0, attributed: 0 }]));
+    for (const day of report.days) {
+      const bucket = byKey.get(buckets.keyOf(day.day));
+      if (!bucket) continue;
+      for (const [shape, events] of Object.entries(day.byShape))
+        bucket.values[shape] = (bucket.values[shape] ?? 0) + events;
+      bucket.expected += day.expected;
+      bucket.attributed += day.attributed;
+    }
+    const rows = [...byKey.values()].map((bucket) => ({
+      ...bucket,
+      rate: bucket.expected === 0 ? null : bucket.attributed / bucket.expected,
+    }));
+    chart = stackedBars({
+      id: "coverage-chart",
+      caption:
+        "Identity Center events stored, by userIdentity shape, and the share of those naming or implying a person that were attributed to one",
+      series: shapes.map((shape) => ({ key: shape, label: SHAPE_LABELS[shape] ?? shape })),
+      buckets: rows,
+      unit: buckets.unit,
+      rateLabel: "attributed",
+    });
+  }
+  show(
+    "Coverage",
+    h(
+      "p",
+      { class: "note" },
+      "The canary: how many stored events resolved to a person in each era of AWS's event shapes, and the event names and userIdentity fields idc-audit has never catalogued (AWS's next change shows up here first).",
+    ),
+    rangeForm("coverage", since, until),
+    facts([
+      ["Events", String(report.events)],
+      [
+        "Attributed",
+        `${report.attributed} of ${report.expected} that name or imply a person (${percent(report.rate)})`,
+      ],
+      report.since ? ["Days", `${report.since} to ${report.until}`] : null,
+    ]),
+    chart,
+    shapes.length === 0
+      ? null
+      : table(
+          "By shape",
+          ["Shape", "Events", "Naming or implying a person", "Attributed", "Rate"],
+          shapes.map((shape) => ({ shape, ...report.byShape[shape] })),
+          {
+            rowData: (row) => ({ shape: row.shape }),
+            rowClass: (row) => (row.rate !== null && row.rate < 0.9 ? "failed" : false),
+            cells: (row) => [
+              SHAPE_LABELS[row.shape] ?? row.shape,
+              String(row.events),
+              String(row.expected),
+              String(row.attributed),
+              percent(row.rate),
+            ],
+          },
+        ),
+    h("h2", { id: "unknown-names" }, `Event names the catalogue does not know (${report.unknown.length})`),
+    report.unknown.length === 0
+      ? empty("None: every stored event name is catalogued.")
+      : table(
+          "Stored as category other; add them to the catalogue (packages/core/src/cloudtrail/catalogue.ts).",
+          ["Event name", "Source", "Events", "First seen"],
+          report.unknown,
+          {
+            rowClass: () => "failed",
+            rowData: (name) => ({ eventName: name.eventName }),
+            cells: (name) => [
+              h("span", { class: "mono" }, name.eventName),
+              name.eventSource,
+              String(name.count),
+              timeElement(name.firstSeen),
+            ],
+          },
+        ),
+    h(
+      "h2",
+      { id: "new-fields" },
+      `userIdentity fields never seen in their shape (${report.newFields.length})`,
+    ),
+    report.newFields.length === 0
+      ? empty("None: every userIdentity field is one its shape is known to carry.")
+      : table(
+          "Field paths outside the known shapes (packages/core/src/normalize/fields.ts).",
+          ["Field", "Events", "First seen"],
+          report.newFields,
+          {
+            rowClass: () => "failed",
+            rowData: (field) => ({ path: field.path }),
+            cells: (field) => [
+              h("span", { class: "mono" }, field.path),
+              String(field.count),
+              timeElement(field.firstSeen),
+            ],
+          },
+        ),
+  );
+  announce(
+    `${count(report.events, "event")}, ${percent(report.rate)} attributed, ${count(report.unknown.length, "unknown name")}, ${count(report.newFields.length, "new field")}.`,
+  );
+}
+
+/** Failed sign-ins per hour (a span of up to four days) or per day, split by whether the name was a person. */
+function failuresChart(failures) {
+  if (failures.length === 0) return null;
+  const buckets = timeBuckets(failures[0].eventTime, failures[failures.length - 1].eventTime, 96, true);
+  const byKey = new Map(buckets.keys.map((key) => [key, { key, values: {} }]));
+  for (const failure of failures) {
+    const bucket = byKey.get(buckets.keyOf(failure.eventTime));
+    if (!bucket) continue;
+    const kind = failure.userId ? "named" : "unnamed";
+    bucket.values[kind] = (bucket.values[kind] ?? 0) + 1;
+  }
+  return stackedBars({
+    id: "failures-chart",
+    caption: "Failed sign-ins",
+    series: [
+      { key: "named", label: "for a person" },
+      { key: "unnamed", label: "no such user" },
+    ],
+    buckets: [...byKey.values()],
+    unit: buckets.unit,
+  });
 }
 
 // ---------- routing ----------
@@ -1408,6 +1808,7 @@ async function render() {
     else if (first === "access-keys" && second) await accessKeyView(second);
     else if (first === "failed-signins") await failuresView(params);
     else if (first === "alerts") await alertsView(params);
+    else if (first === "coverage") await coverageView(params);
     else {
       show("Not found", empty("This page does not exist."));
       announce("Page not found.", true);

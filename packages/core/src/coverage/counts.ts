@@ -1,0 +1,132 @@
+import { Category } from "../cloudtrail/catalogue.ts";
+import { ActorKind, type AuditEvent } from "../normalize/types.ts";
+import { dayOf } from "../timeline/items.ts";
+import { Keys } from "../timeline/keys.ts";
+import type { Item } from "../timeline/store.ts";
+
+/** Item types of the coverage partitions. */
+export const CoverageItemType = {
+  Event: "coverage-event",
+  Attributed: "coverage-attributed",
+  Nobody: "coverage-nobody",
+  Day: "coverage-day",
+} as const;
+
+/** The shapes the canary counts by, in era order. */
+export const SHAPES = [
+  "old",
+  "transitional",
+  "new",
+  "anonymous",
+  "admin",
+] as const satisfies readonly AuditEvent["shape"][];
+
+/**
+ * Whether an event names or implies a person: what the attribution rate divides by. A workforce user's event
+ * in any of the three eras, or a sign-in step (a new-era failed verification names nobody, its workflow does).
+ * Not an administrator's call, not a name AWS hid (no such user), not SCIM's bearer token.
+ */
+export function expectsPerson(event: AuditEvent): boolean {
+  if (event.actor.kind !== ActorKind.User) return false;
+  return event.shape === "old" || event.shape === "transitional" || event.shape === "new"
+    ? true
+    : event.category === Category.SignIn;
+}
+
+/** What one batch stored, as the ingest function's metrics report it. */
+export interface BatchCoverage {
+  /** Identity Center events stored for the first time. */
+  events: number;
+  /** Of those, events that name or imply a person (`expectsPerson`). */
+  expected: number;
+  /** Of those, events resolved to a person by the end of the batch. */
+  attributed: number;
+  /** `expected` − `attributed`: stored waiting for a name mapping, a sign-in workflow, or never. */
+  unattributed: number;
+  /** Events stored earlier without a person of their own that this batch's joins attributed (again, if an
+   * earlier batch had already). */
+  lateAttributed: number;
+  /** Events whose name the catalogue does not know (stored as `other`). */
+  unknownNames: number;
+  /** Events carrying a `userIdentity` field their shape is not known to have. */
+  newFields: number;
+}
+
+export function emptyCoverage(): BatchCoverage {
+  return {
+    events: 0,
+    expected: 0,
+    attributed: 0,
+    unattributed: 0,
+    lateAttributed: 0,
+    unknownNames: 0,
+    newFields: 0,
+  };
+}
+
+/** The separator of an unknown name's key (`<eventSource> <eventName>`): neither contains a space. */
+export const UNKNOWN_NAME_SEPARATOR = " ";
+
+/** Attributed by its own fields when stored: `onBehalfOf` and its kind, or its sign-in name through the directory. */
+export function selfAttributed(event: AuditEvent): boolean {
+  return event.actor.user !== undefined || event.actor.directoryUser !== undefined;
+}
+
+/**
+ * The canary's item of one stored event: its shape, whether it names or implies a person and names one itself,
+ * and, when there are any, its uncatalogued name and new `userIdentity` fields. Like every item of the table,
+ * a function of its key and of one immutable event (and its record's field names), so writing it again, in any
+ * order or batch, leaves the same item; plus the day's entry in the list of days.
+ */
+export function coverageEventItems(event: AuditEvent, newFields: readonly string[] | undefined): Item[] {
+  const day = dayOf(event);
+  const item: Item = {
+    ...Keys.coverageEvent(day, event.eventId),
+    type: CoverageItemType.Event,
+    shape: event.shape,
+  };
+  if (expectsPerson(event)) item.expects = true;
+  if (selfAttributed(event)) item.self = true;
+  const unknown = event.category === Category.Other;
+  if (unknown) item.unknown = `${event.eventSource}${UNKNOWN_NAME_SEPARATOR}${event.eventName}`;
+  if (newFields && newFields.length > 0) item.fields = [...newFields];
+  if (unknown || item.fields) item.time = event.eventTime;
+  return [item, { ...Keys.coverageDay(day), type: CoverageItemType.Day }];
+}
+
+/**
+ * What a batch's joins found about an event (new or stored earlier) that does not name its person itself: a
+ * person (`ATTR`), or nobody after all (`NOBODY`: its sign-in workflow was for a name AWS hid). Markers are only
+ * ever added, whatever the order: an event is attributed when one exists, as its timeline entries exist.
+ */
+export function joinOutcome(event: AuditEvent, attributed: boolean, hiddenName: boolean): Item | undefined {
+  if (selfAttributed(event) || !expectsPerson(event)) return undefined;
+  const day = dayOf(event);
+  if (attributed)
+    return { ...Keys.coverageAttributed(day, event.eventId), type: CoverageItemType.Attributed };
+  if (hiddenName) return { ...Keys.coverageNobody(day, event.eventId), type: CoverageItemType.Nobody };
+  return undefined;
+}
+
+/** One batch's counts of the events it stored for the first time, for the ingest function's metrics. */
+export function batchCoverage(
+  inputs: readonly {
+    readonly event: AuditEvent;
+    readonly attributed: boolean;
+    readonly hiddenName: boolean;
+    readonly newFields?: readonly string[] | undefined;
+  }[],
+): BatchCoverage {
+  const coverage = emptyCoverage();
+  for (const { event, attributed, hiddenName, newFields } of inputs) {
+    coverage.events += 1;
+    if (expectsPerson(event) && (attributed || !hiddenName)) {
+      coverage.expected += 1;
+      if (attributed) coverage.attributed += 1;
+    }
+    if (event.category === Category.Other) coverage.unknownNames += 1;
+    if (newFields && newFields.length > 0) coverage.newFields += 1;
+  }
+  coverage.unattributed = coverage.expected - coverage.attributed;
+  return coverage;
+}
