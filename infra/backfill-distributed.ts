@@ -19,16 +19,9 @@ import {
   TOLERATED_FAILURE_PERCENTAGE,
 } from "./backfill-settings.ts";
 import { type StageConfig, trailLogPrefix } from "./config.ts";
-import { FUNCTION_DEFAULTS, ingestEnvironment } from "./functions.ts";
+import { FUNCTION_DEFAULTS, type IngestingFunctionDependencies, ingestEnvironment } from "./functions.ts";
 
-interface DistributedBackfillDependencies {
-  readonly config: StageConfig;
-  readonly table: sst.aws.Dynamo;
-  readonly tableWriter: sst.Linkable<Record<string, unknown>>;
-  readonly identityStore: sst.Linkable<Record<string, unknown>>;
-  readonly topic: sst.aws.SnsTopic;
-  readonly alertPublisher: sst.Linkable<Record<string, unknown>>;
-}
+type DistributedBackfillDependencies = IngestingFunctionDependencies;
 
 /** The trail's objects may be read by the function, and by nothing else here; with its KMS key when given. */
 export function trailReadPermissions(config: StageConfig, bucketArn: $util.Input<string>) {

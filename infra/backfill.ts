@@ -4,17 +4,11 @@
  * Only when the stage names a trail bucket (IDC_AUDIT_TRAIL_BUCKET); the bucket must be in this account and
  * region. Invocations that still fail after Lambda's async retries land in an encrypted failure queue.
  */
-import { type StageConfig, trailLogPrefix } from "./config.ts";
-import { FUNCTION_DEFAULTS, ingestEnvironment } from "./functions.ts";
+import { trailLogPrefix } from "./config.ts";
+import { FUNCTION_DEFAULTS, type IngestingFunctionDependencies, ingestEnvironment } from "./functions.ts";
 
-interface BackfillDependencies {
-  readonly config: StageConfig;
+interface BackfillDependencies extends IngestingFunctionDependencies {
   readonly key: aws.kms.Key;
-  readonly table: sst.aws.Dynamo;
-  readonly tableWriter: sst.Linkable<Record<string, unknown>>;
-  readonly identityStore: sst.Linkable<Record<string, unknown>>;
-  readonly topic: sst.aws.SnsTopic;
-  readonly alertPublisher: sst.Linkable<Record<string, unknown>>;
 }
 
 export function createBackfill(deps: BackfillDependencies) {

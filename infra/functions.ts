@@ -20,7 +20,17 @@ export function powertoolsEnvironment(service: string): Record<string, string> {
   };
 }
 
-/** The environment of the two functions that ingest events (from the queue or from trail log objects). */
+/** What every function that ingests events is given: the table, the directory and the alert topic. */
+export interface IngestingFunctionDependencies {
+  readonly config: StageConfig;
+  readonly table: sst.aws.Dynamo;
+  readonly tableWriter: sst.Linkable<Record<string, unknown>>;
+  readonly identityStore: sst.Linkable<Record<string, unknown>>;
+  readonly topic: sst.aws.SnsTopic;
+  readonly alertPublisher: sst.Linkable<Record<string, unknown>>;
+}
+
+/** The environment of the functions that ingest events (from the queue or from trail log objects). */
 export function ingestEnvironment(
   service: string,
   config: StageConfig,

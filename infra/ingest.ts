@@ -1,14 +1,4 @@
-/**
- * Live ingest: CloudTrail management events on the account's default bus → EventBridge rules (the catalogue
- * pattern, split to fit EventBridge's pattern size limit, and one rule for this account's Identity Center role
- * sessions: see pattern.ts) → encrypted SQS queue → ingest Lambda (batches, partial batch responses, capped
- * concurrency) → the table.
- *
- * Two dead-letter queues: one for events EventBridge could not deliver to the queue (target DLQ, after the
- * explicit retry policy), one for messages the ingest function failed on `maxReceiveCount` times (redrive).
- */
-import type { StageConfig } from "./config.ts";
-import { FUNCTION_DEFAULTS, ingestEnvironment } from "./functions.ts";
+import { FUNCTION_DEFAULTS, type IngestingFunctionDependencies, ingestEnvironment } from "./functions.ts";
 import { INGEST_RULE_STATE, ingestRulePatterns, roleSessionRulePattern } from "./pattern.ts";
 
 export const INGEST_FUNCTION_TIMEOUT_SECONDS = 60;
@@ -17,14 +7,8 @@ export const INGEST_MAX_RECEIVE_COUNT = 5;
 
 const FOURTEEN_DAYS = 14 * 24 * 3600;
 
-interface IngestDependencies {
-  readonly config: StageConfig;
+interface IngestDependencies extends IngestingFunctionDependencies {
   readonly key: aws.kms.Key;
-  readonly table: sst.aws.Dynamo;
-  readonly tableWriter: sst.Linkable<Record<string, unknown>>;
-  readonly identityStore: sst.Linkable<Record<string, unknown>>;
-  readonly topic: sst.aws.SnsTopic;
-  readonly alertPublisher: sst.Linkable<Record<string, unknown>>;
 }
 
 function encryptedQueueArgs(key: aws.kms.Key, retentionSeconds: number) {

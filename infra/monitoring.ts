@@ -28,6 +28,15 @@ export function createMonitoring(deps: MonitoringDependencies) {
     okActions: [deps.topic.arn],
   };
   const alarms: aws.cloudwatch.MetricAlarm[] = [];
+  // One is enough to look: a message not stored, an invocation that threw.
+  const anyInFiveMinutes = {
+    period: 300,
+    evaluationPeriods: 1,
+    comparisonOperator: "GreaterThanThreshold",
+    threshold: 0,
+    treatMissingData: "notBreaching",
+    ...actions,
+  };
 
   // A message in a dead-letter queue is an event not stored: one is enough to look.
   for (const [name, queue] of Object.entries(deps.queues)) {
@@ -39,12 +48,7 @@ export function createMonitoring(deps: MonitoringDependencies) {
         metricName: "ApproximateNumberOfMessagesVisible",
         dimensions: { QueueName: queue.nodes.queue.name },
         statistic: "Maximum",
-        period: 300,
-        evaluationPeriods: 1,
-        comparisonOperator: "GreaterThanThreshold",
-        threshold: 0,
-        treatMissingData: "notBreaching",
-        ...actions,
+        ...anyInFiveMinutes,
       }),
     );
   }
@@ -58,12 +62,7 @@ export function createMonitoring(deps: MonitoringDependencies) {
         metricName: "Errors",
         dimensions: { FunctionName: fn.name },
         statistic: "Sum",
-        period: 300,
-        evaluationPeriods: 1,
-        comparisonOperator: "GreaterThanThreshold",
-        threshold: 0,
-        treatMissingData: "notBreaching",
-        ...actions,
+        ...anyInFiveMinutes,
       }),
     );
   }

@@ -13,17 +13,10 @@ import {
   RECONCILE_SERVICE,
   reconcileMetricNamespace,
 } from "./backfill-settings.ts";
-import { type StageConfig, trailLogPrefix } from "./config.ts";
-import { FUNCTION_DEFAULTS, ingestEnvironment } from "./functions.ts";
+import { trailLogPrefix } from "./config.ts";
+import { FUNCTION_DEFAULTS, type IngestingFunctionDependencies, ingestEnvironment } from "./functions.ts";
 
-interface ReconcileDependencies {
-  readonly config: StageConfig;
-  readonly table: sst.aws.Dynamo;
-  readonly tableWriter: sst.Linkable<Record<string, unknown>>;
-  readonly identityStore: sst.Linkable<Record<string, unknown>>;
-  readonly topic: sst.aws.SnsTopic;
-  readonly alertPublisher: sst.Linkable<Record<string, unknown>>;
-}
+type ReconcileDependencies = IngestingFunctionDependencies;
 
 export function createReconcile(deps: ReconcileDependencies) {
   const { config } = deps;
