@@ -72,6 +72,14 @@ try {
   await settle("table");
   await shoot("screenshot-alerts.png");
 
+  // The canary's view (shapes by day, the attribution rate) and the failed sign-ins chart.
+  await page.goto(`${server.url}#/coverage`);
+  await settle("#coverage-chart");
+  await shoot("screenshot-coverage.png");
+  await page.goto(`${server.url}#/failed-signins`);
+  await settle("#failures-chart");
+  await shoot("screenshot-failed-signins.png");
+
   // The GuardDuty pivot: the fixture archive's role-session key, typed into the search box.
   await page.goto(server.url);
   await page.getByLabel("Search", { exact: true }).fill("ASIA3EXAMPLEROLEKEY1");
