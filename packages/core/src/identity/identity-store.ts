@@ -83,17 +83,11 @@ export class IdentityStoreDirectory implements UserDirectory {
             ...(email.Value ? { Value: email.Value } : {}),
             ...(email.Primary !== undefined ? { Primary: email.Primary } : {}),
           })),
-          ExternalIds: (output.ExternalIds ?? []).map((externalId) => ({
-            Issuer: externalId.Issuer ?? "",
-            Id: externalId.Id ?? "",
-          })),
+          ExternalIds: externalIdsOf(output.ExternalIds),
         }),
       };
     } catch (error) {
-      if (error instanceof ResourceNotFoundException) return { status: "deleted" };
-      const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-      this.logger.warn("identity store DescribeUser failed", { reason });
-      return { status: "unavailable", reason };
+      return this.describeFailure("DescribeUser", error);
     }
   }
 
@@ -111,18 +105,23 @@ export class IdentityStoreDirectory implements UserDirectory {
           GroupId: output.GroupId ?? group.groupId,
           ...(output.DisplayName ? { DisplayName: output.DisplayName } : {}),
           ...(output.Description ? { Description: output.Description } : {}),
-          ExternalIds: (output.ExternalIds ?? []).map((externalId) => ({
-            Issuer: externalId.Issuer ?? "",
-            Id: externalId.Id ?? "",
-          })),
+          ExternalIds: externalIdsOf(output.ExternalIds),
         }),
       };
     } catch (error) {
-      if (error instanceof ResourceNotFoundException) return { status: "deleted" };
-      const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-      this.logger.warn("identity store DescribeGroup failed", { reason });
-      return { status: "unavailable", reason };
+      return this.describeFailure("DescribeGroup", error);
     }
+  }
+
+  /** A deleted user or group is an answer; any other failure leaves the profile to a later attempt. */
+  private describeFailure(
+    operation: "DescribeUser" | "DescribeGroup",
+    error: unknown,
+  ): { status: "deleted" } | { status: "unavailable"; reason: string } {
+    if (error instanceof ResourceNotFoundException) return { status: "deleted" };
+    const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+    this.logger.warn("identity store lookup failed", { operation, reason });
+    return { status: "unavailable", reason };
   }
 
   async findByUserName(userName: string): Promise<UserKey | undefined> {
@@ -175,4 +174,14 @@ export class IdentityStoreDirectory implements UserDirectory {
       }
     }
   }
+}
+
+/** The SDK's external ids as the exports spell them (its fields are optional, the exports' are not). */
+function externalIdsOf(
+  externalIds: readonly { Issuer?: string | undefined; Id?: string | undefined }[] | undefined,
+): { Issuer: string; Id: string }[] {
+  return (externalIds ?? []).map((externalId) => ({
+    Issuer: externalId.Issuer ?? "",
+    Id: externalId.Id ?? "",
+  }));
 }
