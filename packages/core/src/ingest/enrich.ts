@@ -46,33 +46,23 @@ export class Enricher {
     this.concurrency = options.concurrency ?? 4;
   }
 
+  private cache(): ProfileCache {
+    return {
+      memory: this.memory,
+      lifetime: this.lifetime,
+      now: this.now,
+      store: this.store,
+      stats: this.stats,
+    };
+  }
+
   /** Makes sure every user has a profile item that is fresh, or marked unenriched. */
   async ensure(users: readonly UserKey[]): Promise<void> {
-    const now = this.now();
-    const wanted = new Map<string, UserKey>();
-    for (const user of users) {
-      const key = userKeyString(user);
-      const fetchedAt = this.memory.get(key);
-      if (fetchedAt !== undefined && now - fetchedAt < this.lifetime) continue;
-      wanted.set(key, user);
-    }
-    if (wanted.size === 0) return;
-    const stored = await this.store.getAll([...wanted.values()].map((user) => Keys.userProfile(user)));
-    const storedByUser = new Map<string, Item>();
-    for (const item of stored) storedByUser.set(`${item.identityStoreId}/${item.userId}`, item);
-    const toFetch: UserKey[] = [];
-    for (const [key, user] of wanted) {
-      const item = storedByUser.get(key);
-      const fetchedAt = item ? Date.parse(String(item.fetchedAt)) : Number.NaN;
-      const usable =
-        item !== undefined && item.status !== ProfileStatus.Unenriched && now - fetchedAt < this.lifetime;
-      if (usable) {
-        this.memory.set(key, fetchedAt);
-        this.stats.cached += 1;
-      } else {
-        toFetch.push(user);
-      }
-    }
+    const { toFetch, stored: storedByUser } = await staleProfiles(this.cache(), users, {
+      keyString: userKeyString,
+      profileKey: Keys.userProfile,
+      storedKeyString: (item) => `${item.identityStoreId}/${item.userId}`,
+    });
     await mapLimit(toFetch, this.concurrency, (user) =>
       this.fetch(user, storedByUser.get(userKeyString(user))),
     );
@@ -148,28 +138,24 @@ export class GroupEnricher {
     this.concurrency = options.concurrency ?? 4;
   }
 
+  private cache(): ProfileCache {
+    return {
+      memory: this.memory,
+      lifetime: this.lifetime,
+      now: this.now,
+      store: this.store,
+      stats: this.stats,
+    };
+  }
+
   async ensure(groups: readonly GroupKey[]): Promise<void> {
     const describeGroup = this.directory.describeGroup?.bind(this.directory);
     if (describeGroup === undefined || groups.length === 0) return;
-    const now = this.now();
-    const wanted = new Map<string, GroupKey>();
-    for (const group of groups) {
-      const key = groupKeyString(group);
-      const fetchedAt = this.memory.get(key);
-      if (fetchedAt === undefined || now - fetchedAt >= this.lifetime) wanted.set(key, group);
-    }
-    if (wanted.size === 0) return;
-    const stored = await this.store.getAll([...wanted.values()].map((group) => Keys.groupProfile(group)));
-    const storedByGroup = new Map(stored.map((item) => [`${item.identityStoreId}/${item.groupId}`, item]));
-    const toFetch: GroupKey[] = [];
-    for (const [key, group] of wanted) {
-      const item = storedByGroup.get(key);
-      const fetchedAt = item ? Date.parse(String(item.fetchedAt)) : Number.NaN;
-      if (item !== undefined && item.status !== ProfileStatus.Unenriched && now - fetchedAt < this.lifetime) {
-        this.memory.set(key, fetchedAt);
-        this.stats.cached += 1;
-      } else toFetch.push(group);
-    }
+    const { toFetch, stored: storedByGroup } = await staleProfiles(this.cache(), groups, {
+      keyString: groupKeyString,
+      profileKey: Keys.groupProfile,
+      storedKeyString: (item) => `${item.identityStoreId}/${item.groupId}`,
+    });
     await mapLimit(toFetch, this.concurrency, async (group) => {
       const result = await describeGroup(group);
       const fetchedAt = new Date(this.now()).toISOString();
@@ -223,4 +209,49 @@ function groupProfileItem(
     groupId: group.groupId,
     ...(profile ? { profile: JSON.stringify(profile) } : {}),
   };
+}
+
+/** What `staleProfiles` needs of an enricher: its memory of what it fetched, and the table. */
+interface ProfileCache {
+  readonly memory: Map<string, number>;
+  readonly lifetime: number;
+  readonly now: () => number;
+  readonly store: TableStore;
+  readonly stats: { cached: number };
+}
+
+/**
+ * Of the users or groups asked for, those whose profile must be asked of the directory: neither fetched by this
+ * process within the cache lifetime, nor stored fresh by any process (one `BatchGetItem` of their profiles).
+ * Also the stored profiles, so a failed fetch can keep what was known.
+ */
+async function staleProfiles<K>(
+  cache: ProfileCache,
+  keys: readonly K[],
+  naming: {
+    readonly keyString: (key: K) => string;
+    readonly profileKey: (key: K) => { pk: string; sk: string };
+    readonly storedKeyString: (item: Item) => string;
+  },
+): Promise<{ toFetch: K[]; stored: Map<string, Item> }> {
+  const now = cache.now();
+  const wanted = new Map<string, K>();
+  for (const key of keys) {
+    const name = naming.keyString(key);
+    const fetchedAt = cache.memory.get(name);
+    if (fetchedAt === undefined || now - fetchedAt >= cache.lifetime) wanted.set(name, key);
+  }
+  if (wanted.size === 0) return { toFetch: [], stored: new Map() };
+  const items = await cache.store.getAll([...wanted.values()].map(naming.profileKey));
+  const stored = new Map(items.map((item) => [naming.storedKeyString(item), item]));
+  const toFetch: K[] = [];
+  for (const [name, key] of wanted) {
+    const item = stored.get(name);
+    const fetchedAt = item ? Date.parse(String(item.fetchedAt)) : Number.NaN;
+    if (item !== undefined && item.status !== ProfileStatus.Unenriched && now - fetchedAt < cache.lifetime) {
+      cache.memory.set(name, fetchedAt);
+      cache.stats.cached += 1;
+    } else toFetch.push(key);
+  }
+  return { toFetch, stored };
 }
