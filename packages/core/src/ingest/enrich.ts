@@ -24,41 +24,77 @@ export interface EnrichStats {
 }
 
 /**
- * Keeps a profile for every user the pipeline sees, asking the directory at most once per user per cache
- * lifetime: first in memory (this process), then in the table (every process), then the directory.
+ * What the user and group enrichers share: the profiles this process fetched (in memory, for the cache
+ * lifetime), the table every process shares, and the directory.
  */
-export class Enricher {
-  private readonly memory = new Map<string, number>();
-  private readonly lifetime: number;
-  private readonly now: () => number;
-  private readonly logger: AuditLogger;
-  private readonly concurrency: number;
+abstract class ProfileCache {
+  protected readonly memory = new Map<string, number>();
+  protected readonly lifetime: number;
+  protected readonly now: () => number;
+  protected readonly concurrency: number;
   readonly stats: EnrichStats = { enriched: 0, deleted: 0, unenriched: 0, cached: 0 };
 
   constructor(
-    private readonly store: TableStore,
-    private readonly directory: UserDirectory,
-    options: EnricherOptions = {},
+    protected readonly store: TableStore,
+    protected readonly directory: UserDirectory,
+    options: EnricherOptions,
   ) {
     this.lifetime = options.cacheLifetimeMs ?? 24 * 60 * 60 * 1000;
     this.now = options.now ?? Date.now;
-    this.logger = options.logger ?? silentLogger;
     this.concurrency = options.concurrency ?? 4;
   }
 
-  private cache(): ProfileCache {
-    return {
-      memory: this.memory,
-      lifetime: this.lifetime,
-      now: this.now,
-      store: this.store,
-      stats: this.stats,
-    };
+  /**
+   * Of the users or groups asked for, those whose profile must be asked of the directory: neither fetched by
+   * this process within the cache lifetime, nor stored fresh by any process (one `BatchGetItem` of their
+   * profiles). Also the stored profiles, so a failed fetch can keep what was known.
+   */
+  protected async staleProfiles<K>(
+    keys: readonly K[],
+    naming: {
+      readonly keyString: (key: K) => string;
+      readonly profileKey: (key: K) => { pk: string; sk: string };
+      readonly storedKeyString: (item: Item) => string;
+    },
+  ): Promise<{ toFetch: K[]; stored: Map<string, Item> }> {
+    const now = this.now();
+    const wanted = new Map<string, K>();
+    for (const key of keys) {
+      const name = naming.keyString(key);
+      const fetchedAt = this.memory.get(name);
+      if (fetchedAt === undefined || now - fetchedAt >= this.lifetime) wanted.set(name, key);
+    }
+    if (wanted.size === 0) return { toFetch: [], stored: new Map() };
+    const items = await this.store.getAll([...wanted.values()].map(naming.profileKey));
+    const stored = new Map(items.map((item) => [naming.storedKeyString(item), item]));
+    const toFetch: K[] = [];
+    for (const [name, key] of wanted) {
+      const item = stored.get(name);
+      const fetchedAt = item ? Date.parse(String(item.fetchedAt)) : Number.NaN;
+      if (item !== undefined && item.status !== ProfileStatus.Unenriched && now - fetchedAt < this.lifetime) {
+        this.memory.set(name, fetchedAt);
+        this.stats.cached += 1;
+      } else toFetch.push(key);
+    }
+    return { toFetch, stored };
+  }
+}
+
+/**
+ * Keeps a profile for every user the pipeline sees, asking the directory at most once per user per cache
+ * lifetime: first in memory (this process), then in the table (every process), then the directory.
+ */
+export class Enricher extends ProfileCache {
+  private readonly logger: AuditLogger;
+
+  constructor(store: TableStore, directory: UserDirectory, options: EnricherOptions = {}) {
+    super(store, directory, options);
+    this.logger = options.logger ?? silentLogger;
   }
 
   /** Makes sure every user has a profile item that is fresh, or marked unenriched. */
   async ensure(users: readonly UserKey[]): Promise<void> {
-    const { toFetch, stored: storedByUser } = await staleProfiles(this.cache(), users, {
+    const { toFetch, stored: storedByUser } = await this.staleProfiles(users, {
       keyString: userKeyString,
       profileKey: Keys.userProfile,
       storedKeyString: (item) => `${item.identityStoreId}/${item.userId}`,
@@ -121,37 +157,11 @@ function deletedProfile(previous: Item | undefined): UserProfile | undefined {
  * directory (`DescribeGroup`, through the same client, pacer and quota as users) at most once per group per
  * cache lifetime. A name found is also written as a lookup value, so `group "Production admins"` finds it.
  */
-export class GroupEnricher {
-  private readonly memory = new Map<string, number>();
-  private readonly lifetime: number;
-  private readonly now: () => number;
-  private readonly concurrency: number;
-  readonly stats = { enriched: 0, deleted: 0, unenriched: 0, cached: 0 };
-
-  constructor(
-    private readonly store: TableStore,
-    private readonly directory: UserDirectory,
-    options: EnricherOptions = {},
-  ) {
-    this.lifetime = options.cacheLifetimeMs ?? 24 * 60 * 60 * 1000;
-    this.now = options.now ?? Date.now;
-    this.concurrency = options.concurrency ?? 4;
-  }
-
-  private cache(): ProfileCache {
-    return {
-      memory: this.memory,
-      lifetime: this.lifetime,
-      now: this.now,
-      store: this.store,
-      stats: this.stats,
-    };
-  }
-
+export class GroupEnricher extends ProfileCache {
   async ensure(groups: readonly GroupKey[]): Promise<void> {
     const describeGroup = this.directory.describeGroup?.bind(this.directory);
     if (describeGroup === undefined || groups.length === 0) return;
-    const { toFetch, stored: storedByGroup } = await staleProfiles(this.cache(), groups, {
+    const { toFetch, stored: storedByGroup } = await this.staleProfiles(groups, {
       keyString: groupKeyString,
       profileKey: Keys.groupProfile,
       storedKeyString: (item) => `${item.identityStoreId}/${item.groupId}`,
@@ -209,49 +219,4 @@ function groupProfileItem(
     groupId: group.groupId,
     ...(profile ? { profile: JSON.stringify(profile) } : {}),
   };
-}
-
-/** What `staleProfiles` needs of an enricher: its memory of what it fetched, and the table. */
-interface ProfileCache {
-  readonly memory: Map<string, number>;
-  readonly lifetime: number;
-  readonly now: () => number;
-  readonly store: TableStore;
-  readonly stats: { cached: number };
-}
-
-/**
- * Of the users or groups asked for, those whose profile must be asked of the directory: neither fetched by this
- * process within the cache lifetime, nor stored fresh by any process (one `BatchGetItem` of their profiles).
- * Also the stored profiles, so a failed fetch can keep what was known.
- */
-async function staleProfiles<K>(
-  cache: ProfileCache,
-  keys: readonly K[],
-  naming: {
-    readonly keyString: (key: K) => string;
-    readonly profileKey: (key: K) => { pk: string; sk: string };
-    readonly storedKeyString: (item: Item) => string;
-  },
-): Promise<{ toFetch: K[]; stored: Map<string, Item> }> {
-  const now = cache.now();
-  const wanted = new Map<string, K>();
-  for (const key of keys) {
-    const name = naming.keyString(key);
-    const fetchedAt = cache.memory.get(name);
-    if (fetchedAt === undefined || now - fetchedAt >= cache.lifetime) wanted.set(name, key);
-  }
-  if (wanted.size === 0) return { toFetch: [], stored: new Map() };
-  const items = await cache.store.getAll([...wanted.values()].map(naming.profileKey));
-  const stored = new Map(items.map((item) => [naming.storedKeyString(item), item]));
-  const toFetch: K[] = [];
-  for (const [name, key] of wanted) {
-    const item = stored.get(name);
-    const fetchedAt = item ? Date.parse(String(item.fetchedAt)) : Number.NaN;
-    if (item !== undefined && item.status !== ProfileStatus.Unenriched && now - fetchedAt < cache.lifetime) {
-      cache.memory.set(name, fetchedAt);
-      cache.stats.cached += 1;
-    } else toFetch.push(key);
-  }
-  return { toFetch, stored };
 }
