@@ -147,6 +147,8 @@ describe("directory export", () => {
       status: "unavailable",
     });
     expect(await groups.findByUserName(BOB.userName)).toBeUndefined();
+    // Nor is a user it cannot list: a groups-only directory must not mark people deleted.
+    expect(await groups.describe(bob)).toMatchObject({ status: "unavailable" });
   });
 
   it("merges --directory files told apart by content, whatever their names", async () => {
@@ -164,6 +166,8 @@ describe("directory export", () => {
     expect(merged.identityStoreId).toBe(BOB.identityStoreId);
     expect(await merged.findByUserName(BOB.userName)).toEqual(bob);
     expect(merged.groupCount).toBe(1);
+    // With a list-users export among them, a user it does not list is gone.
+    expect(await merged.describe({ ...bob, userId: "not-listed" })).toEqual({ status: "deleted" });
     const other = join(folder, "other.json");
     writeFileSync(other, JSON.stringify({ Accounts: [] }));
     await expect(ExportDirectory.fromFiles([usersFile, other])).rejects.toThrow(/other\.json is neither/);

@@ -103,6 +103,8 @@ export class ExportDirectory implements UserDirectory {
     profiles: readonly UserProfile[],
     identityStoreId?: string,
     groups: readonly GroupProfile[] = [],
+    /** Whether a `list-users` export was given: without one, a user it does not list is unknown, not deleted. */
+    private readonly listsUsers = true,
   ) {
     this.identityStoreId = identityStoreId ?? profiles[0]?.identityStoreId ?? groups[0]?.identityStoreId;
     for (const group of groups) this.groups.set(groupKeyString(group), group);
@@ -140,7 +142,12 @@ export class ExportDirectory implements UserDirectory {
     const users = parts.flatMap((part) => [...part.byKey.values()]);
     const groups = parts.flatMap((part) => [...part.groups.values()]);
     const storeId = identityStoreId ?? parts.find((part) => part.identityStoreId)?.identityStoreId;
-    return new ExportDirectory(users, storeId, groups);
+    return new ExportDirectory(
+      users,
+      storeId,
+      groups,
+      parts.some((part) => part.listsUsers),
+    );
   }
 
   /** A `list-users` or `list-groups` document; `source` names it in errors (a path, or "directory export"). */
@@ -173,7 +180,11 @@ export class ExportDirectory implements UserDirectory {
 
   async describe(user: UserKey): Promise<DescribeResult> {
     const profile = this.byKey.get(userKeyString(user));
-    return profile ? { status: "found", profile } : { status: "deleted" };
+    if (profile) return { status: "found", profile };
+    // Only a list of the users can say one is gone; a groups-only directory must not mark everyone deleted.
+    return this.listsUsers
+      ? { status: "deleted" }
+      : { status: "unavailable", reason: "no list-users export given" };
   }
 
   async findByUserName(userName: string): Promise<UserKey | undefined> {
@@ -218,7 +229,7 @@ function groupsFromJson(document: unknown, identityStoreId: string | undefined, 
     }
     return groupProfileFromIdentityStore(groupStore, group);
   });
-  return new ExportDirectory([], storeId, groups);
+  return new ExportDirectory([], storeId, groups, false);
 }
 
 function describeIssue(issue: { message: string; path: readonly PropertyKey[] } | undefined): string {
