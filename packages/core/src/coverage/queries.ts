@@ -1,5 +1,5 @@
 import { COVERAGE_DAYS_PARTITION, CoverageSort, Keys } from "../timeline/keys.ts";
-import { mapLimit, type TableStore } from "../timeline/store.ts";
+import { type Item, mapLimit, type TableStore } from "../timeline/store.ts";
 import { SHAPES, UNKNOWN_NAME_SEPARATOR } from "./counts.ts";
 
 export interface ShapeCoverage {
@@ -57,55 +57,26 @@ export async function readCoverage(
   until?: string,
 ): Promise<CoverageReport> {
   const days = await store.query(COVERAGE_DAYS_PARTITION, {
-    between: [since?.slice(0, 10) ?? "", until?.slice(0, 10) ?? "9999"],
+    // DynamoDB refuses an empty string in a key condition: the open start is a day before any.
+    between: [since?.slice(0, 10) ?? "0000-01-01", until?.slice(0, 10) ?? "9999"],
   });
-  const perDay = await mapLimit(
-    days.map((item) => item.sk),
-    4,
-    async (day) => ({
-      day,
-      items: await store.query(Keys.coveragePartition(day), {
-        attributes: ["shape", "expects", "self", "unknown", "fields", "time"],
-      }),
-    }),
-  );
-
   const byShape: Record<string, ShapeCoverage> = {};
   const dayList: DayCoverage[] = [];
   const unknown: Sightings = new Map();
   const fields: Sightings = new Map();
-  for (const { day, items } of perDay) {
-    const attributed = new Set<string>();
-    const nobody = new Set<string>();
-    for (const item of items) {
-      if (item.sk.startsWith(CoverageSort.Attributed))
-        attributed.add(item.sk.slice(CoverageSort.Attributed.length));
-      else if (item.sk.startsWith(CoverageSort.Nobody)) nobody.add(item.sk.slice(CoverageSort.Nobody.length));
-    }
-    const total: DayCoverage = { day, events: 0, expected: 0, attributed: 0, rate: null, byShape: {} };
-    for (const item of items) {
-      if (!item.sk.startsWith(CoverageSort.Event)) continue;
-      const eventId = item.sk.slice(CoverageSort.Event.length);
-      const shape = String(item.shape);
-      byShape[shape] ??= { events: 0, expected: 0, attributed: 0, rate: null };
-      const ofShape = byShape[shape];
-      const isAttributed = item.self === true || attributed.has(eventId);
-      // A sign-in step whose workflow turned out to be for a name AWS hid implied nobody after all.
-      const expected = item.expects === true && (isAttributed || !nobody.has(eventId));
-      for (const counts of [total, ofShape]) {
-        counts.events += 1;
-        if (expected) counts.expected += 1;
-        if (expected && isAttributed) counts.attributed += 1;
-      }
-      total.byShape[shape] = (total.byShape[shape] ?? 0) + 1;
-      const time = String(item.time ?? "");
-      if (typeof item.unknown === "string") sight(unknown, item.unknown, time);
-      if (Array.isArray(item.fields)) for (const path of item.fields) sight(fields, String(path), time);
-    }
-    if (total.events === 0) continue;
-    total.rate = rateOf(total.attributed, total.expected);
-    dayList.push(total);
-  }
+  // Each day is folded as soon as it is read: memory holds the days being read (4), not the whole range.
+  await mapLimit(
+    days.map((item) => item.sk),
+    4,
+    async (day) => {
+      const items = await store.query(Keys.coveragePartition(day), {
+        attributes: ["shape", "expects", "self", "unknown", "fields", "time"],
+      });
+      const total = foldDay(day, items, byShape, unknown, fields);
+      if (total.events > 0) dayList.push(total);
+    },
+  );
+  dayList.sort((a, b) => (a.day < b.day ? -1 : a.day > b.day ? 1 : 0));
 
   let events = 0;
   let expected = 0;
@@ -143,4 +114,43 @@ function sorted(map: Sightings): [string, number, string][] {
   return [...map]
     .map(([key, { count, firstSeen }]): [string, number, string] => [key, count, firstSeen])
     .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1));
+}
+
+/** One day's coverage items folded into the day's counts, and into the range's counts by shape and sightings. */
+function foldDay(
+  day: string,
+  items: readonly Item[],
+  byShape: Record<string, ShapeCoverage>,
+  unknown: Sightings,
+  fields: Sightings,
+): DayCoverage {
+  const attributed = new Set<string>();
+  const nobody = new Set<string>();
+  for (const item of items) {
+    if (item.sk.startsWith(CoverageSort.Attributed))
+      attributed.add(item.sk.slice(CoverageSort.Attributed.length));
+    else if (item.sk.startsWith(CoverageSort.Nobody)) nobody.add(item.sk.slice(CoverageSort.Nobody.length));
+  }
+  const total: DayCoverage = { day, events: 0, expected: 0, attributed: 0, rate: null, byShape: {} };
+  for (const item of items) {
+    if (!item.sk.startsWith(CoverageSort.Event)) continue;
+    const eventId = item.sk.slice(CoverageSort.Event.length);
+    const shape = String(item.shape);
+    byShape[shape] ??= { events: 0, expected: 0, attributed: 0, rate: null };
+    const ofShape = byShape[shape];
+    const isAttributed = item.self === true || attributed.has(eventId);
+    // A sign-in step whose workflow turned out to be for a name AWS hid implied nobody after all.
+    const expected = item.expects === true && (isAttributed || !nobody.has(eventId));
+    for (const counts of [total, ofShape]) {
+      counts.events += 1;
+      if (expected) counts.expected += 1;
+      if (expected && isAttributed) counts.attributed += 1;
+    }
+    total.byShape[shape] = (total.byShape[shape] ?? 0) + 1;
+    const time = String(item.time ?? "");
+    if (typeof item.unknown === "string") sight(unknown, item.unknown, time);
+    if (Array.isArray(item.fields)) for (const path of item.fields) sight(fields, String(path), time);
+  }
+  total.rate = rateOf(total.attributed, total.expected);
+  return total;
 }
