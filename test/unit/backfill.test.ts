@@ -280,10 +280,11 @@ describe("DistributedBackfill and `backfill --distributed`", () => {
       present: 90,
       missing: 1800,
       ingested: 1800,
+      failedObjects: 20,
     });
   });
 
-  it("prints progress and the totals, exiting 0 when the run succeeded", async () => {
+  it("prints progress and the totals, exiting 1 when objects failed within the run's tolerance", async () => {
     finishedRun();
     const out = sink();
     const err = sink();
@@ -298,7 +299,8 @@ describe("DistributedBackfill and `backfill --distributed`", () => {
       signal: new AbortController().signal,
       pollMs: 1,
     });
-    expect(code).toBe(0);
+    // The run SUCCEEDED (20 of 120 objects is within its tolerance), yet those objects were not ingested.
+    expect(code).toBe(1);
     expect(err.text()).toContain(`started ${EXECUTION}`);
     expect(err.text()).toContain("running: 40/120 objects done, 0 failed, 10 running");
     expect(err.text()).toContain("succeeded: 120/120 objects done, 20 failed, 0 running");

@@ -126,20 +126,25 @@ export async function runDistributedBackfill(options: DistributedOptions): Promi
   } else {
     line(options.stdout, `${final.status.toLowerCase()}: no results were written`);
   }
-  return final.status === "SUCCEEDED" ? 0 : 1;
+  // A run within its tolerated failures still SUCCEEDS: objects it could not ingest make the command fail.
+  return final.status === "SUCCEEDED" && (summary?.failures ?? 0) === 0 ? 0 : 1;
 }
 
 /**
  * `reconcile --distributed` is a distributed backfill of the range: each batch's ingestion checks every event's
  * commit item first, so its duplicates are the events present and what it stored are the missing ones.
  */
-export function reconcileCountsOf(summary: DistributedSummary): ReconcileCounts {
+export function reconcileCountsOf(
+  summary: DistributedSummary,
+): ReconcileCounts & { readonly failedObjects: number } {
   return {
     objects: summary.objects - summary.skipped,
     events: summary.stored + summary.duplicates,
     present: summary.duplicates,
     missing: summary.stored,
     ingested: summary.stored,
+    // Objects in failed batches: their events were neither checked nor ingested (keys in the run's results).
+    failedObjects: summary.failures,
   };
 }
 

@@ -621,7 +621,7 @@ async function reconcileCommand(values: Values, positionals: string[], io: CliIo
           else
             write(
               io.stdout,
-              `${counts.objects} objects, ${counts.events} events: ${counts.present} present, ${counts.missing} missing, ${counts.ingested} ingested`,
+              `${counts.objects} objects, ${counts.events} events: ${counts.present} present, ${counts.missing} missing, ${counts.ingested} ingested${counts.failedObjects > 0 ? `; ${counts.failedObjects} objects failed, their events not checked` : ""}`,
             );
         },
       });
