@@ -8,7 +8,11 @@ import middy from "@middy/core";
 // Whole events are never logged: they carry one-time codes and typed names (POWERTOOLS_LOGGER_LOG_EVENT off).
 const logger = new Logger({ serviceName: INGEST_SERVICE });
 // Embedded metric format: one JSON line per batch on stdout, turned into metrics by CloudWatch (no API call).
-const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: INGEST_SERVICE });
+// The deploy names the stage's namespace (POWERTOOLS_METRICS_NAMESPACE); an option would override it.
+const metrics = new Metrics({
+  namespace: process.env.POWERTOOLS_METRICS_NAMESPACE ?? METRICS_NAMESPACE,
+  serviceName: INGEST_SERVICE,
+});
 
 /** SQS (EventBridge envelopes of Identity Center CloudTrail events) → session timelines in DynamoDB. */
 export const handler = middy(createSqsIngestHandler({ logger: toAuditLogger(logger), metrics })).use(

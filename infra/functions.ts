@@ -4,6 +4,11 @@
  */
 import type { StageConfig } from "./config.ts";
 
+/** The CloudWatch namespace of a stage's own metrics (the ingest canary, the daily reconciliation). */
+export function stageMetricsNamespace(stage: string): string {
+  return `idc-audit/${stage}`;
+}
+
 export const FUNCTION_DEFAULTS = {
   runtime: "nodejs22.x",
   architecture: "arm64",
@@ -17,6 +22,8 @@ export function powertoolsEnvironment(service: string): Record<string, string> {
     POWERTOOLS_SERVICE_NAME: service,
     POWERTOOLS_LOG_LEVEL: "INFO",
     POWERTOOLS_LOGGER_LOG_EVENT: "false",
+    // Each stage's metrics apart: the alarms of one stage must not read another's (a preview, a test account).
+    POWERTOOLS_METRICS_NAMESPACE: stageMetricsNamespace($app.stage),
   };
 }
 

@@ -6,13 +6,14 @@
  * The canary's numbers are the ingest function's per-batch metrics (Powertools, embedded metric format:
  * `packages/core/src/shared/metrics.ts`), so the alarms cost no API call at ingest.
  */
-import { INGEST_SERVICE, IngestMetric, METRICS_NAMESPACE } from "../packages/core/src/shared/metrics.ts";
+import { INGEST_SERVICE, IngestMetric } from "../packages/core/src/shared/metrics.ts";
 import {
   ATTRIBUTION_MIN_EVENTS,
   ATTRIBUTION_RATE_EXPRESSION,
   ATTRIBUTION_RATE_THRESHOLD,
   alarmName,
 } from "./alarms.ts";
+import { stageMetricsNamespace } from "./functions.ts";
 
 interface MonitoringDependencies {
   readonly topic: sst.aws.SnsTopic;
@@ -71,7 +72,7 @@ export function createMonitoring(deps: MonitoringDependencies) {
     id,
     returnData: false,
     metric: {
-      namespace: METRICS_NAMESPACE,
+      namespace: stageMetricsNamespace($app.stage),
       metricName,
       dimensions: { service: INGEST_SERVICE },
       period,

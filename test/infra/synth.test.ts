@@ -35,7 +35,7 @@ import {
 } from "../../infra/pattern.ts";
 
 import { backfillDefinition } from "../../packages/core/src/backfill/definition.ts";
-import { INGEST_SERVICE, IngestMetric, METRICS_NAMESPACE } from "../../packages/core/src/shared/metrics.ts";
+import { INGEST_SERVICE, IngestMetric } from "../../packages/core/src/shared/metrics.ts";
 import { Keys } from "../../packages/core/src/timeline/keys.ts";
 import { sstEnv } from "../../scripts/synth/sst-env.ts";
 import {
@@ -630,12 +630,19 @@ describe.each(STAGES)("synth of stage $stage", ({ stage, backfill, disposable })
     for (const name of ["AttributionRateAlarm", "UncataloguedAlarm"]) {
       for (const metric of metricsOf(name)) {
         expect(metric).toMatchObject({
-          namespace: METRICS_NAMESPACE,
+          namespace: `idc-audit/${stage}`,
           dimensions: { service: INGEST_SERVICE },
           stat: "Sum",
         });
       }
     }
+    // ...the namespace the ingest function publishes in: its stage's own, so stages never share alarms.
+    const ingestEnv = (
+      named(result(), "aws:lambda/function:Function", "IngestFunction").inputs.environment as {
+        variables: Record<string, string>;
+      }
+    ).variables;
+    expect(ingestEnv.POWERTOOLS_METRICS_NAMESPACE).toBe(`idc-audit/${stage}`);
     expect(metricsOf("AttributionRateAlarm").map((metric) => metric.metricName)).toEqual([
       IngestMetric.Attributed,
       IngestMetric.Unattributed,

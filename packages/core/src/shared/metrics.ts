@@ -29,6 +29,9 @@ export const IngestMetric = {
   Duplicates: "Duplicates",
 } as const;
 
-/** The namespace and service the ingest function publishes under, and the alarms read. */
+/**
+ * The service the ingest function publishes under, and the namespace it falls back to; deployed, each stage
+ * publishes in `idc-audit/<stage>` (POWERTOOLS_METRICS_NAMESPACE, infra/functions.ts), which its alarms read.
+ */
 export const METRICS_NAMESPACE = "idc-audit";
 export const INGEST_SERVICE = "idc-audit-ingest";
