@@ -43,8 +43,11 @@ export interface BatchCoverage {
   attributed: number;
   /** `expected` − `attributed`: stored waiting for a name mapping, a sign-in workflow, or never. */
   unattributed: number;
-  /** Events stored earlier without a person of their own that this batch's joins attributed (again, if an
-   * earlier batch had already). */
+  /**
+   * Events stored earlier without a person of their own that this batch's joins attributed for the first time
+   * (their join marker did not exist yet: one key read per such event). Two processes attributing the same
+   * event at the same moment may both count it; the table's counts (`readCoverage`) stay exact.
+   */
   lateAttributed: number;
   /** Events whose name the catalogue does not know (stored as `other`). */
   unknownNames: number;

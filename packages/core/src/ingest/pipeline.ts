@@ -255,13 +255,14 @@ export class Pipeline {
 
     // Phase 3: timeline items.
     const timeline: Item[] = [];
-    let lateAttributed = 0;
+    // Events stored earlier that this batch's joins attribute: counted late only if no batch marked them before.
+    const lateMarkers: Item[] = [];
     for (const entry of touched.values()) {
       const { event } = entry;
       // The canary (`coverage/`): what the joins found for an event that does not name its person itself.
       const outcome = joinOutcome(event, entry.users.size > 0, entry.hiddenName);
       if (outcome) timeline.push(outcome);
-      if (outcome && !entry.fresh && entry.users.size > 0) lateAttributed += 1;
+      if (outcome && !entry.fresh && entry.users.size > 0) lateMarkers.push(outcome);
       // A self-attributed event lives in its person's timeline (its commit item); its own session and address
       // get links to that person's day instead of copies.
       const own = selfAttributedUser(event);
@@ -281,6 +282,9 @@ export class Pipeline {
         if (own && event.sourceIp) timeline.push(Items.addressLink(event.sourceIp, event, own));
       }
     }
+    // A workflow's earlier members are joined again by each later step: only a first marker is a late attribution.
+    const marked = lateMarkers.length > 0 ? await this.store.getAll(lateMarkers) : [];
+    const lateAttributed = lateMarkers.length - marked.length;
     await this.store.putAll(timeline);
     // Directory changes: indexed under the person and group changed and the administrator, before detections
     // read them (privilege-granted-after-failures).
