@@ -246,8 +246,10 @@ describe("normalize --format ocsf over the bundled events", () => {
       activity_id: 1,
       privileges: ["arn:aws:sso:::permissionSet/ssoins-7223a1b2c3d4e5f6/ps-5f3e1a2b3c4d5e6f"],
       user: { uid: "94d00cd8-e9e6-4810-b177-b08e84725435" },
-      resource: { uid: "444455556666" },
+      // `resources`: this class deprecated `resource` in OCSF 1.5.0.
+      resources: [{ uid: "444455556666" }],
     });
+    expect(byName("CreateAccountAssignment")).not.toHaveProperty("resource");
   });
 
   it("maps an administrator's removal of a user's MFA device to Account Change on that user, not on the admin", () => {
@@ -401,6 +403,20 @@ describe("OCSF as Parquet in Security Lake's custom-source layout", () => {
       }
     }
     expect(readBack).toBe(events.length);
+  });
+
+  it("replaces an export window's file when the window is exported again with late events", async () => {
+    const folder = mkdtempSync(join(tmpdir(), "idc-audit-ocsf-window-"));
+    const events = synthMapped({ events: 200, users: 3, seed: 6, roleRatio: 0 });
+    const window = { since: "2024-01-01T00:00:00Z", until: "2030-01-01T00:00:00Z" };
+    const before = await writeSecurityLake(folder, events.slice(0, -20), window);
+    const after = await writeSecurityLake(folder, events, window);
+    const files = listFiles(folder).map((file) => relative(folder, file).split(sep).join("/"));
+    // Every partition has one file, holding every event: none is in the lake twice.
+    expect(files.sort()).toEqual(after.map((file) => file.path.split(sep).join("/")).sort());
+    expect(after.reduce((sum, file) => sum + file.events, 0)).toBe(events.length);
+    expect(before.every((file) => after.some((later) => later.path === file.path))).toBe(true);
+    rmSync(folder, { recursive: true, force: true });
   });
 
   it("stores each OCSF attribute in the Parquet type of its OCSF type", async () => {

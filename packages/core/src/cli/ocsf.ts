@@ -1,6 +1,9 @@
-import { mkdir, writeFile } from "node:fs/promises";
+import { once } from "node:events";
+import { createWriteStream } from "node:fs";
+import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import type { Readable, Writable } from "node:stream";
+import { finished } from "node:stream/promises";
 import { readInputs } from "../cloudtrail/reader.ts";
 import { auditEventToOcsf, type OcsfEvent, roleEventToOcsf } from "../export/ocsf.ts";
 import { writeSecurityLake } from "../export/parquet.ts";
@@ -42,21 +45,30 @@ async function deliver(
   out: string | undefined,
   stdout: Writable,
   stderr: Writable,
+  window?: ExportRange,
 ): Promise<void> {
   if (format === ExportFormat.OcsfParquet) {
     if (out === undefined || out === "-") throw new UsageError("--format ocsf-parquet needs --out DIR");
-    const written = await writeSecurityLake(out, events);
+    const written = await writeSecurityLake(out, events, window);
     for (const file of written) line(stderr, `wrote ${file.events} events to ${join(out, file.path)}`);
     return;
   }
-  const ndjson = events.map((event) => `${JSON.stringify(event)}\n`).join("");
   if (out === undefined || out === "-") {
-    stdout.write(ndjson);
+    for (const event of events) await writeLine(stdout, JSON.stringify(event));
     return;
   }
   await mkdir(out, { recursive: true });
-  await writeFile(join(out, NDJSON_FILE), ndjson);
+  const file = createWriteStream(join(out, NDJSON_FILE));
+  // Line by line with back-pressure: one string of a large export would double its memory, or pass V8's limit.
+  for (const event of events) await writeLine(file, JSON.stringify(event));
+  file.end();
+  await finished(file);
   line(stderr, `wrote ${events.length} events to ${join(out, NDJSON_FILE)}`);
+}
+
+/** Writes a line, waiting for the stream to drain when its buffer is full. */
+async function writeLine(stream: Writable, text: string): Promise<void> {
+  if (!stream.write(`${text}\n`)) await once(stream, "drain");
 }
 
 /**
@@ -84,7 +96,7 @@ export async function normalizeToOcsf(
       rejected += 1;
       line(io.stderr, `rejected ${classified.rejection.location}: ${classified.rejection.reason}`);
     }
-    if (event && streaming) io.stdout.write(`${JSON.stringify(event)}\n`);
+    if (event && streaming) await writeLine(io.stdout, JSON.stringify(event));
     else if (event) events.push(event);
   }
   if (!streaming) await deliver(events, format, out, io.stdout, io.stderr);
@@ -102,7 +114,7 @@ export async function exportStore(
   if (format === ExportFormat.Json)
     throw new UsageError("export needs --format ocsf or --format ocsf-parquet");
   const { events, counts } = await exportFromStore(runtime.store, runtime.roleQueries, range);
-  await deliver(events, format, out, io.stdout, io.stderr);
+  await deliver(events, format, out, io.stdout, io.stderr, range);
   line(
     io.stderr,
     `exported ${events.length} events: ${counts.identityCenterEvents} Identity Center, ${counts.roleSessionEvents} calls of ${counts.roleSessions} role sessions`,

@@ -399,11 +399,19 @@ export function auditEventToOcsf(event: AuditEvent, context: AuditEventContext =
         unmapped,
       );
     }
+    // User Access Management deprecated `resource` (1.5.0) for `resources`; Group Management keeps `resource`.
     return envelope(
       common,
       OcsfClass.UserAccessManagement,
       grant,
-      { actor, user: { uid: target.principalId, type_id: 1, type: "User" }, privileges, ...resource },
+      {
+        actor,
+        user: { uid: target.principalId, type_id: 1, type: "User" },
+        privileges,
+        ...(target.targetAccountId
+          ? { resources: [{ uid: target.targetAccountId, type: "AWS Account" }] }
+          : {}),
+      },
       unmapped,
     );
   }

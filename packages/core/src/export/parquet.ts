@@ -149,12 +149,14 @@ function partitionOf(event: OcsfEvent): string {
 
 /**
  * Writes `events` under `outDir` in Security Lake's custom-source layout, one file per partition. A file is
- * named by a hash of its events' ids, so exporting the same events again rewrites the same file instead of
- * adding a duplicate beside it.
+ * named by `window` when given (`export`: its `--since`/`--until`), so exporting the same window again, late
+ * events included, replaces the file instead of adding one beside it whose events the lake would count twice;
+ * else by a hash of its events' ids (`normalize`: the same files give the same name).
  */
 export async function writeSecurityLake(
   outDir: string,
   events: readonly OcsfEvent[],
+  window?: { readonly since?: string | undefined; readonly until?: string | undefined },
 ): Promise<WrittenPartition[]> {
   const partitions = new Map<string, OcsfEvent[]>();
   for (const event of events) {
@@ -166,7 +168,8 @@ export async function writeSecurityLake(
   const written: WrittenPartition[] = [];
   for (const [partition, members] of [...partitions].sort(([a], [b]) => (a < b ? -1 : 1))) {
     const ids = createHash("sha256");
-    for (const event of members) ids.update(`${String((event.metadata as { uid?: string }).uid)}\n`);
+    if (window) ids.update(`window\n${window.since ?? "start"}\n${window.until ?? "end"}`);
+    else for (const event of members) ids.update(`${String((event.metadata as { uid?: string }).uid)}\n`);
     const path = join(partition, `idc-audit-${ids.digest("hex").slice(0, 16)}.parquet`);
     await mkdir(join(outDir, partition), { recursive: true });
     await writeFile(join(outDir, path), new Uint8Array(ocsfParquet(members)));
