@@ -219,6 +219,35 @@ describe("privilege-granted-after-failures on a generated archive with directory
     }
   });
 
+  it("finds a grant through a group when the person's addition to it arrives in a later batch", async () => {
+    // Prepare: the alerts of one ordered delivery; the group additions, held back (a backfill of older months
+    // after live ingestion), among them the one that made a planted person a member long before the group was
+    // assigned a permission set after their sign-in succeeded after failures.
+    const reference = await ingestAll(records, 400, new RecordingSink(), directory);
+    const expectedStored = (await dumpTable(reference)).filter((item) => String(item.pk).startsWith("ALERT"));
+    await reference.close();
+    const additions = records.filter((record) => record.event.eventName === "CreateGroupMembership");
+    expect(additions.length).toBeGreaterThan(0);
+    const runtime = await ingestAll(
+      records.filter((record) => !additions.includes(record)),
+      400,
+      new RecordingSink(),
+      directory,
+    );
+    try {
+      // Act
+      await runtime.pipeline.ingest(additions);
+      // Assess
+      const alerts = await runtime.alerts();
+      const found = alerts.map((alert) => `${alert.rule} ${subjectKey(alert.subject)}`);
+      expect(privilege(found)).toEqual(expected);
+      const stored = (await dumpTable(runtime)).filter((item) => String(item.pk).startsWith("ALERT"));
+      expect(stored).toEqual(expectedStored);
+    } finally {
+      await runtime.close();
+    }
+  });
+
   it("withdraws a grant through a group when the person's removal from it arrives last", async () => {
     // Prepare: every planted record but the removal, which names only its membership id.
     const removal = plantedRecords.filter((record) => record.event.eventName === "DeleteGroupMembership");

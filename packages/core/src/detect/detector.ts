@@ -178,8 +178,9 @@ export class Detector {
    * privilege-granted-after-failures, judged per person over a day either side of what the batch touched:
    * people whose sign-ins make a success-after-failures finding (its alert may have just appeared), people a
    * privilege change granted something to or was made by, and, for a permission set assigned to a group,
-   * everyone the stored changes added to that group. Whichever of the sign-in and the change is stored last
-   * finds the other, so the verdict does not depend on arrival order.
+   * everyone the stored changes added to that group, and, for an addition to a group or a removal from it, the
+   * person at the permission sets the group was assigned after it. Whichever of the sign-in, the assignment and
+   * the membership change is stored last finds the others, so the verdict does not depend on arrival order.
    */
   private async evaluatePrivileges(
     judged: readonly { user: UserKey; range: Range }[],
@@ -195,9 +196,12 @@ export class Detector {
     for (const { user, range } of judged) note(user, range.from + DAY_MS, range.to - DAY_MS);
     for (const record of changes) {
       const kind = privilegeOf(record);
-      // A removal from a group, known late (it names only its membership), withdraws the grants made to the
-      // group after it: judge the person again at those grants.
-      if (isGroupRemoval(record) && record.user && record.group) {
+      // A change of a person's membership decides what the grants made to the group after it give them: judge
+      // the person again at those grants. A removal (known late: it names only its membership) withdraws them;
+      // an addition delivered after them (a backfill of older months) brings them, which the grant, judged
+      // when no addition was stored, could not see.
+      const changesMembership = isGroupRemoval(record) || kind === PrivilegeKind.GroupMembership;
+      if (changesMembership && record.user && record.group) {
         const after = await this.changes.changesOfGroup(record.group, {
           from: Date.parse(record.eventTime),
           to: LATEST_MS,
