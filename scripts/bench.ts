@@ -951,17 +951,21 @@ async function orchestrate() {
     floorStore,
     ...storePlacement,
   ]);
-  const ingest = await child<Awaited<ReturnType<typeof phaseIngest>>>([
-    "--phase",
-    "ingest",
-    "--archive",
-    archive,
-    "--limit",
-    String(ingestEvents),
-    "--store",
-    store,
-    ...storePlacement,
-  ]);
+  // The ingest phase on the archive's first records, into a store of its own.
+  const ingestPhase = (storeDir: string, ...options: string[]) =>
+    child<Awaited<ReturnType<typeof phaseIngest>>>([
+      "--phase",
+      "ingest",
+      "--archive",
+      archive,
+      "--limit",
+      String(ingestEvents),
+      "--store",
+      storeDir,
+      ...options,
+      ...storePlacement,
+    ]);
+  const ingest = await ingestPhase(store);
   // The embedded store (leveldown) has been seen to die of a segmentation fault in this phase, once a run of
   // it had been killed before: say so and go on, rather than lose the ingest figures measured above.
   const costs = await child<Awaited<ReturnType<typeof phaseStoreCosts>>>([
@@ -1021,18 +1025,7 @@ async function orchestrate() {
     );
   // The same measurement on the Identity Center records alone: the per-event targets were set before the
   // archive's role-session calls were stored, and are the sign-in join's.
-  const alone = await child<Awaited<ReturnType<typeof phaseIngest>>>([
-    "--phase",
-    "ingest",
-    "--archive",
-    archive,
-    "--limit",
-    String(ingestEvents),
-    "--store",
-    `${store}-identity-center-only`,
-    "--identity-center-only",
-    ...storePlacement,
-  ]);
+  const alone = await ingestPhase(`${store}-identity-center-only`, "--identity-center-only");
   const aloneEvents = Math.max(1, alone.identityCenterStored);
   console.log(
     `  the Identity Center records alone (role-session calls left out; first ${ingestEvents} of them): ${alone.counts.stored} stored in ${alone.seconds} s; the same-items floor ${alone.sameItems.seconds} s: ratio ${round(alone.seconds / alone.sameItems.seconds)}x (target <= 1.5x), CPU ${alone.memory.cpuSeconds} s + store ${alone.memory.store?.cpuSeconds ?? "-"} s against ${alone.sameItems.cpuSeconds} s + ${alone.sameItems.storeCpuSeconds ?? "-"} s`,

@@ -11,11 +11,12 @@ import {
 
 export type { FindingAlert, FindingSeverity, FindingSink };
 
-import { configFromEnvironment, openRuntime, type Runtime } from "../runtime/index.ts";
+import type { Runtime } from "../runtime/index.ts";
 import { RejectedRecordError, UsageError } from "../shared/errors.ts";
 import type { AuditLogger } from "../shared/logger.ts";
 import { ItemType } from "../timeline/items.ts";
 import { Keys } from "../timeline/keys.ts";
+import { containerRuntime, openedOnce } from "./container.ts";
 
 export const GUARDDUTY_FINDING = "GuardDuty Finding";
 
@@ -90,10 +91,8 @@ export interface GuardDutyFindingDependencies {
  */
 export function createGuardDutyFindingHandler(dependencies: GuardDutyFindingDependencies) {
   const { logger } = dependencies;
-  let runtime: Promise<Runtime> | undefined;
-  let sink: Promise<FindingSink> | undefined;
-  const open = dependencies.openRuntime ?? (() => openRuntime(configFromEnvironment(process.env, logger)));
-  const openSink = async () => dependencies.sink ?? (await snsSinkFromEnvironment(process.env));
+  const runtime = containerRuntime(dependencies.openRuntime, logger);
+  const sink = openedOnce(async () => dependencies.sink ?? (await snsSinkFromEnvironment(process.env)));
 
   return async (
     event: EventBridgeEvent<string, unknown>,
@@ -109,15 +108,9 @@ export function createGuardDutyFindingHandler(dependencies: GuardDutyFindingDepe
       });
       throw error;
     }
-    runtime ??= open().catch((error: unknown) => {
-      runtime = undefined;
-      throw error;
-    });
-    sink ??= openSink().catch((error: unknown) => {
-      sink = undefined;
-      throw error;
-    });
-    const { store, roleQueries } = await runtime;
+    // The alert sink is opened with the runtime, before any finding is answered.
+    const publisher = sink();
+    const { store, roleQueries } = await runtime();
     const outcomes: { findingId: string; outcome: FindingOutcome }[] = [];
     for (const finding of findings) {
       const facts = {
@@ -148,7 +141,7 @@ export function createGuardDutyFindingHandler(dependencies: GuardDutyFindingDepe
             accessKeyId: finding.accessKeyId,
           });
         } else {
-          await (await sink).publish(alert);
+          await (await publisher).publish(alert);
           await store.putIfAbsent({
             ...Keys.findingPublished(finding.findingId),
             type: ItemType.FindingPublished,

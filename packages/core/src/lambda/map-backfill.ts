@@ -4,9 +4,10 @@ import { type DayRange, keyInRange } from "../backfill/range.ts";
 import { readObject } from "../cloudtrail/reader.ts";
 import { isLogObject, type ObjectSource, type S3Location } from "../cloudtrail/s3.ts";
 import { ingestStream } from "../ingest/run.ts";
-import { configFromEnvironment, openRuntime, type Runtime } from "../runtime/index.ts";
+import type { Runtime } from "../runtime/index.ts";
 import { AuditError, describeError } from "../shared/errors.ts";
 import type { AuditLogger } from "../shared/logger.ts";
+import { containerRuntime } from "./container.ts";
 
 /** One object as the Distributed Map's S3 `listObjectsV2` item reader gives it. */
 export interface MapObjectItem {
@@ -87,8 +88,7 @@ class WatchedSource implements ObjectSource {
  */
 export function createMapBackfillHandler(dependencies: MapBackfillDependencies) {
   const { logger } = dependencies;
-  let runtime: Promise<Runtime> | undefined;
-  const open = dependencies.openRuntime ?? (() => openRuntime(configFromEnvironment(process.env, logger)));
+  const runtime = containerRuntime(dependencies.openRuntime, logger);
   return async (batch: MapItemBatch): Promise<MapBatchResult> => {
     const bucket = batch.BatchInput?.bucket;
     if (typeof bucket !== "string" || !Array.isArray(batch.Items)) {
@@ -97,11 +97,7 @@ export function createMapBackfillHandler(dependencies: MapBackfillDependencies) 
         "an item batch needs Items and BatchInput.bucket (see infra/README.md)",
       );
     }
-    runtime ??= open().catch((error: unknown) => {
-      runtime = undefined;
-      throw error;
-    });
-    const { pipeline } = await runtime;
+    const { pipeline } = await runtime();
     const range: DayRange = {
       ...(batch.BatchInput.since ? { since: batch.BatchInput.since } : {}),
       ...(batch.BatchInput.until ? { until: batch.BatchInput.until } : {}),

@@ -1,9 +1,10 @@
 import { dayPrefixes, previousDay } from "../backfill/range.ts";
 import { type ReconcileCounts, reconcile } from "../backfill/reconcile.ts";
 import type { ObjectSource, S3Location } from "../cloudtrail/s3.ts";
-import { configFromEnvironment, openRuntime, type Runtime } from "../runtime/index.ts";
+import type { Runtime } from "../runtime/index.ts";
 import { AuditError } from "../shared/errors.ts";
 import type { AuditLogger } from "../shared/logger.ts";
+import { containerRuntime } from "./container.ts";
 
 export interface ReconcileScheduleDependencies {
   readonly logger: AuditLogger;
@@ -24,8 +25,7 @@ export interface ReconcileScheduleDependencies {
  */
 export function createReconcileScheduleHandler(dependencies: ReconcileScheduleDependencies) {
   const { logger, trail } = dependencies;
-  const open = dependencies.openRuntime ?? (() => openRuntime(configFromEnvironment(process.env, logger)));
-  let runtime: Promise<Runtime> | undefined;
+  const runtime = containerRuntime(dependencies.openRuntime, logger);
   return async (): Promise<ReconcileCounts & { day: string }> => {
     if (trail.bucket === "") {
       // Checked here, not at import: a bundle must load without its environment (and fail clearly when run).
@@ -34,11 +34,7 @@ export function createReconcileScheduleHandler(dependencies: ReconcileScheduleDe
         "TRAIL_BUCKET is not set: the trail bucket to reconcile (infra/reconcile.ts)",
       );
     }
-    runtime ??= open().catch((error: unknown) => {
-      runtime = undefined;
-      throw error;
-    });
-    const opened = await runtime;
+    const opened = await runtime();
     const day = previousDay(dependencies.now?.() ?? new Date());
     const total: ReconcileCounts = { objects: 0, events: 0, present: 0, missing: 0, ingested: 0 };
     const list = (prefix: string) => dependencies.listFolders({ bucket: trail.bucket, prefix });

@@ -2,8 +2,9 @@ import type { S3Event } from "aws-lambda";
 import { readObject } from "../cloudtrail/reader.ts";
 import { isLogObject, type ObjectSource } from "../cloudtrail/s3.ts";
 import { type IngestCounts, ingestStream } from "../ingest/run.ts";
-import { configFromEnvironment, openRuntime, type Runtime } from "../runtime/index.ts";
+import type { Runtime } from "../runtime/index.ts";
 import type { AuditLogger } from "../shared/logger.ts";
+import { containerRuntime } from "./container.ts";
 
 export interface S3BackfillDependencies {
   readonly logger: AuditLogger;
@@ -23,14 +24,9 @@ export function decodeS3Key(key: string): string {
  */
 export function createS3BackfillHandler(dependencies: S3BackfillDependencies) {
   const { logger, objects } = dependencies;
-  let runtime: Promise<Runtime> | undefined;
-  const open = dependencies.openRuntime ?? (() => openRuntime(configFromEnvironment(process.env, logger)));
+  const runtime = containerRuntime(dependencies.openRuntime, logger);
   return async (event: S3Event): Promise<{ objects: number; counts: IngestCounts[] }> => {
-    runtime ??= open().catch((error: unknown) => {
-      runtime = undefined;
-      throw error;
-    });
-    const { pipeline } = await runtime;
+    const { pipeline } = await runtime();
     const counts: IngestCounts[] = [];
     for (const record of event.Records) {
       const bucket = record.s3.bucket.name;

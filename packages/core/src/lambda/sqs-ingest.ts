@@ -10,11 +10,12 @@ import {
 } from "../ingest/run.ts";
 import type { NormalizedRecord } from "../normalize/types.ts";
 import type { RoleEvent } from "../roles/types.ts";
-import { configFromEnvironment, openRuntime, type Runtime } from "../runtime/index.ts";
+import type { Runtime } from "../runtime/index.ts";
 import { classify, describeError } from "../shared/errors.ts";
 import { jsonErrorReason, parseUntrustedJson } from "../shared/json.ts";
 import type { AuditLogger } from "../shared/logger.ts";
 import { type AuditMetrics, IngestMetric } from "../shared/metrics.ts";
+import { containerRuntime } from "./container.ts";
 
 /** SQS bodies are EventBridge envelopes of a few KB; a body this large is not one. */
 const MAX_BODY_BYTES = 256 * 1024;
@@ -71,15 +72,10 @@ export function readMessage(message: SQSRecord): MessageVerdict {
  */
 export function createSqsIngestHandler(dependencies: SqsIngestDependencies) {
   const { logger } = dependencies;
-  let runtime: Promise<Runtime> | undefined;
-  const open = dependencies.openRuntime ?? (() => openRuntime(configFromEnvironment(process.env, logger)));
+  const runtime = containerRuntime(dependencies.openRuntime, logger);
 
   return async (event: SQSEvent): Promise<SQSBatchResponse & { counts: IngestCounts }> => {
-    runtime ??= open().catch((error: unknown) => {
-      runtime = undefined;
-      throw error;
-    });
-    const { pipeline } = await runtime;
+    const { pipeline } = await runtime();
     const failures: SQSBatchItemFailure[] = [];
     const counts = emptyCounts();
     let coverage = emptyCoverage();

@@ -1304,30 +1304,7 @@ async function failuresView(params) {
   const until = params.get("until") ?? "";
   announce("Loading failed sign-ins…");
   const result = await apiAll("/failed-signins", "failures", { since, until });
-  const form = h(
-    "form",
-    {
-      class: "search",
-      onsubmit: (event) => {
-        event.preventDefault();
-        const data = new FormData(event.target);
-        const query = new URLSearchParams();
-        for (const name of ["since", "until"]) if (data.get(name)) query.set(name, String(data.get(name)));
-        location.hash = `#/failed-signins${query.size ? `?${query}` : ""}`;
-      },
-    },
-    h("label", { for: "since" }, "Since"),
-    h("input", {
-      id: "since",
-      name: "since",
-      value: since,
-      placeholder: "2026-07-01 or 2026-07-01T12:00:00Z",
-    }),
-    h("span"),
-    h("label", { for: "until" }, "Until"),
-    h("input", { id: "until", name: "until", value: until, placeholder: "ISO-8601 time, UTC" }),
-    h("button", { type: "submit" }, "Filter"),
-  );
+  const form = rangeForm("failed-signins", since, until);
   show(
     "Failed sign-ins",
     form,
