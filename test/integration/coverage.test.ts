@@ -1,20 +1,11 @@
 import { readCoverage } from "@idc-audit/core/coverage";
-import { noDirectory, type UserDirectory } from "@idc-audit/core/identity";
+import { noDirectory } from "@idc-audit/core/identity";
 import type { NormalizedRecord } from "@idc-audit/core/normalize";
-import type { Runtime } from "@idc-audit/core/runtime";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { fixtureFiles, loadEvent } from "../support/fixtures.ts";
-import { fixtureDirectory, memoryRuntime, normalized } from "../support/store.ts";
+import { fixtureDirectory, memoryRuntimePerTest, normalized } from "../support/store.ts";
 
-const open: Runtime[] = [];
-async function runtime(directory?: UserDirectory): Promise<Runtime> {
-  const created = await memoryRuntime(directory);
-  open.push(created);
-  return created;
-}
-afterEach(async () => {
-  await Promise.all(open.splice(0).map((entry) => entry.close()));
-});
+const runtime = memoryRuntimePerTest();
 
 const load = (path: string) => normalized(loadEvent(path));
 

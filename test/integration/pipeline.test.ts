@@ -1,8 +1,7 @@
-import { noDirectory, type UserDirectory } from "@idc-audit/core/identity";
+import { noDirectory } from "@idc-audit/core/identity";
 import type { NormalizedRecord } from "@idc-audit/core/normalize";
-import type { Runtime } from "@idc-audit/core/runtime";
 import fc from "fast-check";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { synthExportDirectory, synthRecords } from "../support/answers.ts";
 import { ALICE, BOB, fixtureFiles, loadEvent } from "../support/fixtures.ts";
 import {
@@ -10,18 +9,11 @@ import {
   dumpTable,
   fixtureDirectory,
   memoryRuntime,
+  memoryRuntimePerTest,
   normalized,
 } from "../support/store.ts";
 
-const open: Runtime[] = [];
-async function runtime(directory?: UserDirectory): Promise<Runtime> {
-  const created = await memoryRuntime(directory);
-  open.push(created);
-  return created;
-}
-afterEach(async () => {
-  await Promise.all(open.splice(0).map((entry) => entry.close()));
-});
+const runtime = memoryRuntimePerTest();
 
 const load = (path: string) => normalized(loadEvent(path));
 

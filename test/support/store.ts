@@ -5,11 +5,25 @@ import type { DescribeResult, ExternalId, UserDirectory } from "@idc-audit/core/
 import { ExportDirectory } from "@idc-audit/core/identity";
 import { type NormalizedRecord, normalize, type UserKey } from "@idc-audit/core/normalize";
 import { openRuntime, type Runtime } from "@idc-audit/core/runtime";
+import { afterEach } from "vitest";
 import { eventsDir } from "./fixtures.ts";
 
 /** A fresh in-memory embedded store with the pipeline wired as the CLI wires it. */
 export async function memoryRuntime(directory?: UserDirectory): Promise<Runtime> {
   return openRuntime({ inMemory: true, ...(directory ? { directory } : {}) });
+}
+
+/** `memoryRuntime` for the tests of a file: every runtime a test opens is closed after that test. */
+export function memoryRuntimePerTest(): (directory?: UserDirectory) => Promise<Runtime> {
+  const open: Runtime[] = [];
+  afterEach(async () => {
+    await Promise.all(open.splice(0).map((runtime) => runtime.close()));
+  });
+  return async (directory) => {
+    const created = await memoryRuntime(directory);
+    open.push(created);
+    return created;
+  };
 }
 
 export async function fixtureDirectory(): Promise<ExportDirectory> {
