@@ -1,5 +1,6 @@
 import { noDirectory } from "@idc-audit/core/identity";
-import type { NormalizedRecord } from "@idc-audit/core/normalize";
+import type { AuditEvent, NormalizedRecord } from "@idc-audit/core/normalize";
+import { eventOf, type Item } from "@idc-audit/core/timeline";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { synthExportDirectory, synthRecords } from "../support/answers.ts";
@@ -297,16 +298,30 @@ describe("pipeline: one copy of a self-attributed event, found through session a
     }
     expect(sessions.length).toBeGreaterThan(50);
     expect(spansDays).toBeGreaterThan(0);
-    // The layout: a portal or token event that names its person is stored once, in that person's timeline.
+    // The layout: an event that names its person (its onBehalfOf, or its sign-in name through the directory),
+    // a sign-in step too, is stored once, in that person's timeline; its address and own session have links.
     const table = await dumpTable(store);
-    const copies = new Map<string, number>();
+    const copies = new Map<string, string[]>();
+    const storedEvents = new Map<string, AuditEvent>();
     for (const item of table) {
       const eventId = /^EVENT#[^#]+#(.+)$/.exec(String(item.sk))?.[1];
-      if (eventId) copies.set(eventId, (copies.get(eventId) ?? 0) + 1);
+      const partition = String(item.pk).split("#")[0] as string;
+      if (!eventId || !["USER", "ADDRESS", "SESSION", "EVENT"].includes(partition)) continue;
+      copies.set(eventId, [...(copies.get(eventId) ?? []), partition]);
+      storedEvents.set(eventId, eventOf(item as Item));
     }
-    const selfAttributed = events.filter((event) => event.actor.user && event.category !== "sign-in");
-    expect(selfAttributed.length).toBeGreaterThan(1_000);
-    for (const event of selfAttributed) expect(copies.get(event.eventId)).toBe(1);
+    const named = [...storedEvents.values()].filter(
+      (event) => event.actor.user !== undefined || event.actor.directoryUser !== undefined,
+    );
+    expect(named.filter((event) => event.category !== "sign-in").length).toBeGreaterThan(1_000);
+    expect(named.filter((event) => event.category === "sign-in").length).toBeGreaterThan(300);
+    expect(named.filter((event) => !event.actor.user).length).toBeGreaterThan(300);
+    for (const event of named) expect(copies.get(event.eventId)).toEqual(["USER"]);
+    // An event naming nobody is kept whole under its address, whatever the joins later found.
+    const stored = (event: AuditEvent) => storedEvents.get(event.eventId)?.actor;
+    const anonymous = events.filter((event) => !stored(event)?.user && !stored(event)?.directoryUser);
+    expect(anonymous.length).toBeGreaterThan(50);
+    for (const event of anonymous) expect(copies.get(event.eventId)).toContain("ADDRESS");
   });
 });
 

@@ -74,7 +74,7 @@ function eventOf(item: Checked): { eventId: string; eventName: string; key: Item
 
 /**
  * Compares the Identity Center and role-session events of an archive with the table, by each event's commit
- * item (the item whose presence means "stored", see `Items.commit` and `RoleItems.event`), and ingests the
+ * item (the item whose presence means "stored", see `commitKey` and `RoleItems.event`), and ingests the
  * missing ones through the same batch ingestion as `idc-audit ingest`. Calls of other roles' sessions count
  * only when ingestion finds them chained from an Identity Center role session (stored now or before).
  */

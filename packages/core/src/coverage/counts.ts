@@ -1,6 +1,6 @@
 import { Category } from "../cloudtrail/catalogue.ts";
 import { ActorKind, type AuditEvent } from "../normalize/types.ts";
-import { dayOf } from "../timeline/items.ts";
+import { commitKey, dayOf, namedUsers } from "../timeline/items.ts";
 import { Keys } from "../timeline/keys.ts";
 import type { Item } from "../timeline/store.ts";
 
@@ -72,19 +72,19 @@ export const UNKNOWN_NAME_SEPARATOR = " ";
 
 /** Attributed by its own fields when stored: `onBehalfOf` and its kind, or its sign-in name through the directory. */
 export function selfAttributed(event: AuditEvent): boolean {
-  return event.actor.user !== undefined || event.actor.directoryUser !== undefined;
+  return namedUsers(event).length > 0;
 }
 
 /**
  * The canary's item of one stored event: its shape, whether it names or implies a person and names one itself,
  * and, when there are any, its uncatalogued name and new `userIdentity` fields. Like every item of the table,
  * a function of its key and of one immutable event (and its record's field names), so writing it again, in any
- * order or batch, leaves the same item; plus the day's entry in the list of days.
+ * order or batch, leaves the same item. It is also the event's commit item (`commitKey`): the pipeline writes
+ * it last.
  */
-export function coverageEventItems(event: AuditEvent, newFields: readonly string[] | undefined): Item[] {
-  const day = dayOf(event);
+export function coverageEventItem(event: AuditEvent, newFields: readonly string[] | undefined): Item {
   const item: Item = {
-    ...Keys.coverageEvent(day, event.eventId),
+    ...commitKey(event),
     type: CoverageItemType.Event,
     shape: event.shape,
   };
@@ -94,7 +94,12 @@ export function coverageEventItems(event: AuditEvent, newFields: readonly string
   if (unknown) item.unknown = `${event.eventSource}${UNKNOWN_NAME_SEPARATOR}${event.eventName}`;
   if (newFields && newFields.length > 0) item.fields = [...newFields];
   if (unknown || item.fields) item.time = event.eventTime;
-  return [item, { ...Keys.coverageDay(day), type: CoverageItemType.Day }];
+  return item;
+}
+
+/** The day's entry in the list of days that have canary items. */
+export function coverageDayItem(event: AuditEvent): Item {
+  return { ...Keys.coverageDay(dayOf(event)), type: CoverageItemType.Day };
 }
 
 /**

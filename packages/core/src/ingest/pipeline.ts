@@ -3,7 +3,8 @@ import { ChangeIndexer, groupsOf } from "../changes/ingest.ts";
 import {
   type BatchCoverage,
   batchCoverage,
-  coverageEventItems,
+  coverageDayItem,
+  coverageEventItem,
   emptyCoverage,
   joinOutcome,
 } from "../coverage/counts.ts";
@@ -20,7 +21,7 @@ import {
 import { RoleSessionIngester } from "../roles/ingest.ts";
 import type { AuditLogger } from "../shared/logger.ts";
 import { silentLogger } from "../shared/logger.ts";
-import { commitKey, eventOf, Items, ItemType, selfAttributedUser, userOfItem } from "../timeline/items.ts";
+import { commitKey, eventOf, Items, ItemType, namedUsers, userOfItem } from "../timeline/items.ts";
 import { AliasKind, aliasSortPrefix, Keys } from "../timeline/keys.ts";
 import { type Item, mapLimit, type TableStore } from "../timeline/store.ts";
 import { Enricher, type EnricherOptions, GroupEnricher } from "./enrich.ts";
@@ -77,9 +78,8 @@ export const DEFAULT_NAME_CACHE_SIZE = 50_000;
  * 4. Timeline items (session, user, failed sign-in, and links from sessions and addresses to a person's day)
  *    are written for every event the joins touched, and detections are evaluated on the stored data around
  *    them.
- * 5. The commit items are written last, so a crash before them means a full redo (`Items.commit`): a
- *    self-attributed event's entry in its person's timeline, else its entry under its source address, else an
- *    `EVENT#` marker. The canary's items (`coverage/`) are written with the timeline items.
+ * 5. The commit items are written last, so a crash before them means a full redo: each event's canary item
+ *    (`commitKey`, `coverage/`), which every stored event has and whose key is the event's own.
  */
 export class Pipeline {
   readonly enricher: Enricher;
@@ -96,6 +96,7 @@ export class Pipeline {
   private readonly nameCache: LRUCache<string, Promise<UserKey | undefined>>;
   /** Learned name → user mappings whose waiting events this process has read and attributed. */
   private readonly pendingRead = new Set<string>();
+
   private readonly detector: Detector | undefined;
 
   constructor(
@@ -263,23 +264,30 @@ export class Pipeline {
       const outcome = joinOutcome(event, entry.users.size > 0, entry.hiddenName);
       if (outcome) timeline.push(outcome);
       if (outcome && !entry.fresh && entry.users.size > 0) lateMarkers.push(outcome);
-      // A self-attributed event lives in its person's timeline (its commit item); its own session and address
-      // get links to that person's day instead of copies.
-      const own = selfAttributedUser(event);
+      // An event that names its person lives in that person's timeline (written below: the event names them,
+      // so they are among its users); its own session and its address get links to that person's day instead
+      // of copies. Which it is depends on the event alone, never on what the joins found, so every order of
+      // arrival writes the same items.
+      const named = namedUsers(event);
       for (const session of entry.sessions) {
-        if (own && session === event.credentialId) timeline.push(Items.sessionLink(session, event, own));
+        if (named.length > 0 && session === event.credentialId)
+          for (const user of named) timeline.push(Items.sessionLink(session, event, user));
         else timeline.push(Items.sessionEvent(session, event));
       }
       for (const user of entry.users.values()) {
-        const isCommit = own !== undefined && entry.fresh && userKeyString(user) === userKeyString(own);
-        if (!isCommit) timeline.push(Items.userEvent(user, event));
+        timeline.push(Items.userEvent(user, event));
         if (isFailedVerification(event)) timeline.push(Items.failedSignInUser(event, user));
       }
       if (entry.hiddenName && isFailedVerification(event)) timeline.push(Items.failedSignInHidden(event));
       if (entry.fresh) {
         if (isFailedVerification(event)) timeline.push(Items.failedSignIn(event));
-        timeline.push(...coverageEventItems(event, entry.newFields));
-        if (own && event.sourceIp) timeline.push(Items.addressLink(event.sourceIp, event, own));
+        timeline.push(coverageDayItem(event));
+        // An event naming nobody is kept whole under its address (or, without one, under its id): a join may
+        // attribute it later, or never.
+        if (named.length > 0 && event.sourceIp)
+          for (const user of named) timeline.push(Items.addressLink(event.sourceIp, event, user));
+        else if (named.length === 0)
+          timeline.push(event.sourceIp ? Items.addressEvent(event.sourceIp, event) : Items.event(event));
       }
     }
     // A workflow's earlier members are joined again by each later step: only a first marker is a late attribution.
@@ -305,7 +313,7 @@ export class Pipeline {
 
     // Phase 4: commit markers, batched like every other write. Whether an event is new was decided by the
     // strongly consistent read at the start (see the class comment on concurrent deliveries).
-    await this.store.putAll(fresh.map(({ event }) => Items.commit(event)));
+    await this.store.putAll(fresh.map(({ event, newFields }) => coverageEventItem(event, newFields)));
     const coverage = {
       ...batchCoverage(
         fresh.map(({ event, newFields }) => {

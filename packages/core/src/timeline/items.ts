@@ -1,4 +1,4 @@
-import type { ExternalId, UserProfile } from "../identity/port.ts";
+import { type ExternalId, type UserProfile, userKeyString } from "../identity/port.ts";
 import { type AuditEvent, resolutionOf, type UserKey } from "../normalize/types.ts";
 import { AliasKind, enrichPendingKey, type ItemKey, Keys } from "./keys.ts";
 import type { Item } from "./store.ts";
@@ -118,17 +118,6 @@ export const Items = {
     identityStoreId: user.identityStoreId,
     userId: user.userId,
   }),
-  /**
-   * The item written last for an event, whose presence means the event is stored. A self-attributed event
-   * (see `selfAttributedUser`) is stored once, in its person's timeline, and found from its session and
-   * address through one link per person and day; any other event's commit item is its entry under its source
-   * address, or a marker of its own when it has no address.
-   */
-  commit: (event: AuditEvent): Item => {
-    const own = selfAttributedUser(event);
-    if (own) return Items.userEvent(own, event);
-    return event.sourceIp ? Items.addressEvent(event.sourceIp, event) : Items.event(event);
-  },
   pendingName: (userName: string, event: AuditEvent): Item => ({
     ...Keys.pendingName(userName, event.eventTime, event.eventId),
     type: ItemType.PendingName,
@@ -161,22 +150,27 @@ export const Items = {
   }),
 };
 
-/** The key of `Items.commit(event)`, without building its payload. */
+/**
+ * The key of an event's commit item, its canary item (`coverage/`): written last, its presence means the event
+ * is stored. Every fresh event has one, keyed by the event alone, so the duplicate check does not depend on how
+ * the event was attributed.
+ */
 export function commitKey(event: AuditEvent): ItemKey {
-  const own = selfAttributedUser(event);
-  if (own) return Keys.userEvent(own, event.eventTime, event.eventId);
-  return event.sourceIp
-    ? Keys.addressEvent(event.sourceIp, event.eventTime, event.eventId)
-    : Keys.event(event.eventId);
+  return Keys.coverageEvent(dayOf(event), event.eventId);
 }
 
 /**
- * The person an event names itself (`onBehalfOf`), when that is all there is to know about whose it is: not
- * a sign-in step (those are joined through their workflow and read by detections before they commit).
- * Such an event's own session and address are links to that person's day, not copies of the event.
+ * The people an event names itself: its `onBehalfOf` user, and the user its sign-in name resolved to in the
+ * directory when it was stored (both recorded in the stored event). Such an event is stored in those people's
+ * timelines, and its source address has a link to each person's day instead of a copy; so has its own session.
+ * A function of the stored event alone, whatever the order of arrival.
  */
-export function selfAttributedUser(event: AuditEvent): UserKey | undefined {
-  return event.category !== "sign-in" ? event.actor.user : undefined;
+export function namedUsers(event: AuditEvent): UserKey[] {
+  const { user, directoryUser } = event.actor;
+  if (user && directoryUser && userKeyString(user) !== userKeyString(directoryUser))
+    return [user, directoryUser];
+  const named = user ?? directoryUser;
+  return named ? [named] : [];
 }
 
 /** The UTC day of an event, as links name it. */

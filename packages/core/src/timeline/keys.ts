@@ -53,7 +53,8 @@ import type { UserKey } from "../normalize/types.ts";
  * | a join, or to nobody         |                                      | NOBODY#<eventId>                         |
  * | days with canary items       | COVERDAY#v1                          | <yyyy-mm-dd>                             |
  *
- * An event's commit item, written last, means the event is stored (see `Pipeline` and `Items.commit`).
+ * An event's commit item, written last, means the event is stored: its canary item (see `Pipeline` and
+ * `commitKey`).
  *
  * Each item's content is a function of its key and of one immutable event, so writing it again, in any
  * order, from any process, leaves the same item: that is what makes ingestion idempotent and
@@ -138,12 +139,12 @@ export const Keys = {
     pk: Keys.alertPagedPartition(subjectKey),
     sk: `${rule}#${firstSeen}#${alertId}`,
   }),
-  /** The session has events of this person on this day, stored in their timeline (see `Items.commit`). */
+  /** The session has events of this person on this day, stored in their timeline (see `namedUsers`). */
   sessionLink: (credentialId: string, day: string, user: UserKey): ItemKey => ({
     pk: Keys.sessionPartition(credentialId),
     sk: `LINK#${day}#USER#${userPart(user)}`,
   }),
-  /** The address has events of this person on this day, stored in their timeline (see `Items.commit`). */
+  /** The address has events of this person on this day, stored in their timeline (see `namedUsers`). */
   addressLink: (sourceIp: string, day: string, user: UserKey): ItemKey => ({
     pk: Keys.addressPartition(sourceIp),
     sk: `LINK#${day}#USER#${userPart(user)}`,
