@@ -96,7 +96,12 @@ export class Pipeline {
   private readonly nameCache: LRUCache<string, Promise<UserKey | undefined>>;
   /** Learned name → user mappings whose waiting events this process has read and attributed. */
   private readonly pendingRead = new Set<string>();
-
+  /**
+   * Keys of the alias items this process has written (user id and sign-in name → user): an alias never changes
+   * and is never deleted, and every event naming its person would write it again, batch after batch.
+   * Bounded like the name cache.
+   */
+  private readonly aliasesWritten: LRUCache<string, true>;
   private readonly detector: Detector | undefined;
 
   constructor(
@@ -115,6 +120,7 @@ export class Pipeline {
     });
     this.detector = options.detector;
     this.nameCache = new LRUCache({ max: options.nameCacheSize ?? DEFAULT_NAME_CACHE_SIZE });
+    this.aliasesWritten = new LRUCache({ max: options.nameCacheSize ?? DEFAULT_NAME_CACHE_SIZE });
   }
 
   async ingest(records: readonly NormalizedRecord[]): Promise<BatchResult> {
@@ -163,6 +169,7 @@ export class Pipeline {
     const joinInputs: Item[] = [];
     const learnedNames = new Map<string, UserKey>();
     const awaitingName: { event: AuditEvent; userName: string }[] = [];
+    const aliases: Item[] = [];
     for (const { event, newFields } of fresh) {
       const entry = attribution(event, true, newFields);
       if (event.credentialId) entry.sessions.add(event.credentialId);
@@ -177,18 +184,20 @@ export class Pipeline {
         if (event.credentialId) joinInputs.push(Items.workflowSession(workflow, event.credentialId));
         if (event.actor.kind === ActorKind.Unknown) joinInputs.push(Items.workflowHidden(workflow));
       }
-      if (own) joinInputs.push(Items.alias(AliasKind.UserId, own.userId, own));
+      if (own) aliases.push(Items.alias(AliasKind.UserId, own.userId, own));
       const userName = event.actor.userName;
       if (userName && own) {
         // A transitional event names both: it teaches the pipeline this name → user mapping.
-        joinInputs.push(Items.alias(AliasKind.UserName, userName, own));
+        aliases.push(Items.alias(AliasKind.UserName, userName, own));
         learnedNames.set(userName.toLowerCase(), own);
       } else if (userName && !own && !byName) {
         joinInputs.push(Items.pendingName(userName, event));
         awaitingName.push({ event, userName });
       }
     }
-    await this.store.putAll(joinInputs);
+    const newAliases = aliases.filter((item) => !this.aliasesWritten.has(itemKeyString(item)));
+    await this.store.putAll([...joinInputs, ...newAliases]);
+    for (const item of newAliases) this.aliasesWritten.set(itemKeyString(item), true);
 
     // Phase 2a: name joins (learned mappings ↔ old-shape events waiting for them).
     const workflowLinks: Item[] = [];
@@ -369,6 +378,8 @@ export class Pipeline {
     });
   }
 }
+
+const itemKeyString = (item: Item) => `${item.pk}\u0000${item.sk}`;
 
 const learnedKey = (userName: string, user: UserKey) => `${userName}\u0000${userKeyString(user)}`;
 
