@@ -47,6 +47,14 @@ describe("pipeline: sessions and joins", () => {
     expect(times).toEqual([...times].sort());
   });
 
+  it("keeps a workflow's members only: the people, sessions and hidden names they name are read from them", async () => {
+    const store = await runtime(await fixtureDirectory());
+    await store.pipeline.ingest(storyRecords());
+    const workflowItems = (await dumpTable(store)).filter((item) => String(item.pk).startsWith("WORKFLOW#"));
+    expect(workflowItems.length).toBeGreaterThan(5);
+    expect(new Set(workflowItems.map((item) => item.type))).toEqual(new Set(["workflow-event"]));
+  });
+
   it.each([
     ["challenge first", ["challenge", "failure"]],
     ["failure first", ["failure", "challenge"]],

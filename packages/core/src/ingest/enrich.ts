@@ -1,3 +1,4 @@
+import { LRUCache } from "lru-cache";
 import type { GroupKey, GroupProfile, UserDirectory, UserProfile } from "../identity/port.ts";
 import { groupKeyString, userKeyString } from "../identity/port.ts";
 import type { UserKey } from "../normalize/types.ts";
@@ -7,6 +8,34 @@ import { Items, ItemType, ProfileStatus, profileAliases } from "../timeline/item
 import { enrichPendingKey, Keys } from "../timeline/keys.ts";
 import { type Item, mapLimit, type TableStore } from "../timeline/store.ts";
 
+/**
+ * Keys of alias items this process has written. An alias is a function of its key and is never changed or
+ * deleted, yet every batch naming a person (and every profile fetched) would write the same ones again: a
+ * process writes each once. Bounded, least recently used forgotten first (a forgotten one is written again).
+ */
+export class AliasesWritten {
+  private readonly keys: LRUCache<string, true>;
+
+  constructor(max: number) {
+    this.keys = new LRUCache({ max });
+  }
+
+  /** Of `items`, the ones this process has not written. */
+  unwritten(items: readonly Item[]): Item[] {
+    return items.filter((item) => !this.keys.has(keyString(item)));
+  }
+
+  /** Remembers items once their write has succeeded. */
+  written(items: readonly Item[]): void {
+    for (const item of items) this.keys.set(keyString(item), true);
+  }
+}
+
+const keyString = (item: Item) => `${item.pk}\u0000${item.sk}`;
+
+/** Alias keys a process remembers having written, by default. */
+export const DEFAULT_ALIASES_WRITTEN = 50_000;
+
 export interface EnricherOptions {
   /** How long a fetched profile is trusted before `DescribeUser` is called again. Default 24 hours. */
   readonly cacheLifetimeMs?: number;
@@ -14,6 +43,8 @@ export interface EnricherOptions {
   readonly logger?: AuditLogger;
   /** Parallel `DescribeUser` calls at most. */
   readonly concurrency?: number;
+  /** Aliases already written by this process (shared with the pipeline, which writes some of the same). */
+  readonly aliasesWritten?: AliasesWritten;
 }
 
 export interface EnrichStats {
@@ -86,10 +117,12 @@ abstract class ProfileCache {
  */
 export class Enricher extends ProfileCache {
   private readonly logger: AuditLogger;
+  private readonly aliasesWritten: AliasesWritten;
 
   constructor(store: TableStore, directory: UserDirectory, options: EnricherOptions = {}) {
     super(store, directory, options);
     this.logger = options.logger ?? silentLogger;
+    this.aliasesWritten = options.aliasesWritten ?? new AliasesWritten(DEFAULT_ALIASES_WRITTEN);
   }
 
   /** Makes sure every user has a profile item that is fresh, or marked unenriched. */
@@ -129,14 +162,14 @@ export class Enricher extends ProfileCache {
       this.memory.set(key, this.now());
       return ProfileStatus.Unenriched;
     }
+    const aliases =
+      result.status === "found" ? this.aliasesWritten.unwritten(profileAliases(result.profile)) : [];
     const items: Item[] =
       result.status === "found"
-        ? [
-            Items.profile(user, ProfileStatus.Enriched, fetchedAt, result.profile),
-            ...profileAliases(result.profile),
-          ]
+        ? [Items.profile(user, ProfileStatus.Enriched, fetchedAt, result.profile), ...aliases]
         : [Items.profile(user, ProfileStatus.Deleted, fetchedAt, deletedProfile(previous))];
     await this.store.putAll(items);
+    this.aliasesWritten.written(aliases);
     await this.store.deleteItem(enrichPendingKey(user));
     if (result.status === "found") this.stats.enriched += 1;
     else this.stats.deleted += 1;

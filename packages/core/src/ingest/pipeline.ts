@@ -24,7 +24,7 @@ import { silentLogger } from "../shared/logger.ts";
 import { commitKey, eventOf, Items, ItemType, namedUsers, userOfItem } from "../timeline/items.ts";
 import { AliasKind, aliasSortPrefix, Keys } from "../timeline/keys.ts";
 import { type Item, mapLimit, type TableStore } from "../timeline/store.ts";
-import { Enricher, type EnricherOptions, GroupEnricher } from "./enrich.ts";
+import { AliasesWritten, Enricher, type EnricherOptions, GroupEnricher } from "./enrich.ts";
 
 export interface BatchResult {
   /** Events written for the first time. */
@@ -96,12 +96,8 @@ export class Pipeline {
   private readonly nameCache: LRUCache<string, Promise<UserKey | undefined>>;
   /** Learned name → user mappings whose waiting events this process has read and attributed. */
   private readonly pendingRead = new Set<string>();
-  /**
-   * Keys of the alias items this process has written (user id and sign-in name → user): an alias never changes
-   * and is never deleted, and every event naming its person would write it again, batch after batch.
-   * Bounded like the name cache.
-   */
-  private readonly aliasesWritten: LRUCache<string, true>;
+  /** Alias items this process has written (user id and sign-in name → user, and profiles' lookup values). */
+  private readonly aliasesWritten: AliasesWritten;
   private readonly detector: Detector | undefined;
 
   constructor(
@@ -109,7 +105,8 @@ export class Pipeline {
     private readonly directory: UserDirectory,
     options: PipelineOptions = {},
   ) {
-    this.enricher = new Enricher(store, directory, options);
+    this.aliasesWritten = new AliasesWritten(options.nameCacheSize ?? DEFAULT_NAME_CACHE_SIZE);
+    this.enricher = new Enricher(store, directory, { ...options, aliasesWritten: this.aliasesWritten });
     this.groupEnricher = new GroupEnricher(store, directory, options);
     this.changes = new ChangeIndexer(store, directory.identityStoreId);
     this.logger = options.logger ?? silentLogger;
@@ -120,7 +117,6 @@ export class Pipeline {
     });
     this.detector = options.detector;
     this.nameCache = new LRUCache({ max: options.nameCacheSize ?? DEFAULT_NAME_CACHE_SIZE });
-    this.aliasesWritten = new LRUCache({ max: options.nameCacheSize ?? DEFAULT_NAME_CACHE_SIZE });
   }
 
   async ingest(records: readonly NormalizedRecord[]): Promise<BatchResult> {
@@ -177,13 +173,9 @@ export class Pipeline {
       const byName = event.actor.directoryUser;
       if (own) attribute(event, own);
       if (byName) attribute(event, byName);
-      const workflow = event.authWorkflowId;
-      if (workflow) {
-        joinInputs.push(Items.workflowEvent(workflow, event));
-        for (const user of [own, byName]) if (user) joinInputs.push(Items.workflowUser(workflow, user));
-        if (event.credentialId) joinInputs.push(Items.workflowSession(workflow, event.credentialId));
-        if (event.actor.kind === ActorKind.Unknown) joinInputs.push(Items.workflowHidden(workflow));
-      }
+      // A member's own person, session and hidden name are read back from its stored event (`workflowJoin`):
+      // only what a join learns later (a user through a learned name) is a link item of its own.
+      if (event.authWorkflowId) joinInputs.push(Items.workflowEvent(event.authWorkflowId, event));
       if (own) aliases.push(Items.alias(AliasKind.UserId, own.userId, own));
       const userName = event.actor.userName;
       if (userName && own) {
@@ -195,9 +187,9 @@ export class Pipeline {
         awaitingName.push({ event, userName });
       }
     }
-    const newAliases = aliases.filter((item) => !this.aliasesWritten.has(itemKeyString(item)));
+    const newAliases = this.aliasesWritten.unwritten(aliases);
     await this.store.putAll([...joinInputs, ...newAliases]);
-    for (const item of newAliases) this.aliasesWritten.set(itemKeyString(item), true);
+    this.aliasesWritten.written(newAliases);
 
     // Phase 2a: name joins (learned mappings ↔ old-shape events waiting for them).
     const workflowLinks: Item[] = [];
@@ -234,17 +226,9 @@ export class Pipeline {
     for (const entry of touched.values())
       if (entry.event.authWorkflowId) workflows.add(entry.event.authWorkflowId);
     await mapLimit([...workflows], 8, async (workflow) => {
-      const items = await this.store.query(Keys.workflowPartition(workflow));
-      const users: UserKey[] = [];
-      const sessions: string[] = [];
-      const members: AuditEvent[] = [];
-      let hidden = false;
-      for (const item of items) {
-        if (item.type === ItemType.WorkflowHidden) hidden = true;
-        else if (item.type === ItemType.WorkflowUser) users.push(userOfItem(item));
-        else if (item.type === ItemType.WorkflowSession) sessions.push(String(item.credentialId));
-        else if (item.type === ItemType.WorkflowEvent) members.push(eventOf(item));
-      }
+      const { users, sessions, members, hidden } = workflowJoin(
+        await this.store.query(Keys.workflowPartition(workflow)),
+      );
       for (const member of members) {
         const entry = attribution(touched.get(member.eventId)?.event ?? member);
         for (const user of users) attribute(entry.event, user);
@@ -379,7 +363,36 @@ export class Pipeline {
   }
 }
 
-const itemKeyString = (item: Item) => `${item.pk}\u0000${item.sk}`;
+/**
+ * What a sign-in workflow's partition says: its members, and the people, sessions and hidden name they name
+ * themselves (their own `onBehalfOf`, directory-resolved sign-in name, `credentialId`, a name AWS hid) or that
+ * joins gave the workflow later (a user through a learned name). Tables written before 2026-12-01 hold a link
+ * item for each of those too; they say the same.
+ */
+function workflowJoin(items: readonly Item[]): {
+  users: UserKey[];
+  sessions: string[];
+  members: AuditEvent[];
+  hidden: boolean;
+} {
+  const users: UserKey[] = [];
+  const sessions: string[] = [];
+  const members: AuditEvent[] = [];
+  let hidden = false;
+  for (const item of items) {
+    if (item.type === ItemType.WorkflowHidden) hidden = true;
+    else if (item.type === ItemType.WorkflowUser) users.push(userOfItem(item));
+    else if (item.type === ItemType.WorkflowSession) sessions.push(String(item.credentialId));
+    else if (item.type === ItemType.WorkflowEvent) {
+      const member = eventOf(item);
+      members.push(member);
+      users.push(...namedUsers(member));
+      if (member.credentialId) sessions.push(member.credentialId);
+      if (member.actor.kind === ActorKind.Unknown) hidden = true;
+    }
+  }
+  return { users, sessions, members, hidden };
+}
 
 const learnedKey = (userName: string, user: UserKey) => `${userName}\u0000${userKeyString(user)}`;
 

@@ -11,6 +11,7 @@ export const ItemType = {
   Profile: "profile",
   WorkflowEvent: "workflow-event",
   WorkflowUser: "workflow-user",
+  /** Written before 2026-12-01 (a member's own session and hidden name are now read from the member). */
   WorkflowSession: "workflow-session",
   FailedSignIn: "failed-signin",
   FailedSignInUser: "failed-signin-user",
@@ -73,15 +74,6 @@ export const Items = {
     type: ItemType.WorkflowUser,
     identityStoreId: user.identityStoreId,
     userId: user.userId,
-  }),
-  workflowSession: (authWorkflowId: string, credentialId: string): Item => ({
-    ...Keys.workflowSession(authWorkflowId, credentialId),
-    type: ItemType.WorkflowSession,
-    credentialId,
-  }),
-  workflowHidden: (authWorkflowId: string): Item => ({
-    ...Keys.workflowHidden(authWorkflowId),
-    type: ItemType.WorkflowHidden,
   }),
   failedSignInHidden: (event: AuditEvent): Item => ({
     ...Keys.failedSignInHidden(event.eventTime, event.eventId),

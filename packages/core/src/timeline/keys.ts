@@ -11,12 +11,10 @@ import type { UserKey } from "../normalize/types.ts";
  * | user timeline entry          | USER#v1#<storeId>#<userId>           | EVENT#<time>#<eventId>                   |
  * | user profile (cache)         | USER#v1#<storeId>#<userId>           | PROFILE                                  |
  * | sign-in workflow member      | WORKFLOW#v1#<authWorkflowId>         | EVENT#<time>#<eventId>                   |
- * | workflow → user link         | WORKFLOW#v1#<authWorkflowId>         | LINK#USER#<storeId>#<userId>             |
- * | workflow → session link      | WORKFLOW#v1#<authWorkflowId>         | LINK#SESSION#<credentialId>              |
+ * | workflow → user a join found | WORKFLOW#v1#<authWorkflowId>         | LINK#USER#<storeId>#<userId>             |
  * | failed sign-in               | FAILED#v1                            | <time>#<eventId>                         |
  * | failed sign-in → user        | FAILED#v1                            | <time>#<eventId>#USER#<storeId>#<userId> |
  * | failed sign-in, hidden name  | FAILED#v1                            | <time>#<eventId>#HIDDEN                  |
- * | workflow had a hidden name   | WORKFLOW#v1#<authWorkflowId>         | LINK#HIDDEN                              |
  * | alert (listing by time)      | ALERT#v1                             | <firstSeen>#<alertId>                    |
  * | alert by subject             | ALERTSUBJ#v1#<user or address>       | <firstSeen>#<alertId>                    |
  * | alert paged marker           | PAGED#v1#<user or address>           | <rule>#<firstSeen>#<alertId>             |
@@ -102,15 +100,6 @@ export const Keys = {
   workflowUser: (authWorkflowId: string, user: UserKey): ItemKey => ({
     pk: Keys.workflowPartition(authWorkflowId),
     sk: `LINK#USER#${userPart(user)}`,
-  }),
-  /** The workflow's typed name was hidden by AWS: it matched no user. */
-  workflowHidden: (authWorkflowId: string): ItemKey => ({
-    pk: Keys.workflowPartition(authWorkflowId),
-    sk: "LINK#HIDDEN",
-  }),
-  workflowSession: (authWorkflowId: string, credentialId: string): ItemKey => ({
-    pk: Keys.workflowPartition(authWorkflowId),
-    sk: `LINK#SESSION#${credentialId}`,
   }),
   failedSignIn: (eventTime: string, eventId: string): ItemKey => ({
     pk: FAILED_PARTITION,
