@@ -1,6 +1,7 @@
 import { createRequire } from "node:module";
 import { promisify } from "node:util";
 import {
+  BatchGetItemCommand,
   BatchWriteItemCommand,
   CreateTableCommand,
   DeleteTableCommand,
@@ -156,6 +157,41 @@ describe("the embedded store (patched dynalite)", () => {
     expect(await indexed("moves", "second")).toEqual(["p"]);
   });
 
+  it("answers BatchGetItem as DynamoDB does: the items found, projected, and a capacity for every key", async () => {
+    await createTable("batch-get", false);
+    await client.send(
+      new BatchWriteItemCommand({
+        RequestItems: {
+          "batch-get": [
+            { PutRequest: { Item: { ...key("one"), v: { S: "first" }, w: { N: "1" } } } },
+            { PutRequest: { Item: { ...key("two"), v: { S: "second" }, w: { N: "2" } } } },
+          ],
+        },
+      }),
+    );
+    const answer = await client.send(
+      new BatchGetItemCommand({
+        RequestItems: {
+          "batch-get": {
+            Keys: [key("one"), key("missing"), key("two")],
+            ConsistentRead: true,
+            ProjectionExpression: "pk, v",
+          },
+        },
+        ReturnConsumedCapacity: "TOTAL",
+      }),
+    );
+    const found = (answer.Responses?.["batch-get"] ?? []).sort((a, b) =>
+      (a.pk?.S ?? "").localeCompare(b.pk?.S ?? ""),
+    );
+    expect(found).toEqual([
+      { pk: { S: "one" }, v: { S: "first" } },
+      { pk: { S: "two" }, v: { S: "second" } },
+    ]);
+    expect(answer.UnprocessedKeys ?? {}).toEqual({});
+    expect(answer.ConsumedCapacity).toEqual([{ TableName: "batch-get", CapacityUnits: 3 }]);
+  });
+
   it("forgets a deleted table's definition: no item operation on it, and its successor's index is used", async () => {
     await createTable("recreated", false);
     await client.send(
@@ -185,10 +221,25 @@ interface DynaliteStore {
     put(key: string, value: TableDefinition, callback: Callback<void>): void;
   };
   getTable(name: string, callback: Callback<TableDefinition>): void;
+  getItemDb(name: string): {
+    get(key: string, callback: Callback<object>): void;
+    getMany(keys: string[], callback: Callback<(object | undefined)[]>): void;
+  };
 }
 const dynaliteRequire = createRequire(createRequire(import.meta.url).resolve("dynalite"));
 const dynaliteDb = dynaliteRequire("./db") as { create(options: object): DynaliteStore };
 const dynaliteCreateTable = dynaliteRequire("./actions/createTable") as (
+  store: DynaliteStore,
+  data: object,
+  callback: Callback<unknown>,
+) => void;
+
+const dynalitePutItem = dynaliteRequire("./actions/putItem") as (
+  store: DynaliteStore,
+  data: object,
+  callback: Callback<unknown>,
+) => void;
+const dynaliteBatchGetItem = dynaliteRequire("./actions/batchGetItem") as (
   store: DynaliteStore,
   data: object,
   callback: Callback<unknown>,
@@ -212,6 +263,31 @@ async function storeWithTable(): Promise<{ store: DynaliteStore; definitionReads
   };
   return { store, definitionReads: () => reads };
 }
+
+describe("the embedded store's BatchGetItem", () => {
+  it("reads all of a request's keys from LevelDB at once, not one read per key", async () => {
+    const { store } = await storeWithTable();
+    const items = store.getItemDb("t");
+    await promisify(dynalitePutItem)(store, { TableName: "t", Item: { pk: { S: "a" } } });
+    let singleReads = 0;
+    let manyReads = 0;
+    const get = items.get.bind(items);
+    const getMany = items.getMany.bind(items);
+    items.get = (itemKey, callback) => {
+      singleReads += 1;
+      get(itemKey, callback);
+    };
+    items.getMany = (itemKeys, callback) => {
+      manyReads += 1;
+      getMany(itemKeys, callback);
+    };
+    const answer = (await promisify(dynaliteBatchGetItem)(store, {
+      RequestItems: { t: { Keys: [{ pk: { S: "a" } }, { pk: { S: "b" } }, { pk: { S: "c" } }] } },
+    })) as { Responses: Record<string, unknown[]> };
+    expect(answer.Responses.t).toEqual([{ pk: { S: "a" } }]);
+    expect({ singleReads, manyReads }).toEqual({ singleReads: 0, manyReads: 1 });
+  });
+});
 
 describe("the embedded store's table definitions", () => {
   it("are read from LevelDB once, not once per item operation", async () => {
