@@ -1,6 +1,8 @@
+import { coverageEventItem } from "@idc-audit/core/coverage";
 import { noDirectory } from "@idc-audit/core/identity";
-import type { AuditEvent, NormalizedRecord } from "@idc-audit/core/normalize";
-import { eventOf, type Item } from "@idc-audit/core/timeline";
+import { Pipeline } from "@idc-audit/core/ingest";
+import type { AuditEvent, NormalizedRecord, UserKey } from "@idc-audit/core/normalize";
+import { AnalystQueries, eventOf, type Item } from "@idc-audit/core/timeline";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { synthExportDirectory, synthRecords } from "../support/answers.ts";
@@ -21,6 +23,15 @@ const load = (path: string) => normalized(loadEvent(path));
 /** Every event fixture of one person-centred story across the three eras. */
 function storyRecords(): NormalizedRecord[] {
   return ["old", "transitional", "new"].flatMap((shape) => fixtureFiles(shape).map(load));
+}
+
+/** A directory whose name lookups fail while `down`, as an unreachable or throttling Identity Store does. */
+class OutageDirectory extends CountingDirectory {
+  down = false;
+  override findByUserName(userName: string): Promise<UserKey | undefined> {
+    if (this.down) return Promise.reject(new Error("directory unreachable"));
+    return super.findByUserName(userName);
+  }
 }
 
 describe("pipeline: sessions and joins", () => {
@@ -47,12 +58,81 @@ describe("pipeline: sessions and joins", () => {
     expect(times).toEqual([...times].sort());
   });
 
-  it("keeps a workflow's members only: the people, sessions and hidden names they name are read from them", async () => {
+  it("keeps a workflow's person found through the directory when a redelivery finds the directory down", async () => {
+    // Prepare: the challenge names alice (through the directory); its first batch fails before its commit.
+    const directory = new OutageDirectory(await fixtureDirectory());
+    const store = await runtime(directory);
+    const challenge = load("new/CredentialChallenge__success__alice-failed.json");
+    const failure = load("new/CredentialVerification__failure__alice-failed.json");
+    const putAll = store.store.putAll.bind(store.store);
+    let failures = 0;
+    store.store.putAll = async (items) => {
+      if (failures === 0 && items.some((item) => item.type === "coverage-event")) {
+        failures += 1;
+        throw new Error("injected: the batch failed before its commit");
+      }
+      return putAll(items);
+    };
+    await expect(store.pipeline.ingest([challenge])).rejects.toThrow("injected");
+    // Act: redelivered to another process while the directory is down, then the failed attempt arrives.
+    directory.down = true;
+    const other = new Pipeline(store.store, directory);
+    expect((await other.ingest([challenge])).stored).toHaveLength(1);
+    await other.ingest([failure]);
+    // Assess
+    const failed = await store.queries.failedSignIns();
+    expect(failed).toEqual([
+      expect.objectContaining({ eventId: failure.event.eventId, userId: ALICE.userId }),
+    ]);
+  });
+
+  it("names the person behind a failed sign-in from another address than the step that named them", async () => {
+    const store = await runtime(await fixtureDirectory());
+    const challenge = load("new/CredentialChallenge__success__alice-failed.json");
+    const raw = load("new/CredentialVerification__failure__alice-failed.json");
+    const elsewhere = "203.0.113.9";
+    const failure = { ...raw, event: { ...raw.event, sourceIp: elsewhere } };
+    await store.pipeline.ingest([challenge, failure]);
+    const analyst = new AnalystQueries(store.store, store.queries);
+    const seen = await analyst.addressUsersOf(await store.queries.readAddress(elsewhere));
+    expect(seen.users.map((user) => user.userId)).toEqual([ALICE.userId]);
+  });
+
+  it("stores again an event whose canary item an earlier version wrote before its own commit", async () => {
+    // Before 2026-12-01 19:00Z the canary item was written before the commit item: without the commit mark it
+    // says nothing of whether its batch finished.
+    const store = await runtime(await fixtureDirectory());
+    const portal = fixtureFiles("new")
+      .map(load)
+      .find((record) => record.event.category === "portal" && record.event.actor.user);
+    if (!portal) throw new Error("the fixtures have a portal event naming its person");
+    const { committed: _mark, ...earlier } = coverageEventItem(portal.event, undefined);
+    await store.store.putAll([earlier as Item]);
+    const result = await store.pipeline.ingest([portal]);
+    expect(result.stored).toHaveLength(1);
+    const report = await store.queries.user(portal.event.actor.user as UserKey);
+    expect(report.eventCount).toBe(1);
+  });
+
+  it("keeps a workflow's members, and a link only for a person found through the directory", async () => {
     const store = await runtime(await fixtureDirectory());
     await store.pipeline.ingest(storyRecords());
     const workflowItems = (await dumpTable(store)).filter((item) => String(item.pk).startsWith("WORKFLOW#"));
-    expect(workflowItems.length).toBeGreaterThan(5);
-    expect(new Set(workflowItems.map((item) => item.type))).toEqual(new Set(["workflow-event"]));
+    const members = workflowItems
+      .filter((item) => item.type === "workflow-event")
+      .map((item) => eventOf(item as Item));
+    const links = workflowItems.filter((item) => item.type !== "workflow-event");
+    expect(members.length).toBeGreaterThan(5);
+    // No session or hidden-name link, and no link for a person a member names by onBehalfOf.
+    expect(new Set(links.map((item) => item.type))).toEqual(new Set(["workflow-user"]));
+    const resolved = new Set(
+      members.flatMap((member) =>
+        member.actor.directoryUser ? [`${member.authWorkflowId} ${member.actor.directoryUser.userId}`] : [],
+      ),
+    );
+    expect(
+      new Set(links.map((item) => `${String(item.pk).slice("WORKFLOW#v1#".length)} ${item.userId}`)),
+    ).toEqual(resolved);
   });
 
   it.each([

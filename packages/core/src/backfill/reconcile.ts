@@ -1,5 +1,6 @@
 import { type ReadItem, readInputs } from "../cloudtrail/reader.ts";
 import type { ObjectSource } from "../cloudtrail/s3.ts";
+import { CoverageItemType, isCommitted } from "../coverage/counts.ts";
 import type { Pipeline } from "../ingest/pipeline.ts";
 import {
   type ClassifiedItem,
@@ -92,10 +93,12 @@ export async function reconcile(
     const checking = pending;
     pending = [];
     const described = checking.map(({ item, location }) => ({ item, location, ...eventOf(item) }));
+    // A role-session event's commit item is its entry; an Identity Center event's is its canary item, which
+    // says so (`isCommitted`).
     const present = new Set(
-      (await runtime.store.getAll(described.map(({ key }) => key))).map(
-        (item) => `${item.pk}\u0000${item.sk}`,
-      ),
+      (await runtime.store.getAll(described.map(({ key }) => key)))
+        .filter((item) => item.type !== CoverageItemType.Event || isCommitted(item))
+        .map((item) => `${item.pk}\u0000${item.sk}`),
     );
     const batch = new MixedBatchBuilder();
     const candidates: typeof described = [];

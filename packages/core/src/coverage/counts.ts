@@ -87,6 +87,7 @@ export function coverageEventItem(event: AuditEvent, newFields: readonly string[
     ...commitKey(event),
     type: CoverageItemType.Event,
     shape: event.shape,
+    committed: true,
   };
   if (expectsPerson(event)) item.expects = true;
   if (selfAttributed(event)) item.self = true;
@@ -95,6 +96,15 @@ export function coverageEventItem(event: AuditEvent, newFields: readonly string[
   if (newFields && newFields.length > 0) item.fields = [...newFields];
   if (unknown || item.fields) item.time = event.eventTime;
   return item;
+}
+
+/**
+ * Whether an event's commit item, read back, says the event is stored. The item carries `committed`: a
+ * version before 2026-12-01 19:00Z wrote the canary item before its own commit item, so one of those, without
+ * the mark, says nothing of whether its batch finished. Such an event is stored again when delivered again.
+ */
+export function isCommitted(item: Item): boolean {
+  return item.type === CoverageItemType.Event && item.committed === true;
 }
 
 /** The day's entry in the list of days that have canary items. */

@@ -20,9 +20,9 @@ export class AliasesWritten {
     this.keys = new LRUCache({ max });
   }
 
-  /** Of `items`, the ones this process has not written. */
+  /** Of `items`, the ones this process has not written (a lookup counts as a use: the most used stay). */
   unwritten(items: readonly Item[]): Item[] {
-    return items.filter((item) => !this.keys.has(keyString(item)));
+    return items.filter((item) => this.keys.get(keyString(item)) === undefined);
   }
 
   /** Remembers items once their write has succeeded. */

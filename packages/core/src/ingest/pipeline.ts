@@ -6,13 +6,13 @@ import {
   coverageDayItem,
   coverageEventItem,
   emptyCoverage,
+  isCommitted,
   joinOutcome,
 } from "../coverage/counts.ts";
 import type { Alert, Detector } from "../detect/detector.ts";
 import type { UserDirectory } from "../identity/port.ts";
 import { userKeyString } from "../identity/port.ts";
 import {
-  ActorKind,
   type AuditEvent,
   isFailedVerification,
   type NormalizedRecord,
@@ -21,7 +21,7 @@ import {
 import { RoleSessionIngester } from "../roles/ingest.ts";
 import type { AuditLogger } from "../shared/logger.ts";
 import { silentLogger } from "../shared/logger.ts";
-import { commitKey, eventOf, Items, ItemType, namedUsers, userOfItem } from "../timeline/items.ts";
+import { commitKey, eventOf, Items, namedUsers, userOfItem, workflowJoin } from "../timeline/items.ts";
 import { AliasKind, aliasSortPrefix, Keys } from "../timeline/keys.ts";
 import { type Item, mapLimit, type TableStore } from "../timeline/store.ts";
 import { AliasesWritten, Enricher, type EnricherOptions, GroupEnricher } from "./enrich.ts";
@@ -133,7 +133,7 @@ export class Pipeline {
       commitKeys.map(({ eventId, key }) => [`${key.pk}\u0000${key.sk}`, eventId]),
     );
     const existing = await this.store.getAll(commitKeys.map(({ key }) => key));
-    for (const item of existing) {
+    for (const item of existing.filter(isCommitted)) {
       const eventId = eventOfCommit.get(`${item.pk}\u0000${item.sk}`);
       if (eventId !== undefined && unique.delete(eventId)) duplicates += 1;
     }
@@ -171,11 +171,16 @@ export class Pipeline {
       if (event.credentialId) entry.sessions.add(event.credentialId);
       const own = event.actor.user;
       const byName = event.actor.directoryUser;
+      const workflow = event.authWorkflowId;
       if (own) attribute(event, own);
       if (byName) attribute(event, byName);
-      // A member's own person, session and hidden name are read back from its stored event (`workflowJoin`):
-      // only what a join learns later (a user through a learned name) is a link item of its own.
-      if (event.authWorkflowId) joinInputs.push(Items.workflowEvent(event.authWorkflowId, event));
+      // A member's own person, session and hidden name are read back from its stored event (`workflowJoin`).
+      // A person found through the directory is also a link item: the member item is rewritten whole by a
+      // redelivery, and one made while the directory could not answer names nobody; links are only added.
+      if (workflow) {
+        joinInputs.push(Items.workflowEvent(workflow, event));
+        if (byName) joinInputs.push(Items.workflowUser(workflow, byName));
+      }
       if (own) aliases.push(Items.alias(AliasKind.UserId, own.userId, own));
       const userName = event.actor.userName;
       if (userName && own) {
@@ -361,37 +366,6 @@ export class Pipeline {
       return { ...record, event: { ...event, actor: { ...event.actor, directoryUser } } };
     });
   }
-}
-
-/**
- * What a sign-in workflow's partition says: its members, and the people, sessions and hidden name they name
- * themselves (their own `onBehalfOf`, directory-resolved sign-in name, `credentialId`, a name AWS hid) or that
- * joins gave the workflow later (a user through a learned name). Tables written before 2026-12-01 hold a link
- * item for each of those too; they say the same.
- */
-function workflowJoin(items: readonly Item[]): {
-  users: UserKey[];
-  sessions: string[];
-  members: AuditEvent[];
-  hidden: boolean;
-} {
-  const users: UserKey[] = [];
-  const sessions: string[] = [];
-  const members: AuditEvent[] = [];
-  let hidden = false;
-  for (const item of items) {
-    if (item.type === ItemType.WorkflowHidden) hidden = true;
-    else if (item.type === ItemType.WorkflowUser) users.push(userOfItem(item));
-    else if (item.type === ItemType.WorkflowSession) sessions.push(String(item.credentialId));
-    else if (item.type === ItemType.WorkflowEvent) {
-      const member = eventOf(item);
-      members.push(member);
-      users.push(...namedUsers(member));
-      if (member.credentialId) sessions.push(member.credentialId);
-      if (member.actor.kind === ActorKind.Unknown) hidden = true;
-    }
-  }
-  return { users, sessions, members, hidden };
 }
 
 const learnedKey = (userName: string, user: UserKey) => `${userName}\u0000${userKeyString(user)}`;

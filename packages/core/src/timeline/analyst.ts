@@ -1,6 +1,6 @@
 import { userKeyString } from "../identity/port.ts";
 import { type AuditEvent, isFailedVerification, type UserKey } from "../normalize/types.ts";
-import { userOfItem } from "./items.ts";
+import { workflowJoin } from "./items.ts";
 import { Keys } from "./keys.ts";
 import {
   groupSessions,
@@ -214,13 +214,11 @@ export class AnalystQueries {
       else if (event.authWorkflowId) workflows.add(event.authWorkflowId);
     }
     const looked = [...workflows].sort().slice(0, MAX_ADDRESS_WORKFLOW_LOOKUPS);
-    const linked = await mapLimit(looked, 8, (workflow) =>
-      this.store.query(Keys.workflowPartition(workflow), { prefix: "LINK#USER#" }),
+    // The people a workflow's members name themselves (from any address) and those linked to it later.
+    const joined = await mapLimit(looked, 8, async (workflow) =>
+      workflowJoin(await this.store.query(Keys.workflowPartition(workflow))),
     );
-    for (const item of linked.flat()) {
-      const user = userOfItem(item);
-      users.set(userKeyString(user), user);
-    }
+    for (const user of joined.flatMap((join) => join.users)) users.set(userKeyString(user), user);
     const keys = [...users.values()].sort((a, b) => (userKeyString(a) < userKeyString(b) ? -1 : 1));
     const profiles = await this.queries.profiles(keys);
     return {

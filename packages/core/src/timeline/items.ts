@@ -1,5 +1,5 @@
 import { type ExternalId, type UserProfile, userKeyString } from "../identity/port.ts";
-import { type AuditEvent, resolutionOf, type UserKey } from "../normalize/types.ts";
+import { ActorKind, type AuditEvent, resolutionOf, type UserKey } from "../normalize/types.ts";
 import { AliasKind, enrichPendingKey, type ItemKey, Keys } from "./keys.ts";
 import type { Item } from "./store.ts";
 
@@ -163,6 +163,37 @@ export function namedUsers(event: AuditEvent): UserKey[] {
     return [user, directoryUser];
   const named = user ?? directoryUser;
   return named ? [named] : [];
+}
+
+/**
+ * What a sign-in workflow's partition says: its members, and the people, sessions and hidden name they name
+ * themselves (their own `onBehalfOf`, directory-resolved sign-in name, `credentialId`, a name AWS hid) or that
+ * are linked to it (one found through the directory or a learned name). Tables written before 2026-12-01 hold a
+ * link item for each session and hidden name too; they say the same.
+ */
+export function workflowJoin(items: readonly Item[]): {
+  users: UserKey[];
+  sessions: string[];
+  members: AuditEvent[];
+  hidden: boolean;
+} {
+  const users: UserKey[] = [];
+  const sessions: string[] = [];
+  const members: AuditEvent[] = [];
+  let hidden = false;
+  for (const item of items) {
+    if (item.type === ItemType.WorkflowHidden) hidden = true;
+    else if (item.type === ItemType.WorkflowUser) users.push(userOfItem(item));
+    else if (item.type === ItemType.WorkflowSession) sessions.push(String(item.credentialId));
+    else if (item.type === ItemType.WorkflowEvent) {
+      const member = eventOf(item);
+      members.push(member);
+      users.push(...namedUsers(member));
+      if (member.credentialId) sessions.push(member.credentialId);
+      if (member.actor.kind === ActorKind.Unknown) hidden = true;
+    }
+  }
+  return { users, sessions, members, hidden };
 }
 
 /** The UTC day of an event, as links name it. */
