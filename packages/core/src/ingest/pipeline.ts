@@ -174,13 +174,9 @@ export class Pipeline {
       const workflow = event.authWorkflowId;
       if (own) attribute(event, own);
       if (byName) attribute(event, byName);
-      // A member's own person, session and hidden name are read back from its stored event (`workflowJoin`).
-      // A person found through the directory is also a link item: the member item is rewritten whole by a
-      // redelivery, and one made while the directory could not answer names nobody; links are only added.
-      if (workflow) {
-        joinInputs.push(Items.workflowEvent(workflow, event));
-        if (byName) joinInputs.push(Items.workflowUser(workflow, byName));
-      }
+      // A member's own person, session and hidden name are read back from its stored event (`workflowJoin`);
+      // its key says whom the directory resolved it to (`Keys.workflowEvent`), so no redelivery erases that.
+      if (workflow) joinInputs.push(Items.workflowEvent(workflow, event));
       if (own) aliases.push(Items.alias(AliasKind.UserId, own.userId, own));
       const userName = event.actor.userName;
       if (userName && own) {

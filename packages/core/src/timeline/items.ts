@@ -65,7 +65,7 @@ export const Items = {
     data: payload(event),
   }),
   workflowEvent: (authWorkflowId: string, event: AuditEvent): Item => ({
-    ...Keys.workflowEvent(authWorkflowId, event.eventTime, event.eventId),
+    ...Keys.workflowEvent(authWorkflowId, event.eventTime, event.eventId, event.actor.directoryUser),
     type: ItemType.WorkflowEvent,
     data: payload(event),
   }),

@@ -10,7 +10,7 @@ import type { UserKey } from "../normalize/types.ts";
  * | session timeline entry       | SESSION#v1#<credentialId>            | EVENT#<time>#<eventId>                   |
  * | user timeline entry          | USER#v1#<storeId>#<userId>           | EVENT#<time>#<eventId>                   |
  * | user profile (cache)         | USER#v1#<storeId>#<userId>           | PROFILE                                  |
- * | sign-in workflow member      | WORKFLOW#v1#<authWorkflowId>         | EVENT#<time>#<eventId>                   |
+ * | sign-in workflow member      | WORKFLOW#v1#<authWorkflowId>         | EVENT#<time>#<eventId>[#BY#<store>#<id>] |
  * | workflow → user a join found | WORKFLOW#v1#<authWorkflowId>         | LINK#USER#<storeId>#<userId>             |
  * | failed sign-in               | FAILED#v1                            | <time>#<eventId>                         |
  * | failed sign-in → user        | FAILED#v1                            | <time>#<eventId>#USER#<storeId>#<userId> |
@@ -93,9 +93,19 @@ export const Keys = {
   }),
   userProfile: (user: UserKey): ItemKey => ({ pk: Keys.userPartition(user), sk: "PROFILE" }),
   workflowPartition: (authWorkflowId: string) => `WORKFLOW#v1#${authWorkflowId}`,
-  workflowEvent: (authWorkflowId: string, eventTime: string, eventId: string): ItemKey => ({
+  /**
+   * A member, keyed by the person its sign-in name resolved to through the directory too: that resolution is
+   * in the stored event and depends on what the directory answered at ingest, so a redelivery made while the
+   * directory could not answer adds an item beside this one instead of replacing it with one naming nobody.
+   */
+  workflowEvent: (
+    authWorkflowId: string,
+    eventTime: string,
+    eventId: string,
+    resolved?: UserKey,
+  ): ItemKey => ({
     pk: Keys.workflowPartition(authWorkflowId),
-    sk: eventSort(eventTime, eventId),
+    sk: `${eventSort(eventTime, eventId)}${resolved ? `#BY#${userPart(resolved)}` : ""}`,
   }),
   workflowUser: (authWorkflowId: string, user: UserKey): ItemKey => ({
     pk: Keys.workflowPartition(authWorkflowId),
