@@ -168,8 +168,9 @@ export function namedUsers(event: AuditEvent): UserKey[] {
 /**
  * What a sign-in workflow's partition says: its members, and the people, sessions and hidden name they name
  * themselves (their own `onBehalfOf`, directory-resolved sign-in name, `credentialId`, a name AWS hid) or that
- * are linked to it (one found through the directory or a learned name). Tables written before 2026-12-01 hold a
- * link item for each session and hidden name too; they say the same.
+ * a join linked to it later (a user through a learned name). A member redelivered with another directory answer
+ * is there twice (`Keys.workflowEvent`). Tables written before 2026-12-01 hold a link item for each person,
+ * session and hidden name too; they say the same.
  */
 export function workflowJoin(items: readonly Item[]): {
   users: UserKey[];
