@@ -2,7 +2,7 @@ import { coverageEventItem } from "@idc-audit/core/coverage";
 import { noDirectory } from "@idc-audit/core/identity";
 import { Pipeline } from "@idc-audit/core/ingest";
 import type { AuditEvent, NormalizedRecord, UserKey } from "@idc-audit/core/normalize";
-import { AnalystQueries, eventOf, type Item } from "@idc-audit/core/timeline";
+import { AnalystQueries, eventOf, type Item, Items } from "@idc-audit/core/timeline";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { synthExportDirectory, synthRecords } from "../support/answers.ts";
@@ -84,6 +84,40 @@ describe("pipeline: sessions and joins", () => {
     expect(failed).toEqual([
       expect.objectContaining({ eventId: failure.event.eventId, userId: ALICE.userId }),
     ]);
+    // The challenge is stored as the copy the directory resolved, in every item that holds it (not undone by
+    // the later step), with no copy under its address.
+    const table = await dumpTable(store);
+    const holding = table.filter(
+      (item) => typeof item.data === "string" && eventOf(item as Item).eventId === challenge.event.eventId,
+    );
+    expect(holding.map((item) => String(item.pk).split("#")[0]).sort()).toEqual([
+      "USER",
+      "WORKFLOW",
+      "WORKFLOW",
+    ]);
+    const userEntry = holding.find((item) => String(item.pk).startsWith("USER#"));
+    expect(userEntry?.resolution).toBe("directory");
+    expect(eventOf(userEntry as Item).actor.directoryUser?.userId).toBe(ALICE.userId);
+    const canary = table.find(
+      (item) => item.type === "coverage-event" && String(item.sk).endsWith(challenge.event.eventId),
+    );
+    expect(canary).toMatchObject({ committed: true, self: true });
+  });
+
+  it("finds an event stored by the previous version (unmarked canary item, then its commit item) stored", async () => {
+    const store = await runtime(await fixtureDirectory());
+    const portal = fixtureFiles("new")
+      .map(load)
+      .find((record) => record.event.category === "portal" && record.event.actor.user);
+    if (!portal) throw new Error("the fixtures have a portal event naming its person");
+    // What that version left: its canary item without the mark, and its last item, the person's timeline entry.
+    const { committed: _mark, ...unmarked } = coverageEventItem(portal.event, undefined);
+    await store.store.putAll([
+      unmarked as Item,
+      Items.userEvent(portal.event.actor.user as UserKey, portal.event),
+    ]);
+    const result = await store.pipeline.ingest([portal]);
+    expect(result).toMatchObject({ stored: [], duplicates: 1 });
   });
 
   it("names the person behind a failed sign-in from another address than the step that named them", async () => {

@@ -1,6 +1,6 @@
 import { type ReadItem, readInputs } from "../cloudtrail/reader.ts";
 import type { ObjectSource } from "../cloudtrail/s3.ts";
-import { CoverageItemType, isCommitted } from "../coverage/counts.ts";
+import { storedEvents } from "../coverage/counts.ts";
 import type { Pipeline } from "../ingest/pipeline.ts";
 import {
   type ClassifiedItem,
@@ -93,13 +93,20 @@ export async function reconcile(
     const checking = pending;
     pending = [];
     const described = checking.map(({ item, location }) => ({ item, location, ...eventOf(item) }));
-    // A role-session event's commit item is its entry; an Identity Center event's is its canary item, which
-    // says so (`isCommitted`).
-    const present = new Set(
-      (await runtime.store.getAll(described.map(({ key }) => key)))
-        .filter((item) => item.type !== CoverageItemType.Event || isCommitted(item))
-        .map((item) => `${item.pk}\u0000${item.sk}`),
-    );
+    // A role-session event's commit item is its entry; an Identity Center event is stored as `storedEvents`
+    // says (its canary item, marked, or in a table an earlier version wrote, the item that version wrote last).
+    const roleKeys = described.flatMap(({ item, key }) => (item.kind === "audited" ? [] : [key]));
+    const audited = described.flatMap(({ item }) => (item.kind === "audited" ? [item.record.event] : []));
+    const storedIds = await storedEvents(runtime.store, audited);
+    const present = new Set([
+      ...(await runtime.store.getAll(roleKeys)).map((item) => `${item.pk}\u0000${item.sk}`),
+      ...audited
+        .filter((event) => storedIds.has(event.eventId))
+        .map((event) => {
+          const key = commitKey(event);
+          return `${key.pk}\u0000${key.sk}`;
+        }),
+    ]);
     const batch = new MixedBatchBuilder();
     const candidates: typeof described = [];
     const repeats: typeof described = [];

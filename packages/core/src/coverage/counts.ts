@@ -1,8 +1,8 @@
 import { Category } from "../cloudtrail/catalogue.ts";
 import { ActorKind, type AuditEvent } from "../normalize/types.ts";
-import { commitKey, dayOf, namedUsers } from "../timeline/items.ts";
+import { commitKey, dayOf, formerCommitKey, namedUsers } from "../timeline/items.ts";
 import { Keys } from "../timeline/keys.ts";
-import type { Item } from "../timeline/store.ts";
+import type { Item, TableStore } from "../timeline/store.ts";
 
 /** Item types of the coverage partitions. */
 export const CoverageItemType = {
@@ -99,12 +99,45 @@ export function coverageEventItem(event: AuditEvent, newFields: readonly string[
 }
 
 /**
- * Whether an event's commit item, read back, says the event is stored. The item carries `committed`: a
- * version before 2026-12-01 19:00Z wrote the canary item before its own commit item, so one of those, without
- * the mark, says nothing of whether its batch finished. Such an event is stored again when delivered again.
+ * Whether an event's commit item, read back, says the event is stored. The item carries `committed`: versions
+ * before 2026-12-01 wrote the canary item unmarked, before their own commit item (`formerCommitKey`).
  */
 export function isCommitted(item: Item): boolean {
   return item.type === CoverageItemType.Event && item.committed === true;
+}
+
+/**
+ * Of `events`, the ids of those stored: their commit item is marked (`isCommitted`), or, in a table an earlier
+ * version wrote, their canary item is there unmarked and so is the item that version wrote last. One
+ * `BatchGetItem` of commit keys, and one of former commit keys for the unmarked ones only. An event stored by a
+ * version before the canary has neither: it is stored again when delivered again.
+ */
+export async function storedEvents(store: TableStore, events: readonly AuditEvent[]): Promise<Set<string>> {
+  const byKey = new Map<string, AuditEvent>();
+  for (const event of events) {
+    const key = commitKey(event);
+    byKey.set(`${key.pk}\u0000${key.sk}`, event);
+  }
+  const stored = new Set<string>();
+  const unmarked: AuditEvent[] = [];
+  for (const item of await store.getAll(events.map(commitKey))) {
+    const event = byKey.get(`${item.pk}\u0000${item.sk}`);
+    if (!event) continue;
+    if (isCommitted(item)) stored.add(event.eventId);
+    else if (item.type === CoverageItemType.Event) unmarked.push(event);
+  }
+  if (unmarked.length === 0) return stored;
+  const former = new Map(
+    unmarked.map((event) => {
+      const key = formerCommitKey(event);
+      return [`${key.pk}\u0000${key.sk}`, event] as const;
+    }),
+  );
+  for (const item of await store.getAll(unmarked.map(formerCommitKey))) {
+    const event = former.get(`${item.pk}\u0000${item.sk}`);
+    if (event) stored.add(event.eventId);
+  }
+  return stored;
 }
 
 /** The day's entry in the list of days that have canary items. */

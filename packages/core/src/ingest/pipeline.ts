@@ -6,8 +6,8 @@ import {
   coverageDayItem,
   coverageEventItem,
   emptyCoverage,
-  isCommitted,
   joinOutcome,
+  storedEvents,
 } from "../coverage/counts.ts";
 import type { Alert, Detector } from "../detect/detector.ts";
 import type { UserDirectory } from "../identity/port.ts";
@@ -21,7 +21,7 @@ import {
 import { RoleSessionIngester } from "../roles/ingest.ts";
 import type { AuditLogger } from "../shared/logger.ts";
 import { silentLogger } from "../shared/logger.ts";
-import { commitKey, eventOf, Items, namedUsers, userOfItem, workflowJoin } from "../timeline/items.ts";
+import { eventOf, Items, namedUsers, userOfItem, workflowJoin } from "../timeline/items.ts";
 import { AliasKind, aliasSortPrefix, Keys } from "../timeline/keys.ts";
 import { type Item, mapLimit, type TableStore } from "../timeline/store.ts";
 import { AliasesWritten, Enricher, type EnricherOptions, GroupEnricher } from "./enrich.ts";
@@ -39,7 +39,8 @@ export interface BatchResult {
 
 /** Everything an event is attributed to once joins are done. */
 interface Attribution {
-  readonly event: AuditEvent;
+  /** The event; a fresh one is replaced by its stored copy the directory resolved, if a join finds one. */
+  event: AuditEvent;
   readonly fresh: boolean;
   readonly users: Map<string, UserKey>;
   readonly sessions: Set<string>;
@@ -125,18 +126,11 @@ export class Pipeline {
       if (!unique.has(record.event.eventId)) unique.set(record.event.eventId, record);
     let duplicates = records.length - unique.size;
 
-    const commitKeys = [...unique.values()].map(({ event }) => ({
-      eventId: event.eventId,
-      key: commitKey(event),
-    }));
-    const eventOfCommit = new Map(
-      commitKeys.map(({ eventId, key }) => [`${key.pk}\u0000${key.sk}`, eventId]),
+    const stored = await storedEvents(
+      this.store,
+      [...unique.values()].map(({ event }) => event),
     );
-    const existing = await this.store.getAll(commitKeys.map(({ key }) => key));
-    for (const item of existing.filter(isCommitted)) {
-      const eventId = eventOfCommit.get(`${item.pk}\u0000${item.sk}`);
-      if (eventId !== undefined && unique.delete(eventId)) duplicates += 1;
-    }
+    for (const eventId of stored) if (unique.delete(eventId)) duplicates += 1;
     if (unique.size === 0) return { stored: [], duplicates, alerts: [], coverage: emptyCoverage() };
     // Directory resolution of names, for events that do not name their user themselves.
     const fresh = await this.resolveNames([...unique.values()]);
@@ -232,6 +226,12 @@ export class Pipeline {
       );
       for (const member of members) {
         const entry = attribution(touched.get(member.eventId)?.event ?? member);
+        // This batch's event, delivered again after a batch that stored its member resolved through the
+        // directory failed, while the directory cannot answer: it is stored as that copy, whatever the order.
+        if (entry.fresh && !entry.event.actor.directoryUser && member.actor.directoryUser) {
+          entry.event = member;
+          attribute(member, member.actor.directoryUser);
+        }
         for (const user of users) attribute(entry.event, user);
         for (const session of sessions) entry.sessions.add(session);
         if (hidden) entry.hiddenName = true;
@@ -307,13 +307,16 @@ export class Pipeline {
 
     // Phase 4: commit markers, batched like every other write. Whether an event is new was decided by the
     // strongly consistent read at the start (see the class comment on concurrent deliveries).
-    await this.store.putAll(fresh.map(({ event, newFields }) => coverageEventItem(event, newFields)));
+    const storedEvent = (event: AuditEvent) => touched.get(event.eventId)?.event ?? event;
+    await this.store.putAll(
+      fresh.map(({ event, newFields }) => coverageEventItem(storedEvent(event), newFields)),
+    );
     const coverage = {
       ...batchCoverage(
         fresh.map(({ event, newFields }) => {
           const entry = touched.get(event.eventId);
           return {
-            event,
+            event: storedEvent(event),
             attributed: (entry?.users.size ?? 0) > 0,
             hiddenName: entry?.hiddenName ?? false,
             newFields,
@@ -322,15 +325,17 @@ export class Pipeline {
       ),
       lateAttributed,
     };
-    const stored = fresh.map(({ event }) => event).sort((a, b) => (a.eventId < b.eventId ? -1 : 1));
+    const storedNow = fresh
+      .map(({ event }) => storedEvent(event))
+      .sort((a, b) => (a.eventId < b.eventId ? -1 : 1));
     // Only now is what those reads found stored: a batch that failed before here reads them again.
     for (const [userName, user] of unread) this.pendingRead.add(learnedKey(userName, user));
     this.logger.debug("batch stored", {
-      stored: stored.length,
+      stored: storedNow.length,
       duplicates,
       joined: touched.size - fresh.length,
     });
-    return { stored, duplicates, alerts, coverage };
+    return { stored: storedNow, duplicates, alerts, coverage };
   }
 
   /**

@@ -152,6 +152,19 @@ export function commitKey(event: AuditEvent): ItemKey {
 }
 
 /**
+ * The key of the item versions before 2026-12-01 wrote last for an event: its entry in its person's timeline
+ * (a portal, token or admin-API event naming its `onBehalfOf`), else its copy under its source address, else an
+ * `EVENT#` item. In tables they wrote, the canary item was written before it and unmarked (`isCommitted`).
+ */
+export function formerCommitKey(event: AuditEvent): ItemKey {
+  if (event.category !== "sign-in" && event.actor.user)
+    return Keys.userEvent(event.actor.user, event.eventTime, event.eventId);
+  return event.sourceIp
+    ? Keys.addressEvent(event.sourceIp, event.eventTime, event.eventId)
+    : Keys.event(event.eventId);
+}
+
+/**
  * The people an event names itself: its `onBehalfOf` user, and the user its sign-in name resolved to in the
  * directory when it was stored (both recorded in the stored event). Such an event is stored in those people's
  * timelines, and its source address has a link to each person's day instead of a copy; so has its own session.
@@ -180,7 +193,7 @@ export function workflowJoin(items: readonly Item[]): {
 } {
   const users: UserKey[] = [];
   const sessions: string[] = [];
-  const members: AuditEvent[] = [];
+  const members = new Map<string, AuditEvent>();
   let hidden = false;
   for (const item of items) {
     if (item.type === ItemType.WorkflowHidden) hidden = true;
@@ -188,13 +201,16 @@ export function workflowJoin(items: readonly Item[]): {
     else if (item.type === ItemType.WorkflowSession) sessions.push(String(item.credentialId));
     else if (item.type === ItemType.WorkflowEvent) {
       const member = eventOf(item);
-      members.push(member);
       users.push(...namedUsers(member));
       if (member.credentialId) sessions.push(member.credentialId);
       if (member.actor.kind === ActorKind.Unknown) hidden = true;
+      // One member per event: the copy the directory resolved (the first in key order) over one it did not.
+      const kept = members.get(member.eventId);
+      if (!kept || (!kept.actor.directoryUser && member.actor.directoryUser))
+        members.set(member.eventId, member);
     }
   }
-  return { users, sessions, members, hidden };
+  return { users, sessions, members: [...members.values()], hidden };
 }
 
 /** The UTC day of an event, as links name it. */
