@@ -25,6 +25,20 @@ function storyRecords(): NormalizedRecord[] {
   return ["old", "transitional", "new"].flatMap((shape) => fixtureFiles(shape).map(load));
 }
 
+/**
+ * A portal event of the fixtures that names its person, and its canary item as versions before 2026-12-01 wrote
+ * it: without the `committed` mark, before their own commit item.
+ */
+function portalWithUnmarkedCanary(): { portal: NormalizedRecord; person: UserKey; unmarked: Item } {
+  const portal = fixtureFiles("new")
+    .map(load)
+    .find((record) => record.event.category === "portal" && record.event.actor.user);
+  const person = portal?.event.actor.user;
+  if (!portal || !person) throw new Error("the fixtures have a portal event naming its person");
+  const { committed: _mark, ...unmarked } = coverageEventItem(portal.event, undefined);
+  return { portal, person, unmarked: unmarked as Item };
+}
+
 /** A directory whose name lookups fail while `down`, as an unreachable or throttling Identity Store does. */
 class OutageDirectory extends CountingDirectory {
   down = false;
@@ -106,16 +120,9 @@ describe("pipeline: sessions and joins", () => {
 
   it("finds an event stored by the previous version (unmarked canary item, then its commit item) stored", async () => {
     const store = await runtime(await fixtureDirectory());
-    const portal = fixtureFiles("new")
-      .map(load)
-      .find((record) => record.event.category === "portal" && record.event.actor.user);
-    if (!portal) throw new Error("the fixtures have a portal event naming its person");
-    // What that version left: its canary item without the mark, and its last item, the person's timeline entry.
-    const { committed: _mark, ...unmarked } = coverageEventItem(portal.event, undefined);
-    await store.store.putAll([
-      unmarked as Item,
-      Items.userEvent(portal.event.actor.user as UserKey, portal.event),
-    ]);
+    const { portal, person, unmarked } = portalWithUnmarkedCanary();
+    // What that version left: its canary item, then its last item, the person's timeline entry.
+    await store.store.putAll([unmarked, Items.userEvent(person, portal.event)]);
     const result = await store.pipeline.ingest([portal]);
     expect(result).toMatchObject({ stored: [], duplicates: 1 });
   });
@@ -133,18 +140,13 @@ describe("pipeline: sessions and joins", () => {
   });
 
   it("stores again an event whose canary item an earlier version wrote before its own commit", async () => {
-    // Before 2026-12-01 19:00Z the canary item was written before the commit item: without the commit mark it
-    // says nothing of whether its batch finished.
+    // That version's batch failed between the two: the canary item alone says nothing of whether it finished.
     const store = await runtime(await fixtureDirectory());
-    const portal = fixtureFiles("new")
-      .map(load)
-      .find((record) => record.event.category === "portal" && record.event.actor.user);
-    if (!portal) throw new Error("the fixtures have a portal event naming its person");
-    const { committed: _mark, ...earlier } = coverageEventItem(portal.event, undefined);
-    await store.store.putAll([earlier as Item]);
+    const { portal, person, unmarked } = portalWithUnmarkedCanary();
+    await store.store.putAll([unmarked]);
     const result = await store.pipeline.ingest([portal]);
     expect(result.stored).toHaveLength(1);
-    const report = await store.queries.user(portal.event.actor.user as UserKey);
+    const report = await store.queries.user(person);
     expect(report.eventCount).toBe(1);
   });
 
