@@ -11,7 +11,7 @@ import {
 } from "../ingest/run.ts";
 import { UsageError } from "../shared/errors.ts";
 import { commitKey } from "../timeline/items.ts";
-import { type ItemKey, Keys } from "../timeline/keys.ts";
+import { type ItemKey, itemKeyString, Keys } from "../timeline/keys.ts";
 import type { TableStore } from "../timeline/store.ts";
 import { type DayRange, keyInRange } from "./range.ts";
 
@@ -98,22 +98,18 @@ export async function reconcile(
     const roleKeys = described.flatMap(({ item, key }) => (item.kind === "audited" ? [] : [key]));
     const audited = described.flatMap(({ item }) => (item.kind === "audited" ? [item.record.event] : []));
     const storedIds = await storedEvents(runtime.store, audited);
-    const present = new Set([
-      ...(await runtime.store.getAll(roleKeys)).map((item) => `${item.pk}\u0000${item.sk}`),
-      ...audited
-        .filter((event) => storedIds.has(event.eventId))
-        .map((event) => {
-          const key = commitKey(event);
-          return `${key.pk}\u0000${key.sk}`;
-        }),
-    ]);
+    const storedRoleKeys = new Set((await runtime.store.getAll(roleKeys)).map(itemKeyString));
+    const isPresent = (entry: (typeof described)[number]) =>
+      entry.item.kind === "audited"
+        ? storedIds.has(entry.eventId)
+        : storedRoleKeys.has(itemKeyString(entry.key));
     const batch = new MixedBatchBuilder();
     const candidates: typeof described = [];
     const repeats: typeof described = [];
     const queued = new Set<string>();
     for (const entry of described) {
-      const id = `${entry.key.pk}\u0000${entry.key.sk}`;
-      if (present.has(id)) {
+      const id = itemKeyString(entry.key);
+      if (isPresent(entry)) {
         counts.events += 1;
         counts.present += 1;
         continue;

@@ -1,7 +1,7 @@
 import { Category } from "../cloudtrail/catalogue.ts";
 import { ActorKind, type AuditEvent } from "../normalize/types.ts";
 import { commitKey, dayOf, formerCommitKey, namedUsers } from "../timeline/items.ts";
-import { Keys } from "../timeline/keys.ts";
+import { type ItemKey, itemKeyString, Keys } from "../timeline/keys.ts";
 import type { Item, TableStore } from "../timeline/store.ts";
 
 /** Item types of the coverage partitions. */
@@ -113,31 +113,29 @@ export function isCommitted(item: Item): boolean {
  * version before the canary has neither: it is stored again when delivered again.
  */
 export async function storedEvents(store: TableStore, events: readonly AuditEvent[]): Promise<Set<string>> {
-  const byKey = new Map<string, AuditEvent>();
-  for (const event of events) {
-    const key = commitKey(event);
-    byKey.set(`${key.pk}\u0000${key.sk}`, event);
-  }
   const stored = new Set<string>();
-  const unmarked: AuditEvent[] = [];
-  for (const item of await store.getAll(events.map(commitKey))) {
-    const event = byKey.get(`${item.pk}\u0000${item.sk}`);
-    if (!event) continue;
+  const unmarked = new Map<string, AuditEvent>();
+  for (const [event, item] of await readByKey(store, events, commitKey)) {
     if (isCommitted(item)) stored.add(event.eventId);
-    else if (item.type === CoverageItemType.Event) unmarked.push(event);
+    else if (item.type === CoverageItemType.Event) unmarked.set(event.eventId, event);
   }
-  if (unmarked.length === 0) return stored;
-  const former = new Map(
-    unmarked.map((event) => {
-      const key = formerCommitKey(event);
-      return [`${key.pk}\u0000${key.sk}`, event] as const;
-    }),
-  );
-  for (const item of await store.getAll(unmarked.map(formerCommitKey))) {
-    const event = former.get(`${item.pk}\u0000${item.sk}`);
-    if (event) stored.add(event.eventId);
-  }
+  for (const [event] of await readByKey(store, [...unmarked.values()], formerCommitKey))
+    stored.add(event.eventId);
   return stored;
+}
+
+/** Each event's item at `keyOf(event)`, for the events whose item exists (one `BatchGetItem`). */
+async function readByKey(
+  store: TableStore,
+  events: readonly AuditEvent[],
+  keyOf: (event: AuditEvent) => ItemKey,
+): Promise<[AuditEvent, Item][]> {
+  if (events.length === 0) return [];
+  const byKey = new Map(events.map((event) => [itemKeyString(keyOf(event)), event] as const));
+  return (await store.getAll(events.map(keyOf))).flatMap((item) => {
+    const event = byKey.get(itemKeyString(item));
+    return event ? [[event, item] as [AuditEvent, Item]] : [];
+  });
 }
 
 /** The day's entry in the list of days that have canary items. */

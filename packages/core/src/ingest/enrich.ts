@@ -1,4 +1,3 @@
-import { LRUCache } from "lru-cache";
 import type { GroupKey, GroupProfile, UserDirectory, UserProfile } from "../identity/port.ts";
 import { groupKeyString, userKeyString } from "../identity/port.ts";
 import type { UserKey } from "../normalize/types.ts";
@@ -6,32 +5,7 @@ import type { AuditLogger } from "../shared/logger.ts";
 import { silentLogger } from "../shared/logger.ts";
 import { Items, ItemType, ProfileStatus, profileAliases } from "../timeline/items.ts";
 import { enrichPendingKey, Keys } from "../timeline/keys.ts";
-import { type Item, mapLimit, type TableStore } from "../timeline/store.ts";
-
-/**
- * Keys of alias items this process has written. An alias is a function of its key and is never changed or
- * deleted, yet every batch naming a person (and every profile fetched) would write the same ones again: a
- * process writes each once. Bounded, least recently used forgotten first (a forgotten one is written again).
- */
-export class AliasesWritten {
-  private readonly keys: LRUCache<string, true>;
-
-  constructor(max: number) {
-    this.keys = new LRUCache({ max });
-  }
-
-  /** Of `items`, the ones this process has not written (a lookup counts as a use: the most used stay). */
-  unwritten(items: readonly Item[]): Item[] {
-    return items.filter((item) => this.keys.get(keyString(item)) === undefined);
-  }
-
-  /** Remembers items once their write has succeeded. */
-  written(items: readonly Item[]): void {
-    for (const item of items) this.keys.set(keyString(item), true);
-  }
-}
-
-const keyString = (item: Item) => `${item.pk}\u0000${item.sk}`;
+import { type Item, mapLimit, type TableStore, WrittenOnce } from "../timeline/store.ts";
 
 /** Alias keys a process remembers having written, by default. */
 export const DEFAULT_ALIASES_WRITTEN = 50_000;
@@ -44,7 +18,7 @@ export interface EnricherOptions {
   /** Parallel `DescribeUser` calls at most. */
   readonly concurrency?: number;
   /** Aliases already written by this process (shared with the pipeline, which writes some of the same). */
-  readonly aliasesWritten?: AliasesWritten;
+  readonly aliasesWritten?: WrittenOnce;
 }
 
 export interface EnrichStats {
@@ -117,12 +91,12 @@ abstract class ProfileCache {
  */
 export class Enricher extends ProfileCache {
   private readonly logger: AuditLogger;
-  private readonly aliasesWritten: AliasesWritten;
+  private readonly aliasesWritten: WrittenOnce;
 
   constructor(store: TableStore, directory: UserDirectory, options: EnricherOptions = {}) {
     super(store, directory, options);
     this.logger = options.logger ?? silentLogger;
-    this.aliasesWritten = options.aliasesWritten ?? new AliasesWritten(DEFAULT_ALIASES_WRITTEN);
+    this.aliasesWritten = options.aliasesWritten ?? new WrittenOnce(DEFAULT_ALIASES_WRITTEN);
   }
 
   /** Makes sure every user has a profile item that is fresh, or marked unenriched. */

@@ -23,8 +23,8 @@ import type { AuditLogger } from "../shared/logger.ts";
 import { silentLogger } from "../shared/logger.ts";
 import { eventOf, Items, namedUsers, userOfItem, workflowJoin } from "../timeline/items.ts";
 import { AliasKind, aliasSortPrefix, Keys } from "../timeline/keys.ts";
-import { type Item, mapLimit, type TableStore } from "../timeline/store.ts";
-import { AliasesWritten, Enricher, type EnricherOptions, GroupEnricher } from "./enrich.ts";
+import { type Item, mapLimit, type TableStore, WrittenOnce } from "../timeline/store.ts";
+import { Enricher, type EnricherOptions, GroupEnricher } from "./enrich.ts";
 
 export interface BatchResult {
   /** Events written for the first time. */
@@ -98,7 +98,7 @@ export class Pipeline {
   /** Learned name → user mappings whose waiting events this process has read and attributed. */
   private readonly pendingRead = new Set<string>();
   /** Alias items this process has written (user id and sign-in name → user, and profiles' lookup values). */
-  private readonly aliasesWritten: AliasesWritten;
+  private readonly aliasesWritten: WrittenOnce;
   private readonly detector: Detector | undefined;
 
   constructor(
@@ -106,7 +106,7 @@ export class Pipeline {
     private readonly directory: UserDirectory,
     options: PipelineOptions = {},
   ) {
-    this.aliasesWritten = new AliasesWritten(options.nameCacheSize ?? DEFAULT_NAME_CACHE_SIZE);
+    this.aliasesWritten = new WrittenOnce(options.nameCacheSize ?? DEFAULT_NAME_CACHE_SIZE);
     this.enricher = new Enricher(store, directory, { ...options, aliasesWritten: this.aliasesWritten });
     this.groupEnricher = new GroupEnricher(store, directory, options);
     this.changes = new ChangeIndexer(store, directory.identityStoreId);

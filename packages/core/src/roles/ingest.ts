@@ -4,8 +4,8 @@ import { userKeyString } from "../identity/port.ts";
 import type { UserKey } from "../normalize/types.ts";
 import type { AuditLogger } from "../shared/logger.ts";
 import { silentLogger } from "../shared/logger.ts";
-import { Keys } from "../timeline/keys.ts";
-import { type Item, mapLimit, type TableStore } from "../timeline/store.ts";
+import { itemKeyString, Keys } from "../timeline/keys.ts";
+import { type Item, mapLimit, type TableStore, WrittenOnce } from "../timeline/store.ts";
 import { RoleItems } from "./items.ts";
 import { distinctUsers } from "./link.ts";
 import { type RoleEvent, RoleEventKind, type RoleSessionKey, roleSessionId } from "./types.ts";
@@ -61,7 +61,7 @@ export class RoleSessionIngester<A = unknown> {
   private readonly logger: AuditLogger;
   private readonly detector: RoleSessionDetector<A> | undefined;
   private readonly profiles: ProfileEnsurer | undefined;
-  private readonly written: LRUCache<string, true>;
+  private readonly written: WrittenOnce;
   private readonly names: LRUCache<string, Promise<UserKey[]>>;
 
   constructor(
@@ -72,7 +72,7 @@ export class RoleSessionIngester<A = unknown> {
     this.logger = options.logger ?? silentLogger;
     this.detector = options.detector;
     this.profiles = options.profiles;
-    this.written = new LRUCache({ max: options.writtenCacheSize ?? 200_000 });
+    this.written = new WrittenOnce(options.writtenCacheSize ?? 200_000);
     this.names = new LRUCache({ max: options.nameCacheSize ?? 50_000 });
   }
 
@@ -104,8 +104,7 @@ export class RoleSessionIngester<A = unknown> {
 
     const support = new Map<string, Item>();
     const add = (item: Item) => {
-      const key = `${item.pk}\u0000${item.sk}`;
-      if (!this.written.has(key)) support.set(key, item);
+      if (!this.written.has(item)) support.set(itemKeyString(item), item);
     };
     const sessions = new Map<string, RoleSessionKey>();
     const people = new Map<string, UserKey>();
@@ -146,7 +145,7 @@ export class RoleSessionIngester<A = unknown> {
     await this.profiles?.ensure([...people.values()]);
     const supportItems = [...support.values()];
     await this.store.putAll(supportItems);
-    for (const key of support.keys()) this.written.set(key, true);
+    this.written.written(supportItems);
 
     // Detections read the sessions' stored events and add these, which are not committed yet.
     const alerts = (await this.detector?.evaluateRoleSessions(fresh)) ?? [];
@@ -163,18 +162,14 @@ export class RoleSessionIngester<A = unknown> {
     if (candidates.length === 0) return [];
     const known = new Set<string>();
     for (const event of events) if (event.chained) known.add(roleSessionId(event.chained.session));
-    const headKey = (id: string) => {
-      const key = Keys.roleSessionHead(id);
-      return { key, cacheKey: `${key.pk}\u0000${key.sk}` };
-    };
     const unknown = [...new Set(candidates.map((event) => event.roleSessionId))].filter((id) => {
-      if (known.has(id) || this.written.has(headKey(id).cacheKey)) {
+      if (known.has(id) || this.written.has(Keys.roleSessionHead(id))) {
         known.add(id);
         return false;
       }
       return true;
     });
-    for (const item of await this.store.getAll(unknown.map((id) => headKey(id).key)))
+    for (const item of await this.store.getAll(unknown.map((id) => Keys.roleSessionHead(id))))
       known.add(item.pk.slice(Keys.roleSessionPartition("").length));
     // A chained session may chain again: what an accepted candidate opens is known too, whatever the batching.
     for (let grew = true; grew; ) {

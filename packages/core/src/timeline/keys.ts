@@ -63,6 +63,11 @@ export interface ItemKey {
   readonly sk: string;
 }
 
+/** An item's key as one string, for sets and maps of items (NUL appears in neither part). */
+export function itemKeyString(key: ItemKey): string {
+  return `${key.pk}\u0000${key.sk}`;
+}
+
 export const AliasKind = {
   UserId: "ID",
   UserName: "NAME",

@@ -20,8 +20,9 @@ import {
   type ScanCommandInput,
   type ScanCommandOutput,
 } from "@aws-sdk/lib-dynamodb";
+import { LRUCache } from "lru-cache";
 import { StoreError } from "../shared/errors.ts";
-import type { ItemKey } from "./keys.ts";
+import { type ItemKey, itemKeyString } from "./keys.ts";
 
 /** A stored item: its key, its attributes. Payloads are JSON strings (`data`), cheaper to marshal than maps. */
 export type Item = ItemKey & Record<string, unknown>;
@@ -85,6 +86,34 @@ export const TABLE_KEYS = {
 } as const satisfies Pick<CreateTableCommandInput, "AttributeDefinitions" | "KeySchema">;
 
 /** The DynamoDB adapter of the timeline store: one table, `pk`/`sk`, no secondary index. */
+/**
+ * Keys of items this process has written that never change (a function of their key, never deleted), so that
+ * it does not write them again batch after batch. Bounded: the least recently used is forgotten first, and a
+ * forgotten one is written again.
+ */
+export class WrittenOnce {
+  private readonly keys: LRUCache<string, true>;
+
+  constructor(max: number) {
+    this.keys = new LRUCache({ max });
+  }
+
+  /** Whether this process wrote the item at `key` (a lookup counts as a use: the most used stay). */
+  has(key: ItemKey): boolean {
+    return this.keys.get(itemKeyString(key)) !== undefined;
+  }
+
+  /** Of `items`, the ones this process has not written. */
+  unwritten(items: readonly Item[]): Item[] {
+    return items.filter((item) => !this.has(item));
+  }
+
+  /** Remembers items once their write has succeeded. */
+  written(items: Iterable<ItemKey>): void {
+    for (const item of items) this.keys.set(itemKeyString(item), true);
+  }
+}
+
 export class TableStore {
   readonly tableName: string;
   private readonly documents: DynamoDBDocumentClient;
@@ -141,7 +170,7 @@ export class TableStore {
   async putAll(items: readonly Item[]): Promise<void> {
     // Two writes to one key in one batch is an error in DynamoDB; the later copy is identical, keep one.
     const unique = new Map<string, Item>();
-    for (const item of items) unique.set(`${item.pk}\u0000${item.sk}`, item);
+    for (const item of items) unique.set(itemKeyString(item), item);
     const chunks: Item[][] = [];
     const all = [...unique.values()];
     this.stats.itemsWritten += all.length;
@@ -187,7 +216,7 @@ export class TableStore {
   /** Reads items by key with `BatchGetItem` (strongly consistent), retrying `UnprocessedKeys`. */
   async getAll(keys: readonly ItemKey[]): Promise<Item[]> {
     const unique = new Map<string, ItemKey>();
-    for (const key of keys) unique.set(`${key.pk}\u0000${key.sk}`, { pk: key.pk, sk: key.sk });
+    for (const key of keys) unique.set(itemKeyString(key), { pk: key.pk, sk: key.sk });
     const all = [...unique.values()];
     const chunks: ItemKey[][] = [];
     for (let start = 0; start < all.length; start += BATCH_GET_LIMIT) {
