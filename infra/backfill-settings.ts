@@ -16,8 +16,3 @@ export const RESULT_RETENTION_DAYS = 90;
 export const RECONCILE_SCHEDULE = "cron(30 1 * * ? *)";
 export const RECONCILE_SERVICE = "idc-audit-reconcile";
 export const MISSING_METRIC = "MissingEvents";
-
-/** The reconciliation publishes in its stage's namespace, like the ingest function (`stageMetricsNamespace`). */
-export function reconcileMetricNamespace(stage: string): string {
-  return `idc-audit/${stage}`;
-}

@@ -189,3 +189,8 @@ export function loadStageConfig(
 export function trailLogPrefix(config: Pick<StageConfig, "trailKeyPrefix">): string {
   return config.trailKeyPrefix === undefined ? "AWSLogs/" : `${config.trailKeyPrefix}/AWSLogs/`;
 }
+
+/** The CloudWatch namespace of a stage's own metrics (the ingest canary, the daily reconciliation). */
+export function stageMetricsNamespace(stage: string): string {
+  return `idc-audit/${stage}`;
+}

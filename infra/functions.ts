@@ -2,12 +2,7 @@
  * Settings every idc-audit function shares: Node.js 22 on arm64 (Graviton), an ESM bundle, JSON logs kept
  * three months, and Powertools configured so that whole events are never logged.
  */
-import type { StageConfig } from "./config.ts";
-
-/** The CloudWatch namespace of a stage's own metrics (the ingest canary, the daily reconciliation). */
-export function stageMetricsNamespace(stage: string): string {
-  return `idc-audit/${stage}`;
-}
+import { type StageConfig, stageMetricsNamespace } from "./config.ts";
 
 export const FUNCTION_DEFAULTS = {
   runtime: "nodejs22.x",

@@ -13,7 +13,7 @@ import {
   ATTRIBUTION_RATE_THRESHOLD,
   alarmName,
 } from "./alarms.ts";
-import { stageMetricsNamespace } from "./functions.ts";
+import { stageMetricsNamespace } from "./config.ts";
 
 interface MonitoringDependencies {
   readonly topic: sst.aws.SnsTopic;

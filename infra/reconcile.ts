@@ -7,13 +7,8 @@
 
 import { alarmName } from "./alarms.ts";
 import { trailReadPermissions } from "./backfill-distributed.ts";
-import {
-  MISSING_METRIC,
-  RECONCILE_SCHEDULE,
-  RECONCILE_SERVICE,
-  reconcileMetricNamespace,
-} from "./backfill-settings.ts";
-import { trailLogPrefix } from "./config.ts";
+import { MISSING_METRIC, RECONCILE_SCHEDULE, RECONCILE_SERVICE } from "./backfill-settings.ts";
+import { stageMetricsNamespace, trailLogPrefix } from "./config.ts";
 import { FUNCTION_DEFAULTS, type IngestingFunctionDependencies, ingestEnvironment } from "./functions.ts";
 
 type ReconcileDependencies = IngestingFunctionDependencies;
@@ -25,7 +20,8 @@ export function createReconcile(deps: ReconcileDependencies) {
   const partition = aws.getPartitionOutput().partition;
   const bucketArn = $interpolate`arn:${partition}:s3:::${bucket}`;
   const prefix = trailLogPrefix(config);
-  const namespace = reconcileMetricNamespace($app.stage);
+  // The stage's namespace, which its environment (powertoolsEnvironment) gives the function too.
+  const namespace = stageMetricsNamespace($app.stage);
 
   const fn = new sst.aws.Function("Reconcile", {
     ...FUNCTION_DEFAULTS,
@@ -37,7 +33,6 @@ export function createReconcile(deps: ReconcileDependencies) {
       ...ingestEnvironment(RECONCILE_SERVICE, config, deps.table.name, deps.topic.arn),
       TRAIL_BUCKET: bucket,
       TRAIL_LOG_PREFIX: prefix,
-      POWERTOOLS_METRICS_NAMESPACE: namespace,
     },
     link: [deps.tableWriter, deps.identityStore, deps.alertPublisher],
     permissions: [

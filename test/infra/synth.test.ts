@@ -14,10 +14,13 @@ import {
   RECONCILE_SERVICE,
   RESULT_PREFIX,
   RESULT_RETENTION_DAYS,
-  reconcileMetricNamespace,
   TOLERATED_FAILURE_PERCENTAGE,
 } from "../../infra/backfill-settings.ts";
-import { DEFAULT_BACKFILL_MAX_CONCURRENCY, DEFAULT_INGEST_MAX_CONCURRENCY } from "../../infra/config.ts";
+import {
+  DEFAULT_BACKFILL_MAX_CONCURRENCY,
+  DEFAULT_INGEST_MAX_CONCURRENCY,
+  stageMetricsNamespace,
+} from "../../infra/config.ts";
 import {
   IDENTITY_STORE_ACTIONS,
   IDENTITY_STORE_GROUP_ACTIONS,
@@ -852,7 +855,7 @@ describe("distributed backfill and daily reconciliation (stage production, with 
       TRAIL_BUCKET: TRAIL_BUCKET,
       TRAIL_LOG_PREFIX: "AWSLogs/",
       POWERTOOLS_SERVICE_NAME: RECONCILE_SERVICE,
-      POWERTOOLS_METRICS_NAMESPACE: reconcileMetricNamespace("production"),
+      POWERTOOLS_METRICS_NAMESPACE: stageMetricsNamespace("production"),
     });
     const alarm = named(result(), "aws:cloudwatch/metricAlarm:MetricAlarm", "ReconcileMissingAlarm");
     expect(alarm.inputs).toMatchObject({
