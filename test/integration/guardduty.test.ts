@@ -187,6 +187,21 @@ describe("GuardDuty finding handler", () => {
     expect(await markers("0f0f0f0f0f0f0f0f0f0f0f0f0fnotyet")).toHaveLength(0);
   });
 
+  it("fails, saying why, when no alert topic is configured, even for a finding it would not publish", async () => {
+    const before = process.env.ALERT_TOPIC_ARN;
+    delete process.env.ALERT_TOPIC_ARN;
+    try {
+      const handler = createGuardDutyFindingHandler({
+        logger: recordingLogger().logger,
+        openRuntime: async () => runtime,
+      });
+      const event = eventBridgeFinding(consoleExport(PUBLISHED_FINDING)) as Event;
+      await expect(handler(event)).rejects.toThrow("ALERT_TOPIC_ARN is not set");
+    } finally {
+      if (before !== undefined) process.env.ALERT_TOPIC_ARN = before;
+    }
+  });
+
   it("skips a finding that names no access key (an instance finding)", async () => {
     const finding = consoleExport(ROLE_FINDING_CLI);
     finding.id = "0c0c0c0c0c0c0c0c0c0c0c0c0instance";

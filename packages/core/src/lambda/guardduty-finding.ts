@@ -108,9 +108,9 @@ export function createGuardDutyFindingHandler(dependencies: GuardDutyFindingDepe
       });
       throw error;
     }
-    // The alert sink is opened with the runtime, before any finding is answered.
-    const publisher = sink();
-    const { store, roleQueries } = await runtime();
+    // The alert sink is opened with the runtime, before any finding is answered: a sink that cannot open
+    // (no topic configured) fails the invocation, whether or not a finding would have been published.
+    const [{ store, roleQueries }, publisher] = await Promise.all([runtime(), sink()]);
     const outcomes: { findingId: string; outcome: FindingOutcome }[] = [];
     for (const finding of findings) {
       const facts = {
@@ -141,7 +141,7 @@ export function createGuardDutyFindingHandler(dependencies: GuardDutyFindingDepe
             accessKeyId: finding.accessKeyId,
           });
         } else {
-          await (await publisher).publish(alert);
+          await publisher.publish(alert);
           await store.putIfAbsent({
             ...Keys.findingPublished(finding.findingId),
             type: ItemType.FindingPublished,
