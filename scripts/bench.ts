@@ -36,8 +36,14 @@ import { MAX_LINE_BYTES, type ReadItem, readInputs, storedCategory, walk } from 
 import { IdentityStoreDirectory } from "@idc-audit/core/identity";
 import { classifyItem, ingestStream } from "@idc-audit/core/ingest";
 import { openRuntime, startEmbeddedDynamo } from "@idc-audit/core/runtime";
-import { IDENTITY_STORE_ID, synthDirectory, synthEvents, writeArchive } from "@idc-audit/core/synth";
-import { type Item, Keys, mapLimit, TABLE_KEYS, TableStore } from "@idc-audit/core/timeline";
+import {
+  hashString,
+  IDENTITY_STORE_ID,
+  synthDirectory,
+  synthEvents,
+  writeArchive,
+} from "@idc-audit/core/synth";
+import { type Item, itemKeyString, Keys, mapLimit, TABLE_KEYS, TableStore } from "@idc-audit/core/timeline";
 import { mockClient } from "aws-sdk-client-mock";
 
 const root = resolve(fileURLToPath(new URL("..", import.meta.url)));
@@ -441,17 +447,10 @@ async function phaseIngest(archive: string, limit: number, store: string) {
   };
 }
 
-/** A key as a 53-bit number (two 32-bit FNV-1a hashes): the write order is kept in 8 bytes an item. */
-function keyHash(pk: unknown, sk: unknown): number {
-  const text = `${String(pk)}\u0000${String(sk)}`;
-  let high = 0x811c9dc5;
-  let low = 0x050c5d1f;
-  for (let index = 0; index < text.length; index += 1) {
-    const code = text.charCodeAt(index);
-    high = Math.imul(high ^ code, 0x01000193);
-    low = Math.imul(low ^ code, 0x01000193) ^ (low >>> 15);
-  }
-  return (high & 0x1fffff) * 2 ** 32 + (low >>> 0);
+/** A key as a 53-bit number (two seeds of the synthetic archive's 32-bit hash): 8 bytes an item written. */
+function keyHash(item: Item): number {
+  const text = itemKeyString(item);
+  return (hashString(text, 1) & 0x1fffff) * 2 ** 32 + hashString(text, 2);
 }
 
 /**
@@ -465,7 +464,7 @@ function recordWriteOrder(store: TableStore): { stop(): Float64Array } {
   const putAll = store.putAll;
   store.putAll = async function (items: readonly Item[]) {
     const keys = new Set<number>();
-    for (const item of items) keys.add(keyHash(item.pk, item.sk));
+    for (const item of items) keys.add(keyHash(item));
     if (length + keys.size > order.length) {
       const grown = new Float64Array(Math.max(order.length * 2, length + keys.size));
       grown.set(order.subarray(0, length));
@@ -514,7 +513,7 @@ async function sameItemsFloor(
   let items: Item[];
   if (writeOrder) {
     const byKey = new Map<number, Item>();
-    for (const item of stored) byKey.set(keyHash(item.pk, item.sk), item);
+    for (const item of stored) byKey.set(keyHash(item), item);
     items = [];
     // A key written and later deleted (a pending enrichment) is not in the table: its writes are not replayed.
     for (const key of writeOrder) {
@@ -536,7 +535,7 @@ async function sameItemsFloor(
   let chunk: Item[] = [];
   let keys = new Set<string>();
   for (const item of items) {
-    const key = `${item.pk}\u0000${item.sk}`;
+    const key = itemKeyString(item);
     if (chunk.length === 500 || keys.has(key)) {
       await floor.putAll(chunk);
       chunk = [];
