@@ -126,11 +126,11 @@ export class Pipeline {
       if (!unique.has(record.event.eventId)) unique.set(record.event.eventId, record);
     let duplicates = records.length - unique.size;
 
-    const stored = await storedEvents(
+    const alreadyStored = await storedEvents(
       this.store,
       [...unique.values()].map(({ event }) => event),
     );
-    for (const eventId of stored) if (unique.delete(eventId)) duplicates += 1;
+    for (const eventId of alreadyStored) if (unique.delete(eventId)) duplicates += 1;
     if (unique.size === 0) return { stored: [], duplicates, alerts: [], coverage: emptyCoverage() };
     // Directory resolution of names, for events that do not name their user themselves.
     const fresh = await this.resolveNames([...unique.values()]);
@@ -307,16 +307,17 @@ export class Pipeline {
 
     // Phase 4: commit markers, batched like every other write. Whether an event is new was decided by the
     // strongly consistent read at the start (see the class comment on concurrent deliveries).
-    const storedEvent = (event: AuditEvent) => touched.get(event.eventId)?.event ?? event;
+    // An event as stored: a fresh one may have been replaced by its copy the directory resolved (phase 2b).
+    const asStored = (event: AuditEvent) => touched.get(event.eventId)?.event ?? event;
     await this.store.putAll(
-      fresh.map(({ event, newFields }) => coverageEventItem(storedEvent(event), newFields)),
+      fresh.map(({ event, newFields }) => coverageEventItem(asStored(event), newFields)),
     );
     const coverage = {
       ...batchCoverage(
         fresh.map(({ event, newFields }) => {
           const entry = touched.get(event.eventId);
           return {
-            event: storedEvent(event),
+            event: asStored(event),
             attributed: (entry?.users.size ?? 0) > 0,
             hiddenName: entry?.hiddenName ?? false,
             newFields,
@@ -325,17 +326,15 @@ export class Pipeline {
       ),
       lateAttributed,
     };
-    const storedNow = fresh
-      .map(({ event }) => storedEvent(event))
-      .sort((a, b) => (a.eventId < b.eventId ? -1 : 1));
+    const stored = fresh.map(({ event }) => asStored(event)).sort((a, b) => (a.eventId < b.eventId ? -1 : 1));
     // Only now is what those reads found stored: a batch that failed before here reads them again.
     for (const [userName, user] of unread) this.pendingRead.add(learnedKey(userName, user));
     this.logger.debug("batch stored", {
-      stored: storedNow.length,
+      stored: stored.length,
       duplicates,
       joined: touched.size - fresh.length,
     });
-    return { stored: storedNow, duplicates, alerts, coverage };
+    return { stored, duplicates, alerts, coverage };
   }
 
   /**
