@@ -6,6 +6,7 @@ import {
 } from "@aws-sdk/client-identitystore";
 import { ExportDirectory, IdentityStoreDirectory } from "@idc-audit/core/identity";
 import type { NormalizedRecord } from "@idc-audit/core/normalize";
+import type { Item } from "@idc-audit/core/timeline";
 import { mockClient } from "aws-sdk-client-mock";
 import { afterEach, describe, expect, it } from "vitest";
 import { ALICE, BOB, loadEvent } from "../support/fixtures.ts";
@@ -146,7 +147,50 @@ describe("directory changes, explained", () => {
       expect(byBob.changes.map((change) => change.eventName)).toEqual([
         "CompleteVirtualMfaDeviceRegistration",
       ]);
+      // Stored once, as a change to Bob; a table written before 2026-12-02 also holds it as one Bob made.
+      const [mfa] = (await dumpTable(runtime)).filter(
+        (item) => item.type === "user-change" && String(item.data).includes("CompleteVirtualMfaDevice"),
+      );
+      expect((await dumpTable(runtime)).filter((item) => item.type === "user-made-change")).toEqual([]);
+      await runtime.store.putAll([
+        {
+          ...(mfa as Item),
+          sk: String((mfa as Item).sk).replace("CHANGE#", "MADE#"),
+          type: "user-made-change",
+        },
+      ]);
+      expect((await runtime.changeQueries.actorChanges(BOB.userName)).changes).toHaveLength(1);
       expect((await runtime.changeQueries.actorChanges("nobody")).changes).toEqual([]);
+    } finally {
+      await runtime.close();
+    }
+  });
+
+  it("stores an administrator's change once, under its ARN, and still reads tables that hold it under each name", async () => {
+    const runtime = await memoryRuntime(directory());
+    try {
+      await runtime.pipeline.ingest([admin("CreateGroup__success"), admin("UpdateGroup__success")]);
+      const actorItems = (await dumpTable(runtime)).filter((item) => String(item.pk).startsWith("ACTOR#"));
+      // Two changes under the ARN; the role and session names once each, pointing at it.
+      expect(actorItems.map((item) => `${item.pk} ${String(item.sk).replace(/#.*/, "")}`).sort()).toEqual([
+        `ACTOR#v1#${DANA.toLowerCase()} CHANGE`,
+        `ACTOR#v1#${DANA.toLowerCase()} CHANGE`,
+        "ACTOR#v1#dana ARN",
+        "ACTOR#v1#identitycenteradmin ARN",
+      ]);
+      const written = runtime.store.stats.itemsWritten;
+      await runtime.pipeline.ingest([admin("CreateGroupMembership__success")]);
+      // A third change by the same administrator: its names are not written again.
+      const third = (await dumpTable(runtime)).filter((item) => String(item.pk).startsWith("ACTOR#"));
+      expect(third).toHaveLength(5);
+      expect(runtime.store.stats.itemsWritten).toBeGreaterThan(written);
+
+      // A table written before names pointed at the ARN: the change under the session name itself.
+      const [change] = actorItems.filter((item) => String(item.sk).startsWith("CHANGE#"));
+      await runtime.store.putAll([{ ...(change as Item), pk: "ACTOR#v1#olddana" }]);
+      const old = await runtime.changeQueries.actorChanges("OldDana");
+      expect(old.changes.map((view) => view.eventId)).toEqual([(change as Item).sk.split("#").pop()]);
+      expect((await runtime.changeQueries.actorChanges("dana")).changes).toHaveLength(3);
     } finally {
       await runtime.close();
     }

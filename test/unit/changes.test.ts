@@ -1,5 +1,6 @@
 import {
   actorLookupValue,
+  actorNameItems,
   actorNames,
   changeItems,
   changeRecordOf,
@@ -80,10 +81,10 @@ describe("directory change records", () => {
     expect(changeRecordOf(event)?.group).toBeUndefined();
   });
 
-  it("indexes a change under the person, the group, each of the admin's names, and the acting person", () => {
+  it("indexes a change under the person, the group and the admin's ARN; the admin's other names point there", () => {
     const { event } = normalized(loadEvent("admin/CreateGroupMembership__success.json"));
-    const record = changeRecordOf(event);
-    const keys = changeItems(record as NonNullable<typeof record>).map((item) => `${item.pk} ${item.sk}`);
+    const record = changeRecordOf(event) as NonNullable<ReturnType<typeof changeRecordOf>>;
+    const keys = changeItems(record).map((item) => `${item.pk} ${item.sk}`);
     const sort = `CHANGE#2026-07-01T00:09:41Z#${event.eventId}`;
     expect(keys.sort()).toEqual(
       [
@@ -91,10 +92,19 @@ describe("directory change records", () => {
         `GROUP#v1#${STORE}#aaa6373a-a1a8-487e-ac4e-11e5c638e487 ${sort}`,
         `GROUPALIAS#v1#aaa6373a-a1a8-487e-ac4e-11e5c638e487 ${STORE}#aaa6373a-a1a8-487e-ac4e-11e5c638e487`,
         `ACTOR#v1#${DANA.toLowerCase()} ${sort}`,
-        `ACTOR#v1#identitycenteradmin ${sort}`,
-        `ACTOR#v1#dana ${sort}`,
       ].sort(),
     );
+    expect(actorNameItems(record).map((item) => `${item.pk} ${item.sk} ${item.principal}`)).toEqual([
+      `ACTOR#v1#identitycenteradmin ARN#${DANA.toLowerCase()} ${DANA}`,
+      `ACTOR#v1#dana ARN#${DANA.toLowerCase()} ${DANA}`,
+    ]);
+  });
+
+  it("stores a change a person made to themselves once, as a change to them", () => {
+    const { event } = normalized(loadEvent("new/CompleteVirtualMfaDeviceRegistration__success.json"));
+    const record = changeRecordOf(event) as NonNullable<ReturnType<typeof changeRecordOf>>;
+    expect(record.user).toEqual(record.actor.user);
+    expect(changeItems(record).map((item) => String(item.sk).replace(/#.*/, ""))).toEqual(["CHANGE"]);
   });
 });
 

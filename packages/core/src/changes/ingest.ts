@@ -1,8 +1,8 @@
-import { groupKeyString } from "../identity/port.ts";
+import { groupKeyString, userKeyString } from "../identity/port.ts";
 import type { AuditEvent } from "../normalize/types.ts";
 import { ItemType } from "../timeline/items.ts";
 import { Keys } from "../timeline/keys.ts";
-import { type Item, mapLimit, type TableStore } from "../timeline/store.ts";
+import { type Item, mapLimit, type TableStore, type WrittenOnce } from "../timeline/store.ts";
 import { actorNames, type ChangeRecord, changeRecordOf } from "./model.ts";
 
 /** The items that index one change: under the person, the group, the administrator's names, the acting person. */
@@ -32,14 +32,20 @@ export function changeItems(record: ChangeRecord): Item[] {
       },
     );
   }
-  for (const name of record.actor.principal ? actorNames(record.actor.principal) : []) {
+  // Once, under the administrator's ARN: the other names it goes by point to that partition (`actorNameItems`).
+  if (record.actor.principal) {
     items.push({
-      ...Keys.actorChange(name, record.eventTime, record.eventId),
+      ...Keys.actorChange(record.actor.principal, record.eventTime, record.eventId),
       type: ItemType.ActorChange,
       data,
     });
   }
-  if (record.actor.user) {
+  // A change a person made to themselves (their MFA devices) is stored once, as a change to them: `changesBy`
+  // reads those too. (Tables written before 2026-12-02 hold a second copy; it is read as the same change.)
+  if (
+    record.actor.user &&
+    !(record.user && userKeyString(record.user) === userKeyString(record.actor.user))
+  ) {
     items.push({
       ...Keys.userMadeChange(record.actor.user, record.eventTime, record.eventId),
       type: ItemType.UserMadeChange,
@@ -47,6 +53,15 @@ export function changeItems(record: ChangeRecord): Item[] {
     });
   }
   return items;
+}
+
+/** The role, session or IAM user names an administrator goes by, each → its ARN (`Keys.actorName`). */
+export function actorNameItems(record: ChangeRecord): Item[] {
+  const principal = record.actor.principal;
+  if (!principal) return [];
+  return actorNames(principal)
+    .filter((name) => name !== principal.toLowerCase())
+    .map((name) => ({ ...Keys.actorName(name, principal), type: ItemType.ActorName, principal }));
 }
 
 export function recordOf(item: Item): ChangeRecord {
@@ -65,6 +80,8 @@ export class ChangeIndexer {
     private readonly store: TableStore,
     /** The directory's store, for account assignments (which name a principal but not its store). */
     private readonly defaultStoreId: string | undefined,
+    /** Name → ARN items this process has written: an administrator's names are written once, not per change. */
+    private readonly namesWritten: WrittenOnce,
   ) {}
 
   /** Indexes the changes among `events`; returns every change record written (removals joined included). */
@@ -114,7 +131,9 @@ export class ChangeIndexer {
       }
     });
     const written = [...resolved.values()];
-    await this.store.putAll(written.flatMap(changeItems));
+    const names = this.namesWritten.unwritten(records.flatMap(actorNameItems));
+    await this.store.putAll([...written.flatMap(changeItems), ...names]);
+    this.namesWritten.written(names);
     return written;
   }
 }

@@ -66,6 +66,9 @@ const between = (prefix: string, range: TimeRange | undefined) =>
     ? { between: [`${prefix}${isoTime(range.from)}`, `${prefix}${isoTime(range.to)}${SORT_END}`] as const }
     : { prefix };
 
+const madeBy = (record: ChangeRecord, user: UserKey) =>
+  record.actor.user !== undefined && userKeyString(record.actor.user) === userKeyString(user);
+
 const newestFirst = (a: ChangeRecord, b: ChangeRecord) =>
   a.eventTime !== b.eventTime ? (a.eventTime < b.eventTime ? 1 : -1) : a.eventId < b.eventId ? 1 : -1;
 
@@ -82,10 +85,20 @@ export class ChangeQueries {
     return items.filter((item) => item.type === ItemType.UserChange).map(recordOf);
   }
 
-  /** Changes a person made as an administrator (from their own role session). */
+  /**
+   * Changes a person made: as an administrator (from their own role session), and to themselves (their MFA
+   * devices), which are stored once, as changes to them (`changeItems`).
+   */
   async changesBy(user: UserKey, range?: TimeRange): Promise<ChangeRecord[]> {
-    const items = await this.store.query(Keys.userPartition(user), between(MADE_SORT_PREFIX, range));
-    return items.filter((item) => item.type === ItemType.UserMadeChange).map(recordOf);
+    const [made, to] = await Promise.all([
+      this.store.query(Keys.userPartition(user), between(MADE_SORT_PREFIX, range)),
+      this.changesTo(user, range),
+    ]);
+    const records = new Map<string, ChangeRecord>();
+    for (const record of made.filter((item) => item.type === ItemType.UserMadeChange).map(recordOf))
+      records.set(record.eventId, record);
+    for (const record of to) if (madeBy(record, user)) records.set(record.eventId, record);
+    return [...records.values()];
   }
 
   async changesOfGroup(group: GroupKey, range?: TimeRange): Promise<ChangeRecord[]> {
@@ -149,11 +162,21 @@ export class ChangeQueries {
    * Identity Center person `people` names (their own role sessions), newest first.
    */
   async actor(value: string, people: readonly UserKey[] = []): Promise<ActorReport> {
-    const items = await this.store.query(Keys.actorPartition(actorLookupValue(value)), {
-      prefix: CHANGE_SORT_PREFIX,
-    });
+    // The value's partition holds its changes if it is an ARN (or, in tables written before 2026-12-02, any
+    // name), and the ARNs it names if it is a role, session or IAM user name.
+    const items = await this.store.query(Keys.actorPartition(actorLookupValue(value)));
+    const principals = items.flatMap((item) =>
+      item.type === ItemType.ActorName ? [String(item.principal)] : [],
+    );
+    const named = await mapLimit(principals, 4, (principal) =>
+      this.store.query(Keys.actorPartition(principal), { prefix: CHANGE_SORT_PREFIX }),
+    );
     const records = new Map<string, ChangeRecord>();
-    for (const record of items.map(recordOf)) records.set(record.eventId, record);
+    for (const item of [...items, ...named.flat()]) {
+      if (item.type !== ItemType.ActorChange) continue;
+      const record = recordOf(item);
+      records.set(record.eventId, record);
+    }
     const made = await mapLimit(people, 4, (person) => this.changesBy(person));
     for (const record of made.flat()) records.set(record.eventId, record);
     return { actor: value, changes: await this.views([...records.values()]) };

@@ -97,8 +97,12 @@ export class Pipeline {
   private readonly nameCache: LRUCache<string, Promise<UserKey | undefined>>;
   /** Learned name → user mappings whose waiting events this process has read and attributed. */
   private readonly pendingRead = new Set<string>();
-  /** Alias items this process has written (user id and sign-in name → user, and profiles' lookup values). */
-  private readonly aliasesWritten: WrittenOnce;
+  /**
+   * Items whose content is their key alone that this process has written, so that it writes each once: aliases
+   * (user id and sign-in name → user, profiles' lookup values), the names administrators go by → their ARN,
+   * and the days that have canary items.
+   */
+  private readonly writtenOnce: WrittenOnce;
   private readonly detector: Detector | undefined;
 
   constructor(
@@ -106,10 +110,10 @@ export class Pipeline {
     private readonly directory: UserDirectory,
     options: PipelineOptions = {},
   ) {
-    this.aliasesWritten = new WrittenOnce(options.nameCacheSize ?? DEFAULT_NAME_CACHE_SIZE);
-    this.enricher = new Enricher(store, directory, { ...options, aliasesWritten: this.aliasesWritten });
+    this.writtenOnce = new WrittenOnce(options.nameCacheSize ?? DEFAULT_NAME_CACHE_SIZE);
+    this.enricher = new Enricher(store, directory, { ...options, aliasesWritten: this.writtenOnce });
     this.groupEnricher = new GroupEnricher(store, directory, options);
-    this.changes = new ChangeIndexer(store, directory.identityStoreId);
+    this.changes = new ChangeIndexer(store, directory.identityStoreId, this.writtenOnce);
     this.logger = options.logger ?? silentLogger;
     this.roles = new RoleSessionIngester<Alert>(store, directory, {
       profiles: this.enricher,
@@ -182,9 +186,9 @@ export class Pipeline {
         awaitingName.push({ event, userName });
       }
     }
-    const newAliases = this.aliasesWritten.unwritten(aliases);
+    const newAliases = this.writtenOnce.unwritten(aliases);
     await this.store.putAll([...joinInputs, ...newAliases]);
-    this.aliasesWritten.written(newAliases);
+    this.writtenOnce.written(newAliases);
 
     // Phase 2a: name joins (learned mappings ↔ old-shape events waiting for them).
     const workflowLinks: Item[] = [];
@@ -250,6 +254,7 @@ export class Pipeline {
 
     // Phase 3: timeline items.
     const timeline: Item[] = [];
+    const days: Item[] = [];
     // Events stored earlier that this batch's joins attribute: counted late only if no batch marked them before.
     const lateMarkers: Item[] = [];
     for (const entry of touched.values()) {
@@ -275,7 +280,7 @@ export class Pipeline {
       if (entry.hiddenName && isFailedVerification(event)) timeline.push(Items.failedSignInHidden(event));
       if (entry.fresh) {
         if (isFailedVerification(event)) timeline.push(Items.failedSignIn(event));
-        timeline.push(coverageDayItem(event));
+        days.push(coverageDayItem(event));
         // An event naming nobody is kept whole under its address (or, without one, under its id): a join may
         // attribute it later, or never.
         if (named.length > 0 && event.sourceIp)
@@ -287,7 +292,9 @@ export class Pipeline {
     // A workflow's earlier members are joined again by each later step: only a first marker is a late attribution.
     const marked = lateMarkers.length > 0 ? await this.store.getAll(lateMarkers) : [];
     const lateAttributed = lateMarkers.length - marked.length;
-    await this.store.putAll(timeline);
+    const newDays = this.writtenOnce.unwritten(days);
+    await this.store.putAll([...timeline, ...newDays]);
+    this.writtenOnce.written(newDays);
     // Directory changes: indexed under the person and group changed and the administrator, before detections
     // read them (privilege-granted-after-failures).
     const changes = await this.changes.index(fresh.map(({ event }) => event));

@@ -33,6 +33,7 @@ export const ItemType = {
   GroupChange: "group-change",
   GroupAlias: "group-alias",
   ActorChange: "actor-change",
+  ActorName: "actor-name",
   MembershipHead: "membership-head",
   MembershipRemoval: "membership-removal",
 } as const;

@@ -38,10 +38,13 @@ import type { UserKey } from "../normalize/types.ts";
  * | GuardDuty finding published  | FINDING#v1#<findingId>               | PUBLISHED                                |
  * | directory change to a person | USER#v1#<storeId>#<userId>           | CHANGE#<time>#<eventId>                  |
  * | directory change by a person | USER#v1#<storeId>#<userId>           | MADE#<time>#<eventId>                    |
+ * | (to someone else)            |                                      |                                          |
  * | group profile (cache)        | GROUP#v1#<storeId>#<groupId>         | PROFILE                                  |
  * | directory change to a group  | GROUP#v1#<storeId>#<groupId>         | CHANGE#<time>#<eventId>                  |
  * | group id or name → group     | GROUPALIAS#v1#<lower-case value>     | <storeId>#<groupId>                      |
- * | directory change by an admin | ACTOR#v1#<lower-case ARN or name>    | CHANGE#<time>#<eventId>                  |
+ * | directory change by an admin | ACTOR#v1#<lower-case ARN>            | CHANGE#<time>#<eventId>                  |
+ * | admin's role, session or IAM | ACTOR#v1#<lower-case name>           | ARN#<lower-case ARN>                     |
+ * | user name → its ARN          |                                      |                                          |
  * | membership: whose, which     | MEMBERSHIP#v1#<storeId>#<membershipId> | HEAD                                   |
  * | group (CreateGroupMembership)|                                      |                                          |
  * | membership removal awaiting  | MEMBERSHIP#v1#<storeId>#<membershipId> | REMOVED#<time>#<eventId>               |
@@ -243,10 +246,18 @@ export const Keys = {
     sk: `${group.identityStoreId}#${group.groupId}`,
   }),
   actorPartition: (value: string) => `ACTOR#v1#${value.toLowerCase()}`,
-  /** A directory change by an administrator, under its ARN and under each name it goes by (`actorNames`). */
-  actorChange: (value: string, eventTime: string, eventId: string): ItemKey => ({
-    pk: Keys.actorPartition(value),
+  /**
+   * A directory change by an administrator, under its ARN. (Tables written before 2026-12-02 also hold it under
+   * each other name the administrator goes by: `ChangeQueries.actor` reads both.)
+   */
+  actorChange: (principal: string, eventTime: string, eventId: string): ItemKey => ({
+    pk: Keys.actorPartition(principal),
     sk: `${CHANGE_SORT_PREFIX}${eventTime}#${eventId}`,
+  }),
+  /** A name an administrator goes by (role, session or IAM user name: `actorNames`) → its ARN's changes. */
+  actorName: (name: string, principal: string): ItemKey => ({
+    pk: Keys.actorPartition(name),
+    sk: `${ACTOR_ARN_SORT_PREFIX}${principal.toLowerCase()}`,
   }),
   membershipPartition: (identityStoreId: string, membershipId: string) =>
     `MEMBERSHIP#v1#${identityStoreId}#${membershipId}`,
@@ -292,6 +303,7 @@ export interface GroupRef {
 
 /** Sort-key prefix of the directory changes made to a person or a group, or by an administrator. */
 export const CHANGE_SORT_PREFIX = "CHANGE#";
+export const ACTOR_ARN_SORT_PREFIX = "ARN#";
 /** Sort-key prefix of the directory changes a person made. */
 export const MADE_SORT_PREFIX = "MADE#";
 export const MEMBERSHIP_REMOVAL_PREFIX = "REMOVED#";
