@@ -85,7 +85,6 @@ export const TABLE_KEYS = {
   ],
 } as const satisfies Pick<CreateTableCommandInput, "AttributeDefinitions" | "KeySchema">;
 
-/** The DynamoDB adapter of the timeline store: one table, `pk`/`sk`, no secondary index. */
 /**
  * Keys of items this process has written that never change (a function of their key, never deleted), so that
  * it does not write them again batch after batch. Bounded: the least recently used is forgotten first, and a
@@ -114,6 +113,7 @@ export class WrittenOnce {
   }
 }
 
+/** The DynamoDB adapter of the timeline store: one table, `pk`/`sk`, no secondary index. */
 export class TableStore {
   readonly tableName: string;
   private readonly documents: DynamoDBDocumentClient;
