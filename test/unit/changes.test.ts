@@ -94,9 +94,9 @@ describe("directory change records", () => {
         `ACTOR#v1#${DANA.toLowerCase()} ${sort}`,
       ].sort(),
     );
-    expect(actorNameItems(record).map((item) => `${item.pk} ${item.sk} ${item.principal}`)).toEqual([
-      `ACTOR#v1#identitycenteradmin ARN#${DANA.toLowerCase()} ${DANA}`,
-      `ACTOR#v1#dana ARN#${DANA.toLowerCase()} ${DANA}`,
+    expect(actorNameItems(record)).toEqual([
+      { pk: "ACTOR#v1#identitycenteradmin", sk: `ARN#${DANA.toLowerCase()}`, type: "actor-name" },
+      { pk: "ACTOR#v1#dana", sk: `ARN#${DANA.toLowerCase()}`, type: "actor-name" },
     ]);
   });
 

@@ -3,7 +3,7 @@ import type { AuditEvent } from "../normalize/types.ts";
 import { ItemType } from "../timeline/items.ts";
 import { Keys } from "../timeline/keys.ts";
 import { type Item, mapLimit, type TableStore, type WrittenOnce } from "../timeline/store.ts";
-import { actorNames, type ChangeRecord, changeRecordOf } from "./model.ts";
+import { actorNames, type ChangeRecord, changeRecordOf, isGroupRemoval } from "./model.ts";
 
 /** The items that index one change: under the person, the group, the administrator's names, the acting person. */
 export function changeItems(record: ChangeRecord): Item[] {
@@ -41,11 +41,15 @@ export function changeItems(record: ChangeRecord): Item[] {
     });
   }
   // A change a person made to themselves (their MFA devices) is stored once, as a change to them: `changesBy`
-  // reads those too. (Tables written before 2026-12-02 hold a second copy; it is read as the same change.)
-  if (
-    record.actor.user &&
-    !(record.user && userKeyString(record.user) === userKeyString(record.actor.user))
-  ) {
+  // reads those too. (Tables written before 2026-12-02 hold a second copy; it is read as the same change.) Not
+  // a group removal: whom it removed comes from a join with the membership's creation, which may arrive later,
+  // so whether it was the actor would depend on the order of arrival; it keeps both, as before.
+  const toThemselves =
+    !isGroupRemoval(record) &&
+    record.user !== undefined &&
+    record.actor.user !== undefined &&
+    userKeyString(record.user) === userKeyString(record.actor.user);
+  if (record.actor.user && !toThemselves) {
     items.push({
       ...Keys.userMadeChange(record.actor.user, record.eventTime, record.eventId),
       type: ItemType.UserMadeChange,
@@ -55,13 +59,16 @@ export function changeItems(record: ChangeRecord): Item[] {
   return items;
 }
 
-/** The role, session or IAM user names an administrator goes by, each → its ARN (`Keys.actorName`). */
+/**
+ * The role, session or IAM user names an administrator goes by, each → its ARN (`Keys.actorName`): key-only
+ * items (the ARN, lower case, is in the sort key), so two ARNs that differ in case write the same item.
+ */
 export function actorNameItems(record: ChangeRecord): Item[] {
   const principal = record.actor.principal;
   if (!principal) return [];
   return actorNames(principal)
     .filter((name) => name !== principal.toLowerCase())
-    .map((name) => ({ ...Keys.actorName(name, principal), type: ItemType.ActorName, principal }));
+    .map((name) => ({ ...Keys.actorName(name, principal), type: ItemType.ActorName }));
 }
 
 export function recordOf(item: Item): ChangeRecord {

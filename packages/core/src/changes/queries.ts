@@ -3,7 +3,13 @@ import { groupKeyString, userKeyString } from "../identity/port.ts";
 import type { UserKey } from "../normalize/types.ts";
 import { isoTime } from "../shared/time.ts";
 import { ItemType, type ProfileStatus } from "../timeline/items.ts";
-import { CHANGE_SORT_PREFIX, Keys, MADE_SORT_PREFIX, SORT_END } from "../timeline/keys.ts";
+import {
+  ACTOR_ARN_SORT_PREFIX,
+  CHANGE_SORT_PREFIX,
+  Keys,
+  MADE_SORT_PREFIX,
+  SORT_END,
+} from "../timeline/keys.ts";
 import type { TimelineQueries } from "../timeline/queries.ts";
 import { mapLimit, type TableStore } from "../timeline/store.ts";
 import { recordOf } from "./ingest.ts";
@@ -166,7 +172,7 @@ export class ChangeQueries {
     // name), and the ARNs it names if it is a role, session or IAM user name.
     const items = await this.store.query(Keys.actorPartition(actorLookupValue(value)));
     const principals = items.flatMap((item) =>
-      item.type === ItemType.ActorName ? [String(item.principal)] : [],
+      item.type === ItemType.ActorName ? [String(item.sk).slice(ACTOR_ARN_SORT_PREFIX.length)] : [],
     );
     const named = await mapLimit(principals, 4, (principal) =>
       this.store.query(Keys.actorPartition(principal), { prefix: CHANGE_SORT_PREFIX }),

@@ -38,7 +38,7 @@ import type { UserKey } from "../normalize/types.ts";
  * | GuardDuty finding published  | FINDING#v1#<findingId>               | PUBLISHED                                |
  * | directory change to a person | USER#v1#<storeId>#<userId>           | CHANGE#<time>#<eventId>                  |
  * | directory change by a person | USER#v1#<storeId>#<userId>           | MADE#<time>#<eventId>                    |
- * | (to someone else)            |                                      |                                          |
+ * | (unless to themselves)       |                                      |                                          |
  * | group profile (cache)        | GROUP#v1#<storeId>#<groupId>         | PROFILE                                  |
  * | directory change to a group  | GROUP#v1#<storeId>#<groupId>         | CHANGE#<time>#<eventId>                  |
  * | group id or name → group     | GROUPALIAS#v1#<lower-case value>     | <storeId>#<groupId>                      |
