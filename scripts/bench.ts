@@ -436,6 +436,7 @@ async function phaseIngest(archive: string, limit: number, store: string) {
     perSecond: round(counts.read / seconds, 0),
     storedPerSecond: round(counts.stored / seconds, 0),
     requests: stats,
+    itemsByType: Object.fromEntries([...writeOrder.byType].sort((a, b) => b[1] - a[1])),
     identityStore: {
       describeUserCalls: describes,
       uniqueUsersDescribed: identity.described.size,
@@ -461,13 +462,21 @@ function keyHash(item: Item): number {
  * sends them), until `stop()`. Hashes only, in a typed array, so the ingesting process's memory is measured
  * with no more than 8 bytes an item written added to it.
  */
-function recordWriteOrder(store: TableStore): { stop(): Float64Array } {
+function recordWriteOrder(store: TableStore): { stop(): Float64Array; byType: Map<string, number> } {
   let order = new Float64Array(1 << 16);
   let length = 0;
+  // Items written by type (each call's keys once, as `putAll` sends them).
+  const byType = new Map<string, number>();
   const putAll = store.putAll;
   store.putAll = async function (items: readonly Item[]) {
     const keys = new Set<number>();
-    for (const item of items) keys.add(keyHash(item));
+    for (const item of items) {
+      const key = keyHash(item);
+      if (keys.has(key)) continue;
+      keys.add(key);
+      const type = String(item.type ?? "untyped");
+      byType.set(type, (byType.get(type) ?? 0) + 1);
+    }
     if (length + keys.size > order.length) {
       const grown = new Float64Array(Math.max(order.length * 2, length + keys.size));
       grown.set(order.subarray(0, length));
@@ -481,6 +490,7 @@ function recordWriteOrder(store: TableStore): { stop(): Float64Array } {
       store.putAll = putAll;
       return order.slice(0, length);
     },
+    byType,
   };
 }
 
@@ -1124,6 +1134,11 @@ async function orchestrate() {
   const aloneEvents = Math.max(1, alone.identityCenterStored);
   console.log(
     `  the Identity Center records alone (role-session calls left out; first ${ingestEvents} of them), the median of ${ingestRounds} rounds by ratio: ${alone.counts.stored} stored in ${alone.seconds} s; the same-items floor ${alone.sameItems.seconds} s: ratio ${round(ratioOf(alone))}x (target <= 1.5x; in key order ${alone.sameItemsSorted.seconds} s, ${round(alone.seconds / alone.sameItemsSorted.seconds)}x), CPU ${alone.memory.cpuSeconds} s + store ${alone.memory.store?.cpuSeconds ?? "-"} s against ${alone.sameItems.cpuSeconds} s + ${alone.sameItems.storeCpuSeconds ?? "-"} s`,
+  );
+  console.log(
+    `    items written by type: ${Object.entries(alone.itemsByType)
+      .map(([type, count]) => `${type} ${count}`)
+      .join(", ")}`,
   );
   console.log(
     `    each round (ingest/floor): ${aloneRounds.map((phase) => `${phase.seconds}/${phase.sameItems.seconds} s = ${round(ratioOf(phase))}x`).join("; ")}`,
