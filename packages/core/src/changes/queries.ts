@@ -96,15 +96,23 @@ export class ChangeQueries {
    * devices), which are stored once, as changes to them (`changeItems`).
    */
   async changesBy(user: UserKey, range?: TimeRange): Promise<ChangeRecord[]> {
+    return (await this.changesToAndBy(user, range)).by;
+  }
+
+  /** `changesTo` and `changesBy` together: the changes to the person are read once for both. */
+  async changesToAndBy(
+    user: UserKey,
+    range?: TimeRange,
+  ): Promise<{ to: ChangeRecord[]; by: ChangeRecord[] }> {
     const [made, to] = await Promise.all([
       this.store.query(Keys.userPartition(user), between(MADE_SORT_PREFIX, range)),
       this.changesTo(user, range),
     ]);
-    const records = new Map<string, ChangeRecord>();
+    const by = new Map<string, ChangeRecord>();
     for (const record of made.filter((item) => item.type === ItemType.UserMadeChange).map(recordOf))
-      records.set(record.eventId, record);
-    for (const record of to) if (madeBy(record, user)) records.set(record.eventId, record);
-    return [...records.values()];
+      by.set(record.eventId, record);
+    for (const record of to) if (madeBy(record, user)) by.set(record.eventId, record);
+    return { to, by: [...by.values()] };
   }
 
   async changesOfGroup(group: GroupKey, range?: TimeRange): Promise<ChangeRecord[]> {

@@ -255,9 +255,8 @@ export class Detector {
   /** Privileges granted to the person, or by them, in the range and the rule's window after it. */
   private async privilegeGrants(user: UserKey, range: Range): Promise<PrivilegeGrant[]> {
     const window = { from: range.from, to: range.to + this.config.privilegeAfterFailuresMs };
-    const [to, by, memberships] = await Promise.all([
-      this.changes.changesTo(user, window),
-      this.changes.changesBy(user, window),
+    const [{ to, by }, memberships] = await Promise.all([
+      this.changes.changesToAndBy(user, window),
       this.changes.membershipsOf(user),
     ]);
     const grant = (record: ChangeRecord, relation: PrivilegeGrant["relation"]): PrivilegeGrant[] => {
