@@ -84,6 +84,9 @@ const { values } = parseArgs({
     // Ingest phase: leave out every record that is not an Identity Center event (role-session calls and what
     // idc-audit ignores), so the per-event figures are those of the sign-in join alone.
     "identity-center-only": { type: "boolean", default: false },
+    // Ingest phases: batches stored side by side (`ingestStream`'s `batchesInFlight`; 1 stores them one after
+    // the other, as idc-audit did before 2026-12-02).
+    "batches-in-flight": { type: "string" },
   },
 });
 
@@ -388,6 +391,12 @@ function localIdentityStore(roleRatio = 0) {
   return { client, described, looked, groupsDescribed };
 }
 
+/** `--batches-in-flight`, as `ingestStream` takes it (its default when not given). */
+function batchesInFlight(): { batchesInFlight?: number } {
+  const given = values["batches-in-flight"];
+  return given === undefined ? {} : { batchesInFlight: Number(given) };
+}
+
 /** The product's ingest: CLI path (reader → normalize → pipeline) into the embedded store on disk. */
 async function phaseIngest(archive: string, limit: number, store: string) {
   const identity = localIdentityStore();
@@ -406,6 +415,7 @@ async function phaseIngest(archive: string, limit: number, store: string) {
     ? identityCenterOnly(readInputs([archive]))
     : readInputs([archive]);
   const counts = await ingestStream(limited(source, limit), runtime.pipeline, {
+    ...batchesInFlight(),
     onBatch: (_counts, stored) => {
       identityCenterStored += stored.length;
     },

@@ -1,5 +1,5 @@
 import type { ReadItem } from "@idc-audit/core/cloudtrail";
-import { subjectKey } from "@idc-audit/core/detect";
+import { Detector, subjectKey } from "@idc-audit/core/detect";
 import { ExportDirectory } from "@idc-audit/core/identity";
 import { classifyItem, ingestBatch, MixedBatchBuilder } from "@idc-audit/core/ingest";
 import type { NormalizedRecord } from "@idc-audit/core/normalize";
@@ -7,7 +7,8 @@ import { plantAttacks, synthDirectory, synthEvents } from "@idc-audit/core/synth
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { attackArchive, detectingRuntime, RecordingSink, score } from "../support/detect.ts";
-import { dumpTable } from "../support/store.ts";
+import { loadEvent } from "../support/fixtures.ts";
+import { dumpTable, fixtureDirectory, normalized } from "../support/store.ts";
 
 /** Alerts minus nothing: the whole stored documents must match across deliveries. */
 async function ingestAll(
@@ -269,6 +270,44 @@ describe("privilege-granted-after-failures on a generated archive with directory
       expect(await grants()).toEqual(
         expected.map((key) => key.replace("privilege-granted-after-failures ", "")),
       );
+    } finally {
+      await runtime.close();
+    }
+  });
+});
+
+describe("detections of batches stored side by side", () => {
+  it("runs one evaluation at a time: a second one reads nothing until the first has ended", async () => {
+    // Prepare: a detector over a store whose first read waits until released.
+    const runtime = await detectingRuntime(await fixtureDirectory(), new RecordingSink());
+    try {
+      const reads: string[] = [];
+      let release: () => void = () => {};
+      const gate = new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      const query = runtime.store.query.bind(runtime.store);
+      runtime.store.query = async (pk, options) => {
+        reads.push(pk);
+        if (reads.length === 1) await gate;
+        return query(pk, options);
+      };
+      const detector = new Detector(runtime.store, runtime.queries, undefined);
+      const failed = normalized(loadEvent("new/CredentialVerification__failure.json")).event;
+      const user = { identityStoreId: "d-1234567890", userId: "a1b2c3d4-0000-0000-0000-000000000001" };
+      // Act
+      const first = detector.evaluate([{ event: failed, users: [user] }]);
+      await new Promise((resolve) => setImmediate(resolve));
+      const readsBeforeSecond = reads.length;
+      const second = detector.evaluate([{ event: failed, users: [user] }]);
+      for (let turn = 0; turn < 20; turn += 1) await new Promise((resolve) => setImmediate(resolve));
+      const readsWhileFirstWaits = reads.length;
+      release();
+      await Promise.all([first, second]);
+      // Assess: the first was waiting on its first read; the second made none until the first ended, then read.
+      expect(readsBeforeSecond).toBe(1);
+      expect(readsWhileFirstWaits).toBe(1);
+      expect(reads.length).toBeGreaterThan(2);
     } finally {
       await runtime.close();
     }

@@ -2,6 +2,7 @@ import { coverageEventItem } from "@idc-audit/core/coverage";
 import { noDirectory } from "@idc-audit/core/identity";
 import { Pipeline } from "@idc-audit/core/ingest";
 import type { AuditEvent, NormalizedRecord, UserKey } from "@idc-audit/core/normalize";
+import type { Runtime } from "@idc-audit/core/runtime";
 import { AnalystQueries, eventOf, type Item, Items } from "@idc-audit/core/timeline";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
@@ -461,6 +462,28 @@ describe("pipeline: idempotence and order", () => {
     expect(await dumpTable(store)).toEqual(before);
   });
 
+  it("counts an event in two batches stored side by side once as stored and once as a duplicate, as one after the other would", async () => {
+    const records = storyRecords();
+    const reference = await runtime(await fixtureDirectory());
+    await reference.pipeline.ingest(records);
+    const store = await runtime(await fixtureDirectory());
+    const half = Math.floor(records.length / 2);
+    // Three events in both batches: the first batch's last ones.
+    const firstBatch = records.slice(0, half);
+    const secondBatch = [...records.slice(half - 3, half), ...records.slice(half)];
+    // Act
+    const [first, second] = await Promise.all([
+      store.pipeline.ingest(firstBatch),
+      store.pipeline.ingest(secondBatch),
+    ]);
+    // Assess
+    expect(first).toMatchObject({ duplicates: 0 });
+    expect(first.stored).toHaveLength(firstBatch.length);
+    expect(second.duplicates).toBe(3);
+    expect(second.stored).toHaveLength(records.length - half);
+    expect(await dumpTable(store)).toEqual(await dumpTable(reference));
+  });
+
   it("gives the same tables for any order, duplication and batch split (property)", async () => {
     const records = storyRecords();
     const reference = await runtime(await fixtureDirectory());
@@ -496,35 +519,57 @@ describe("pipeline: aliases written once per process", () => {
   // New-shape events of 4 people, in batches of 40, every batch naming most of them.
   const synth = { events: 2_000, users: 4, seed: 11 };
 
+  /** Batches one after the other, or two at a time side by side (as `ingestStream` stores them). */
+  const deliveries = {
+    "one after the other": async (store: Runtime, batches: NormalizedRecord[][]) => {
+      for (const batch of batches) await store.pipeline.ingest(batch);
+    },
+    "two side by side": async (store: Runtime, batches: NormalizedRecord[][]) => {
+      for (let index = 0; index < batches.length; index += 2)
+        await Promise.all(batches.slice(index, index + 2).map((batch) => store.pipeline.ingest(batch)));
+    },
+  };
+
   it.each([
     // No directory: the pipeline's user id alias is the only one.
-    ["no directory", () => noDirectory],
+    ["no directory", "one after the other", () => noDirectory],
+    ["no directory", "two side by side", () => noDirectory],
     // A directory: each profile's aliases too, the user id among them, which the pipeline wrote first.
-    ["a directory", () => synthExportDirectory(synth)],
+    ["a directory", "one after the other", () => synthExportDirectory(synth)],
+    ["a directory", "two side by side", () => synthExportDirectory(synth)],
   ] as const)(
-    "writes each of a person's aliases once, however many batches name them (%s)",
-    async (_label, directory) => {
+    "writes each of a person's aliases and each day once, and asks the directory once a person, however many batches name them (%s, %s)",
+    async (_label, delivery, directory) => {
       const records = synthRecords(synth).filter((record) => record.event.shape === "new");
       expect(records.length).toBeGreaterThan(200);
-      const store = await runtime(directory());
-      const aliasWrites = new Map<string, number>();
+      const counting = new CountingDirectory(directory());
+      const store = await runtime(counting);
+      const writes = new Map<string, number>();
       const putAll = store.store.putAll.bind(store.store);
       store.store.putAll = async (items) => {
         // Each key once per call, as putAll writes it.
         const keys = new Set(
-          items.filter((item) => item.type === "alias").map((item) => `${item.pk} ${item.sk}`),
+          items
+            .filter((item) => item.type === "alias" || item.type === "coverage-day")
+            .map((item) => `${item.type} ${item.pk} ${item.sk}`),
         );
-        for (const key of keys) aliasWrites.set(key, (aliasWrites.get(key) ?? 0) + 1);
+        for (const key of keys) writes.set(key, (writes.get(key) ?? 0) + 1);
         return putAll(items);
       };
+      const batches: NormalizedRecord[][] = [];
+      for (let start = 0; start < records.length; start += 40) batches.push(records.slice(start, start + 40));
       // Act
-      let batches = 0;
-      for (let start = 0; start < records.length; start += 40, batches += 1)
-        await store.pipeline.ingest(records.slice(start, start + 40));
-      // Assess: each alias once, and the person still found by their id.
-      expect(batches).toBeGreaterThan(5);
-      expect(aliasWrites.size).toBeGreaterThanOrEqual(4);
-      expect([...aliasWrites.entries()].filter(([, count]) => count !== 1)).toEqual([]);
+      await deliveries[delivery](store, batches);
+      // Assess: each alias and day once, each person described once, and the person still found by their id.
+      expect(batches.length).toBeGreaterThan(5);
+      const aliases = [...writes.keys()].filter((key) => key.startsWith("alias "));
+      expect(aliases.length).toBeGreaterThanOrEqual(4);
+      expect(writes.size).toBeGreaterThan(aliases.length);
+      expect([...writes.entries()].filter(([, count]) => count !== 1)).toEqual([]);
+      const people = new Set(
+        records.flatMap(({ event }) => (event.actor.user ? [event.actor.user.userId] : [])),
+      );
+      expect(counting.describes).toBe(people.size);
       const someone = records[0]?.event.actor.user;
       if (!someone) throw new Error("a new-shape event names its person");
       expect(await store.queries.findUsers(someone.userId)).toEqual([someone]);

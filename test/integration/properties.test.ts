@@ -54,15 +54,16 @@ describe("order, duplicate and batch independence on synthetic workflows", () =>
     for (const shape of ["old", "transitional", "new"]) expect(shapes).toContain(shape);
   });
 
-  it("gives the same tables and the same answers for any permutation, duplication and batch split (property)", async () => {
+  it("gives the same tables, counts and answers for any permutation, duplication, batch split and batches side by side (property)", async () => {
     await fc.assert(
       fc.asyncProperty(
         fc.constantFrom(1, 2, 3),
         fc.array(fc.nat(), { minLength: 200, maxLength: 200 }),
         fc.array(fc.nat({ max: 199 }), { maxLength: 30 }),
         fc.integer({ min: 4, max: 60 }),
-        async (seed, sortKeys, duplicated, batchSize) => {
-          // Prepare: a delivery order, some events delivered twice, split into batches.
+        fc.integer({ min: 1, max: 3 }),
+        async (seed, sortKeys, duplicated, batchSize, sideBySide) => {
+          // Prepare: a delivery order, some events delivered twice, split into batches stored one to three at once.
           const records = synthRecords(synth(seed));
           const expected = await reference(seed, records);
           const order = records
@@ -78,10 +79,18 @@ describe("order, duplicate and batch independence on synthetic workflows", () =>
             // Act
             let stored = 0;
             let duplicates = 0;
-            for (let start = 0; start < deliveries.length; start += batchSize) {
-              const result = await runtime.pipeline.ingest(deliveries.slice(start, start + batchSize));
-              stored += result.stored.length;
-              duplicates += result.duplicates;
+            const batches: NormalizedRecord[][] = [];
+            for (let start = 0; start < deliveries.length; start += batchSize)
+              batches.push(deliveries.slice(start, start + batchSize));
+            // Up to `sideBySide` batches stored at once, as `ingestStream` stores them.
+            for (let start = 0; start < batches.length; start += sideBySide) {
+              const results = await Promise.all(
+                batches.slice(start, start + sideBySide).map((batch) => runtime.pipeline.ingest(batch)),
+              );
+              for (const result of results) {
+                stored += result.stored.length;
+                duplicates += result.duplicates;
+              }
             }
             // Assess
             expect(stored).toBe(records.length);

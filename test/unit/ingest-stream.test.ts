@@ -1,10 +1,17 @@
 import type { ReadItem } from "@idc-audit/core/cloudtrail";
-import { ingestStream, type Pipeline } from "@idc-audit/core/ingest";
+import { classifyItem, ingestStream, type Pipeline } from "@idc-audit/core/ingest";
 import type { NormalizedRecord } from "@idc-audit/core/normalize";
+import type { RoleEvent } from "@idc-audit/core/roles";
 import { synthEvents } from "@idc-audit/core/synth";
 import { describe, expect, it } from "vitest";
 
-const records = [...synthEvents({ events: 50, users: 3, seed: 5, roleRatio: 0 })];
+// Identity Center events and role-session events, about one to one: every batch of 10 holds both.
+const records = [...synthEvents({ events: 50, users: 3, seed: 5, roleRatio: 1 })];
+
+/** The role-session events, in the order they are read. */
+const roleEventIds = records
+  .map((record, index) => classifyItem({ kind: "record", record, location: `synth:${index}` }))
+  .flatMap((classified) => (classified.kind === "role" ? [classified.event.eventId] : []));
 
 /** Counts what has been read, so a batch can tell how far the reader got while it was being stored. */
 function reader() {
@@ -20,30 +27,60 @@ function reader() {
   return { progress, items };
 }
 
-/** Stands in for the pipeline: records each batch, how many were stored at once and how far reading got. */
+/**
+ * Stands in for the pipeline: records each batch, how many were stored at once and how far reading got, and
+ * the role-session join's turns.
+ */
 function recordingPipeline(progress: { read: number }, failOnBatch?: number) {
   const batches: { first: string; readAtStart: number; readAtEnd: number }[] = [];
+  const started: string[] = [];
+  const roleTurns: string[][] = [];
   let inFlight = 0;
   let maxInFlight = 0;
+  let rolesInFlight = 0;
+  let maxRolesInFlight = 0;
+  const turns = async (count: number) => {
+    for (let turn = 0; turn < count; turn += 1) await new Promise((resolve) => setImmediate(resolve));
+  };
   const pipeline = {
     async ingest(batch: readonly NormalizedRecord[]) {
+      const first = batch[0]?.event.eventId ?? "";
+      started.push(first);
       inFlight += 1;
       maxInFlight = Math.max(maxInFlight, inFlight);
       const readAtStart = progress.read;
-      for (let turn = 0; turn < 20; turn += 1) await new Promise((resolve) => setImmediate(resolve));
+      // Later batches are quicker: a batch that finished first must still be reported in order.
+      await turns(started.length === 1 ? 60 : 20);
       inFlight -= 1;
-      batches.push({ first: batch[0]?.event.eventId ?? "", readAtStart, readAtEnd: progress.read });
-      if (batches.length === failOnBatch) throw new Error(`batch ${failOnBatch} cannot be stored`);
+      batches.push({ first, readAtStart, readAtEnd: progress.read });
+      if (started.indexOf(first) + 1 === failOnBatch)
+        throw new Error(`batch ${failOnBatch} cannot be stored`);
       return { stored: [...batch].map((record) => record.event), duplicates: 0, alerts: [] };
     },
-    roles: { ingest: async () => ({ stored: [], duplicates: 0, ignored: 0, alerts: [] }) },
+    roles: {
+      async ingest(events: readonly RoleEvent[]) {
+        rolesInFlight += 1;
+        maxRolesInFlight = Math.max(maxRolesInFlight, rolesInFlight);
+        roleTurns.push(events.map((event) => event.eventId));
+        await turns(5);
+        rolesInFlight -= 1;
+        return { stored: [...events], duplicates: 0, ignored: 0, alerts: [] };
+      },
+    },
   };
   // Only the two methods ingestBatch calls are needed to observe the scheduling.
-  return { pipeline: pipeline as unknown as Pipeline, batches, maxInFlight: () => maxInFlight };
+  return {
+    pipeline: pipeline as unknown as Pipeline,
+    batches,
+    started,
+    roleTurns,
+    maxInFlight: () => maxInFlight,
+    maxRolesInFlight: () => maxRolesInFlight,
+  };
 }
 
 describe("ingestStream", () => {
-  it("reads the next batch while one is stored, stores one batch at a time and in order", async () => {
+  it("reads the next batch while two are stored, and takes role sessions and results one batch at a time, in order", async () => {
     // Prepare
     const { progress, items } = reader();
     const recorder = recordingPipeline(progress);
@@ -57,23 +94,46 @@ describe("ingestStream", () => {
     });
     // Assess
     expect(counts.read).toBe(records.length);
-    expect(recorder.maxInFlight()).toBe(1);
-    expect(batchOrder).toEqual(recorder.batches.map((batch) => batch.first));
+    expect(recorder.maxInFlight()).toBe(2);
+    // The first batch took longest: the second ended before it, yet results come in the order of the batches.
+    expect(recorder.batches[0]?.first).not.toBe(recorder.started[0]);
+    expect(batchOrder).toEqual(recorder.started);
+    expect(recorder.maxRolesInFlight()).toBe(1);
+    expect(recorder.roleTurns).toHaveLength(batchOrder.length);
+    expect(recorder.roleTurns.flat()).toEqual(roleEventIds);
     const overlapped = recorder.batches.filter((batch) => batch.readAtEnd > batch.readAtStart);
     expect(overlapped.length).toBeGreaterThan(0);
   });
 
-  it("raises a batch's failure, after which nothing else is stored", async () => {
+  it("stores one batch at a time with batchesInFlight 1", async () => {
+    // Prepare
+    const { progress, items } = reader();
+    const recorder = recordingPipeline(progress);
+    // Act
+    const counts = await ingestStream(items(), recorder.pipeline, { batchSize: 10, batchesInFlight: 1 });
+    // Assess
+    expect(counts.stored).toBe(records.length);
+    expect(recorder.maxInFlight()).toBe(1);
+    expect(recorder.batches.map((batch) => batch.first)).toEqual(recorder.started);
+  });
+
+  it("raises a batch's failure, after which no batch is started and no later batch is reported", async () => {
     // Prepare
     const { progress, items } = reader();
     const recorder = recordingPipeline(progress, 2);
+    const reported: string[] = [];
     // Act
-    const failure = await ingestStream(items(), recorder.pipeline, { batchSize: 10 }).catch(
-      (error: unknown) => error,
-    );
-    // Assess
+    const failure = await ingestStream(items(), recorder.pipeline, {
+      batchSize: 10,
+      onBatch: (_counts, stored) => {
+        if (stored[0]) reported.push(stored[0].eventId);
+      },
+    }).catch((error: unknown) => error);
+    // Assess: the third batch was already being stored beside the second; nothing after it started.
     expect(failure).toBeInstanceOf(Error);
     expect((failure as Error).message).toBe("batch 2 cannot be stored");
-    expect(recorder.batches).toHaveLength(2);
+    expect(recorder.started).toHaveLength(3);
+    expect(reported).toEqual(recorder.started.slice(0, 1));
+    expect(recorder.roleTurns).toHaveLength(1);
   });
 });

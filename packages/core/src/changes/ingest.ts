@@ -138,9 +138,11 @@ export class ChangeIndexer {
       }
     });
     const written = [...resolved.values()];
-    const names = this.namesWritten.unwritten(records.flatMap(actorNameItems));
-    await this.store.putAll([...written.flatMap(changeItems), ...names]);
-    this.namesWritten.written(names);
+    await this.namesWritten.write(
+      records.flatMap(actorNameItems),
+      (items) => this.store.putAll(items),
+      written.flatMap(changeItems),
+    );
     return written;
   }
 }

@@ -110,12 +110,32 @@ export class Detector {
   }
 
   private readonly changes: ChangeQueries;
+  /**
+   * The evaluation running now. Each makes the stored alerts of its subjects equal to what it read; two at once
+   * (batches stored side by side, `ingestStream`) could let the one that read less write last. One at a time,
+   * each reads everything the batches before it wrote, as in one ordered delivery.
+   */
+  private running: Promise<unknown> = Promise.resolve();
+
+  /** Runs `evaluation` once every evaluation asked for before it has ended. */
+  private async oneAtATime<T>(evaluation: () => Promise<T>): Promise<T> {
+    const result = this.running.then(evaluation);
+    this.running = result.catch(() => {});
+    return result;
+  }
 
   /**
    * Returns the alerts published for the first time. `changes`: the directory changes the batch indexed,
    * judged by privilege-granted-after-failures together with the people whose sign-ins the batch touched.
    */
   async evaluate(touched: readonly TouchedSignIn[], changes: readonly ChangeRecord[] = []): Promise<Alert[]> {
+    return this.oneAtATime(() => this.evaluateNow(touched, changes));
+  }
+
+  private async evaluateNow(
+    touched: readonly TouchedSignIn[],
+    changes: readonly ChangeRecord[],
+  ): Promise<Alert[]> {
     const judged: { user: UserKey; range: Range }[] = [];
     const signInAlerts = await this.evaluateSignIns(touched, judged);
     const privileged = await this.evaluatePrivileges(judged, changes);
@@ -303,6 +323,10 @@ export class Detector {
    * calls all come from AWS services or from addresses already found to be its portal session's is not read.
    */
   async evaluateRoleSessions(events: readonly RoleEvent[]): Promise<Alert[]> {
+    return this.oneAtATime(() => this.evaluateRoleSessionsNow(events));
+  }
+
+  private async evaluateRoleSessionsNow(events: readonly RoleEvent[]): Promise<Alert[]> {
     const suspects = new Set<string>();
     const uncommitted = new Map<string, RoleEvent[]>();
     for (const event of events) {

@@ -38,6 +38,11 @@ abstract class ProfileCache {
   protected readonly now: () => number;
   protected readonly concurrency: number;
   readonly stats: EnrichStats = { enriched: 0, deleted: 0, unenriched: 0, cached: 0 };
+  /**
+   * Users or groups another call of this process is making sure of right now (batches run side by side,
+   * `ingestStream`): a second call waits for it instead of asking the directory again.
+   */
+  private readonly working = new Map<string, Promise<void>>();
 
   constructor(
     protected readonly store: TableStore,
@@ -47,6 +52,44 @@ abstract class ProfileCache {
     this.lifetime = options.cacheLifetimeMs ?? 24 * 60 * 60 * 1000;
     this.now = options.now ?? Date.now;
     this.concurrency = options.concurrency ?? 4;
+  }
+
+  /**
+   * Runs `work` for the keys no other call of this process is working on, then waits for those others and goes
+   * over their keys again: one whose work failed there is done here (the rest are in memory by then).
+   */
+  protected async once<K>(
+    keys: readonly K[],
+    keyString: (key: K) => string,
+    work: (keys: K[]) => Promise<void>,
+  ): Promise<void> {
+    const mine = new Map<string, K>();
+    const others = new Map<string, K>();
+    const waits = new Set<Promise<void>>();
+    for (const key of keys) {
+      const name = keyString(key);
+      const other = this.working.get(name);
+      if (other) {
+        others.set(name, key);
+        waits.add(other);
+      } else mine.set(name, key);
+    }
+    if (mine.size > 0) {
+      const done = work([...mine.values()]);
+      const settled = done.then(
+        () => {},
+        () => {},
+      );
+      for (const name of mine.keys()) this.working.set(name, settled);
+      try {
+        await done;
+      } finally {
+        for (const name of mine.keys()) if (this.working.get(name) === settled) this.working.delete(name);
+      }
+    }
+    if (waits.size === 0) return;
+    await Promise.all(waits);
+    await this.once([...others.values()], keyString, work);
   }
 
   /**
@@ -101,14 +144,16 @@ export class Enricher extends ProfileCache {
 
   /** Makes sure every user has a profile item that is fresh, or marked unenriched. */
   async ensure(users: readonly UserKey[]): Promise<void> {
-    const { toFetch, stored: storedByUser } = await this.staleProfiles(users, {
-      keyString: userKeyString,
-      profileKey: Keys.userProfile,
-      storedKeyString: (item) => `${item.identityStoreId}/${item.userId}`,
+    await this.once(users, userKeyString, async (mine) => {
+      const { toFetch, stored: storedByUser } = await this.staleProfiles(mine, {
+        keyString: userKeyString,
+        profileKey: Keys.userProfile,
+        storedKeyString: (item) => `${item.identityStoreId}/${item.userId}`,
+      });
+      await mapLimit(toFetch, this.concurrency, (user) =>
+        this.fetch(user, storedByUser.get(userKeyString(user))),
+      );
     });
-    await mapLimit(toFetch, this.concurrency, (user) =>
-      this.fetch(user, storedByUser.get(userKeyString(user))),
-    );
   }
 
   /** Fetches again every user whose profile is still pending (`idc-audit enrich`). */
@@ -136,14 +181,15 @@ export class Enricher extends ProfileCache {
       this.memory.set(key, this.now());
       return ProfileStatus.Unenriched;
     }
-    const aliases =
-      result.status === "found" ? this.aliasesWritten.unwritten(profileAliases(result.profile)) : [];
-    const items: Item[] =
+    const profile =
       result.status === "found"
-        ? [Items.profile(user, ProfileStatus.Enriched, fetchedAt, result.profile), ...aliases]
-        : [Items.profile(user, ProfileStatus.Deleted, fetchedAt, deletedProfile(previous))];
-    await this.store.putAll(items);
-    this.aliasesWritten.written(aliases);
+        ? Items.profile(user, ProfileStatus.Enriched, fetchedAt, result.profile)
+        : Items.profile(user, ProfileStatus.Deleted, fetchedAt, deletedProfile(previous));
+    await this.aliasesWritten.write(
+      result.status === "found" ? profileAliases(result.profile) : [],
+      (items) => this.store.putAll(items),
+      [profile],
+    );
     await this.store.deleteItem(enrichPendingKey(user));
     if (result.status === "found") this.stats.enriched += 1;
     else this.stats.deleted += 1;
@@ -168,6 +214,13 @@ export class GroupEnricher extends ProfileCache {
   async ensure(groups: readonly GroupKey[]): Promise<void> {
     const describeGroup = this.directory.describeGroup?.bind(this.directory);
     if (describeGroup === undefined || groups.length === 0) return;
+    await this.once(groups, groupKeyString, (mine) => this.fetchGroups(mine, describeGroup));
+  }
+
+  private async fetchGroups(
+    groups: readonly GroupKey[],
+    describeGroup: NonNullable<UserDirectory["describeGroup"]>,
+  ): Promise<void> {
     const { toFetch, stored: storedByGroup } = await this.staleProfiles(groups, {
       keyString: groupKeyString,
       profileKey: Keys.groupProfile,

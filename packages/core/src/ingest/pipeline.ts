@@ -22,7 +22,7 @@ import { RoleSessionIngester } from "../roles/ingest.ts";
 import type { AuditLogger } from "../shared/logger.ts";
 import { silentLogger } from "../shared/logger.ts";
 import { eventOf, Items, namedUsers, userOfItem, workflowJoin } from "../timeline/items.ts";
-import { AliasKind, aliasSortPrefix, Keys } from "../timeline/keys.ts";
+import { AliasKind, aliasSortPrefix, itemKeyString, Keys } from "../timeline/keys.ts";
 import { type Item, mapLimit, type TableStore, WrittenOnce } from "../timeline/store.ts";
 import { Enricher, type EnricherOptions, GroupEnricher } from "./enrich.ts";
 
@@ -104,6 +104,14 @@ export class Pipeline {
    */
   private readonly writtenOnce: WrittenOnce;
   private readonly detector: Detector | undefined;
+  /**
+   * Batches of this process being stored right now (`ingestStream` stores two side by side), by the ids of
+   * their events: a batch holding one of those events waits for that batch first, so that its duplicate
+   * check finds the event stored, as it would had the batches come one after the other.
+   */
+  private readonly storing = new Map<string, Promise<void>>();
+  /** Late attributions a batch in progress has counted (keys of their markers): another batch does not. */
+  private readonly lateCounted = new Set<string>();
 
   constructor(
     private readonly store: TableStore,
@@ -124,7 +132,34 @@ export class Pipeline {
     this.nameCache = new LRUCache({ max: options.nameCacheSize ?? DEFAULT_NAME_CACHE_SIZE });
   }
 
+  /**
+   * Stores a batch. Batches may be stored side by side: each gives the result it would give had those before
+   * it (in the order of the calls) ended first, as separate processes would.
+   */
   async ingest(records: readonly NormalizedRecord[]): Promise<BatchResult> {
+    const ids = new Set(records.map(({ event }) => event.eventId));
+    const earlier = new Set<Promise<void>>();
+    for (const id of ids) {
+      const other = this.storing.get(id);
+      if (other) earlier.add(other);
+    }
+    const result = (async () => {
+      await Promise.all(earlier);
+      return this.ingestNow(records);
+    })();
+    const settled = result.then(
+      () => {},
+      () => {},
+    );
+    for (const id of ids) this.storing.set(id, settled);
+    try {
+      return await result;
+    } finally {
+      for (const id of ids) if (this.storing.get(id) === settled) this.storing.delete(id);
+    }
+  }
+
+  private async ingestNow(records: readonly NormalizedRecord[]): Promise<BatchResult> {
     const unique = new Map<string, NormalizedRecord>();
     for (const record of records)
       if (!unique.has(record.event.eventId)) unique.set(record.event.eventId, record);
@@ -186,9 +221,7 @@ export class Pipeline {
         awaitingName.push({ event, userName });
       }
     }
-    const newAliases = this.writtenOnce.unwritten(aliases);
-    await this.store.putAll([...joinInputs, ...newAliases]);
-    this.writtenOnce.written(newAliases);
+    await this.writtenOnce.write(aliases, (items) => this.store.putAll(items), joinInputs);
 
     // Phase 2a: name joins (learned mappings ↔ old-shape events waiting for them).
     const workflowLinks: Item[] = [];
@@ -290,11 +323,16 @@ export class Pipeline {
       }
     }
     // A workflow's earlier members are joined again by each later step: only a first marker is a late attribution.
-    const marked = lateMarkers.length > 0 ? await this.store.getAll(lateMarkers) : [];
-    const lateAttributed = lateMarkers.length - marked.length;
-    const newDays = this.writtenOnce.unwritten(days);
-    await this.store.putAll([...timeline, ...newDays]);
-    this.writtenOnce.written(newDays);
+    const counting = lateMarkers.filter((marker) => !this.lateCounted.has(itemKeyString(marker)));
+    for (const marker of counting) this.lateCounted.add(itemKeyString(marker));
+    let lateAttributed = 0;
+    try {
+      const marked = counting.length > 0 ? await this.store.getAll(counting) : [];
+      lateAttributed = counting.length - marked.length;
+      await this.writtenOnce.write(days, (items) => this.store.putAll(items), timeline);
+    } finally {
+      for (const marker of counting) this.lateCounted.delete(itemKeyString(marker));
+    }
     // Directory changes: indexed under the person and group changed and the administrator, before detections
     // read them (privilege-granted-after-failures).
     const changes = await this.changes.index(fresh.map(({ event }) => event));

@@ -5,7 +5,7 @@ import { normalize } from "../normalize/normalize.ts";
 import type { AuditEvent, NormalizedRecord } from "../normalize/types.ts";
 import { normalizeRoleRecord } from "../roles/normalize.ts";
 import type { RoleEvent } from "../roles/types.ts";
-import type { Pipeline } from "./pipeline.ts";
+import type { BatchResult, Pipeline } from "./pipeline.ts";
 
 /** `read` = `stored` + `duplicates` + `ignored` + `rejected`: every record is accounted for. */
 export interface IngestCounts {
@@ -25,6 +25,11 @@ export interface Rejection {
 export interface IngestRunOptions {
   /** Records handed to the pipeline at once. */
   readonly batchSize?: number;
+  /**
+   * Batches being stored at once, at most (besides the one being read). Default 2: one batch's joins and
+   * detections run while the store writes the other's items, so neither side waits for the other.
+   */
+  readonly batchesInFlight?: number;
   readonly onRejected?: (rejection: Rejection) => void | Promise<void>;
   readonly onBatch?: (
     counts: IngestCounts,
@@ -137,10 +142,21 @@ export interface MixedBatchResult {
 
 /** Stores a batch: Identity Center events through the pipeline, role-session events through its role join. */
 export async function ingestBatch(pipeline: Pipeline, batch: MixedBatch): Promise<MixedBatchResult> {
-  const identityCenter =
-    batch.records.length > 0
-      ? await pipeline.ingest(batch.records)
-      : { stored: [], duplicates: 0, alerts: [], coverage: emptyCoverage() };
+  return ingestRoleSessions(pipeline, batch, await ingestIdentityCenter(pipeline, batch));
+}
+
+async function ingestIdentityCenter(pipeline: Pipeline, batch: MixedBatch): Promise<BatchResult> {
+  return batch.records.length > 0
+    ? pipeline.ingest(batch.records)
+    : { stored: [], duplicates: 0, alerts: [], coverage: emptyCoverage() };
+}
+
+/** The role-session part of a batch whose Identity Center events are stored (`identityCenter`). */
+async function ingestRoleSessions(
+  pipeline: Pipeline,
+  batch: MixedBatch,
+  identityCenter: BatchResult,
+): Promise<MixedBatchResult> {
   const candidates = batch.chainCandidates ?? [];
   const roles =
     batch.roleEvents.length > 0 || candidates.length > 0
@@ -157,36 +173,51 @@ export async function ingestBatch(pipeline: Pipeline, batch: MixedBatch): Promis
 }
 
 /**
- * Streams records into the pipeline in batches. Memory holds one batch; the counts account for every record.
- * The CLI and the backfill function both come through here.
+ * Streams records into the pipeline in batches. Memory holds the batch being read and those being stored; the
+ * counts account for every record. The CLI and the backfill function both come through here.
+ *
+ * Batches are stored side by side (`batchesInFlight`) with the result of one ordered delivery: the Identity
+ * Center pipeline gives each batch the result it would give after those before it (`Pipeline.ingest`), and
+ * the role-session join, whose chained sessions rely on the batches before them, takes them one after the
+ * other, in order, as the counts and `onBatch` do.
  */
 export async function ingestStream(
   items: AsyncIterable<ReadItem>,
   pipeline: Pipeline,
   options: IngestRunOptions = {},
 ): Promise<IngestCounts> {
-  // Large batches share join and detection reads between more events; memory holds one batch (a few MB).
+  // Large batches share join and detection reads between more events; memory holds a few batches (a few MB each).
   const batchSize = options.batchSize ?? 2000;
+  const batchesInFlight = options.batchesInFlight ?? 2;
+  if (!Number.isInteger(batchesInFlight) || batchesInFlight < 1)
+    throw new RangeError(`batchesInFlight must be a positive whole number, not ${batchesInFlight}`);
   const counts = emptyCounts();
   const batch = new MixedBatchBuilder();
-  // One batch is stored while the next is read and normalized: the reader's CPU and the store's round trips
-  // overlap. Batches are still stored one after the other, in order, so what a batch may rely on of an earlier
-  // one (a chained role session's AssumeRole) is stored before it; memory holds two batches.
-  let storing: Promise<void> | undefined;
-  const store = async (taken: MixedBatch) => {
-    const result = await ingestBatch(pipeline, taken);
-    counts.stored += result.stored.length + result.storedRoleEvents.length;
-    counts.duplicates += result.duplicates;
-    counts.ignored += result.ignored;
-    await options.onBatch?.(counts, result.stored, result.alerts);
+  // The batches being stored, oldest first; each ends after the one before it.
+  const storing: Promise<void>[] = [];
+  let previous: Promise<void> = Promise.resolve();
+  const store = (taken: MixedBatch): Promise<void> => {
+    const identityCenter = ingestIdentityCenter(pipeline, taken);
+    const before = previous;
+    return (async () => {
+      const stored = await identityCenter;
+      // An earlier batch's failure ends this one too, before its role sessions or its counts.
+      await before;
+      const result = await ingestRoleSessions(pipeline, taken, stored);
+      counts.stored += result.stored.length + result.storedRoleEvents.length;
+      counts.duplicates += result.duplicates;
+      counts.ignored += result.ignored;
+      await options.onBatch?.(counts, result.stored, result.alerts);
+    })();
   };
   const flush = async () => {
-    await storing;
     if (batch.size === 0) return;
-    storing = store(batch.take());
-    // Its failure is raised by the next flush's await; until then reading goes on, and an unobserved rejection
-    // must not end the process first.
-    storing.catch(() => {});
+    // A failure is raised here, by the await of the batch that failed (or of a later one, which ends with it).
+    while (storing.length >= batchesInFlight) await storing.shift();
+    previous = store(batch.take());
+    // Until it is awaited reading goes on, and an unobserved rejection must not end the process first.
+    previous.catch(() => {});
+    storing.push(previous);
   };
   for await (const item of items) {
     counts.read += 1;
@@ -202,7 +233,7 @@ export async function ingestStream(
     }
   }
   await flush();
-  await storing;
+  for (const stored of storing) await stored;
   await options.onBatch?.(counts, [], []);
   return counts;
 }

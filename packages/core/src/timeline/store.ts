@@ -92,6 +92,12 @@ export const TABLE_KEYS = {
  */
 export class WrittenOnce {
   private readonly keys: LRUCache<string, true>;
+  /**
+   * Keys another batch of this process is writing right now, with whether that write succeeded: batches run
+   * side by side (`ingestStream`), and one that finds an item in flight waits for that write instead of
+   * repeating it.
+   */
+  private readonly inFlight = new Map<string, Promise<boolean>>();
 
   constructor(max: number) {
     this.keys = new LRUCache({ max });
@@ -102,14 +108,47 @@ export class WrittenOnce {
     return this.keys.get(itemKeyString(key)) !== undefined;
   }
 
-  /** Of `items`, the ones this process has not written. */
-  unwritten(items: readonly Item[]): Item[] {
-    return items.filter((item) => !this.has(item));
-  }
-
   /** Remembers items once their write has succeeded. */
   written(items: Iterable<ItemKey>): void {
     for (const item of items) this.keys.set(itemKeyString(item), true);
+  }
+
+  /**
+   * Writes, in one `put`, `alongside` and those of `once` this process has neither written nor is writing, then
+   * waits for the writes of the others in flight: when it returns, every item of `once` is stored. One whose
+   * write in another batch failed is written here.
+   */
+  async write(
+    once: readonly Item[],
+    put: (items: Item[]) => Promise<void>,
+    alongside: readonly Item[] = [],
+  ): Promise<void> {
+    const mine = new Map<string, Item>();
+    const elsewhere: { item: Item; write: Promise<boolean> }[] = [];
+    for (const item of once) {
+      const key = itemKeyString(item);
+      if (mine.has(key) || this.keys.get(key) !== undefined) continue;
+      const write = this.inFlight.get(key);
+      if (write) elsewhere.push({ item, write });
+      else mine.set(key, item);
+    }
+    let settle: (stored: boolean) => void = () => {};
+    const write = new Promise<boolean>((resolve) => {
+      settle = resolve;
+    });
+    for (const key of mine.keys()) this.inFlight.set(key, write);
+    let stored = false;
+    try {
+      await put([...alongside, ...mine.values()]);
+      stored = true;
+      for (const key of mine.keys()) this.keys.set(key, true);
+    } finally {
+      for (const key of mine.keys()) if (this.inFlight.get(key) === write) this.inFlight.delete(key);
+      settle(stored);
+    }
+    const failed: Item[] = [];
+    for (const { item, write: other } of elsewhere) if (!(await other)) failed.push(item);
+    if (failed.length > 0) await this.write(failed, put);
   }
 }
 
