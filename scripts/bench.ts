@@ -1042,6 +1042,8 @@ async function orchestrate() {
     await measureNormalize(archives[layout], layout, rounds);
 
   const storePlacement = values["store-in-process"] ? ["--store-in-process"] : [];
+  const inFlight = values["batches-in-flight"];
+  const inFlightArgs = inFlight === undefined ? [] : ["--batches-in-flight", inFlight];
   const floor = await child<Awaited<ReturnType<typeof phaseIngestFloor>>>([
     "--phase",
     "ingest-floor",
@@ -1066,6 +1068,7 @@ async function orchestrate() {
       storeDir,
       ...options,
       ...storePlacement,
+      ...inFlightArgs,
     ]);
   const ingest = await ingestPhase(store);
   // The embedded store (leveldown) has been seen to die of a segmentation fault in this phase, once a run of
@@ -1086,7 +1089,9 @@ async function orchestrate() {
       `  and per read: a strongly consistent Query of a one-item partition (8 at a time) ${costs.reads.msPerQuery} ms (CPU, client and store: ${costs.reads.cpuMsPerQuery} ms); a key read with BatchGetItem ${costs.reads.msPerKeyRead} ms`,
     );
   console.log("");
-  console.log(`ingest into the embedded store (first ${ingestEvents} records)`);
+  console.log(
+    `ingest into the embedded store (first ${ingestEvents} records; batches of 2,000 stored ${inFlight ?? "2 (the default)"} at a time)`,
+  );
   console.log(
     `  floor  BatchWriteItem, 1 item/event (${floor.meanItemBytes} B mean): ${floor.items} items in ${floor.seconds} s = ${floor.perSecond}/s`,
   );
