@@ -133,6 +133,8 @@ describe("ingestStream", () => {
     expect(failure).toBeInstanceOf(Error);
     expect((failure as Error).message).toBe("batch 2 cannot be stored");
     expect(recorder.started).toHaveLength(3);
+    // The failure is raised once the third batch has ended: nothing is still writing when the caller hears of it.
+    expect(recorder.batches).toHaveLength(3);
     expect(reported).toEqual(recorder.started.slice(0, 1));
     expect(recorder.roleTurns).toHaveLength(1);
   });

@@ -219,21 +219,27 @@ export async function ingestStream(
     previous.catch(() => {});
     storing.push(previous);
   };
-  for await (const item of items) {
-    counts.read += 1;
-    const classified = classifyItem(item);
-    if (classified.kind === "audited") options.onAudited?.(classified.record.event);
-    if (batch.add(classified)) {
-      if (batch.size >= batchSize) await flush();
-    } else if (classified.kind === "rejected") {
-      counts.rejected += 1;
-      await options.onRejected?.(classified.rejection);
-    } else {
-      counts.ignored += 1;
+  try {
+    for await (const item of items) {
+      counts.read += 1;
+      const classified = classifyItem(item);
+      if (classified.kind === "audited") options.onAudited?.(classified.record.event);
+      if (batch.add(classified)) {
+        if (batch.size >= batchSize) await flush();
+      } else if (classified.kind === "rejected") {
+        counts.rejected += 1;
+        await options.onRejected?.(classified.rejection);
+      } else {
+        counts.ignored += 1;
+      }
     }
+    await flush();
+    while (storing.length > 0) await storing.shift();
+  } catch (error) {
+    // Nothing may still be writing once the caller hears of the failure (it may close the store next).
+    await Promise.allSettled(storing);
+    throw error;
   }
-  await flush();
-  for (const stored of storing) await stored;
   await options.onBatch?.(counts, [], []);
   return counts;
 }
