@@ -397,6 +397,12 @@ function batchesInFlight(): { batchesInFlight?: number } {
   return given === undefined ? {} : { batchesInFlight: Number(given) };
 }
 
+/** `--batches-in-flight` as given to this script, to hand on to a phase's process. */
+function batchesInFlightArgs(): string[] {
+  const given = values["batches-in-flight"];
+  return given === undefined ? [] : ["--batches-in-flight", given];
+}
+
 /** The product's ingest: CLI path (reader → normalize → pipeline) into the embedded store on disk. */
 async function phaseIngest(archive: string, limit: number, store: string) {
   const identity = localIdentityStore();
@@ -694,6 +700,7 @@ async function phaseHostileIngest(folder: string, store: string) {
   const start = performance.now();
   const reasons = new Map<string, number>();
   const counts = await ingestStream(readInputs([folder]), runtime.pipeline, {
+    ...batchesInFlight(),
     onRejected: (rejection) => {
       // Sizes and positions vary; the kind of cut is what is counted.
       const kind = rejection.reason.replace(/\d+/g, "N");
@@ -717,6 +724,7 @@ async function hostile() {
     "--store",
     join(benchDir, "store-hostile"),
     ...storePlacement,
+    ...batchesInFlightArgs(),
   ]);
   const { counts, memory } = result;
   const accounted = counts.stored + counts.duplicates + counts.ignored + counts.rejected;
@@ -1043,7 +1051,6 @@ async function orchestrate() {
 
   const storePlacement = values["store-in-process"] ? ["--store-in-process"] : [];
   const inFlight = values["batches-in-flight"];
-  const inFlightArgs = inFlight === undefined ? [] : ["--batches-in-flight", inFlight];
   const floor = await child<Awaited<ReturnType<typeof phaseIngestFloor>>>([
     "--phase",
     "ingest-floor",
@@ -1068,7 +1075,7 @@ async function orchestrate() {
       storeDir,
       ...options,
       ...storePlacement,
-      ...inFlightArgs,
+      ...batchesInFlightArgs(),
     ]);
   const ingest = await ingestPhase(store);
   // The embedded store (leveldown) has been seen to die of a segmentation fault in this phase, once a run of

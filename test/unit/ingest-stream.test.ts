@@ -13,12 +13,16 @@ const roleEventIds = records
   .map((record, index) => classifyItem({ kind: "record", record, location: `synth:${index}` }))
   .flatMap((classified) => (classified.kind === "role" ? [classified.event.eventId] : []));
 
-/** Counts what has been read, so a batch can tell how far the reader got while it was being stored. */
+/**
+ * Counts what has been read, so a batch can tell how far the reader got while it was being stored, and the
+ * most batches being stored while a record was read (memory then holds those and the one being read).
+ */
 function reader() {
-  const progress = { read: 0 };
+  const progress = { read: 0, storing: 0, maxStoringWhileReading: 0 };
   async function* items(): AsyncGenerator<ReadItem> {
     for (const [index, record] of records.entries()) {
       progress.read += 1;
+      progress.maxStoringWhileReading = Math.max(progress.maxStoringWhileReading, progress.storing);
       yield { kind: "record", record, location: `synth:${index}` };
       // Reading takes turns with the store, as a real file read does.
       await new Promise((resolve) => setImmediate(resolve));
@@ -31,7 +35,7 @@ function reader() {
  * Stands in for the pipeline: records each batch, how many were stored at once and how far reading got, and
  * the role-session join's turns.
  */
-function recordingPipeline(progress: { read: number }, failOnBatch?: number) {
+function recordingPipeline(progress: { read: number; storing: number }, failOnBatch?: number) {
   const batches: { first: string; readAtStart: number; readAtEnd: number }[] = [];
   const started: string[] = [];
   const roleTurns: string[][] = [];
@@ -46,6 +50,8 @@ function recordingPipeline(progress: { read: number }, failOnBatch?: number) {
     async ingest(batch: readonly NormalizedRecord[]) {
       const first = batch[0]?.event.eventId ?? "";
       started.push(first);
+      // Being stored from now until its role sessions are (every batch here holds some).
+      progress.storing += 1;
       inFlight += 1;
       maxInFlight = Math.max(maxInFlight, inFlight);
       const readAtStart = progress.read;
@@ -64,6 +70,7 @@ function recordingPipeline(progress: { read: number }, failOnBatch?: number) {
         roleTurns.push(events.map((event) => event.eventId));
         await turns(5);
         rolesInFlight -= 1;
+        progress.storing -= 1;
         return { stored: [...events], duplicates: 0, ignored: 0, alerts: [] };
       },
     },
@@ -80,7 +87,7 @@ function recordingPipeline(progress: { read: number }, failOnBatch?: number) {
 }
 
 describe("ingestStream", () => {
-  it("reads the next batch while two are stored, and takes role sessions and results one batch at a time, in order", async () => {
+  it("stores two batches side by side, reads the next while one is stored, and takes role sessions and results one batch at a time, in order", async () => {
     // Prepare
     const { progress, items } = reader();
     const recorder = recordingPipeline(progress);
@@ -103,9 +110,11 @@ describe("ingestStream", () => {
     expect(recorder.roleTurns.flat()).toEqual(roleEventIds);
     const overlapped = recorder.batches.filter((batch) => batch.readAtEnd > batch.readAtStart);
     expect(overlapped.length).toBeGreaterThan(0);
+    // Memory holds two batches: a record is read while one batch at most is being stored.
+    expect(progress.maxStoringWhileReading).toBe(1);
   });
 
-  it("stores one batch at a time with batchesInFlight 1", async () => {
+  it("reads and stores one batch after the other with batchesInFlight 1", async () => {
     // Prepare
     const { progress, items } = reader();
     const recorder = recordingPipeline(progress);
@@ -115,6 +124,8 @@ describe("ingestStream", () => {
     expect(counts.stored).toBe(records.length);
     expect(recorder.maxInFlight()).toBe(1);
     expect(recorder.batches.map((batch) => batch.first)).toEqual(recorder.started);
+    expect(recorder.batches.filter((batch) => batch.readAtEnd > batch.readAtStart)).toEqual([]);
+    expect(progress.maxStoringWhileReading).toBe(0);
   });
 
   it("raises a batch's failure, after which no batch is started and no later batch is reported", async () => {

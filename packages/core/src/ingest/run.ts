@@ -26,8 +26,10 @@ export interface IngestRunOptions {
   /** Records handed to the pipeline at once. */
   readonly batchSize?: number;
   /**
-   * Batches being stored at once, at most (besides the one being read). Default 2: one batch's joins and
-   * detections run while the store writes the other's items, so neither side waits for the other.
+   * Batches in memory at once, at most: those being stored and the one being read, which is read while fewer
+   * are being stored. Default 2: mostly two batches are stored side by side, one batch's joins and detections
+   * running while the store writes the other's items, and the next is read while one is stored. 1 reads and
+   * stores one batch after the other.
    */
   readonly batchesInFlight?: number;
   readonly onRejected?: (rejection: Rejection) => void | Promise<void>;
@@ -173,8 +175,9 @@ async function ingestRoleSessions(
 }
 
 /**
- * Streams records into the pipeline in batches. Memory holds the batch being read and those being stored; the
- * counts account for every record. The CLI and the backfill function both come through here.
+ * Streams records into the pipeline in batches. Memory holds `batchesInFlight` batches: those being stored and
+ * the one being read. The counts account for every record. The CLI and the backfill function both come through
+ * here.
  *
  * Batches are stored side by side (`batchesInFlight`) with the result of one ordered delivery: the Identity
  * Center pipeline gives each batch the result it would give after those before it (`Pipeline.ingest`), and
@@ -186,7 +189,7 @@ export async function ingestStream(
   pipeline: Pipeline,
   options: IngestRunOptions = {},
 ): Promise<IngestCounts> {
-  // Large batches share join and detection reads between more events; memory holds a few batches (a few MB each).
+  // Large batches share join and detection reads between more events; memory holds two (a few MB each).
   const batchSize = options.batchSize ?? 2000;
   const batchesInFlight = options.batchesInFlight ?? 2;
   if (!Number.isInteger(batchesInFlight) || batchesInFlight < 1)
@@ -212,12 +215,13 @@ export async function ingestStream(
   };
   const flush = async () => {
     if (batch.size === 0) return;
-    // A failure is raised here, by the await of the batch that failed (or of a later one, which ends with it).
-    while (storing.length >= batchesInFlight) await storing.shift();
     previous = store(batch.take());
     // Until it is awaited reading goes on, and an unobserved rejection must not end the process first.
     previous.catch(() => {});
     storing.push(previous);
+    // The next batch is read while fewer are being stored. A failure is raised here, by the await of the batch
+    // that failed (or of a later one, which ends with it).
+    while (storing.length >= batchesInFlight) await storing.shift();
   };
   try {
     for await (const item of items) {
