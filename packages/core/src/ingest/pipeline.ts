@@ -133,8 +133,10 @@ export class Pipeline {
   }
 
   /**
-   * Stores a batch. Batches may be stored side by side: each gives the result it would give had those before
-   * it (in the order of the calls) ended first, as separate processes would.
+   * Stores a batch. Batches may be stored side by side (`ingestStream`): the table is the one they give one
+   * after the other, as for separate processes (see the class comment), and the stored and duplicate counts are
+   * exact, since a batch holding an event that another batch is storing waits for that batch first. Which batch
+   * finds a join (attributed at once or late) may differ.
    */
   async ingest(records: readonly NormalizedRecord[]): Promise<BatchResult> {
     const ids = new Set(records.map(({ event }) => event.eventId));
