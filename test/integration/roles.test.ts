@@ -294,6 +294,33 @@ describe("detection role-credentials-new-address", () => {
     await ingestBatch(store.pipeline, classify([listAccounts, listRoles, grant] as typeof CHAIN));
     expect(sink.published.map((alert) => alert.rule)).toEqual(["role-credentials-new-address"]);
   });
+
+  it("alerts the same when the grant arrives in the next batch, stored beside the calls' batch while their commit is slow", async () => {
+    // Prepare: the calls, then the grant, in batches of 3 stored side by side. The calls' commit (their
+    // role-session items, written after their batch's detection) takes 300 ms, the grant's timeline 100 ms, as
+    // a commit of thousands of calls and a busy table can.
+    const sink = new RecordingSink();
+    const store = await alertingRuntime(sink);
+    const [listAccounts, listRoles, grant, ...member] = CHAIN;
+    const delivery = [...member, callFrom("198.51.100.66", 1), listAccounts, listRoles, grant];
+    const putAll = store.store.putAll.bind(store.store);
+    const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+    store.store.putAll = async (items) => {
+      if (items.some((item) => item.type === "role-event")) await pause(300);
+      else if (items.some((item) => String(item.data ?? "").includes('"GetRoleCredentials"')))
+        await pause(100);
+      return putAll(items);
+    };
+    async function* items(): AsyncGenerator<ReadItem> {
+      for (const [index, record] of delivery.entries())
+        yield { kind: "record", record: record as Record<string, unknown>, location: `delivery:${index}` };
+    }
+    // Act
+    await ingestStream(items(), store.pipeline, { batchSize: 3, batchesInFlight: 2 });
+    // Assess
+    expect(sink.published.map((alert) => alert.rule)).toEqual(["role-credentials-new-address"]);
+    expect((await store.alerts()).map((alert) => alert.rule)).toEqual(["role-credentials-new-address"]);
+  });
 });
 
 describe("role chaining", () => {

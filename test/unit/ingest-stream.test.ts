@@ -35,7 +35,10 @@ function reader() {
  * Stands in for the pipeline: records each batch, how many were stored at once and how far reading got, and
  * the role-session join's turns.
  */
-function recordingPipeline(progress: { read: number; storing: number }, failOnBatch?: number) {
+function recordingPipeline(
+  progress: { read: number; storing: number },
+  failure?: { readonly batch: number; readonly afterTurns: number },
+) {
   const batches: { first: string; readAtStart: number; readAtEnd: number }[] = [];
   const started: string[] = [];
   const roleTurns: string[][] = [];
@@ -56,11 +59,11 @@ function recordingPipeline(progress: { read: number; storing: number }, failOnBa
       maxInFlight = Math.max(maxInFlight, inFlight);
       const readAtStart = progress.read;
       // Later batches are quicker: a batch that finished first must still be reported in order.
-      await turns(started.length === 1 ? 60 : 20);
+      const failing = failure !== undefined && started.length === failure.batch;
+      await turns(failing ? failure.afterTurns : started.length === 1 ? 60 : 20);
       inFlight -= 1;
       batches.push({ first, readAtStart, readAtEnd: progress.read });
-      if (started.indexOf(first) + 1 === failOnBatch)
-        throw new Error(`batch ${failOnBatch} cannot be stored`);
+      if (failing) throw new Error(`batch ${failure.batch} cannot be stored`);
       return { stored: [...batch].map((record) => record.event), duplicates: 0, alerts: [] };
     },
     roles: {
@@ -128,24 +131,38 @@ describe("ingestStream", () => {
     expect(progress.maxStoringWhileReading).toBe(0);
   });
 
-  it("raises a batch's failure, after which no batch is started and no later batch is reported", async () => {
-    // Prepare
+  /** Reads and stores with a batch that fails; what was reported, started and ended when the failure came. */
+  async function failingRun(failure: { batch: number; afterTurns: number }) {
     const { progress, items } = reader();
-    const recorder = recordingPipeline(progress, 2);
+    const recorder = recordingPipeline(progress, failure);
     const reported: string[] = [];
-    // Act
-    const failure = await ingestStream(items(), recorder.pipeline, {
+    const raised = await ingestStream(items(), recorder.pipeline, {
       batchSize: 10,
       onBatch: (_counts, stored) => {
         if (stored[0]) reported.push(stored[0].eventId);
       },
     }).catch((error: unknown) => error);
-    // Assess: the third batch was already being stored beside the second; nothing after it started.
-    expect(failure).toBeInstanceOf(Error);
-    expect((failure as Error).message).toBe("batch 2 cannot be stored");
+    return { raised, recorder, reported, endedWhenRaised: recorder.batches.length };
+  }
+
+  it("raises a batch's failure instead of starting another batch", async () => {
+    // Act: the second batch fails while the first is still being stored.
+    const { raised, recorder, reported } = await failingRun({ batch: 2, afterTurns: 5 });
+    // Assess: the first ends and is reported; reading goes on, but no third batch is started.
+    expect(raised).toBeInstanceOf(Error);
+    expect((raised as Error).message).toBe("batch 2 cannot be stored");
+    expect(recorder.started).toHaveLength(2);
+    expect(reported).toEqual(recorder.started.slice(0, 1));
+    expect(recorder.roleTurns).toHaveLength(1);
+  });
+
+  it("raises a batch's failure once the batch stored beside it has ended, and reports no later batch", async () => {
+    // Act: the second batch fails after the third has started beside it.
+    const { raised, recorder, reported, endedWhenRaised } = await failingRun({ batch: 2, afterTurns: 100 });
+    // Assess: nothing is still being stored when the caller hears of the failure.
+    expect((raised as Error).message).toBe("batch 2 cannot be stored");
     expect(recorder.started).toHaveLength(3);
-    // The failure is raised once the third batch has ended: nothing is still writing when the caller hears of it.
-    expect(recorder.batches).toHaveLength(3);
+    expect(endedWhenRaised).toBe(3);
     expect(reported).toEqual(recorder.started.slice(0, 1));
     expect(recorder.roleTurns).toHaveLength(1);
   });

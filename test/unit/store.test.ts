@@ -1,6 +1,6 @@
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { BatchWriteCommand, DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
-import { Keys, TableStore } from "@idc-audit/core/timeline";
+import { Keys, mapLimit, TableStore } from "@idc-audit/core/timeline";
 import { mockClient } from "aws-sdk-client-mock";
 import { afterEach, describe, expect, it } from "vitest";
 
@@ -89,5 +89,32 @@ describe("table store", () => {
     });
     await expect(store.putAll([item(1)])).rejects.toMatchObject({ name: "StoreError", retryable: false });
     expect(documents.commandCalls(BatchWriteCommand)).toHaveLength(1);
+  });
+});
+
+describe("mapLimit", () => {
+  it("starts nothing after a failure, and raises it once the work already started has ended", async () => {
+    // Prepare: 10 inputs, 3 at a time; the second fails at once, the others take a while.
+    const started: number[] = [];
+    const ended: number[] = [];
+    // Act
+    const raised = await mapLimit([0, 1, 2, 3, 4, 5, 6, 7, 8, 9], 3, async (input) => {
+      started.push(input);
+      if (input === 1) throw new Error("input 1 failed");
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      ended.push(input);
+      return input;
+    }).catch((error: unknown) => ({ error, endedWhenRaised: [...ended] }));
+    // Assess
+    expect(raised).toMatchObject({ error: new Error("input 1 failed"), endedWhenRaised: [0, 2] });
+    expect(started).toEqual([0, 1, 2]);
+  });
+
+  it("returns every result in the order of the inputs", async () => {
+    const results = await mapLimit([30, 10, 20], 2, async (ms) => {
+      await new Promise((resolve) => setTimeout(resolve, ms));
+      return ms * 2;
+    });
+    expect(results).toEqual([60, 20, 40]);
   });
 });

@@ -23,7 +23,7 @@ import type { AuditLogger } from "../shared/logger.ts";
 import { silentLogger } from "../shared/logger.ts";
 import { eventOf, Items, namedUsers, userOfItem, workflowJoin } from "../timeline/items.ts";
 import { AliasKind, aliasSortPrefix, itemKeyString, Keys } from "../timeline/keys.ts";
-import { type Item, mapLimit, type TableStore, WrittenOnce } from "../timeline/store.ts";
+import { allOrFirstFailure, type Item, mapLimit, type TableStore, WrittenOnce } from "../timeline/store.ts";
 import { Enricher, type EnricherOptions, GroupEnricher } from "./enrich.ts";
 
 export interface BatchResult {
@@ -137,8 +137,16 @@ export class Pipeline {
    * after the other, as for separate processes (see the class comment), and the stored and duplicate counts are
    * exact, since a batch holding an event that another batch is storing waits for that batch first. Which batch
    * finds a join (attributed at once or late) may differ.
+   *
+   * `detectAfter`: the detections wait for it to settle (`ingestStream` passes the previous batch, role
+   * sessions included), so that they read everything the batches before this one stored, as one ordered
+   * delivery's would: a role session's calls, committed at the end of their batch, are what a grant in the next
+   * batch is judged with.
    */
-  async ingest(records: readonly NormalizedRecord[]): Promise<BatchResult> {
+  async ingest(
+    records: readonly NormalizedRecord[],
+    options: { readonly detectAfter?: Promise<unknown> } = {},
+  ): Promise<BatchResult> {
     const ids = new Set(records.map(({ event }) => event.eventId));
     const earlier = new Set<Promise<void>>();
     for (const id of ids) {
@@ -147,7 +155,7 @@ export class Pipeline {
     }
     const result = (async () => {
       await Promise.all(earlier);
-      return this.ingestNow(records);
+      return this.ingestNow(records, options.detectAfter);
     })();
     const settled = result.then(
       () => {},
@@ -161,7 +169,10 @@ export class Pipeline {
     }
   }
 
-  private async ingestNow(records: readonly NormalizedRecord[]): Promise<BatchResult> {
+  private async ingestNow(
+    records: readonly NormalizedRecord[],
+    detectAfter: Promise<unknown> | undefined,
+  ): Promise<BatchResult> {
     const unique = new Map<string, NormalizedRecord>();
     for (const record of records)
       if (!unique.has(record.event.eventId)) unique.set(record.event.eventId, record);
@@ -338,13 +349,15 @@ export class Pipeline {
     // Directory changes: indexed under the person and group changed and the administrator, before detections
     // read them (privilege-granted-after-failures).
     const changes = await this.changes.index(fresh.map(({ event }) => event));
-    await Promise.all([
+    await allOrFirstFailure([
       this.groupEnricher.ensure(groupsOf(changes)),
       // The people changed are named in answers too, though no event of theirs may be stored.
       this.enricher.ensure(changes.flatMap((change) => (change.user ? [change.user] : []))),
     ]);
 
     // Detections run on the stored data before the commit: a crash before it re-runs them on redelivery.
+    // The batch before, if it failed, fails the stream: this one's detections run all the same.
+    await detectAfter?.catch(() => {});
     const alerts = this.detector
       ? await this.detector.evaluate(
           [...touched.values()].map((entry) => ({ event: entry.event, users: [...entry.users.values()] })),

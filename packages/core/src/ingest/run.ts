@@ -147,9 +147,14 @@ export async function ingestBatch(pipeline: Pipeline, batch: MixedBatch): Promis
   return ingestRoleSessions(pipeline, batch, await ingestIdentityCenter(pipeline, batch));
 }
 
-async function ingestIdentityCenter(pipeline: Pipeline, batch: MixedBatch): Promise<BatchResult> {
+/** `detectAfter`: the batch before this one, whose end the detections wait for (`Pipeline.ingest`). */
+async function ingestIdentityCenter(
+  pipeline: Pipeline,
+  batch: MixedBatch,
+  detectAfter?: Promise<unknown>,
+): Promise<BatchResult> {
   return batch.records.length > 0
-    ? pipeline.ingest(batch.records)
+    ? pipeline.ingest(batch.records, detectAfter ? { detectAfter } : {})
     : { stored: [], duplicates: 0, alerts: [], coverage: emptyCoverage() };
 }
 
@@ -199,9 +204,11 @@ export async function ingestStream(
   // The batches being stored, oldest first; each ends after the one before it.
   const storing: Promise<void>[] = [];
   let previous: Promise<void> = Promise.resolve();
+  // Set as soon as a batch fails: no batch is started after that.
+  let failed = false;
   const store = (taken: MixedBatch): Promise<void> => {
-    const identityCenter = ingestIdentityCenter(pipeline, taken);
     const before = previous;
+    const identityCenter = ingestIdentityCenter(pipeline, taken, before);
     return (async () => {
       const stored = await identityCenter;
       // An earlier batch's failure ends this one too, before its role sessions or its counts.
@@ -215,9 +222,13 @@ export async function ingestStream(
   };
   const flush = async () => {
     if (batch.size === 0) return;
+    // A batch failed: raise its failure (each batch ends with the one before it) instead of starting another.
+    if (failed) while (storing.length > 0) await storing.shift();
     previous = store(batch.take());
     // Until it is awaited reading goes on, and an unobserved rejection must not end the process first.
-    previous.catch(() => {});
+    previous.catch(() => {
+      failed = true;
+    });
     storing.push(previous);
     // The next batch is read while fewer are being stored. A failure is raised here, by the await of the batch
     // that failed (or of a later one, which ends with it).

@@ -55,7 +55,11 @@ function storeError(operation: string, error: unknown): StoreError {
   return new StoreError(`${operation} failed: ${detail}`, { cause: error, retryable: isRetryable(error) });
 }
 
-/** Runs `work` over `inputs` with at most `limit` in flight. */
+/**
+ * Runs `work` over `inputs` with at most `limit` in flight. After a failure nothing new is started, and the
+ * first failure is raised once the work already started has ended: nothing is still writing when the caller
+ * hears of it.
+ */
 export async function mapLimit<T, R>(
   inputs: readonly T[],
   limit: number,
@@ -63,14 +67,28 @@ export async function mapLimit<T, R>(
 ): Promise<R[]> {
   const results: R[] = new Array(inputs.length);
   let next = 0;
+  let failed = false;
   const workers = Array.from({ length: Math.min(limit, inputs.length) }, async () => {
-    while (next < inputs.length) {
+    while (!failed && next < inputs.length) {
       const index = next++;
-      results[index] = await work(inputs[index] as T);
+      try {
+        results[index] = await work(inputs[index] as T);
+      } catch (error) {
+        failed = true;
+        throw error;
+      }
     }
   });
-  await Promise.all(workers);
+  await allOrFirstFailure(workers);
   return results;
+}
+
+/** Waits for every promise to settle, then raises the first failure, if any (`Promise.all` raises at once). */
+export async function allOrFirstFailure<T>(promises: readonly Promise<T>[]): Promise<T[]> {
+  const settled = await Promise.allSettled(promises);
+  const failure = settled.find((result) => result.status === "rejected");
+  if (failure) throw failure.reason;
+  return settled.map((result) => (result as PromiseFulfilledResult<T>).value);
 }
 
 /** The table's keys: string `pk` and `sk`, as infra/storage.ts declares them. No secondary index. */
