@@ -184,10 +184,10 @@ async function ingestRoleSessions(
  * the one being read. The counts account for every record. The CLI and the backfill function both come through
  * here.
  *
- * Batches are stored side by side (`batchesInFlight`) with the result of one ordered delivery: the Identity
- * Center pipeline gives each batch the result it would give after those before it (`Pipeline.ingest`), and
- * the role-session join, whose chained sessions rely on the batches before them, takes them one after the
- * other, in order, as the counts and `onBatch` do.
+ * Batches are stored side by side (`batchesInFlight`) with the table, counts and alerts of one ordered delivery:
+ * the Identity Center pipeline waits, per event, for a batch still storing it, and each batch's detections wait
+ * for the batch before (`Pipeline.ingest`); the role-session join, whose chained sessions rely on the batches
+ * before them, takes them one after the other, in order, as the counts and `onBatch` do.
  */
 export async function ingestStream(
   items: AsyncIterable<ReadItem>,
