@@ -1,8 +1,12 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import type { ReadItem } from "@idc-audit/core/cloudtrail";
 import { Detector, subjectKey } from "@idc-audit/core/detect";
 import { ExportDirectory } from "@idc-audit/core/identity";
 import { classifyItem, ingestBatch, MixedBatchBuilder } from "@idc-audit/core/ingest";
 import type { NormalizedRecord } from "@idc-audit/core/normalize";
+import { openRuntime } from "@idc-audit/core/runtime";
 import { plantAttacks, synthDirectory, synthEvents } from "@idc-audit/core/synth";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
@@ -310,6 +314,90 @@ describe("detections of batches stored side by side", () => {
       expect(reads.length).toBeGreaterThan(2);
     } finally {
       await runtime.close();
+    }
+  });
+});
+
+describe("detections of two processes on one table", () => {
+  const { normalized: records, directory } = attackArchive(1500);
+  const alertItems = (items: Record<string, unknown>[]) =>
+    items.filter((item) => String(item.pk).startsWith("ALERT"));
+  /** Which of three parts a record goes to: each sign-in workflow whole, so each part attributes its own. */
+  const third = ({ event }: NormalizedRecord) => {
+    let hash = 0;
+    for (const char of event.authWorkflowId ?? event.eventId) hash = (hash * 31 + char.charCodeAt(0)) | 0;
+    return Math.abs(hash) % 3;
+  };
+
+  it("judging subjects again with nothing new writes none of their alerts again", async () => {
+    // Prepare: everything stored by one process, with its alerts; then a spy on the table's writes.
+    const runtime = await detectingRuntime(directory, new RecordingSink());
+    try {
+      const stored = (await runtime.pipeline.ingest(records)).stored;
+      const alerts = await runtime.alerts();
+      expect(alerts.length).toBeGreaterThan(0);
+      const written: string[] = [];
+      const putAll = runtime.store.putAll.bind(runtime.store);
+      runtime.store.putAll = async (items) => {
+        written.push(...items.map((item) => item.pk));
+        return putAll(items);
+      };
+      // Act: a second process's detector judges every stored sign-in and its people again.
+      const detector = new Detector(runtime.store, runtime.queries, new RecordingSink());
+      const judged = await detector.evaluate(
+        stored.map((event) => ({ event, users: event.actor.user ? [event.actor.user] : [] })),
+      );
+      // Assess: the same alerts, none published or written again.
+      expect(judged).toEqual([]);
+      expect(await runtime.alerts()).toEqual(alerts);
+      expect(written.filter((pk) => pk.startsWith("ALERT"))).toEqual([]);
+    } finally {
+      await runtime.close();
+    }
+  });
+
+  it("an evaluation that read before the other process stored its events, and writes last, is judged again", async () => {
+    // Prepare: the reference (one process, one batch), then two processes on one data dir, the first storing two
+    // thirds of the sign-in workflows, the second the rest. The first holds its first alert write until the
+    // second has ended: it read before the second stored anything, so it judged on part of an episode.
+    const reference = await detectingRuntime(directory, new RecordingSink());
+    await reference.pipeline.ingest(records);
+    const expected = alertItems(await dumpTable(reference));
+    await reference.close();
+    expect(expected.length).toBeGreaterThan(0);
+    const dataDir = await mkdtemp(join(tmpdir(), "idc-audit-two-detectors-"));
+    const first = await openRuntime({ dataDir, directory, alertSink: new RecordingSink() });
+    const second = await openRuntime({ dataDir, directory, alertSink: new RecordingSink() });
+    try {
+      let release: () => void = () => {};
+      const released = new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      let holding: () => void = () => {};
+      const held = new Promise<void>((resolve) => {
+        holding = resolve;
+      });
+      const putAll = first.store.putAll.bind(first.store);
+      first.store.putAll = async (items) => {
+        if (items.some((item) => item.pk.startsWith("ALERT"))) {
+          holding();
+          await released;
+        }
+        return putAll(items);
+      };
+      // Act
+      const firstDone = first.pipeline.ingest(records.filter((record) => third(record) !== 0));
+      const firstHeld = await Promise.race([held.then(() => true), firstDone.then(() => false)]);
+      await second.pipeline.ingest(records.filter((record) => third(record) === 0));
+      release();
+      await firstDone;
+      // Assess: the first did write an alert from half the events last; the table is the reference's.
+      expect(firstHeld).toBe(true);
+      expect(alertItems(await dumpTable(second))).toEqual(expected);
+    } finally {
+      await first.close();
+      await second.close();
+      await rm(dataDir, { recursive: true, force: true });
     }
   });
 });

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { LRUCache } from "lru-cache";
 import { type ChangeRecord, isGroupRemoval, PrivilegeKind, privilegeOf } from "../changes/model.ts";
 import { ChangeQueries } from "../changes/queries.ts";
@@ -73,6 +74,18 @@ interface Range {
   readonly from: number;
   readonly to: number;
 }
+
+/** What one reading of a subject's data found, over the range whose stored alerts it decides. */
+interface Judgement {
+  readonly findings: readonly Finding[];
+  readonly range: Range;
+}
+
+/**
+ * Times a subject is judged again because its data changed while it was judged (`settle`). Each round needs
+ * another process to have stored events of the same subject in the meantime; a warning says when they ran out.
+ */
+const MAX_SETTLE_ROUNDS = 4;
 
 /**
  * Evaluates the rules over stored data around what a batch touched, and makes the stored alerts match the
@@ -246,30 +259,32 @@ export class Detector {
 
   private async judgePrivileges(user: UserKey, range: Range): Promise<Alert[]> {
     const subject = subjectKey({ type: "user", ...user });
-    // One read says whether there is anything to judge: a success-after-failures alert, or an alert of this
-    // rule that may have to go.
-    const indexed = await this.store.query(Keys.alertSubjectPartition(subject), {
-      between: [isoTime(range.from - DAY_MS), `${isoTime(range.to)}${SORT_END}`],
+    const { published } = await this.settle(subject, PRIVILEGE_RULES, async () => {
+      // One read says whether there is anything to judge: a success-after-failures alert, or an alert of this
+      // rule that may have to go.
+      const indexed = await this.store.query(Keys.alertSubjectPartition(subject), {
+        between: [isoTime(range.from - DAY_MS), `${isoTime(range.to)}${SORT_END}`],
+      });
+      const successItems = indexed.filter((item) => item.rule === Rule.SuccessAfterFailures);
+      if (
+        successItems.length === 0 &&
+        !indexed.some((item) => item.rule === Rule.PrivilegeGrantedAfterFailures)
+      )
+        return undefined;
+      const stored = await this.store.getAll(
+        successItems.map((item) => Keys.alertListing(String(item.firstSeen), String(item.alertId))),
+      );
+      const successes: FailedThenSucceeded[] = stored
+        .map((item) => JSON.parse(String(item.data)) as Alert)
+        .filter((alert) => {
+          const at = Date.parse(alert.lastSeen);
+          return at >= range.from && at <= range.to;
+        })
+        .map((alert) => ({ alertId: alert.id, successTime: alert.lastSeen }));
+      const grants = successes.length > 0 ? await this.privilegeGrants(user, range) : [];
+      return { findings: evaluatePrivilegeGrants(user, successes, grants, this.config), range };
     });
-    const successItems = indexed.filter((item) => item.rule === Rule.SuccessAfterFailures);
-    if (
-      successItems.length === 0 &&
-      !indexed.some((item) => item.rule === Rule.PrivilegeGrantedAfterFailures)
-    )
-      return [];
-    const stored = await this.store.getAll(
-      successItems.map((item) => Keys.alertListing(String(item.firstSeen), String(item.alertId))),
-    );
-    const successes: FailedThenSucceeded[] = stored
-      .map((item) => JSON.parse(String(item.data)) as Alert)
-      .filter((alert) => {
-        const at = Date.parse(alert.lastSeen);
-        return at >= range.from && at <= range.to;
-      })
-      .map((alert) => ({ alertId: alert.id, successTime: alert.lastSeen }));
-    const grants = successes.length > 0 ? await this.privilegeGrants(user, range) : [];
-    const findings = evaluatePrivilegeGrants(user, successes, grants, this.config);
-    return this.reconcile(subject, PRIVILEGE_RULES, range, findings);
+    return published;
   }
 
   /** Privileges granted to the person, or by them, in the range and the rule's window after it. */
@@ -386,39 +401,42 @@ export class Detector {
     const roles = this.roles;
     if (!roles || ids.length === 0) return [];
     const published = await mapLimit(ids, 4, async (id) => {
-      const linked = await roles.linkedCalls(id, uncommitted.get(id) ?? [], pending);
-      if (linked.status === "no-calls") return [];
-      const calls = linked.calls;
-      const times = calls.map((call) => Date.parse(call.eventTime));
-      if (linked.status === "unlinked") {
-        this.unlinkedSessions.set(id, linked.user ? "no-grant" : "no-person");
-        // A session that lost its link (a second grant made it ambiguous) keeps no alert from when it had one.
-        return this.reconcile(`role-session#${id}`, ROLE_SESSION_RULES, around(times), []);
-      }
-      this.unlinkedSessions.delete(id);
-      const portal = await this.queries.session(linked.credentialId);
-      const portalEvents = [
-        ...portal.events,
-        ...pending.filter((event) => event.credentialId === linked.credentialId),
-      ];
-      const portalSourceIps = new Set(
-        portalEvents.flatMap((event) => (event.sourceIp ? [event.sourceIp] : [])),
-      );
-      this.clearedAddresses.set(id, portalSourceIps);
-      const findings = evaluateRoleSession(
-        {
-          roleSessionId: id,
-          accountId: linked.view.accountId,
-          credentialId: linked.credentialId,
-          user: linked.user,
-          portalSourceIps,
-          calls,
-        },
-        this.config,
-      );
       // The whole session is judged at once: its alerts are keyed by the session, not by the person, so
       // judging one session never touches another's alerts.
-      return this.reconcile(`role-session#${id}`, ROLE_SESSION_RULES, around(times), findings);
+      const settled = await this.settle(`role-session#${id}`, ROLE_SESSION_RULES, async () => {
+        const linked = await roles.linkedCalls(id, uncommitted.get(id) ?? [], pending);
+        if (linked.status === "no-calls") return undefined;
+        const calls = linked.calls;
+        const range = around(calls.map((call) => Date.parse(call.eventTime)));
+        if (linked.status === "unlinked") {
+          this.unlinkedSessions.set(id, linked.user ? "no-grant" : "no-person");
+          // A session that lost its link (a second grant made it ambiguous) keeps no alert from when it had one.
+          return { findings: [], range };
+        }
+        this.unlinkedSessions.delete(id);
+        const portal = await this.queries.session(linked.credentialId);
+        const portalEvents = [
+          ...portal.events,
+          ...pending.filter((event) => event.credentialId === linked.credentialId),
+        ];
+        const portalSourceIps = new Set(
+          portalEvents.flatMap((event) => (event.sourceIp ? [event.sourceIp] : [])),
+        );
+        this.clearedAddresses.set(id, portalSourceIps);
+        const findings = evaluateRoleSession(
+          {
+            roleSessionId: id,
+            accountId: linked.view.accountId,
+            credentialId: linked.credentialId,
+            user: linked.user,
+            portalSourceIps,
+            calls,
+          },
+          this.config,
+        );
+        return { findings, range };
+      });
+      return settled.published;
     });
     return published.flat();
   }
@@ -450,14 +468,16 @@ export class Detector {
     user: UserKey,
     range: Range,
   ): Promise<{ published: Alert[]; successAfterFailures: boolean }> {
-    const items = await this.store.query(Keys.userPartition(user), {
-      between: [`EVENT#${isoTime(range.from)}`, `EVENT#${isoTime(range.to)}${SORT_END}`],
-    });
-    const events = items.filter((item) => item.type === ItemType.UserEvent).map(eventOf);
-    const findings = evaluateUser(user, events, this.config);
     const subject = subjectKey({ type: "user", ...user });
+    const { published, findings } = await this.settle(subject, USER_RULES, async () => {
+      const items = await this.store.query(Keys.userPartition(user), {
+        between: [`EVENT#${isoTime(range.from)}`, `EVENT#${isoTime(range.to)}${SORT_END}`],
+      });
+      const events = items.filter((item) => item.type === ItemType.UserEvent).map(eventOf);
+      return { findings: evaluateUser(user, events, this.config), range };
+    });
     return {
-      published: await this.reconcile(subject, USER_RULES, range, findings),
+      published,
       successAfterFailures: findings.some((found) => found.rule === Rule.SuccessAfterFailures),
     };
   }
@@ -467,55 +487,77 @@ export class Detector {
     range: Range,
     failed: readonly Item[],
   ): Promise<Alert[]> {
-    const from = isoTime(range.from);
-    const to = `${isoTime(range.to)}${SORT_END}`;
-    const items = failed.filter((item) => item.sk >= from && item.sk <= to);
-    const failures = new Map<string, { event: AuditEvent; users: UserKey[]; hiddenName: boolean }>();
-    for (const item of items) {
-      if (item.type === ItemType.FailedSignIn) {
-        const event = eventOf(item);
-        const entry = failures.get(event.eventId);
-        failures.set(event.eventId, {
-          event,
-          users: entry?.users ?? [],
-          hiddenName: entry?.hiddenName ?? false,
-        });
-      }
-    }
-    for (const item of items) {
-      const entry = failures.get(String(item.eventId));
-      if (!entry) continue;
-      if (item.type === ItemType.FailedSignInUser) entry.users.push(userOfItem(item));
-      if (item.type === ItemType.FailedSignInHidden) entry.hiddenName = true;
-    }
-    const byAddress = new Map<string, AttributedFailure[]>();
-    for (const failure of failures.values()) {
-      const address = failure.event.sourceIp;
-      if (!address || !addressTimes.has(address)) continue;
-      byAddress.set(address, [...(byAddress.get(address) ?? []), failure]);
-    }
     const published: Alert[] = [];
     for (const [address, times] of addressTimes) {
-      const findings = evaluateAddress(address, byAddress.get(address) ?? [], this.config);
-      published.push(
-        ...(await this.reconcile(
-          subjectKey({ type: "address", sourceIp: address }),
-          ADDRESS_RULES,
-          around(times),
-          findings,
-        )),
+      const { published: raised } = await this.settle(
+        subjectKey({ type: "address", sourceIp: address }),
+        ADDRESS_RULES,
+        // Judged again (`settle`), the address reads the failed sign-ins afresh.
+        async (again) => ({
+          findings: evaluateAddress(
+            address,
+            attributedFailures(again ? await this.readFailed([range]) : failed, range, address),
+            this.config,
+          ),
+          range: around(times),
+        }),
       );
+      published.push(...raised);
     }
     return published;
   }
 
-  /** Makes the stored alerts of one subject, for the given rules and range, equal to `findings`. */
+  /**
+   * Judges a subject and makes its stored alerts match (`reconcile`); judges it again while a write was needed and
+   * the data read has changed since. Another process (a second ingest poller, a backfill) may judge the same
+   * subject at the same moment from a read that missed the events this one stored, and whichever writes last
+   * decides what is stored. Every process stores its events before it reads them back, so a read made after this
+   * one's write sees the events of any evaluation that wrote before it: if that read judges differently, this
+   * write may have undone a fuller one, and the subject is judged and reconciled again. A reconcile that wrote
+   * nothing cannot have undone anything. `judge(again)`: `again` on the later readings; `undefined`: nothing to
+   * judge, so nothing to reconcile.
+   */
+  private async settle(
+    subject: string,
+    rules: Set<string>,
+    judge: (again: boolean) => Promise<Judgement | undefined>,
+  ): Promise<{ published: Alert[]; findings: readonly Finding[] }> {
+    let judged = await judge(false);
+    if (!judged) return { published: [], findings: [] };
+    const published: Alert[] = [];
+    for (let round = 1; ; round += 1) {
+      const { published: raised, changed } = await this.reconcile(
+        subject,
+        rules,
+        judged.range,
+        judged.findings,
+      );
+      published.push(...raised);
+      if (!changed) break;
+      const again = await judge(true);
+      if (!again || sameJudgement(again, judged)) break;
+      if (round === MAX_SETTLE_ROUNDS) {
+        this.logger.warn("alerts of a subject still changing after judging it again", {
+          subject,
+          rounds: round,
+        });
+        break;
+      }
+      judged = again;
+    }
+    return { published, findings: judged.findings };
+  }
+
+  /**
+   * Makes the stored alerts of one subject, for the given rules and range, equal to `findings`. `changed`: whether
+   * that took a write (an alert removed, or one added or different from the one stored).
+   */
   private async reconcile(
     subject: string,
     rules: Set<string>,
     range: Range,
     findings: readonly Finding[],
-  ): Promise<Alert[]> {
+  ): Promise<{ published: Alert[]; changed: boolean }> {
     // Episodes within a window of the range's edges may continue outside it: leave their alerts as they are.
     const trustedFrom = range.from + this.config.successLookbackMs + this.config.windowMs;
     const trustedTo = range.to - this.config.windowMs;
@@ -536,14 +578,22 @@ export class Detector {
       await this.store.deleteItem(Keys.alertListing(String(item.firstSeen), String(item.alertId)));
       await this.store.deleteItem({ pk: item.pk, sk: item.sk });
     }
-    if (trusted.length === 0) return [];
+    if (trusted.length === 0) return { published: [], changed: stale.length > 0 };
     const alerts = await this.describe(trusted);
+    // Each alert's index item holds a digest of the alert as stored: an alert stored alike is not written again.
+    const storedDigests = new Map(
+      existing.map((item) => [`${String(item.firstSeen)}#${String(item.alertId)}`, item.digest]),
+    );
+    const documents = alerts
+      .map((alert) => ({ alert, data: JSON.stringify(alert) }))
+      .map((document) => ({ ...document, digest: digestOf(document.data) }))
+      .filter(({ alert, digest }) => storedDigests.get(`${alert.firstSeen}#${alert.id}`) !== digest);
     await this.store.putAll(
-      alerts.flatMap((alert) => [
+      documents.flatMap(({ alert, data, digest }) => [
         {
           ...Keys.alertListing(alert.firstSeen, alert.id),
           type: ItemType.Alert,
-          data: JSON.stringify(alert),
+          data,
         },
         {
           ...Keys.alertBySubject(subject, alert.firstSeen, alert.id),
@@ -551,10 +601,12 @@ export class Detector {
           alertId: alert.id,
           rule: alert.rule,
           firstSeen: alert.firstSeen,
+          digest,
         },
       ]),
     );
-    return this.page(subject, alerts);
+    // Every alert is offered for paging, written now or not: one stored just before a crash was not paged yet.
+    return { published: await this.page(subject, alerts), changed: stale.length > 0 || documents.length > 0 };
   }
 
   /**
@@ -627,6 +679,40 @@ function toAlert(found: Finding, profiles: Map<string, UserView>): Alert {
 /** Keys hold four-digit years: a day beyond year 9999 (or before year 0) would not sort as a time. */
 const EARLIEST_MS = Date.parse("0000-01-01T00:00:00Z");
 const LATEST_MS = Date.parse("9999-12-31T23:59:59Z");
+
+/** The failed sign-ins of `address` among `items` in the range, each with the people its workflow names. */
+function attributedFailures(items: readonly Item[], range: Range, address: string): AttributedFailure[] {
+  const from = isoTime(range.from);
+  const to = `${isoTime(range.to)}${SORT_END}`;
+  const inRange = items.filter((item) => item.sk >= from && item.sk <= to);
+  const failures = new Map<string, { event: AuditEvent; users: UserKey[]; hiddenName: boolean }>();
+  for (const item of inRange) {
+    if (item.type !== ItemType.FailedSignIn) continue;
+    const event = eventOf(item);
+    if (event.sourceIp !== address) continue;
+    const entry = failures.get(event.eventId);
+    failures.set(event.eventId, { event, users: entry?.users ?? [], hiddenName: entry?.hiddenName ?? false });
+  }
+  for (const item of inRange) {
+    const entry = failures.get(String(item.eventId));
+    if (!entry) continue;
+    if (item.type === ItemType.FailedSignInUser) entry.users.push(userOfItem(item));
+    if (item.type === ItemType.FailedSignInHidden) entry.hiddenName = true;
+  }
+  return [...failures.values()];
+}
+
+function digestOf(data: string): string {
+  return createHash("sha256").update(data).digest("base64url").slice(0, 22);
+}
+
+function sameJudgement(a: Judgement, b: Judgement): boolean {
+  return (
+    a.range.from === b.range.from &&
+    a.range.to === b.range.to &&
+    JSON.stringify(a.findings) === JSON.stringify(b.findings)
+  );
+}
 
 function around(times: readonly number[]): Range {
   return {
