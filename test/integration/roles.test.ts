@@ -1,4 +1,6 @@
 import { readFileSync } from "node:fs";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type ReadItem, readInputs } from "@idc-audit/core/cloudtrail";
 import { ExportDirectory, type UserDirectory } from "@idc-audit/core/identity";
@@ -320,6 +322,65 @@ describe("detection role-credentials-new-address", () => {
     // Assess
     expect(sink.published.map((alert) => alert.rule)).toEqual(["role-credentials-new-address"]);
     expect((await store.alerts()).map((alert) => alert.rule)).toEqual(["role-credentials-new-address"]);
+  });
+});
+
+describe("role-credentials-new-address, two processes on one table", () => {
+  const alertItems = (items: Record<string, unknown>[]) =>
+    items.filter((item) => String(item.pk).startsWith("ALERT"));
+
+  it("ends with one delivery's alert when each judged its call before the other's was stored", async () => {
+    // Prepare: the reference (the chain, then both calls); then two processes on one data dir, each storing one
+    // call. Neither stores its call (its batch's commit) until both have judged theirs: each judged without
+    // the other's call, the second after the first had written its alert.
+    const reference = await openRuntime({ inMemory: true, alertSink: new RecordingSink() });
+    open.push(reference);
+    await ingestBatch(reference.pipeline, classify(CHAIN));
+    await ingestBatch(
+      reference.pipeline,
+      classify([callFrom("198.51.100.66", 1), callFrom("198.51.100.66", 2)]),
+    );
+    const expected = alertItems(await dumpTable(reference));
+    expect(expected).toHaveLength(2);
+    const dataDir = await mkdtemp(join(tmpdir(), "idc-audit-two-role-detectors-"));
+    try {
+      const first = await openRuntime({ dataDir, alertSink: new RecordingSink() });
+      open.push(first);
+      const second = await openRuntime({ dataDir, alertSink: new RecordingSink() });
+      open.push(second);
+      await ingestBatch(first.pipeline, classify(CHAIN));
+      let firstArrived: () => void = () => {};
+      const firstAtCommit = new Promise<void>((resolve) => {
+        firstArrived = resolve;
+      });
+      let bothArrived: () => void = () => {};
+      const bothAtCommit = new Promise<void>((resolve) => {
+        bothArrived = resolve;
+      });
+      let arrived = 0;
+      for (const process of [first, second]) {
+        const putAll = process.store.putAll.bind(process.store);
+        process.store.putAll = async (items) => {
+          if (items.some((item) => item.type === "role-event")) {
+            arrived += 1;
+            if (arrived === 1) firstArrived();
+            if (arrived === 2) bothArrived();
+            await bothAtCommit;
+          }
+          return putAll(items);
+        };
+      }
+      // Act
+      const firstDone = ingestBatch(first.pipeline, classify([callFrom("198.51.100.66", 1)]));
+      await firstAtCommit;
+      await ingestBatch(second.pipeline, classify([callFrom("198.51.100.66", 2)]));
+      await firstDone;
+      // Assess: one alert counting both calls, as in the reference.
+      expect(alertItems(await dumpTable(second))).toEqual(expected);
+    } finally {
+      await Promise.all(open.splice(0).map((entry) => entry.close()));
+      await rm(dataDir, { recursive: true, force: true });
+    }
   });
 });
 

@@ -5,6 +5,7 @@ import { ChangeQueries } from "../changes/queries.ts";
 import type { ExternalId } from "../identity/port.ts";
 import { userKeyString } from "../identity/port.ts";
 import { type AuditEvent, isFailedVerification, type UserKey } from "../normalize/types.ts";
+import type { RoleSessionJudgement } from "../roles/ingest.ts";
 import { isGrant, PROBABLE_LINK_MS } from "../roles/link.ts";
 import type { RoleQueries } from "../roles/queries.ts";
 import type { RoleEvent } from "../roles/types.ts";
@@ -337,11 +338,15 @@ export class Detector {
    * role-credentials-new-address for the role sessions a batch of their events touched. A session whose new
    * calls all come from AWS services or from addresses already found to be its portal session's is not read.
    */
-  async evaluateRoleSessions(events: readonly RoleEvent[]): Promise<Alert[]> {
+  async evaluateRoleSessions(events: readonly RoleEvent[]): Promise<RoleSessionJudgement<Alert>> {
     return this.oneAtATime(() => this.evaluateRoleSessionsNow(events));
   }
 
-  private async evaluateRoleSessionsNow(events: readonly RoleEvent[]): Promise<Alert[]> {
+  async judgeRoleSessionsAgain(ids: readonly string[]): Promise<Alert[]> {
+    return this.oneAtATime(async () => (await this.judgeRoleSessions(ids)).alerts);
+  }
+
+  private async evaluateRoleSessionsNow(events: readonly RoleEvent[]): Promise<RoleSessionJudgement<Alert>> {
     const suspects = new Set<string>();
     const uncommitted = new Map<string, RoleEvent[]>();
     for (const event of events) {
@@ -355,7 +360,8 @@ export class Detector {
       if (!this.clearedAddresses.get(event.roleSessionId)?.has(event.sourceIp))
         suspects.add(event.roleSessionId);
     }
-    return this.judgeRoleSessions([...suspects], uncommitted);
+    const { alerts, wrote } = await this.judgeRoleSessions([...suspects], uncommitted);
+    return { alerts, judgeAfterCommit: wrote };
   }
 
   private async evaluateRoleSessionsNearGrants(touched: readonly TouchedSignIn[]): Promise<Alert[]> {
@@ -386,20 +392,22 @@ export class Detector {
     const ids = await roles.withDescendants([...new Set(near.flat())]);
     const pending = touched.map(({ event }) => event);
     for (const id of ids) this.unlinkedSessions.delete(id);
-    return this.judgeRoleSessions(ids, new Map(), pending);
+    return (await this.judgeRoleSessions(ids, new Map(), pending)).alerts;
   }
 
   /**
    * `uncommitted` and `pending`: role-session and Identity Center events of the batch being stored, which the
-   * table does not hold yet (they are committed after detections run).
+   * table does not hold yet (they are committed after detections run). `wrote`: the sessions whose stored
+   * alerts were changed.
    */
   private async judgeRoleSessions(
     ids: readonly string[],
     uncommitted: ReadonlyMap<string, readonly RoleEvent[]> = new Map(),
     pending: readonly AuditEvent[] = [],
-  ): Promise<Alert[]> {
+  ): Promise<{ alerts: Alert[]; wrote: string[] }> {
     const roles = this.roles;
-    if (!roles || ids.length === 0) return [];
+    if (!roles || ids.length === 0) return { alerts: [], wrote: [] };
+    const wrote: string[] = [];
     const published = await mapLimit(ids, 4, async (id) => {
       // The whole session is judged at once: its alerts are keyed by the session, not by the person, so
       // judging one session never touches another's alerts.
@@ -436,9 +444,10 @@ export class Detector {
         );
         return { findings, range };
       });
+      if (settled.wrote) wrote.push(id);
       return settled.published;
     });
-    return published.flat();
+    return { alerts: published.flat(), wrote: wrote.sort() };
   }
 
   /** Failed sign-in items over the given time ranges: one query per group of overlapping ranges. */
@@ -521,10 +530,11 @@ export class Detector {
     subject: string,
     rules: Set<string>,
     judge: (again: boolean) => Promise<Judgement | undefined>,
-  ): Promise<{ published: Alert[]; findings: readonly Finding[] }> {
+  ): Promise<{ published: Alert[]; findings: readonly Finding[]; wrote: boolean }> {
     let judged = await judge(false);
-    if (!judged) return { published: [], findings: [] };
+    if (!judged) return { published: [], findings: [], wrote: false };
     const published: Alert[] = [];
+    let wrote = false;
     for (let round = 1; ; round += 1) {
       const { published: raised, changed } = await this.reconcile(
         subject,
@@ -534,6 +544,7 @@ export class Detector {
       );
       published.push(...raised);
       if (!changed) break;
+      wrote = true;
       const again = await judge(true);
       if (!again || sameJudgement(again, judged)) break;
       if (round === MAX_SETTLE_ROUNDS) {
@@ -545,7 +556,7 @@ export class Detector {
       }
       judged = again;
     }
-    return { published, findings: judged.findings };
+    return { published, findings: judged.findings, wrote };
   }
 
   /**

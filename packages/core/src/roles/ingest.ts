@@ -15,12 +15,22 @@ export interface ProfileEnsurer {
   ensure(users: readonly UserKey[]): Promise<unknown>;
 }
 
+/** What judging a batch's role sessions found. */
+export interface RoleSessionJudgement<A> {
+  /** The alerts published for the first time. */
+  readonly alerts: A[];
+  /** Sessions whose stored alerts the judgement changed: judged again once the batch's events are stored. */
+  readonly judgeAfterCommit: readonly string[];
+}
+
 /**
  * Role-session alerts, evaluated on stored data after the support items and before the commit (a crash before
- * the commit evaluates them again on redelivery). Returns the alerts published for the first time.
+ * the commit evaluates them again on redelivery).
  */
 export interface RoleSessionDetector<A> {
-  evaluateRoleSessions(events: readonly RoleEvent[]): Promise<A[]>;
+  evaluateRoleSessions(events: readonly RoleEvent[]): Promise<RoleSessionJudgement<A>>;
+  /** Judges the sessions again on what is stored; returns the alerts published for the first time. */
+  judgeRoleSessionsAgain(ids: readonly string[]): Promise<A[]>;
 }
 
 export interface RoleBatchResult<A> {
@@ -148,8 +158,14 @@ export class RoleSessionIngester<A = unknown> {
     this.written.written(supportItems);
 
     // Detections read the sessions' stored events and add these, which are not committed yet.
-    const alerts = (await this.detector?.evaluateRoleSessions(fresh)) ?? [];
+    const judged = await this.detector?.evaluateRoleSessions(fresh);
     await this.store.putAll(fresh.map(RoleItems.event));
+    // Another process may have judged one of these sessions at the same moment, from a read without these calls
+    // (they are stored only now), and written its alerts last. The sessions whose alerts this batch changed are
+    // judged again now that its calls are stored: of two such processes, the one storing last sees both.
+    const alerts = [...(judged?.alerts ?? [])];
+    if (judged && judged.judgeAfterCommit.length > 0)
+      alerts.push(...((await this.detector?.judgeRoleSessionsAgain(judged.judgeAfterCommit)) ?? []));
     this.logger.debug("role sessions stored", { stored: fresh.length, duplicates, sessions: sessions.size });
     return { stored: fresh.sort((a, b) => (a.eventId < b.eventId ? -1 : 1)), duplicates, ignored, alerts };
   }
