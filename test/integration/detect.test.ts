@@ -5,7 +5,7 @@ import type { ReadItem } from "@idc-audit/core/cloudtrail";
 import { Detector, subjectKey } from "@idc-audit/core/detect";
 import { ExportDirectory } from "@idc-audit/core/identity";
 import { classifyItem, ingestBatch, MixedBatchBuilder } from "@idc-audit/core/ingest";
-import type { NormalizedRecord } from "@idc-audit/core/normalize";
+import { type NormalizedRecord, normalize } from "@idc-audit/core/normalize";
 import { openRuntime } from "@idc-audit/core/runtime";
 import { plantAttacks, synthDirectory, synthEvents } from "@idc-audit/core/synth";
 import fc from "fast-check";
@@ -356,6 +356,29 @@ describe("detections of two processes on one table", () => {
     }
   });
 
+  it("writes an alert's listing again when only its index item is left, though the digest matches", async () => {
+    // Prepare: everything stored, then one alert's listing deleted, as a delete of the pair racing a write of it
+    // (or a crash between the pair's two deletes) can leave it.
+    const runtime = await detectingRuntime(directory, new RecordingSink());
+    try {
+      const stored = (await runtime.pipeline.ingest(records)).stored;
+      const before = alertItems(await dumpTable(runtime));
+      // An address's alert: judged again from the failed sign-ins alone, whoever they are attributed to.
+      const alert = (await runtime.alerts()).find((found) => found.subject.type === "address");
+      if (!alert) throw new Error("the archive raised no alert about an address");
+      await runtime.store.deleteItem({ pk: "ALERT#v1", sk: `${alert.firstSeen}#${alert.id}` });
+      // Act: a second process's detector judges every stored sign-in again.
+      const detector = new Detector(runtime.store, runtime.queries, new RecordingSink());
+      await detector.evaluate(
+        stored.map((event) => ({ event, users: event.actor.user ? [event.actor.user] : [] })),
+      );
+      // Assess
+      expect(alertItems(await dumpTable(runtime))).toEqual(before);
+    } finally {
+      await runtime.close();
+    }
+  });
+
   it("an evaluation that read before the other process stored its events, and writes last, is judged again", async () => {
     // Prepare: the reference (one process, one batch), then two processes on one data dir, the first storing two
     // thirds of the sign-in workflows, the second the rest. The first holds its first alert write until the
@@ -398,6 +421,77 @@ describe("detections of two processes on one table", () => {
       await first.close();
       await second.close();
       await rm(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  it("heals an alert whose write stored its index item but not its listing, when the batch is delivered again", async () => {
+    // Prepare: the reference; then a store whose first alert write keeps only the index items and fails, as a
+    // BatchWriteItem whose listing stayed unprocessed until the retries ran out (or a Lambda timeout) would.
+    const reference = await detectingRuntime(directory, new RecordingSink());
+    await reference.pipeline.ingest(records);
+    const expected = alertItems(await dumpTable(reference));
+    await reference.close();
+    const runtime = await detectingRuntime(directory, new RecordingSink());
+    try {
+      const putAll = runtime.store.putAll.bind(runtime.store);
+      let failed = false;
+      runtime.store.putAll = async (items) => {
+        if (!failed && items.some((item) => item.pk.startsWith("ALERT"))) {
+          failed = true;
+          await putAll(items.filter((item) => item.pk.startsWith("ALERTSUBJ")));
+          throw Object.assign(new Error("BatchWriteItem left items unprocessed"), { retryable: true });
+        }
+        return putAll(items);
+      };
+      // Act
+      await expect(runtime.pipeline.ingest(records)).rejects.toThrow("unprocessed");
+      await runtime.pipeline.ingest(records);
+      // Assess
+      expect(alertItems(await dumpTable(runtime))).toEqual(expected);
+    } finally {
+      await runtime.close();
+    }
+  });
+
+  it("judges many addresses again with one read of the failed sign-ins, not one per address", async () => {
+    // Prepare: the planted enumeration of unknown user names, made from 60 addresses in one batch: every
+    // address's alert is written, so each is judged again.
+    const planted = plantAttacks({ users: 60, seed: 21 });
+    const enumeration = planted.records.filter(
+      (record) => (record as { sourceIPAddress?: string }).sourceIPAddress === "198.18.0.50",
+    );
+    const addresses = 60;
+    const batch: NormalizedRecord[] = [];
+    for (let index = 0; index < addresses; index += 1) {
+      for (const record of enumeration) {
+        const text = JSON.stringify(record)
+          .replaceAll("198.18.0.50", `203.0.113.${index + 1}`)
+          .replace(
+            /"eventID":"([^"]+)"/,
+            (_, id: string) => `"eventID":"${id.slice(0, -3)}${String(index).padStart(3, "0")}"`,
+          )
+          .replace(/"AuthWorkflowID":"([^"]+)"/, (_, id: string) => `"AuthWorkflowID":"${id}-${index}"`);
+        const result = normalize(JSON.parse(text));
+        if (result.status === "audited") batch.push(result.record);
+      }
+    }
+    const runtime = await detectingRuntime(directory, new RecordingSink());
+    try {
+      let failedReads = 0;
+      const query = runtime.store.query.bind(runtime.store);
+      runtime.store.query = async (pk, options) => {
+        if (pk === "FAILED#v1") failedReads += 1;
+        return query(pk, options);
+      };
+      // Act
+      await runtime.pipeline.ingest(batch);
+      // Assess: an alert per address, from two reads of the failed sign-ins (the judgement and the one after it).
+      expect((await runtime.alerts()).filter((alert) => alert.rule === "unknown-user-names")).toHaveLength(
+        addresses,
+      );
+      expect(failedReads).toBe(2);
+    } finally {
+      await runtime.close();
     }
   });
 });

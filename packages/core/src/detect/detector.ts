@@ -77,14 +77,24 @@ interface Range {
 }
 
 /** What one reading of a subject's data found, over the range whose stored alerts it decides. */
-interface Judgement {
+interface SubjectJudgement {
   readonly findings: readonly Finding[];
   readonly range: Range;
 }
 
+/** A subject's alerts made to match its judgement (`settle`). */
+interface Settled {
+  /** The alerts published for the first time. */
+  readonly published: Alert[];
+  /** The findings of the last judgement. */
+  findings: readonly Finding[];
+  /** Whether a reconcile wrote (removed an alert, or stored one added or different). */
+  wrote: boolean;
+}
+
 /**
- * Times a subject is judged again because its data changed while it was judged (`settle`). Each round needs
- * another process to have stored events of the same subject in the meantime; a warning says when they ran out.
+ * Reconciles of one subject in one evaluation, at most: each after the first needs another process to have
+ * stored events of the subject meanwhile. A warning says when they ran out.
  */
 const MAX_SETTLE_ROUNDS = 4;
 
@@ -342,8 +352,12 @@ export class Detector {
     return this.oneAtATime(() => this.evaluateRoleSessionsNow(events));
   }
 
+  /**
+   * Judges role sessions again on what is stored, once a batch's calls are (`RoleSessionJudgement`), and again
+   * while their data changes (`settle`).
+   */
   async judgeRoleSessionsAgain(ids: readonly string[]): Promise<Alert[]> {
-    return this.oneAtATime(async () => (await this.judgeRoleSessions(ids)).alerts);
+    return this.oneAtATime(async () => (await this.judgeRoleSessions(ids, { recheck: true })).alerts);
   }
 
   private async evaluateRoleSessionsNow(events: readonly RoleEvent[]): Promise<RoleSessionJudgement<Alert>> {
@@ -360,7 +374,8 @@ export class Detector {
       if (!this.clearedAddresses.get(event.roleSessionId)?.has(event.sourceIp))
         suspects.add(event.roleSessionId);
     }
-    const { alerts, wrote } = await this.judgeRoleSessions([...suspects], uncommitted);
+    // Not judged again before the commit: the judgement after it (`judgeRoleSessionsAgain`) reads more.
+    const { alerts, wrote } = await this.judgeRoleSessions([...suspects], { uncommitted, recheck: false });
     return { alerts, judgeAfterCommit: wrote };
   }
 
@@ -392,26 +407,30 @@ export class Detector {
     const ids = await roles.withDescendants([...new Set(near.flat())]);
     const pending = touched.map(({ event }) => event);
     for (const id of ids) this.unlinkedSessions.delete(id);
-    return (await this.judgeRoleSessions(ids, new Map(), pending)).alerts;
+    return (await this.judgeRoleSessions(ids, { pending, recheck: true })).alerts;
   }
 
   /**
    * `uncommitted` and `pending`: role-session and Identity Center events of the batch being stored, which the
-   * table does not hold yet (they are committed after detections run). `wrote`: the sessions whose stored
-   * alerts were changed.
+   * table does not hold yet (they are committed after detections run). `recheck`: see `settle`. `wrote`: the
+   * sessions whose stored alerts were changed.
    */
   private async judgeRoleSessions(
     ids: readonly string[],
-    uncommitted: ReadonlyMap<string, readonly RoleEvent[]> = new Map(),
-    pending: readonly AuditEvent[] = [],
+    options: {
+      readonly uncommitted?: ReadonlyMap<string, readonly RoleEvent[]>;
+      readonly pending?: readonly AuditEvent[];
+      readonly recheck: boolean;
+    },
   ): Promise<{ alerts: Alert[]; wrote: string[] }> {
     const roles = this.roles;
     if (!roles || ids.length === 0) return { alerts: [], wrote: [] };
+    const { uncommitted = new Map<string, readonly RoleEvent[]>(), pending = [], recheck } = options;
     const wrote: string[] = [];
     const published = await mapLimit(ids, 4, async (id) => {
       // The whole session is judged at once: its alerts are keyed by the session, not by the person, so
       // judging one session never touches another's alerts.
-      const settled = await this.settle(`role-session#${id}`, ROLE_SESSION_RULES, async () => {
+      const judge = async (): Promise<SubjectJudgement | undefined> => {
         const linked = await roles.linkedCalls(id, uncommitted.get(id) ?? [], pending);
         if (linked.status === "no-calls") return undefined;
         const calls = linked.calls;
@@ -443,7 +462,8 @@ export class Detector {
           this.config,
         );
         return { findings, range };
-      });
+      };
+      const settled = await this.settle(`role-session#${id}`, ROLE_SESSION_RULES, judge, recheck);
       if (settled.wrote) wrote.push(id);
       return settled.published;
     });
@@ -496,71 +516,98 @@ export class Detector {
     range: Range,
     failed: readonly Item[],
   ): Promise<Alert[]> {
-    const published: Alert[] = [];
-    for (const [address, times] of addressTimes) {
-      const { published: raised } = await this.settle(
+    const subjects = new Map(
+      [...addressTimes.keys()].map((address) => [
         subjectKey({ type: "address", sourceIp: address }),
-        ADDRESS_RULES,
-        // Judged again (`settle`), the address reads the failed sign-ins afresh.
-        async (again) => ({
-          findings: evaluateAddress(
-            address,
-            attributedFailures(again ? await this.readFailed([range]) : failed, range, address),
-            this.config,
-          ),
-          range: around(times),
+        address,
+      ]),
+    );
+    // Judged again (`settle`), the addresses read the failed sign-ins afresh: one read for all of them.
+    const settled = await this.settleMany([...subjects.keys()], ADDRESS_RULES, async (keys, again) => {
+      const items = again ? await this.readFailed([range]) : failed;
+      return new Map(
+        keys.map((key) => {
+          const address = subjects.get(key) ?? "";
+          const findings = evaluateAddress(address, attributedFailures(items, range, address), this.config);
+          return [key, { findings, range: around(addressTimes.get(address) ?? []) }];
         }),
       );
-      published.push(...raised);
-    }
-    return published;
+    });
+    return [...settled.values()].flatMap(({ published }) => published);
   }
 
   /**
-   * Judges a subject and makes its stored alerts match (`reconcile`); judges it again while a write was needed and
-   * the data read has changed since. Another process (a second ingest poller, a backfill) may judge the same
-   * subject at the same moment from a read that missed the events this one stored, and whichever writes last
-   * decides what is stored. Every process stores its events before it reads them back, so a read made after this
-   * one's write sees the events of any evaluation that wrote before it: if that read judges differently, this
-   * write may have undone a fuller one, and the subject is judged and reconciled again. A reconcile that wrote
-   * nothing cannot have undone anything. `judge(again)`: `again` on the later readings; `undefined`: nothing to
-   * judge, so nothing to reconcile.
+   * Judges a subject and makes its stored alerts match (`reconcile`); with `recheck`, judges it again after a
+   * reconcile that wrote, and reconciles again while the judgement differs. Another process (a second ingest
+   * poller, a backfill) may judge the same subject at the same moment from a read that missed the events this one
+   * stored, and whichever writes last decides what is stored. Every process stores its events before it reads
+   * them back, so a read made after this one's write sees the events of any evaluation that wrote before it: if
+   * that read judges differently, this write may have undone a fuller one. A reconcile that wrote nothing cannot
+   * have undone anything. `judge(again)`: `again` on the later readings; `undefined`: nothing to judge.
    */
   private async settle(
     subject: string,
     rules: Set<string>,
-    judge: (again: boolean) => Promise<Judgement | undefined>,
-  ): Promise<{ published: Alert[]; findings: readonly Finding[]; wrote: boolean }> {
-    let judged = await judge(false);
-    if (!judged) return { published: [], findings: [], wrote: false };
-    const published: Alert[] = [];
-    let wrote = false;
-    for (let round = 1; ; round += 1) {
-      const { published: raised, changed } = await this.reconcile(
-        subject,
-        rules,
-        judged.range,
-        judged.findings,
-      );
-      published.push(...raised);
-      if (!changed) break;
-      wrote = true;
-      const again = await judge(true);
-      if (!again || sameJudgement(again, judged)) break;
+    judge: (again: boolean) => Promise<SubjectJudgement | undefined>,
+    recheck = true,
+  ): Promise<Settled> {
+    const settled = await this.settleMany(
+      [subject],
+      rules,
+      async (_, again) => new Map([[subject, await judge(again)]]),
+      recheck,
+    );
+    return settled.get(subject) ?? { published: [], findings: [], wrote: false };
+  }
+
+  /** `settle` for several subjects whose data one read gives: each later round reads once for all of them. */
+  private async settleMany(
+    subjects: readonly string[],
+    rules: Set<string>,
+    judge: (
+      subjects: readonly string[],
+      again: boolean,
+    ) => Promise<ReadonlyMap<string, SubjectJudgement | undefined>>,
+    recheck = true,
+  ): Promise<Map<string, Settled>> {
+    const settled = new Map<string, Settled>();
+    let judged = await judge(subjects, false);
+    let open = subjects.filter((subject) => judged.get(subject) !== undefined);
+    for (let round = 1; open.length > 0; round += 1) {
+      const wrote: string[] = [];
+      for (const subject of open) {
+        const judgement = judged.get(subject) as SubjectJudgement;
+        const entry = settled.get(subject) ?? { published: [], findings: [], wrote: false };
+        settled.set(subject, entry);
+        const reconciled = await this.reconcile(subject, rules, judgement.range, judgement.findings);
+        entry.published.push(...reconciled.published);
+        entry.findings = judgement.findings;
+        if (reconciled.wrote) {
+          entry.wrote = true;
+          wrote.push(subject);
+        }
+      }
+      if (!recheck || wrote.length === 0) break;
       if (round === MAX_SETTLE_ROUNDS) {
-        this.logger.warn("alerts of a subject still changing after judging it again", {
-          subject,
+        this.logger.warn("alerts still written after judging again", {
+          subjects: wrote.length,
           rounds: round,
         });
         break;
       }
+      const again = await judge(wrote, true);
+      open = wrote.filter((subject) => {
+        const judgement = again.get(subject);
+        const before = judged.get(subject);
+        return judgement !== undefined && before !== undefined && !sameJudgement(judgement, before);
+      });
       judged = again;
     }
-    return { published, findings: judged.findings, wrote };
+    return settled;
   }
 
   /**
-   * Makes the stored alerts of one subject, for the given rules and range, equal to `findings`. `changed`: whether
+   * Makes the stored alerts of one subject, for the given rules and range, equal to `findings`. `wrote`: whether
    * that took a write (an alert removed, or one added or different from the one stored).
    */
   private async reconcile(
@@ -568,7 +615,7 @@ export class Detector {
     rules: Set<string>,
     range: Range,
     findings: readonly Finding[],
-  ): Promise<{ published: Alert[]; changed: boolean }> {
+  ): Promise<{ published: Alert[]; wrote: boolean }> {
     // Episodes within a window of the range's edges may continue outside it: leave their alerts as they are.
     const trustedFrom = range.from + this.config.successLookbackMs + this.config.windowMs;
     const trustedTo = range.to - this.config.windowMs;
@@ -589,35 +636,52 @@ export class Detector {
       await this.store.deleteItem(Keys.alertListing(String(item.firstSeen), String(item.alertId)));
       await this.store.deleteItem({ pk: item.pk, sk: item.sk });
     }
-    if (trusted.length === 0) return { published: [], changed: stale.length > 0 };
+    if (trusted.length === 0) return { published: [], wrote: stale.length > 0 };
     const alerts = await this.describe(trusted);
-    // Each alert's index item holds a digest of the alert as stored: an alert stored alike is not written again.
+    // Each alert's index item holds a digest of the alert as stored: an alert stored alike is not written again,
+    // once its listing is found too (a delete of the pair racing a put of it, or one cut short by a crash, can
+    // leave an index item without its listing).
     const storedDigests = new Map(
       existing.map((item) => [`${String(item.firstSeen)}#${String(item.alertId)}`, item.digest]),
     );
-    const documents = alerts
-      .map((alert) => ({ alert, data: JSON.stringify(alert) }))
-      .map((document) => ({ ...document, digest: digestOf(document.data) }))
-      .filter(({ alert, digest }) => storedDigests.get(`${alert.firstSeen}#${alert.id}`) !== digest);
+    const documents = alerts.map((alert) => {
+      const data = JSON.stringify(alert);
+      return { alert, data, digest: digestOf(data) };
+    });
+    const alike = documents.filter(
+      ({ alert, digest }) => storedDigests.get(`${alert.firstSeen}#${alert.id}`) === digest,
+    );
+    const listed = new Set(
+      (await this.store.getAll(alike.map(({ alert }) => Keys.alertListing(alert.firstSeen, alert.id)))).map(
+        (item) => item.sk,
+      ),
+    );
+    const unwritten = documents.filter(
+      (document) =>
+        !alike.includes(document) ||
+        !listed.has(Keys.alertListing(document.alert.firstSeen, document.alert.id).sk),
+    );
+    // The listings first, then the index items with their digests: a write cut short (a crash, or items left
+    // unprocessed) never leaves a digest whose listing was not stored.
     await this.store.putAll(
-      documents.flatMap(({ alert, data, digest }) => [
-        {
-          ...Keys.alertListing(alert.firstSeen, alert.id),
-          type: ItemType.Alert,
-          data,
-        },
-        {
-          ...Keys.alertBySubject(subject, alert.firstSeen, alert.id),
-          type: ItemType.AlertBySubject,
-          alertId: alert.id,
-          rule: alert.rule,
-          firstSeen: alert.firstSeen,
-          digest,
-        },
-      ]),
+      unwritten.map(({ alert, data }) => ({
+        ...Keys.alertListing(alert.firstSeen, alert.id),
+        type: ItemType.Alert,
+        data,
+      })),
+    );
+    await this.store.putAll(
+      unwritten.map(({ alert, digest }) => ({
+        ...Keys.alertBySubject(subject, alert.firstSeen, alert.id),
+        type: ItemType.AlertBySubject,
+        alertId: alert.id,
+        rule: alert.rule,
+        firstSeen: alert.firstSeen,
+        digest,
+      })),
     );
     // Every alert is offered for paging, written now or not: one stored just before a crash was not paged yet.
-    return { published: await this.page(subject, alerts), changed: stale.length > 0 || documents.length > 0 };
+    return { published: await this.page(subject, alerts), wrote: stale.length > 0 || unwritten.length > 0 };
   }
 
   /**
@@ -717,7 +781,7 @@ function digestOf(data: string): string {
   return createHash("sha256").update(data).digest("base64url").slice(0, 22);
 }
 
-function sameJudgement(a: Judgement, b: Judgement): boolean {
+function sameJudgement(a: SubjectJudgement, b: SubjectJudgement): boolean {
   return (
     a.range.from === b.range.from &&
     a.range.to === b.range.to &&
