@@ -10,6 +10,7 @@ import { openRuntime } from "@idc-audit/core/runtime";
 import { plantAttacks, synthDirectory, synthEvents } from "@idc-audit/core/synth";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { deferred } from "../support/deferred.ts";
 import { attackArchive, detectingRuntime, RecordingSink, score } from "../support/detect.ts";
 import { loadEvent } from "../support/fixtures.ts";
 import { dumpTable, fixtureDirectory, normalized } from "../support/store.ts";
@@ -286,14 +287,11 @@ describe("detections of batches stored side by side", () => {
     const runtime = await detectingRuntime(await fixtureDirectory(), new RecordingSink());
     try {
       const reads: string[] = [];
-      let release: () => void = () => {};
-      const gate = new Promise<void>((resolve) => {
-        release = resolve;
-      });
+      const gate = deferred();
       const query = runtime.store.query.bind(runtime.store);
       runtime.store.query = async (pk, options) => {
         reads.push(pk);
-        if (reads.length === 1) await gate;
+        if (reads.length === 1) await gate.promise;
         return query(pk, options);
       };
       const detector = new Detector(runtime.store, runtime.queries, undefined);
@@ -306,7 +304,7 @@ describe("detections of batches stored side by side", () => {
       const second = detector.evaluate([{ event: failed, users: [user] }]);
       for (let turn = 0; turn < 20; turn += 1) await new Promise((resolve) => setImmediate(resolve));
       const readsWhileFirstWaits = reads.length;
-      release();
+      gate.resolve();
       await Promise.all([first, second]);
       // Assess: the first was waiting on its first read; the second made none until the first ended, then read.
       expect(readsBeforeSecond).toBe(1);
@@ -392,27 +390,21 @@ describe("detections of two processes on one table", () => {
     const first = await openRuntime({ dataDir, directory, alertSink: new RecordingSink() });
     const second = await openRuntime({ dataDir, directory, alertSink: new RecordingSink() });
     try {
-      let release: () => void = () => {};
-      const released = new Promise<void>((resolve) => {
-        release = resolve;
-      });
-      let holding: () => void = () => {};
-      const held = new Promise<void>((resolve) => {
-        holding = resolve;
-      });
+      const released = deferred();
+      const held = deferred();
       const putAll = first.store.putAll.bind(first.store);
       first.store.putAll = async (items) => {
         if (items.some((item) => item.pk.startsWith("ALERT"))) {
-          holding();
-          await released;
+          held.resolve();
+          await released.promise;
         }
         return putAll(items);
       };
       // Act
       const firstDone = first.pipeline.ingest(records.filter((record) => third(record) !== 0));
-      const firstHeld = await Promise.race([held.then(() => true), firstDone.then(() => false)]);
+      const firstHeld = await Promise.race([held.promise.then(() => true), firstDone.then(() => false)]);
       await second.pipeline.ingest(records.filter((record) => third(record) === 0));
-      release();
+      released.resolve();
       await firstDone;
       // Assess: the first did write an alert from half the events last; the table is the reference's.
       expect(firstHeld).toBe(true);

@@ -12,6 +12,7 @@ import { openRuntime } from "@idc-audit/core/runtime";
 import fc from "fast-check";
 import { afterEach, describe, expect, it } from "vitest";
 import { seededShuffle } from "../support/answers.ts";
+import { deferred } from "../support/deferred.ts";
 import { RecordingSink } from "../support/detect.ts";
 import { BOB, eventsDir, publishedEventsDir } from "../support/fixtures.ts";
 import { dumpTable, fixtureDirectory, memoryRuntime } from "../support/store.ts";
@@ -349,30 +350,24 @@ describe("role-credentials-new-address, two processes on one table", () => {
       const second = await openRuntime({ dataDir, alertSink: new RecordingSink() });
       open.push(second);
       await ingestBatch(first.pipeline, classify(CHAIN));
-      let firstArrived: () => void = () => {};
-      const firstAtCommit = new Promise<void>((resolve) => {
-        firstArrived = resolve;
-      });
-      let bothArrived: () => void = () => {};
-      const bothAtCommit = new Promise<void>((resolve) => {
-        bothArrived = resolve;
-      });
+      const firstAtCommit = deferred();
+      const bothAtCommit = deferred();
       let arrived = 0;
       for (const process of [first, second]) {
         const putAll = process.store.putAll.bind(process.store);
         process.store.putAll = async (items) => {
           if (items.some((item) => item.type === "role-event")) {
             arrived += 1;
-            if (arrived === 1) firstArrived();
-            if (arrived === 2) bothArrived();
-            await bothAtCommit;
+            if (arrived === 1) firstAtCommit.resolve();
+            if (arrived === 2) bothAtCommit.resolve();
+            await bothAtCommit.promise;
           }
           return putAll(items);
         };
       }
       // Act
       const firstDone = ingestBatch(first.pipeline, classify([callFrom("198.51.100.66", 1)]));
-      await firstAtCommit;
+      await firstAtCommit.promise;
       await ingestBatch(second.pipeline, classify([callFrom("198.51.100.66", 2)]));
       await firstDone;
       // Assess: one alert counting both calls, as in the reference.
