@@ -354,7 +354,7 @@ describe("detections of two processes on one table", () => {
     }
   });
 
-  it("writes an alert's listing again when only its index item is left, though the digest matches", async () => {
+  it("writes an alert's listing again when only its index item is left", async () => {
     // Prepare: everything stored, then one alert's listing deleted, as a delete of the pair racing a write of it
     // (or a crash between the pair's two deletes) can leave it.
     const runtime = await detectingRuntime(directory, new RecordingSink());
@@ -484,6 +484,159 @@ describe("detections of two processes on one table", () => {
       expect(failedReads).toBe(2);
     } finally {
       await runtime.close();
+    }
+  });
+
+  it("heals a listing of part of an episode left under the index item of the whole one", async () => {
+    // Prepare: the reference; then two processes on one data dir, gated so that the one that read part of the
+    // unknown-user-names episode writes its listing after the other's and its index item before the other's.
+    const reference = await detectingRuntime(directory, new RecordingSink());
+    await reference.pipeline.ingest(records);
+    const expected = alertItems(await dumpTable(reference));
+    const target = (await reference.alerts()).find((alert) => alert.rule === "unknown-user-names");
+    await reference.close();
+    if (!target) throw new Error("the archive raised no unknown-user-names alert");
+    const targeted = (items: readonly { readonly pk: string; readonly sk: string }[], prefix: string) =>
+      items.some((item) => item.pk.startsWith(prefix) && item.sk === `${target.firstSeen}#${target.id}`);
+    const dataDir = await mkdtemp(join(tmpdir(), "idc-audit-two-writers-"));
+    const partial = await openRuntime({ dataDir, directory, alertSink: new RecordingSink() });
+    const whole = await openRuntime({ dataDir, directory, alertSink: new RecordingSink() });
+    try {
+      const gates = {
+        partialAtListing: deferred(),
+        partialListing: deferred(),
+        partialWroteIndex: deferred(),
+        partialAfterIndex: deferred(),
+        wholeAtIndex: deferred(),
+        wholeIndex: deferred(),
+      };
+      const held = { partialListing: false, partialIndex: false, wholeIndex: false };
+      const partialPut = partial.store.putAll.bind(partial.store);
+      partial.store.putAll = async (items) => {
+        if (!held.partialListing && targeted(items, "ALERT#v1")) {
+          held.partialListing = true;
+          gates.partialAtListing.resolve();
+          await gates.partialListing.promise;
+        }
+        await partialPut(items);
+        if (!held.partialIndex && targeted(items, "ALERTSUBJ")) {
+          held.partialIndex = true;
+          gates.partialWroteIndex.resolve();
+          await gates.partialAfterIndex.promise;
+        }
+      };
+      const wholePut = whole.store.putAll.bind(whole.store);
+      whole.store.putAll = async (items) => {
+        if (!held.wholeIndex && targeted(items, "ALERTSUBJ")) {
+          held.wholeIndex = true;
+          gates.wholeAtIndex.resolve();
+          await gates.wholeIndex.promise;
+        }
+        return wholePut(items);
+      };
+      // Act: 1. the partial process (two thirds of the workflows) judges, and holds before its listing;
+      const partialDone = partial.pipeline.ingest(records.filter((record) => third(record) !== 0));
+      await gates.partialAtListing.promise;
+      // 2. the whole process stores the rest, judges everything, writes its listing and holds before its index;
+      const wholeDone = whole.pipeline.ingest(records.filter((record) => third(record) === 0));
+      await gates.wholeAtIndex.promise;
+      // 3. the partial process writes its listing and its index item; 4. the whole process its index item;
+      gates.partialListing.resolve();
+      await gates.partialWroteIndex.promise;
+      gates.wholeIndex.resolve();
+      await wholeDone;
+      // 5. the partial process judges again (everything, now) and reconciles.
+      gates.partialAfterIndex.resolve();
+      await partialDone;
+      // Assess
+      expect(held).toEqual({ partialListing: true, partialIndex: true, wholeIndex: true });
+      expect(alertItems(await dumpTable(partial))).toEqual(expected);
+    } finally {
+      await partial.close();
+      await whole.close();
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  it("leaves no listing without its index item when a stale alert is deleted while another process writes it", async () => {
+    // Prepare: the reference; then everything but the brute force's first failure and a middle one, stored by
+    // one process: the alert is stored under its second failure's time.
+    const reference = await detectingRuntime(directory, new RecordingSink());
+    await reference.pipeline.ingest(records);
+    const expected = alertItems(await dumpTable(reference));
+    const alert = (await reference.alerts()).find((found) => found.rule === "brute-force");
+    await reference.close();
+    if (!alert) throw new Error("the archive raised no brute-force alert");
+    const byId = (id: string | undefined) => {
+      const record = records.find(({ event }) => event.eventId === id);
+      if (!record) throw new Error(`no record ${id}`);
+      return record;
+    };
+    const first = byId(alert.eventIds[0]);
+    const middle = byId(alert.eventIds[3]);
+    const dataDir = await mkdtemp(join(tmpdir(), "idc-audit-delete-and-write-"));
+    const partial = await openRuntime({ dataDir, directory, alertSink: new RecordingSink() });
+    const whole = await openRuntime({ dataDir, directory, alertSink: new RecordingSink() });
+    try {
+      await partial.pipeline.ingest(records.filter((record) => record !== first && record !== middle));
+      const moved = (await partial.alerts()).find((found) => found.rule === "brute-force");
+      if (!moved) throw new Error("no brute-force alert without its first failure");
+      expect(moved.firstSeen).not.toBe(alert.firstSeen);
+      const targeted = (items: readonly { readonly pk: string; readonly sk: string }[], prefix: string) =>
+        items.some((item) => item.pk.startsWith(prefix) && item.sk === `${moved.firstSeen}#${moved.id}`);
+      const gates = {
+        partialAtListing: deferred(),
+        partialListing: deferred(),
+        partialWroteIndex: deferred(),
+        partialAfterIndex: deferred(),
+        wholeDeletedListing: deferred(),
+        wholeAfterDelete: deferred(),
+      };
+      const held = { listing: false, index: false, deleted: false };
+      const partialPut = partial.store.putAll.bind(partial.store);
+      partial.store.putAll = async (items) => {
+        if (!held.listing && targeted(items, "ALERT#v1")) {
+          held.listing = true;
+          gates.partialAtListing.resolve();
+          await gates.partialListing.promise;
+        }
+        await partialPut(items);
+        if (!held.index && targeted(items, "ALERTSUBJ")) {
+          held.index = true;
+          gates.partialWroteIndex.resolve();
+          await gates.partialAfterIndex.promise;
+        }
+      };
+      const wholeDelete = whole.store.deleteItem.bind(whole.store);
+      whole.store.deleteItem = async (key) => {
+        await wholeDelete(key);
+        if (!held.deleted && targeted([key], "ALERT#v1")) {
+          held.deleted = true;
+          gates.wholeDeletedListing.resolve();
+          await gates.wholeAfterDelete.promise;
+        }
+      };
+      // Act: 1. the partial process stores the middle failure, judges (still without the first) and holds;
+      const partialDone = partial.pipeline.ingest([middle]);
+      await gates.partialAtListing.promise;
+      // 2. the whole process stores the first failure: the alert moves; it deletes the old listing and holds;
+      const wholeDone = whole.pipeline.ingest([first]);
+      await gates.wholeDeletedListing.promise;
+      // 3. the partial process writes the old keys' listing and index item; 4. the whole process ends;
+      gates.partialListing.resolve();
+      await gates.partialWroteIndex.promise;
+      gates.wholeAfterDelete.resolve();
+      await wholeDone;
+      // 5. the partial process judges again (everything, now) and reconciles.
+      gates.partialAfterIndex.resolve();
+      await partialDone;
+      // Assess
+      expect(held).toEqual({ listing: true, index: true, deleted: true });
+      expect(alertItems(await dumpTable(partial))).toEqual(expected);
+    } finally {
+      await partial.close();
+      await whole.close();
+      await rm(dataDir, { recursive: true, force: true });
     }
   });
 });

@@ -1,4 +1,3 @@
-import { createHash } from "node:crypto";
 import { LRUCache } from "lru-cache";
 import { type ChangeRecord, isGroupRemoval, PrivilegeKind, privilegeOf } from "../changes/model.ts";
 import { ChangeQueries } from "../changes/queries.ts";
@@ -517,21 +516,25 @@ export class Detector {
     failed: readonly Item[],
   ): Promise<Alert[]> {
     const subjects = new Map(
-      [...addressTimes.keys()].map((address) => [
+      [...addressTimes].map(([address, times]) => [
         subjectKey({ type: "address", sourceIp: address }),
-        address,
+        { address, range: around(times) },
       ]),
     );
     // Judged again (`settle`), the addresses read the failed sign-ins afresh: one read for all of them.
     const settled = await this.settleMany([...subjects.keys()], ADDRESS_RULES, async (keys, again) => {
-      const items = again ? await this.readFailed([range]) : failed;
-      return new Map(
-        keys.map((key) => {
-          const address = subjects.get(key) ?? "";
-          const findings = evaluateAddress(address, attributedFailures(items, range, address), this.config);
-          return [key, { findings, range: around(addressTimes.get(address) ?? []) }];
-        }),
-      );
+      const byAddress = attributedFailures(again ? await this.readFailed([range]) : failed, range);
+      const judged = new Map<string, SubjectJudgement>();
+      for (const key of keys) {
+        const subject = subjects.get(key);
+        if (!subject) continue;
+        const failures = byAddress.get(subject.address) ?? [];
+        judged.set(key, {
+          findings: evaluateAddress(subject.address, failures, this.config),
+          range: subject.range,
+        });
+      }
+      return judged;
     });
     return [...settled.values()].flatMap(({ published }) => published);
   }
@@ -572,11 +575,10 @@ export class Detector {
   ): Promise<Map<string, Settled>> {
     const settled = new Map<string, Settled>();
     let judged = await judge(subjects, false);
-    let open = subjects.filter((subject) => judged.get(subject) !== undefined);
+    let open = judgedOf(subjects, judged);
     for (let round = 1; open.length > 0; round += 1) {
       const wrote: string[] = [];
-      for (const subject of open) {
-        const judgement = judged.get(subject) as SubjectJudgement;
+      for (const [subject, judgement] of open) {
         const entry = settled.get(subject) ?? { published: [], findings: [], wrote: false };
         settled.set(subject, entry);
         const reconciled = await this.reconcile(subject, rules, judgement.range, judgement.findings);
@@ -590,16 +592,17 @@ export class Detector {
       if (!recheck || wrote.length === 0) break;
       if (round === MAX_SETTLE_ROUNDS) {
         this.logger.warn("alerts still written after judging again", {
-          subjects: wrote.length,
+          subjects: wrote.slice(0, 5),
+          more: Math.max(0, wrote.length - 5),
           rounds: round,
         });
         break;
       }
       const again = await judge(wrote, true);
-      open = wrote.filter((subject) => {
-        const judgement = again.get(subject);
-        const before = judged.get(subject);
-        return judgement !== undefined && before !== undefined && !sameJudgement(judgement, before);
+      const before = judged;
+      open = judgedOf(wrote, again).filter(([subject, judgement]) => {
+        const earlier = before.get(subject);
+        return earlier === undefined || !sameJudgement(judgement, earlier);
       });
       judged = again;
     }
@@ -632,37 +635,37 @@ export class Detector {
       (item) =>
         rules.has(String(item.rule)) && !keep.has(`${String(item.firstSeen)}#${String(item.alertId)}`),
     );
+    // Listing, index item, then the listing again: a crash leaves at most an index item (found again as stale),
+    // and another process writing the pair (listing, then index item) while this deletes it cannot leave a
+    // listing without its index item, which nothing would find again.
     for (const item of stale) {
-      await this.store.deleteItem(Keys.alertListing(String(item.firstSeen), String(item.alertId)));
+      const listing = Keys.alertListing(String(item.firstSeen), String(item.alertId));
+      await this.store.deleteItem(listing);
       await this.store.deleteItem({ pk: item.pk, sk: item.sk });
+      await this.store.deleteItem(listing);
     }
     if (trusted.length === 0) return { published: [], wrote: stale.length > 0 };
     const alerts = await this.describe(trusted);
-    // Each alert's index item holds a digest of the alert as stored: an alert stored alike is not written again,
-    // once its listing is found too (a delete of the pair racing a put of it, or one cut short by a crash, can
-    // leave an index item without its listing).
-    const storedDigests = new Map(
-      existing.map((item) => [`${String(item.firstSeen)}#${String(item.alertId)}`, item.digest]),
+    // An alert stored alike (its index item, and its listing with the same content) is not written again. The
+    // listing's content is read, not vouched for by the index item: two processes writing one alert's pair at
+    // once can leave one's listing beside the other's index item, and a write or delete cut short can leave
+    // either item alone.
+    const documents = alerts.map((alert) => ({
+      alert,
+      data: JSON.stringify(alert),
+      listing: Keys.alertListing(alert.firstSeen, alert.id),
+    }));
+    const indexed = new Set(existing.map((item) => `${String(item.firstSeen)}#${String(item.alertId)}`));
+    const listed = new Map(
+      (
+        await this.store.getAll(
+          documents.filter(({ listing }) => indexed.has(listing.sk)).map(({ listing }) => listing),
+        )
+      ).map((item) => [item.sk, item.data]),
     );
-    const documents = alerts.map((alert) => {
-      const data = JSON.stringify(alert);
-      return { alert, data, digest: digestOf(data) };
-    });
-    const alike = documents.filter(
-      ({ alert, digest }) => storedDigests.get(`${alert.firstSeen}#${alert.id}`) === digest,
-    );
-    const listed = new Set(
-      (await this.store.getAll(alike.map(({ alert }) => Keys.alertListing(alert.firstSeen, alert.id)))).map(
-        (item) => item.sk,
-      ),
-    );
-    const unwritten = documents.filter(
-      (document) =>
-        !alike.includes(document) ||
-        !listed.has(Keys.alertListing(document.alert.firstSeen, document.alert.id).sk),
-    );
-    // The listings first, then the index items with their digests: a write cut short (a crash, or items left
-    // unprocessed) never leaves a digest whose listing was not stored.
+    const unwritten = documents.filter(({ listing, data }) => listed.get(listing.sk) !== data);
+    // The listings first, then their index items: against the deletes' order (listing, index item, listing
+    // again), no interleaving of the two leaves a listing without its index item.
     await this.store.putAll(
       unwritten.map(({ alert, data }) => ({
         ...Keys.alertListing(alert.firstSeen, alert.id),
@@ -671,13 +674,12 @@ export class Detector {
       })),
     );
     await this.store.putAll(
-      unwritten.map(({ alert, digest }) => ({
+      unwritten.map(({ alert }) => ({
         ...Keys.alertBySubject(subject, alert.firstSeen, alert.id),
         type: ItemType.AlertBySubject,
         alertId: alert.id,
         rule: alert.rule,
         firstSeen: alert.firstSeen,
-        digest,
       })),
     );
     // Every alert is offered for paging, written now or not: one stored just before a crash was not paged yet.
@@ -755,8 +757,8 @@ function toAlert(found: Finding, profiles: Map<string, UserView>): Alert {
 const EARLIEST_MS = Date.parse("0000-01-01T00:00:00Z");
 const LATEST_MS = Date.parse("9999-12-31T23:59:59Z");
 
-/** The failed sign-ins of `address` among `items` in the range, each with the people its workflow names. */
-function attributedFailures(items: readonly Item[], range: Range, address: string): AttributedFailure[] {
+/** The failed sign-ins among `items` in the range, by address, each with the people its workflow names. */
+function attributedFailures(items: readonly Item[], range: Range): Map<string, AttributedFailure[]> {
   const from = isoTime(range.from);
   const to = `${isoTime(range.to)}${SORT_END}`;
   const inRange = items.filter((item) => item.sk >= from && item.sk <= to);
@@ -764,7 +766,6 @@ function attributedFailures(items: readonly Item[], range: Range, address: strin
   for (const item of inRange) {
     if (item.type !== ItemType.FailedSignIn) continue;
     const event = eventOf(item);
-    if (event.sourceIp !== address) continue;
     const entry = failures.get(event.eventId);
     failures.set(event.eventId, { event, users: entry?.users ?? [], hiddenName: entry?.hiddenName ?? false });
   }
@@ -774,11 +775,26 @@ function attributedFailures(items: readonly Item[], range: Range, address: strin
     if (item.type === ItemType.FailedSignInUser) entry.users.push(userOfItem(item));
     if (item.type === ItemType.FailedSignInHidden) entry.hiddenName = true;
   }
-  return [...failures.values()];
+  const byAddress = new Map<string, AttributedFailure[]>();
+  for (const failure of failures.values()) {
+    const address = failure.event.sourceIp;
+    if (!address) continue;
+    const ofAddress = byAddress.get(address);
+    if (ofAddress) ofAddress.push(failure);
+    else byAddress.set(address, [failure]);
+  }
+  return byAddress;
 }
 
-function digestOf(data: string): string {
-  return createHash("sha256").update(data).digest("base64url").slice(0, 22);
+/** The subjects judged (not `undefined`), with their judgements. */
+function judgedOf(
+  subjects: readonly string[],
+  judged: ReadonlyMap<string, SubjectJudgement | undefined>,
+): [string, SubjectJudgement][] {
+  return subjects.flatMap((subject) => {
+    const judgement = judged.get(subject);
+    return judgement ? [[subject, judgement] as [string, SubjectJudgement]] : [];
+  });
 }
 
 function sameJudgement(a: SubjectJudgement, b: SubjectJudgement): boolean {
