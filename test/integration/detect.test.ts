@@ -15,6 +15,9 @@ import { attackArchive, detectingRuntime, RecordingSink, score } from "../suppor
 import { loadEvent } from "../support/fixtures.ts";
 import { dumpTable, fixtureDirectory, normalized } from "../support/store.ts";
 
+const DAY_MS = 24 * 60 * 60 * 1000;
+const isoSeconds = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, "Z");
+
 /** Alerts minus nothing: the whole stored documents must match across deliveries. */
 async function ingestAll(
   records: readonly NormalizedRecord[],
@@ -275,6 +278,37 @@ describe("privilege-granted-after-failures on a generated archive with directory
       expect(await grants()).toEqual(
         expected.map((key) => key.replace("privilege-granted-after-failures ", "")),
       );
+    } finally {
+      await runtime.close();
+    }
+  });
+});
+
+describe("an alert ending in the last window of a later judgement's range", () => {
+  const { normalized: records, directory } = attackArchive(1500);
+
+  it("is kept when a batch touches the person a day before the alert's end (a backfill of older events)", async () => {
+    // Prepare: everything stored; a user's alert lasting a second or more.
+    const runtime = await detectingRuntime(directory, new RecordingSink());
+    try {
+      await runtime.pipeline.ingest(records);
+      const before = await runtime.alerts();
+      const alert = before.find(
+        (found) => found.subject.type === "user" && Date.parse(found.lastSeen) > Date.parse(found.firstSeen),
+      );
+      if (alert?.subject.type !== "user") throw new Error("no user alert lasting a second or more");
+      const user = { identityStoreId: alert.subject.identityStoreId, userId: alert.subject.userId };
+      const record = records.find(({ event }) => event.eventId === alert.eventIds[0]);
+      if (!record) throw new Error("no record of the alert's first event");
+      // A sign-in of the person a day before the alert's end, less nine minutes: the judgement's range ends
+      // nine minutes after the alert, so it trusts no episode ending in the alert's last minute.
+      const at = isoSeconds(Date.parse(alert.lastSeen) - DAY_MS + 9 * 60_000);
+      const older = { ...record.event, eventId: "older-sign-in-of-a-backfill", eventTime: at };
+      // Act: another process (a backfill of the older archive) judges that sign-in.
+      const detector = new Detector(runtime.store, runtime.queries, new RecordingSink());
+      await detector.evaluate([{ event: older, users: [user] }]);
+      // Assess: nothing new about the episode was learnt: its alert is still stored, as it was.
+      expect(await runtime.alerts()).toEqual(before);
     } finally {
       await runtime.close();
     }

@@ -373,9 +373,15 @@ export class Detector {
       if (!this.clearedAddresses.get(event.roleSessionId)?.has(event.sourceIp))
         suspects.add(event.roleSessionId);
     }
-    // Not judged again before the commit: the judgement after it (`judgeRoleSessionsAgain`) reads more.
-    const { alerts, wrote } = await this.judgeRoleSessions([...suspects], { uncommitted, recheck: false });
-    return { alerts, judgeAfterCommit: wrote };
+    // Not judged again before the commit: the judgement after it (`judgeRoleSessionsAgain`) reads more. Sessions
+    // of a known person found with no grant are judged then too: a grant stored meanwhile by another process,
+    // whose judgement read before these calls were stored, found no calls to link (at most once per session
+    // every few minutes: the calls of a session remembered unlinked are not judged).
+    const { alerts, wrote, awaitingGrant } = await this.judgeRoleSessions([...suspects], {
+      uncommitted,
+      recheck: false,
+    });
+    return { alerts, judgeAfterCommit: [...new Set([...wrote, ...awaitingGrant])].sort() };
   }
 
   private async evaluateRoleSessionsNearGrants(touched: readonly TouchedSignIn[]): Promise<Alert[]> {
@@ -421,11 +427,12 @@ export class Detector {
       readonly pending?: readonly AuditEvent[];
       readonly recheck: boolean;
     },
-  ): Promise<{ alerts: Alert[]; wrote: string[] }> {
+  ): Promise<{ alerts: Alert[]; wrote: string[]; awaitingGrant: string[] }> {
     const roles = this.roles;
-    if (!roles || ids.length === 0) return { alerts: [], wrote: [] };
+    if (!roles || ids.length === 0) return { alerts: [], wrote: [], awaitingGrant: [] };
     const { uncommitted = new Map<string, readonly RoleEvent[]>(), pending = [], recheck } = options;
     const wrote: string[] = [];
+    const awaitingGrant = new Set<string>();
     const published = await mapLimit(ids, 4, async (id) => {
       // The whole session is judged at once: its alerts are keyed by the session, not by the person, so
       // judging one session never touches another's alerts.
@@ -435,6 +442,9 @@ export class Detector {
         const calls = linked.calls;
         const range = around(calls.map((call) => Date.parse(call.eventTime)));
         if (linked.status === "unlinked") {
+          // Only a grant can link a session whose person is known: one stored meanwhile is looked for after the
+          // commit (`judgeAfterCommit`). One with no known person waits for an event naming the person.
+          if (linked.user) awaitingGrant.add(id);
           this.unlinkedSessions.set(id, linked.user ? "no-grant" : "no-person");
           // A session that lost its link (a second grant made it ambiguous) keeps no alert from when it had one.
           return { findings: [], range };
@@ -466,7 +476,7 @@ export class Detector {
       if (settled.wrote) wrote.push(id);
       return settled.published;
     });
-    return { alerts: published.flat(), wrote: wrote.sort() };
+    return { alerts: published.flat(), wrote: wrote.sort(), awaitingGrant: [...awaitingGrant] };
   }
 
   /** Failed sign-in items over the given time ranges: one query per group of overlapping ranges. */
@@ -630,7 +640,8 @@ export class Detector {
     });
     // An alert's keys hold its first event's time: when an earlier event joins the episode the id can stay
     // (success-after-failures is named by its success) while the keys move, so the old items are stale too.
-    const keep = new Set(trusted.map((found) => `${found.firstSeen}#${found.id}`));
+    // An untrusted finding (its episode may reach past the range's edge) leaves its stored alert as it is.
+    const keep = new Set(findings.map((found) => `${found.firstSeen}#${found.id}`));
     const stale = existing.filter(
       (item) =>
         rules.has(String(item.rule)) && !keep.has(`${String(item.firstSeen)}#${String(item.alertId)}`),
