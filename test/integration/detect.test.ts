@@ -2,12 +2,13 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { ReadItem } from "@idc-audit/core/cloudtrail";
-import { Detector, subjectKey } from "@idc-audit/core/detect";
+import { type Alert, Detector, subjectKey } from "@idc-audit/core/detect";
 import { ExportDirectory } from "@idc-audit/core/identity";
 import { classifyItem, ingestBatch, MixedBatchBuilder } from "@idc-audit/core/ingest";
 import { type NormalizedRecord, normalize } from "@idc-audit/core/normalize";
-import { openRuntime } from "@idc-audit/core/runtime";
+import { openRuntime, type Runtime } from "@idc-audit/core/runtime";
 import { plantAttacks, synthDirectory, synthEvents } from "@idc-audit/core/synth";
+import type { Item } from "@idc-audit/core/timeline";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { deferred } from "../support/deferred.ts";
@@ -354,6 +355,82 @@ describe("detections of two processes on one table", () => {
   const { normalized: records, directory } = attackArchive(1500);
   const alertItems = (items: Record<string, unknown>[]) =>
     items.filter((item) => String(item.pk).startsWith("ALERT"));
+  /**
+   * Holds `runtime`'s write of the alert pair with sort key `sk`: before the listing until `listing` resolves,
+   * and after the index item until `afterIndex` does. `atListing` and `wroteIndex` resolve when it gets there.
+   */
+  function holdAlertPair(runtime: Runtime, sk: string) {
+    const pair = {
+      atListing: deferred(),
+      listing: deferred(),
+      wroteIndex: deferred(),
+      afterIndex: deferred(),
+      held: { listing: false, index: false },
+    };
+    const targeted = (items: readonly Item[], prefix: string) =>
+      items.some((item) => item.pk.startsWith(prefix) && item.sk === sk);
+    const putAll = runtime.store.putAll.bind(runtime.store);
+    runtime.store.putAll = async (items) => {
+      if (!pair.held.listing && targeted(items, "ALERT#v1")) {
+        pair.held.listing = true;
+        pair.atListing.resolve();
+        await pair.listing.promise;
+      }
+      await putAll(items);
+      if (!pair.held.index && targeted(items, "ALERTSUBJ")) {
+        pair.held.index = true;
+        pair.wroteIndex.resolve();
+        await pair.afterIndex.promise;
+      }
+    };
+    return pair;
+  }
+  /** The alert items and alerts of one process storing every record in one batch. */
+  async function referenceAlerts(): Promise<{ items: Record<string, unknown>[]; alerts: Alert[] }> {
+    const reference = await detectingRuntime(directory, new RecordingSink());
+    try {
+      await reference.pipeline.ingest(records);
+      return { items: alertItems(await dumpTable(reference)), alerts: await reference.alerts() };
+    } finally {
+      await reference.close();
+    }
+  }
+  /** Two runtimes on one fresh data dir, as two processes; closed and removed after `use`. */
+  async function twoProcesses(use: (partial: Runtime, whole: Runtime) => Promise<void>): Promise<void> {
+    const dataDir = await mkdtemp(join(tmpdir(), "idc-audit-two-processes-"));
+    const partial = await openRuntime({ dataDir, directory, alertSink: new RecordingSink() });
+    const whole = await openRuntime({ dataDir, directory, alertSink: new RecordingSink() });
+    try {
+      await use(partial, whole);
+    } finally {
+      await partial.close();
+      await whole.close();
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  }
+  /**
+   * 1. The partial process runs until it holds before its listing; 2. the whole one until it holds (`wholeHolds`);
+   * 3. the partial one writes its listing and index item; 4. the whole one goes on (`wholeGoes`) and ends; 5. the
+   * partial one judges again, now on everything, and ends.
+   */
+  async function interleave(
+    pair: ReturnType<typeof holdAlertPair>,
+    partial: () => Promise<unknown>,
+    whole: () => Promise<unknown>,
+    wholeHolds: ReturnType<typeof deferred>,
+    wholeGoes: ReturnType<typeof deferred>,
+  ): Promise<void> {
+    const partialDone = partial();
+    await pair.atListing.promise;
+    const wholeDone = whole();
+    await wholeHolds.promise;
+    pair.listing.resolve();
+    await pair.wroteIndex.promise;
+    wholeGoes.resolve();
+    await wholeDone;
+    pair.afterIndex.resolve();
+    await partialDone;
+  }
   /** Which of three parts a record goes to: each sign-in workflow whole, so each part attributes its own. */
   const third = ({ event }: NormalizedRecord) => {
     let hash = 0;
@@ -415,15 +492,9 @@ describe("detections of two processes on one table", () => {
     // Prepare: the reference (one process, one batch), then two processes on one data dir, the first storing two
     // thirds of the sign-in workflows, the second the rest. The first holds its first alert write until the
     // second has ended: it read before the second stored anything, so it judged on part of an episode.
-    const reference = await detectingRuntime(directory, new RecordingSink());
-    await reference.pipeline.ingest(records);
-    const expected = alertItems(await dumpTable(reference));
-    await reference.close();
+    const { items: expected } = await referenceAlerts();
     expect(expected.length).toBeGreaterThan(0);
-    const dataDir = await mkdtemp(join(tmpdir(), "idc-audit-two-detectors-"));
-    const first = await openRuntime({ dataDir, directory, alertSink: new RecordingSink() });
-    const second = await openRuntime({ dataDir, directory, alertSink: new RecordingSink() });
-    try {
+    await twoProcesses(async (first, second) => {
       const released = deferred();
       const held = deferred();
       const putAll = first.store.putAll.bind(first.store);
@@ -443,20 +514,13 @@ describe("detections of two processes on one table", () => {
       // Assess: the first did write an alert from half the events last; the table is the reference's.
       expect(firstHeld).toBe(true);
       expect(alertItems(await dumpTable(second))).toEqual(expected);
-    } finally {
-      await first.close();
-      await second.close();
-      await rm(dataDir, { recursive: true, force: true });
-    }
+    });
   });
 
   it("heals an alert whose write stored its index item but not its listing, when the batch is delivered again", async () => {
     // Prepare: the reference; then a store whose first alert write keeps only the index items and fails, as a
     // BatchWriteItem whose listing stayed unprocessed until the retries ran out (or a Lambda timeout) would.
-    const reference = await detectingRuntime(directory, new RecordingSink());
-    await reference.pipeline.ingest(records);
-    const expected = alertItems(await dumpTable(reference));
-    await reference.close();
+    const { items: expected } = await referenceAlerts();
     const runtime = await detectingRuntime(directory, new RecordingSink());
     try {
       const putAll = runtime.store.putAll.bind(runtime.store);
@@ -524,82 +588,44 @@ describe("detections of two processes on one table", () => {
   it("heals a listing of part of an episode left under the index item of the whole one", async () => {
     // Prepare: the reference; then two processes on one data dir, gated so that the one that read part of the
     // unknown-user-names episode writes its listing after the other's and its index item before the other's.
-    const reference = await detectingRuntime(directory, new RecordingSink());
-    await reference.pipeline.ingest(records);
-    const expected = alertItems(await dumpTable(reference));
-    const target = (await reference.alerts()).find((alert) => alert.rule === "unknown-user-names");
-    await reference.close();
+    const { items: expected, alerts } = await referenceAlerts();
+    const target = alerts.find((alert) => alert.rule === "unknown-user-names");
     if (!target) throw new Error("the archive raised no unknown-user-names alert");
-    const targeted = (items: readonly { readonly pk: string; readonly sk: string }[], prefix: string) =>
-      items.some((item) => item.pk.startsWith(prefix) && item.sk === `${target.firstSeen}#${target.id}`);
-    const dataDir = await mkdtemp(join(tmpdir(), "idc-audit-two-writers-"));
-    const partial = await openRuntime({ dataDir, directory, alertSink: new RecordingSink() });
-    const whole = await openRuntime({ dataDir, directory, alertSink: new RecordingSink() });
-    try {
-      const gates = {
-        partialAtListing: deferred(),
-        partialListing: deferred(),
-        partialWroteIndex: deferred(),
-        partialAfterIndex: deferred(),
-        wholeAtIndex: deferred(),
-        wholeIndex: deferred(),
-      };
-      const held = { partialListing: false, partialIndex: false, wholeIndex: false };
-      const partialPut = partial.store.putAll.bind(partial.store);
-      partial.store.putAll = async (items) => {
-        if (!held.partialListing && targeted(items, "ALERT#v1")) {
-          held.partialListing = true;
-          gates.partialAtListing.resolve();
-          await gates.partialListing.promise;
-        }
-        await partialPut(items);
-        if (!held.partialIndex && targeted(items, "ALERTSUBJ")) {
-          held.partialIndex = true;
-          gates.partialWroteIndex.resolve();
-          await gates.partialAfterIndex.promise;
-        }
-      };
+    const sk = `${target.firstSeen}#${target.id}`;
+    await twoProcesses(async (partial, whole) => {
+      const partialPair = holdAlertPair(partial, sk);
+      const wholeAtIndex = deferred();
+      const wholeIndex = deferred();
+      let wholeHeld = false;
       const wholePut = whole.store.putAll.bind(whole.store);
       whole.store.putAll = async (items) => {
-        if (!held.wholeIndex && targeted(items, "ALERTSUBJ")) {
-          held.wholeIndex = true;
-          gates.wholeAtIndex.resolve();
-          await gates.wholeIndex.promise;
+        if (!wholeHeld && items.some((item) => item.pk.startsWith("ALERTSUBJ") && item.sk === sk)) {
+          wholeHeld = true;
+          wholeAtIndex.resolve();
+          await wholeIndex.promise;
         }
         return wholePut(items);
       };
-      // Act: 1. the partial process (two thirds of the workflows) judges, and holds before its listing;
-      const partialDone = partial.pipeline.ingest(records.filter((record) => third(record) !== 0));
-      await gates.partialAtListing.promise;
-      // 2. the whole process stores the rest, judges everything, writes its listing and holds before its index;
-      const wholeDone = whole.pipeline.ingest(records.filter((record) => third(record) === 0));
-      await gates.wholeAtIndex.promise;
-      // 3. the partial process writes its listing and its index item; 4. the whole process its index item;
-      gates.partialListing.resolve();
-      await gates.partialWroteIndex.promise;
-      gates.wholeIndex.resolve();
-      await wholeDone;
-      // 5. the partial process judges again (everything, now) and reconciles.
-      gates.partialAfterIndex.resolve();
-      await partialDone;
+      // Act: the partial process stores two thirds of the workflows; the whole one the rest, and it holds
+      // before its index item, after its listing.
+      await interleave(
+        partialPair,
+        () => partial.pipeline.ingest(records.filter((record) => third(record) !== 0)),
+        () => whole.pipeline.ingest(records.filter((record) => third(record) === 0)),
+        wholeAtIndex,
+        wholeIndex,
+      );
       // Assess
-      expect(held).toEqual({ partialListing: true, partialIndex: true, wholeIndex: true });
+      expect({ ...partialPair.held, wholeHeld }).toEqual({ listing: true, index: true, wholeHeld: true });
       expect(alertItems(await dumpTable(partial))).toEqual(expected);
-    } finally {
-      await partial.close();
-      await whole.close();
-      await rm(dataDir, { recursive: true, force: true });
-    }
+    });
   });
 
   it("leaves no listing without its index item when a stale alert is deleted while another process writes it", async () => {
     // Prepare: the reference; then everything but the brute force's first failure and a middle one, stored by
     // one process: the alert is stored under its second failure's time.
-    const reference = await detectingRuntime(directory, new RecordingSink());
-    await reference.pipeline.ingest(records);
-    const expected = alertItems(await dumpTable(reference));
-    const alert = (await reference.alerts()).find((found) => found.rule === "brute-force");
-    await reference.close();
+    const { items: expected, alerts } = await referenceAlerts();
+    const alert = alerts.find((found) => found.rule === "brute-force");
     if (!alert) throw new Error("the archive raised no brute-force alert");
     const byId = (id: string | undefined) => {
       const record = records.find(({ event }) => event.eventId === id);
@@ -608,69 +634,37 @@ describe("detections of two processes on one table", () => {
     };
     const first = byId(alert.eventIds[0]);
     const middle = byId(alert.eventIds[3]);
-    const dataDir = await mkdtemp(join(tmpdir(), "idc-audit-delete-and-write-"));
-    const partial = await openRuntime({ dataDir, directory, alertSink: new RecordingSink() });
-    const whole = await openRuntime({ dataDir, directory, alertSink: new RecordingSink() });
-    try {
+    await twoProcesses(async (partial, whole) => {
       await partial.pipeline.ingest(records.filter((record) => record !== first && record !== middle));
       const moved = (await partial.alerts()).find((found) => found.rule === "brute-force");
       if (!moved) throw new Error("no brute-force alert without its first failure");
       expect(moved.firstSeen).not.toBe(alert.firstSeen);
-      const targeted = (items: readonly { readonly pk: string; readonly sk: string }[], prefix: string) =>
-        items.some((item) => item.pk.startsWith(prefix) && item.sk === `${moved.firstSeen}#${moved.id}`);
-      const gates = {
-        partialAtListing: deferred(),
-        partialListing: deferred(),
-        partialWroteIndex: deferred(),
-        partialAfterIndex: deferred(),
-        wholeDeletedListing: deferred(),
-        wholeAfterDelete: deferred(),
-      };
-      const held = { listing: false, index: false, deleted: false };
-      const partialPut = partial.store.putAll.bind(partial.store);
-      partial.store.putAll = async (items) => {
-        if (!held.listing && targeted(items, "ALERT#v1")) {
-          held.listing = true;
-          gates.partialAtListing.resolve();
-          await gates.partialListing.promise;
-        }
-        await partialPut(items);
-        if (!held.index && targeted(items, "ALERTSUBJ")) {
-          held.index = true;
-          gates.partialWroteIndex.resolve();
-          await gates.partialAfterIndex.promise;
-        }
-      };
+      const sk = `${moved.firstSeen}#${moved.id}`;
+      const partialPair = holdAlertPair(partial, sk);
+      const wholeDeletedListing = deferred();
+      const wholeAfterDelete = deferred();
+      let wholeHeld = false;
       const wholeDelete = whole.store.deleteItem.bind(whole.store);
       whole.store.deleteItem = async (key) => {
         await wholeDelete(key);
-        if (!held.deleted && targeted([key], "ALERT#v1")) {
-          held.deleted = true;
-          gates.wholeDeletedListing.resolve();
-          await gates.wholeAfterDelete.promise;
+        if (!wholeHeld && key.pk === "ALERT#v1" && key.sk === sk) {
+          wholeHeld = true;
+          wholeDeletedListing.resolve();
+          await wholeAfterDelete.promise;
         }
       };
-      // Act: 1. the partial process stores the middle failure, judges (still without the first) and holds;
-      const partialDone = partial.pipeline.ingest([middle]);
-      await gates.partialAtListing.promise;
-      // 2. the whole process stores the first failure: the alert moves; it deletes the old listing and holds;
-      const wholeDone = whole.pipeline.ingest([first]);
-      await gates.wholeDeletedListing.promise;
-      // 3. the partial process writes the old keys' listing and index item; 4. the whole process ends;
-      gates.partialListing.resolve();
-      await gates.partialWroteIndex.promise;
-      gates.wholeAfterDelete.resolve();
-      await wholeDone;
-      // 5. the partial process judges again (everything, now) and reconciles.
-      gates.partialAfterIndex.resolve();
-      await partialDone;
+      // Act: the partial process stores the middle failure and judges (still without the first); the whole one
+      // stores the first failure (the alert moves), deletes the old listing and holds.
+      await interleave(
+        partialPair,
+        () => partial.pipeline.ingest([middle]),
+        () => whole.pipeline.ingest([first]),
+        wholeDeletedListing,
+        wholeAfterDelete,
+      );
       // Assess
-      expect(held).toEqual({ listing: true, index: true, deleted: true });
+      expect({ ...partialPair.held, wholeHeld }).toEqual({ listing: true, index: true, wholeHeld: true });
       expect(alertItems(await dumpTable(partial))).toEqual(expected);
-    } finally {
-      await partial.close();
-      await whole.close();
-      await rm(dataDir, { recursive: true, force: true });
-    }
+    });
   });
 });
