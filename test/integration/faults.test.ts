@@ -354,3 +354,40 @@ async function pendingUsers(dataDir: string): Promise<number> {
     await runtime.close();
   }
 }
+
+describe("a profile write cut short", () => {
+  it("leaves no person without their lookup values: the profile, which says they are fetched, is written last", async () => {
+    // Prepare: a store whose first write holding a profile stores only the profile, then fails (a process killed
+    // in the middle of a BatchWriteItem); and the same person enriched in a clean store, for reference.
+    const directory = ExportDirectory.fromJson(synthDirectory({ events: 10, users: 3 }));
+    const [user] = synthUsers({ events: 10, users: 3 });
+    if (!user) throw new Error("no synthesized user");
+    const lookupValues = async (runtime: Runtime) =>
+      (await dumpTable(runtime)).filter((item) => item.type === "alias" && item.userId === user.userId);
+    const clean = await memoryRuntime(directory);
+    await clean.pipeline.enricher.ensure([user]);
+    const expected = await lookupValues(clean);
+    await clean.close();
+    expect(expected.length).toBeGreaterThan(0);
+    const runtime = await memoryRuntime(directory);
+    try {
+      const putAll = runtime.store.putAll.bind(runtime.store);
+      let cut = false;
+      runtime.store.putAll = async (items) => {
+        if (!cut && items.some((item) => item.type === "profile")) {
+          cut = true;
+          await putAll(items.filter((item) => item.type === "profile"));
+          throw new Error("killed in the middle of a write");
+        }
+        return putAll(items);
+      };
+      // Act: the write fails; the person is enriched again.
+      await expect(runtime.pipeline.enricher.ensure([user])).rejects.toThrow("killed");
+      await runtime.pipeline.enricher.ensure([user]);
+      // Assess
+      expect(await lookupValues(runtime)).toEqual(expected);
+    } finally {
+      await runtime.close();
+    }
+  });
+});

@@ -185,11 +185,13 @@ export class Enricher extends ProfileCache {
       result.status === "found"
         ? Items.profile(user, ProfileStatus.Enriched, fetchedAt, result.profile)
         : Items.profile(user, ProfileStatus.Deleted, fetchedAt, deletedProfile(previous));
+    // The lookup values first, the profile last: a process fetches only users whose profile is stale, so a
+    // profile stored beside aliases that a crash cut short would leave them unwritten for good.
     await this.aliasesWritten.write(
       result.status === "found" ? profileAliases(result.profile) : [],
       (items) => this.store.putAll(items),
-      [profile],
     );
+    await this.store.putAll([profile]);
     await this.store.deleteItem(enrichPendingKey(user));
     if (result.status === "found") this.stats.enriched += 1;
     else this.stats.deleted += 1;
@@ -251,15 +253,17 @@ export class GroupEnricher extends ProfileCache {
         return;
       }
       this.stats.enriched += 1;
-      const items: Item[] = [groupProfileItem(group, ProfileStatus.Enriched, fetchedAt, result.profile)];
+      // The name's lookup value before the profile, as for users: a fresh profile means its alias is stored.
       if (result.profile.displayName)
-        items.push({
-          ...Keys.groupAlias(result.profile.displayName, group),
-          type: ItemType.GroupAlias,
-          identityStoreId: group.identityStoreId,
-          groupId: group.groupId,
-        });
-      await this.store.putAll(items);
+        await this.store.putAll([
+          {
+            ...Keys.groupAlias(result.profile.displayName, group),
+            type: ItemType.GroupAlias,
+            identityStoreId: group.identityStoreId,
+            groupId: group.groupId,
+          },
+        ]);
+      await this.store.putAll([groupProfileItem(group, ProfileStatus.Enriched, fetchedAt, result.profile)]);
     });
   }
 }
