@@ -425,6 +425,130 @@ describe("role-credentials-new-address, two processes on one table", () => {
       await rm(dataDir, { recursive: true, force: true });
     }
   });
+
+  /**
+   * Makes `runtime` hold its next role-session commit (its role-event items) after writing the first `written`
+   * of them, until `resume`; and fail every request once the commit is stored, as a process killed there would.
+   */
+  function stopAfterCommit(runtime: Runtime, written = 0) {
+    const atCommit = deferred();
+    let storedFirst: string[] = [];
+    const resume = deferred();
+    let stopped = false;
+    const stop = () => {
+      if (stopped) throw new Error("the process has stopped");
+    };
+    const store = runtime.store;
+    const [putAll, getAll, query] = [
+      store.putAll.bind(store),
+      store.getAll.bind(store),
+      store.query.bind(store),
+    ];
+    store.putAll = async (items) => {
+      stop();
+      if (!items.some((item) => item.type === "role-event")) return putAll(items);
+      await putAll(items.slice(0, written));
+      storedFirst = items.slice(0, written).map((item) => item.sk.slice(item.sk.lastIndexOf("#") + 1));
+      atCommit.resolve();
+      await resume.promise;
+      await putAll(items.slice(written));
+      stopped = true;
+    };
+    store.getAll = async (keys) => {
+      stop();
+      return getAll(keys);
+    };
+    store.query = async (pk, range) => {
+      stop();
+      return query(pk, range);
+    };
+    return { atCommit: atCommit.promise.then(() => storedFirst), resume: () => resume.resolve() };
+  }
+
+  /** The calls then the grant in one process: the alerts a crash must not lose. */
+  async function callsThenGrant() {
+    const [listAccounts, listRoles, grant, ...member] = CHAIN;
+    const calls = classify([...member, callFrom("198.51.100.66", 1)]);
+    const grants = classify([listAccounts, listRoles, grant] as typeof CHAIN);
+    const reference = await openRuntime({ inMemory: true, alertSink: new RecordingSink() });
+    open.push(reference);
+    await ingestBatch(reference.pipeline, calls);
+    await ingestBatch(reference.pipeline, grants);
+    const expected = alertItems(await dumpTable(reference));
+    expect(expected).toHaveLength(2);
+    return { calls, grants, expected };
+  }
+
+  it("raises that alert on the calls' next delivery when their process stopped between their commit and their judgement", async () => {
+    // Prepare: as above, but the calls' process stops once their commit is stored, before the judgement it
+    // owes the session. Then a third process gets the calls' batch again: all of it is stored already.
+    const { calls: callsBatch, grants: grantBatch, expected } = await callsThenGrant();
+    const dataDir = await mkdtemp(join(tmpdir(), "idc-audit-stopped-after-commit-"));
+    try {
+      const sinks = [new RecordingSink(), new RecordingSink(), new RecordingSink()];
+      const calls = await openRuntime({ dataDir, alertSink: sinks[0] });
+      open.push(calls);
+      const grants = await openRuntime({ dataDir, alertSink: sinks[1] });
+      open.push(grants);
+      const stopping = stopAfterCommit(calls);
+      const callsDone = ingestBatch(calls.pipeline, callsBatch);
+      await stopping.atCommit;
+      await ingestBatch(grants.pipeline, grantBatch);
+      stopping.resume();
+      await expect(callsDone).rejects.toThrow("the process has stopped");
+      expect(alertItems(await dumpTable(grants))).toEqual([]);
+      const again = await openRuntime({ dataDir, alertSink: sinks[2] });
+      open.push(again);
+      // Act
+      const result = await ingestBatch(again.pipeline, callsBatch);
+      // Assess: every event a duplicate, and the alert of the reference, paged once; nothing left owed.
+      expect([result.stored, result.storedRoleEvents]).toEqual([[], []]);
+      expect(result.duplicates).toBe(callsBatch.records.length + callsBatch.roleEvents.length);
+      expect(alertItems(await dumpTable(again))).toEqual(expected);
+      expect(sinks.reduce((sum, sink) => sum + sink.published.length, 0)).toBe(1);
+      expect((await dumpTable(again)).filter((item) => item.type === "role-judgement-owed")).toEqual([]);
+    } finally {
+      await Promise.all(open.splice(0).map((entry) => entry.close()));
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  it("keeps what a batch owes while it is storing its calls, when a delivery of the ones it stored judges first", async () => {
+    // Prepare: as above, but the calls' process holds its commit after one call is stored. Meanwhile the grant is
+    // stored, and that one call is delivered again to a third process, which judges the session without the
+    // other calls; then the calls' process stores them and stops before its judgement.
+    const { calls: callsBatch, grants: grantBatch, expected } = await callsThenGrant();
+    const dataDir = await mkdtemp(join(tmpdir(), "idc-audit-owed-while-storing-"));
+    try {
+      const sinks = [new RecordingSink(), new RecordingSink(), new RecordingSink(), new RecordingSink()];
+      const calls = await openRuntime({ dataDir, alertSink: sinks[0] });
+      open.push(calls);
+      const others = await openRuntime({ dataDir, alertSink: sinks[1] });
+      open.push(others);
+      const stopping = stopAfterCommit(calls, 1);
+      const callsDone = ingestBatch(calls.pipeline, callsBatch);
+      const [storedFirst] = await stopping.atCommit;
+      await ingestBatch(others.pipeline, grantBatch);
+      const early = await ingestBatch(others.pipeline, {
+        records: [],
+        roleEvents: callsBatch.roleEvents.filter((event) => event.eventId === storedFirst),
+      });
+      expect(early.duplicates).toBe(1);
+      stopping.resume();
+      await expect(callsDone).rejects.toThrow("the process has stopped");
+      const again = await openRuntime({ dataDir, alertSink: sinks[2] });
+      open.push(again);
+      // Act
+      await ingestBatch(again.pipeline, callsBatch);
+      // Assess: the alert of the reference, paged once; nothing left owed.
+      expect(alertItems(await dumpTable(again))).toEqual(expected);
+      expect(sinks.reduce((sum, sink) => sum + sink.published.length, 0)).toBe(1);
+      expect((await dumpTable(again)).filter((item) => item.type === "role-judgement-owed")).toEqual([]);
+    } finally {
+      await Promise.all(open.splice(0).map((entry) => entry.close()));
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  });
 });
 
 describe("role chaining", () => {

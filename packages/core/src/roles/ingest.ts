@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import { LRUCache } from "lru-cache";
 import type { UserDirectory } from "../identity/port.ts";
 import { userKeyString } from "../identity/port.ts";
@@ -6,9 +7,42 @@ import type { AuditLogger } from "../shared/logger.ts";
 import { silentLogger } from "../shared/logger.ts";
 import { itemKeyString, Keys } from "../timeline/keys.ts";
 import { type Item, mapLimit, type TableStore, WrittenOnce } from "../timeline/store.ts";
-import { RoleItems } from "./items.ts";
+import { OWED_EVENTS_PER_ITEM, type OwedJudgement, owedJudgementOf, RoleItems } from "./items.ts";
 import { distinctUsers } from "./link.ts";
 import { type RoleEvent, RoleEventKind, type RoleSessionKey, roleSessionId } from "./types.ts";
+
+/**
+ * What a batch owes the sessions it judges again after its commit: the events of each it stores, by day (the
+ * partition a later delivery of them looks in), under a token of the batch's own.
+ */
+function owedJudgementItems(fresh: readonly RoleEvent[], ids: readonly string[]): Item[] {
+  if (ids.length === 0) return [];
+  const wanted = new Set(ids);
+  const byPart = new Map<string, { day: string; id: string; events: RoleEvent[] }>();
+  for (const event of fresh) {
+    if (!wanted.has(event.roleSessionId)) continue;
+    const day = event.eventTime.slice(0, 10);
+    const key = `${event.roleSessionId}\u0000${day}`;
+    const part = byPart.get(key) ?? { day, id: event.roleSessionId, events: [] };
+    part.events.push(event);
+    byPart.set(key, part);
+  }
+  const token = randomUUID();
+  return [...byPart.values()].flatMap(({ day, id, events }) => {
+    const items: Item[] = [];
+    for (let start = 0; start < events.length; start += OWED_EVENTS_PER_ITEM)
+      items.push(
+        RoleItems.judgementOwed(
+          day,
+          id,
+          token,
+          start / OWED_EVENTS_PER_ITEM,
+          events.slice(start, start + OWED_EVENTS_PER_ITEM),
+        ),
+      );
+    return items;
+  });
+}
 
 /** Fetches and caches profiles of the people role sessions name (the pipeline's enricher). */
 export interface ProfileEnsurer {
@@ -62,7 +96,9 @@ export interface RoleSessionIngesterOptions<A> {
  *    deliveries were batched); each access key seen; the
  *    chained sessions an `sts:AssumeRole` opened; and the person's index entry. Written before the commit, and
  *    remembered by this process so a long session does not rewrite them every batch.
- * 3. The events themselves, last: their presence means stored.
+ * 3. The events themselves, last: their presence means stored. Sessions the detections judge again once they
+ *    are stored (`judgeAfterCommit`) get an item saying so first, deleted once that judgement is made; a
+ *    delivery of events stored before makes the judgements their batch still owes.
  *
  * Attribution and the link to the portal session are not stored: they are computed on read from what is
  * (`RoleQueries`), so no arrival order can leave a stale answer behind.
@@ -105,12 +141,21 @@ export class RoleSessionIngester<A = unknown> {
     const commitKeys = [...unique.values()].map((event) =>
       Keys.roleSessionEvent(event.roleSessionId, event.eventTime, event.eventId),
     );
+    const storedBefore: RoleEvent[] = [];
     for (const item of await this.store.getAll(commitKeys)) {
       const eventId = item.sk.slice(item.sk.lastIndexOf("#") + 1);
-      if (unique.delete(eventId)) duplicates += 1;
+      const event = unique.get(eventId);
+      if (event && unique.delete(eventId)) {
+        duplicates += 1;
+        storedBefore.push(event);
+      }
     }
+    // A delivery of events stored before may be that of a batch which stopped between its commit and the
+    // judgement it owed: that judgement is made here.
+    const owed = await this.judgementsOwed(storedBefore);
     const fresh = [...unique.values()];
-    if (fresh.length === 0) return { stored: [], duplicates, ignored, alerts: [] };
+    if (fresh.length === 0)
+      return { stored: [], duplicates, ignored, alerts: await this.judgeAfterCommit([], [], owed) };
 
     const support = new Map<string, Item>();
     const add = (item: Item) => {
@@ -159,15 +204,65 @@ export class RoleSessionIngester<A = unknown> {
 
     // Detections read the sessions' stored events and add these, which are not committed yet.
     const judged = await this.detector?.evaluateRoleSessions(fresh);
-    await this.store.putAll(fresh.map(RoleItems.event));
     // Another process may have judged one of these sessions at the same moment, from a read without these calls
     // (they are stored only now), and written its alerts last. The sessions whose alerts this batch changed are
-    // judged again now that its calls are stored: of two such processes, the one storing last sees both.
-    const alerts = [...(judged?.alerts ?? [])];
-    if (judged && judged.judgeAfterCommit.length > 0)
-      alerts.push(...((await this.detector?.judgeRoleSessionsAgain(judged.judgeAfterCommit)) ?? []));
+    // judged again once its calls are stored: of two such processes, the one storing last sees both. What this
+    // batch owes is stored before its commit, so that a stop between the commit and the judgement leaves it to
+    // the next delivery of these events, which finds them all stored.
+    const owing = owedJudgementItems(fresh, judged?.judgeAfterCommit ?? []);
+    await this.store.putAll(owing);
+    await this.store.putAll(fresh.map(RoleItems.event));
+    const alerts = [
+      ...(judged?.alerts ?? []),
+      ...(await this.judgeAfterCommit(judged?.judgeAfterCommit ?? [], owing, owed)),
+    ];
     this.logger.debug("role sessions stored", { stored: fresh.length, duplicates, sessions: sessions.size });
     return { stored: fresh.sort((a, b) => (a.eventId < b.eventId ? -1 : 1)), duplicates, ignored, alerts };
+  }
+
+  /**
+   * Judgements owed to the sessions of these stored events by batches that committed them (`judgeAfterCommit`),
+   * not made yet: one `Query` per day of these events, only when a delivery holds events stored before.
+   */
+  private async judgementsOwed(stored: readonly RoleEvent[]): Promise<OwedJudgement[]> {
+    if (!this.detector || stored.length === 0) return [];
+    const sessions = new Set(stored.map((event) => event.roleSessionId));
+    const days = [...new Set(stored.map((event) => event.eventTime.slice(0, 10)))];
+    const found = await mapLimit(days, 4, (day) => this.store.query(Keys.roleJudgementOwedPartition(day)));
+    return found
+      .flat()
+      .map(owedJudgementOf)
+      .filter((owed) => sessions.has(owed.roleSessionId));
+  }
+
+  /**
+   * Judges again, on what is stored, the sessions this batch's judgement asked for (`ids`, which `owing`
+   * records) and those owed a judgement by a batch before (`owed`); then deletes what was owed and is now
+   * made. A judgement owed by another batch is made only if every event it lists was stored before it began:
+   * that batch may still be storing them, and will then judge for itself.
+   */
+  private async judgeAfterCommit(
+    ids: readonly string[],
+    owing: readonly Item[],
+    owed: readonly OwedJudgement[],
+  ): Promise<A[]> {
+    const detector = this.detector;
+    const sessions = [...new Set([...ids, ...owed.map((judgement) => judgement.roleSessionId)])].sort();
+    if (!detector || sessions.length === 0) return [];
+    const listed = owed.flatMap((judgement) =>
+      judgement.events.map(({ eventTime, eventId }) =>
+        Keys.roleSessionEvent(judgement.roleSessionId, eventTime, eventId),
+      ),
+    );
+    const committed = new Set((await this.store.getAll(listed)).map(itemKeyString));
+    const made = owed.filter((judgement) =>
+      judgement.events.every(({ eventTime, eventId }) =>
+        committed.has(itemKeyString(Keys.roleSessionEvent(judgement.roleSessionId, eventTime, eventId))),
+      ),
+    );
+    const alerts = await detector.judgeRoleSessionsAgain(sessions);
+    await this.store.deleteAll([...owing, ...made.map((judgement) => judgement.key)]);
+    return alerts;
   }
 
   /** The candidates whose session is a chained Identity Center session: opened in this batch, or stored. */

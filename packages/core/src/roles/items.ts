@@ -1,5 +1,5 @@
 import type { UserKey } from "../normalize/types.ts";
-import { Keys } from "../timeline/keys.ts";
+import { type ItemKey, Keys } from "../timeline/keys.ts";
 import type { Item } from "../timeline/store.ts";
 import { permissionSetOf, type RoleEvent, type RoleSessionKey, roleSessionId } from "./types.ts";
 
@@ -14,7 +14,28 @@ export const RoleItemType = {
   AccessKey: "access-key",
   UserRoleSession: "user-role-session",
   UserRoleDay: "user-role-day",
+  JudgementOwed: "role-judgement-owed",
 } as const;
+
+/** The most events one owed-judgement item lists: 1,000 keep it far below DynamoDB's 400 KB an item. */
+export const OWED_EVENTS_PER_ITEM = 1_000;
+
+/** A judgement a batch owes a role session once its calls are stored (`RoleItems.judgementOwed`). */
+export interface OwedJudgement {
+  readonly key: ItemKey;
+  readonly roleSessionId: string;
+  /** The events of the session the batch stored that day: what the judgement must have read. */
+  readonly events: readonly { readonly eventTime: string; readonly eventId: string }[];
+}
+
+export function owedJudgementOf(item: Item): OwedJudgement {
+  const events = JSON.parse(String(item.data)) as [string, string][];
+  return {
+    key: { pk: item.pk, sk: item.sk },
+    roleSessionId: String(item.roleSessionId),
+    events: events.map(([eventTime, eventId]) => ({ eventTime, eventId })),
+  };
+}
 
 /**
  * The event as stored: the session it belongs to is the partition's (its `HEAD`), so it is not repeated in
@@ -97,6 +118,22 @@ export const RoleItems = {
     type: RoleItemType.AccessKey,
     accessKeyId,
     roleSessionId: id,
+  }),
+  /**
+   * A batch stored these events of the role session (one day's, at most `OWED_EVENTS_PER_ITEM`) and owes the
+   * session a judgement on what is stored: written before its commit, deleted once the judgement is made.
+   */
+  judgementOwed: (
+    day: string,
+    id: string,
+    token: string,
+    part: number,
+    events: readonly RoleEvent[],
+  ): Item => ({
+    ...Keys.roleJudgementOwed(day, id, token, part),
+    type: RoleItemType.JudgementOwed,
+    roleSessionId: id,
+    data: JSON.stringify(events.map((event) => [event.eventTime, event.eventId])),
   }),
   /** The person had a role session with calls created on this day (`Keys.userRoleDay`). */
   userRoleDay: (user: UserKey, session: RoleSessionKey): Item => ({

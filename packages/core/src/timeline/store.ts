@@ -181,6 +181,8 @@ export class TableStore {
   readonly stats = {
     batchWrites: 0,
     itemsWritten: 0,
+    /** Items removed with `BatchWriteItem` (bookkeeping): each costs a write, as an item written does. */
+    itemsDeleted: 0,
     batchGets: 0,
     queries: 0,
     scans: 0,
@@ -234,11 +236,30 @@ export class TableStore {
     for (let start = 0; start < all.length; start += BATCH_WRITE_LIMIT) {
       chunks.push(all.slice(start, start + BATCH_WRITE_LIMIT));
     }
-    await mapLimit(chunks, this.concurrency, (chunk) => this.writeChunk(chunk));
+    await mapLimit(chunks, this.concurrency, (chunk) =>
+      this.writeChunk(chunk.map((item) => ({ PutRequest: { Item: item } }))),
+    );
   }
 
-  private async writeChunk(chunk: Item[]): Promise<void> {
-    let requests = chunk.map((item) => ({ PutRequest: { Item: item } }));
+  /** Removes items by key with `BatchWriteItem` (bookkeeping only: timeline items are never deleted). */
+  async deleteAll(keys: readonly ItemKey[]): Promise<void> {
+    const unique = new Map<string, ItemKey>();
+    for (const key of keys) unique.set(itemKeyString(key), { pk: key.pk, sk: key.sk });
+    const all = [...unique.values()];
+    this.stats.itemsDeleted += all.length;
+    const chunks: ItemKey[][] = [];
+    for (let start = 0; start < all.length; start += BATCH_WRITE_LIMIT) {
+      chunks.push(all.slice(start, start + BATCH_WRITE_LIMIT));
+    }
+    await mapLimit(chunks, this.concurrency, (chunk) =>
+      this.writeChunk(chunk.map((key) => ({ DeleteRequest: { Key: key } }))),
+    );
+  }
+
+  private async writeChunk(
+    chunk: readonly ({ PutRequest: { Item: Item } } | { DeleteRequest: { Key: ItemKey } })[],
+  ): Promise<void> {
+    let requests = [...chunk];
     // Only attempts that make no progress count against the budget: a throttled table that keeps taking part
     // of each batch is slow, not failing.
     let stalled = 0;
