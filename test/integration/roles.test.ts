@@ -155,9 +155,10 @@ describe("role sessions: the published portal session and its member-account rol
       await ingestBatch(store.pipeline, classify(calls.slice(start, start + 50)));
     // Assess: 200 events, head, person, person's index, key, and the person's profile (unenriched). The
     // detection judges the session (it has no grant: unlinked) in the first batch, before its commit and after
-    // it (a grant another process stored meanwhile would link it), not in every batch.
+    // it (a grant another process stored meanwhile would link it), not in every batch; that batch also looks
+    // once for a judgement an earlier batch still owes the session (one Query for the day of its calls).
     expect(store.store.stats.itemsWritten - before).toBeLessThanOrEqual(200 * 1.05);
-    expect(store.store.stats.queries).toBeLessThanOrEqual(6);
+    expect(store.store.stats.queries).toBeLessThanOrEqual(7);
   });
 });
 
@@ -428,31 +429,41 @@ describe("role-credentials-new-address, two processes on one table", () => {
 
   /**
    * Makes `runtime` hold its next role-session commit (its role-event items) after writing the first `written`
-   * of them, until `resume`; and fail every request once the commit is stored, as a process killed there would.
+   * of them, until `resume`. Then (`ending`): `stop`, the rest is written and every request after fails, as in a process
+   * killed there; `stop-before`, the same without the rest; `fail`, the rest fails to be written (throttled),
+   * once, and the process goes on.
    */
-  function stopAfterCommit(runtime: Runtime, written = 0) {
+  function holdCommit(
+    runtime: Runtime,
+    { written = 0, ending = "stop" }: { written?: number; ending?: "stop" | "stop-before" | "fail" } = {},
+  ) {
     const atCommit = deferred();
     let storedFirst: string[] = [];
     const resume = deferred();
+    let held = false;
     let stopped = false;
     const stop = () => {
       if (stopped) throw new Error("the process has stopped");
     };
     const store = runtime.store;
-    const [putAll, getAll, query] = [
+    const [putAll, getAll, query, deleteAll] = [
       store.putAll.bind(store),
       store.getAll.bind(store),
       store.query.bind(store),
+      store.deleteAll.bind(store),
     ];
     store.putAll = async (items) => {
       stop();
-      if (!items.some((item) => item.type === "role-event")) return putAll(items);
+      if (held || !items.some((item) => item.type === "role-event")) return putAll(items);
+      held = true;
       await putAll(items.slice(0, written));
       storedFirst = items.slice(0, written).map((item) => item.sk.slice(item.sk.lastIndexOf("#") + 1));
       atCommit.resolve();
       await resume.promise;
-      await putAll(items.slice(written));
+      if (ending === "fail") throw new Error("BatchWriteItem throttled");
+      if (ending === "stop") await putAll(items.slice(written));
       stopped = true;
+      stop();
     };
     store.getAll = async (keys) => {
       stop();
@@ -461,6 +472,10 @@ describe("role-credentials-new-address, two processes on one table", () => {
     store.query = async (pk, range) => {
       stop();
       return query(pk, range);
+    };
+    store.deleteAll = async (keys) => {
+      stop();
+      return deleteAll(keys);
     };
     return { atCommit: atCommit.promise.then(() => storedFirst), resume: () => resume.resolve() };
   }
@@ -490,7 +505,7 @@ describe("role-credentials-new-address, two processes on one table", () => {
       open.push(calls);
       const grants = await openRuntime({ dataDir, alertSink: sinks[1] });
       open.push(grants);
-      const stopping = stopAfterCommit(calls);
+      const stopping = holdCommit(calls);
       const callsDone = ingestBatch(calls.pipeline, callsBatch);
       await stopping.atCommit;
       await ingestBatch(grants.pipeline, grantBatch);
@@ -525,7 +540,7 @@ describe("role-credentials-new-address, two processes on one table", () => {
       open.push(calls);
       const others = await openRuntime({ dataDir, alertSink: sinks[1] });
       open.push(others);
-      const stopping = stopAfterCommit(calls, 1);
+      const stopping = holdCommit(calls, { written: 1 });
       const callsDone = ingestBatch(calls.pipeline, callsBatch);
       const [storedFirst] = await stopping.atCommit;
       await ingestBatch(others.pipeline, grantBatch);
@@ -544,6 +559,68 @@ describe("role-credentials-new-address, two processes on one table", () => {
       expect(alertItems(await dumpTable(again))).toEqual(expected);
       expect(sinks.reduce((sum, sink) => sum + sink.published.length, 0)).toBe(1);
       expect((await dumpTable(again)).filter((item) => item.type === "role-judgement-owed")).toEqual([]);
+    } finally {
+      await Promise.all(open.splice(0).map((entry) => entry.close()));
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  });
+  it("raises that alert when the calls' commit failed and the same process is given them again", async () => {
+    // Prepare: as above, but the calls' commit fails (throttled past its retries) after the grant is stored,
+    // and the same process, still running, is given the calls again: none of them is stored.
+    const { calls: callsBatch, grants: grantBatch, expected } = await callsThenGrant();
+    const dataDir = await mkdtemp(join(tmpdir(), "idc-audit-commit-failed-"));
+    try {
+      const sinks = [new RecordingSink(), new RecordingSink()];
+      const calls = await openRuntime({ dataDir, alertSink: sinks[0] });
+      open.push(calls);
+      const grants = await openRuntime({ dataDir, alertSink: sinks[1] });
+      open.push(grants);
+      const failing = holdCommit(calls, { ending: "fail" });
+      const callsDone = ingestBatch(calls.pipeline, callsBatch);
+      await failing.atCommit;
+      await ingestBatch(grants.pipeline, grantBatch);
+      failing.resume();
+      await expect(callsDone).rejects.toThrow("throttled");
+      // Act
+      await ingestBatch(calls.pipeline, callsBatch);
+      // Assess: the alert of the reference, paged once; nothing left owed.
+      const table = await dumpTable(calls);
+      expect(alertItems(table)).toEqual(expected);
+      expect(sinks.reduce((sum, sink) => sum + sink.published.length, 0)).toBe(1);
+      expect(table.filter((item) => item.type === "role-judgement-owed")).toEqual([]);
+    } finally {
+      await Promise.all(open.splice(0).map((entry) => entry.close()));
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  it("leaves nothing owed when the calls' process stopped before its commit and another stores them", async () => {
+    // Prepare: as above, but the calls' process stops at its commit, having stored what it owes and none of the
+    // calls; a third process is given the calls again.
+    const { calls: callsBatch, grants: grantBatch, expected } = await callsThenGrant();
+    const dataDir = await mkdtemp(join(tmpdir(), "idc-audit-stopped-before-commit-"));
+    try {
+      const sinks = [new RecordingSink(), new RecordingSink(), new RecordingSink()];
+      const calls = await openRuntime({ dataDir, alertSink: sinks[0] });
+      open.push(calls);
+      const grants = await openRuntime({ dataDir, alertSink: sinks[1] });
+      open.push(grants);
+      const stopping = holdCommit(calls, { ending: "stop-before" });
+      const callsDone = ingestBatch(calls.pipeline, callsBatch);
+      await stopping.atCommit;
+      await ingestBatch(grants.pipeline, grantBatch);
+      stopping.resume();
+      await expect(callsDone).rejects.toThrow("the process has stopped");
+      expect((await dumpTable(grants)).filter((item) => item.type === "role-judgement-owed")).toHaveLength(1);
+      const again = await openRuntime({ dataDir, alertSink: sinks[2] });
+      open.push(again);
+      // Act
+      await ingestBatch(again.pipeline, callsBatch);
+      // Assess
+      const table = await dumpTable(again);
+      expect(alertItems(table)).toEqual(expected);
+      expect(sinks.reduce((sum, sink) => sum + sink.published.length, 0)).toBe(1);
+      expect(table.filter((item) => item.type === "role-judgement-owed")).toEqual([]);
     } finally {
       await Promise.all(open.splice(0).map((entry) => entry.close()));
       await rm(dataDir, { recursive: true, force: true });

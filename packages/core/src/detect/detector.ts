@@ -359,6 +359,15 @@ export class Detector {
     return this.oneAtATime(async () => (await this.judgeRoleSessions(ids, { recheck: true })).alerts);
   }
 
+  /**
+   * Forgets the sessions this process found linked to no portal session of a known person: a batch that judged
+   * them failed, so its calls, delivered again, are judged again (what a grant or another process stored
+   * meanwhile, with no calls of theirs to link, would otherwise wait for the session's next call).
+   */
+  forgetRoleSessions(ids: readonly string[]): void {
+    for (const id of ids) this.unlinkedSessions.delete(id);
+  }
+
   private async evaluateRoleSessionsNow(events: readonly RoleEvent[]): Promise<RoleSessionJudgement<Alert>> {
     const suspects = new Set<string>();
     const uncommitted = new Map<string, RoleEvent[]>();

@@ -65,6 +65,8 @@ export interface RoleSessionDetector<A> {
   evaluateRoleSessions(events: readonly RoleEvent[]): Promise<RoleSessionJudgement<A>>;
   /** Judges the sessions again on what is stored; returns the alerts published for the first time. */
   judgeRoleSessionsAgain(ids: readonly string[]): Promise<A[]>;
+  /** Forgets what a judgement whose batch then failed remembered of these sessions. */
+  forgetRoleSessions(ids: readonly string[]): void;
 }
 
 export interface RoleBatchResult<A> {
@@ -150,12 +152,13 @@ export class RoleSessionIngester<A = unknown> {
         storedBefore.push(event);
       }
     }
+    const fresh = [...unique.values()];
     // A delivery of events stored before may be that of a batch which stopped between its commit and the
     // judgement it owed: that judgement is made here.
-    const owed = await this.judgementsOwed(storedBefore);
-    const fresh = [...unique.values()];
-    if (fresh.length === 0)
+    if (fresh.length === 0) {
+      const owed = await this.judgementsOwed(storedBefore);
       return { stored: [], duplicates, ignored, alerts: await this.judgeAfterCommit([], [], owed) };
+    }
 
     const support = new Map<string, Item>();
     const add = (item: Item) => {
@@ -202,27 +205,55 @@ export class RoleSessionIngester<A = unknown> {
     await this.store.putAll(supportItems);
     this.written.written(supportItems);
 
-    // Detections read the sessions' stored events and add these, which are not committed yet.
-    const judged = await this.detector?.evaluateRoleSessions(fresh);
-    // Another process may have judged one of these sessions at the same moment, from a read without these calls
-    // (they are stored only now), and written its alerts last. The sessions whose alerts this batch changed are
-    // judged again once its calls are stored: of two such processes, the one storing last sees both. What this
-    // batch owes is stored before its commit, so that a stop between the commit and the judgement leaves it to
-    // the next delivery of these events, which finds them all stored.
-    const owing = owedJudgementItems(fresh, judged?.judgeAfterCommit ?? []);
-    await this.store.putAll(owing);
-    await this.store.putAll(fresh.map(RoleItems.event));
-    const alerts = [
-      ...(judged?.alerts ?? []),
-      ...(await this.judgeAfterCommit(judged?.judgeAfterCommit ?? [], owing, owed)),
-    ];
+    const alerts = await this.judgeAndCommit(fresh, storedBefore, [...sessions.keys()]);
     this.logger.debug("role sessions stored", { stored: fresh.length, duplicates, sessions: sessions.size });
     return { stored: fresh.sort((a, b) => (a.eventId < b.eventId ? -1 : 1)), duplicates, ignored, alerts };
   }
 
   /**
+   * Detections, then the commit. Detections read the sessions' stored events and add these, which are not
+   * committed yet. Another process may have judged one of these sessions at the same moment, from a read
+   * without these calls (they are stored only now), and written its alerts last: the sessions whose alerts this
+   * batch changed are judged again once its calls are stored, and of two such processes the one storing last
+   * sees both. What this batch owes is stored before its commit, so that a stop between the commit and the
+   * judgement leaves it to the next delivery of these events, which finds them all stored.
+   */
+  private async judgeAndCommit(
+    fresh: readonly RoleEvent[],
+    storedBefore: readonly RoleEvent[],
+    sessions: readonly string[],
+  ): Promise<A[]> {
+    let committing = false;
+    let owing: Item[] = [];
+    try {
+      const judged = await this.detector?.evaluateRoleSessions(fresh);
+      const ids = judged?.judgeAfterCommit ?? [];
+      const wanted = new Set(ids);
+      // Owed by batches before this one: to the sessions of events stored before (a batch that stopped after its
+      // commit), and to those this batch owes too (a batch that stopped or failed before or in its commit, whose
+      // events this one stores).
+      const owed = await this.judgementsOwed([
+        ...storedBefore,
+        ...fresh.filter((event) => wanted.has(event.roleSessionId)),
+      ]);
+      owing = owedJudgementItems(fresh, ids);
+      await this.store.putAll(owing);
+      committing = true;
+      await this.store.putAll(fresh.map(RoleItems.event));
+      return [...(judged?.alerts ?? []), ...(await this.judgeAfterCommit(ids, owing, owed))];
+    } catch (error) {
+      // What the failed attempt remembered of these sessions (found with no link) is forgotten: their calls are
+      // judged again when delivered again. Had none of its events been stored, it owes nothing.
+      this.detector?.forgetRoleSessions(sessions);
+      if (!committing) await this.store.deleteAll(owing).catch(() => {});
+      throw error;
+    }
+  }
+
+  /**
    * Judgements owed to the sessions of these stored events by batches that committed them (`judgeAfterCommit`),
-   * not made yet: one `Query` per day of these events, only when a delivery holds events stored before.
+   * not made yet: one `Query` per day of these events, only when a delivery holds events stored before or
+   * owes a judgement itself.
    */
   private async judgementsOwed(stored: readonly RoleEvent[]): Promise<OwedJudgement[]> {
     if (!this.detector || stored.length === 0) return [];
