@@ -626,6 +626,81 @@ describe("role-credentials-new-address, two processes on one table", () => {
       await rm(dataDir, { recursive: true, force: true });
     }
   });
+  it("keeps the alert when a failed attempt stored it and the retry's commit comes after another process judged without it", async () => {
+    // Prepare: the reference (the chain, a call from elsewhere, a call from the portal's address); then two
+    // processes on one data dir. The first's batch with the call from elsewhere stores its alert and fails at
+    // its commit; its retry finds the alert stored alike, and holds its commit while the second process judges
+    // its own call without that one (the alert looks stale to it) and stores it.
+    const reference = await openRuntime({ inMemory: true, alertSink: new RecordingSink() });
+    open.push(reference);
+    await ingestBatch(reference.pipeline, classify(CHAIN));
+    await ingestBatch(reference.pipeline, classify([callFrom("198.51.100.66", 1)]));
+    await ingestBatch(reference.pipeline, classify([callFrom("54.79.161.228", 2)]));
+    const expected = alertItems(await dumpTable(reference));
+    expect(expected).toHaveLength(2);
+    const dataDir = await mkdtemp(join(tmpdir(), "idc-audit-failed-attempt-race-"));
+    try {
+      const first = await openRuntime({ dataDir, alertSink: new RecordingSink() });
+      open.push(first);
+      const second = await openRuntime({ dataDir, alertSink: new RecordingSink() });
+      open.push(second);
+      await ingestBatch(first.pipeline, classify(CHAIN));
+      let commits = 0;
+      const retryAtCommit = deferred();
+      const retryCommit = deferred();
+      const putAll = first.store.putAll.bind(first.store);
+      first.store.putAll = async (items) => {
+        if (items.some((item) => item.type === "role-event")) {
+          commits += 1;
+          if (commits === 1) throw new Error("BatchWriteItem throttled");
+          if (commits === 2) {
+            retryAtCommit.resolve();
+            await retryCommit.promise;
+          }
+        }
+        return putAll(items);
+      };
+      const call = classify([callFrom("198.51.100.66", 1)]);
+      await expect(ingestBatch(first.pipeline, call)).rejects.toThrow("throttled");
+      expect(alertItems(await dumpTable(first))).toEqual(expected);
+      // Act
+      const retry = ingestBatch(first.pipeline, call);
+      await retryAtCommit.promise;
+      await ingestBatch(second.pipeline, classify([callFrom("54.79.161.228", 2)]));
+      retryCommit.resolve();
+      await retry;
+      // Assess
+      expect(alertItems(await dumpTable(second))).toEqual(expected);
+    } finally {
+      await Promise.all(open.splice(0).map((entry) => entry.close()));
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  it("leaves nothing owed when a batch fails before its commit", async () => {
+    // Prepare: the calls, with the grant stored before; the write of what the batch owes is stored but its answer
+    // fails (throttled), so the batch fails before its commit.
+    const { calls: callsBatch, grants: grantBatch, expected } = await callsThenGrant();
+    const store = await openRuntime({ inMemory: true, alertSink: new RecordingSink() });
+    open.push(store);
+    await ingestBatch(store.pipeline, grantBatch);
+    let failures = 1;
+    const putAll = store.store.putAll.bind(store.store);
+    store.store.putAll = async (items) => {
+      await putAll(items);
+      if (failures > 0 && items.some((item) => item.type === "role-judgement-owed")) {
+        failures -= 1;
+        throw new Error("BatchWriteItem throttled");
+      }
+    };
+    // Act
+    await expect(ingestBatch(store.pipeline, callsBatch)).rejects.toThrow("throttled");
+    const afterFailure = await dumpTable(store);
+    await ingestBatch(store.pipeline, callsBatch);
+    // Assess: nothing owed after the failure; the retry stores the alert of the reference.
+    expect(afterFailure.filter((item) => item.type === "role-judgement-owed")).toEqual([]);
+    expect(alertItems(await dumpTable(store))).toEqual(expected);
+  });
 });
 
 describe("role chaining", () => {

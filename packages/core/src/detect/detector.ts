@@ -386,11 +386,11 @@ export class Detector {
     // of a known person found with no grant are judged then too: a grant stored meanwhile by another process,
     // whose judgement read before these calls were stored, found no calls to link (at most once per session
     // every few minutes: the calls of a session remembered unlinked are not judged).
-    const { alerts, wrote, awaitingGrant } = await this.judgeRoleSessions([...suspects], {
+    const { alerts, alerting, awaitingGrant } = await this.judgeRoleSessions([...suspects], {
       uncommitted,
       recheck: false,
     });
-    return { alerts, judgeAfterCommit: [...new Set([...wrote, ...awaitingGrant])].sort() };
+    return { alerts, judgeAfterCommit: [...new Set([...alerting, ...awaitingGrant])].sort() };
   }
 
   private async evaluateRoleSessionsNearGrants(touched: readonly TouchedSignIn[]): Promise<Alert[]> {
@@ -426,8 +426,8 @@ export class Detector {
 
   /**
    * `uncommitted` and `pending`: role-session and Identity Center events of the batch being stored, which the
-   * table does not hold yet (they are committed after detections run). `recheck`: see `settle`. `wrote`: the
-   * sessions whose stored alerts were changed.
+   * table does not hold yet (they are committed after detections run). `recheck`: see `settle`. `alerting`: the
+   * sessions whose stored alerts were changed, or which have alerts.
    */
   private async judgeRoleSessions(
     ids: readonly string[],
@@ -436,11 +436,11 @@ export class Detector {
       readonly pending?: readonly AuditEvent[];
       readonly recheck: boolean;
     },
-  ): Promise<{ alerts: Alert[]; wrote: string[]; awaitingGrant: string[] }> {
+  ): Promise<{ alerts: Alert[]; alerting: string[]; awaitingGrant: string[] }> {
     const roles = this.roles;
-    if (!roles || ids.length === 0) return { alerts: [], wrote: [], awaitingGrant: [] };
+    if (!roles || ids.length === 0) return { alerts: [], alerting: [], awaitingGrant: [] };
     const { uncommitted = new Map<string, readonly RoleEvent[]>(), pending = [], recheck } = options;
-    const wrote: string[] = [];
+    const alerting: string[] = [];
     const awaitingGrant = new Set<string>();
     const published = await mapLimit(ids, 4, async (id) => {
       // The whole session is judged at once: its alerts are keyed by the session, not by the person, so
@@ -482,10 +482,13 @@ export class Detector {
         return { findings, range };
       };
       const settled = await this.settle(`role-session#${id}`, ROLE_SESSION_RULES, judge, recheck);
-      if (settled.wrote) wrote.push(id);
+      // A session with alerts is judged again after the commit even when they were stored alike already: an
+      // earlier attempt at this batch (failed, or stopped, before its commit) may have stored them, and another
+      // process judging without these calls may remove them before they are stored.
+      if (settled.wrote || settled.findings.length > 0) alerting.push(id);
       return settled.published;
     });
-    return { alerts: published.flat(), wrote: wrote.sort(), awaitingGrant: [...awaitingGrant] };
+    return { alerts: published.flat(), alerting: alerting.sort(), awaitingGrant: [...awaitingGrant] };
   }
 
   /** Failed sign-in items over the given time ranges: one query per group of overlapping ranges. */

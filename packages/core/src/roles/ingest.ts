@@ -53,7 +53,10 @@ export interface ProfileEnsurer {
 export interface RoleSessionJudgement<A> {
   /** The alerts published for the first time. */
   readonly alerts: A[];
-  /** Sessions whose stored alerts the judgement changed: judged again once the batch's events are stored. */
+  /**
+   * Sessions whose alerts the judgement changed or found, or of a known person with no grant yet: judged again
+   * once the batch's events are stored.
+   */
   readonly judgeAfterCommit: readonly string[];
 }
 
@@ -245,7 +248,14 @@ export class RoleSessionIngester<A = unknown> {
       // What the failed attempt remembered of these sessions (found with no link) is forgotten: their calls are
       // judged again when delivered again. Had none of its events been stored, it owes nothing.
       this.detector?.forgetRoleSessions(sessions);
-      if (!committing) await this.store.deleteAll(owing).catch(() => {});
+      if (!committing)
+        await this.store.deleteAll(owing).catch((cleanup: unknown) => {
+          // Left behind, it is read and deleted by a later delivery of these calls (README, Detections).
+          this.logger.warn("owed judgements of a failed batch not deleted", {
+            items: owing.length,
+            error: cleanup instanceof Error ? cleanup.name : "unknown",
+          });
+        });
       throw error;
     }
   }
