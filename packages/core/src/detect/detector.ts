@@ -4,7 +4,6 @@ import { ChangeQueries } from "../changes/queries.ts";
 import type { ExternalId } from "../identity/port.ts";
 import { userKeyString } from "../identity/port.ts";
 import { type AuditEvent, isFailedVerification, type UserKey } from "../normalize/types.ts";
-import type { RoleSessionJudgement } from "../roles/ingest.ts";
 import { isGrant, PROBABLE_LINK_MS } from "../roles/link.ts";
 import type { RoleQueries } from "../roles/queries.ts";
 import type { RoleEvent } from "../roles/types.ts";
@@ -68,7 +67,6 @@ const ROLE_SESSION_RULES = new Set<string>([Rule.RoleCredentialsNewAddress]);
 const PRIVILEGE_RULES = new Set<string>([Rule.PrivilegeGrantedAfterFailures]);
 /** Role sessions whose cleared addresses a process remembers (least recently used forgotten first). */
 const CLEARED_SESSIONS = 50_000;
-const UNLINKED_MEMORY_MS = 5 * 60 * 1000;
 
 interface Range {
   readonly from: number;
@@ -110,16 +108,6 @@ export class Detector {
    * grow as events arrive, so remembering them never hides an alert.
    */
   private readonly clearedAddresses = new LRUCache<string, ReadonlySet<string>>({ max: CLEARED_SESSIONS });
-  /**
-   * Role sessions this process found linked to no portal session of a known person. They are judged again when
-   * a grant near them arrives (`evaluate`) or an event of theirs names a person, the only two ways they can
-   * become linked: until then their calls need no read.
-   */
-  // Forgotten after a few minutes: another process (a second ingest poller, a backfill) may store the grant.
-  private readonly unlinkedSessions = new LRUCache<string, "no-person" | "no-grant">({
-    ttl: UNLINKED_MEMORY_MS,
-    max: CLEARED_SESSIONS,
-  });
 
   constructor(
     private readonly store: TableStore,
@@ -344,53 +332,26 @@ export class Detector {
   }
 
   /**
-   * role-credentials-new-address for the role sessions a batch of their events touched. A session whose new
-   * calls all come from AWS services or from addresses already found to be its portal session's is not read.
+   * The calls of a batch whose role sessions role-credentials-new-address must judge once the batch is stored
+   * (`judgeStoredRoleSessions`): those from an address that is not an AWS service's and not already found to be
+   * their portal session's (only those can raise or change an alert). Nothing is read: a role session is judged only on what is
+   * stored, after its batch's commit, so that of two processes storing calls of one session (or one its calls
+   * and the other the grant or an event naming the person) the one judging last reads both. No process
+   * remembers a session it found unlinked to skip its next calls: another process may link it at any time.
    */
-  async evaluateRoleSessions(events: readonly RoleEvent[]): Promise<RoleSessionJudgement<Alert>> {
-    return this.oneAtATime(() => this.evaluateRoleSessionsNow(events));
+  callsToJudge(events: readonly RoleEvent[]): RoleEvent[] {
+    return events.filter(
+      (event) =>
+        event.kind === "call" &&
+        event.sourceIp !== undefined &&
+        !isAwsServiceAddress(event.sourceIp) &&
+        !this.clearedAddresses.get(event.roleSessionId)?.has(event.sourceIp),
+    );
   }
 
-  /**
-   * Judges role sessions again on what is stored, once a batch's calls are (`RoleSessionJudgement`), and again
-   * while their data changes (`settle`).
-   */
-  async judgeRoleSessionsAgain(ids: readonly string[]): Promise<Alert[]> {
-    return this.oneAtATime(async () => (await this.judgeRoleSessions(ids, { recheck: true })).alerts);
-  }
-
-  /**
-   * Forgets the sessions this process found linked to no portal session of a known person: a batch that judged
-   * them failed, so its calls, delivered again, are judged again (what a grant or another process stored
-   * meanwhile, with no calls of theirs to link, would otherwise wait for the session's next call).
-   */
-  forgetRoleSessions(ids: readonly string[]): void {
-    for (const id of ids) this.unlinkedSessions.delete(id);
-  }
-
-  private async evaluateRoleSessionsNow(events: readonly RoleEvent[]): Promise<RoleSessionJudgement<Alert>> {
-    const suspects = new Set<string>();
-    const uncommitted = new Map<string, RoleEvent[]>();
-    for (const event of events) {
-      uncommitted.set(event.roleSessionId, [...(uncommitted.get(event.roleSessionId) ?? []), event]);
-      if (event.user && this.unlinkedSessions.get(event.roleSessionId) === "no-person")
-        this.unlinkedSessions.delete(event.roleSessionId);
-    }
-    for (const event of events) {
-      if (event.kind !== "call" || !event.sourceIp || isAwsServiceAddress(event.sourceIp)) continue;
-      if (this.unlinkedSessions.has(event.roleSessionId)) continue;
-      if (!this.clearedAddresses.get(event.roleSessionId)?.has(event.sourceIp))
-        suspects.add(event.roleSessionId);
-    }
-    // Not judged again before the commit: the judgement after it (`judgeRoleSessionsAgain`) reads more. Sessions
-    // of a known person found with no grant are judged then too: a grant stored meanwhile by another process,
-    // whose judgement read before these calls were stored, found no calls to link (at most once per session
-    // every few minutes: the calls of a session remembered unlinked are not judged).
-    const { alerts, alerting, awaitingGrant } = await this.judgeRoleSessions([...suspects], {
-      uncommitted,
-      recheck: false,
-    });
-    return { alerts, judgeAfterCommit: [...new Set([...alerting, ...awaitingGrant])].sort() };
+  /** Judges role sessions on what is stored, and again while their data changes (`settle`). */
+  async judgeStoredRoleSessions(ids: readonly string[]): Promise<Alert[]> {
+    return this.oneAtATime(() => this.judgeRoleSessions(ids));
   }
 
   private async evaluateRoleSessionsNearGrants(touched: readonly TouchedSignIn[]): Promise<Alert[]> {
@@ -420,45 +381,31 @@ export class Detector {
     // Sessions chained from those carry no person of their own: a late grant links them too.
     const ids = await roles.withDescendants([...new Set(near.flat())]);
     const pending = touched.map(({ event }) => event);
-    for (const id of ids) this.unlinkedSessions.delete(id);
-    return (await this.judgeRoleSessions(ids, { pending, recheck: true })).alerts;
+    return this.judgeRoleSessions(ids, pending);
   }
 
   /**
-   * `uncommitted` and `pending`: role-session and Identity Center events of the batch being stored, which the
-   * table does not hold yet (they are committed after detections run). `recheck`: see `settle`. `alerting`: the
-   * sessions whose stored alerts were changed, or which have alerts.
+   * `pending`: Identity Center events of the batch being stored, which the table does not hold yet (they are
+   * committed after detections run): a grant among them links. The role sessions' calls are all stored.
    */
   private async judgeRoleSessions(
     ids: readonly string[],
-    options: {
-      readonly uncommitted?: ReadonlyMap<string, readonly RoleEvent[]>;
-      readonly pending?: readonly AuditEvent[];
-      readonly recheck: boolean;
-    },
-  ): Promise<{ alerts: Alert[]; alerting: string[]; awaitingGrant: string[] }> {
+    pending: readonly AuditEvent[] = [],
+  ): Promise<Alert[]> {
     const roles = this.roles;
-    if (!roles || ids.length === 0) return { alerts: [], alerting: [], awaitingGrant: [] };
-    const { uncommitted = new Map<string, readonly RoleEvent[]>(), pending = [], recheck } = options;
-    const alerting: string[] = [];
-    const awaitingGrant = new Set<string>();
+    if (!roles || ids.length === 0) return [];
     const published = await mapLimit(ids, 4, async (id) => {
       // The whole session is judged at once: its alerts are keyed by the session, not by the person, so
       // judging one session never touches another's alerts.
       const judge = async (): Promise<SubjectJudgement | undefined> => {
-        const linked = await roles.linkedCalls(id, uncommitted.get(id) ?? [], pending);
+        const linked = await roles.linkedCalls(id, pending);
         if (linked.status === "no-calls") return undefined;
         const calls = linked.calls;
         const range = around(calls.map((call) => Date.parse(call.eventTime)));
         if (linked.status === "unlinked") {
-          // Only a grant can link a session whose person is known: one stored meanwhile is looked for after the
-          // commit (`judgeAfterCommit`). One with no known person waits for an event naming the person.
-          if (linked.user) awaitingGrant.add(id);
-          this.unlinkedSessions.set(id, linked.user ? "no-grant" : "no-person");
           // A session that lost its link (a second grant made it ambiguous) keeps no alert from when it had one.
           return { findings: [], range };
         }
-        this.unlinkedSessions.delete(id);
         const portal = await this.queries.session(linked.credentialId);
         const portalEvents = [
           ...portal.events,
@@ -481,14 +428,9 @@ export class Detector {
         );
         return { findings, range };
       };
-      const settled = await this.settle(`role-session#${id}`, ROLE_SESSION_RULES, judge, recheck);
-      // A session with alerts is judged again after the commit even when they were stored alike already: an
-      // earlier attempt at this batch (failed, or stopped, before its commit) may have stored them, and another
-      // process judging without these calls may remove them before they are stored.
-      if (settled.wrote || settled.findings.length > 0) alerting.push(id);
-      return settled.published;
+      return (await this.settle(`role-session#${id}`, ROLE_SESSION_RULES, judge, true)).published;
     });
-    return { alerts: published.flat(), alerting: alerting.sort(), awaitingGrant: [...awaitingGrant] };
+    return published.flat();
   }
 
   /** Failed sign-in items over the given time ranges: one query per group of overlapping ranges. */

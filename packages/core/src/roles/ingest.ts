@@ -12,15 +12,13 @@ import { distinctUsers } from "./link.ts";
 import { type RoleEvent, RoleEventKind, type RoleSessionKey, roleSessionId } from "./types.ts";
 
 /**
- * What a batch owes the sessions it judges again after its commit: the events of each it stores, by day (the
+ * What a batch owes the sessions it judges once stored: the calls that make each worth judging, by day (the
  * partition a later delivery of them looks in), under a token of the batch's own.
  */
-function owedJudgementItems(fresh: readonly RoleEvent[], ids: readonly string[]): Item[] {
-  if (ids.length === 0) return [];
-  const wanted = new Set(ids);
+function owedJudgementItems(calls: readonly RoleEvent[]): Item[] {
+  if (calls.length === 0) return [];
   const byPart = new Map<string, { day: string; id: string; events: RoleEvent[] }>();
-  for (const event of fresh) {
-    if (!wanted.has(event.roleSessionId)) continue;
+  for (const event of calls) {
     const day = event.eventTime.slice(0, 10);
     const key = `${event.roleSessionId}\u0000${day}`;
     const part = byPart.get(key) ?? { day, id: event.roleSessionId, events: [] };
@@ -49,27 +47,15 @@ export interface ProfileEnsurer {
   ensure(users: readonly UserKey[]): Promise<unknown>;
 }
 
-/** What judging a batch's role sessions found. */
-export interface RoleSessionJudgement<A> {
-  /** The alerts published for the first time. */
-  readonly alerts: A[];
-  /**
-   * Sessions whose alerts the judgement changed or found, or of a known person with no grant yet: judged again
-   * once the batch's events are stored.
-   */
-  readonly judgeAfterCommit: readonly string[];
-}
-
 /**
- * Role-session alerts, evaluated on stored data after the support items and before the commit (a crash before
- * the commit evaluates them again on redelivery).
+ * role-credentials-new-address: which role sessions a batch's events make worth judging, and the judgement, made
+ * on what is stored once the batch is (a judgement owed is stored before the commit, so no stop loses it).
  */
 export interface RoleSessionDetector<A> {
-  evaluateRoleSessions(events: readonly RoleEvent[]): Promise<RoleSessionJudgement<A>>;
-  /** Judges the sessions again on what is stored; returns the alerts published for the first time. */
-  judgeRoleSessionsAgain(ids: readonly string[]): Promise<A[]>;
-  /** Forgets what a judgement whose batch then failed remembered of these sessions. */
-  forgetRoleSessions(ids: readonly string[]): void;
+  /** The calls that make their sessions worth judging once stored (no read). */
+  callsToJudge(events: readonly RoleEvent[]): readonly RoleEvent[];
+  /** Judges the sessions on what is stored; returns the alerts published for the first time. */
+  judgeStoredRoleSessions(ids: readonly string[]): Promise<A[]>;
 }
 
 export interface RoleBatchResult<A> {
@@ -101,9 +87,9 @@ export interface RoleSessionIngesterOptions<A> {
  *    deliveries were batched); each access key seen; the
  *    chained sessions an `sts:AssumeRole` opened; and the person's index entry. Written before the commit, and
  *    remembered by this process so a long session does not rewrite them every batch.
- * 3. The events themselves, last: their presence means stored. Sessions the detections judge again once they
- *    are stored (`judgeAfterCommit`) get an item saying so first, deleted once that judgement is made; a
- *    delivery of events stored before makes the judgements their batch still owes.
+ * 3. The events themselves, last: their presence means stored. Detections judge the sessions once their events
+ *    are stored; each session to judge gets an item saying so first, deleted once the judgement is made, and a
+ *    delivery of events stored before makes the judgements their batch still owes (`commitAndJudge`).
  *
  * Attribution and the link to the portal session are not stored: they are computed on read from what is
  * (`RoleQueries`), so no arrival order can leave a stale answer behind.
@@ -160,7 +146,7 @@ export class RoleSessionIngester<A = unknown> {
     // judgement it owed: that judgement is made here.
     if (fresh.length === 0) {
       const owed = await this.judgementsOwed(storedBefore);
-      return { stored: [], duplicates, ignored, alerts: await this.judgeAfterCommit([], [], owed) };
+      return { stored: [], duplicates, ignored, alerts: await this.judgeOnceStored([], [], owed) };
     }
 
     const support = new Map<string, Item>();
@@ -208,47 +194,37 @@ export class RoleSessionIngester<A = unknown> {
     await this.store.putAll(supportItems);
     this.written.written(supportItems);
 
-    const alerts = await this.judgeAndCommit(fresh, storedBefore, [...sessions.keys()]);
+    const alerts = await this.commitAndJudge(fresh, storedBefore);
     this.logger.debug("role sessions stored", { stored: fresh.length, duplicates, sessions: sessions.size });
     return { stored: fresh.sort((a, b) => (a.eventId < b.eventId ? -1 : 1)), duplicates, ignored, alerts };
   }
 
   /**
-   * Detections, then the commit. Detections read the sessions' stored events and add these, which are not
-   * committed yet. Another process may have judged one of these sessions at the same moment, from a read
-   * without these calls (they are stored only now), and written its alerts last: the sessions whose alerts this
-   * batch changed are judged again once its calls are stored, and of two such processes the one storing last
-   * sees both. What this batch owes is stored before its commit, so that a stop between the commit and the
-   * judgement leaves it to the next delivery of these events, which finds them all stored.
+   * The commit, then detections. A role session is judged on what is stored once this batch's calls are, so
+   * that of two processes storing calls of one session at the same moment (or one its calls and the other the
+   * grant, or an event naming the person) the one judging last reads both. The judgements this batch owes are
+   * stored before its commit, so that a stop between the commit and them leaves them to the next delivery of
+   * these events, which finds them all stored.
    */
-  private async judgeAndCommit(
+  private async commitAndJudge(
     fresh: readonly RoleEvent[],
     storedBefore: readonly RoleEvent[],
-    sessions: readonly string[],
   ): Promise<A[]> {
-    let committing = false;
-    let owing: Item[] = [];
+    const toJudge = this.detector?.callsToJudge(fresh) ?? [];
+    const ids = [...new Set(toJudge.map((event) => event.roleSessionId))].sort();
+    // Owed by batches before this one: to the sessions of events stored before (a batch that stopped after its
+    // commit), and to those this batch judges too (a batch that stopped or failed before or in its commit, whose
+    // events this one stores).
+    const owed = await this.judgementsOwed([...storedBefore, ...toJudge]);
+    const owing = owedJudgementItems(toJudge);
+    let commitStarted = false;
     try {
-      const judged = await this.detector?.evaluateRoleSessions(fresh);
-      const ids = judged?.judgeAfterCommit ?? [];
-      const wanted = new Set(ids);
-      // Owed by batches before this one: to the sessions of events stored before (a batch that stopped after its
-      // commit), and to those this batch owes too (a batch that stopped or failed before or in its commit, whose
-      // events this one stores).
-      const owed = await this.judgementsOwed([
-        ...storedBefore,
-        ...fresh.filter((event) => wanted.has(event.roleSessionId)),
-      ]);
-      owing = owedJudgementItems(fresh, ids);
       await this.store.putAll(owing);
-      committing = true;
+      commitStarted = true;
       await this.store.putAll(fresh.map(RoleItems.event));
-      return [...(judged?.alerts ?? []), ...(await this.judgeAfterCommit(ids, owing, owed))];
     } catch (error) {
-      // What the failed attempt remembered of these sessions (found with no link) is forgotten: their calls are
-      // judged again when delivered again. Had none of its events been stored, it owes nothing.
-      this.detector?.forgetRoleSessions(sessions);
-      if (!committing)
+      // None of its events stored: it owes nothing, their next delivery judges them.
+      if (!commitStarted)
         await this.store.deleteAll(owing).catch((cleanup: unknown) => {
           // Left behind, it is read and deleted by a later delivery of these calls (README, Detections).
           this.logger.warn("owed judgements of a failed batch not deleted", {
@@ -258,17 +234,18 @@ export class RoleSessionIngester<A = unknown> {
         });
       throw error;
     }
+    return this.judgeOnceStored(ids, owing, owed);
   }
 
   /**
-   * Judgements owed to the sessions of these stored events by batches that committed them (`judgeAfterCommit`),
-   * not made yet: one `Query` per day of these events, only when a delivery holds events stored before or
-   * owes a judgement itself.
+   * Judgements owed to the sessions of these events by other batches (`commitAndJudge`) and not made yet: one
+   * `Query` per day of these events. Asked for events stored before this delivery, and for the events of the
+   * sessions this batch judges itself.
    */
-  private async judgementsOwed(stored: readonly RoleEvent[]): Promise<OwedJudgement[]> {
-    if (!this.detector || stored.length === 0) return [];
-    const sessions = new Set(stored.map((event) => event.roleSessionId));
-    const days = [...new Set(stored.map((event) => event.eventTime.slice(0, 10)))];
+  private async judgementsOwed(events: readonly RoleEvent[]): Promise<OwedJudgement[]> {
+    if (!this.detector || events.length === 0) return [];
+    const sessions = new Set(events.map((event) => event.roleSessionId));
+    const days = [...new Set(events.map((event) => event.eventTime.slice(0, 10)))];
     const found = await mapLimit(days, 4, (day) => this.store.query(Keys.roleJudgementOwedPartition(day)));
     return found
       .flat()
@@ -277,12 +254,12 @@ export class RoleSessionIngester<A = unknown> {
   }
 
   /**
-   * Judges again, on what is stored, the sessions this batch's judgement asked for (`ids`, which `owing`
+   * Judges, on what is stored, the sessions this batch's events make worth judging (`ids`, which `owing`
    * records) and those owed a judgement by a batch before (`owed`); then deletes what was owed and is now
    * made. A judgement owed by another batch is made only if every event it lists was stored before it began:
    * that batch may still be storing them, and will then judge for itself.
    */
-  private async judgeAfterCommit(
+  private async judgeOnceStored(
     ids: readonly string[],
     owing: readonly Item[],
     owed: readonly OwedJudgement[],
@@ -301,7 +278,7 @@ export class RoleSessionIngester<A = unknown> {
         committed.has(itemKeyString(Keys.roleSessionEvent(judgement.roleSessionId, eventTime, eventId))),
       ),
     );
-    const alerts = await detector.judgeRoleSessionsAgain(sessions);
+    const alerts = await detector.judgeStoredRoleSessions(sessions);
     await this.store.deleteAll([...owing, ...made.map((judgement) => judgement.key)]);
     return alerts;
   }

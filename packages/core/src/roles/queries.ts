@@ -309,14 +309,12 @@ export class RoleQueries {
   }
 
   /**
-   * What detections judge a role session on: its calls (stored, and `uncommitted` ones of the batch being
-   * stored), its person and its portal session. A session with no call is not worth linking (nothing to judge);
+   * What detections judge a role session on: its stored calls, its person and its portal session. A session with no call is not worth linking (nothing to judge);
    * one not linked to a portal session of a known person has nothing to compare its addresses with.
    * `pending`: Identity Center events of the batch being stored, not committed yet (a grant among them links).
    */
   async linkedCalls(
     id: string,
-    uncommitted: readonly RoleEvent[] = [],
     pending: readonly AuditEvent[] = [],
   ): Promise<
     | { readonly status: "no-calls" }
@@ -345,14 +343,6 @@ export class RoleQueries {
           ...(sourceIp !== undefined ? { sourceIp } : {}),
         });
       }
-    for (const event of uncommitted) {
-      if (event.kind !== "call") continue;
-      calls.set(event.eventId, {
-        eventId: event.eventId,
-        eventTime: event.eventTime,
-        ...(event.sourceIp !== undefined ? { sourceIp: event.sourceIp } : {}),
-      });
-    }
     if (!read.session || calls.size === 0) return { status: "no-calls" };
     const all = [...calls.values()].sort(byTimeThenId);
     const { view, user } = await this.view(read, pending);
