@@ -7,35 +7,33 @@ import type { AuditLogger } from "../shared/logger.ts";
 import { silentLogger } from "../shared/logger.ts";
 import { itemKeyString, Keys } from "../timeline/keys.ts";
 import { type Item, mapLimit, type TableStore, WrittenOnce } from "../timeline/store.ts";
-import { OWED_EVENTS_PER_ITEM, type OwedJudgement, owedJudgementOf, RoleItems } from "./items.ts";
+import { OWED_CALLS_PER_ITEM, type OwedJudgement, owedJudgementOf, RoleItems } from "./items.ts";
 import { distinctUsers } from "./link.ts";
 import { type RoleEvent, RoleEventKind, type RoleSessionKey, roleSessionId } from "./types.ts";
 
 /**
- * What a batch owes the sessions it judges once stored: the calls that make each worth judging, by day (the
- * partition a later delivery of them looks in), under a token of the batch's own.
+ * What a batch owes the sessions it judges once stored: the calls that make each worth judging, listed by
+ * session in an item per day (the partition a later delivery of them looks in), under a token of the batch's own.
  */
 function owedJudgementItems(calls: readonly RoleEvent[]): Item[] {
   if (calls.length === 0) return [];
-  const byPart = new Map<string, { day: string; id: string; events: RoleEvent[] }>();
-  for (const event of calls) {
-    const day = event.eventTime.slice(0, 10);
-    const key = `${event.roleSessionId}\u0000${day}`;
-    const part = byPart.get(key) ?? { day, id: event.roleSessionId, events: [] };
-    part.events.push(event);
-    byPart.set(key, part);
+  const byDay = new Map<string, RoleEvent[]>();
+  for (const call of calls) {
+    const day = call.eventTime.slice(0, 10);
+    const ofDay = byDay.get(day);
+    if (ofDay) ofDay.push(call);
+    else byDay.set(day, [call]);
   }
   const token = randomUUID();
-  return [...byPart.values()].flatMap(({ day, id, events }) => {
+  return [...byDay].flatMap(([day, ofDay]) => {
     const items: Item[] = [];
-    for (let start = 0; start < events.length; start += OWED_EVENTS_PER_ITEM)
+    for (let start = 0; start < ofDay.length; start += OWED_CALLS_PER_ITEM)
       items.push(
         RoleItems.judgementOwed(
           day,
-          id,
           token,
-          start / OWED_EVENTS_PER_ITEM,
-          events.slice(start, start + OWED_EVENTS_PER_ITEM),
+          start / OWED_CALLS_PER_ITEM,
+          ofDay.slice(start, start + OWED_CALLS_PER_ITEM),
         ),
       );
     return items;
@@ -250,13 +248,13 @@ export class RoleSessionIngester<A = unknown> {
     return found
       .flat()
       .map(owedJudgementOf)
-      .filter((owed) => sessions.has(owed.roleSessionId));
+      .filter((owed) => [...owed.sessions.keys()].some((id) => sessions.has(id)));
   }
 
   /**
    * Judges, on what is stored, the sessions this batch's events make worth judging (`ids`, which `owing`
    * records) and those owed a judgement by a batch before (`owed`); then deletes what was owed and is now
-   * made. A judgement owed by another batch is made only if every event it lists was stored before it began:
+   * made. A judgement owed by another batch is made only if every call it lists was stored before it began:
    * that batch may still be storing them, and will then judge for itself.
    */
   private async judgeOnceStored(
@@ -265,18 +263,18 @@ export class RoleSessionIngester<A = unknown> {
     owed: readonly OwedJudgement[],
   ): Promise<A[]> {
     const detector = this.detector;
-    const sessions = [...new Set([...ids, ...owed.map((judgement) => judgement.roleSessionId)])].sort();
+    // Every session an owed item lists is judged, not only those of this delivery: the item is deleted whole.
+    const sessions = [
+      ...new Set([...ids, ...owed.flatMap((judgement) => [...judgement.sessions.keys()])]),
+    ].sort();
     if (!detector || sessions.length === 0) return [];
-    const listed = owed.flatMap((judgement) =>
-      judgement.events.map(({ eventTime, eventId }) =>
-        Keys.roleSessionEvent(judgement.roleSessionId, eventTime, eventId),
-      ),
-    );
-    const committed = new Set((await this.store.getAll(listed)).map(itemKeyString));
+    const keysOf = (judgement: OwedJudgement) =>
+      [...judgement.sessions].flatMap(([id, calls]) =>
+        calls.map(({ eventTime, eventId }) => Keys.roleSessionEvent(id, eventTime, eventId)),
+      );
+    const committed = new Set((await this.store.getAll(owed.flatMap(keysOf))).map(itemKeyString));
     const made = owed.filter((judgement) =>
-      judgement.events.every(({ eventTime, eventId }) =>
-        committed.has(itemKeyString(Keys.roleSessionEvent(judgement.roleSessionId, eventTime, eventId))),
-      ),
+      keysOf(judgement).every((key) => committed.has(itemKeyString(key))),
     );
     const alerts = await detector.judgeStoredRoleSessions(sessions);
     await this.store.deleteAll([...owing, ...made.map((judgement) => judgement.key)]);
