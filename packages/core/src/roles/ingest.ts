@@ -40,6 +40,13 @@ function owedJudgementItems(calls: readonly RoleEvent[]): Item[] {
   });
 }
 
+/** Judgements other batches owe (`commitAndJudge`), found for the sessions of a delivery's events. */
+interface Owed {
+  readonly judgements: readonly OwedJudgement[];
+  /** The sessions they were looked for. */
+  readonly sessions: ReadonlySet<string>;
+}
+
 /** Fetches and caches profiles of the people role sessions name (the pipeline's enricher). */
 export interface ProfileEnsurer {
   ensure(users: readonly UserKey[]): Promise<unknown>;
@@ -240,15 +247,16 @@ export class RoleSessionIngester<A = unknown> {
    * `Query` per day of these events. Asked for events stored before this delivery, and for the events of the
    * sessions this batch judges itself.
    */
-  private async judgementsOwed(events: readonly RoleEvent[]): Promise<OwedJudgement[]> {
-    if (!this.detector || events.length === 0) return [];
+  private async judgementsOwed(events: readonly RoleEvent[]): Promise<Owed> {
     const sessions = new Set(events.map((event) => event.roleSessionId));
+    if (!this.detector || events.length === 0) return { judgements: [], sessions };
     const days = [...new Set(events.map((event) => event.eventTime.slice(0, 10)))];
     const found = await mapLimit(days, 4, (day) => this.store.query(Keys.roleJudgementOwedPartition(day)));
-    return found
+    const judgements = found
       .flat()
       .map(owedJudgementOf)
       .filter((owed) => [...owed.sessions.keys()].some((id) => sessions.has(id)));
+    return { judgements, sessions };
   }
 
   /**
@@ -257,25 +265,29 @@ export class RoleSessionIngester<A = unknown> {
    * made. A judgement owed by another batch is made only if every call it lists was stored before it began:
    * that batch may still be storing them, and will then judge for itself.
    */
-  private async judgeOnceStored(
-    ids: readonly string[],
-    owing: readonly Item[],
-    owed: readonly OwedJudgement[],
-  ): Promise<A[]> {
+  private async judgeOnceStored(ids: readonly string[], owing: readonly Item[], owed: Owed): Promise<A[]> {
     const detector = this.detector;
-    // Every session an owed item lists is judged, not only those of this delivery: the item is deleted whole.
-    const sessions = [
-      ...new Set([...ids, ...owed.flatMap((judgement) => [...judgement.sessions.keys()])]),
-    ].sort();
-    if (!detector || sessions.length === 0) return [];
+    if (!detector) return [];
     const keysOf = (judgement: OwedJudgement) =>
       [...judgement.sessions].flatMap(([id, calls]) =>
         calls.map(({ eventTime, eventId }) => Keys.roleSessionEvent(id, eventTime, eventId)),
       );
-    const committed = new Set((await this.store.getAll(owed.flatMap(keysOf))).map(itemKeyString));
-    const made = owed.filter((judgement) =>
+    const committed = new Set((await this.store.getAll(owed.judgements.flatMap(keysOf))).map(itemKeyString));
+    const made = owed.judgements.filter((judgement) =>
       keysOf(judgement).every((key) => committed.has(itemKeyString(key))),
     );
+    // An item all of whose calls are stored is made whole here, every session it lists judged, and deleted. Of
+    // one whose batch is still storing, only this delivery's sessions are judged: that batch judges the rest.
+    const sessions = [
+      ...new Set([
+        ...ids,
+        ...made.flatMap((judgement) => [...judgement.sessions.keys()]),
+        ...owed.judgements.flatMap((judgement) =>
+          [...judgement.sessions.keys()].filter((id) => owed.sessions.has(id)),
+        ),
+      ]),
+    ].sort();
+    if (sessions.length === 0) return [];
     const alerts = await detector.judgeStoredRoleSessions(sessions);
     await this.store.deleteAll([...owing, ...made.map((judgement) => judgement.key)]);
     return alerts;
