@@ -7,44 +7,39 @@ import type { AuditLogger } from "../shared/logger.ts";
 import { silentLogger } from "../shared/logger.ts";
 import { itemKeyString, Keys } from "../timeline/keys.ts";
 import { type Item, mapLimit, type TableStore, WrittenOnce } from "../timeline/store.ts";
-import { OWED_CALLS_PER_ITEM, type OwedJudgement, owedJudgementOf, RoleItems } from "./items.ts";
+import { OWED_EVENTS_PER_ITEM, type OwedJudgement, owedJudgementOf, RoleItems } from "./items.ts";
 import { distinctUsers } from "./link.ts";
 import { type RoleEvent, RoleEventKind, type RoleSessionKey, roleSessionId } from "./types.ts";
 
 /**
- * What a batch owes the sessions it judges once stored: the calls that make each worth judging, listed by
- * session in an item per day (the partition a later delivery of them looks in), under a token of the batch's own.
+ * What a batch owes the sessions it judges once stored: the calls that make each worth judging, by day (the
+ * partition a later delivery of them looks in), under a token of the batch's own.
  */
 function owedJudgementItems(calls: readonly RoleEvent[]): Item[] {
   if (calls.length === 0) return [];
-  const byDay = new Map<string, RoleEvent[]>();
-  for (const call of calls) {
-    const day = call.eventTime.slice(0, 10);
-    const ofDay = byDay.get(day);
-    if (ofDay) ofDay.push(call);
-    else byDay.set(day, [call]);
+  const byPart = new Map<string, { day: string; id: string; events: RoleEvent[] }>();
+  for (const event of calls) {
+    const day = event.eventTime.slice(0, 10);
+    const key = `${event.roleSessionId}\u0000${day}`;
+    const part = byPart.get(key) ?? { day, id: event.roleSessionId, events: [] };
+    part.events.push(event);
+    byPart.set(key, part);
   }
   const token = randomUUID();
-  return [...byDay].flatMap(([day, ofDay]) => {
+  return [...byPart.values()].flatMap(({ day, id, events }) => {
     const items: Item[] = [];
-    for (let start = 0; start < ofDay.length; start += OWED_CALLS_PER_ITEM)
+    for (let start = 0; start < events.length; start += OWED_EVENTS_PER_ITEM)
       items.push(
         RoleItems.judgementOwed(
           day,
+          id,
           token,
-          start / OWED_CALLS_PER_ITEM,
-          ofDay.slice(start, start + OWED_CALLS_PER_ITEM),
+          start / OWED_EVENTS_PER_ITEM,
+          events.slice(start, start + OWED_EVENTS_PER_ITEM),
         ),
       );
     return items;
   });
-}
-
-/** Judgements other batches owe (`commitAndJudge`), found for the sessions of a delivery's events. */
-interface Owed {
-  readonly judgements: readonly OwedJudgement[];
-  /** The sessions they were looked for. */
-  readonly sessions: ReadonlySet<string>;
 }
 
 /** Fetches and caches profiles of the people role sessions name (the pipeline's enricher). */
@@ -247,47 +242,42 @@ export class RoleSessionIngester<A = unknown> {
    * `Query` per day of these events. Asked for events stored before this delivery, and for the events of the
    * sessions this batch judges itself.
    */
-  private async judgementsOwed(events: readonly RoleEvent[]): Promise<Owed> {
+  private async judgementsOwed(events: readonly RoleEvent[]): Promise<OwedJudgement[]> {
+    if (!this.detector || events.length === 0) return [];
     const sessions = new Set(events.map((event) => event.roleSessionId));
-    if (!this.detector || events.length === 0) return { judgements: [], sessions };
     const days = [...new Set(events.map((event) => event.eventTime.slice(0, 10)))];
     const found = await mapLimit(days, 4, (day) => this.store.query(Keys.roleJudgementOwedPartition(day)));
-    const judgements = found
+    return found
       .flat()
       .map(owedJudgementOf)
-      .filter((owed) => [...owed.sessions.keys()].some((id) => sessions.has(id)));
-    return { judgements, sessions };
+      .filter((owed) => sessions.has(owed.roleSessionId));
   }
 
   /**
    * Judges, on what is stored, the sessions this batch's events make worth judging (`ids`, which `owing`
    * records) and those owed a judgement by a batch before (`owed`); then deletes what was owed and is now
-   * made. A judgement owed by another batch is made only if every call it lists was stored before it began:
+   * made. A judgement owed by another batch is made only if every event it lists was stored before it began:
    * that batch may still be storing them, and will then judge for itself.
    */
-  private async judgeOnceStored(ids: readonly string[], owing: readonly Item[], owed: Owed): Promise<A[]> {
+  private async judgeOnceStored(
+    ids: readonly string[],
+    owing: readonly Item[],
+    owed: readonly OwedJudgement[],
+  ): Promise<A[]> {
     const detector = this.detector;
-    if (!detector) return [];
-    const keysOf = (judgement: OwedJudgement) =>
-      [...judgement.sessions].flatMap(([id, calls]) =>
-        calls.map(({ eventTime, eventId }) => Keys.roleSessionEvent(id, eventTime, eventId)),
-      );
-    const committed = new Set((await this.store.getAll(owed.judgements.flatMap(keysOf))).map(itemKeyString));
-    const made = owed.judgements.filter((judgement) =>
-      keysOf(judgement).every((key) => committed.has(itemKeyString(key))),
+    const sessions = [...new Set([...ids, ...owed.map((judgement) => judgement.roleSessionId)])].sort();
+    if (!detector || sessions.length === 0) return [];
+    const listed = owed.flatMap((judgement) =>
+      judgement.events.map(({ eventTime, eventId }) =>
+        Keys.roleSessionEvent(judgement.roleSessionId, eventTime, eventId),
+      ),
     );
-    // An item all of whose calls are stored is made whole here, every session it lists judged, and deleted. Of
-    // one whose batch is still storing, only this delivery's sessions are judged: that batch judges the rest.
-    const sessions = [
-      ...new Set([
-        ...ids,
-        ...made.flatMap((judgement) => [...judgement.sessions.keys()]),
-        ...owed.judgements.flatMap((judgement) =>
-          [...judgement.sessions.keys()].filter((id) => owed.sessions.has(id)),
-        ),
-      ]),
-    ].sort();
-    if (sessions.length === 0) return [];
+    const committed = new Set((await this.store.getAll(listed)).map(itemKeyString));
+    const made = owed.filter((judgement) =>
+      judgement.events.every(({ eventTime, eventId }) =>
+        committed.has(itemKeyString(Keys.roleSessionEvent(judgement.roleSessionId, eventTime, eventId))),
+      ),
+    );
     const alerts = await detector.judgeStoredRoleSessions(sessions);
     await this.store.deleteAll([...owing, ...made.map((judgement) => judgement.key)]);
     return alerts;

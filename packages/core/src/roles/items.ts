@@ -17,29 +17,23 @@ export const RoleItemType = {
   JudgementOwed: "role-judgement-owed",
 } as const;
 
-/** The most calls one owed-judgement item lists: 1,000 keep it far below DynamoDB's 400 KB an item. */
-export const OWED_CALLS_PER_ITEM = 1_000;
+/** The most events one owed-judgement item lists: 1,000 keep it far below DynamoDB's 400 KB an item. */
+export const OWED_EVENTS_PER_ITEM = 1_000;
 
-/** A call an owed judgement lists: the judgement must have read it. */
-export interface OwedCall {
-  readonly eventTime: string;
-  readonly eventId: string;
-}
-
-/** Judgements a batch owes role sessions once its calls are stored (`RoleItems.judgementOwed`). */
+/** A judgement a batch owes a role session once its calls are stored (`RoleItems.judgementOwed`). */
 export interface OwedJudgement {
   readonly key: ItemKey;
-  /** By role session, the calls the batch stored that day that make the session worth judging. */
-  readonly sessions: ReadonlyMap<string, readonly OwedCall[]>;
+  readonly roleSessionId: string;
+  /** The events of the session the batch stored that day: what the judgement must have read. */
+  readonly events: readonly { readonly eventTime: string; readonly eventId: string }[];
 }
 
 export function owedJudgementOf(item: Item): OwedJudgement {
-  const listed = JSON.parse(String(item.data)) as [string, [string, string][]][];
+  const events = JSON.parse(String(item.data)) as [string, string][];
   return {
     key: { pk: item.pk, sk: item.sk },
-    sessions: new Map(
-      listed.map(([id, calls]) => [id, calls.map(([eventTime, eventId]) => ({ eventTime, eventId }))]),
-    ),
+    roleSessionId: String(item.roleSessionId),
+    events: events.map(([eventTime, eventId]) => ({ eventTime, eventId })),
   };
 }
 
@@ -126,23 +120,21 @@ export const RoleItems = {
     roleSessionId: id,
   }),
   /**
-   * A batch stores these calls (one day's, at most `OWED_CALLS_PER_ITEM`) and owes their role sessions a
-   * judgement on what is stored: written before its commit, deleted once the judgements are made.
+   * A batch stored these events of the role session (one day's, at most `OWED_EVENTS_PER_ITEM`) and owes the
+   * session a judgement on what is stored: written before its commit, deleted once the judgement is made.
    */
-  judgementOwed: (day: string, token: string, part: number, calls: readonly RoleEvent[]): Item => {
-    // A Map, stored as its entries: a session id is never used as an object's property name.
-    const listed = new Map<string, [string, string][]>();
-    for (const call of calls) {
-      const ofSession = listed.get(call.roleSessionId);
-      if (ofSession) ofSession.push([call.eventTime, call.eventId]);
-      else listed.set(call.roleSessionId, [[call.eventTime, call.eventId]]);
-    }
-    return {
-      ...Keys.roleJudgementOwed(day, token, part),
-      type: RoleItemType.JudgementOwed,
-      data: JSON.stringify([...listed]),
-    };
-  },
+  judgementOwed: (
+    day: string,
+    id: string,
+    token: string,
+    part: number,
+    events: readonly RoleEvent[],
+  ): Item => ({
+    ...Keys.roleJudgementOwed(day, id, token, part),
+    type: RoleItemType.JudgementOwed,
+    roleSessionId: id,
+    data: JSON.stringify(events.map((event) => [event.eventTime, event.eventId])),
+  }),
   /** The person had a role session with calls created on this day (`Keys.userRoleDay`). */
   userRoleDay: (user: UserKey, session: RoleSessionKey): Item => ({
     ...Keys.userRoleDay(user, session.creationDate.slice(0, 10)),

@@ -35,8 +35,8 @@ import type { UserKey } from "../normalize/types.ts";
  * | person → role session        | USER#v1#<storeId>#<userId>           | ROLE#<creationDate>#<roleSessionId>      |
  * | person had used role sessions| USER#v1#<storeId>#<userId>           | ROLEDAY#<yyyy-mm-dd>                     |
  * | created that day             |                                      |                                          |
- * | role sessions owed judgement | ROLEJUDGE#v1#<yyyy-mm-dd>            | <batch token>#<part>                     |
- * | after a batch's commit       | (the day of their calls)             |                                          |
+ * | role session owed judgement  | ROLEJUDGE#v1#<yyyy-mm-dd>            | <roleSessionId>#<batch token>#<part>     |
+ * | after a batch's commit       | (the day of its calls)               |                                          |
  * | GuardDuty finding published  | FINDING#v1#<findingId>               | PUBLISHED                                |
  * | directory change to a person | USER#v1#<storeId>#<userId>           | CHANGE#<time>#<eventId>                  |
  * | directory change by a person | USER#v1#<storeId>#<userId>           | MADE#<time>#<eventId>                    |
@@ -216,13 +216,13 @@ export const Keys = {
     sk: `ROLEDAY#${day}`,
   }),
   /**
-   * A batch that committed calls of role sessions on this day owes them a judgement on what is stored
+   * A batch that committed calls of this role session on this day owes it a judgement on what is stored
    * (`RoleSessionIngester`): deleted once made. `token` is the batch's own, so no other batch clears it.
    */
   roleJudgementOwedPartition: (day: string) => `ROLEJUDGE#v1#${day}`,
-  roleJudgementOwed: (day: string, token: string, part: number): ItemKey => ({
+  roleJudgementOwed: (day: string, roleSessionId: string, token: string, part: number): ItemKey => ({
     pk: Keys.roleJudgementOwedPartition(day),
-    sk: `${token}#${part}`,
+    sk: `${roleSessionId}#${token}#${part}`,
   }),
   /** A role session of this person, by the time its credentials were issued. */
   userRoleSession: (user: UserKey, creationDate: string, roleSessionId: string): ItemKey => ({
