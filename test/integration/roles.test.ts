@@ -481,31 +481,66 @@ describe("role-credentials-new-address, two processes on one table", () => {
     return { atCommit: atCommit.promise.then(() => storedFirst), resume: () => resume.resolve() };
   }
 
+  /** The alert items one process stores for these batches, delivered in this order. */
+  async function referenceAlerts(batches: readonly Classified[]): Promise<Record<string, unknown>[]> {
+    const reference = await openRuntime({ inMemory: true, alertSink: new RecordingSink() });
+    open.push(reference);
+    for (const batch of batches) await ingestBatch(reference.pipeline, batch);
+    return alertItems(await dumpTable(reference));
+  }
+
   /** The calls then the grant in one process: the alerts a crash must not lose. */
   async function callsThenGrant() {
     const [listAccounts, listRoles, grant, ...member] = CHAIN;
     const calls = classify([...member, callFrom("198.51.100.66", 1)]);
     const grants = classify([listAccounts, listRoles, grant] as typeof CHAIN);
-    const reference = await openRuntime({ inMemory: true, alertSink: new RecordingSink() });
-    open.push(reference);
-    await ingestBatch(reference.pipeline, calls);
-    await ingestBatch(reference.pipeline, grants);
-    const expected = alertItems(await dumpTable(reference));
+    const expected = await referenceAlerts([calls, grants]);
     expect(expected).toHaveLength(2);
     return { calls, grants, expected };
+  }
+
+  /**
+   * Runs `body` with processes on one fresh data dir (`start` opens one more, with an alert sink of its own,
+   * gathered in `sinks`), then closes them and removes the dir.
+   */
+  async function onOneDataDir(
+    name: string,
+    body: (start: () => Promise<Runtime>, sinks: readonly RecordingSink[]) => Promise<void>,
+  ): Promise<void> {
+    const dataDir = await mkdtemp(join(tmpdir(), `idc-audit-${name}-`));
+    const sinks: RecordingSink[] = [];
+    try {
+      await body(async () => {
+        const sink = new RecordingSink();
+        sinks.push(sink);
+        const runtime = await openRuntime({ dataDir, alertSink: sink });
+        open.push(runtime);
+        return runtime;
+      }, sinks);
+    } finally {
+      await Promise.all(open.splice(0).map((entry) => entry.close()));
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  }
+
+  /** The reference's alert items, paged once by all the processes together, and nothing left owed. */
+  async function expectAsReference(
+    runtime: Runtime,
+    sinks: readonly RecordingSink[],
+    expected: readonly Record<string, unknown>[],
+  ): Promise<void> {
+    const table = await dumpTable(runtime);
+    expect(alertItems(table)).toEqual(expected);
+    expect(sinks.reduce((sum, sink) => sum + sink.published.length, 0)).toBe(1);
+    expect(table.filter((item) => item.type === "role-judgement-owed")).toEqual([]);
   }
 
   it("raises that alert on the calls' next delivery when their process stopped between their commit and their judgement", async () => {
     // Prepare: as above, but the calls' process stops once their commit is stored, before the judgement it
     // owes the session. Then a third process gets the calls' batch again: all of it is stored already.
     const { calls: callsBatch, grants: grantBatch, expected } = await callsThenGrant();
-    const dataDir = await mkdtemp(join(tmpdir(), "idc-audit-stopped-after-commit-"));
-    try {
-      const sinks = [new RecordingSink(), new RecordingSink(), new RecordingSink()];
-      const calls = await openRuntime({ dataDir, alertSink: sinks[0] });
-      open.push(calls);
-      const grants = await openRuntime({ dataDir, alertSink: sinks[1] });
-      open.push(grants);
+    await onOneDataDir("stopped-after-commit", async (start, sinks) => {
+      const [calls, grants] = [await start(), await start()];
       const stopping = holdCommit(calls);
       const callsDone = ingestBatch(calls.pipeline, callsBatch);
       await stopping.atCommit;
@@ -513,20 +548,14 @@ describe("role-credentials-new-address, two processes on one table", () => {
       stopping.resume();
       await expect(callsDone).rejects.toThrow("the process has stopped");
       expect(alertItems(await dumpTable(grants))).toEqual([]);
-      const again = await openRuntime({ dataDir, alertSink: sinks[2] });
-      open.push(again);
+      const again = await start();
       // Act
       const result = await ingestBatch(again.pipeline, callsBatch);
-      // Assess: every event a duplicate, and the alert of the reference, paged once; nothing left owed.
+      // Assess: every event a duplicate, and as the reference.
       expect([result.stored, result.storedRoleEvents]).toEqual([[], []]);
       expect(result.duplicates).toBe(callsBatch.records.length + callsBatch.roleEvents.length);
-      expect(alertItems(await dumpTable(again))).toEqual(expected);
-      expect(sinks.reduce((sum, sink) => sum + sink.published.length, 0)).toBe(1);
-      expect((await dumpTable(again)).filter((item) => item.type === "role-judgement-owed")).toEqual([]);
-    } finally {
-      await Promise.all(open.splice(0).map((entry) => entry.close()));
-      await rm(dataDir, { recursive: true, force: true });
-    }
+      await expectAsReference(again, sinks, expected);
+    });
   });
 
   it("keeps what a batch owes while it is storing its calls, when a delivery of the ones it stored judges first", async () => {
@@ -534,13 +563,8 @@ describe("role-credentials-new-address, two processes on one table", () => {
     // stored, and that one call is delivered again to a third process, which judges the session without the
     // other calls; then the calls' process stores them and stops before its judgement.
     const { calls: callsBatch, grants: grantBatch, expected } = await callsThenGrant();
-    const dataDir = await mkdtemp(join(tmpdir(), "idc-audit-owed-while-storing-"));
-    try {
-      const sinks = [new RecordingSink(), new RecordingSink(), new RecordingSink(), new RecordingSink()];
-      const calls = await openRuntime({ dataDir, alertSink: sinks[0] });
-      open.push(calls);
-      const others = await openRuntime({ dataDir, alertSink: sinks[1] });
-      open.push(others);
+    await onOneDataDir("owed-while-storing", async (start, sinks) => {
+      const [calls, others] = [await start(), await start()];
       const stopping = holdCommit(calls, { written: 1 });
       const callsDone = ingestBatch(calls.pipeline, callsBatch);
       const [storedFirst] = await stopping.atCommit;
@@ -552,30 +576,20 @@ describe("role-credentials-new-address, two processes on one table", () => {
       expect(early.duplicates).toBe(1);
       stopping.resume();
       await expect(callsDone).rejects.toThrow("the process has stopped");
-      const again = await openRuntime({ dataDir, alertSink: sinks[2] });
-      open.push(again);
+      const again = await start();
       // Act
       await ingestBatch(again.pipeline, callsBatch);
-      // Assess: the alert of the reference, paged once; nothing left owed.
-      expect(alertItems(await dumpTable(again))).toEqual(expected);
-      expect(sinks.reduce((sum, sink) => sum + sink.published.length, 0)).toBe(1);
-      expect((await dumpTable(again)).filter((item) => item.type === "role-judgement-owed")).toEqual([]);
-    } finally {
-      await Promise.all(open.splice(0).map((entry) => entry.close()));
-      await rm(dataDir, { recursive: true, force: true });
-    }
+      // Assess
+      await expectAsReference(again, sinks, expected);
+    });
   });
+
   it("raises that alert when the calls' commit failed and the same process is given them again", async () => {
     // Prepare: as above, but the calls' commit fails (throttled past its retries) after the grant is stored,
     // and the same process, still running, is given the calls again: none of them is stored.
     const { calls: callsBatch, grants: grantBatch, expected } = await callsThenGrant();
-    const dataDir = await mkdtemp(join(tmpdir(), "idc-audit-commit-failed-"));
-    try {
-      const sinks = [new RecordingSink(), new RecordingSink()];
-      const calls = await openRuntime({ dataDir, alertSink: sinks[0] });
-      open.push(calls);
-      const grants = await openRuntime({ dataDir, alertSink: sinks[1] });
-      open.push(grants);
+    await onOneDataDir("commit-failed", async (start, sinks) => {
+      const [calls, grants] = [await start(), await start()];
       const failing = holdCommit(calls, { ending: "fail" });
       const callsDone = ingestBatch(calls.pipeline, callsBatch);
       await failing.atCommit;
@@ -584,28 +598,17 @@ describe("role-credentials-new-address, two processes on one table", () => {
       await expect(callsDone).rejects.toThrow("throttled");
       // Act
       await ingestBatch(calls.pipeline, callsBatch);
-      // Assess: the alert of the reference, paged once; nothing left owed.
-      const table = await dumpTable(calls);
-      expect(alertItems(table)).toEqual(expected);
-      expect(sinks.reduce((sum, sink) => sum + sink.published.length, 0)).toBe(1);
-      expect(table.filter((item) => item.type === "role-judgement-owed")).toEqual([]);
-    } finally {
-      await Promise.all(open.splice(0).map((entry) => entry.close()));
-      await rm(dataDir, { recursive: true, force: true });
-    }
+      // Assess
+      await expectAsReference(calls, sinks, expected);
+    });
   });
 
   it("leaves nothing owed when the calls' process stopped before its commit and another stores them", async () => {
     // Prepare: as above, but the calls' process stops at its commit, having stored what it owes and none of the
     // calls; a third process is given the calls again.
     const { calls: callsBatch, grants: grantBatch, expected } = await callsThenGrant();
-    const dataDir = await mkdtemp(join(tmpdir(), "idc-audit-stopped-before-commit-"));
-    try {
-      const sinks = [new RecordingSink(), new RecordingSink(), new RecordingSink()];
-      const calls = await openRuntime({ dataDir, alertSink: sinks[0] });
-      open.push(calls);
-      const grants = await openRuntime({ dataDir, alertSink: sinks[1] });
-      open.push(grants);
+    await onOneDataDir("stopped-before-commit", async (start, sinks) => {
+      const [calls, grants] = [await start(), await start()];
       const stopping = holdCommit(calls, { ending: "stop-before" });
       const callsDone = ingestBatch(calls.pipeline, callsBatch);
       await stopping.atCommit;
@@ -613,37 +616,24 @@ describe("role-credentials-new-address, two processes on one table", () => {
       stopping.resume();
       await expect(callsDone).rejects.toThrow("the process has stopped");
       expect((await dumpTable(grants)).filter((item) => item.type === "role-judgement-owed")).toHaveLength(1);
-      const again = await openRuntime({ dataDir, alertSink: sinks[2] });
-      open.push(again);
+      const again = await start();
       // Act
       await ingestBatch(again.pipeline, callsBatch);
       // Assess
-      const table = await dumpTable(again);
-      expect(alertItems(table)).toEqual(expected);
-      expect(sinks.reduce((sum, sink) => sum + sink.published.length, 0)).toBe(1);
-      expect(table.filter((item) => item.type === "role-judgement-owed")).toEqual([]);
-    } finally {
-      await Promise.all(open.splice(0).map((entry) => entry.close()));
-      await rm(dataDir, { recursive: true, force: true });
-    }
+      await expectAsReference(again, sinks, expected);
+    });
   });
+
   it("keeps the alert when a batch's commit failed and its retry's commit comes after another process judged without it", async () => {
     // Prepare: the reference (the chain, a call from elsewhere, a call from the portal's address); then two
     // processes on one data dir. The first's batch with the call from elsewhere fails at its commit; its retry
     // holds its commit while the second process stores and judges its own call without that one.
-    const reference = await openRuntime({ inMemory: true, alertSink: new RecordingSink() });
-    open.push(reference);
-    await ingestBatch(reference.pipeline, classify(CHAIN));
-    await ingestBatch(reference.pipeline, classify([callFrom("198.51.100.66", 1)]));
-    await ingestBatch(reference.pipeline, classify([callFrom("54.79.161.228", 2)]));
-    const expected = alertItems(await dumpTable(reference));
+    const call = classify([callFrom("198.51.100.66", 1)]);
+    const portalCall = classify([callFrom("54.79.161.228", 2)]);
+    const expected = await referenceAlerts([classify(CHAIN), call, portalCall]);
     expect(expected).toHaveLength(2);
-    const dataDir = await mkdtemp(join(tmpdir(), "idc-audit-failed-attempt-race-"));
-    try {
-      const first = await openRuntime({ dataDir, alertSink: new RecordingSink() });
-      open.push(first);
-      const second = await openRuntime({ dataDir, alertSink: new RecordingSink() });
-      open.push(second);
+    await onOneDataDir("failed-attempt-race", async (start) => {
+      const [first, second] = [await start(), await start()];
       await ingestBatch(first.pipeline, classify(CHAIN));
       let commits = 0;
       const retryAtCommit = deferred();
@@ -660,22 +650,18 @@ describe("role-credentials-new-address, two processes on one table", () => {
         }
         return putAll(items);
       };
-      const call = classify([callFrom("198.51.100.66", 1)]);
       await expect(ingestBatch(first.pipeline, call)).rejects.toThrow("throttled");
       // A role session is judged only once its calls are stored: the failed attempt stored no alert.
       expect(alertItems(await dumpTable(first))).toEqual([]);
       // Act
       const retry = ingestBatch(first.pipeline, call);
       await retryAtCommit.promise;
-      await ingestBatch(second.pipeline, classify([callFrom("54.79.161.228", 2)]));
+      await ingestBatch(second.pipeline, portalCall);
       retryCommit.resolve();
       await retry;
       // Assess
       expect(alertItems(await dumpTable(second))).toEqual(expected);
-    } finally {
-      await Promise.all(open.splice(0).map((entry) => entry.close()));
-      await rm(dataDir, { recursive: true, force: true });
-    }
+    });
   });
 
   it("leaves nothing owed when a batch fails before its commit", async () => {
@@ -710,27 +696,17 @@ describe("role-credentials-new-address, two processes on one table", () => {
     const firstCalls = classify(member);
     const grantBatch = classify([listAccounts, listRoles, grant] as typeof CHAIN);
     const foreignCall = classify([callFrom("198.51.100.66", 1)]);
-    const reference = await openRuntime({ inMemory: true, alertSink: new RecordingSink() });
-    open.push(reference);
-    for (const batch of [firstCalls, grantBatch, foreignCall]) await ingestBatch(reference.pipeline, batch);
-    const expected = alertItems(await dumpTable(reference));
+    const expected = await referenceAlerts([firstCalls, grantBatch, foreignCall]);
     expect(expected).toHaveLength(2);
-    const dataDir = await mkdtemp(join(tmpdir(), "idc-audit-unlinked-remembered-"));
-    try {
-      const calls = await openRuntime({ dataDir, alertSink: new RecordingSink() });
-      open.push(calls);
-      const grants = await openRuntime({ dataDir, alertSink: new RecordingSink() });
-      open.push(grants);
+    await onOneDataDir("unlinked-remembered", async (start) => {
+      const [calls, grants] = [await start(), await start()];
       await ingestBatch(calls.pipeline, firstCalls);
       await ingestBatch(grants.pipeline, grantBatch);
       // Act
       await ingestBatch(calls.pipeline, foreignCall);
       // Assess
       expect(alertItems(await dumpTable(calls))).toEqual(expected);
-    } finally {
-      await Promise.all(open.splice(0).map((entry) => entry.close()));
-      await rm(dataDir, { recursive: true, force: true });
-    }
+    });
   });
 });
 
