@@ -1,6 +1,6 @@
 import { groupKeyString, userKeyString } from "../identity/port.ts";
 import type { AuditEvent } from "../normalize/types.ts";
-import { ItemType } from "../timeline/items.ts";
+import { Items, ItemType } from "../timeline/items.ts";
 import { Keys } from "../timeline/keys.ts";
 import { type Item, mapLimit, type TableStore, type WrittenOnce } from "../timeline/store.ts";
 import { actorNames, type ChangeRecord, changeRecordOf, isGroupRemoval } from "./model.ts";
@@ -24,12 +24,7 @@ export function changeItems(record: ChangeRecord): Item[] {
         data,
       },
       // The id always finds the group, whether or not the directory ever named it.
-      {
-        ...Keys.groupAlias(record.group.groupId, record.group),
-        type: ItemType.GroupAlias,
-        identityStoreId: record.group.identityStoreId,
-        groupId: record.group.groupId,
-      },
+      Items.groupAlias(record.group.groupId, record.group),
     );
   }
   // Once, under the administrator's ARN: the other names it goes by point to that partition (`actorNameItems`).

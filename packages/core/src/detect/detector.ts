@@ -104,8 +104,10 @@ const MAX_SETTLE_ROUNDS = 4;
 export class Detector {
   /**
    * Per role session, the addresses this process already found to be its portal session's: calls from them
-   * cannot raise role-credentials-new-address, so a batch of such calls needs no read. Portal addresses only
-   * grow as events arrive, so remembering them never hides an alert.
+   * cannot raise role-credentials-new-address while the session keeps that link, so a batch of such calls needs
+   * no read (else every batch would read a long session whole). Known limit (README, Detections): a grant another
+   * process stores later can move the link to another portal session, which this process does not see until a
+   * call from an address it has not cleared makes it judge the session.
    */
   private readonly clearedAddresses = new LRUCache<string, ReadonlySet<string>>({ max: CLEARED_SESSIONS });
 
@@ -334,10 +336,11 @@ export class Detector {
   /**
    * The calls of a batch whose role sessions role-credentials-new-address must judge once the batch is stored
    * (`judgeStoredRoleSessions`): those from an address that is not an AWS service's and not already found to be
-   * their portal session's (only those can raise or change an alert). Nothing is read: a role session is judged only on what is
-   * stored, after its batch's commit, so that of two processes storing calls of one session (or one its calls
-   * and the other the grant or an event naming the person) the one judging last reads both. No process
-   * remembers a session it found unlinked to skip its next calls: another process may link it at any time.
+   * their portal session's (only those can raise or change an alert). Nothing is read: a role session is judged
+   * only on what is stored, after its batch's commit, so that of two processes storing calls of one session (or
+   * one its calls and the other the grant or an event naming the person) the one judging last reads both. No
+   * process remembers a session it found unlinked to skip its next calls: another process may link it at any
+   * time.
    */
   callsToJudge(events: readonly RoleEvent[]): RoleEvent[] {
     return events.filter(

@@ -255,14 +255,7 @@ export class GroupEnricher extends ProfileCache {
       this.stats.enriched += 1;
       // The name's lookup value before the profile, as for users: a fresh profile means its alias is stored.
       if (result.profile.displayName)
-        await this.store.putAll([
-          {
-            ...Keys.groupAlias(result.profile.displayName, group),
-            type: ItemType.GroupAlias,
-            identityStoreId: group.identityStoreId,
-            groupId: group.groupId,
-          },
-        ]);
+        await this.store.putAll([Items.groupAlias(result.profile.displayName, group)]);
       await this.store.putAll([groupProfileItem(group, ProfileStatus.Enriched, fetchedAt, result.profile)]);
     });
   }

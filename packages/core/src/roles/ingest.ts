@@ -136,10 +136,10 @@ export class RoleSessionIngester<A = unknown> {
     for (const item of await this.store.getAll(commitKeys)) {
       const eventId = item.sk.slice(item.sk.lastIndexOf("#") + 1);
       const event = unique.get(eventId);
-      if (event && unique.delete(eventId)) {
-        duplicates += 1;
-        storedBefore.push(event);
-      }
+      if (!event) continue;
+      unique.delete(eventId);
+      duplicates += 1;
+      storedBefore.push(event);
     }
     const fresh = [...unique.values()];
     // A delivery of events stored before may be that of a batch which stopped between its commit and the
@@ -267,16 +267,14 @@ export class RoleSessionIngester<A = unknown> {
     const detector = this.detector;
     const sessions = [...new Set([...ids, ...owed.map((judgement) => judgement.roleSessionId)])].sort();
     if (!detector || sessions.length === 0) return [];
-    const listed = owed.flatMap((judgement) =>
+    const listed = owed.map((judgement) =>
       judgement.events.map(({ eventTime, eventId }) =>
         Keys.roleSessionEvent(judgement.roleSessionId, eventTime, eventId),
       ),
     );
-    const committed = new Set((await this.store.getAll(listed)).map(itemKeyString));
-    const made = owed.filter((judgement) =>
-      judgement.events.every(({ eventTime, eventId }) =>
-        committed.has(itemKeyString(Keys.roleSessionEvent(judgement.roleSessionId, eventTime, eventId))),
-      ),
+    const committed = new Set((await this.store.getAll(listed.flat())).map(itemKeyString));
+    const made = owed.filter((_, index) =>
+      (listed[index] ?? []).every((key) => committed.has(itemKeyString(key))),
     );
     const alerts = await detector.judgeStoredRoleSessions(sessions);
     await this.store.deleteAll([...owing, ...made.map((judgement) => judgement.key)]);

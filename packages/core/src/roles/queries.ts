@@ -309,8 +309,9 @@ export class RoleQueries {
   }
 
   /**
-   * What detections judge a role session on: its stored calls, its person and its portal session. A session with no call is not worth linking (nothing to judge);
-   * one not linked to a portal session of a known person has nothing to compare its addresses with.
+   * What detections judge a role session on: its stored calls, its person and its portal session. A session with
+   * no call is not worth linking (nothing to judge); one not linked to a portal session of a known person has
+   * nothing to compare its addresses with.
    * `pending`: Identity Center events of the batch being stored, not committed yet (a grant among them links).
    */
   async linkedCalls(

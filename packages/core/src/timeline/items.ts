@@ -1,6 +1,6 @@
 import { type ExternalId, type UserProfile, userKeyString } from "../identity/port.ts";
 import { ActorKind, type AuditEvent, resolutionOf, type UserKey } from "../normalize/types.ts";
-import { AliasKind, enrichPendingKey, type ItemKey, Keys } from "./keys.ts";
+import { AliasKind, enrichPendingKey, type GroupRef, type ItemKey, Keys } from "./keys.ts";
 import type { Item } from "./store.ts";
 
 /** Item types, stored in `type` so a partition read back can be told apart without parsing keys. */
@@ -117,6 +117,13 @@ export const Items = {
     data: payload(event),
   }),
   // No note of where an alias was learned (directory or event): the item would then depend on arrival order.
+  /** A group's id or display name → the group. */
+  groupAlias: (value: string, group: GroupRef): Item => ({
+    ...Keys.groupAlias(value, group),
+    type: ItemType.GroupAlias,
+    identityStoreId: group.identityStoreId,
+    groupId: group.groupId,
+  }),
   alias: (kind: AliasKind, value: string, user: UserKey, issuer?: string): Item => ({
     ...Keys.alias(kind, value, user, issuer),
     type: ItemType.Alias,

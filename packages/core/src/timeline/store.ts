@@ -170,6 +170,16 @@ export class WrittenOnce {
   }
 }
 
+/** One `BatchWriteItem` request: an item to put or a key to delete. */
+type WriteRequest = { PutRequest: { Item: Item } } | { DeleteRequest: { Key: ItemKey } };
+
+/** One of each key (the last given): a batch request may name a key only once. */
+function uniqueByKey<T extends ItemKey>(entries: readonly T[]): T[] {
+  const unique = new Map<string, T>();
+  for (const entry of entries) unique.set(itemKeyString(entry), entry);
+  return [...unique.values()];
+}
+
 /** The DynamoDB adapter of the timeline store: one table, `pk`/`sk`, no secondary index. */
 export class TableStore {
   readonly tableName: string;
@@ -228,37 +238,28 @@ export class TableStore {
   /** Writes items with `BatchWriteItem`, retrying `UnprocessedItems` with backoff until all are written. */
   async putAll(items: readonly Item[]): Promise<void> {
     // Two writes to one key in one batch is an error in DynamoDB; the later copy is identical, keep one.
-    const unique = new Map<string, Item>();
-    for (const item of items) unique.set(itemKeyString(item), item);
-    const chunks: Item[][] = [];
-    const all = [...unique.values()];
+    const all = uniqueByKey(items);
     this.stats.itemsWritten += all.length;
-    for (let start = 0; start < all.length; start += BATCH_WRITE_LIMIT) {
-      chunks.push(all.slice(start, start + BATCH_WRITE_LIMIT));
-    }
-    await mapLimit(chunks, this.concurrency, (chunk) =>
-      this.writeChunk(chunk.map((item) => ({ PutRequest: { Item: item } }))),
-    );
+    await this.writeAll(all.map((item) => ({ PutRequest: { Item: item } })));
   }
 
   /** Removes items by key with `BatchWriteItem` (bookkeeping only: timeline items are never deleted). */
   async deleteAll(keys: readonly ItemKey[]): Promise<void> {
-    const unique = new Map<string, ItemKey>();
-    for (const key of keys) unique.set(itemKeyString(key), { pk: key.pk, sk: key.sk });
-    const all = [...unique.values()];
+    const all = uniqueByKey(keys.map((key) => ({ pk: key.pk, sk: key.sk })));
     this.stats.itemsDeleted += all.length;
-    const chunks: ItemKey[][] = [];
-    for (let start = 0; start < all.length; start += BATCH_WRITE_LIMIT) {
-      chunks.push(all.slice(start, start + BATCH_WRITE_LIMIT));
-    }
-    await mapLimit(chunks, this.concurrency, (chunk) =>
-      this.writeChunk(chunk.map((key) => ({ DeleteRequest: { Key: key } }))),
-    );
+    await this.writeAll(all.map((key) => ({ DeleteRequest: { Key: key } })));
   }
 
-  private async writeChunk(
-    chunk: readonly ({ PutRequest: { Item: Item } } | { DeleteRequest: { Key: ItemKey } })[],
-  ): Promise<void> {
+  /** Sends write requests (each to a distinct key) in `BatchWriteItem`s of at most 25, several at once. */
+  private async writeAll(requests: readonly WriteRequest[]): Promise<void> {
+    const chunks: WriteRequest[][] = [];
+    for (let start = 0; start < requests.length; start += BATCH_WRITE_LIMIT) {
+      chunks.push(requests.slice(start, start + BATCH_WRITE_LIMIT));
+    }
+    await mapLimit(chunks, this.concurrency, (chunk) => this.writeChunk(chunk));
+  }
+
+  private async writeChunk(chunk: readonly WriteRequest[]): Promise<void> {
     let requests = [...chunk];
     // Only attempts that make no progress count against the budget: a throttled table that keeps taking part
     // of each batch is slow, not failing.
@@ -293,9 +294,7 @@ export class TableStore {
 
   /** Reads items by key with `BatchGetItem` (strongly consistent), retrying `UnprocessedKeys`. */
   async getAll(keys: readonly ItemKey[]): Promise<Item[]> {
-    const unique = new Map<string, ItemKey>();
-    for (const key of keys) unique.set(itemKeyString(key), { pk: key.pk, sk: key.sk });
-    const all = [...unique.values()];
+    const all = uniqueByKey(keys.map((key) => ({ pk: key.pk, sk: key.sk })));
     const chunks: ItemKey[][] = [];
     for (let start = 0; start < all.length; start += BATCH_GET_LIMIT) {
       chunks.push(all.slice(start, start + BATCH_GET_LIMIT));
