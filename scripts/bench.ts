@@ -35,7 +35,7 @@ import { DynamoDBDocumentClient, ScanCommand } from "@aws-sdk/lib-dynamodb";
 import { MAX_LINE_BYTES, type ReadItem, readInputs, storedCategory, walk } from "@idc-audit/core/cloudtrail";
 import { IdentityStoreDirectory } from "@idc-audit/core/identity";
 import { classifyItem, ingestStream } from "@idc-audit/core/ingest";
-import { openRuntime, startEmbeddedDynamo } from "@idc-audit/core/runtime";
+import { boundHeapGrowth, heapGrowthFlag, openRuntime, startEmbeddedDynamo } from "@idc-audit/core/runtime";
 import {
   hashString,
   IDENTITY_STORE_ID,
@@ -218,7 +218,10 @@ process.on("disconnect", () => server.close(() => process.exit(0)));
 `;
   const profile = values["store-cpu-prof"];
   const profiling = profile === undefined ? [] : ["--cpu-prof", `--cpu-prof-dir=${resolve(profile)}`];
-  const proc: ChildProcess = spawn(process.execPath, [...profiling, "-e", source, dynalitePath, path], {
+  // The heap growth `idc-audit` sets in its own process, which holds the store's worker (`boundHeapGrowth`).
+  const heapGrowth = heapGrowthFlag(process.execArgv, process.env.NODE_OPTIONS);
+  const nodeArgs = [...profiling, ...(heapGrowth ? [heapGrowth] : [])];
+  const proc: ChildProcess = spawn(process.execPath, [...nodeArgs, "-e", source, dynalitePath, path], {
     stdio: ["ignore", "inherit", "inherit", "ipc"],
   });
   const [message] = (await once(proc, "message")) as [{ port: number }];
@@ -1453,6 +1456,8 @@ async function orchestrateRoles() {
 }
 
 async function main() {
+  // As `idc-audit` does first thing: every phase (ingest and its floor alike) runs with the product's heap growth.
+  boundHeapGrowth();
   const phase = values.phase;
   if (phase === undefined) {
     if (!values["roles-only"]) await orchestrate();

@@ -1,5 +1,10 @@
 import { CreateTableCommand, DescribeTableCommand, DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { configFromEnvironment, openRuntime } from "@idc-audit/core/runtime";
+import {
+  configFromEnvironment,
+  HEAP_GROWING_PERCENT,
+  heapGrowthFlag,
+  openRuntime,
+} from "@idc-audit/core/runtime";
 import { mockClient } from "aws-sdk-client-mock";
 import { afterEach, describe, expect, it } from "vitest";
 
@@ -40,5 +45,20 @@ describe("runtime wiring", () => {
       alertTopicArn: "arn:aws:sns:eu-west-1:111122223333:alerts",
     });
     expect(() => configFromEnvironment({})).toThrow(/TABLE_NAME/);
+  });
+});
+
+describe("heap growth of a local idc-audit process", () => {
+  it("bounds it by default", () => {
+    expect(heapGrowthFlag([], undefined)).toBe(`--heap-growing-percent=${HEAP_GROWING_PERCENT}`);
+    expect(heapGrowthFlag(["--enable-source-maps"], "--no-warnings")).toBe(
+      `--heap-growing-percent=${HEAP_GROWING_PERCENT}`,
+    );
+  });
+
+  it("leaves a heap sized by the person running it, on the command line or in NODE_OPTIONS, as they set it", () => {
+    expect(heapGrowthFlag(["--max-old-space-size=4096"], undefined)).toBeUndefined();
+    expect(heapGrowthFlag([], "--no-warnings --heap-growing-percent=200")).toBeUndefined();
+    expect(heapGrowthFlag(["--max_old_space_size=2048"], "")).toBeUndefined();
   });
 });

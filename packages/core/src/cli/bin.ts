@@ -1,4 +1,9 @@
+import { boundHeapGrowth } from "../runtime/heap.ts";
 import { main } from "./main.ts";
+
+// Before anything is allocated: the heaps of this process and of the store's worker grow half past what they
+// keep, not four times (`runtime/heap.ts`).
+boundHeapGrowth();
 
 // The SDK's Node-version notice is for maintainers, not for people reading an audit timeline.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";

@@ -16,6 +16,7 @@ import { TableStore } from "../timeline/store.ts";
 import { routeThroughSharedStore, SharedStore } from "./shared-store.ts";
 
 export * from "./embedded.ts";
+export * from "./heap.ts";
 export * from "./shared-store.ts";
 
 /** Where the table is and which directory enriches users: the one place entry points are wired. */
