@@ -35,7 +35,13 @@ import { DynamoDBDocumentClient, ScanCommand } from "@aws-sdk/lib-dynamodb";
 import { MAX_LINE_BYTES, type ReadItem, readInputs, storedCategory, walk } from "@idc-audit/core/cloudtrail";
 import { IdentityStoreDirectory } from "@idc-audit/core/identity";
 import { classifyItem, ingestStream } from "@idc-audit/core/ingest";
-import { boundHeapGrowth, heapGrowthFlag, openRuntime, startEmbeddedDynamo } from "@idc-audit/core/runtime";
+import {
+  boundHeapGrowth,
+  embeddedStoreOptions,
+  heapGrowthFlag,
+  openRuntime,
+  startEmbeddedDynamo,
+} from "@idc-audit/core/runtime";
 import {
   hashString,
   IDENTITY_STORE_ID,
@@ -212,7 +218,7 @@ async function startStoreProcess(
   const dynalitePath = createRequire(import.meta.url).resolve("dynalite");
   const source = `
 const dynalite = require(process.argv[1]);
-const server = dynalite({ path: process.argv[2], createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+const server = dynalite(JSON.parse(process.argv[2]));
 server.listen(0, "127.0.0.1", () => process.send({ port: server.address().port }));
 process.on("disconnect", () => server.close(() => process.exit(0)));
 `;
@@ -221,9 +227,13 @@ process.on("disconnect", () => server.close(() => process.exit(0)));
   // The heap growth `idc-audit` sets in its own process, which holds the store's worker (`boundHeapGrowth`).
   const heapGrowth = heapGrowthFlag(process.execArgv, process.env.NODE_OPTIONS);
   const nodeArgs = [...profiling, ...(heapGrowth ? [heapGrowth] : [])];
-  const proc: ChildProcess = spawn(process.execPath, [...nodeArgs, "-e", source, dynalitePath, path], {
-    stdio: ["ignore", "inherit", "inherit", "ipc"],
-  });
+  const proc: ChildProcess = spawn(
+    process.execPath,
+    [...nodeArgs, "-e", source, dynalitePath, JSON.stringify(embeddedStoreOptions(path))],
+    {
+      stdio: ["ignore", "inherit", "inherit", "ipc"],
+    },
+  );
   const [message] = (await once(proc, "message")) as [{ port: number }];
   return {
     endpoint: `http://127.0.0.1:${message.port}`,

@@ -1,4 +1,7 @@
+import { mkdtemp, readdir, rm } from "node:fs/promises";
 import { createRequire } from "node:module";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { promisify } from "node:util";
 import {
   BatchGetItemCommand,
@@ -11,7 +14,7 @@ import {
   PutItemCommand,
   QueryCommand,
 } from "@aws-sdk/client-dynamodb";
-import { type EmbeddedDynamo, startEmbeddedDynamo } from "@idc-audit/core/runtime";
+import { type EmbeddedDynamo, embeddedStoreOptions, startEmbeddedDynamo } from "@idc-audit/core/runtime";
 import { TABLE_KEYS } from "@idc-audit/core/timeline";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
@@ -216,6 +219,7 @@ interface TableDefinition {
 }
 type Callback<T> = (error: Error | null, value?: T) => void;
 interface DynaliteStore {
+  db: { open(): Promise<void>; close(): Promise<void> };
   tableDb: {
     get(key: string, callback: Callback<TableDefinition>): void;
     put(key: string, value: TableDefinition, callback: Callback<void>): void;
@@ -245,8 +249,10 @@ const dynaliteBatchGetItem = dynaliteRequire("./actions/batchGetItem") as (
   callback: Callback<unknown>,
 ) => void;
 
-async function storeWithTable(): Promise<{ store: DynaliteStore; definitionReads: () => number }> {
-  const store = dynaliteDb.create({ createTableMs: 0 });
+async function storeWithTable(
+  options: object = { createTableMs: 0 },
+): Promise<{ store: DynaliteStore; definitionReads: () => number }> {
+  const store = dynaliteDb.create(options);
   await promisify(dynaliteCreateTable)(store, {
     TableName: "t",
     KeySchema: [{ AttributeName: "pk", KeyType: "HASH" }],
@@ -305,5 +311,34 @@ describe("the embedded store's table definitions", () => {
     const changed = promisify(store.tableDb.put.bind(store.tableDb))("t", { TableStatus: "DELETING" });
     await Promise.all([overlapping, changed]);
     await expect(getTable("t")).rejects.toMatchObject({ statusCode: 400 });
+  });
+});
+
+describe("the embedded store's LevelDB", () => {
+  // 10 MB of items: past LevelDB's default 4 MB write buffer, within the embedded store's 16 MB.
+  async function tableFilesAfterWriting(options: (path: string) => object): Promise<string[]> {
+    const path = await mkdtemp(join(tmpdir(), "idc-audit-leveldb-"));
+    try {
+      const { store } = await storeWithTable({ ...options(path), createTableMs: 0 });
+      const payload = "x".repeat(200_000);
+      for (let index = 0; index < 50; index += 1)
+        await promisify(dynalitePutItem)(store, {
+          TableName: "t",
+          Item: { pk: { S: `item-${index}` }, payload: { S: payload } },
+        });
+      // A full write buffer is flushed to a table file (.ldb) in the background: give it time to appear.
+      for (let wait = 0; wait < 40 && !(await readdir(path)).some((name) => name.endsWith(".ldb")); wait += 1)
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      const files = (await readdir(path)).filter((name) => name.endsWith(".ldb"));
+      await store.db.close();
+      return files;
+    } finally {
+      await rm(path, { recursive: true, force: true });
+    }
+  }
+
+  it("is given the embedded store's write buffer: 10 MB of writes stay in its log, where the default flushes them", async () => {
+    expect(await tableFilesAfterWriting((path) => ({ path }))).not.toEqual([]);
+    expect(await tableFilesAfterWriting((path) => embeddedStoreOptions(path))).toEqual([]);
   });
 });

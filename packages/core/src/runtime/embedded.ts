@@ -96,6 +96,25 @@ function pinLevelDbAddon(dynalitePath: string): void {
 }
 
 /**
+ * LevelDB's write buffer (its log and table in memory, 4 MB by default) for the embedded store: fewer, larger
+ * flushes and compactions. On the bench's 93,465 Identity Center records the store's CPU was 32.0–33.0 s
+ * against 35.6–36.6 s at 4 MB, for 25 MiB more peak RSS in the store (215–221 MiB against 190–194); 32 MB
+ * gained nothing more. Affordable since the CLI bounds its heaps' growth (`heap.ts`): the hostile folder, the
+ * store in the ingest's worker, then peaked at 377–393 MiB of its 488 MiB bound (`docs/benchmarks.md`).
+ */
+export const EMBEDDED_WRITE_BUFFER_BYTES = 16 * 1024 * 1024;
+
+/** dynalite's options for the embedded store: tables made at once, and on disk at `path` (LevelDB) if given. */
+export function embeddedStoreOptions(path?: string): Record<string, unknown> {
+  return {
+    createTableMs: 0,
+    deleteTableMs: 0,
+    updateTableMs: 0,
+    ...(path === undefined ? {} : { path, levelOptions: { writeBufferSize: EMBEDDED_WRITE_BUFFER_BYTES } }),
+  };
+}
+
+/**
  * Starts dynalite, an embedded DynamoDB, on a loopback port in a worker thread of this process. With a data
  * dir its tables live on disk (LevelDB, one process per dir); without one, in memory. It has no transactions,
  * TTL expiry or PITR, and idc-audit depends on none of them. Rejects with an `EmbeddedStartError` saying why
@@ -105,16 +124,16 @@ export async function startEmbeddedDynamo(
   dataDir?: string,
   options: EmbeddedOptions = {},
 ): Promise<EmbeddedDynamo> {
-  const storeOptions: Record<string, unknown> = { createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 };
+  let path: string | undefined;
   if (dataDir !== undefined) {
-    const path = join(dataDir, "dynamodb");
+    path = join(dataDir, "dynamodb");
     try {
       await mkdir(path, { recursive: true });
     } catch (error) {
       throw new EmbeddedStartError((error as Error).message, false);
     }
-    storeOptions.path = path;
   }
+  const storeOptions = embeddedStoreOptions(path);
   const dynalitePath = createRequire(import.meta.url).resolve("dynalite");
   const worker = new Worker(WORKER_SOURCE, {
     eval: true,
