@@ -225,7 +225,7 @@ process.on("disconnect", () => server.close(() => process.exit(0)));
   const profile = values["store-cpu-prof"];
   const profiling = profile === undefined ? [] : ["--cpu-prof", `--cpu-prof-dir=${resolve(profile)}`];
   // The heap growth `idc-audit` sets in its own process, which holds the store's worker (`boundHeapGrowth`).
-  const heapGrowth = heapGrowthFlag(process.execArgv, process.env.NODE_OPTIONS);
+  const heapGrowth = heapGrowthFlag(process.execArgv);
   const nodeArgs = [...profiling, ...(heapGrowth ? [heapGrowth] : [])];
   const proc: ChildProcess = spawn(
     process.execPath,
