@@ -726,9 +726,10 @@ async function phaseHostileIngest(folder: string, store: string) {
   return { counts, seconds: round(seconds), reasons: Object.fromEntries(reasons), memory: mem };
 }
 
-async function hostile() {
+/** `storeInProcess`: the store in a worker of the ingesting process, as `idc-audit ingest` runs it. */
+async function hostile(storeInProcess = Boolean(values["store-in-process"])) {
   const folder = await ensureHostileFolder();
-  const storePlacement = values["store-in-process"] ? ["--store-in-process"] : [];
+  const storePlacement = storeInProcess ? ["--store-in-process"] : [];
   const result = await child<Awaited<ReturnType<typeof phaseHostileIngest>>>([
     "--phase",
     "hostile-ingest",
@@ -741,7 +742,10 @@ async function hostile() {
   ]);
   const { counts, memory } = result;
   const accounted = counts.stored + counts.duplicates + counts.ignored + counts.rejected;
-  console.log(`hostile folder (${folder}): ingest in ${result.seconds} s`);
+  const where = storeInProcess
+    ? "the store in a worker of the same process"
+    : "the store in a process of its own";
+  console.log(`hostile folder (${folder}; ${where}): ingest in ${result.seconds} s`);
   console.log(
     `  ${counts.read} read = ${counts.stored} stored + ${counts.duplicates} duplicates + ${counts.ignored} ignored + ${counts.rejected} rejected${accounted === counts.read ? "" : ` (${accounted}: NOT ACCOUNTED)`}`,
   );
@@ -1471,7 +1475,11 @@ async function main() {
   const phase = values.phase;
   if (phase === undefined) {
     if (!values["roles-only"]) await orchestrate();
-    return orchestrateRoles();
+    await orchestrateRoles();
+    // Issue 15's memory bound, in the arrangement it is for: `idc-audit ingest`, its store in a worker. It went
+    // unnoticed over the bound for a session while it was measured only on request.
+    if (!values["roles-only"]) await hostile(true);
+    return;
   }
   // Orchestrated like the whole bench (it builds the folder, then measures in a child), on its own.
   if (phase === "hostile") return hostile();
