@@ -67,6 +67,21 @@ describe("idc-audit CLI on a generated archive", () => {
     writeFileSync(directoryFile, JSON.stringify(synthDirectory(SYNTH)));
   });
 
+  it("fixes how far its heaps grow past what a collection keeps, unless node is given a growth of its own", async () => {
+    // V8 prints the factor of each new heap limit it sets after a full collection: "Limit: … (2.0)".
+    const factors = async (nodeArgs: string[]) => {
+      const result = await runCli(["normalize", archive], { nodeArgs: ["--trace-gc-verbose", ...nodeArgs] });
+      expect(result.code).toBe(0);
+      return [...result.stdout.matchAll(/\] Limit: old size: .*\((\d+\.\d+)\)$/gm)].map((match) => match[1]);
+    };
+    const fixed = await factors([]);
+    expect(fixed.length).toBeGreaterThan(0);
+    expect(new Set(fixed)).toEqual(new Set(["2.0"]));
+    const own = await factors(["--heap-growing-percent=150"]);
+    expect(own.length).toBeGreaterThan(0);
+    expect(new Set(own)).toEqual(new Set(["2.5"]));
+  });
+
   it("accounts for every record, and re-ingesting shuffled and duplicated deliveries changes no answer", async () => {
     const ordered = join(scratch, "ordered");
     const first = json<Counts>(

@@ -8,9 +8,12 @@ export interface CliResult {
   readonly stderr: string;
 }
 
-/** Starts the built CLI (`bin/idc-audit.mjs`) as a user would, in its own process, every stream a pipe. */
-export function spawnCli(args: readonly string[], cwd: string = repoRoot) {
-  return spawn(process.execPath, [join(repoRoot, "bin/idc-audit.mjs"), ...args], {
+/**
+ * Starts the built CLI (`bin/idc-audit.mjs`) as a user would, in its own process, every stream a pipe;
+ * `nodeArgs` go to node before the script.
+ */
+export function spawnCli(args: readonly string[], cwd: string = repoRoot, nodeArgs: readonly string[] = []) {
+  return spawn(process.execPath, [...nodeArgs, join(repoRoot, "bin/idc-audit.mjs"), ...args], {
     cwd,
     env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true" },
     stdio: ["pipe", "pipe", "pipe"],
@@ -20,10 +23,10 @@ export function spawnCli(args: readonly string[], cwd: string = repoRoot) {
 /** Runs the built CLI to its end and collects what it printed. */
 export function runCli(
   args: readonly string[],
-  options: { stdin?: string | Buffer; cwd?: string } = {},
+  options: { stdin?: string | Buffer; cwd?: string; nodeArgs?: readonly string[] } = {},
 ): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawnCli(args, options.cwd);
+    const child = spawnCli(args, options.cwd, options.nodeArgs);
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (chunk) => {
