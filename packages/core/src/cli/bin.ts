@@ -3,7 +3,7 @@ import { main } from "./main.ts";
 
 // Set before any work starts (the modules above are loaded by then; the flag applies from the next full
 // collection): the heaps of this process and of the store's worker grow to twice what they keep, where V8
-// lets them grow four times (`runtime/heap.ts`).
+// lets them grow up to four times (`runtime/heap.ts`).
 boundHeapGrowth();
 
 // The SDK's Node-version notice is for maintainers, not for people reading an audit timeline.

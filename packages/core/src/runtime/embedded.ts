@@ -99,7 +99,7 @@ function pinLevelDbAddon(dynalitePath: string): void {
  * LevelDB's write buffer (its log and table in memory, 4 MB by default) for the embedded store: fewer, larger
  * flushes and compactions. On the bench's 93,465 Identity Center records the store's CPU was 32.0–33.0 s
  * against 35.6–36.6 s at 4 MB, for 25 MiB more peak RSS in the store (215–221 MiB against 190–194); 32 MB
- * gained nothing more. Affordable since the CLI bounds its heaps' growth (`heap.ts`): the hostile folder, the
+ * gained nothing more. Affordable since the CLI fixes its heaps' growth (`heap.ts`): the hostile folder, the
  * store in the ingest's worker, then peaked at 377–393 MiB of its 488 MiB bound (`docs/benchmarks.md`).
  */
 export const EMBEDDED_WRITE_BUFFER_BYTES = 16 * 1024 * 1024;

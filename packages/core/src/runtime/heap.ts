@@ -7,9 +7,9 @@ import { setFlagsFromString } from "node:v8";
  * worker heap held garbage too. On the hostile folder of issue 15 (the store in its worker, as `idc-audit ingest`
  * runs it) the process peaked at 452–479 MiB RSS today and 485–514 MiB the day before, against a 512 MB (488 MiB)
  * bound; at 100 it peaked at 368–380 MiB, and an ingest of 100,000 records (the store in a process of its own) at
- * 231–245 MiB instead of 303–341. The price is more full collections: up to about 16 % more CPU in the ingesting
- * process in alternating runs, within this machine's noise. At 50 the peaks were lower still (340–364, 197–209
- * MiB) for 20–23 % more CPU (`docs/benchmarks.md`).
+ * 231–245 MiB instead of 303–341. The price is more full collections, yet in seven alternating pairs of runs the
+ * ingesting process's CPU went from 17 % less to 18 % more than with V8's default: within this machine's noise.
+ * At 50 the peaks were lower still (340–364, 197–209 MiB) for 20–23 % more CPU (`docs/benchmarks.md`).
  */
 export const HEAP_GROWING_PERCENT = 100;
 
