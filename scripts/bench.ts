@@ -787,7 +787,9 @@ async function phaseStoreCosts(scratch: string) {
     },
   ];
   const results: { kind: string; msPerItem: number }[] = [];
-  let reads: { msPerQuery: number; cpuMsPerQuery: number; msPerKeyRead: number } | undefined;
+  let reads:
+    | { msPerQuery: number; cpuMsPerQuery: number; msPerKeyRead: number; cpuMsPerConditionalPut: number }
+    | undefined;
   for (const kind of kinds) {
     const dir = join(scratch, `store-costs-${kind.indexes}-${results.length}`);
     rmSync(dir, { recursive: true, force: true });
@@ -847,10 +849,22 @@ async function phaseStoreCosts(scratch: string) {
       const getStart = performance.now();
       for (let offset = 0; offset < count; offset += 500)
         await store.getAll(items.slice(offset, offset + 500).map(({ pk, sk }) => ({ pk, sk })));
+      const msPerKeyRead = (performance.now() - getStart) / count;
+      // The cheapest request that can tell one writer from another on one key: a put that fails if the key
+      // exists (each key put twice: new, then already there). Its price is what any join must pay per partition
+      // that two batches may share, as long as the store charges per request (docs/benchmarks.md).
+      const putCpuStart = process.cpuUsage();
+      await mapLimit(items.slice(0, queries), 8, async (item) => {
+        const conditional = { ...item, sk: "CONDITIONAL" };
+        await store.putIfAbsent(conditional);
+        await store.putIfAbsent(conditional);
+      });
+      const putCpu = process.cpuUsage(putCpuStart);
       reads = {
         msPerQuery: round(msPerQuery, 4),
         cpuMsPerQuery: round(cpuMsPerQuery, 4),
-        msPerKeyRead: round((performance.now() - getStart) / count, 4),
+        msPerKeyRead: round(msPerKeyRead, 4),
+        cpuMsPerConditionalPut: round((putCpu.user + putCpu.system) / 1000 / (2 * queries), 4),
       };
     }
     client.destroy();
@@ -1110,7 +1124,7 @@ async function orchestrate() {
   for (const cost of costs.writes) console.log(`  ${cost.kind}: ${cost.msPerItem} ms`);
   if (costs.reads)
     console.log(
-      `  and per read: a strongly consistent Query of a one-item partition (8 at a time) ${costs.reads.msPerQuery} ms (CPU, client and store: ${costs.reads.cpuMsPerQuery} ms); a key read with BatchGetItem ${costs.reads.msPerKeyRead} ms`,
+      `  and per read: a strongly consistent Query of a one-item partition (8 at a time) ${costs.reads.msPerQuery} ms (CPU, client and store: ${costs.reads.cpuMsPerQuery} ms); a key read with BatchGetItem ${costs.reads.msPerKeyRead} ms; CPU per conditional PutItem (client and store) ${costs.reads.cpuMsPerConditionalPut} ms`,
     );
   console.log("");
   console.log(
