@@ -487,8 +487,9 @@ function keyHash(item: Item): number {
 }
 
 /**
- * Records the keys a store writes, in the order its `putAll` writes them (each call's keys once, as `putAll`
- * sends them), until `stop()`. Hashes only, in a typed array, so the ingesting process's memory is measured
+ * Records the keys a store writes, in the order its `putAll` and `insertAll` write them (each call's keys once,
+ * as they send them; an insert refused because its key existed is recorded too: it cost the store a write's
+ * request), until `stop()`. Hashes only, in a typed array, so the ingesting process's memory is measured
  * with no more than 8 bytes an item written added to it.
  */
 function recordWriteOrder(store: TableStore): { stop(): Float64Array; byType: Map<string, number> } {
@@ -497,7 +498,8 @@ function recordWriteOrder(store: TableStore): { stop(): Float64Array; byType: Ma
   // Items written by type (each call's keys once, as `putAll` sends them).
   const byType = new Map<string, number>();
   const putAll = store.putAll;
-  store.putAll = async function (items: readonly Item[]) {
+  const insertAll = store.insertAll;
+  const record = (items: readonly Item[]) => {
     const keys = new Set<number>();
     for (const item of items) {
       const key = keyHash(item);
@@ -512,11 +514,20 @@ function recordWriteOrder(store: TableStore): { stop(): Float64Array; byType: Ma
       order = grown;
     }
     for (const key of keys) order[length++] = key;
+  };
+  store.putAll = async function (items: readonly Item[]) {
+    record(items);
     return putAll.call(this, items);
+  };
+  // Workflow heads are items written too (an insert each); the floor writes them as it writes every item.
+  store.insertAll = async function (items: readonly Item[]) {
+    record(items);
+    return insertAll.call(this, items);
   };
   return {
     stop() {
       store.putAll = putAll;
+      store.insertAll = insertAll;
       return order.slice(0, length);
     },
     byType,

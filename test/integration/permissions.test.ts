@@ -10,12 +10,22 @@ import { attackArchive, detectingRuntime, RecordingSink } from "../support/detec
 import { BOB, eventsDir, fixtureFiles, loadEvent } from "../support/fixtures.ts";
 import { fixtureDirectory, memoryRuntime, normalized } from "../support/store.ts";
 
-/** Records the DynamoDB operations a runtime's client sends, as IAM action names. */
+/**
+ * Records the DynamoDB operations a runtime's client sends, as IAM action names. A `BatchExecuteStatement` is
+ * authorized statement by statement: each `INSERT` as `PartiQLInsert`, any other kind of statement as its own.
+ */
 function recordActions(runtime: Runtime): Set<string> {
   const actions = new Set<string>();
   runtime.store.client.middlewareStack.add(
     (next, context) => async (args) => {
-      actions.add(`dynamodb:${String(context.commandName).replace(/Command$/, "")}`);
+      const operation = String(context.commandName).replace(/Command$/, "");
+      if (operation === "BatchExecuteStatement") {
+        const { Statements = [] } = args.input as { Statements?: { Statement?: string }[] };
+        for (const { Statement = "" } of Statements) {
+          const verb = /^\s*(\w+)/.exec(Statement)?.[1]?.toLowerCase() ?? "unknown";
+          actions.add(`dynamodb:PartiQL${verb.charAt(0).toUpperCase()}${verb.slice(1)}`);
+        }
+      } else actions.add(`dynamodb:${operation}`);
       return next(args);
     },
     { step: "initialize", name: "recordActions" },

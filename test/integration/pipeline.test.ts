@@ -3,7 +3,7 @@ import { noDirectory } from "@idc-audit/core/identity";
 import { Pipeline } from "@idc-audit/core/ingest";
 import type { AuditEvent, NormalizedRecord, UserKey } from "@idc-audit/core/normalize";
 import type { Runtime } from "@idc-audit/core/runtime";
-import { AnalystQueries, eventOf, type Item, Items } from "@idc-audit/core/timeline";
+import { AnalystQueries, eventOf, type Item, Items, Keys } from "@idc-audit/core/timeline";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { synthExportDirectory, synthRecords } from "../support/answers.ts";
@@ -615,5 +615,72 @@ describe("pipeline: enrichment", () => {
     const report = await store.queries.user({ identityStoreId: BOB.identityStoreId, userId: BOB.userId });
     expect(report.user).toMatchObject({ status: "unenriched", userName: null });
     expect(report.eventCount).toBe(1);
+  });
+});
+
+/** Counts the reads of sign-in workflow partitions a runtime's store makes from now on. */
+function countWorkflowReads(store: Runtime): { readonly count: number } {
+  const counter = { count: 0 };
+  const query = store.store.query.bind(store.store);
+  store.store.query = (pk, range) => {
+    if (pk.startsWith("WORKFLOW#")) counter.count += 1;
+    return query(pk, range);
+  };
+  return counter;
+}
+
+describe("pipeline: sign-in workflow heads", () => {
+  const challengeFile = "new/CredentialChallenge__success__alice-failed.json";
+  const failureFile = "new/CredentialVerification__failure__alice-failed.json";
+
+  it.each([
+    ["the challenge first", challengeFile, failureFile],
+    ["the failed attempt first", failureFile, challengeFile],
+  ])(
+    "joins a workflow split over two batches (%s): the first reads nothing, the second reads the workflow",
+    async (_order, first, second) => {
+      const store = await runtime(await fixtureDirectory());
+      const reads = countWorkflowReads(store);
+      await store.pipeline.ingest([load(first)]);
+      expect(reads.count).toBe(0);
+      await store.pipeline.ingest([load(second)]);
+      expect(reads.count).toBe(1);
+      expect(await store.queries.failedSignIns()).toEqual([
+        expect.objectContaining({ eventId: load(failureFile).event.eventId, userId: ALICE.userId }),
+      ]);
+    },
+  );
+
+  it("joins the two halves of a workflow stored side by side by two processes", async () => {
+    const store = await runtime(await fixtureDirectory());
+    const other = new Pipeline(store.store, await fixtureDirectory());
+    await Promise.all([store.pipeline.ingest([load(challengeFile)]), other.ingest([load(failureFile)])]);
+    expect(await store.queries.failedSignIns()).toEqual([
+      expect.objectContaining({ eventId: load(failureFile).event.eventId, userId: ALICE.userId }),
+    ]);
+  });
+
+  it("reads every workflow of a table it did not create: a member an older version stored without a head is joined", async () => {
+    // Prepare: the table as a version before heads left it (no marker), holding the challenge it resolved.
+    const store = await runtime(await fixtureDirectory());
+    await store.store.deleteAll([Keys.workflowHeadsMarker]);
+    const challenge = load(challengeFile).event;
+    if (!challenge.authWorkflowId) throw new Error("the challenge fixture has a workflow");
+    const resolved = {
+      ...challenge,
+      actor: {
+        ...challenge.actor,
+        directoryUser: { identityStoreId: ALICE.identityStoreId, userId: ALICE.userId },
+      },
+    };
+    await store.store.putAll([Items.workflowEvent(challenge.authWorkflowId, resolved)]);
+    const reads = countWorkflowReads(store);
+    // Act: the failed attempt's head is inserted (no head was), yet the workflow is read.
+    await store.pipeline.ingest([load(failureFile)]);
+    // Assess
+    expect(reads.count).toBe(1);
+    expect(await store.queries.failedSignIns()).toEqual([
+      expect.objectContaining({ eventId: load(failureFile).event.eventId, userId: ALICE.userId }),
+    ]);
   });
 });

@@ -1,6 +1,10 @@
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { BatchWriteCommand, DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
-import { Keys, mapLimit, TableStore } from "@idc-audit/core/timeline";
+import {
+  BatchExecuteStatementCommand,
+  BatchWriteCommand,
+  DynamoDBDocumentClient,
+} from "@aws-sdk/lib-dynamodb";
+import { itemKeyString, Keys, mapLimit, TableStore } from "@idc-audit/core/timeline";
 import { mockClient } from "aws-sdk-client-mock";
 import { afterEach, describe, expect, it } from "vitest";
 
@@ -77,6 +81,58 @@ describe("table store", () => {
       maxUnprocessedRetries: 3,
     });
     await expect(store.putAll([item(1)])).rejects.toMatchObject({ name: "StoreError", retryable: true });
+  });
+
+  it("inserts 25 statements a request, reports the keys that existed and sends again only throttled statements", async () => {
+    const sent: string[][] = [];
+    let throttledOnce = false;
+    documents
+      .on(BatchExecuteStatementCommand)
+      .callsFake((input: { Statements: { Statement: string; Parameters: unknown[] }[] }) => {
+        sent.push(input.Statements.map(({ Parameters }) => String(Parameters[0])));
+        return {
+          Responses: input.Statements.map(({ Statement, Parameters }) => {
+            expect(Statement).toBe(`INSERT INTO "table" VALUE {'pk' : ?, 'sk' : ?, 'data' : ?}`);
+            if (Parameters[0] === "P#3") return { Error: { Code: "DuplicateItem", Message: "exists" } };
+            if (Parameters[0] === "P#27" && !throttledOnce) {
+              throttledOnce = true;
+              return { Error: { Code: "ThrottlingError", Message: "slow down" } };
+            }
+            return {};
+          }),
+        };
+      });
+    const store = new TableStore(new DynamoDBClient({ region: "us-east-1" }), {
+      tableName: "table",
+      sleep: noWait,
+      concurrency: 1,
+    });
+    const existed = await store.insertAll(Array.from({ length: 30 }, (_, n) => item(n)));
+    expect([...existed]).toEqual([itemKeyString(item(3))]);
+    expect(sent.map((statements) => statements.length)).toEqual([25, 5, 1]);
+    expect(sent[2]).toEqual(["P#27"]);
+    expect(store.stats).toMatchObject({
+      batchInserts: 3,
+      itemsWritten: 29,
+      insertsRefused: 1,
+      unprocessedRetries: 1,
+    });
+  });
+
+  it("raises an insert the table refuses, naming its key and the reason", async () => {
+    documents.on(BatchExecuteStatementCommand).resolves({
+      Responses: [
+        {},
+        { Error: { Code: "ValidationError", Message: "One or more parameter values were invalid" } },
+      ],
+    });
+    const store = new TableStore(new DynamoDBClient({ region: "us-east-1" }), {
+      tableName: "table",
+      sleep: noWait,
+    });
+    await expect(store.insertAll([item(1), item(2)])).rejects.toThrow(
+      "INSERT of item pk=P#2 sk=S failed: ValidationError: One or more parameter values were invalid",
+    );
   });
 
   it("fails fast on errors that retrying cannot fix", async () => {

@@ -14,6 +14,7 @@ import type { UserDirectory } from "../identity/port.ts";
 import { userKeyString } from "../identity/port.ts";
 import {
   type AuditEvent,
+  byTimeThenId,
   isFailedVerification,
   type NormalizedRecord,
   type UserKey,
@@ -112,6 +113,8 @@ export class Pipeline {
   private readonly storing = new Map<string, Promise<void>>();
   /** Late attributions a batch in progress has counted (keys of their markers): another batch does not. */
   private readonly lateCounted = new Set<string>();
+  /** `workflowHeadsTrusted`, once read. */
+  private headsTrusted: Promise<boolean> | undefined;
 
   constructor(
     private readonly store: TableStore,
@@ -209,6 +212,8 @@ export class Pipeline {
 
     // Phase 1: join inputs.
     const joinInputs: Item[] = [];
+    // Each workflow's earliest member in this batch, kept for its head (phase 2b); the others are join inputs.
+    const headMembers = new Map<string, AuditEvent>();
     const learnedNames = new Map<string, UserKey>();
     const awaitingName: { event: AuditEvent; userName: string }[] = [];
     const aliases: Item[] = [];
@@ -222,7 +227,14 @@ export class Pipeline {
       if (byName) attribute(event, byName);
       // A member's own person, session and hidden name are read back from its stored event (`workflowJoin`);
       // its key says whom the directory resolved it to (`Keys.workflowEvent`), so no redelivery erases that.
-      if (workflow) joinInputs.push(Items.workflowEvent(workflow, event));
+      if (workflow) {
+        const head = headMembers.get(workflow);
+        if (head && byTimeThenId(head, event) <= 0) joinInputs.push(Items.workflowEvent(workflow, event));
+        else {
+          if (head) joinInputs.push(Items.workflowEvent(workflow, head));
+          headMembers.set(workflow, event);
+        }
+      }
       if (own) aliases.push(Items.alias(AliasKind.UserId, own.userId, own));
       const userName = event.actor.userName;
       if (userName && own) {
@@ -266,13 +278,46 @@ export class Pipeline {
     }
     await this.store.putAll(workflowLinks);
 
-    // Phase 2b: sign-in workflow joins.
+    // Phase 2b: sign-in workflow joins. Each workflow's head is inserted now, once everything this batch
+    // stores of the workflow is written. The one writer whose insert succeeds was the first to store a member:
+    // what it wrote is all the workflow holds, unless a writer that stored members without inserting a head
+    // came before (an older version: hence the table's marker, `workflowHeadsTrusted`), and any later writer's
+    // insert fails, so that writer reads the partition and joins every member, this one's included. A writer
+    // whose insert fails stores its member at the member's own key and reads, as every writer did before heads.
     const workflows = new Set<string>();
+    const settled = new Set<string>();
     for (const entry of touched.values())
       if (entry.event.authWorkflowId) workflows.add(entry.event.authWorkflowId);
+    const [trusted, existed] = await Promise.all([
+      this.workflowHeadsTrusted(),
+      this.store.insertAll([...headMembers].map(([workflow, event]) => Items.workflowHead(workflow, event))),
+    ]);
+    await this.store.putAll(
+      [...headMembers]
+        .filter(([workflow]) => existed.has(itemKeyString(Keys.workflowHead(workflow))))
+        .map(([workflow, event]) => Items.workflowEvent(workflow, event)),
+    );
+    if (trusted)
+      for (const workflow of headMembers.keys())
+        if (!existed.has(itemKeyString(Keys.workflowHead(workflow)))) settled.add(workflow);
+    // A workflow with a member stored before this batch (found by a name join) is read whatever its head says.
+    for (const entry of touched.values())
+      if (!entry.fresh && entry.event.authWorkflowId) settled.delete(entry.event.authWorkflowId);
+    const written = new Map<string, Item[]>();
+    if (settled.size > 0)
+      for (const item of [
+        ...joinInputs,
+        ...workflowLinks,
+        ...[...headMembers].map(([workflow, event]) => Items.workflowHead(workflow, event)),
+      ]) {
+        const own = written.get(item.pk);
+        if (own) own.push(item);
+        else written.set(item.pk, [item]);
+      }
     await mapLimit([...workflows], 8, async (workflow) => {
+      const partition = Keys.workflowPartition(workflow);
       const { users, sessions, members, hidden } = workflowJoin(
-        await this.store.query(Keys.workflowPartition(workflow)),
+        settled.has(workflow) ? (written.get(partition) ?? []) : await this.store.query(partition),
       );
       for (const member of members) {
         const entry = attribution(touched.get(member.eventId)?.event ?? member);
@@ -395,6 +440,22 @@ export class Pipeline {
       joined: touched.size - fresh.length,
     });
     return { stored, duplicates, alerts, coverage };
+  }
+
+  /**
+   * Whether a workflow head this process inserts proves that no member of its workflow was stored before: the
+   * table says so when idc-audit created it (`Keys.workflowHeadsMarker`). A table an older version wrote, or
+   * one in AWS, may hold members stored without heads: every workflow is read there, as before heads. Read once.
+   */
+  private workflowHeadsTrusted(): Promise<boolean> {
+    this.headsTrusted ??= this.store.getAll([Keys.workflowHeadsMarker]).then(
+      (found) => found.length > 0,
+      (error: unknown) => {
+        this.headsTrusted = undefined;
+        throw error;
+      },
+    );
+    return this.headsTrusted;
   }
 
   /**

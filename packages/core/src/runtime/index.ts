@@ -11,6 +11,7 @@ import { RoleQueries } from "../roles/queries.ts";
 import { UsageError } from "../shared/errors.ts";
 import type { AuditLogger } from "../shared/logger.ts";
 import { silentLogger } from "../shared/logger.ts";
+import { Items } from "../timeline/items.ts";
 import { TimelineQueries } from "../timeline/queries.ts";
 import { TableStore } from "../timeline/store.ts";
 import { routeThroughSharedStore, SharedStore } from "./shared-store.ts";
@@ -131,7 +132,9 @@ export async function openRuntime(config: RuntimeConfig = {}): Promise<Runtime> 
     // Tables in AWS belong to the infrastructure: functions and analysts never create (or describe) them, so
     // they need no such permission and a mistyped --table fails on its first read instead of creating one.
     // The embedded store, and a local endpoint such as DynamoDB Local, get the table created on first use.
-    if (!useRealTable || config.endpoint !== undefined) await store.ensureTable();
+    if ((!useRealTable || config.endpoint !== undefined) && (await store.ensureTable()))
+      // A table idc-audit created holds only what versions that insert workflow heads stored (`Pipeline`).
+      await store.putAll([Items.workflowHeadsMarker()]);
   } catch (error) {
     client.destroy();
     await closeEmbedded?.();

@@ -11,6 +11,7 @@ export const ItemType = {
   Profile: "profile",
   WorkflowEvent: "workflow-event",
   WorkflowUser: "workflow-user",
+  WorkflowHeadsMarker: "workflow-heads-marker",
   /** Written before 2026-12-01 (a member's own session and hidden name are now read from the member). */
   WorkflowSession: "workflow-session",
   FailedSignIn: "failed-signin",
@@ -70,6 +71,13 @@ export const Items = {
     type: ItemType.WorkflowEvent,
     data: payload(event),
   }),
+  /** A member stored at its workflow's shared key (`Keys.workflowHead`); read back as any member is. */
+  workflowHead: (authWorkflowId: string, event: AuditEvent): Item => ({
+    ...Keys.workflowHead(authWorkflowId),
+    type: ItemType.WorkflowEvent,
+    data: payload(event),
+  }),
+  workflowHeadsMarker: (): Item => ({ ...Keys.workflowHeadsMarker, type: ItemType.WorkflowHeadsMarker }),
   workflowUser: (authWorkflowId: string, user: UserKey): Item => ({
     ...Keys.workflowUser(authWorkflowId, user),
     type: ItemType.WorkflowUser,

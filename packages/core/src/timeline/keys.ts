@@ -11,6 +11,8 @@ import type { UserKey } from "../normalize/types.ts";
  * | user timeline entry          | USER#v1#<storeId>#<userId>           | EVENT#<time>#<eventId>                   |
  * | user profile (cache)         | USER#v1#<storeId>#<userId>           | PROFILE                                  |
  * | sign-in workflow member      | WORKFLOW#v1#<authWorkflowId>         | EVENT#<time>#<eventId>[#BY#<store>#<id>] |
+ * | sign-in workflow member that | WORKFLOW#v1#<authWorkflowId>         | HEAD                                     |
+ * | its first writer inserted    |                                      |                                          |
  * | workflow → user a join found | WORKFLOW#v1#<authWorkflowId>         | LINK#USER#<storeId>#<userId>             |
  * | failed sign-in               | FAILED#v1                            | <time>#<eventId>                         |
  * | failed sign-in → user        | FAILED#v1                            | <time>#<eventId>#USER#<storeId>#<userId> |
@@ -55,6 +57,8 @@ import type { UserKey } from "../normalize/types.ts";
  * | such an event attributed by  | COVERAGE#v1#<yyyy-mm-dd>            | ATTR#<eventId>                           |
  * | a join, or to nobody         |                                      | NOBODY#<eventId>                         |
  * | days with canary items       | COVERDAY#v1                          | <yyyy-mm-dd>                             |
+ * | the table was created with   | META#v1                              | WORKFLOW-HEADS                           |
+ * | workflow heads               |                                      |                                          |
  *
  * An event's commit item, written last, means the event is stored: its canary item (see `Pipeline` and
  * `commitKey`).
@@ -117,6 +121,19 @@ export const Keys = {
     pk: Keys.workflowPartition(authWorkflowId),
     sk: `${eventSort(eventTime, eventId)}${resolved ? `#BY#${userPart(resolved)}` : ""}`,
   }),
+  /**
+   * One member of a workflow, at a key every writer of the workflow shares: the first writer's insert of it
+   * succeeds, every later one's fails, and so tells that writer that other members may be stored (`Pipeline`).
+   */
+  workflowHead: (authWorkflowId: string): ItemKey => ({
+    pk: Keys.workflowPartition(authWorkflowId),
+    sk: "HEAD",
+  }),
+  /**
+   * Written once, when idc-audit creates the table: every workflow member in it was stored by a version that
+   * inserts workflow heads, so a head inserted means no member was stored before (`Pipeline`).
+   */
+  workflowHeadsMarker: { pk: "META#v1", sk: "WORKFLOW-HEADS" } as ItemKey,
   workflowUser: (authWorkflowId: string, user: UserKey): ItemKey => ({
     pk: Keys.workflowPartition(authWorkflowId),
     sk: `LINK#USER#${userPart(user)}`,

@@ -3,12 +3,16 @@
  * these, and a test records the commands ingestion and queries really send and checks they stay within them.
  */
 
-/** Ingestion (CLI, ingest and backfill functions): batched reads and writes, a conditional put (a profile first
- * seen while Identity Store is unavailable), bookkeeping deletes. */
+/**
+ * Ingestion (CLI, ingest and backfill functions): batched reads and writes, a conditional put (a profile first
+ * seen while Identity Store is unavailable), bookkeeping deletes, and PartiQL inserts (`BatchExecuteStatement` of
+ * `INSERT`s only: sign-in workflow heads, `TableStore.insertAll`).
+ */
 export const STORE_WRITER_ACTIONS = [
   "dynamodb:BatchGetItem",
   "dynamodb:BatchWriteItem",
   "dynamodb:DeleteItem",
+  "dynamodb:PartiQLInsert",
   "dynamodb:PutItem",
   "dynamodb:Query",
 ] as const;

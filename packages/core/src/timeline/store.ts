@@ -8,6 +8,7 @@ import {
   ResourceNotFoundException,
 } from "@aws-sdk/client-dynamodb";
 import {
+  BatchExecuteStatementCommand,
   BatchGetCommand,
   BatchWriteCommand,
   DeleteCommand,
@@ -37,6 +38,14 @@ export interface TableStoreOptions {
 }
 
 const BATCH_WRITE_LIMIT = 25;
+/** `BatchStatementError` codes worth sending the statement again for. */
+const RETRYABLE_STATEMENT_ERRORS: ReadonlySet<string> = new Set([
+  "ProvisionedThroughputExceeded",
+  "RequestLimitExceeded",
+  "ThrottlingError",
+  "InternalServerError",
+  "TransactionConflict",
+]);
 const BATCH_GET_LIMIT = 100;
 const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
@@ -194,6 +203,10 @@ export class TableStore {
     /** Items removed with `BatchWriteItem` (bookkeeping): each costs a write, as an item written does. */
     itemsDeleted: 0,
     batchGets: 0,
+    /** `BatchExecuteStatement` requests of inserts (`insertAll`); the items inserted count as items written. */
+    batchInserts: 0,
+    /** Inserts refused because the key existed (`DuplicateItem`): nothing written. */
+    insertsRefused: 0,
     queries: 0,
     scans: 0,
     puts: 0,
@@ -213,26 +226,29 @@ export class TableStore {
     this.concurrency = options.concurrency ?? 8;
   }
 
-  /** Creates the table when it does not exist (the embedded store and first local runs). */
-  async ensureTable(): Promise<void> {
+  /** Creates the table when it does not exist (the embedded store and first local runs): true if it did. */
+  async ensureTable(): Promise<boolean> {
     try {
       await this.client.send(new DescribeTableCommand({ TableName: this.tableName }));
-      return;
+      return false;
     } catch (error) {
       if (!(error instanceof ResourceNotFoundException)) throw storeError("DescribeTable", error);
     }
+    let created = true;
     try {
       await this.client.send(
         new CreateTableCommand({ TableName: this.tableName, BillingMode: "PAY_PER_REQUEST", ...TABLE_KEYS }),
       );
     } catch (error) {
       if (!(error instanceof ResourceInUseException)) throw storeError("CreateTable", error);
+      created = false;
     }
     for (let attempt = 0; attempt < 50; attempt += 1) {
       const table = await this.client.send(new DescribeTableCommand({ TableName: this.tableName }));
       if (table.Table?.TableStatus === "ACTIVE") break;
       await this.sleep(100);
     }
+    return created;
   }
 
   /** Writes items with `BatchWriteItem`, retrying `UnprocessedItems` with backoff until all are written. */
@@ -290,6 +306,73 @@ export class TableStore {
         );
       }
     }
+  }
+
+  /**
+   * Writes each item only if its key is new: PartiQL `INSERT`s, 25 to a `BatchExecuteStatement`, each of which
+   * fails alone when its key exists (`DuplicateItem`). Returns the keys (`itemKeyString`) that existed: nothing
+   * was written for them. Statements throttled or failed on the server are sent again; any other failure is
+   * raised. Items must have the same attributes, all of them strings.
+   */
+  async insertAll(items: readonly Item[]): Promise<Set<string>> {
+    const existed = new Set<string>();
+    const all = uniqueByKey(items);
+    const chunks: Item[][] = [];
+    for (let start = 0; start < all.length; start += BATCH_WRITE_LIMIT) {
+      chunks.push(all.slice(start, start + BATCH_WRITE_LIMIT));
+    }
+    await mapLimit(chunks, this.concurrency, async (chunk) => {
+      let pending = chunk;
+      for (let attempt = 0; pending.length > 0; attempt += 1) {
+        if (attempt > 0) {
+          if (attempt > this.maxRetries)
+            throw new StoreError(
+              `BatchExecuteStatement left ${pending.length} inserts undone after ${attempt} attempts`,
+              {
+                retryable: true,
+              },
+            );
+          this.stats.unprocessedRetries += 1;
+          await this.sleep(backoff(attempt));
+        }
+        let responses: readonly { Error?: { Code?: string; Message?: string } }[];
+        try {
+          this.stats.batchInserts += 1;
+          const output = await this.documents.send(
+            new BatchExecuteStatementCommand({
+              Statements: pending.map((item) => {
+                const names = Object.keys(item);
+                return {
+                  Statement: `INSERT INTO "${this.tableName}" VALUE {${names.map((name) => `'${name}' : ?`).join(", ")}}`,
+                  Parameters: names.map((name) => item[name]),
+                };
+              }),
+            }),
+          );
+          responses = output.Responses ?? [];
+        } catch (error) {
+          const failure = storeError("BatchExecuteStatement", error);
+          if (!failure.retryable) throw failure;
+          continue;
+        }
+        const again: Item[] = [];
+        pending.forEach((item, index) => {
+          const code = responses[index]?.Error?.Code;
+          if (code === undefined) return;
+          if (code === "DuplicateItem") existed.add(itemKeyString(item));
+          else if (RETRYABLE_STATEMENT_ERRORS.has(code)) again.push(item);
+          else
+            throw new StoreError(
+              `BatchExecuteStatement INSERT of item pk=${item.pk} sk=${item.sk} failed: ${code}: ${responses[index]?.Error?.Message ?? ""}`,
+              { retryable: false },
+            );
+        });
+        pending = again;
+      }
+    });
+    this.stats.itemsWritten += all.length - existed.size;
+    this.stats.insertsRefused += existed.size;
+    return existed;
   }
 
   /** Reads items by key with `BatchGetItem` (strongly consistent), retrying `UnprocessedKeys`. */
