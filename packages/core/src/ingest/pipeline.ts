@@ -77,6 +77,8 @@ export const DEFAULT_NAME_CACHE_SIZE = 50_000;
  *    name → user mapping, and the mappings transitional events teach.
  * 3. The join partitions are then read back (strongly consistent). Because every writer writes before it
  *    reads, of two events that belong together at least one sees the other, whatever the order or process.
+ *    A sign-in workflow is read only if its head insert fails (phase 2b): the writer whose insert succeeds
+ *    stored its first member, and every later writer reads, so the same holds.
  * 4. Timeline items (session, user, failed sign-in, and links from sessions and addresses to a person's day)
  *    are written for every event the joins touched, and detections are evaluated on the stored data around
  *    them.

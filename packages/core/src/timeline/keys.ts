@@ -65,7 +65,8 @@ import type { UserKey } from "../normalize/types.ts";
  *
  * Each item's content is a function of its key and of one immutable event, so writing it again, in any
  * order, from any process, leaves the same item: that is what makes ingestion idempotent and
- * order-independent without transactions.
+ * order-independent without transactions. One exception, never overwritten: a workflow's head holds whichever
+ * member its first writer inserted, and every reader takes it as that member (`workflowJoin`).
  */
 export interface ItemKey {
   readonly pk: string;
