@@ -3,7 +3,7 @@ import { noDirectory } from "@idc-audit/core/identity";
 import { Pipeline } from "@idc-audit/core/ingest";
 import type { AuditEvent, NormalizedRecord, UserKey } from "@idc-audit/core/normalize";
 import type { Runtime } from "@idc-audit/core/runtime";
-import { AnalystQueries, eventOf, type Item, Items, Keys } from "@idc-audit/core/timeline";
+import { AnalystQueries, eventOf, type Item, Items, Keys, TableStore } from "@idc-audit/core/timeline";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { synthExportDirectory, synthRecords } from "../support/answers.ts";
@@ -658,6 +658,32 @@ describe("pipeline: sign-in workflow heads", () => {
     expect(await store.queries.failedSignIns()).toEqual([
       expect.objectContaining({ eventId: load(failureFile).event.eventId, userId: ALICE.userId }),
     ]);
+  });
+
+  it("joins a workflow that a name join links while its first writer is between its writes and its head insert", async () => {
+    // An old-shape workflow (its authentication names bob only by a sign-in name, which nothing resolves yet)
+    // and a transitional event that teaches that name.
+    const workflow = () =>
+      ["CredentialChallenge", "CredentialVerification", "UserAuthentication"].map((name) =>
+        load(`old/${name}__success.json`),
+      );
+    const teacher = () => [load("transitional/ListAccounts__success.json")];
+    const reference = await runtime(noDirectory);
+    await reference.pipeline.ingest(workflow());
+    await reference.pipeline.ingest(teacher());
+    // Act: the teaching batch runs whole, in another process, after the workflow's batch has written its members
+    // and just before it inserts its head: it links bob to the workflow and reads it without the head's member.
+    const store = await runtime(noDirectory);
+    const workflowStore = new TableStore(store.store.client, { tableName: store.store.tableName });
+    const teaching = new Pipeline(store.store, noDirectory);
+    const insertAll = workflowStore.insertAll.bind(workflowStore);
+    workflowStore.insertAll = async (items) => {
+      await teaching.ingest(teacher());
+      return insertAll(items);
+    };
+    await new Pipeline(workflowStore, noDirectory).ingest(workflow());
+    // Assess
+    expect(await dumpTable(store)).toEqual(await dumpTable(reference));
   });
 
   it("reads every workflow of a table it did not create: a member an older version stored without a head is joined", async () => {

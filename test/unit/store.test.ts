@@ -119,6 +119,15 @@ describe("table store", () => {
     });
   });
 
+  it("raises an answer that leaves inserts unanswered, rather than count them as made", async () => {
+    documents.on(BatchExecuteStatementCommand).resolves({ Responses: [{}] });
+    const store = new TableStore(new DynamoDBClient({ region: "us-east-1" }), {
+      tableName: "table",
+      sleep: noWait,
+    });
+    await expect(store.insertAll([item(1), item(2)])).rejects.toThrow("answered 1 of 2 inserts");
+  });
+
   it("raises an insert the table refuses, naming its key and the reason", async () => {
     documents.on(BatchExecuteStatementCommand).resolves({
       Responses: [

@@ -77,8 +77,8 @@ export const DEFAULT_NAME_CACHE_SIZE = 50_000;
  *    name → user mapping, and the mappings transitional events teach.
  * 3. The join partitions are then read back (strongly consistent). Because every writer writes before it
  *    reads, of two events that belong together at least one sees the other, whatever the order or process.
- *    A sign-in workflow is read only if its head insert fails (phase 2b): the writer whose insert succeeds
- *    stored its first member, and every later writer reads, so the same holds.
+ *    A sign-in workflow is read unless this batch's head insert for it succeeds (phase 2b): every writer
+ *    after the first inserter reads, so the same holds, once a batch that failed before its insert is redone.
  * 4. Timeline items (session, user, failed sign-in, and links from sessions and addresses to a person's day)
  *    are written for every event the joins touched, and detections are evaluated on the stored data around
  *    them.
@@ -281,11 +281,13 @@ export class Pipeline {
     await this.store.putAll(workflowLinks);
 
     // Phase 2b: sign-in workflow joins. Each workflow's head is inserted now, once everything this batch
-    // stores of the workflow is written. The one writer whose insert succeeds was the first to store a member:
-    // what it wrote is all the workflow holds, unless a writer that stored members without inserting a head
-    // came before (an older version: hence the table's marker, `workflowHeadsTrusted`), and any later writer's
-    // insert fails, so that writer reads the partition and joins every member, this one's included. A writer
-    // whose insert fails stores its member at the member's own key and reads, as every writer did before heads.
+    // stores of the workflow is written. The one writer whose insert succeeds was the first to insert: any later
+    // writer's insert fails, so that writer reads the partition and joins every member, this one's included.
+    // A writer whose insert fails stores its member at the member's own key and reads, as every writer did
+    // before heads. The first writer reads nothing, unless the table may hold members stored without a head (by
+    // an older version: hence the table's marker, `workflowHeadsTrusted`) or a name join may link the workflow
+    // (below). A batch that stored members and failed before its insert is not seen by it: that batch's redo
+    // (its events are not committed) reads the workflow and joins every member.
     const workflows = new Set<string>();
     const settled = new Set<string>();
     for (const entry of touched.values())
@@ -305,6 +307,10 @@ export class Pipeline {
     // A workflow with a member stored before this batch (found by a name join) is read whatever its head says.
     for (const entry of touched.values())
       if (!entry.fresh && entry.event.authWorkflowId) settled.delete(entry.event.authWorkflowId);
+    // So is one with a member of this batch waiting for a name: the batch that learns the name (it found the
+    // member's pending item, written in phase 1) links the person to the workflow and reads it, maybe before
+    // this batch's head was inserted, so the head's member can only learn of that link by this read.
+    for (const { event } of awaitingName) if (event.authWorkflowId) settled.delete(event.authWorkflowId);
     const written = new Map<string, Item[]>();
     if (settled.size > 0)
       for (const item of [

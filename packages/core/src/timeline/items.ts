@@ -220,7 +220,8 @@ export function workflowJoin(items: readonly Item[]): {
       users.push(...namedUsers(member));
       if (member.credentialId) sessions.push(member.credentialId);
       if (member.actor.kind === ActorKind.Unknown) hidden = true;
-      // One member per event: the copy the directory resolved (the first in key order) over one it did not.
+      // One member per event: the copy the directory resolved over one it did not. Two copies resolved to two
+      // people (a redo while the directory changed) keep the first in key order, where a head comes last.
       const kept = members.get(member.eventId);
       if (!kept || (!kept.actor.directoryUser && member.actor.directoryUser))
         members.set(member.eventId, member);

@@ -132,7 +132,7 @@ export const Keys = {
   }),
   /**
    * Written once, when idc-audit creates the table: every workflow member in it was stored by a version that
-   * inserts workflow heads, so a head inserted means no member was stored before (`Pipeline`).
+   * inserts workflow heads, so the first inserter of a head need not read its workflow (`Pipeline`).
    */
   workflowHeadsMarker: { pk: "META#v1", sk: "WORKFLOW-HEADS" } as ItemKey,
   workflowUser: (authWorkflowId: string, user: UserKey): ItemKey => ({

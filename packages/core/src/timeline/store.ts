@@ -312,7 +312,7 @@ export class TableStore {
    * Writes each item only if its key is new: PartiQL `INSERT`s, 25 to a `BatchExecuteStatement`, each of which
    * fails alone when its key exists (`DuplicateItem`). Returns the keys (`itemKeyString`) that existed: nothing
    * was written for them. Statements throttled or failed on the server are sent again; any other failure is
-   * raised. Items must have the same attributes, all of them strings.
+   * raised.
    */
   async insertAll(items: readonly Item[]): Promise<Set<string>> {
     const existed = new Set<string>();
@@ -356,6 +356,11 @@ export class TableStore {
           continue;
         }
         const again: Item[] = [];
+        if (responses.length !== pending.length)
+          throw new StoreError(
+            `BatchExecuteStatement answered ${responses.length} of ${pending.length} inserts: whether the others were made is unknown`,
+            { retryable: true },
+          );
         pending.forEach((item, index) => {
           const code = responses[index]?.Error?.Code;
           if (code === undefined) return;
