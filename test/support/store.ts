@@ -5,7 +5,7 @@ import type { DescribeResult, ExternalId, UserDirectory } from "@idc-audit/core/
 import { ExportDirectory } from "@idc-audit/core/identity";
 import { type NormalizedRecord, normalize, type UserKey } from "@idc-audit/core/normalize";
 import { openRuntime, type Runtime } from "@idc-audit/core/runtime";
-import { eventOf, type Item, Keys } from "@idc-audit/core/timeline";
+import { eventOf, type Item, itemKeyString, Keys } from "@idc-audit/core/timeline";
 import { afterEach } from "vitest";
 import { eventsDir } from "./fixtures.ts";
 
@@ -87,10 +87,11 @@ export async function dumpTable(runtime: Runtime): Promise<Record<string, unknow
   } while (start);
   // A member stored twice (at the head and at its own key, by a batch redone after its head was inserted) is
   // one member.
-  const unique = new Map(items.map((item) => [`${item.pk}\u0000${item.sk}`, item]));
+  const keyOf = (item: Record<string, unknown>) => itemKeyString(item as Item);
+  const unique = new Map(items.map((item) => [keyOf(item), item]));
   return [...unique.values()].sort((a, b) => {
-    const left = `${a.pk}\u0000${a.sk}`;
-    const right = `${b.pk}\u0000${b.sk}`;
+    const left = keyOf(a);
+    const right = keyOf(b);
     return left < right ? -1 : left > right ? 1 : 0;
   });
 }

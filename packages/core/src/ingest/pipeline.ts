@@ -292,18 +292,19 @@ export class Pipeline {
     const settled = new Set<string>();
     for (const entry of touched.values())
       if (entry.event.authWorkflowId) workflows.add(entry.event.authWorkflowId);
+    const heads = [...headMembers].map(([workflow, event]) => ({
+      workflow,
+      event,
+      item: Items.workflowHead(workflow, event),
+    }));
     const [trusted, existed] = await Promise.all([
       this.workflowHeadsTrusted(),
-      this.store.insertAll([...headMembers].map(([workflow, event]) => Items.workflowHead(workflow, event))),
+      this.store.insertAll(heads.map(({ item }) => item)),
     ]);
-    await this.store.putAll(
-      [...headMembers]
-        .filter(([workflow]) => existed.has(itemKeyString(Keys.workflowHead(workflow))))
-        .map(([workflow, event]) => Items.workflowEvent(workflow, event)),
-    );
+    const refused = heads.filter(({ item }) => existed.has(itemKeyString(item)));
+    await this.store.putAll(refused.map(({ workflow, event }) => Items.workflowEvent(workflow, event)));
     if (trusted)
-      for (const workflow of headMembers.keys())
-        if (!existed.has(itemKeyString(Keys.workflowHead(workflow)))) settled.add(workflow);
+      for (const { workflow, item } of heads) if (!existed.has(itemKeyString(item))) settled.add(workflow);
     // A workflow with a member stored before this batch (found by a name join) is read whatever its head says.
     for (const entry of touched.values())
       if (!entry.fresh && entry.event.authWorkflowId) settled.delete(entry.event.authWorkflowId);
@@ -313,11 +314,7 @@ export class Pipeline {
     for (const { event } of awaitingName) if (event.authWorkflowId) settled.delete(event.authWorkflowId);
     const written = new Map<string, Item[]>();
     if (settled.size > 0)
-      for (const item of [
-        ...joinInputs,
-        ...workflowLinks,
-        ...[...headMembers].map(([workflow, event]) => Items.workflowHead(workflow, event)),
-      ]) {
+      for (const item of [...joinInputs, ...workflowLinks, ...heads.map((head) => head.item)]) {
         const own = written.get(item.pk);
         if (own) own.push(item);
         else written.set(item.pk, [item]);

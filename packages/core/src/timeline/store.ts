@@ -38,6 +38,7 @@ export interface TableStoreOptions {
 }
 
 const BATCH_WRITE_LIMIT = 25;
+const BATCH_GET_LIMIT = 100;
 /** `BatchStatementError` codes worth sending the statement again for. */
 const RETRYABLE_STATEMENT_ERRORS: ReadonlySet<string> = new Set([
   "ProvisionedThroughputExceeded",
@@ -46,7 +47,6 @@ const RETRYABLE_STATEMENT_ERRORS: ReadonlySet<string> = new Set([
   "InternalServerError",
   "TransactionConflict",
 ]);
-const BATCH_GET_LIMIT = 100;
 const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** Throttling and server-side failures are worth retrying; validation and access errors are not. */
@@ -355,12 +355,12 @@ export class TableStore {
           if (!failure.retryable) throw failure;
           continue;
         }
-        const again: Item[] = [];
         if (responses.length !== pending.length)
           throw new StoreError(
             `BatchExecuteStatement answered ${responses.length} of ${pending.length} inserts: whether the others were made is unknown`,
             { retryable: true },
           );
+        const again: Item[] = [];
         pending.forEach((item, index) => {
           const code = responses[index]?.Error?.Code;
           if (code === undefined) return;
