@@ -709,4 +709,43 @@ describe("pipeline: sign-in workflow heads", () => {
       expect.objectContaining({ eventId: load(failureFile).event.eventId, userId: ALICE.userId }),
     ]);
   });
+  it("joins the copy an attempt that failed before its head insert resolved, when its redo inserts first with the directory down", async () => {
+    // Prepare: a sign-in whose second factor fails, as the synthetic MFA attack writes it (synth/attacks.ts): the
+    // password and TOTP challenges carry the typed name, which only the directory resolves.
+    const totpChallenge = () => {
+      const raw = loadEvent("new/CredentialChallenge__success__failed-totp.json");
+      raw.eventID = "00000000-0000-4000-8000-0000000070b0";
+      raw.eventTime = "2026-06-30T23:57:30Z";
+      (raw.additionalEventData as Record<string, unknown>).CredentialType = "TOTP";
+      return normalized(raw);
+    };
+    const workflow = () => [
+      load("new/CredentialChallenge__success__failed-totp.json"),
+      totpChallenge(),
+      load("new/CredentialVerification__failure__totp.json"),
+    ];
+    // The batch fails between its member writes and its head insert, and is redone elsewhere, directory down.
+    const failThenRedo = async (target: Runtime) => {
+      const directory = new OutageDirectory(await fixtureDirectory());
+      const failing = new TableStore(target.store.client, { tableName: target.store.tableName });
+      failing.insertAll = () =>
+        Promise.reject(new Error("injected: the batch failed before its head insert"));
+      await expect(new Pipeline(failing, directory).ingest(workflow())).rejects.toThrow("injected");
+      directory.down = true;
+      await new Pipeline(target.store, directory).ingest(workflow());
+    };
+    // Reference: the same deliveries on a table that trusts no head, where every workflow is read.
+    const reference = await runtime(await fixtureDirectory());
+    await reference.store.deleteAll([Keys.workflowHeadsMarker]);
+    await failThenRedo(reference);
+    const store = await runtime(await fixtureDirectory());
+    // Act
+    await failThenRedo(store);
+    // Assess: the failed TOTP attempt is bob's on both tables, which hold the same items.
+    expect(await reference.queries.failedSignIns()).toEqual([
+      expect.objectContaining({ userId: BOB.userId }),
+    ]);
+    expect(await store.queries.failedSignIns()).toEqual([expect.objectContaining({ userId: BOB.userId })]);
+    expect(await dumpTable(store)).toEqual(await dumpTable(reference));
+  });
 });

@@ -97,7 +97,7 @@ export class Pipeline {
   readonly roles: RoleSessionIngester<Alert>;
   private readonly logger: AuditLogger;
   /** Sign-in name (lower case) → its directory lookup, in memory only; bounded (see `nameCacheSize`). */
-  private readonly nameCache: LRUCache<string, Promise<UserKey | undefined>>;
+  private readonly nameCache: LRUCache<string, Promise<UserKey | undefined | typeof LOOKUP_FAILED>>;
   /** Learned name → user mappings whose waiting events this process has read and attributed. */
   private readonly pendingRead = new Set<string>();
   /**
@@ -190,7 +190,8 @@ export class Pipeline {
     for (const eventId of alreadyStored) if (unique.delete(eventId)) duplicates += 1;
     if (unique.size === 0) return { stored: [], duplicates, alerts: [], coverage: emptyCoverage() };
     // Directory resolution of names, for events that do not name their user themselves.
-    const fresh = await this.resolveNames([...unique.values()]);
+    const lookupFailed = new Set<string>();
+    const fresh = await this.resolveNames([...unique.values()], lookupFailed);
 
     const touched = new Map<string, Attribution>();
     const attribution = (event: AuditEvent, isFresh = false, newFields?: readonly string[]): Attribution => {
@@ -312,6 +313,10 @@ export class Pipeline {
     // member's pending item, written in phase 1) links the person to the workflow and reads it, maybe before
     // this batch's head was inserted, so the head's member can only learn of that link by this read.
     for (const { event } of awaitingName) if (event.authWorkflowId) settled.delete(event.authWorkflowId);
+    // So is one with a member the directory could not look up: an earlier attempt at this batch, failed before
+    // its head insert, may have stored that member resolved, and only a read finds that copy.
+    for (const { event } of fresh)
+      if (event.authWorkflowId && lookupFailed.has(event.eventId)) settled.delete(event.authWorkflowId);
     const written = new Map<string, Item[]>();
     if (settled.size > 0)
       for (const item of [...joinInputs, ...workflowLinks, ...heads.map((head) => head.item)]) {
@@ -465,9 +470,13 @@ export class Pipeline {
 
   /**
    * Resolves sign-in names through the directory (cached per process) and records the result on the event.
-   * Typed names are only used here, in memory: they are never written anywhere.
+   * Typed names are only used here, in memory: they are never written anywhere. Events whose lookup failed
+   * (the directory could not answer) are added to `lookupFailed`.
    */
-  private async resolveNames(records: readonly NormalizedRecord[]): Promise<NormalizedRecord[]> {
+  private async resolveNames(
+    records: readonly NormalizedRecord[],
+    lookupFailed: Set<string>,
+  ): Promise<NormalizedRecord[]> {
     if (this.directory.kind === "none") return [...records];
     return mapLimit(records, 8, async (record) => {
       const { event, typedUserName } = record;
@@ -483,16 +492,20 @@ export class Pipeline {
             eventId: event.eventId,
             error: error instanceof Error ? error.name : "unknown",
           });
-          return undefined;
+          return LOOKUP_FAILED;
         });
         this.nameCache.set(key, lookup);
       }
       const directoryUser = await lookup;
-      if (!directoryUser) return record;
+      if (directoryUser === LOOKUP_FAILED) lookupFailed.add(event.eventId);
+      if (!directoryUser || directoryUser === LOOKUP_FAILED) return record;
       return { ...record, event: { ...event, actor: { ...event.actor, directoryUser } } };
     });
   }
 }
+
+/** A name lookup the directory could not answer (an outage), as opposed to a name it does not know. */
+const LOOKUP_FAILED = Symbol("lookup failed");
 
 const learnedKey = (userName: string, user: UserKey) => `${userName}\u0000${userKeyString(user)}`;
 
