@@ -314,6 +314,37 @@ describe("pipeline: sessions and joins", () => {
     expect(report.eventCount).toBe(3);
   });
 
+  it.each([
+    ["the old-shape event first", ["old", "new"]],
+    ["the profile first", ["new", "old"]],
+  ])(
+    "attributes an old-shape event through the name its person's profile teaches, while name lookups fail (%s)",
+    async (_order, shapes) => {
+      // Prepare: the directory answers DescribeUser but not name lookups (one throttled API, say). The old-shape
+      // event names bob only by sign-in name; the new-shape one names him by user id, so enrichment fetches
+      // his profile, whose user name is the one the old-shape event waits for.
+      const directory = new OutageDirectory(await fixtureDirectory());
+      directory.down = true;
+      const store = await runtime(directory);
+      const old = load("old/ListAccounts__success.json");
+      const byId = load("new/ListAccounts__success.json");
+      // Act
+      for (const shape of shapes) await store.pipeline.ingest([shape === "old" ? old : byId]);
+      // Assess: in either order both events are bob's, and the tables are those of a directory that answered
+      // the name.
+      const report = await store.queries.user({ identityStoreId: BOB.identityStoreId, userId: BOB.userId });
+      expect(report.eventCount).toBe(2);
+      const reference = await runtime(await fixtureDirectory());
+      await reference.pipeline.ingest([byId]);
+      await reference.pipeline.ingest([old]);
+      const userItems = async (target: Runtime) =>
+        (await dumpTable(target))
+          .filter((item) => String(item.pk).startsWith("USER#"))
+          .map((item) => item.sk);
+      expect(await userItems(store)).toEqual(await userItems(reference));
+    },
+  );
+
   it("groups sessionless old-shape events of one person into inferred sessions split by idle time", async () => {
     const store = await runtime(await fixtureDirectory());
     // (Old-era CreateTokenWithIAM names a session in additionalEventData: it is not sessionless.)

@@ -135,6 +135,11 @@ abstract class ProfileCache {
 export class Enricher extends ProfileCache {
   private readonly logger: AuditLogger;
   private readonly aliasesWritten: WrittenOnce;
+  /**
+   * User (`userKeyString`) → the sign-in name of the profile this process fetched or found stored, whose alias
+   * is written: the pipeline teaches it to the events waiting for that name (`knownUserName`).
+   */
+  private readonly userNames = new Map<string, string>();
 
   constructor(store: TableStore, directory: UserDirectory, options: EnricherOptions = {}) {
     super(store, directory, options);
@@ -150,10 +155,23 @@ export class Enricher extends ProfileCache {
         profileKey: Keys.userProfile,
         storedKeyString: (item) => `${item.identityStoreId}/${item.userId}`,
       });
+      // A profile stored enriched was stored after its aliases (see `fetch`): its name's alias exists.
+      for (const [key, item] of storedByUser) {
+        const userName = item.status === ProfileStatus.Enriched ? storedUserName(item) : undefined;
+        if (userName) this.userNames.set(key, userName);
+      }
       await mapLimit(toFetch, this.concurrency, (user) =>
         this.fetch(user, storedByUser.get(userKeyString(user))),
       );
     });
+  }
+
+  /**
+   * The sign-in name of a user's profile, once `ensure` has fetched it or found it stored (and so its alias
+   * written): a name → user mapping, like the one a transitional event teaches.
+   */
+  knownUserName(user: UserKey): string | undefined {
+    return this.userNames.get(userKeyString(user));
   }
 
   /** Fetches again every user whose profile is still pending (`idc-audit enrich`). */
@@ -191,6 +209,8 @@ export class Enricher extends ProfileCache {
       result.status === "found" ? profileAliases(result.profile) : [],
       (items) => this.store.putAll(items),
     );
+    if (result.status === "found" && result.profile.userName)
+      this.userNames.set(key, result.profile.userName);
     await this.store.putAll([profile]);
     await this.store.deleteItem(enrichPendingKey(user));
     if (result.status === "found") this.stats.enriched += 1;
@@ -199,6 +219,13 @@ export class Enricher extends ProfileCache {
     this.memory.set(key, this.now());
     return result.status === "found" ? ProfileStatus.Enriched : ProfileStatus.Deleted;
   }
+}
+
+/** The sign-in name in a stored profile item, if it has one. */
+function storedUserName(item: Item): string | undefined {
+  if (typeof item.profile !== "string") return undefined;
+  const { userName } = JSON.parse(item.profile) as Partial<UserProfile>;
+  return typeof userName === "string" && userName !== "" ? userName : undefined;
 }
 
 /** A deleted user keeps whatever was known of them before. */

@@ -74,7 +74,8 @@ export const DEFAULT_NAME_CACHE_SIZE = 50_000;
  *    either way; only that count is off. A conditional put per event would make the count exact at the price
  *    of one request per event, which made ingestion several times slower (docs/benchmarks.md).
  * 2. Join inputs are written first: sign-in workflow members and links, old-shape events waiting for a
- *    name → user mapping, and the mappings transitional events teach.
+ *    name → user mapping, and the mappings transitional events teach (a profile's sign-in name teaches too:
+ *    its alias is written when the profile is fetched, before the batch reads the names waiting).
  * 3. The join partitions are then read back (strongly consistent). Because every writer writes before it
  *    reads, of two events that belong together at least one sees the other, whatever the order or process.
  *    A sign-in workflow is read unless this batch's head insert for it succeeds (phase 2b): every writer
@@ -257,11 +258,22 @@ export class Pipeline {
       attribute(event, user);
       if (event.authWorkflowId) workflowLinks.push(Items.workflowUser(event.authWorkflowId, user));
     };
+    // The people the batch's events name are enriched first: a profile's sign-in name is a mapping too (its
+    // alias is written before the profile), taught like a transitional event's. Else an old-shape event stored
+    // while name lookups failed would wait for a mapping that the profile wrote after it, unread.
+    const namedPeople = new Map<string, UserKey>();
+    for (const entry of touched.values())
+      for (const user of entry.users.values()) namedPeople.set(userKeyString(user), user);
+    await this.enricher.ensure([...namedPeople.values()]);
+    const taught = new Map<string, [string, UserKey]>();
+    for (const [userName, user] of learnedNames) taught.set(learnedKey(userName, user), [userName, user]);
+    for (const user of namedPeople.values()) {
+      const userName = this.enricher.knownUserName(user)?.toLowerCase();
+      if (userName) taught.set(learnedKey(userName, user), [userName, user]);
+    }
     // Once this process has written a mapping and then read the names waiting for it, every later waiting
     // event finds the mapping itself (it writes, then reads the mappings): the read is not repeated.
-    const unread = [...learnedNames].filter(
-      ([userName, user]) => !this.pendingRead.has(learnedKey(userName, user)),
-    );
+    const unread = [...taught].filter(([key]) => !this.pendingRead.has(key)).map(([, mapping]) => mapping);
     await mapLimit(unread, 4, async ([userName, user]) => {
       for (const item of await this.store.query(Keys.pendingNamePartition(userName)))
         gainUser(eventOf(item), user);
@@ -347,7 +359,7 @@ export class Pipeline {
       }
     });
 
-    // Enrich every person touched, once per cache lifetime.
+    // Enrich every person touched, once per cache lifetime (those the joins found; the others are done).
     const people = new Map<string, UserKey>();
     for (const entry of touched.values())
       for (const user of entry.users.values()) people.set(userKeyString(user), user);
