@@ -160,9 +160,7 @@ export class Enricher extends ProfileCache {
         const userName = item.status === ProfileStatus.Enriched ? storedUserName(item) : undefined;
         if (userName) this.userNames.set(key, userName);
       }
-      await mapLimit(toFetch, this.concurrency, (user) =>
-        this.fetch(user, storedByUser.get(userKeyString(user))),
-      );
+      await this.fetch(toFetch, storedByUser);
     });
   }
 
@@ -180,44 +178,69 @@ export class Enricher extends ProfileCache {
     let stillPending = 0;
     for (const item of pending) {
       const user = { identityStoreId: String(item.identityStoreId), userId: String(item.userId) };
-      const status = await this.fetch(user, undefined);
+      const [status] = await this.fetch([user], new Map());
       if (status === ProfileStatus.Unenriched) stillPending += 1;
     }
     return { retried: pending.length, stillPending };
   }
 
-  private async fetch(user: UserKey, previous: Item | undefined): Promise<ProfileStatus> {
-    const result = await this.directory.describe(user);
-    const fetchedAt = new Date(this.now()).toISOString();
-    const key = userKeyString(user);
-    if (result.status === "unavailable") {
-      this.stats.unenriched += 1;
-      // Never replace a profile that was fetched before with an empty one because the directory is down.
-      if (previous === undefined)
-        await this.store.putIfAbsent(Items.profile(user, ProfileStatus.Unenriched, fetchedAt));
-      if (this.directory.kind !== "none") await this.store.putAll([Items.enrichPending(user, result.reason)]);
-      this.memory.set(key, this.now());
-      return ProfileStatus.Unenriched;
-    }
-    const profile =
-      result.status === "found"
-        ? Items.profile(user, ProfileStatus.Enriched, fetchedAt, result.profile)
-        : Items.profile(user, ProfileStatus.Deleted, fetchedAt, deletedProfile(previous));
-    // The lookup values first, the profile last: a process fetches only users whose profile is stale, so a
-    // profile stored beside aliases that a crash cut short would leave them unwritten for good.
-    await this.aliasesWritten.write(
-      result.status === "found" ? profileAliases(result.profile) : [],
-      (items) => this.store.putAll(items),
+  /**
+   * Asks the directory for each user's profile and stores what it answered. `stored`: the profiles stored
+   * before (`userKeyString` → item), so a failed fetch keeps what was known. The answers are stored together:
+   * their aliases, then their profiles, then the removal of their pending marks, each in as few `BatchWriteItem`s
+   * as they fit. Stored one user at a time, that was three nearly empty requests per user: 346 `BatchWriteItem`s
+   * and 200 `DeleteItem`s more in the bench's first 40,000 Identity Center records (docs/benchmarks.md).
+   */
+  private async fetch(
+    users: readonly UserKey[],
+    stored: ReadonlyMap<string, Item>,
+  ): Promise<ProfileStatus[]> {
+    const answers = await mapLimit(users, this.concurrency, async (user) => {
+      const result = await this.directory.describe(user);
+      const fetchedAt = new Date(this.now()).toISOString();
+      const previous = stored.get(userKeyString(user));
+      if (result.status === "unavailable") {
+        this.stats.unenriched += 1;
+        // Never replace a profile that was fetched before with an empty one because the directory is down.
+        if (previous === undefined)
+          await this.store.putIfAbsent(Items.profile(user, ProfileStatus.Unenriched, fetchedAt));
+        if (this.directory.kind !== "none")
+          await this.store.putAll([Items.enrichPending(user, result.reason)]);
+        this.memory.set(userKeyString(user), this.now());
+        return { user, status: ProfileStatus.Unenriched };
+      }
+      const found = result.status === "found" ? result.profile : undefined;
+      return {
+        user,
+        found,
+        status: found ? ProfileStatus.Enriched : ProfileStatus.Deleted,
+        profile: found
+          ? Items.profile(user, ProfileStatus.Enriched, fetchedAt, found)
+          : Items.profile(user, ProfileStatus.Deleted, fetchedAt, deletedProfile(previous)),
+      };
+    });
+    const fetched = answers.flatMap((answer) =>
+      answer.profile ? [{ ...answer, profile: answer.profile }] : [],
     );
-    if (result.status === "found" && result.profile.userName)
-      this.userNames.set(key, result.profile.userName);
-    await this.store.putAll([profile]);
-    await this.store.deleteItem(enrichPendingKey(user));
-    if (result.status === "found") this.stats.enriched += 1;
-    else this.stats.deleted += 1;
-    this.logger.debug("user profile fetched", { status: result.status });
-    this.memory.set(key, this.now());
-    return result.status === "found" ? ProfileStatus.Enriched : ProfileStatus.Deleted;
+    if (fetched.length > 0) {
+      // The lookup values first, the profiles last: a process fetches only users whose profile is stale, so a
+      // profile stored beside aliases that a crash cut short would leave them unwritten for good.
+      await this.aliasesWritten.write(
+        fetched.flatMap(({ found }) => (found ? profileAliases(found) : [])),
+        (items) => this.store.putAll(items),
+      );
+      for (const { user, found } of fetched)
+        if (found?.userName) this.userNames.set(userKeyString(user), found.userName);
+      await this.store.putAll(fetched.map(({ profile }) => profile));
+      await this.store.deleteAll(fetched.map(({ user }) => enrichPendingKey(user)));
+      for (const { user, found } of fetched) {
+        if (found) this.stats.enriched += 1;
+        else this.stats.deleted += 1;
+        this.logger.debug("user profile fetched", { status: found ? "found" : "deleted" });
+        this.memory.set(userKeyString(user), this.now());
+      }
+    }
+    return answers.map(({ status }) => status);
   }
 }
 
