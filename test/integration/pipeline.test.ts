@@ -345,6 +345,67 @@ describe("pipeline: sessions and joins", () => {
     },
   );
 
+  it.each([
+    ["the old-shape event first", ["old", "change"]],
+    ["the directory change first", ["change", "old"]],
+  ])(
+    "attributes an old-shape event through the name a profile fetched for a directory change teaches, while name lookups fail (%s)",
+    async (_order, steps) => {
+      // Prepare: only a directory change names bob (enriched after the batch's name joins).
+      const directory = new OutageDirectory(await fixtureDirectory());
+      directory.down = true;
+      const store = await runtime(directory);
+      const old = load("old/ListAccounts__success.json");
+      const assignment = load("admin/CreateAccountAssignment__success.json");
+      // Act
+      for (const step of steps) await store.pipeline.ingest([step === "old" ? old : assignment]);
+      // Assess
+      const { events } = await store.queries.readUser({
+        identityStoreId: BOB.identityStoreId,
+        userId: BOB.userId,
+      });
+      expect(events.map((event) => event.eventId)).toContain(old.event.eventId);
+    },
+  );
+
+  it.each([
+    ["the old-shape event first", ["old", "byId", "enrich"]],
+    ["idc-audit enrich first", ["byId", "enrich", "old"]],
+  ])(
+    "attributes an old-shape event through the name idc-audit enrich's profile teaches (%s)",
+    async (_order, steps) => {
+      // Prepare: name lookups fail throughout; DescribeUser fails until `idc-audit enrich` retries it.
+      class DescribeOutage extends OutageDirectory {
+        describeDown = true;
+        override describe(user: UserKey) {
+          if (this.describeDown)
+            return Promise.resolve({ status: "unavailable" as const, reason: "ThrottlingException" });
+          return super.describe(user);
+        }
+      }
+      const directory = new DescribeOutage(await fixtureDirectory());
+      directory.down = true;
+      const store = await runtime(directory);
+      const old = load("old/ListAccounts__success.json");
+      const byId = load("new/ListAccounts__success.json");
+      // Act: each step in a process of its own; `enrich` as the command runs it.
+      for (const step of steps) {
+        const pipeline = new Pipeline(store.store, directory);
+        if (step === "enrich") {
+          directory.describeDown = false;
+          await pipeline.enricher.retryPending();
+          await pipeline.teachLearnedNames();
+        } else await pipeline.ingest([step === "old" ? old : byId]);
+      }
+      // Assess
+      const { events } = await store.queries.readUser({
+        identityStoreId: BOB.identityStoreId,
+        userId: BOB.userId,
+      });
+      expect(events.map((event) => event.eventId)).toContain(old.event.eventId);
+    },
+  );
+
   it("groups sessionless old-shape events of one person into inferred sessions split by idle time", async () => {
     const store = await runtime(await fixtureDirectory());
     // (Old-era CreateTokenWithIAM names a session in additionalEventData: it is not sessionless.)

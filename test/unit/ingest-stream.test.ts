@@ -77,8 +77,12 @@ function recordingPipeline(
         return { stored: [...events], duplicates: 0, ignored: 0, alerts: [] };
       },
     },
+    // Once every batch is stored: no names were taught here.
+    async teachLearnedNames() {
+      return { stored: [], duplicates: 0, alerts: [] };
+    },
   };
-  // Only the two methods ingestBatch calls are needed to observe the scheduling.
+  // Only the methods ingestStream calls are needed to observe the scheduling.
   return {
     pipeline: pipeline as unknown as Pipeline,
     batches,

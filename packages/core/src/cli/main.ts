@@ -519,7 +519,12 @@ async function command(name: string, values: Values, positionals: string[], io: 
       return 0;
     }
     case "enrich": {
-      const result = await withRuntime(values, io, (runtime) => runtime.pipeline.enricher.retryPending());
+      const result = await withRuntime(values, io, async (runtime) => {
+        const retried = await runtime.pipeline.enricher.retryPending();
+        // The names the fetched profiles teach attribute the old-shape events waiting for them.
+        await runtime.pipeline.teachLearnedNames();
+        return retried;
+      });
       if (values.json) printJson(io, result);
       else write(io.stdout, `retried ${result.retried} users, ${result.stillPending} still pending`);
       return 0;

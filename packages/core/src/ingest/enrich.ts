@@ -137,9 +137,11 @@ export class Enricher extends ProfileCache {
   private readonly aliasesWritten: WrittenOnce;
   /**
    * User (`userKeyString`) → the sign-in name of the profile this process fetched or found stored, whose alias
-   * is written: the pipeline teaches it to the events waiting for that name (`knownUserName`).
+   * is written: the pipeline teaches it to the events waiting for that name (`takeLearnedNames`).
    */
   private readonly userNames = new Map<string, string>();
+  /** Names known since the pipeline last took them (`takeLearnedNames`). */
+  private learnedNames: { user: UserKey; userName: string }[] = [];
 
   constructor(store: TableStore, directory: UserDirectory, options: EnricherOptions = {}) {
     super(store, directory, options);
@@ -155,21 +157,34 @@ export class Enricher extends ProfileCache {
         profileKey: Keys.userProfile,
         storedKeyString: (item) => `${item.identityStoreId}/${item.userId}`,
       });
-      // A profile stored enriched was stored after its aliases (see `fetch`): its name's alias exists.
+      // A profile stored with a name (enriched, or deleted keeping what was known) was stored after its aliases
+      // (see `fetch`): its name's alias exists.
+      const byKey = new Map(mine.map((user) => [userKeyString(user), user]));
       for (const [key, item] of storedByUser) {
-        const userName = item.status === ProfileStatus.Enriched ? storedUserName(item) : undefined;
-        if (userName) this.userNames.set(key, userName);
+        const user = byKey.get(key);
+        const userName = item.status === ProfileStatus.Unenriched ? undefined : storedUserName(item);
+        if (user && userName) this.knowName(user, userName);
       }
       await this.fetch(toFetch, storedByUser);
     });
   }
 
   /**
-   * The sign-in name of a user's profile, once `ensure` has fetched it or found it stored (and so its alias
-   * written): a name → user mapping, like the one a transitional event teaches.
+   * The name → user mappings profiles taught since the last call, whatever asked for the profile (a batch's
+   * people, a join, a directory change, a role session, `retryPending`): the pipeline reads the events waiting
+   * for each (`Pipeline.teachLearnedNames`).
    */
-  knownUserName(user: UserKey): string | undefined {
-    return this.userNames.get(userKeyString(user));
+  takeLearnedNames(): { user: UserKey; userName: string }[] {
+    const taken = this.learnedNames;
+    this.learnedNames = [];
+    return taken;
+  }
+
+  private knowName(user: UserKey, userName: string): void {
+    const key = userKeyString(user);
+    if (this.userNames.get(key) === userName) return;
+    this.userNames.set(key, userName);
+    this.learnedNames.push({ user, userName });
   }
 
   /** Fetches again every user whose profile is still pending (`idc-audit enrich`). */
@@ -229,8 +244,10 @@ export class Enricher extends ProfileCache {
         fetched.flatMap(({ found }) => (found ? profileAliases(found) : [])),
         (items) => this.store.putAll(items),
       );
-      for (const { user, found } of fetched)
-        if (found?.userName) this.userNames.set(userKeyString(user), found.userName);
+      for (const { user, profile } of fetched) {
+        const userName = storedUserName(profile);
+        if (userName) this.knowName(user, userName);
+      }
       await this.store.putAll(fetched.map(({ profile }) => profile));
       await this.store.deleteAll(fetched.map(({ user }) => enrichPendingKey(user)));
       for (const { user, found } of fetched) {

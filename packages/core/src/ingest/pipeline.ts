@@ -102,6 +102,12 @@ export class Pipeline {
   /** Learned name → user mappings whose waiting events this process has read and attributed. */
   private readonly pendingRead = new Set<string>();
   /**
+   * Name → user mappings that profiles taught (`Enricher.takeLearnedNames`) and no batch of this process has
+   * yet read the waiting events for (`learnedKey` → [lower-case name, user]); kept until a batch that read them
+   * is stored.
+   */
+  private readonly untaughtNames = new Map<string, [string, UserKey]>();
+  /**
    * Items whose content is their key alone that this process has written, so that it writes each once: aliases
    * (user id and sign-in name → user, profiles' lookup values), the names administrators go by → their ARN,
    * and the days that have canary items.
@@ -189,7 +195,9 @@ export class Pipeline {
       [...unique.values()].map(({ event }) => event),
     );
     for (const eventId of alreadyStored) if (unique.delete(eventId)) duplicates += 1;
-    if (unique.size === 0) return { stored: [], duplicates, alerts: [], coverage: emptyCoverage() };
+    // A batch of nothing new still reads the events waiting for names its process's profiles taught.
+    if (unique.size === 0 && this.collectUntaughtNames() === 0)
+      return { stored: [], duplicates, alerts: [], coverage: emptyCoverage() };
     // Directory resolution of names, for events that do not name their user themselves.
     const lookupFailed = new Set<string>();
     const fresh = await this.resolveNames([...unique.values()], lookupFailed);
@@ -259,18 +267,16 @@ export class Pipeline {
       if (event.authWorkflowId) workflowLinks.push(Items.workflowUser(event.authWorkflowId, user));
     };
     // The people the batch's events name are enriched first: a profile's sign-in name is a mapping too (its
-    // alias is written before the profile), taught like a transitional event's. Else an old-shape event stored
-    // while name lookups failed would wait for a mapping that the profile wrote after it, unread.
+    // alias is written before the profile), taught like a transitional event's, with those that profiles
+    // fetched since this process's last batch taught. Else an old-shape event stored while name lookups failed
+    // would wait for a mapping that the profile wrote after it, unread.
     const namedPeople = new Map<string, UserKey>();
     for (const entry of touched.values())
       for (const user of entry.users.values()) namedPeople.set(userKeyString(user), user);
     await this.enricher.ensure([...namedPeople.values()]);
-    const taught = new Map<string, [string, UserKey]>();
+    this.collectUntaughtNames();
+    const taught = new Map(this.untaughtNames);
     for (const [userName, user] of learnedNames) taught.set(learnedKey(userName, user), [userName, user]);
-    for (const user of namedPeople.values()) {
-      const userName = this.enricher.knownUserName(user)?.toLowerCase();
-      if (userName) taught.set(learnedKey(userName, user), [userName, user]);
-    }
     // Once this process has written a mapping and then read the names waiting for it, every later waiting
     // event finds the mapping itself (it writes, then reads the mappings): the read is not repeated.
     const unread = [...taught].filter(([key]) => !this.pendingRead.has(key)).map(([, mapping]) => mapping);
@@ -455,13 +461,44 @@ export class Pipeline {
     };
     const stored = fresh.map(({ event }) => asStored(event)).sort((a, b) => (a.eventId < b.eventId ? -1 : 1));
     // Only now is what those reads found stored: a batch that failed before here reads them again.
-    for (const [userName, user] of unread) this.pendingRead.add(learnedKey(userName, user));
+    for (const [userName, user] of unread) {
+      this.pendingRead.add(learnedKey(userName, user));
+      this.untaughtNames.delete(learnedKey(userName, user));
+    }
     this.logger.debug("batch stored", {
       stored: stored.length,
       duplicates,
       joined: touched.size - fresh.length,
     });
-    return { stored, duplicates, alerts, coverage };
+    // Profiles fetched after this batch's name joins (people its joins, directory changes or role sessions
+    // found) taught names too: their waiting events are read now, in a pass of their own.
+    if (this.collectUntaughtNames() === 0) return { stored, duplicates, alerts, coverage };
+    const followUp = await this.ingestNow([], undefined);
+    return {
+      stored,
+      duplicates,
+      alerts: [...alerts, ...followUp.alerts],
+      coverage: { ...coverage, lateAttributed: coverage.lateAttributed + followUp.coverage.lateAttributed },
+    };
+  }
+
+  /**
+   * Reads the old-shape events waiting for the names that profiles this process fetched taught since its last
+   * batch (a role session's person, `idc-audit enrich`), and attributes them: a batch of no events. Nothing is
+   * read when there are none.
+   */
+  async teachLearnedNames(): Promise<BatchResult> {
+    return this.ingest([]);
+  }
+
+  /** Moves the names profiles taught into `untaughtNames`; returns how many are waiting to be read. */
+  private collectUntaughtNames(): number {
+    for (const { user, userName } of this.enricher.takeLearnedNames()) {
+      const name = userName.toLowerCase();
+      const key = learnedKey(name, user);
+      if (!this.pendingRead.has(key)) this.untaughtNames.set(key, [name, user]);
+    }
+    return this.untaughtNames.size;
   }
 
   /**

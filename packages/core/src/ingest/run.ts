@@ -144,7 +144,10 @@ export interface MixedBatchResult {
 
 /** Stores a batch: Identity Center events through the pipeline, role-session events through its role join. */
 export async function ingestBatch(pipeline: Pipeline, batch: MixedBatch): Promise<MixedBatchResult> {
-  return ingestRoleSessions(pipeline, batch, await ingestIdentityCenter(pipeline, batch));
+  const result = await ingestRoleSessions(pipeline, batch, await ingestIdentityCenter(pipeline, batch));
+  // The people its role sessions named were enriched after its Identity Center events were stored.
+  const taught = await pipeline.teachLearnedNames();
+  return { ...result, alerts: [...result.alerts, ...taught.alerts] };
 }
 
 /** `detectAfter`: the batch before this one, whose end the detections wait for (`Pipeline.ingest`). */
@@ -250,6 +253,9 @@ export async function ingestStream(
     }
     await flush();
     while (storing.length > 0) await storing.shift();
+    // Names the last batches' role sessions taught (their people are enriched after the batch's events).
+    const taught = await pipeline.teachLearnedNames();
+    if (taught.alerts.length > 0) await options.onBatch?.(counts, [], taught.alerts);
   } catch (error) {
     // Nothing may still be writing once the caller hears of the failure (it may close the store next).
     await Promise.allSettled(storing);
