@@ -8,7 +8,7 @@ import { classifyItem, ingestBatch, MixedBatchBuilder } from "@idc-audit/core/in
 import { type NormalizedRecord, normalize } from "@idc-audit/core/normalize";
 import { openRuntime, type Runtime } from "@idc-audit/core/runtime";
 import { plantAttacks, synthDirectory, synthEvents } from "@idc-audit/core/synth";
-import type { Item } from "@idc-audit/core/timeline";
+import { type Item, ItemType, Keys } from "@idc-audit/core/timeline";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { deferred } from "../support/deferred.ts";
@@ -109,6 +109,38 @@ describe("detections on a generated archive with planted attacks", () => {
       directory,
     );
     try {
+      await runtime.pipeline.ingest([first as NormalizedRecord]);
+      // Assess
+      const alerts = (await dumpTable(runtime)).filter((item) => String(item.pk).startsWith("ALERT"));
+      expect(alerts).toEqual(expected);
+    } finally {
+      await runtime.close();
+    }
+  });
+
+  it("moves such an alert on a table an older version wrote, whose subjects carry no presence marks", async () => {
+    // Prepare: the reference alerts; then a table without the marker whose alerts were stored unmarked, as a
+    // version before presence marks stored them.
+    const reference = await ingestAll(normalized, 400, new RecordingSink(), directory);
+    const expected = (await dumpTable(reference)).filter((item) => String(item.pk).startsWith("ALERT"));
+    const alert = (await reference.alerts()).find((found) => found.rule === "success-after-failures");
+    await reference.close();
+    const first = normalized.find(
+      (record) =>
+        alert?.eventIds.includes(record.event.eventId) && record.event.eventTime === alert.firstSeen,
+    );
+    const runtime = await detectingRuntime(directory, new RecordingSink());
+    try {
+      await runtime.store.deleteAll([Keys.presenceMarksMarker]);
+      const rest = normalized.filter((record) => record !== first);
+      for (let start = 0; start < rest.length; start += 400)
+        await runtime.pipeline.ingest(rest.slice(start, start + 400));
+      const marks: Item[] = [];
+      for await (const page of runtime.store.scan())
+        marks.push(...page.filter((item) => item.type === ItemType.PresenceMark));
+      expect(marks.length).toBeGreaterThan(0);
+      await runtime.store.deleteAll(marks);
+      // Act
       await runtime.pipeline.ingest([first as NormalizedRecord]);
       // Assess
       const alerts = (await dumpTable(runtime)).filter((item) => String(item.pk).startsWith("ALERT"));
@@ -329,6 +361,12 @@ describe("detections of batches stored side by side", () => {
         if (reads.length === 1) await gate.promise;
         return query(pk, options);
       };
+      // Reads by key too (the subjects' presence marks).
+      const getAll = runtime.store.getAll.bind(runtime.store);
+      runtime.store.getAll = async (keys) => {
+        reads.push(...keys.map((key) => key.pk));
+        return getAll(keys);
+      };
       const detector = new Detector(runtime.store, runtime.queries, undefined);
       const failed = normalized(loadEvent("new/CredentialVerification__failure.json")).event;
       const user = { identityStoreId: "d-1234567890", userId: "a1b2c3d4-0000-0000-0000-000000000001" };
@@ -345,6 +383,30 @@ describe("detections of batches stored side by side", () => {
       expect(readsBeforeSecond).toBe(1);
       expect(readsWhileFirstWaits).toBe(1);
       expect(reads.length).toBeGreaterThan(2);
+    } finally {
+      await runtime.close();
+    }
+  });
+
+  it("reads no subject's alerts when the subjects judged have no presence mark", async () => {
+    // Prepare: a table idc-audit created, with no alert in it.
+    const runtime = await detectingRuntime(await fixtureDirectory(), new RecordingSink());
+    try {
+      const reads: string[] = [];
+      const query = runtime.store.query.bind(runtime.store);
+      runtime.store.query = async (pk, options) => {
+        reads.push(pk);
+        return query(pk, options);
+      };
+      const failed = normalized(loadEvent("new/CredentialVerification__failure.json")).event;
+      const user = { identityStoreId: "d-1234567890", userId: "a1b2c3d4-0000-0000-0000-000000000001" };
+      // Act: a failed verification of a person from an address: both are judged.
+      await new Detector(runtime.store, runtime.queries, undefined).evaluate([
+        { event: failed, users: [user] },
+      ]);
+      // Assess: the failed sign-ins were read, no subject's alerts.
+      expect(reads.some((pk) => pk.startsWith("FAILED#"))).toBe(true);
+      expect(reads.filter((pk) => pk.startsWith("ALERTSUBJ#"))).toEqual([]);
     } finally {
       await runtime.close();
     }

@@ -841,3 +841,53 @@ describe("pipeline: sign-in workflow heads", () => {
     expect(await dumpTable(store)).toEqual(await dumpTable(reference));
   });
 });
+
+describe("pipeline: presence marks of names that events wait for", () => {
+  /** Counts the reads of pending-name partitions a runtime's store makes from now on. */
+  const countPendingReads = (store: Runtime) => {
+    const counter = { count: 0 };
+    const query = store.store.query.bind(store.store);
+    store.store.query = (pk, range) => {
+      if (pk.startsWith("PENDING#")) counter.count += 1;
+      return query(pk, range);
+    };
+    return counter;
+  };
+
+  it("reads the events waiting for a learned name only when its mark says some may wait", async () => {
+    // Prepare: a table idc-audit created; no event waits for the name the first teacher teaches.
+    const store = await runtime(noDirectory);
+    const reads = countPendingReads(store);
+    // Act: a teacher with nothing waiting, then an old-shape event and a teacher of its name in a new process.
+    await store.pipeline.ingest([load("transitional/ListAccounts__success.json")]);
+    const readsWithNothingWaiting = reads.count;
+    await store.pipeline.ingest([load("old/ListAccounts__success.json")]);
+    await new Pipeline(store.store, noDirectory).ingest([
+      load("transitional/ListAccountRoles__success.json"),
+    ]);
+    // Assess: the first read nothing; the second read the marked name and attributed the waiting event.
+    expect(readsWithNothingWaiting).toBe(0);
+    expect(reads.count).toBe(1);
+    const report = await store.queries.user({ identityStoreId: BOB.identityStoreId, userId: BOB.userId });
+    expect(report.eventCount).toBe(3);
+  });
+
+  it("reads every learned name on a table it did not create: an event an older version left waiting, unmarked, is attributed", async () => {
+    // Prepare: the table as a version before presence marks left it (no marker), an old-shape event waiting
+    // for its name without a mark.
+    const store = await runtime(noDirectory);
+    await store.store.deleteAll([Keys.presenceMarksMarker]);
+    const old = load("old/ListAccounts__success.json").event;
+    const userName = old.actor.userName;
+    if (!userName) throw new Error("the old-shape fixture names its user");
+    await store.store.putAll([Items.pendingName(userName, old)]);
+    // Act
+    await store.pipeline.ingest([load("transitional/ListAccounts__success.json")]);
+    // Assess
+    const { events } = await store.queries.readUser({
+      identityStoreId: BOB.identityStoreId,
+      userId: BOB.userId,
+    });
+    expect(events.map((event) => event.eventId)).toContain(old.eventId);
+  });
+});

@@ -5,7 +5,7 @@ import type { DescribeResult, ExternalId, UserDirectory } from "@idc-audit/core/
 import { ExportDirectory } from "@idc-audit/core/identity";
 import { type NormalizedRecord, normalize, type UserKey } from "@idc-audit/core/normalize";
 import { openRuntime, type Runtime } from "@idc-audit/core/runtime";
-import { eventOf, type Item, itemKeyString, Keys } from "@idc-audit/core/timeline";
+import { eventOf, type Item, ItemType, itemKeyString, Keys } from "@idc-audit/core/timeline";
 import { afterEach } from "vitest";
 import { eventsDir } from "./fixtures.ts";
 
@@ -78,9 +78,12 @@ export async function dumpTable(runtime: Runtime): Promise<Record<string, unknow
     for (const item of page.Items ?? []) {
       const plain = unmarshall(item);
       delete plain.fetchedAt;
-      // Whether idc-audit created the table (and trusts workflow heads in it), not what the table holds: a
-      // table created without it reads every workflow, and holds the same items.
-      if (plain.pk === Keys.workflowHeadsMarker.pk && plain.sk === Keys.workflowHeadsMarker.sk) continue;
+      // Whether idc-audit created the table (and trusts workflow heads and presence marks in it), not what the
+      // table holds: a table created without them reads every workflow and partition, and holds the same items.
+      if (plain.pk === "META#v1") continue;
+      // A presence mark says a partition may hold items: an alert raised and withdrawn in one order of
+      // arrival, never raised in another, leaves one.
+      if (plain.type === ItemType.PresenceMark) continue;
       items.push(asMemberKey(plain));
     }
     start = page.LastEvaluatedKey as Record<string, never> | undefined;

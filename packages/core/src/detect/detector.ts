@@ -10,7 +10,7 @@ import type { RoleEvent } from "../roles/types.ts";
 import type { AuditLogger } from "../shared/logger.ts";
 import { silentLogger } from "../shared/logger.ts";
 import { isoTime } from "../shared/time.ts";
-import { eventOf, ItemType, userOfItem } from "../timeline/items.ts";
+import { eventOf, Items, ItemType, userOfItem } from "../timeline/items.ts";
 import { ALERT_PARTITION, FAILED_PARTITION, failedSignInTime, Keys, SORT_END } from "../timeline/keys.ts";
 import type { TimelineQueries, UserView } from "../timeline/queries.ts";
 import { type Item, mapLimit, type TableStore } from "../timeline/store.ts";
@@ -67,6 +67,8 @@ const ROLE_SESSION_RULES = new Set<string>([Rule.RoleCredentialsNewAddress]);
 const PRIVILEGE_RULES = new Set<string>([Rule.PrivilegeGrantedAfterFailures]);
 /** Role sessions whose cleared addresses a process remembers (least recently used forgotten first). */
 const CLEARED_SESSIONS = 50_000;
+/** Subjects a process remembers having marked (`Detector.marked`); a forgotten one is marked again. */
+const MARKED_SUBJECTS = 50_000;
 
 interface Range {
   readonly from: number;
@@ -110,6 +112,13 @@ export class Detector {
    * call from an address it has not cleared makes it judge the session.
    */
   private readonly clearedAddresses = new LRUCache<string, ReadonlySet<string>>({ max: CLEARED_SESSIONS });
+  /** Subjects whose presence mark this process wrote (`Keys.alertSubjectPresence`): not written again. */
+  private readonly marked = new LRUCache<string, true>({ max: MARKED_SUBJECTS });
+  /**
+   * Subjects the evaluation running now found without a presence mark on a table whose every writer marks
+   * them (`Keys.presenceMarksMarker`): they had no alert stored, so their first reconcile reads nothing.
+   */
+  private unmarked = new Set<string>();
 
   constructor(
     private readonly store: TableStore,
@@ -150,9 +159,14 @@ export class Detector {
     changes: readonly ChangeRecord[],
   ): Promise<Alert[]> {
     const judged: { user: UserKey; range: Range }[] = [];
-    const signInAlerts = await this.evaluateSignIns(touched, judged);
-    const privileged = await this.evaluatePrivileges(judged, changes);
-    return [...signInAlerts, ...privileged].sort((a, b) => (a.id < b.id ? -1 : 1));
+    this.unmarked = new Set();
+    try {
+      const signInAlerts = await this.evaluateSignIns(touched, judged);
+      const privileged = await this.evaluatePrivileges(judged, changes);
+      return [...signInAlerts, ...privileged].sort((a, b) => (a.id < b.id ? -1 : 1));
+    } finally {
+      this.unmarked = new Set();
+    }
   }
 
   /** `judged`: told every person whose sign-ins make a success-after-failures finding, and over which range. */
@@ -197,6 +211,11 @@ export class Detector {
     const withFailures = userRanges.filter(({ user, range }) =>
       (failingUsers.get(userKeyString(user)) ?? []).some((at) => at >= range.from && at <= range.to),
     );
+    // Which of the subjects about to be judged may have alerts stored: one key read for all of them.
+    this.unmarked = await this.unmarkedSubjects([
+      ...withFailures.map(({ user }) => subjectKey({ type: "user", ...user })),
+      ...[...addressTimes.keys()].map((address) => subjectKey({ type: "address", sourceIp: address })),
+    ]);
     await mapLimit(withFailures, 4, async ({ user, range }) => {
       const { published: raised, successAfterFailures } = await this.evaluateUser(user, range);
       published.push(...raised);
@@ -577,6 +596,17 @@ export class Detector {
   }
 
   /**
+   * Of these subjects, those without a presence mark on a table whose every writer marks a subject before its
+   * first alert (`Keys.presenceMarksMarker`): none of them has an alert stored. None elsewhere.
+   */
+  private async unmarkedSubjects(subjects: readonly string[]): Promise<Set<string>> {
+    if (subjects.length === 0 || !(await this.store.hasMarker(Keys.presenceMarksMarker))) return new Set();
+    const marks = await this.store.getAll(subjects.map((subject) => Keys.alertSubjectPresence(subject)));
+    const marked = new Set(marks.map((mark) => mark.pk));
+    return new Set(subjects.filter((subject) => !marked.has(Keys.alertSubjectPartition(subject))));
+  }
+
+  /**
    * Makes the stored alerts of one subject, for the given rules and range, equal to `findings`. `wrote`: whether
    * that took a write (an alert removed, or one added or different from the one stored).
    */
@@ -592,9 +622,11 @@ export class Detector {
     const trusted = findings.filter(
       (found) => Date.parse(found.firstSeen) >= trustedFrom && Date.parse(found.lastSeen) <= trustedTo,
     );
-    const existing = await this.store.query(Keys.alertSubjectPartition(subject), {
-      between: [isoTime(trustedFrom), `${isoTime(trustedTo)}${SORT_END}`],
-    });
+    const existing = this.unmarked.has(subject)
+      ? []
+      : await this.store.query(Keys.alertSubjectPartition(subject), {
+          between: [isoTime(trustedFrom), `${isoTime(trustedTo)}${SORT_END}`],
+        });
     // An alert's keys hold its first event's time: when an earlier event joins the episode the id can stay
     // (success-after-failures is named by its success) while the keys move, so the old items are stale too.
     // An untrusted finding (its episode may reach past the range's edge) leaves its stored alert as it is.
@@ -634,13 +666,22 @@ export class Detector {
     const unwritten = documents.filter(({ listing, data }) => listed.get(listing.sk) !== data);
     // The listings first, then their index items: against the deletes' order (listing, index item, listing
     // again), no interleaving of the two leaves a listing without its index item.
-    await this.store.putAll(
-      unwritten.map(({ alert, data }) => ({
+    // The subject's presence mark with the listings, before any index item: a process that finds no mark
+    // finds no index item either.
+    const mark =
+      unwritten.length > 0 && !this.marked.has(subject)
+        ? [Items.presenceMark(Keys.alertSubjectPresence(subject))]
+        : [];
+    await this.store.putAll([
+      ...mark,
+      ...unwritten.map(({ alert, data }) => ({
         ...Keys.alertListing(alert.firstSeen, alert.id),
         type: ItemType.Alert,
         data,
       })),
-    );
+    ]);
+    if (mark.length > 0) this.marked.set(subject, true);
+    this.unmarked.delete(subject);
     await this.store.putAll(
       unwritten.map(({ alert }) => ({
         ...Keys.alertBySubject(subject, alert.firstSeen, alert.id),

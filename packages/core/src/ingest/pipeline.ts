@@ -23,7 +23,7 @@ import { RoleSessionIngester } from "../roles/ingest.ts";
 import type { AuditLogger } from "../shared/logger.ts";
 import { silentLogger } from "../shared/logger.ts";
 import { eventOf, Items, namedUsers, userOfItem, workflowJoin } from "../timeline/items.ts";
-import { AliasKind, aliasSortPrefix, itemKeyString, Keys } from "../timeline/keys.ts";
+import { AliasKind, aliasSortPrefix, itemKeyString, Keys, PENDING_EVENT_PREFIX } from "../timeline/keys.ts";
 import { allOrFirstFailure, type Item, mapLimit, type TableStore, WrittenOnce } from "../timeline/store.ts";
 import { Enricher, type EnricherOptions, GroupEnricher } from "./enrich.ts";
 
@@ -122,8 +122,6 @@ export class Pipeline {
   private readonly storing = new Map<string, Promise<void>>();
   /** Late attributions a batch in progress has counted (keys of their markers): another batch does not. */
   private readonly lateCounted = new Set<string>();
-  /** `workflowHeadsTrusted`, once read. */
-  private headsTrusted: Promise<boolean> | undefined;
 
   constructor(
     private readonly store: TableStore,
@@ -254,7 +252,12 @@ export class Pipeline {
         aliases.push(Items.alias(AliasKind.UserName, userName, own));
         learnedNames.set(userName.toLowerCase(), own);
       } else if (userName && !own && !byName) {
-        joinInputs.push(Items.pendingName(userName, event));
+        // With its presence mark: a batch that learns the name reads the mark first, and the waiting events
+        // only if it is there (`unread` below).
+        joinInputs.push(
+          Items.pendingName(userName, event),
+          Items.presenceMark(Keys.pendingNamePresence(userName)),
+        );
         awaitingName.push({ event, userName });
       }
     }
@@ -280,10 +283,21 @@ export class Pipeline {
     // Once this process has written a mapping and then read the names waiting for it, every later waiting
     // event finds the mapping itself (it writes, then reads the mappings): the read is not repeated.
     const unread = [...taught].filter(([key]) => !this.pendingRead.has(key)).map(([, mapping]) => mapping);
-    await mapLimit(unread, 4, async ([userName, user]) => {
-      for (const item of await this.store.query(Keys.pendingNamePartition(userName)))
-        gainUser(eventOf(item), user);
-    });
+    // On a table where every writer marks a name when an event starts waiting for it (written with the event,
+    // before the writer reads the mappings), a name without the mark has nothing waiting: one key read for all
+    // of them instead of a query each. Of a mapping written and a waiting event stored at the same moment, the
+    // mapping's writer misses the mark only if the event's writer, reading after its own write, finds the mapping.
+    const waiting = await this.namesWaiting(unread.map(([userName]) => userName));
+    await mapLimit(
+      unread.filter(([userName]) => waiting.has(userName)),
+      4,
+      async ([userName, user]) => {
+        for (const item of await this.store.query(Keys.pendingNamePartition(userName), {
+          prefix: PENDING_EVENT_PREFIX,
+        }))
+          gainUser(eventOf(item), user);
+      },
+    );
     const awaitedNames = [...new Set(awaitingName.map(({ userName }) => userName.toLowerCase()))];
     const learned = new Map<string, UserKey | undefined>();
     await mapLimit(awaitedNames, 4, async (userName) => {
@@ -504,17 +518,22 @@ export class Pipeline {
   /**
    * Whether a workflow head this process inserts proves that no member of its workflow was stored before: the
    * table says so when idc-audit created it (`Keys.workflowHeadsMarker`). A table an older version wrote, or
-   * one in AWS, may hold members stored without heads: every workflow is read there, as before heads. Read once.
+   * one in AWS, may hold members stored without heads: every workflow is read there, as before heads.
    */
   private workflowHeadsTrusted(): Promise<boolean> {
-    this.headsTrusted ??= this.store.getAll([Keys.workflowHeadsMarker]).then(
-      (found) => found.length > 0,
-      (error: unknown) => {
-        this.headsTrusted = undefined;
-        throw error;
-      },
-    );
-    return this.headsTrusted;
+    return this.store.hasMarker(Keys.workflowHeadsMarker);
+  }
+
+  /**
+   * Of these (lower-case) names, those events may wait for: those with a presence mark on a table whose every
+   * writer marks them (`Keys.presenceMarksMarker`), every one elsewhere.
+   */
+  private async namesWaiting(userNames: readonly string[]): Promise<Set<string>> {
+    if (userNames.length === 0 || !(await this.store.hasMarker(Keys.presenceMarksMarker)))
+      return new Set(userNames);
+    const marks = await this.store.getAll(userNames.map((userName) => Keys.pendingNamePresence(userName)));
+    const marked = new Set(marks.map((mark) => mark.pk));
+    return new Set(userNames.filter((userName) => marked.has(Keys.pendingNamePartition(userName))));
   }
 
   /**

@@ -133,8 +133,9 @@ export async function openRuntime(config: RuntimeConfig = {}): Promise<Runtime> 
     // they need no such permission and a mistyped --table fails on its first read instead of creating one.
     // The embedded store, and a local endpoint such as DynamoDB Local, get the table created on first use.
     if ((!useRealTable || config.endpoint !== undefined) && (await store.ensureTable()))
-      // A table idc-audit created holds only what versions that insert workflow heads stored (`Pipeline`).
-      await store.putAll([Items.workflowHeadsMarker()]);
+      // A table idc-audit created holds only what versions that insert workflow heads and write presence marks
+      // stored (`Pipeline`, `Detector`).
+      await store.putAll([Items.workflowHeadsMarker(), Items.presenceMarksMarker()]);
   } catch (error) {
     client.destroy();
     await closeEmbedded?.();

@@ -12,6 +12,9 @@ export const ItemType = {
   WorkflowEvent: "workflow-event",
   WorkflowUser: "workflow-user",
   WorkflowHeadsMarker: "workflow-heads-marker",
+  PresenceMarksMarker: "presence-marks-marker",
+  /** Says its partition may hold items (`Keys.pendingNamePresence`, `Keys.alertSubjectPresence`). */
+  PresenceMark: "presence-mark",
   /** Written before 2026-12-01 (a member's own session and hidden name are now read from the member). */
   WorkflowSession: "workflow-session",
   FailedSignIn: "failed-signin",
@@ -78,6 +81,8 @@ export const Items = {
     data: payload(event),
   }),
   workflowHeadsMarker: (): Item => ({ ...Keys.workflowHeadsMarker, type: ItemType.WorkflowHeadsMarker }),
+  presenceMarksMarker: (): Item => ({ ...Keys.presenceMarksMarker, type: ItemType.PresenceMarksMarker }),
+  presenceMark: (key: ItemKey): Item => ({ pk: key.pk, sk: key.sk, type: ItemType.PresenceMark }),
   workflowUser: (authWorkflowId: string, user: UserKey): Item => ({
     ...Keys.workflowUser(authWorkflowId, user),
     type: ItemType.WorkflowUser,

@@ -19,6 +19,7 @@ import type { UserKey } from "../normalize/types.ts";
  * | failed sign-in, hidden name  | FAILED#v1                            | <time>#<eventId>#HIDDEN                  |
  * | alert (listing by time)      | ALERT#v1                             | <firstSeen>#<alertId>                    |
  * | alert by subject             | ALERTSUBJ#v1#<user or address>       | <firstSeen>#<alertId>                    |
+ * | alerts may exist of subject  | ALERTSUBJ#v1#<user or address>       | PRESENT                                  |
  * | alert paged marker           | PAGED#v1#<user or address>           | <rule>#<firstSeen>#<alertId>             |
  * | event by source address      | ADDRESS#v1#<ip>                      | EVENT#<time>#<eventId>                   |
  * | session → a person's day     | SESSION#v1#<credentialId>            | LINK#<yyyy-mm-dd>#USER#<storeId>#<userId> |
@@ -26,6 +27,7 @@ import type { UserKey } from "../normalize/types.ts";
  * | lookup value → user          | ALIAS#v1#<lower-case value>          | <KIND>#[<issuer>#]<storeId>#<userId>     |
  * | old-shape event awaiting a   | PENDING#v1#NAME#<lower-case name>    | EVENT#<time>#<eventId>                   |
  * | name → user mapping          |                                      |                                          |
+ * | events may await that name   | PENDING#v1#NAME#<lower-case name>    | PRESENT                                  |
  * | role session: what it is     | ROLESESSION#v1#<roleSessionId>       | HEAD                                     |
  * | role session event (commit)  | ROLESESSION#v1#<roleSessionId>       | EVENT#<time>#<eventId>                   |
  * | role session → person named  | ROLESESSION#v1#<roleSessionId>       | USER#<storeId>#<userId>                  |
@@ -59,6 +61,8 @@ import type { UserKey } from "../normalize/types.ts";
  * | days with canary items       | COVERDAY#v1                          | <yyyy-mm-dd>                             |
  * | the table was created with   | META#v1                              | WORKFLOW-HEADS                           |
  * | workflow heads               |                                      |                                          |
+ * | the table was created with   | META#v1                              | PRESENCE-MARKS                           |
+ * | presence marks               |                                      |                                          |
  *
  * An event's commit item, written last, means the event is stored: its canary item (see `Pipeline` and
  * `commitKey`).
@@ -88,6 +92,10 @@ export type AliasKind = (typeof AliasKind)[keyof typeof AliasKind];
 
 const userPart = (user: UserKey) => `${user.identityStoreId}#${user.userId}`;
 const eventSort = (eventTime: string, eventId: string) => `EVENT#${eventTime}#${eventId}`;
+/** Sort key of a presence mark: after every event (`EVENT#…`) and alert (`<time>#…`) sort key of its partition. */
+const PRESENT = "PRESENT";
+/** Sort-key prefix of the events waiting for a name (`Keys.pendingName`), leaving out its presence mark. */
+export const PENDING_EVENT_PREFIX = "EVENT#";
 
 /** The days that have canary items (`coverage/`), one item each. */
 export const COVERAGE_DAYS_PARTITION = "COVERDAY#v1";
@@ -135,6 +143,11 @@ export const Keys = {
    * inserts workflow heads, so the first inserter of a head need not read its workflow (`Pipeline`).
    */
   workflowHeadsMarker: { pk: "META#v1", sk: "WORKFLOW-HEADS" } as ItemKey,
+  /**
+   * Written once, when idc-audit creates the table: every pending name and alert subject in it was stored by a
+   * version that writes presence marks, so a missing mark proves an empty partition (`Pipeline`, `Detector`).
+   */
+  presenceMarksMarker: { pk: "META#v1", sk: "PRESENCE-MARKS" } as ItemKey,
   workflowUser: (authWorkflowId: string, user: UserKey): ItemKey => ({
     pk: Keys.workflowPartition(authWorkflowId),
     sk: `LINK#USER#${userPart(user)}`,
@@ -156,6 +169,11 @@ export const Keys = {
     sk: `${firstSeen}#${alertId}`,
   }),
   alertSubjectPartition: (subjectKey: string) => `ALERTSUBJ#v1#${subjectKey}`,
+  /** Written before the subject's first alert: read by key, it says whether the partition may hold any. */
+  alertSubjectPresence: (subjectKey: string): ItemKey => ({
+    pk: Keys.alertSubjectPartition(subjectKey),
+    sk: PRESENT,
+  }),
   alertBySubject: (subjectKey: string, firstSeen: string, alertId: string): ItemKey => ({
     pk: Keys.alertSubjectPartition(subjectKey),
     sk: `${firstSeen}#${alertId}`,
@@ -190,6 +208,11 @@ export const Keys = {
   pendingName: (userName: string, eventTime: string, eventId: string): ItemKey => ({
     pk: Keys.pendingNamePartition(userName),
     sk: eventSort(eventTime, eventId),
+  }),
+  /** Written with each event waiting for the name: read by key, it says whether any may wait. */
+  pendingNamePresence: (userName: string): ItemKey => ({
+    pk: Keys.pendingNamePartition(userName),
+    sk: PRESENT,
   }),
   roleSessionPartition: (roleSessionId: string) => `ROLESESSION#v1#${roleSessionId}`,
   roleSessionHead: (roleSessionId: string): ItemKey => ({

@@ -9,6 +9,7 @@ import {
   FAILED_PARTITION,
   Keys,
   linkDay,
+  PENDING_EVENT_PREFIX,
   SORT_END,
 } from "./keys.ts";
 import { type Item, mapLimit, type TableStore } from "./store.ts";
@@ -226,7 +227,9 @@ export class TimelineQueries {
    * authenticated events' own sign-in names are ever stored there (see `Pipeline`), never a typed one.
    */
   async readUnresolvedName(userName: string): Promise<AuditEvent[]> {
-    const items = await this.store.query(Keys.pendingNamePartition(userName));
+    const items = await this.store.query(Keys.pendingNamePartition(userName), {
+      prefix: PENDING_EVENT_PREFIX,
+    });
     return items.map(eventOf).sort(byTimeThenId);
   }
 

@@ -23,7 +23,7 @@ import {
 } from "@aws-sdk/lib-dynamodb";
 import { LRUCache } from "lru-cache";
 import { StoreError } from "../shared/errors.ts";
-import { type ItemKey, itemKeyString } from "./keys.ts";
+import { type ItemKey, itemKeyString, Keys } from "./keys.ts";
 
 /** A stored item: its key, its attributes. Payloads are JSON strings (`data`), cheaper to marshal than maps. */
 export type Item = ItemKey & Record<string, unknown>;
@@ -249,6 +249,24 @@ export class TableStore {
       await this.sleep(100);
     }
     return created;
+  }
+
+  /** The table's markers (`META#v1`) found, once read. */
+  private markers: Promise<Set<string>> | undefined;
+
+  /**
+   * Whether the table carries a marker written when idc-audit created it (`Keys.workflowHeadsMarker`,
+   * `Keys.presenceMarksMarker`): what every writer of the table has done since. Read once, for all markers.
+   */
+  async hasMarker(marker: ItemKey): Promise<boolean> {
+    this.markers ??= this.getAll([Keys.workflowHeadsMarker, Keys.presenceMarksMarker]).then(
+      (found) => new Set(found.map(itemKeyString)),
+      (error: unknown) => {
+        this.markers = undefined;
+        throw error;
+      },
+    );
+    return (await this.markers).has(itemKeyString(marker));
   }
 
   /** Writes items with `BatchWriteItem`, retrying `UnprocessedItems` with backoff until all are written. */
