@@ -90,8 +90,8 @@ describe("detections on a generated archive with planted attacks", () => {
     );
   });
 
-  it("moves an alert whose first failure arrives last, leaving no copy under its earlier start", async () => {
-    // Prepare: the reference alerts, and the first failure of the success-after-failures episode.
+  /** The alerts of the whole archive, and the first failure of its success-after-failures episode. */
+  const lateFirstFailure = async () => {
     const reference = await ingestAll(normalized, 400, new RecordingSink(), directory);
     const expected = (await dumpTable(reference)).filter((item) => String(item.pk).startsWith("ALERT"));
     const alert = (await reference.alerts()).find((found) => found.rule === "success-after-failures");
@@ -101,6 +101,12 @@ describe("detections on a generated archive with planted attacks", () => {
         alert?.eventIds.includes(record.event.eventId) && record.event.eventTime === alert.firstSeen,
     );
     expect(first).toBeDefined();
+    return { expected, first };
+  };
+
+  it("moves an alert whose first failure arrives last, leaving no copy under its earlier start", async () => {
+    // Prepare: the reference alerts, and the first failure of the success-after-failures episode.
+    const { expected, first } = await lateFirstFailure();
     // Act: everything else first (the alert is raised starting later), then that failure.
     const runtime = await ingestAll(
       normalized.filter((record) => record !== first),
@@ -121,14 +127,7 @@ describe("detections on a generated archive with planted attacks", () => {
   it("moves such an alert on a table an older version wrote, whose subjects carry no presence marks", async () => {
     // Prepare: the reference alerts; then a table without the marker whose alerts were stored unmarked, as a
     // version before presence marks stored them.
-    const reference = await ingestAll(normalized, 400, new RecordingSink(), directory);
-    const expected = (await dumpTable(reference)).filter((item) => String(item.pk).startsWith("ALERT"));
-    const alert = (await reference.alerts()).find((found) => found.rule === "success-after-failures");
-    await reference.close();
-    const first = normalized.find(
-      (record) =>
-        alert?.eventIds.includes(record.event.eventId) && record.event.eventTime === alert.firstSeen,
-    );
+    const { expected, first } = await lateFirstFailure();
     const runtime = await detectingRuntime(directory, new RecordingSink());
     try {
       await runtime.store.deleteAll([Keys.presenceMarksMarker]);

@@ -49,6 +49,22 @@ class OutageDirectory extends CountingDirectory {
   }
 }
 
+/** A runtime whose directory answers `DescribeUser` but no name lookup (one throttled API, say). */
+async function nameLookupsFailing(): Promise<{ directory: OutageDirectory; store: Runtime }> {
+  const directory = new OutageDirectory(await fixtureDirectory());
+  directory.down = true;
+  return { directory, store: await runtime(directory) };
+}
+
+/** The ids of the events in bob's timeline. */
+async function bobsEventIds(store: Runtime): Promise<string[]> {
+  const { events } = await store.queries.readUser({
+    identityStoreId: BOB.identityStoreId,
+    userId: BOB.userId,
+  });
+  return events.map((event) => event.eventId);
+}
+
 describe("pipeline: sessions and joins", () => {
   it("builds a new-era session timeline from the events carrying its credentialId and its sign-in workflow", async () => {
     const store = await runtime(await fixtureDirectory());
@@ -323,9 +339,7 @@ describe("pipeline: sessions and joins", () => {
       // Prepare: the directory answers DescribeUser but not name lookups (one throttled API, say). The old-shape
       // event names bob only by sign-in name; the new-shape one names him by user id, so enrichment fetches
       // his profile, whose user name is the one the old-shape event waits for.
-      const directory = new OutageDirectory(await fixtureDirectory());
-      directory.down = true;
-      const store = await runtime(directory);
+      const { store } = await nameLookupsFailing();
       const old = load("old/ListAccounts__success.json");
       const byId = load("new/ListAccounts__success.json");
       // Act
@@ -352,19 +366,13 @@ describe("pipeline: sessions and joins", () => {
     "attributes an old-shape event through the name a profile fetched for a directory change teaches, while name lookups fail (%s)",
     async (_order, steps) => {
       // Prepare: only a directory change names bob (enriched after the batch's name joins).
-      const directory = new OutageDirectory(await fixtureDirectory());
-      directory.down = true;
-      const store = await runtime(directory);
+      const { store } = await nameLookupsFailing();
       const old = load("old/ListAccounts__success.json");
       const assignment = load("admin/CreateAccountAssignment__success.json");
       // Act
       for (const step of steps) await store.pipeline.ingest([step === "old" ? old : assignment]);
       // Assess
-      const { events } = await store.queries.readUser({
-        identityStoreId: BOB.identityStoreId,
-        userId: BOB.userId,
-      });
-      expect(events.map((event) => event.eventId)).toContain(old.event.eventId);
+      expect(await bobsEventIds(store)).toContain(old.event.eventId);
     },
   );
 
@@ -398,11 +406,7 @@ describe("pipeline: sessions and joins", () => {
         } else await pipeline.ingest([step === "old" ? old : byId]);
       }
       // Assess
-      const { events } = await store.queries.readUser({
-        identityStoreId: BOB.identityStoreId,
-        userId: BOB.userId,
-      });
-      expect(events.map((event) => event.eventId)).toContain(old.event.eventId);
+      expect(await bobsEventIds(store)).toContain(old.event.eventId);
     },
   );
 
@@ -884,10 +888,6 @@ describe("pipeline: presence marks of names that events wait for", () => {
     // Act
     await store.pipeline.ingest([load("transitional/ListAccounts__success.json")]);
     // Assess
-    const { events } = await store.queries.readUser({
-      identityStoreId: BOB.identityStoreId,
-      userId: BOB.userId,
-    });
-    expect(events.map((event) => event.eventId)).toContain(old.eventId);
+    expect(await bobsEventIds(store)).toContain(old.eventId);
   });
 });
