@@ -15,6 +15,7 @@ import {
   memoryRuntime,
   memoryRuntimePerTest,
   normalized,
+  OutageDirectory,
 } from "../support/store.ts";
 
 const runtime = memoryRuntimePerTest();
@@ -38,15 +39,6 @@ function portalWithUnmarkedCanary(): { portal: NormalizedRecord; person: UserKey
   if (!portal || !person) throw new Error("the fixtures have a portal event naming its person");
   const { committed: _mark, ...unmarked } = coverageEventItem(portal.event, undefined);
   return { portal, person, unmarked: unmarked as Item };
-}
-
-/** A directory whose name lookups fail while `down`, as an unreachable or throttling Identity Store does. */
-class OutageDirectory extends CountingDirectory {
-  down = false;
-  override findByUserName(userName: string): Promise<UserKey | undefined> {
-    if (this.down) return Promise.reject(new Error("directory unreachable"));
-    return super.findByUserName(userName);
-  }
 }
 
 /** A runtime whose directory answers `DescribeUser` but no name lookup (one throttled API, say). */

@@ -14,8 +14,8 @@ import { afterEach, describe, expect, it } from "vitest";
 import { seededShuffle } from "../support/answers.ts";
 import { deferred } from "../support/deferred.ts";
 import { RecordingSink } from "../support/detect.ts";
-import { BOB, eventsDir, publishedEventsDir } from "../support/fixtures.ts";
-import { dumpTable, fixtureDirectory, memoryRuntime } from "../support/store.ts";
+import { BOB, eventsDir, loadEvent, publishedEventsDir } from "../support/fixtures.ts";
+import { dumpTable, fixtureDirectory, memoryRuntime, normalized, OutageDirectory } from "../support/store.ts";
 
 const published = publishedEventsDir();
 const CHAIN = [
@@ -208,6 +208,34 @@ describe("role sessions named only by their session name", () => {
     expect(answer?.roleSession.link).toBe("unlinked");
     expect(answer?.user).toBeNull();
     expect((await store.roleQueries.userWithRoles(BOB)).roleSessionCount).toBe(0);
+  });
+
+  it("counts an old-shape event attributed through the name its role session's person taught as a late attribution", async () => {
+    // Prepare: name lookups fail, so an old-shape event of bob's waits for his name.
+    const directory = new OutageDirectory(await fixtureDirectory());
+    directory.down = true;
+    const store = await runtime(directory);
+    const old = normalized(loadEvent("old/ListAccounts__success.json"));
+    expect((await store.pipeline.ingest([old])).coverage).toMatchObject({ unattributed: 1 });
+    // Act: a batch of one role-session call naming bob, whose profile (fetched for it) teaches his name.
+    const call = {
+      ...(CHAIN[4] as Record<string, unknown>),
+      userIdentity: {
+        ...((CHAIN[4] as Record<string, unknown>).userIdentity as Record<string, unknown>),
+        onBehalfOf: {
+          userId: BOB.userId,
+          identityStoreArn: `arn:aws:identitystore::607481581596:identitystore/${BOB.identityStoreId}`,
+        },
+      },
+    };
+    const result = await ingestBatch(store.pipeline, classify([call]));
+    // Assess: the event is bob's, and the batch counts its late attribution (the canary's metric).
+    const { events } = await store.queries.readUser({
+      identityStoreId: BOB.identityStoreId,
+      userId: BOB.userId,
+    });
+    expect(events.map((event) => event.eventId)).toContain(old.event.eventId);
+    expect(result.coverage.lateAttributed).toBe(1);
   });
 
   it("lets an onBehalfOf event decide between the two, whichever batch it arrives in", async () => {

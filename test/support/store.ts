@@ -58,6 +58,15 @@ export class CountingDirectory implements UserDirectory {
   }
 }
 
+/** A directory whose name lookups fail while `down`, as an unreachable or throttling Identity Store does. */
+export class OutageDirectory extends CountingDirectory {
+  down = false;
+  override findByUserName(userName: string): Promise<UserKey | undefined> {
+    if (this.down) return Promise.reject(new Error("directory unreachable"));
+    return super.findByUserName(userName);
+  }
+}
+
 export function normalized(raw: Record<string, unknown>): NormalizedRecord {
   const result = normalize(raw);
   if (result.status !== "audited") throw new Error(`fixture not audited: ${JSON.stringify(result)}`);

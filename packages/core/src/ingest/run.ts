@@ -147,7 +147,15 @@ export async function ingestBatch(pipeline: Pipeline, batch: MixedBatch): Promis
   const result = await ingestRoleSessions(pipeline, batch, await ingestIdentityCenter(pipeline, batch));
   // The people its role sessions named were enriched after its Identity Center events were stored.
   const taught = await pipeline.teachLearnedNames();
-  return { ...result, alerts: [...result.alerts, ...taught.alerts] };
+  return {
+    ...result,
+    alerts: [...result.alerts, ...taught.alerts],
+    // The events that pass attributed count as the batch's late attributions (the canary's metric).
+    coverage: {
+      ...result.coverage,
+      lateAttributed: result.coverage.lateAttributed + taught.coverage.lateAttributed,
+    },
+  };
 }
 
 /** `detectAfter`: the batch before this one, whose end the detections wait for (`Pipeline.ingest`). */
