@@ -600,10 +600,9 @@ export class Detector {
    * first alert (`Keys.presenceMarksMarker`): none of them has an alert stored. None elsewhere.
    */
   private async unmarkedSubjects(subjects: readonly string[]): Promise<Set<string>> {
-    if (subjects.length === 0 || !(await this.store.hasMarker(Keys.presenceMarksMarker))) return new Set();
-    const marks = await this.store.getAll(subjects.map((subject) => Keys.alertSubjectPresence(subject)));
-    const marked = new Set(marks.map((mark) => mark.pk));
-    return new Set(subjects.filter((subject) => !marked.has(Keys.alertSubjectPartition(subject))));
+    if (subjects.length === 0) return new Set();
+    const marked = await this.store.markedPartitions(subjects.map(Keys.alertSubjectPartition));
+    return new Set(subjects.filter((subject) => marked && !marked.has(Keys.alertSubjectPartition(subject))));
   }
 
   /**

@@ -225,13 +225,19 @@ export class Enricher extends ProfileCache {
         return { user, status: ProfileStatus.Unenriched };
       }
       const found = result.status === "found" ? result.profile : undefined;
+      // A deleted user keeps the profile known before, and so its name.
+      const known = found ?? deletedProfile(previous);
       return {
         user,
         found,
+        userName: known?.userName,
         status: found ? ProfileStatus.Enriched : ProfileStatus.Deleted,
-        profile: found
-          ? Items.profile(user, ProfileStatus.Enriched, fetchedAt, found)
-          : Items.profile(user, ProfileStatus.Deleted, fetchedAt, deletedProfile(previous)),
+        profile: Items.profile(
+          user,
+          found ? ProfileStatus.Enriched : ProfileStatus.Deleted,
+          fetchedAt,
+          known,
+        ),
       };
     });
     const fetched = answers.flatMap((answer) =>
@@ -244,10 +250,7 @@ export class Enricher extends ProfileCache {
         fetched.flatMap(({ found }) => (found ? profileAliases(found) : [])),
         (items) => this.store.putAll(items),
       );
-      for (const { user, profile } of fetched) {
-        const userName = storedUserName(profile);
-        if (userName) this.knowName(user, userName);
-      }
+      for (const { user, userName } of fetched) if (userName) this.knowName(user, userName);
       await this.store.putAll(fetched.map(({ profile }) => profile));
       await this.store.deleteAll(fetched.map(({ user }) => enrichPendingKey(user)));
       for (const { user, found } of fetched) {

@@ -486,14 +486,9 @@ export class Pipeline {
     });
     // Profiles fetched after this batch's name joins (people its joins, directory changes or role sessions
     // found) taught names too: their waiting events are read now, in a pass of their own.
-    if (this.collectUntaughtNames() === 0) return { stored, duplicates, alerts, coverage };
-    const followUp = await this.ingestNow([], undefined);
-    return {
-      stored,
-      duplicates,
-      alerts: [...alerts, ...followUp.alerts],
-      coverage: { ...coverage, lateAttributed: coverage.lateAttributed + followUp.coverage.lateAttributed },
-    };
+    const result = { stored, duplicates, alerts, coverage };
+    if (this.collectUntaughtNames() === 0) return result;
+    return withTeachingPass(result, await this.ingestNow([], undefined));
   }
 
   /**
@@ -529,11 +524,9 @@ export class Pipeline {
    * writer marks them (`Keys.presenceMarksMarker`), every one elsewhere.
    */
   private async namesWaiting(userNames: readonly string[]): Promise<Set<string>> {
-    if (userNames.length === 0 || !(await this.store.hasMarker(Keys.presenceMarksMarker)))
-      return new Set(userNames);
-    const marks = await this.store.getAll(userNames.map((userName) => Keys.pendingNamePresence(userName)));
-    const marked = new Set(marks.map((mark) => mark.pk));
-    return new Set(userNames.filter((userName) => marked.has(Keys.pendingNamePartition(userName))));
+    if (userNames.length === 0) return new Set();
+    const marked = await this.store.markedPartitions(userNames.map(Keys.pendingNamePartition));
+    return new Set(userNames.filter((userName) => marked?.has(Keys.pendingNamePartition(userName)) ?? true));
   }
 
   /**
@@ -570,6 +563,22 @@ export class Pipeline {
       return { ...record, event: { ...event, actor: { ...event.actor, directoryUser } } };
     });
   }
+}
+
+/** A batch's result with what a teaching pass after it (`Pipeline.teachLearnedNames`) alerted and attributed. */
+export function withTeachingPass<T extends Pick<BatchResult, "alerts" | "coverage">>(
+  result: T,
+  pass: BatchResult,
+): T {
+  return {
+    ...result,
+    alerts: [...result.alerts, ...pass.alerts],
+    // The events the pass attributed count as the batch's late attributions (the canary's metric).
+    coverage: {
+      ...result.coverage,
+      lateAttributed: result.coverage.lateAttributed + pass.coverage.lateAttributed,
+    },
+  };
 }
 
 /** A name lookup the directory could not answer (an outage), as opposed to a name it does not know. */

@@ -5,7 +5,7 @@ import { normalize } from "../normalize/normalize.ts";
 import type { AuditEvent, NormalizedRecord } from "../normalize/types.ts";
 import { normalizeRoleRecord } from "../roles/normalize.ts";
 import type { RoleEvent } from "../roles/types.ts";
-import type { BatchResult, Pipeline } from "./pipeline.ts";
+import { type BatchResult, type Pipeline, withTeachingPass } from "./pipeline.ts";
 
 /** `read` = `stored` + `duplicates` + `ignored` + `rejected`: every record is accounted for. */
 export interface IngestCounts {
@@ -146,16 +146,7 @@ export interface MixedBatchResult {
 export async function ingestBatch(pipeline: Pipeline, batch: MixedBatch): Promise<MixedBatchResult> {
   const result = await ingestRoleSessions(pipeline, batch, await ingestIdentityCenter(pipeline, batch));
   // The people its role sessions named were enriched after its Identity Center events were stored.
-  const taught = await pipeline.teachLearnedNames();
-  return {
-    ...result,
-    alerts: [...result.alerts, ...taught.alerts],
-    // The events that pass attributed count as the batch's late attributions (the canary's metric).
-    coverage: {
-      ...result.coverage,
-      lateAttributed: result.coverage.lateAttributed + taught.coverage.lateAttributed,
-    },
-  };
+  return withTeachingPass(result, await pipeline.teachLearnedNames());
 }
 
 /** `detectAfter`: the batch before this one, whose end the detections wait for (`Pipeline.ingest`). */

@@ -170,10 +170,8 @@ export const Keys = {
   }),
   alertSubjectPartition: (subjectKey: string) => `ALERTSUBJ#v1#${subjectKey}`,
   /** Written before the subject's first alert: read by key, it says whether the partition may hold any. */
-  alertSubjectPresence: (subjectKey: string): ItemKey => ({
-    pk: Keys.alertSubjectPartition(subjectKey),
-    sk: PRESENT,
-  }),
+  alertSubjectPresence: (subjectKey: string): ItemKey =>
+    Keys.presence(Keys.alertSubjectPartition(subjectKey)),
   alertBySubject: (subjectKey: string, firstSeen: string, alertId: string): ItemKey => ({
     pk: Keys.alertSubjectPartition(subjectKey),
     sk: `${firstSeen}#${alertId}`,
@@ -210,10 +208,9 @@ export const Keys = {
     sk: eventSort(eventTime, eventId),
   }),
   /** Written with each event waiting for the name: read by key, it says whether any may wait. */
-  pendingNamePresence: (userName: string): ItemKey => ({
-    pk: Keys.pendingNamePartition(userName),
-    sk: PRESENT,
-  }),
+  pendingNamePresence: (userName: string): ItemKey => Keys.presence(Keys.pendingNamePartition(userName)),
+  /** A partition's presence mark (`TableStore.markedPartitions`). */
+  presence: (partition: string): ItemKey => ({ pk: partition, sk: PRESENT }),
   roleSessionPartition: (roleSessionId: string) => `ROLESESSION#v1#${roleSessionId}`,
   roleSessionHead: (roleSessionId: string): ItemKey => ({
     pk: Keys.roleSessionPartition(roleSessionId),

@@ -269,6 +269,17 @@ export class TableStore {
     return (await this.markers).has(itemKeyString(marker));
   }
 
+  /**
+   * Of these partitions, those with a presence mark (`Keys.presence`), read with `BatchGetItem`; undefined when
+   * the table does not say that every writer marks them (`Keys.presenceMarksMarker`): any may then hold items.
+   */
+  async markedPartitions(partitions: readonly string[]): Promise<Set<string> | undefined> {
+    if (!(await this.hasMarker(Keys.presenceMarksMarker))) return undefined;
+    if (partitions.length === 0) return new Set();
+    const marks = await this.getAll(partitions.map((partition) => Keys.presence(partition)));
+    return new Set(marks.map((mark) => mark.pk));
+  }
+
   /** Writes items with `BatchWriteItem`, retrying `UnprocessedItems` with backoff until all are written. */
   async putAll(items: readonly Item[]): Promise<void> {
     // Two writes to one key in one batch is an error in DynamoDB; the later copy is identical, keep one.
