@@ -129,6 +129,8 @@ describe("pipeline: sessions and joins", () => {
 
   it("finds an event stored by the previous version (unmarked canary item, then its commit item) stored", async () => {
     const store = await runtime(await fixtureDirectory());
+    // A table that version created: it says nothing of coverage days.
+    await store.store.deleteAll([Keys.coverageDaysMarker]);
     const { portal, person, unmarked } = portalWithUnmarkedCanary();
     // What that version left: its canary item, then its last item, the person's timeline entry.
     await store.store.putAll([unmarked, Items.userEvent(person, portal.event)]);
@@ -151,6 +153,7 @@ describe("pipeline: sessions and joins", () => {
   it("stores again an event whose canary item an earlier version wrote before its own commit", async () => {
     // That version's batch failed between the two: the canary item alone says nothing of whether it finished.
     const store = await runtime(await fixtureDirectory());
+    await store.store.deleteAll([Keys.coverageDaysMarker]);
     const { portal, person, unmarked } = portalWithUnmarkedCanary();
     await store.store.putAll([unmarked]);
     const result = await store.pipeline.ingest([portal]);
@@ -600,6 +603,53 @@ describe("pipeline: idempotence and order", () => {
       ),
       { numRuns: 12 },
     );
+  });
+});
+
+describe("pipeline: days with no event stored", () => {
+  /** Counts the commit keys (`commitKey`) a runtime's store reads from now on. */
+  const countCommitKeyReads = (store: Runtime) => {
+    const counter = { count: 0 };
+    const getAll = store.store.getAll.bind(store.store);
+    store.store.getAll = (keys) => {
+      counter.count += keys.filter(
+        (key) => key.pk.startsWith("COVERAGE#") && key.sk.startsWith("EVENT#"),
+      ).length;
+      return getAll(keys);
+    };
+    return counter;
+  };
+
+  it("reads no commit key of a day with nothing stored, and every one of a day with events stored", async () => {
+    // Prepare: a table idc-audit created, nothing stored.
+    const store = await runtime(await fixtureDirectory());
+    const reads = countCommitKeyReads(store);
+    const records = storyRecords();
+    // Act: the story, then the story again from another process (which has not written the days itself).
+    const first = await store.pipeline.ingest(records);
+    const readsOfNewDays = reads.count;
+    const again = await new Pipeline(store.store, await fixtureDirectory()).ingest(records);
+    // Assess
+    expect(first.stored).toHaveLength(records.length);
+    expect(readsOfNewDays).toBe(0);
+    expect(again).toMatchObject({ stored: [], duplicates: records.length });
+    expect(reads.count).toBe(records.length);
+  });
+
+  it("reads every commit key on a table it did not create: an event committed there before its day's item is a duplicate", async () => {
+    // Prepare: a table an older version created (no marker), holding an event's commit item and no item of its
+    // day, as a version that did not write the day first could leave it.
+    const store = await runtime(await fixtureDirectory());
+    await store.store.deleteAll([Keys.coverageDaysMarker]);
+    const { portal, person } = portalWithUnmarkedCanary();
+    await store.store.putAll([
+      Items.userEvent(person, portal.event),
+      coverageEventItem(portal.event, undefined),
+    ]);
+    // Act
+    const result = await store.pipeline.ingest([portal]);
+    // Assess
+    expect(result).toMatchObject({ stored: [], duplicates: 1 });
   });
 });
 

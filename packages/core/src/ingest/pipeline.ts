@@ -22,7 +22,7 @@ import {
 import { RoleSessionIngester } from "../roles/ingest.ts";
 import type { AuditLogger } from "../shared/logger.ts";
 import { silentLogger } from "../shared/logger.ts";
-import { eventOf, Items, namedUsers, userOfItem, workflowJoin } from "../timeline/items.ts";
+import { dayOf, eventOf, Items, namedUsers, userOfItem, workflowJoin } from "../timeline/items.ts";
 import { AliasKind, aliasSortPrefix, itemKeyString, Keys, PENDING_EVENT_PREFIX } from "../timeline/keys.ts";
 import { allOrFirstFailure, type Item, mapLimit, type TableStore, WrittenOnce } from "../timeline/store.ts";
 import { Enricher, type EnricherOptions, GroupEnricher } from "./enrich.ts";
@@ -188,9 +188,11 @@ export class Pipeline {
       if (!unique.has(record.event.eventId)) unique.set(record.event.eventId, record);
     let duplicates = records.length - unique.size;
 
+    const events = [...unique.values()].map(({ event }) => event);
+    const daysUnstored = await this.daysWithNothingStored(events);
     const alreadyStored = await storedEvents(
       this.store,
-      [...unique.values()].map(({ event }) => event),
+      events.filter((event) => !daysUnstored.has(dayOf(event))),
     );
     for (const eventId of alreadyStored) if (unique.delete(eventId)) duplicates += 1;
     // A batch of nothing new still reads the events waiting for names its process's profiles taught.
@@ -508,6 +510,27 @@ export class Pipeline {
       if (!this.pendingRead.has(key)) this.untaughtNames.set(key, [name, user]);
     }
     return this.untaughtNames.size;
+  }
+
+  /**
+   * Of these events' days, those with no event stored, so that the duplicate check reads no commit key of
+   * theirs: a day's coverage item is written before any event of the day is committed (phase 3, then phase 4),
+   * so a day without one has none, on a table where every writer does so (`Keys.coverageDaysMarker`). On a
+   * backfill of trail never ingested, nearly every event's day is new when its first batch comes: one
+   * `BatchGetItem` for the batch's days instead of one per hundred events. Days found stored are remembered with
+   * those this process wrote (their items never change), and are neither read nor written again.
+   */
+  private async daysWithNothingStored(events: readonly AuditEvent[]): Promise<Set<string>> {
+    const unknown = new Map<string, Item>();
+    for (const event of events) {
+      const day = coverageDayItem(event);
+      if (!unknown.has(day.sk) && !this.writtenOnce.has(day)) unknown.set(day.sk, day);
+    }
+    if (unknown.size === 0 || !(await this.store.hasMarker(Keys.coverageDaysMarker))) return new Set();
+    const found = await this.store.getAll([...unknown.values()]);
+    this.writtenOnce.written(found);
+    for (const item of found) unknown.delete(item.sk);
+    return new Set(unknown.keys());
   }
 
   /**

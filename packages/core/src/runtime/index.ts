@@ -133,9 +133,13 @@ export async function openRuntime(config: RuntimeConfig = {}): Promise<Runtime> 
     // they need no such permission and a mistyped --table fails on its first read instead of creating one.
     // The embedded store, and a local endpoint such as DynamoDB Local, get the table created on first use.
     if ((!useRealTable || config.endpoint !== undefined) && (await store.ensureTable()))
-      // A table idc-audit created holds only what versions that insert workflow heads and write presence marks
-      // stored (`Pipeline`, `Detector`).
-      await store.putAll([Items.workflowHeadsMarker(), Items.presenceMarksMarker()]);
+      // A table idc-audit created holds only what versions that insert workflow heads, write presence marks and
+      // write a day's coverage item before committing its events stored (`Pipeline`, `Detector`).
+      await store.putAll([
+        Items.workflowHeadsMarker(),
+        Items.presenceMarksMarker(),
+        Items.coverageDaysMarker(),
+      ]);
   } catch (error) {
     client.destroy();
     await closeEmbedded?.();

@@ -13,6 +13,7 @@ export const ItemType = {
   WorkflowUser: "workflow-user",
   WorkflowHeadsMarker: "workflow-heads-marker",
   PresenceMarksMarker: "presence-marks-marker",
+  CoverageDaysMarker: "coverage-days-marker",
   /** Says its partition may hold items (`Keys.pendingNamePresence`, `Keys.alertSubjectPresence`). */
   PresenceMark: "presence-mark",
   /** Written before 2026-12-01 (a member's own session and hidden name are now read from the member). */
@@ -82,6 +83,7 @@ export const Items = {
   }),
   workflowHeadsMarker: (): Item => ({ ...Keys.workflowHeadsMarker, type: ItemType.WorkflowHeadsMarker }),
   presenceMarksMarker: (): Item => ({ ...Keys.presenceMarksMarker, type: ItemType.PresenceMarksMarker }),
+  coverageDaysMarker: (): Item => ({ ...Keys.coverageDaysMarker, type: ItemType.CoverageDaysMarker }),
   presenceMark: (key: ItemKey): Item => ({ pk: key.pk, sk: key.sk, type: ItemType.PresenceMark }),
   workflowUser: (authWorkflowId: string, user: UserKey): Item => ({
     ...Keys.workflowUser(authWorkflowId, user),

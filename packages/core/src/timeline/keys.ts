@@ -63,6 +63,8 @@ import type { UserKey } from "../normalize/types.ts";
  * | workflow heads               |                                      |                                          |
  * | the table was created with   | META#v1                              | PRESENCE-MARKS                           |
  * | presence marks               |                                      |                                          |
+ * | the table was created with   | META#v1                              | COVERAGE-DAYS                            |
+ * | a day's item before commits  |                                      |                                          |
  *
  * An event's commit item, written last, means the event is stored: its canary item (see `Pipeline` and
  * `commitKey`).
@@ -148,6 +150,11 @@ export const Keys = {
    * version that writes presence marks, so a missing mark proves an empty partition (`Pipeline`, `Detector`).
    */
   presenceMarksMarker: { pk: "META#v1", sk: "PRESENCE-MARKS" } as ItemKey,
+  /**
+   * Written once, when idc-audit creates the table: every event committed in it was committed by a version that
+   * writes the day's coverage item first, so a day without one has no event stored (`Pipeline`).
+   */
+  coverageDaysMarker: { pk: "META#v1", sk: "COVERAGE-DAYS" } as ItemKey,
   workflowUser: (authWorkflowId: string, user: UserKey): ItemKey => ({
     pk: Keys.workflowPartition(authWorkflowId),
     sk: `LINK#USER#${userPart(user)}`,

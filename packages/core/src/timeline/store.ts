@@ -256,10 +256,15 @@ export class TableStore {
 
   /**
    * Whether the table carries a marker written when idc-audit created it (`Keys.workflowHeadsMarker`,
-   * `Keys.presenceMarksMarker`): what every writer of the table has done since. Read once, for all markers.
+   * `Keys.presenceMarksMarker`, `Keys.coverageDaysMarker`): what every writer of the table has done since. Read
+   * once, for all markers.
    */
   async hasMarker(marker: ItemKey): Promise<boolean> {
-    this.markers ??= this.getAll([Keys.workflowHeadsMarker, Keys.presenceMarksMarker]).then(
+    this.markers ??= this.getAll([
+      Keys.workflowHeadsMarker,
+      Keys.presenceMarksMarker,
+      Keys.coverageDaysMarker,
+    ]).then(
       (found) => new Set(found.map(itemKeyString)),
       (error: unknown) => {
         this.markers = undefined;
