@@ -410,6 +410,29 @@ describe("detections of batches stored side by side", () => {
       await runtime.close();
     }
   });
+
+  it("reads no alerts of a person granted a privilege when they have no presence mark", async () => {
+    // Prepare: a table idc-audit created, with no alert in it.
+    const runtime = await detectingRuntime(await fixtureDirectory(), new RecordingSink());
+    try {
+      const reads: string[] = [];
+      const query = runtime.store.query.bind(runtime.store);
+      runtime.store.query = async (pk, options) => {
+        reads.push(pk);
+        return query(pk, options);
+      };
+      // Act: a person added to a group, whose privileges privilege-granted-after-failures judges.
+      const result = await runtime.pipeline.ingest([
+        normalized(loadEvent("admin/CreateGroupMembership__success.json")),
+      ]);
+      // Assess: the group's changes were read, not the person's alerts.
+      expect(result.stored).toHaveLength(1);
+      expect(reads.some((pk) => pk.startsWith("GROUP#"))).toBe(true);
+      expect(reads.filter((pk) => pk.startsWith("ALERTSUBJ#"))).toEqual([]);
+    } finally {
+      await runtime.close();
+    }
+  });
 });
 
 describe("detections of two processes on one table", () => {

@@ -270,7 +270,15 @@ export class Detector {
         for (const member of await this.changes.membersEverAdded(record.group)) note(member, at);
       }
     }
-    const published = await mapLimit([...people.values()], 4, ({ user, times }) =>
+    // A person is judged on their stored alerts (`judgePrivileges`): one without any, as a missing presence mark
+    // says, has nothing to judge. One key read for all of them, after this evaluation's sign-in alerts are stored.
+    const unmarked = await this.unmarkedSubjects(
+      [...people.values()].map(({ user }) => subjectKey({ type: "user", ...user })),
+    );
+    const judgeable = [...people.values()].filter(
+      ({ user }) => !unmarked.has(subjectKey({ type: "user", ...user })),
+    );
+    const published = await mapLimit(judgeable, 4, ({ user, times }) =>
       this.judgePrivileges(user, around(times)),
     );
     return published.flat();
