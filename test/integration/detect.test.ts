@@ -387,8 +387,8 @@ describe("detections of batches stored side by side", () => {
     }
   });
 
-  it("reads no subject's alerts when the subjects judged have no presence mark", async () => {
-    // Prepare: a table idc-audit created, with no alert in it.
+  /** The partitions queried while `act` runs on a table idc-audit created, with no alert in it. */
+  const partitionsQueried = async (act: (runtime: Runtime) => Promise<void>): Promise<string[]> => {
     const runtime = await detectingRuntime(await fixtureDirectory(), new RecordingSink());
     try {
       const reads: string[] = [];
@@ -397,41 +397,40 @@ describe("detections of batches stored side by side", () => {
         reads.push(pk);
         return query(pk, options);
       };
-      const failed = normalized(loadEvent("new/CredentialVerification__failure.json")).event;
-      const user = { identityStoreId: "d-1234567890", userId: "a1b2c3d4-0000-0000-0000-000000000001" };
-      // Act: a failed verification of a person from an address: both are judged.
+      await act(runtime);
+      return reads;
+    } finally {
+      await runtime.close();
+    }
+  };
+
+  it("reads no subject's alerts when the subjects judged have no presence mark", async () => {
+    const failed = normalized(loadEvent("new/CredentialVerification__failure.json")).event;
+    const user = { identityStoreId: "d-1234567890", userId: "a1b2c3d4-0000-0000-0000-000000000001" };
+    // Act: a failed verification of a person from an address: both are judged.
+    const reads = await partitionsQueried(async (runtime) => {
       await new Detector(runtime.store, runtime.queries, undefined).evaluate([
         { event: failed, users: [user] },
       ]);
-      // Assess: the failed sign-ins were read, no subject's alerts.
-      expect(reads.some((pk) => pk.startsWith("FAILED#"))).toBe(true);
-      expect(reads.filter((pk) => pk.startsWith("ALERTSUBJ#"))).toEqual([]);
-    } finally {
-      await runtime.close();
-    }
+    });
+    // Assess: the failed sign-ins were read, no subject's alerts.
+    expect(reads.some((pk) => pk.startsWith("FAILED#"))).toBe(true);
+    expect(reads.filter((pk) => pk.startsWith("ALERTSUBJ#"))).toEqual([]);
   });
 
   it("reads no alerts of a person granted a privilege when they have no presence mark", async () => {
-    // Prepare: a table idc-audit created, with no alert in it.
-    const runtime = await detectingRuntime(await fixtureDirectory(), new RecordingSink());
-    try {
-      const reads: string[] = [];
-      const query = runtime.store.query.bind(runtime.store);
-      runtime.store.query = async (pk, options) => {
-        reads.push(pk);
-        return query(pk, options);
-      };
-      // Act: a person added to a group, whose privileges privilege-granted-after-failures judges.
+    // Act: a person added to a group, whose privileges privilege-granted-after-failures judges.
+    let stored = 0;
+    const reads = await partitionsQueried(async (runtime) => {
       const result = await runtime.pipeline.ingest([
         normalized(loadEvent("admin/CreateGroupMembership__success.json")),
       ]);
-      // Assess: the group's changes were read, not the person's alerts.
-      expect(result.stored).toHaveLength(1);
-      expect(reads.some((pk) => pk.startsWith("GROUP#"))).toBe(true);
-      expect(reads.filter((pk) => pk.startsWith("ALERTSUBJ#"))).toEqual([]);
-    } finally {
-      await runtime.close();
-    }
+      stored = result.stored.length;
+    });
+    // Assess: the group's changes were read, not the person's alerts.
+    expect(stored).toBe(1);
+    expect(reads.some((pk) => pk.startsWith("GROUP#"))).toBe(true);
+    expect(reads.filter((pk) => pk.startsWith("ALERTSUBJ#"))).toEqual([]);
   });
 });
 
