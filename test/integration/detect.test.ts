@@ -386,7 +386,9 @@ describe("detections of batches stored side by side", () => {
       await runtime.close();
     }
   });
+});
 
+describe("detections of subjects without a presence mark", () => {
   /** The partitions queried while `act` runs on a table idc-audit created, with no alert in it. */
   const partitionsQueried = async (act: (runtime: Runtime) => Promise<void>): Promise<string[]> => {
     const runtime = await detectingRuntime(await fixtureDirectory(), new RecordingSink());

@@ -1,4 +1,4 @@
-import { coverageEventItem } from "@idc-audit/core/coverage";
+import { CoverageItemType, coverageEventItem } from "@idc-audit/core/coverage";
 import { noDirectory } from "@idc-audit/core/identity";
 import { Pipeline } from "@idc-audit/core/ingest";
 import type { AuditEvent, NormalizedRecord, UserKey } from "@idc-audit/core/normalize";
@@ -19,6 +19,9 @@ import {
 } from "../support/store.ts";
 
 const runtime = memoryRuntimePerTest();
+
+/** The markers of a table idc-audit created: a table an older version created, or one in AWS, has none. */
+const OLDER_TABLE_MARKERS = [Keys.workflowHeadsMarker, Keys.presenceMarksMarker, Keys.coverageDaysMarker];
 
 const load = (path: string) => normalized(loadEvent(path));
 
@@ -129,8 +132,8 @@ describe("pipeline: sessions and joins", () => {
 
   it("finds an event stored by the previous version (unmarked canary item, then its commit item) stored", async () => {
     const store = await runtime(await fixtureDirectory());
-    // A table that version created: it says nothing of coverage days.
-    await store.store.deleteAll([Keys.coverageDaysMarker]);
+    // A table that version created: it has none of the markers.
+    await store.store.deleteAll(OLDER_TABLE_MARKERS);
     const { portal, person, unmarked } = portalWithUnmarkedCanary();
     // What that version left: its canary item, then its last item, the person's timeline entry.
     await store.store.putAll([unmarked, Items.userEvent(person, portal.event)]);
@@ -153,7 +156,7 @@ describe("pipeline: sessions and joins", () => {
   it("stores again an event whose canary item an earlier version wrote before its own commit", async () => {
     // That version's batch failed between the two: the canary item alone says nothing of whether it finished.
     const store = await runtime(await fixtureDirectory());
-    await store.store.deleteAll([Keys.coverageDaysMarker]);
+    await store.store.deleteAll(OLDER_TABLE_MARKERS);
     const { portal, person, unmarked } = portalWithUnmarkedCanary();
     await store.store.putAll([unmarked]);
     const result = await store.pipeline.ingest([portal]);
@@ -636,11 +639,39 @@ describe("pipeline: days with no event stored", () => {
     expect(reads.count).toBe(records.length);
   });
 
+  it("stores a day's coverage item before any commit item of the day, in batches side by side and in another process", async () => {
+    // Prepare: every write of commit items first checks that their days' items are stored.
+    const store = await runtime(await fixtureDirectory());
+    const putAll = store.store.putAll.bind(store.store);
+    const getAll = store.store.getAll.bind(store.store);
+    const uncovered: string[] = [];
+    store.store.putAll = async (items) => {
+      const days = new Set(
+        items
+          .filter((item) => item.type === "coverage-event")
+          .map((item) => item.pk.slice("COVERAGE#v1#".length)),
+      );
+      const stored = new Set((await getAll([...days].map(Keys.coverageDay))).map((item) => item.sk));
+      uncovered.push(...[...days].filter((day) => !stored.has(day)));
+      return putAll(items);
+    };
+    const records = storyRecords();
+    const half = Math.floor(records.length / 2);
+    // Act
+    await Promise.all([
+      store.pipeline.ingest(records.slice(0, half)),
+      store.pipeline.ingest(records.slice(half)),
+    ]);
+    await new Pipeline(store.store, await fixtureDirectory()).ingest(records);
+    // Assess
+    expect(uncovered).toEqual([]);
+  });
+
   it("reads every commit key on a table it did not create: an event committed there before its day's item is a duplicate", async () => {
     // Prepare: a table an older version created (no marker), holding an event's commit item and no item of its
     // day, as a version that did not write the day first could leave it.
     const store = await runtime(await fixtureDirectory());
-    await store.store.deleteAll([Keys.coverageDaysMarker]);
+    await store.store.deleteAll(OLDER_TABLE_MARKERS);
     const { portal, person } = portalWithUnmarkedCanary();
     await store.store.putAll([
       Items.userEvent(person, portal.event),

@@ -272,9 +272,10 @@ export class Detector {
     }
     // A person is judged on their stored alerts (`judgePrivileges`): one without any, as a missing presence mark
     // says, has nothing to judge. One key read for all of them, after this evaluation's sign-in alerts are stored.
-    const unmarked = await this.unmarkedSubjects(
-      [...people.values()].map(({ user }) => subjectKey({ type: "user", ...user })),
-    );
+    const subjects = [...people.values()].map(({ user }) => subjectKey({ type: "user", ...user }));
+    const unmarked = await this.unmarkedSubjects(subjects);
+    // Another process may have marked one since the sign-ins' read: its reconcile reads its alerts.
+    for (const subject of subjects) if (!unmarked.has(subject)) this.unmarked.delete(subject);
     const judgeable = [...people.values()].filter(
       ({ user }) => !unmarked.has(subjectKey({ type: "user", ...user })),
     );
@@ -605,12 +606,14 @@ export class Detector {
 
   /**
    * Of these subjects, those without a presence mark on a table whose every writer marks a subject before its
-   * first alert (`Keys.presenceMarksMarker`): none of them has an alert stored. None elsewhere.
+   * first alert (`Keys.presenceMarksMarker`): none of them has an alert stored. None elsewhere. A mark this
+   * process wrote is not read again: marks are never removed.
    */
   private async unmarkedSubjects(subjects: readonly string[]): Promise<Set<string>> {
-    if (subjects.length === 0) return new Set();
-    const marked = await this.store.markedPartitions(subjects.map(Keys.alertSubjectPartition));
-    return new Set(subjects.filter((subject) => marked && !marked.has(Keys.alertSubjectPartition(subject))));
+    const unknown = subjects.filter((subject) => !this.marked.has(subject));
+    if (unknown.length === 0) return new Set();
+    const marked = await this.store.markedPartitions(unknown.map(Keys.alertSubjectPartition));
+    return new Set(unknown.filter((subject) => marked && !marked.has(Keys.alertSubjectPartition(subject))));
   }
 
   /**

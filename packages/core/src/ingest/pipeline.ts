@@ -72,7 +72,9 @@ export const DEFAULT_NAME_CACHE_SIZE = 50_000;
  *    Two deliveries of one event that are in flight at the same moment, in two processes, both find no
  *    commit item and are both counted as stored: they write the same items, so the table holds one copy
  *    either way; only that count is off. A conditional put per event would make the count exact at the price
- *    of one request per event, which made ingestion several times slower (docs/benchmarks.md).
+ *    of one request per event, which made ingestion several times slower (docs/benchmarks.md). An event of a
+ *    day with no coverage item stored (`coverageDayItem`, written in step 4 before any commit item of the
+ *    day) is not stored: its commit item is not read (`daysWithNothingStored`).
  * 2. Join inputs are written first: sign-in workflow members and links, old-shape events waiting for a
  *    name → user mapping, and the mappings transitional events teach (a profile's sign-in name teaches too:
  *    its alias is written when the profile is fetched, before the batch reads the names waiting).
@@ -110,7 +112,7 @@ export class Pipeline {
   /**
    * Items whose content is their key alone that this process has written, so that it writes each once: aliases
    * (user id and sign-in name → user, profiles' lookup values), the names administrators go by → their ARN,
-   * and the days that have canary items.
+   * and the days that have canary items (those it found stored too: `daysWithNothingStored`).
    */
   private readonly writtenOnce: WrittenOnce;
   private readonly detector: Detector | undefined;
