@@ -3,7 +3,15 @@ import { noDirectory } from "@idc-audit/core/identity";
 import { Pipeline } from "@idc-audit/core/ingest";
 import type { AuditEvent, NormalizedRecord, UserKey } from "@idc-audit/core/normalize";
 import type { Runtime } from "@idc-audit/core/runtime";
-import { AnalystQueries, eventOf, type Item, Items, Keys, TableStore } from "@idc-audit/core/timeline";
+import {
+  AnalystQueries,
+  CoverageSort,
+  eventOf,
+  type Item,
+  Items,
+  Keys,
+  TableStore,
+} from "@idc-audit/core/timeline";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { synthExportDirectory, synthRecords } from "../support/answers.ts";
@@ -616,7 +624,7 @@ describe("pipeline: days with no event stored", () => {
     const getAll = store.store.getAll.bind(store.store);
     store.store.getAll = (keys) => {
       counter.count += keys.filter(
-        (key) => key.pk.startsWith("COVERAGE#") && key.sk.startsWith("EVENT#"),
+        (key) => key.pk.startsWith(Keys.coveragePartition("")) && key.sk.startsWith(CoverageSort.Event),
       ).length;
       return getAll(keys);
     };
@@ -648,8 +656,8 @@ describe("pipeline: days with no event stored", () => {
     store.store.putAll = async (items) => {
       const days = new Set(
         items
-          .filter((item) => item.type === "coverage-event")
-          .map((item) => item.pk.slice("COVERAGE#v1#".length)),
+          .filter((item) => item.type === CoverageItemType.Event)
+          .map((item) => item.pk.slice(Keys.coveragePartition("").length)),
       );
       const stored = new Set((await getAll([...days].map(Keys.coverageDay))).map((item) => item.sk));
       uncovered.push(...[...days].filter((day) => !stored.has(day)));

@@ -272,13 +272,14 @@ export class Detector {
     }
     // A person is judged on their stored alerts (`judgePrivileges`): one without any, as a missing presence mark
     // says, has nothing to judge. One key read for all of them, after this evaluation's sign-in alerts are stored.
-    const subjects = [...people.values()].map(({ user }) => subjectKey({ type: "user", ...user }));
-    const unmarked = await this.unmarkedSubjects(subjects);
+    const candidates = [...people.values()].map((person) => ({
+      ...person,
+      subject: subjectKey({ type: "user", ...person.user }),
+    }));
+    const unmarked = await this.unmarkedSubjects(candidates.map(({ subject }) => subject));
     // Another process may have marked one since the sign-ins' read: its reconcile reads its alerts.
-    for (const subject of subjects) if (!unmarked.has(subject)) this.unmarked.delete(subject);
-    const judgeable = [...people.values()].filter(
-      ({ user }) => !unmarked.has(subjectKey({ type: "user", ...user })),
-    );
+    for (const { subject } of candidates) if (!unmarked.has(subject)) this.unmarked.delete(subject);
+    const judgeable = candidates.filter(({ subject }) => !unmarked.has(subject));
     const published = await mapLimit(judgeable, 4, ({ user, times }) =>
       this.judgePrivileges(user, around(times)),
     );
