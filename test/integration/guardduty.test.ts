@@ -7,7 +7,7 @@ import { PublishCommand, SNSClient } from "@aws-sdk/client-sns";
 import { readInputs } from "@idc-audit/core/cloudtrail";
 import { ingestStream } from "@idc-audit/core/ingest";
 import { createGuardDutyFindingHandler, type FindingAlert } from "@idc-audit/core/lambda";
-import type { Runtime } from "@idc-audit/core/runtime";
+import { changeClientSteps, type Runtime } from "@idc-audit/core/runtime";
 import { type AuditLogger, RejectedRecordError } from "@idc-audit/core/shared";
 import { FINDING_RESPONDER_ACTIONS, Keys } from "@idc-audit/core/timeline";
 import type { EventBridgeEvent } from "aws-lambda";
@@ -38,12 +38,14 @@ beforeAll(async () => {
   runtime = await memoryRuntime(await fixtureDirectory());
   await ingestStream(readInputs([join(eventsDir, "archive")]), runtime.pipeline);
   // Records the DynamoDB operations the handler sends, as IAM action names (cleared before each test).
-  runtime.store.client.middlewareStack.add(
-    (next, context) => async (args) => {
-      actions.add(`dynamodb:${String(context.commandName).replace(/Command$/, "")}`);
-      return next(args);
-    },
-    { step: "initialize", name: "recordFindingActions" },
+  changeClientSteps(runtime.store.client, (stack) =>
+    stack.add(
+      (next, context) => async (args) => {
+        actions.add(`dynamodb:${String(context.commandName).replace(/Command$/, "")}`);
+        return next(args);
+      },
+      { step: "initialize", name: "recordFindingActions" },
+    ),
   );
 });
 afterAll(async () => {

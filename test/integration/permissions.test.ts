@@ -3,7 +3,7 @@ import { route } from "@idc-audit/core/api";
 import { readInputs } from "@idc-audit/core/cloudtrail";
 import { noDirectory, type UserDirectory } from "@idc-audit/core/identity";
 import { ingestStream } from "@idc-audit/core/ingest";
-import type { Runtime } from "@idc-audit/core/runtime";
+import { changeClientSteps, type Runtime } from "@idc-audit/core/runtime";
 import { STORE_READER_ACTIONS, STORE_WRITER_ACTIONS } from "@idc-audit/core/timeline";
 import { describe, expect, it } from "vitest";
 import { attackArchive, detectingRuntime, RecordingSink } from "../support/detect.ts";
@@ -16,19 +16,21 @@ import { fixtureDirectory, memoryRuntime, normalized } from "../support/store.ts
  */
 function recordActions(runtime: Runtime): Set<string> {
   const actions = new Set<string>();
-  runtime.store.client.middlewareStack.add(
-    (next, context) => async (args) => {
-      const operation = String(context.commandName).replace(/Command$/, "");
-      if (operation === "BatchExecuteStatement") {
-        const { Statements = [] } = args.input as { Statements?: { Statement?: string }[] };
-        for (const { Statement = "" } of Statements) {
-          const verb = /^\s*(\w+)/.exec(Statement)?.[1]?.toLowerCase() ?? "unknown";
-          actions.add(`dynamodb:PartiQL${verb.charAt(0).toUpperCase()}${verb.slice(1)}`);
-        }
-      } else actions.add(`dynamodb:${operation}`);
-      return next(args);
-    },
-    { step: "initialize", name: "recordActions" },
+  changeClientSteps(runtime.store.client, (stack) =>
+    stack.add(
+      (next, context) => async (args) => {
+        const operation = String(context.commandName).replace(/Command$/, "");
+        if (operation === "BatchExecuteStatement") {
+          const { Statements = [] } = args.input as { Statements?: { Statement?: string }[] };
+          for (const { Statement = "" } of Statements) {
+            const verb = /^\s*(\w+)/.exec(Statement)?.[1]?.toLowerCase() ?? "unknown";
+            actions.add(`dynamodb:PartiQL${verb.charAt(0).toUpperCase()}${verb.slice(1)}`);
+          }
+        } else actions.add(`dynamodb:${operation}`);
+        return next(args);
+      },
+      { step: "initialize", name: "recordActions" },
+    ),
   );
   return actions;
 }
@@ -117,5 +119,20 @@ describe("least privilege, from the code's side", () => {
     }
     expect(statuses).toEqual([200, 200, 200, 200, 200]);
     expect([...actions].sort()).toEqual([...STORE_READER_ACTIONS].sort());
+  });
+});
+
+describe("a runtime's client", () => {
+  it("applies a step added after its first requests to the next ones, though it caches its middleware", async () => {
+    const runtime = await memoryRuntime();
+    try {
+      // The runtime's first requests (opening the table, reading its markers) built and cached their chains.
+      await runtime.store.getAll([{ pk: "P#1", sk: "S" }]);
+      const actions = recordActions(runtime);
+      await runtime.store.getAll([{ pk: "P#2", sk: "S" }]);
+      expect([...actions]).toEqual(["dynamodb:BatchGetItem"]);
+    } finally {
+      await runtime.close();
+    }
   });
 });

@@ -1,14 +1,14 @@
-import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import {
+  type AttributeValue,
   BatchExecuteStatementCommand,
-  BatchWriteCommand,
-  DynamoDBDocumentClient,
-} from "@aws-sdk/lib-dynamodb";
+  BatchWriteItemCommand,
+  DynamoDBClient,
+} from "@aws-sdk/client-dynamodb";
 import { itemKeyString, Keys, mapLimit, TableStore } from "@idc-audit/core/timeline";
 import { mockClient } from "aws-sdk-client-mock";
 import { afterEach, describe, expect, it } from "vitest";
 
-const documents = mockClient(DynamoDBDocumentClient);
+const documents = mockClient(DynamoDBClient);
 afterEach(() => documents.reset());
 
 const noWait = async () => {};
@@ -38,7 +38,7 @@ describe("table store", () => {
   it("writes in batches of 25 and retries UnprocessedItems until every item is written", async () => {
     const requests: number[] = [];
     let failedOnce = false;
-    documents.on(BatchWriteCommand).callsFake((input: { RequestItems: Record<string, unknown[]> }) => {
+    documents.on(BatchWriteItemCommand).callsFake((input: { RequestItems: Record<string, unknown[]> }) => {
       const batch = input.RequestItems.table ?? [];
       requests.push(batch.length);
       if (!failedOnce) {
@@ -59,7 +59,7 @@ describe("table store", () => {
 
   it("writes one copy of an item given twice in one call (DynamoDB rejects duplicate keys in a batch)", async () => {
     const written: unknown[] = [];
-    documents.on(BatchWriteCommand).callsFake((input: { RequestItems: Record<string, unknown[]> }) => {
+    documents.on(BatchWriteItemCommand).callsFake((input: { RequestItems: Record<string, unknown[]> }) => {
       written.push(...(input.RequestItems.table ?? []));
       return {};
     });
@@ -68,11 +68,15 @@ describe("table store", () => {
       sleep: noWait,
     });
     await store.putAll([item(1), item(1), item(2)]);
-    expect(written).toHaveLength(2);
+    // As DynamoDB takes them: attribute values, marshalled by the store itself.
+    expect(written).toEqual([
+      { PutRequest: { Item: { pk: { S: "P#1" }, sk: { S: "S" }, data: { S: "x" } } } },
+      { PutRequest: { Item: { pk: { S: "P#2" }, sk: { S: "S" }, data: { S: "x" } } } },
+    ]);
   });
 
   it("gives up with a retryable store error rather than dropping items that stay unprocessed", async () => {
-    documents.on(BatchWriteCommand).callsFake((input: { RequestItems: Record<string, unknown[]> }) => ({
+    documents.on(BatchWriteItemCommand).callsFake((input: { RequestItems: Record<string, unknown[]> }) => ({
       UnprocessedItems: input.RequestItems,
     }));
     const store = new TableStore(new DynamoDBClient({ region: "us-east-1" }), {
@@ -88,13 +92,14 @@ describe("table store", () => {
     let throttledOnce = false;
     documents
       .on(BatchExecuteStatementCommand)
-      .callsFake((input: { Statements: { Statement: string; Parameters: unknown[] }[] }) => {
-        sent.push(input.Statements.map(({ Parameters }) => String(Parameters[0])));
+      .callsFake((input: { Statements: { Statement: string; Parameters: AttributeValue[] }[] }) => {
+        sent.push(input.Statements.map(({ Parameters }) => String(Parameters[0]?.S)));
         return {
           Responses: input.Statements.map(({ Statement, Parameters }) => {
             expect(Statement).toBe(`INSERT INTO "table" VALUE {'pk' : ?, 'sk' : ?, 'data' : ?}`);
-            if (Parameters[0] === "P#3") return { Error: { Code: "DuplicateItem", Message: "exists" } };
-            if (Parameters[0] === "P#27" && !throttledOnce) {
+            expect(Parameters).toEqual([{ S: Parameters[0]?.S }, { S: "S" }, { S: "x" }]);
+            if (Parameters[0]?.S === "P#3") return { Error: { Code: "DuplicateItem", Message: "exists" } };
+            if (Parameters[0]?.S === "P#27" && !throttledOnce) {
               throttledOnce = true;
               return { Error: { Code: "ThrottlingError", Message: "slow down" } };
             }
@@ -117,6 +122,24 @@ describe("table store", () => {
       insertsRefused: 1,
       unprocessedRetries: 1,
     });
+  });
+
+  it("inserts an item's attributes that have a value, and no parameter for one left undefined", async () => {
+    const statements: { Statement: string; Parameters: AttributeValue[] }[] = [];
+    documents
+      .on(BatchExecuteStatementCommand)
+      .callsFake((input: { Statements: { Statement: string; Parameters: AttributeValue[] }[] }) => {
+        statements.push(...input.Statements);
+        return { Responses: input.Statements.map(() => ({})) };
+      });
+    const store = new TableStore(new DynamoDBClient({ region: "us-east-1" }), { tableName: "table" });
+    await store.insertAll([{ pk: "P#1", sk: "S", left: undefined, count: 2, tags: ["a"] }]);
+    expect(statements).toEqual([
+      {
+        Statement: `INSERT INTO "table" VALUE {'pk' : ?, 'sk' : ?, 'count' : ?, 'tags' : ?}`,
+        Parameters: [{ S: "P#1" }, { S: "S" }, { N: "2" }, { L: [{ S: "a" }] }],
+      },
+    ]);
   });
 
   it("raises an answer that leaves inserts unanswered, rather than count them as made", async () => {
@@ -146,14 +169,14 @@ describe("table store", () => {
 
   it("fails fast on errors that retrying cannot fix", async () => {
     documents
-      .on(BatchWriteCommand)
+      .on(BatchWriteItemCommand)
       .rejects(Object.assign(new Error("bad key"), { name: "ValidationException" }));
     const store = new TableStore(new DynamoDBClient({ region: "us-east-1" }), {
       tableName: "table",
       sleep: noWait,
     });
     await expect(store.putAll([item(1)])).rejects.toMatchObject({ name: "StoreError", retryable: false });
-    expect(documents.commandCalls(BatchWriteCommand)).toHaveLength(1);
+    expect(documents.commandCalls(BatchWriteItemCommand)).toHaveLength(1);
   });
 });
 

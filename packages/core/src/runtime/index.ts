@@ -87,6 +87,27 @@ export async function buildDirectory(config: RuntimeConfig): Promise<UserDirecto
   return noDirectory;
 }
 
+/**
+ * Every request of an ingest goes through the client's middleware chain, which it otherwise builds anew for
+ * each request (sorting every step of the stack): built once per kind of command instead. A step added to the
+ * stack after the first request is then not applied (`addClientStep`).
+ */
+const CLIENT_OPTIONS = { cacheMiddleware: true } as const;
+
+/**
+ * Changes the steps of a client that may have sent requests already (tests record what a runtime sends): its
+ * cached middleware chains (`cacheMiddleware`) are dropped, to be built again with the change on the next
+ * request.
+ */
+export function changeClientSteps(
+  client: DynamoDBClient,
+  change: (stack: DynamoDBClient["middlewareStack"]) => void,
+): void {
+  change(client.middlewareStack);
+  // Where the SDK's client keeps them (`Client.send`); a test fails if that moves.
+  delete (client as unknown as { handlers?: unknown }).handlers;
+}
+
 /** Opens the store (embedded unless a table is named) and wires the pipeline and queries to it. */
 export async function openRuntime(config: RuntimeConfig = {}): Promise<Runtime> {
   const logger = config.logger ?? silentLogger;
@@ -101,6 +122,7 @@ export async function openRuntime(config: RuntimeConfig = {}): Promise<Runtime> 
     client = new DynamoDBClient({
       ...(config.endpoint ? { endpoint: config.endpoint } : {}),
       ...(config.region ? { region: config.region } : {}),
+      ...CLIENT_OPTIONS,
     });
     description = `table ${tableName}${config.endpoint ? ` at ${config.endpoint}` : ""}`;
   } else {
@@ -119,6 +141,7 @@ export async function openRuntime(config: RuntimeConfig = {}): Promise<Runtime> 
       region: "local",
       credentials: { accessKeyId: "embedded", secretAccessKey: "embedded" },
       maxAttempts: 3,
+      ...CLIENT_OPTIONS,
     });
     routeThroughSharedStore(client, shared);
     description = config.inMemory ? "embedded store (in memory)" : `embedded store in ${dataDir}`;

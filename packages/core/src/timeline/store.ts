@@ -1,26 +1,24 @@
 import {
+  type AttributeValue,
+  BatchExecuteStatementCommand,
+  BatchGetItemCommand,
+  BatchWriteItemCommand,
   ConditionalCheckFailedException,
   CreateTableCommand,
   type CreateTableCommandInput,
+  DeleteItemCommand,
   DescribeTableCommand,
   type DynamoDBClient,
+  PutItemCommand,
+  QueryCommand,
+  type QueryCommandOutput,
   ResourceInUseException,
   ResourceNotFoundException,
-} from "@aws-sdk/client-dynamodb";
-import {
-  BatchExecuteStatementCommand,
-  BatchGetCommand,
-  BatchWriteCommand,
-  DeleteCommand,
-  DynamoDBDocumentClient,
-  PutCommand,
-  QueryCommand,
-  type QueryCommandInput,
-  type QueryCommandOutput,
   ScanCommand,
-  type ScanCommandInput,
   type ScanCommandOutput,
-} from "@aws-sdk/lib-dynamodb";
+  type WriteRequest,
+} from "@aws-sdk/client-dynamodb";
+import { convertToAttr, marshall, unmarshall } from "@aws-sdk/util-dynamodb";
 import { LRUCache } from "lru-cache";
 import { StoreError } from "../shared/errors.ts";
 import { type ItemKey, itemKeyString, Keys } from "./keys.ts";
@@ -179,8 +177,15 @@ export class WrittenOnce {
   }
 }
 
-/** One `BatchWriteItem` request: an item to put or a key to delete. */
-type WriteRequest = { PutRequest: { Item: Item } } | { DeleteRequest: { Key: ItemKey } };
+/** An item or key as the wire carries it (`AttributeValue`s). */
+type Marshalled = Record<string, AttributeValue>;
+
+/** Items are plain objects of strings, numbers, lists and maps; an attribute left undefined is not stored. */
+const MARSHALL_OPTIONS = { removeUndefinedValues: true } as const;
+
+const toWire = (item: Record<string, unknown>): Marshalled => marshall(item, MARSHALL_OPTIONS);
+const fromWire = (items: readonly Marshalled[] | undefined): Item[] =>
+  (items ?? []).map((item) => unmarshall(item) as Item);
 
 /** One of each key (the last given): a batch request may name a key only once. */
 function uniqueByKey<T extends ItemKey>(entries: readonly T[]): T[] {
@@ -189,10 +194,17 @@ function uniqueByKey<T extends ItemKey>(entries: readonly T[]): T[] {
   return [...unique.values()];
 }
 
-/** The DynamoDB adapter of the timeline store: one table, `pk`/`sk`, no secondary index. */
+/**
+ * The DynamoDB adapter of the timeline store: one table, `pk`/`sk`, no secondary index.
+ *
+ * It speaks the low-level client and marshals items itself (`@aws-sdk/util-dynamodb`, as the document client
+ * does inside): the document client walks every request and answer once more to find what to marshal, and it
+ * cannot run on a client that caches its resolved middleware (`cacheMiddleware`), which spares each request the
+ * building of its middleware chain (`openRuntime`). Both were measurable shares of the ingesting process's CPU
+ * (docs/benchmarks.md).
+ */
 export class TableStore {
   readonly tableName: string;
-  private readonly documents: DynamoDBDocumentClient;
   private readonly maxRetries: number;
   private readonly sleep: (ms: number) => Promise<void>;
   private readonly concurrency: number;
@@ -218,9 +230,6 @@ export class TableStore {
     options: TableStoreOptions,
   ) {
     this.tableName = options.tableName;
-    this.documents = DynamoDBDocumentClient.from(client, {
-      marshallOptions: { removeUndefinedValues: true },
-    });
     this.maxRetries = options.maxUnprocessedRetries ?? 8;
     this.sleep = options.sleep ?? defaultSleep;
     this.concurrency = options.concurrency ?? 8;
@@ -290,14 +299,14 @@ export class TableStore {
     // Two writes to one key in one batch is an error in DynamoDB; the later copy is identical, keep one.
     const all = uniqueByKey(items);
     this.stats.itemsWritten += all.length;
-    await this.writeAll(all.map((item) => ({ PutRequest: { Item: item } })));
+    await this.writeAll(all.map((item) => ({ PutRequest: { Item: toWire(item) } })));
   }
 
   /** Removes items by key with `BatchWriteItem` (bookkeeping only: timeline items are never deleted). */
   async deleteAll(keys: readonly ItemKey[]): Promise<void> {
     const all = uniqueByKey(keys.map((key) => ({ pk: key.pk, sk: key.sk })));
     this.stats.itemsDeleted += all.length;
-    await this.writeAll(all.map((key) => ({ DeleteRequest: { Key: key } })));
+    await this.writeAll(all.map((key) => ({ DeleteRequest: { Key: toWire(key) } })));
   }
 
   /** Sends write requests (each to a distinct key) in `BatchWriteItem`s of at most 25, several at once. */
@@ -322,10 +331,11 @@ export class TableStore {
       const before = requests.length;
       try {
         this.stats.batchWrites += 1;
-        const output = await this.documents.send(
-          new BatchWriteCommand({ RequestItems: { [this.tableName]: requests } }),
+        const output = await this.client.send(
+          new BatchWriteItemCommand({ RequestItems: { [this.tableName]: requests } }),
         );
-        requests = (output.UnprocessedItems?.[this.tableName] ?? []) as typeof requests;
+        // Left as the wire carries them: sent again as they are, with no marshalling.
+        requests = output.UnprocessedItems?.[this.tableName] ?? [];
       } catch (error) {
         const failure = storeError("BatchWriteItem", error);
         if (!failure.retryable) throw failure;
@@ -372,13 +382,13 @@ export class TableStore {
         let responses: readonly { Error?: { Code?: string; Message?: string } }[];
         try {
           this.stats.batchInserts += 1;
-          const output = await this.documents.send(
+          const output = await this.client.send(
             new BatchExecuteStatementCommand({
               Statements: pending.map((item) => {
-                const names = Object.keys(item);
+                const names = Object.keys(item).filter((name) => item[name] !== undefined);
                 return {
                   Statement: `INSERT INTO "${this.tableName}" VALUE {${names.map((name) => `'${name}' : ?`).join(", ")}}`,
-                  Parameters: names.map((name) => item[name]),
+                  Parameters: names.map((name) => convertToAttr(item[name], MARSHALL_OPTIONS)),
                 };
               }),
             }),
@@ -427,7 +437,7 @@ export class TableStore {
 
   private async getChunk(chunk: ItemKey[]): Promise<Item[]> {
     const found: Item[] = [];
-    let keys: ItemKey[] = chunk;
+    let keys: Marshalled[] = chunk.map((key) => toWire({ pk: key.pk, sk: key.sk }));
     let stalled = 0;
     for (let attempt = 0; keys.length > 0; attempt += 1) {
       if (attempt > 0) {
@@ -437,11 +447,13 @@ export class TableStore {
       const before = keys.length;
       try {
         this.stats.batchGets += 1;
-        const output = await this.documents.send(
-          new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: keys, ConsistentRead: true } } }),
+        const output = await this.client.send(
+          new BatchGetItemCommand({
+            RequestItems: { [this.tableName]: { Keys: keys, ConsistentRead: true } },
+          }),
         );
-        found.push(...((output.Responses?.[this.tableName] ?? []) as Item[]));
-        keys = (output.UnprocessedKeys?.[this.tableName]?.Keys ?? []) as ItemKey[];
+        found.push(...fromWire(output.Responses?.[this.tableName]));
+        keys = output.UnprocessedKeys?.[this.tableName]?.Keys ?? [];
       } catch (error) {
         const failure = storeError("BatchGetItem", error);
         if (!failure.retryable) throw failure;
@@ -467,10 +479,10 @@ export class TableStore {
     for (let attempt = 0; ; attempt += 1) {
       try {
         this.stats.puts += 1;
-        await this.documents.send(
-          new PutCommand({
+        await this.client.send(
+          new PutItemCommand({
             TableName: this.tableName,
-            Item: item,
+            Item: toWire(item),
             ConditionExpression: "attribute_not_exists(pk)",
           }),
         );
@@ -487,7 +499,9 @@ export class TableStore {
   /** Removes one item (bookkeeping only: timeline items are never deleted). */
   async deleteItem(key: ItemKey): Promise<void> {
     await this.retrying("DeleteItem", () =>
-      this.documents.send(new DeleteCommand({ TableName: this.tableName, Key: { pk: key.pk, sk: key.sk } })),
+      this.client.send(
+        new DeleteItemCommand({ TableName: this.tableName, Key: toWire({ pk: key.pk, sk: key.sk }) }),
+      ),
     );
   }
 
@@ -537,16 +551,17 @@ export class TableStore {
       condition += " AND begins_with(#sk, :prefix)";
     }
     const items: Item[] = [];
-    let startKey: QueryCommandInput["ExclusiveStartKey"];
+    const wireValues = toWire(values);
+    let startKey: Marshalled | undefined;
     do {
       const output: QueryCommandOutput = await this.retrying("Query", () => {
         this.stats.queries += 1;
-        return this.documents.send(
+        return this.client.send(
           new QueryCommand({
             TableName: this.tableName,
             KeyConditionExpression: condition,
             ExpressionAttributeNames: names,
-            ExpressionAttributeValues: values,
+            ExpressionAttributeValues: wireValues,
             ConsistentRead: true,
             ExclusiveStartKey: startKey,
             ...(projection ? { ProjectionExpression: projection } : {}),
@@ -554,7 +569,7 @@ export class TableStore {
           }),
         );
       });
-      items.push(...((output.Items ?? []) as Item[]));
+      items.push(...fromWire(output.Items));
       startKey = output.LastEvaluatedKey;
       if (range?.limit !== undefined && items.length >= range.limit) break;
     } while (startKey);
@@ -566,15 +581,15 @@ export class TableStore {
    * request path of the pipeline or the API scans.
    */
   async *scan(): AsyncGenerator<Item[]> {
-    let startKey: ScanCommandInput["ExclusiveStartKey"];
+    let startKey: Marshalled | undefined;
     do {
       const output: ScanCommandOutput = await this.retrying("Scan", () => {
         this.stats.scans += 1;
-        return this.documents.send(
+        return this.client.send(
           new ScanCommand({ TableName: this.tableName, ExclusiveStartKey: startKey, ConsistentRead: true }),
         );
       });
-      yield (output.Items ?? []) as Item[];
+      yield fromWire(output.Items);
       startKey = output.LastEvaluatedKey;
     } while (startKey);
   }
