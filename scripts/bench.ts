@@ -796,11 +796,14 @@ async function phaseStoreCosts(scratch: string) {
     const dir = join(scratch, `store-costs-${kind.indexes}-${results.length}`);
     rmSync(dir, { recursive: true, force: true });
     const embedded = await startEmbeddedDynamo(dir);
+    // Set up as `openRuntime` sets up the product's client.
     const client = new DynamoDBClient({
       endpoint: embedded.endpoint,
       region: "local",
       credentials: { accessKeyId: "bench", secretAccessKey: "bench" },
+      cacheMiddleware: true,
     });
+    client.middlewareStack.remove("loggerMiddleware");
     const indexNames = ["g1", "g2", "g3"].slice(0, kind.indexes);
     await client.send(
       new CreateTableCommand({

@@ -8,8 +8,8 @@ import { itemKeyString, Keys, mapLimit, TableStore } from "@idc-audit/core/timel
 import { mockClient } from "aws-sdk-client-mock";
 import { afterEach, describe, expect, it } from "vitest";
 
-const documents = mockClient(DynamoDBClient);
-afterEach(() => documents.reset());
+const dynamo = mockClient(DynamoDBClient);
+afterEach(() => dynamo.reset());
 
 const noWait = async () => {};
 const item = (n: number) => ({ pk: `P#${n}`, sk: "S", data: "x" });
@@ -38,7 +38,7 @@ describe("table store", () => {
   it("writes in batches of 25 and retries UnprocessedItems until every item is written", async () => {
     const requests: number[] = [];
     let failedOnce = false;
-    documents.on(BatchWriteItemCommand).callsFake((input: { RequestItems: Record<string, unknown[]> }) => {
+    dynamo.on(BatchWriteItemCommand).callsFake((input: { RequestItems: Record<string, unknown[]> }) => {
       const batch = input.RequestItems.table ?? [];
       requests.push(batch.length);
       if (!failedOnce) {
@@ -59,7 +59,7 @@ describe("table store", () => {
 
   it("writes one copy of an item given twice in one call (DynamoDB rejects duplicate keys in a batch)", async () => {
     const written: unknown[] = [];
-    documents.on(BatchWriteItemCommand).callsFake((input: { RequestItems: Record<string, unknown[]> }) => {
+    dynamo.on(BatchWriteItemCommand).callsFake((input: { RequestItems: Record<string, unknown[]> }) => {
       written.push(...(input.RequestItems.table ?? []));
       return {};
     });
@@ -76,7 +76,7 @@ describe("table store", () => {
   });
 
   it("gives up with a retryable store error rather than dropping items that stay unprocessed", async () => {
-    documents.on(BatchWriteItemCommand).callsFake((input: { RequestItems: Record<string, unknown[]> }) => ({
+    dynamo.on(BatchWriteItemCommand).callsFake((input: { RequestItems: Record<string, unknown[]> }) => ({
       UnprocessedItems: input.RequestItems,
     }));
     const store = new TableStore(new DynamoDBClient({ region: "us-east-1" }), {
@@ -90,7 +90,7 @@ describe("table store", () => {
   it("inserts 25 statements a request, reports the keys that existed and sends again only throttled statements", async () => {
     const sent: string[][] = [];
     let throttledOnce = false;
-    documents
+    dynamo
       .on(BatchExecuteStatementCommand)
       .callsFake((input: { Statements: { Statement: string; Parameters: AttributeValue[] }[] }) => {
         sent.push(input.Statements.map(({ Parameters }) => String(Parameters[0]?.S)));
@@ -126,7 +126,7 @@ describe("table store", () => {
 
   it("inserts an item's attributes that have a value, and no parameter for one left undefined", async () => {
     const statements: { Statement: string; Parameters: AttributeValue[] }[] = [];
-    documents
+    dynamo
       .on(BatchExecuteStatementCommand)
       .callsFake((input: { Statements: { Statement: string; Parameters: AttributeValue[] }[] }) => {
         statements.push(...input.Statements);
@@ -143,7 +143,7 @@ describe("table store", () => {
   });
 
   it("raises an answer that leaves inserts unanswered, rather than count them as made", async () => {
-    documents.on(BatchExecuteStatementCommand).resolves({ Responses: [{}] });
+    dynamo.on(BatchExecuteStatementCommand).resolves({ Responses: [{}] });
     const store = new TableStore(new DynamoDBClient({ region: "us-east-1" }), {
       tableName: "table",
       sleep: noWait,
@@ -152,7 +152,7 @@ describe("table store", () => {
   });
 
   it("raises an insert the table refuses, naming its key and the reason", async () => {
-    documents.on(BatchExecuteStatementCommand).resolves({
+    dynamo.on(BatchExecuteStatementCommand).resolves({
       Responses: [
         {},
         { Error: { Code: "ValidationError", Message: "One or more parameter values were invalid" } },
@@ -167,8 +167,19 @@ describe("table store", () => {
     );
   });
 
+  it("raises an item DynamoDB has no type for, naming its key, before any of the call's items is sent", async () => {
+    const store = new TableStore(new DynamoDBClient({ region: "us-east-1" }), { tableName: "table" });
+    const unstorable = { pk: "P#2", sk: "S", data: new Date(0) };
+    await expect(store.putAll([item(1), unstorable])).rejects.toMatchObject({
+      name: "StoreError",
+      retryable: false,
+      message: expect.stringContaining("cannot write the item pk=P#2 sk=S"),
+    });
+    expect(dynamo.commandCalls(BatchWriteItemCommand)).toHaveLength(0);
+  });
+
   it("fails fast on errors that retrying cannot fix", async () => {
-    documents
+    dynamo
       .on(BatchWriteItemCommand)
       .rejects(Object.assign(new Error("bad key"), { name: "ValidationException" }));
     const store = new TableStore(new DynamoDBClient({ region: "us-east-1" }), {
@@ -176,7 +187,7 @@ describe("table store", () => {
       sleep: noWait,
     });
     await expect(store.putAll([item(1)])).rejects.toMatchObject({ name: "StoreError", retryable: false });
-    expect(documents.commandCalls(BatchWriteItemCommand)).toHaveLength(1);
+    expect(dynamo.commandCalls(BatchWriteItemCommand)).toHaveLength(1);
   });
 });
 

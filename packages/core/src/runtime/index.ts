@@ -90,7 +90,7 @@ export async function buildDirectory(config: RuntimeConfig): Promise<UserDirecto
 /**
  * Every request of an ingest goes through the client's middleware chain, which it otherwise builds anew for
  * each request (sorting every step of the stack): built once per kind of command instead. A step added to the
- * stack after the first request is then not applied (`addClientStep`).
+ * stack after the first request is then not applied (`changeClientSteps`).
  */
 const CLIENT_OPTIONS = { cacheMiddleware: true } as const;
 

@@ -183,7 +183,20 @@ type Marshalled = Record<string, AttributeValue>;
 /** Items are plain objects of strings, numbers, lists and maps; an attribute left undefined is not stored. */
 const MARSHALL_OPTIONS = { removeUndefinedValues: true } as const;
 
-const toWire = (item: Record<string, unknown>): Marshalled => marshall(item, MARSHALL_OPTIONS);
+/**
+ * An item or key as the wire carries it. One that cannot be (a value DynamoDB has no type for) is a store error
+ * naming its key, which no retry can fix, raised before anything of its call is sent.
+ */
+function toWire(item: Record<string, unknown>): Marshalled {
+  try {
+    return marshall(item, MARSHALL_OPTIONS);
+  } catch (error) {
+    throw new StoreError(
+      `cannot write the item pk=${String(item.pk)} sk=${String(item.sk)}: ${error instanceof Error ? error.message : String(error)}`,
+      { cause: error, retryable: false },
+    );
+  }
+}
 const fromWire = (items: readonly Marshalled[] | undefined): Item[] =>
   (items ?? []).map((item) => unmarshall(item) as Item);
 
