@@ -7,7 +7,7 @@ import { PublishCommand, SNSClient } from "@aws-sdk/client-sns";
 import { readInputs } from "@idc-audit/core/cloudtrail";
 import { ingestStream } from "@idc-audit/core/ingest";
 import { createGuardDutyFindingHandler, type FindingAlert } from "@idc-audit/core/lambda";
-import { changeClientSteps, type Runtime } from "@idc-audit/core/runtime";
+import type { Runtime } from "@idc-audit/core/runtime";
 import { type AuditLogger, RejectedRecordError } from "@idc-audit/core/shared";
 import { FINDING_RESPONDER_ACTIONS, Keys } from "@idc-audit/core/timeline";
 import type { EventBridgeEvent } from "aws-lambda";
@@ -22,7 +22,7 @@ import {
   ROLE_FINDING_CLI,
   ROLE_FINDING_EVENTBRIDGE,
 } from "../support/guardduty.ts";
-import { fixtureDirectory, memoryRuntime } from "../support/store.ts";
+import { changeClientSteps, fixtureDirectory, memoryRuntime } from "../support/store.ts";
 
 const TOPIC = "arn:aws:sns:us-east-1:111122223333:idc-audit-alerts";
 const ROLE_KEY = "ASIA3EXAMPLEROLEKEY1";

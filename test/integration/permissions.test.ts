@@ -3,12 +3,12 @@ import { route } from "@idc-audit/core/api";
 import { readInputs } from "@idc-audit/core/cloudtrail";
 import { noDirectory, type UserDirectory } from "@idc-audit/core/identity";
 import { ingestStream } from "@idc-audit/core/ingest";
-import { changeClientSteps, type Runtime } from "@idc-audit/core/runtime";
+import type { Runtime } from "@idc-audit/core/runtime";
 import { STORE_READER_ACTIONS, STORE_WRITER_ACTIONS } from "@idc-audit/core/timeline";
 import { describe, expect, it } from "vitest";
 import { attackArchive, detectingRuntime, RecordingSink } from "../support/detect.ts";
 import { BOB, eventsDir, fixtureFiles, loadEvent } from "../support/fixtures.ts";
-import { fixtureDirectory, memoryRuntime, normalized } from "../support/store.ts";
+import { changeClientSteps, fixtureDirectory, memoryRuntime, normalized } from "../support/store.ts";
 
 /**
  * Records the DynamoDB operations a runtime's client sends, as IAM action names. A `BatchExecuteStatement` is

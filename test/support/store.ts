@@ -1,5 +1,5 @@
 import { join } from "node:path";
-import { ScanCommand } from "@aws-sdk/client-dynamodb";
+import { type DynamoDBClient, ScanCommand } from "@aws-sdk/client-dynamodb";
 import { unmarshall } from "@aws-sdk/util-dynamodb";
 import type { DescribeResult, ExternalId, UserDirectory } from "@idc-audit/core/identity";
 import { ExportDirectory } from "@idc-audit/core/identity";
@@ -8,6 +8,20 @@ import { openRuntime, type Runtime } from "@idc-audit/core/runtime";
 import { eventOf, type Item, ItemType, itemKeyString, Keys } from "@idc-audit/core/timeline";
 import { afterEach } from "vitest";
 import { eventsDir } from "./fixtures.ts";
+
+/**
+ * Changes the steps of a client that may have sent requests already (to record what a runtime sends): its
+ * cached middleware chains (`cacheMiddleware`) are dropped, to be built again with the change on the next
+ * request.
+ */
+export function changeClientSteps(
+  client: DynamoDBClient,
+  change: (stack: DynamoDBClient["middlewareStack"]) => void,
+): void {
+  change(client.middlewareStack);
+  // Where the SDK's client keeps them (`Client.send`); a test fails if that moves.
+  delete (client as unknown as { handlers?: unknown }).handlers;
+}
 
 /** A fresh in-memory embedded store with the pipeline wired as the CLI wires it. */
 export async function memoryRuntime(directory?: UserDirectory): Promise<Runtime> {

@@ -90,23 +90,10 @@ export async function buildDirectory(config: RuntimeConfig): Promise<UserDirecto
 /**
  * Every request of an ingest goes through the client's middleware chain, which it otherwise builds anew for
  * each request (sorting every step of the stack): built once per kind of command instead. A step added to the
- * stack after the first request is then not applied (`changeClientSteps`).
+ * stack after the first request is then not applied (tests that record requests drop the cache first:
+ * `changeClientSteps` in `test/support/store.ts`).
  */
 const CLIENT_OPTIONS = { cacheMiddleware: true } as const;
-
-/**
- * Changes the steps of a client that may have sent requests already (tests record what a runtime sends): its
- * cached middleware chains (`cacheMiddleware`) are dropped, to be built again with the change on the next
- * request.
- */
-export function changeClientSteps(
-  client: DynamoDBClient,
-  change: (stack: DynamoDBClient["middlewareStack"]) => void,
-): void {
-  change(client.middlewareStack);
-  // Where the SDK's client keeps them (`Client.send`); a test fails if that moves.
-  delete (client as unknown as { handlers?: unknown }).handlers;
-}
 
 /** Opens the store (embedded unless a table is named) and wires the pipeline and queries to it. */
 export async function openRuntime(config: RuntimeConfig = {}): Promise<Runtime> {
