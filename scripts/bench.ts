@@ -24,7 +24,7 @@ import { join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import { gunzipSync, gzipSync } from "node:zlib";
-import { CreateTableCommand, DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { CreateTableCommand } from "@aws-sdk/client-dynamodb";
 import {
   DescribeGroupCommand,
   DescribeUserCommand,
@@ -40,6 +40,7 @@ import {
   heapGrowthFlag,
   openRuntime,
   startEmbeddedDynamo,
+  storeClient,
 } from "@idc-audit/core/runtime";
 import {
   hashString,
@@ -796,14 +797,12 @@ async function phaseStoreCosts(scratch: string) {
     const dir = join(scratch, `store-costs-${kind.indexes}-${results.length}`);
     rmSync(dir, { recursive: true, force: true });
     const embedded = await startEmbeddedDynamo(dir);
-    // Set up as `openRuntime` sets up the product's client.
-    const client = new DynamoDBClient({
+    // Set up as the product's client is.
+    const client = storeClient({
       endpoint: embedded.endpoint,
       region: "local",
       credentials: { accessKeyId: "bench", secretAccessKey: "bench" },
-      cacheMiddleware: true,
     });
-    client.middlewareStack.remove("loggerMiddleware");
     const indexNames = ["g1", "g2", "g3"].slice(0, kind.indexes);
     await client.send(
       new CreateTableCommand({

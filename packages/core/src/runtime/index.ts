@@ -1,4 +1,4 @@
-import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { DynamoDBClient, type DynamoDBClientConfig } from "@aws-sdk/client-dynamodb";
 import { IdentitystoreClient } from "@aws-sdk/client-identitystore";
 import { ChangeQueries } from "../changes/queries.ts";
 import { type Alert, type AlertSink, Detector, listAlerts } from "../detect/detector.ts";
@@ -88,12 +88,20 @@ export async function buildDirectory(config: RuntimeConfig): Promise<UserDirecto
 }
 
 /**
- * Every request of an ingest goes through the client's middleware chain, which it otherwise builds anew for
- * each request (sorting every step of the stack): built once per kind of command instead. A step added to the
- * stack after the first request is then not applied (tests that record requests drop the cache first:
- * `changeClientSteps` in `test/support/store.ts`).
+ * A DynamoDB client for the table, as every idc-audit process (and the bench) sets one up.
+ * - Every request of an ingest goes through the client's middleware chain, which it otherwise builds anew for
+ *   each request (sorting every step of the stack): built once per kind of command instead
+ *   (`cacheMiddleware`). A step added to the stack after the first request is then not applied (tests that
+ *   record requests drop the cache first: `changeClientSteps` in `test/support/store.ts`).
+ * - No logger is ever given to the SDK, yet its logger step copies every request and answer through a
+ *   sensitive-data filter for the no-op logger on each call: items and query pages, at a measurable share of
+ *   the ingesting process's CPU. Without the step nothing the table holds can reach an SDK log either.
  */
-const CLIENT_OPTIONS = { cacheMiddleware: true } as const;
+export function storeClient(config: DynamoDBClientConfig): DynamoDBClient {
+  const client = new DynamoDBClient({ ...config, cacheMiddleware: true });
+  client.middlewareStack.remove("loggerMiddleware");
+  return client;
+}
 
 /** Opens the store (embedded unless a table is named) and wires the pipeline and queries to it. */
 export async function openRuntime(config: RuntimeConfig = {}): Promise<Runtime> {
@@ -106,10 +114,9 @@ export async function openRuntime(config: RuntimeConfig = {}): Promise<Runtime> 
   let description: string;
   if (useRealTable) {
     tableName = config.tableName ?? EMBEDDED_TABLE;
-    client = new DynamoDBClient({
+    client = storeClient({
       ...(config.endpoint ? { endpoint: config.endpoint } : {}),
       ...(config.region ? { region: config.region } : {}),
-      ...CLIENT_OPTIONS,
     });
     description = `table ${tableName}${config.endpoint ? ` at ${config.endpoint}` : ""}`;
   } else {
@@ -123,20 +130,15 @@ export async function openRuntime(config: RuntimeConfig = {}): Promise<Runtime> 
     tableName = EMBEDDED_TABLE;
     // The embedded store checks no signature (its token travels in a header); these placeholders only satisfy
     // the SDK's signer.
-    client = new DynamoDBClient({
+    client = storeClient({
       endpoint: shared.address.endpoint,
       region: "local",
       credentials: { accessKeyId: "embedded", secretAccessKey: "embedded" },
       maxAttempts: 3,
-      ...CLIENT_OPTIONS,
     });
     routeThroughSharedStore(client, shared);
     description = config.inMemory ? "embedded store (in memory)" : `embedded store in ${dataDir}`;
   }
-  // No logger is ever given to the SDK, yet its logger step copies every request and answer through a
-  // sensitive-data filter for the no-op logger on each call: items and query pages, at a measurable share of the
-  // ingesting process's CPU. Without the step nothing the table holds can reach an SDK log either.
-  client.middlewareStack.remove("loggerMiddleware");
   const store = new TableStore(client, { tableName });
   try {
     // Tables in AWS belong to the infrastructure: functions and analysts never create (or describe) them, so
