@@ -391,7 +391,9 @@ export class Pipeline {
 
     // Phase 3: timeline items.
     const timeline: Item[] = [];
-    const days: Item[] = [];
+    // A day's coverage item, once a batch (its events fall on a few days): built per event, most were dropped
+    // by `writtenOnce` after costing an item and a key each.
+    const days = new Map<string, Item>();
     // Events stored earlier that this batch's joins attribute: counted late only if no batch marked them before.
     const lateMarkers: Item[] = [];
     for (const entry of touched.values()) {
@@ -417,7 +419,8 @@ export class Pipeline {
       if (entry.hiddenName && isFailedVerification(event)) timeline.push(Items.failedSignInHidden(event));
       if (entry.fresh) {
         if (isFailedVerification(event)) timeline.push(Items.failedSignIn(event));
-        days.push(coverageDayItem(event));
+        const day = dayOf(event);
+        if (!days.has(day)) days.set(day, coverageDayItem(event));
         // An event naming nobody is kept whole under its address (or, without one, under its id): a join may
         // attribute it later, or never.
         if (named.length > 0 && event.sourceIp)
@@ -433,7 +436,7 @@ export class Pipeline {
     try {
       const marked = counting.length > 0 ? await this.store.getAll(counting) : [];
       lateAttributed = counting.length - marked.length;
-      await this.writtenOnce.write(days, (items) => this.store.putAll(items), timeline);
+      await this.writtenOnce.write([...days.values()], (items) => this.store.putAll(items), timeline);
     } finally {
       for (const marker of counting) this.lateCounted.delete(itemKeyString(marker));
     }
@@ -524,9 +527,14 @@ export class Pipeline {
    */
   private async daysWithNothingStored(events: readonly AuditEvent[]): Promise<Set<string>> {
     const unknown = new Map<string, Item>();
+    // A batch's events fall on a few days: each day is looked at once, not once an event.
+    const days = new Set<string>();
     for (const event of events) {
-      const day = coverageDayItem(event);
-      if (!unknown.has(day.sk) && !this.writtenOnce.has(day)) unknown.set(day.sk, day);
+      const day = dayOf(event);
+      if (days.has(day)) continue;
+      days.add(day);
+      const item = coverageDayItem(event);
+      if (!this.writtenOnce.has(item)) unknown.set(item.sk, item);
     }
     if (unknown.size === 0 || !(await this.store.hasMarker(Keys.coverageDaysMarker))) return new Set();
     const found = await this.store.getAll([...unknown.values()]);
