@@ -6,6 +6,8 @@ import { describe, expect, it } from "vitest";
 import { normalize } from "../../packages/core/src/normalize/index.ts";
 import { normalizeRoleRecord, type RoleEvent } from "../../packages/core/src/roles/index.ts";
 import {
+  hashString,
+  hashStringPair,
   plantAttacks,
   SynthRoleSessionKind,
   synthDirectory,
@@ -112,6 +114,19 @@ describe("synthEvents", () => {
       expect(time).toBeGreaterThanOrEqual(start);
       expect(time).toBeLessThan(start + 3 * 86_400_000);
     }
+  });
+});
+
+describe("hashStringPair", () => {
+  it("hashes two strings as hashString hashes them joined by a NUL, for every seed", () => {
+    for (const [first, second] of [
+      ["USER#v1#d-1#u-1", "EVENT#2025-01-01T00:00:00Z#e-1"],
+      ["", ""],
+      ["ALIAS#v1#josé", "ID#d-1#u-1"],
+    ] as const)
+      for (const seed of [0, 1, 2])
+        expect(hashStringPair(first, second, seed)).toBe(hashString(`${first}\u0000${second}`, seed));
+    expect(hashStringPair("a", "bc")).not.toBe(hashStringPair("ab", "c"));
   });
 });
 

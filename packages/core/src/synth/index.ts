@@ -15,7 +15,7 @@ export {
   synthEvents,
   synthRoleSessions,
 } from "./events.ts";
-export { fmix32, hashString } from "./random.ts";
+export { hashString, hashStringPair } from "./random.ts";
 export type { CloudTrailRecord, Era } from "./records.ts";
 export { type SynthRoleSession, SynthRoleSessionKind } from "./roles.ts";
 export { IDENTITY_STORE_ARN, IDENTITY_STORE_ID, type SynthUser } from "./world.ts";
