@@ -51,6 +51,121 @@ interface Attribution {
   readonly newFields?: readonly string[] | undefined;
 }
 
+/** What phase 1 wrote and the joins after it need. */
+interface JoinInputs {
+  /** Workflow members (apart from heads) and events waiting for a name, with their presence marks. */
+  readonly joinInputs: readonly Item[];
+  /** Each workflow's earliest member in this batch: its head (phase 2b). */
+  readonly headMembers: ReadonlyMap<string, AuditEvent>;
+  /** Name (lower case) → user mappings the batch's transitional events teach. */
+  readonly learnedNames: ReadonlyMap<string, UserKey>;
+  /** Old-shape events that name nobody but a sign-in name, waiting for its mapping. */
+  readonly awaitingName: readonly { readonly event: AuditEvent; readonly userName: string }[];
+}
+
+/** A batch's attributions by event id: its fresh events and the earlier ones its joins reach. */
+class BatchAttributions {
+  readonly touched = new Map<string, Attribution>();
+
+  /** The event's attribution, started empty the first time the batch touches it. */
+  entry(event: AuditEvent, isFresh = false, newFields?: readonly string[]): Attribution {
+    let entry = this.touched.get(event.eventId);
+    if (!entry) {
+      entry = { event, fresh: isFresh, users: new Map(), sessions: new Set(), hiddenName: false, newFields };
+      this.touched.set(event.eventId, entry);
+    }
+    return entry;
+  }
+
+  attribute(event: AuditEvent, user: UserKey): void {
+    this.entry(event).users.set(userKeyString(user), user);
+  }
+
+  /** Every person attributed so far, once. */
+  people(): UserKey[] {
+    const people = new Map<string, UserKey>();
+    for (const entry of this.touched.values())
+      for (const user of entry.users.values()) people.set(userKeyString(user), user);
+    return [...people.values()];
+  }
+
+  /** A sign-in workflow's partition, read or written: every member gets its people, sessions and hidden name. */
+  joinWorkflow({ users, sessions, members, hidden }: ReturnType<typeof workflowJoin>): void {
+    for (const member of members) {
+      const entry = this.entry(this.touched.get(member.eventId)?.event ?? member);
+      // This batch's event, delivered again after a batch that stored its member resolved through the
+      // directory failed, while the directory cannot answer: it is stored as that copy, whatever the order.
+      if (entry.fresh && !entry.event.actor.directoryUser && member.actor.directoryUser) {
+        entry.event = member;
+        this.attribute(member, member.actor.directoryUser);
+      }
+      for (const user of users) this.attribute(entry.event, user);
+      for (const session of sessions) entry.sessions.add(session);
+      if (hidden) entry.hiddenName = true;
+      // A member from an earlier batch: rewrite its own attributions too, with the same content.
+      if (!entry.fresh && member.actor.user) this.attribute(member, member.actor.user);
+      if (!entry.fresh && member.actor.directoryUser) this.attribute(member, member.actor.directoryUser);
+      if (!entry.fresh && member.credentialId) entry.sessions.add(member.credentialId);
+    }
+  }
+
+  /** An event as stored: a fresh one may have been replaced by its copy the directory resolved (phase 2b). */
+  asStored(event: AuditEvent): AuditEvent {
+    return this.touched.get(event.eventId)?.event ?? event;
+  }
+
+  /** What the canary counts of the batch's fresh events (`batchCoverage`). */
+  coverageInputs(fresh: readonly NormalizedRecord[]): Parameters<typeof batchCoverage>[0] {
+    return fresh.map(({ event, newFields }) => {
+      const entry = this.touched.get(event.eventId);
+      return {
+        event: this.asStored(event),
+        attributed: (entry?.users.size ?? 0) > 0,
+        hiddenName: entry?.hiddenName ?? false,
+        newFields,
+      };
+    });
+  }
+}
+
+/**
+ * One touched event's timeline items, added to `timeline` (its day's coverage item to `days`, once a day).
+ * Returns its join outcome item (the canary's, `coverage/`) if it has one.
+ */
+function timelineItems(entry: Attribution, timeline: Item[], days: Map<string, Item>): Item | undefined {
+  const { event } = entry;
+  // The canary (`coverage/`): what the joins found for an event that does not name its person itself.
+  const outcome = joinOutcome(event, entry.users.size > 0, entry.hiddenName);
+  if (outcome) timeline.push(outcome);
+  // An event that names its person lives in that person's timeline (written below: the event names them,
+  // so they are among its users); its own session and its address get links to that person's day instead
+  // of copies. Which it is depends on the event alone, never on what the joins found, so every order of
+  // arrival writes the same items.
+  const named = namedUsers(event);
+  for (const session of entry.sessions) {
+    if (named.length > 0 && session === event.credentialId)
+      for (const user of named) timeline.push(Items.sessionLink(session, event, user));
+    else timeline.push(Items.sessionEvent(session, event));
+  }
+  for (const user of entry.users.values()) {
+    timeline.push(Items.userEvent(user, event));
+    if (isFailedVerification(event)) timeline.push(Items.failedSignInUser(event, user));
+  }
+  if (entry.hiddenName && isFailedVerification(event)) timeline.push(Items.failedSignInHidden(event));
+  if (entry.fresh) {
+    if (isFailedVerification(event)) timeline.push(Items.failedSignIn(event));
+    const day = dayOf(event);
+    if (!days.has(day)) days.set(day, coverageDayItem(event));
+    // An event naming nobody is kept whole under its address (or, without one, under its id): a join may
+    // attribute it later, or never.
+    if (named.length > 0 && event.sourceIp)
+      for (const user of named) timeline.push(Items.addressLink(event.sourceIp, event, user));
+    else if (named.length === 0)
+      timeline.push(event.sourceIp ? Items.addressEvent(event.sourceIp, event) : Items.event(event));
+  }
+  return outcome;
+}
+
 export interface PipelineOptions extends EnricherOptions {
   readonly logger?: AuditLogger;
   /** Evaluates detections on what each batch stored, before the batch is committed. */
@@ -181,15 +296,78 @@ export class Pipeline {
     }
   }
 
+  /**
+   * One batch, phase by phase (the class comment). Each phase is a method of its own: V8 optimizes a function
+   * whole, and this one, as a single body, was optimized five times over in a 40,000-record ingest (a new
+   * event shape deoptimizes it) at 0.2–0.4 s of compiling each time (`--trace-opt`, docs/benchmarks.md).
+   */
   private async ingestNow(
     records: readonly NormalizedRecord[],
     detectAfter: Promise<unknown> | undefined,
   ): Promise<BatchResult> {
+    const { unique, duplicates } = await this.newEvents(records);
+    // A batch of nothing new still reads the events waiting for names its process's profiles taught.
+    if (unique.size === 0 && this.collectUntaughtNames() === 0)
+      return { stored: [], duplicates, alerts: [], coverage: emptyCoverage() };
+    // Directory resolution of names, for events that do not name their user themselves.
+    const lookupFailed = new Set<string>();
+    const fresh = await this.resolveNames([...unique.values()], lookupFailed);
+    const batch = new BatchAttributions();
+    const inputs = await this.writeJoinInputs(fresh, batch);
+    const { unread, workflowLinks } = await this.joinNames(batch, inputs);
+    await this.joinWorkflows(batch, inputs, workflowLinks, fresh, lookupFailed);
+    // Enrich every person touched, once per cache lifetime (those the joins found; the others are done).
+    await this.enricher.ensure(batch.people());
+    const lateAttributed = await this.writeTimeline(batch);
+    // Directory changes: indexed under the person and group changed and the administrator, before detections
+    // read them (privilege-granted-after-failures).
+    const changes = await this.changes.index(fresh.map(({ event }) => event));
+    await allOrFirstFailure([
+      this.groupEnricher.ensure(groupsOf(changes)),
+      // The people changed are named in answers too, though no event of theirs may be stored.
+      this.enricher.ensure(changes.flatMap((change) => (change.user ? [change.user] : []))),
+    ]);
+
+    // Detections run on the stored data before the commit: a crash before it re-runs them on redelivery.
+    // The batch before, if it failed, fails the stream: this one's detections run all the same.
+    await detectAfter?.catch(() => {});
+    const alerts = this.detector
+      ? await this.detector.evaluate(
+          [...batch.touched.values()].map((entry) => ({
+            event: entry.event,
+            users: [...entry.users.values()],
+          })),
+          changes,
+        )
+      : [];
+
+    const stored = await this.commit(batch, fresh);
+    const coverage = { ...batchCoverage(batch.coverageInputs(fresh)), lateAttributed };
+    // Only now is what those reads found stored: a batch that failed before here reads them again.
+    for (const [userName, user] of unread) {
+      this.pendingRead.add(learnedKey(userName, user));
+      this.untaughtNames.delete(learnedKey(userName, user));
+    }
+    this.logger.debug("batch stored", {
+      stored: stored.length,
+      duplicates,
+      joined: batch.touched.size - fresh.length,
+    });
+    // Profiles fetched after this batch's name joins (people its joins, directory changes or role sessions
+    // found) taught names too: their waiting events are read now, in a pass of their own.
+    const result = { stored, duplicates, alerts, coverage };
+    if (this.collectUntaughtNames() === 0) return result;
+    return withTeachingPass(result, await this.ingestNow([], undefined));
+  }
+
+  /** A batch's events by id, each once, without those already stored; the rest counted as duplicates. */
+  private async newEvents(
+    records: readonly NormalizedRecord[],
+  ): Promise<{ unique: Map<string, NormalizedRecord>; duplicates: number }> {
     const unique = new Map<string, NormalizedRecord>();
     for (const record of records)
       if (!unique.has(record.event.eventId)) unique.set(record.event.eventId, record);
     let duplicates = records.length - unique.size;
-
     const events = [...unique.values()].map(({ event }) => event);
     const daysUnstored = await this.daysWithNothingStored(events);
     const alreadyStored = await storedEvents(
@@ -197,48 +375,30 @@ export class Pipeline {
       events.filter((event) => !daysUnstored.has(dayOf(event))),
     );
     for (const eventId of alreadyStored) if (unique.delete(eventId)) duplicates += 1;
-    // A batch of nothing new still reads the events waiting for names its process's profiles taught.
-    if (unique.size === 0 && this.collectUntaughtNames() === 0)
-      return { stored: [], duplicates, alerts: [], coverage: emptyCoverage() };
-    // Directory resolution of names, for events that do not name their user themselves.
-    const lookupFailed = new Set<string>();
-    const fresh = await this.resolveNames([...unique.values()], lookupFailed);
+    return { unique, duplicates };
+  }
 
-    const touched = new Map<string, Attribution>();
-    const attribution = (event: AuditEvent, isFresh = false, newFields?: readonly string[]): Attribution => {
-      let entry = touched.get(event.eventId);
-      if (!entry) {
-        entry = {
-          event,
-          fresh: isFresh,
-          users: new Map(),
-          sessions: new Set(),
-          hiddenName: false,
-          newFields,
-        };
-        touched.set(event.eventId, entry);
-      }
-      return entry;
-    };
-    const attribute = (event: AuditEvent, user: UserKey) => {
-      attribution(event).users.set(userKeyString(user), user);
-    };
-
-    // Phase 1: join inputs.
+  /**
+   * Phase 1: join inputs (workflow members, events waiting for a name) and the aliases the events teach,
+   * written. Each workflow's earliest member in this batch is kept for its head (phase 2b) instead.
+   */
+  private async writeJoinInputs(
+    fresh: readonly NormalizedRecord[],
+    batch: BatchAttributions,
+  ): Promise<JoinInputs> {
     const joinInputs: Item[] = [];
-    // Each workflow's earliest member in this batch, kept for its head (phase 2b); the others are join inputs.
     const headMembers = new Map<string, AuditEvent>();
     const learnedNames = new Map<string, UserKey>();
     const awaitingName: { event: AuditEvent; userName: string }[] = [];
     const aliases: Item[] = [];
     for (const { event, newFields } of fresh) {
-      const entry = attribution(event, true, newFields);
+      const entry = batch.entry(event, true, newFields);
       if (event.credentialId) entry.sessions.add(event.credentialId);
       const own = event.actor.user;
       const byName = event.actor.directoryUser;
       const workflow = event.authWorkflowId;
-      if (own) attribute(event, own);
-      if (byName) attribute(event, byName);
+      if (own) batch.attribute(event, own);
+      if (byName) batch.attribute(event, byName);
       // A member's own person, session and hidden name are read back from its stored event (`workflowJoin`);
       // its key says whom the directory resolved it to (`Keys.workflowEvent`), so no redelivery erases that.
       if (workflow) {
@@ -257,7 +417,7 @@ export class Pipeline {
         learnedNames.set(userName.toLowerCase(), own);
       } else if (userName && !own && !byName) {
         // With its presence mark: a batch that learns the name reads the mark first, and the waiting events
-        // only if it is there (`unread` below).
+        // only if it is there (`unread` in `joinNames`).
         joinInputs.push(
           Items.pendingName(userName, event),
           Items.presenceMark(Keys.pendingNamePresence(userName)),
@@ -266,21 +426,27 @@ export class Pipeline {
       }
     }
     await this.writtenOnce.write(aliases, (items) => this.store.putAll(items), joinInputs);
+    return { joinInputs, headMembers, learnedNames, awaitingName };
+  }
 
-    // Phase 2a: name joins (learned mappings ↔ old-shape events waiting for them).
+  /**
+   * Phase 2a: name joins (learned mappings ↔ old-shape events waiting for them). Returns the mappings whose
+   * waiting events were read (marked read once the batch is stored) and the workflow links written.
+   */
+  private async joinNames(
+    batch: BatchAttributions,
+    { learnedNames, awaitingName }: JoinInputs,
+  ): Promise<{ unread: [string, UserKey][]; workflowLinks: Item[] }> {
     const workflowLinks: Item[] = [];
     const gainUser = (event: AuditEvent, user: UserKey) => {
-      attribute(event, user);
+      batch.attribute(event, user);
       if (event.authWorkflowId) workflowLinks.push(Items.workflowUser(event.authWorkflowId, user));
     };
     // The people the batch's events name are enriched first: a profile's sign-in name is a mapping too (its
     // alias is written before the profile), taught like a transitional event's, with those that profiles
     // fetched since this process's last batch taught. Else an old-shape event stored while name lookups failed
     // would wait for a mapping that the profile wrote after it, unread.
-    const namedPeople = new Map<string, UserKey>();
-    for (const entry of touched.values())
-      for (const user of entry.users.values()) namedPeople.set(userKeyString(user), user);
-    await this.enricher.ensure([...namedPeople.values()]);
+    await this.enricher.ensure(batch.people());
     this.collectUntaughtNames();
     const taught = new Map(this.untaughtNames);
     for (const [userName, user] of learnedNames) taught.set(learnedKey(userName, user), [userName, user]);
@@ -316,18 +482,29 @@ export class Pipeline {
       if (user) gainUser(event, user);
     }
     await this.store.putAll(workflowLinks);
+    return { unread, workflowLinks };
+  }
 
-    // Phase 2b: sign-in workflow joins. Each workflow's head is inserted now, once everything this batch
-    // stores of the workflow is written. The one writer whose insert succeeds was the first to insert: any later
-    // writer's insert fails, so that writer reads the partition and joins every member, this one's included.
-    // A writer whose insert fails stores its member at the member's own key and reads, as every writer did
-    // before heads. The first writer reads nothing, unless the table may hold members stored without a head (by
-    // an older version: hence the table's marker, `workflowHeadsTrusted`) or a name join may link the workflow
-    // (below). A batch that stored members and failed before its insert is not seen by it: that batch's redo
-    // (its events are not committed) reads the workflow and joins every member.
+  /**
+   * Phase 2b: sign-in workflow joins. Each workflow's head is inserted now, once everything this batch
+   * stores of the workflow is written. The one writer whose insert succeeds was the first to insert: any later
+   * writer's insert fails, so that writer reads the partition and joins every member, this one's included.
+   * A writer whose insert fails stores its member at the member's own key and reads, as every writer did
+   * before heads. The first writer reads nothing, unless the table may hold members stored without a head (by
+   * an older version: hence the table's marker, `workflowHeadsTrusted`) or a name join may link the workflow
+   * (below). A batch that stored members and failed before its insert is not seen by it: that batch's redo
+   * (its events are not committed) reads the workflow and joins every member.
+   */
+  private async joinWorkflows(
+    batch: BatchAttributions,
+    { joinInputs, headMembers, awaitingName }: JoinInputs,
+    workflowLinks: readonly Item[],
+    fresh: readonly NormalizedRecord[],
+    lookupFailed: ReadonlySet<string>,
+  ): Promise<void> {
     const workflows = new Set<string>();
     const settled = new Set<string>();
-    for (const entry of touched.values())
+    for (const entry of batch.touched.values())
       if (entry.event.authWorkflowId) workflows.add(entry.event.authWorkflowId);
     const heads = [...headMembers].map(([workflow, event]) => ({
       workflow,
@@ -343,7 +520,7 @@ export class Pipeline {
     if (trusted)
       for (const { workflow, item } of heads) if (!existed.has(itemKeyString(item))) settled.add(workflow);
     // A workflow with a member stored before this batch (found by a name join) is read whatever its head says.
-    for (const entry of touched.values())
+    for (const entry of batch.touched.values())
       if (!entry.fresh && entry.event.authWorkflowId) settled.delete(entry.event.authWorkflowId);
     // So is one with a member of this batch waiting for a name: the batch that learns the name (it found the
     // member's pending item, written in phase 1) links the person to the workflow and reads it, maybe before
@@ -362,140 +539,51 @@ export class Pipeline {
       }
     await mapLimit([...workflows], 8, async (workflow) => {
       const partition = Keys.workflowPartition(workflow);
-      const { users, sessions, members, hidden } = workflowJoin(
-        settled.has(workflow) ? (written.get(partition) ?? []) : await this.store.query(partition),
+      batch.joinWorkflow(
+        workflowJoin(
+          settled.has(workflow) ? (written.get(partition) ?? []) : await this.store.query(partition),
+        ),
       );
-      for (const member of members) {
-        const entry = attribution(touched.get(member.eventId)?.event ?? member);
-        // This batch's event, delivered again after a batch that stored its member resolved through the
-        // directory failed, while the directory cannot answer: it is stored as that copy, whatever the order.
-        if (entry.fresh && !entry.event.actor.directoryUser && member.actor.directoryUser) {
-          entry.event = member;
-          attribute(member, member.actor.directoryUser);
-        }
-        for (const user of users) attribute(entry.event, user);
-        for (const session of sessions) entry.sessions.add(session);
-        if (hidden) entry.hiddenName = true;
-        // A member from an earlier batch: rewrite its own attributions too, with the same content.
-        if (!entry.fresh && member.actor.user) attribute(member, member.actor.user);
-        if (!entry.fresh && member.actor.directoryUser) attribute(member, member.actor.directoryUser);
-        if (!entry.fresh && member.credentialId) entry.sessions.add(member.credentialId);
-      }
     });
+  }
 
-    // Enrich every person touched, once per cache lifetime (those the joins found; the others are done).
-    const people = new Map<string, UserKey>();
-    for (const entry of touched.values())
-      for (const user of entry.users.values()) people.set(userKeyString(user), user);
-    await this.enricher.ensure([...people.values()]);
-
-    // Phase 3: timeline items.
+  /**
+   * Phase 3: timeline items for every event the joins touched, and the days' coverage items. Returns how many
+   * events stored earlier this batch attributed for the first time (the canary's late attributions).
+   */
+  private async writeTimeline(batch: BatchAttributions): Promise<number> {
     const timeline: Item[] = [];
     // A day's coverage item, once a batch (its events fall on a few days): built per event, most were dropped
     // by `writtenOnce` after costing an item and a key each.
     const days = new Map<string, Item>();
     // Events stored earlier that this batch's joins attribute: counted late only if no batch marked them before.
     const lateMarkers: Item[] = [];
-    for (const entry of touched.values()) {
-      const { event } = entry;
-      // The canary (`coverage/`): what the joins found for an event that does not name its person itself.
-      const outcome = joinOutcome(event, entry.users.size > 0, entry.hiddenName);
-      if (outcome) timeline.push(outcome);
+    for (const entry of batch.touched.values()) {
+      const outcome = timelineItems(entry, timeline, days);
       if (outcome && !entry.fresh && entry.users.size > 0) lateMarkers.push(outcome);
-      // An event that names its person lives in that person's timeline (written below: the event names them,
-      // so they are among its users); its own session and its address get links to that person's day instead
-      // of copies. Which it is depends on the event alone, never on what the joins found, so every order of
-      // arrival writes the same items.
-      const named = namedUsers(event);
-      for (const session of entry.sessions) {
-        if (named.length > 0 && session === event.credentialId)
-          for (const user of named) timeline.push(Items.sessionLink(session, event, user));
-        else timeline.push(Items.sessionEvent(session, event));
-      }
-      for (const user of entry.users.values()) {
-        timeline.push(Items.userEvent(user, event));
-        if (isFailedVerification(event)) timeline.push(Items.failedSignInUser(event, user));
-      }
-      if (entry.hiddenName && isFailedVerification(event)) timeline.push(Items.failedSignInHidden(event));
-      if (entry.fresh) {
-        if (isFailedVerification(event)) timeline.push(Items.failedSignIn(event));
-        const day = dayOf(event);
-        if (!days.has(day)) days.set(day, coverageDayItem(event));
-        // An event naming nobody is kept whole under its address (or, without one, under its id): a join may
-        // attribute it later, or never.
-        if (named.length > 0 && event.sourceIp)
-          for (const user of named) timeline.push(Items.addressLink(event.sourceIp, event, user));
-        else if (named.length === 0)
-          timeline.push(event.sourceIp ? Items.addressEvent(event.sourceIp, event) : Items.event(event));
-      }
     }
     // A workflow's earlier members are joined again by each later step: only a first marker is a late attribution.
     const counting = lateMarkers.filter((marker) => !this.lateCounted.has(itemKeyString(marker)));
     for (const marker of counting) this.lateCounted.add(itemKeyString(marker));
-    let lateAttributed = 0;
     try {
       const marked = counting.length > 0 ? await this.store.getAll(counting) : [];
-      lateAttributed = counting.length - marked.length;
       await this.writtenOnce.write([...days.values()], (items) => this.store.putAll(items), timeline);
+      return counting.length - marked.length;
     } finally {
       for (const marker of counting) this.lateCounted.delete(itemKeyString(marker));
     }
-    // Directory changes: indexed under the person and group changed and the administrator, before detections
-    // read them (privilege-granted-after-failures).
-    const changes = await this.changes.index(fresh.map(({ event }) => event));
-    await allOrFirstFailure([
-      this.groupEnricher.ensure(groupsOf(changes)),
-      // The people changed are named in answers too, though no event of theirs may be stored.
-      this.enricher.ensure(changes.flatMap((change) => (change.user ? [change.user] : []))),
-    ]);
+  }
 
-    // Detections run on the stored data before the commit: a crash before it re-runs them on redelivery.
-    // The batch before, if it failed, fails the stream: this one's detections run all the same.
-    await detectAfter?.catch(() => {});
-    const alerts = this.detector
-      ? await this.detector.evaluate(
-          [...touched.values()].map((entry) => ({ event: entry.event, users: [...entry.users.values()] })),
-          changes,
-        )
-      : [];
-
-    // Phase 4: commit markers, batched like every other write. Whether an event is new was decided by the
-    // strongly consistent read at the start (see the class comment on concurrent deliveries).
-    // An event as stored: a fresh one may have been replaced by its copy the directory resolved (phase 2b).
-    const asStored = (event: AuditEvent) => touched.get(event.eventId)?.event ?? event;
+  /**
+   * Phase 4: commit markers, batched like every other write. Whether an event is new was decided by the
+   * strongly consistent read at the start (see the class comment on concurrent deliveries). Returns the events
+   * stored, as stored (a fresh one may have been replaced by its copy the directory resolved, phase 2b), by id.
+   */
+  private async commit(batch: BatchAttributions, fresh: readonly NormalizedRecord[]): Promise<AuditEvent[]> {
     await this.store.putAll(
-      fresh.map(({ event, newFields }) => coverageEventItem(asStored(event), newFields)),
+      fresh.map(({ event, newFields }) => coverageEventItem(batch.asStored(event), newFields)),
     );
-    const coverage = {
-      ...batchCoverage(
-        fresh.map(({ event, newFields }) => {
-          const entry = touched.get(event.eventId);
-          return {
-            event: asStored(event),
-            attributed: (entry?.users.size ?? 0) > 0,
-            hiddenName: entry?.hiddenName ?? false,
-            newFields,
-          };
-        }),
-      ),
-      lateAttributed,
-    };
-    const stored = fresh.map(({ event }) => asStored(event)).sort((a, b) => (a.eventId < b.eventId ? -1 : 1));
-    // Only now is what those reads found stored: a batch that failed before here reads them again.
-    for (const [userName, user] of unread) {
-      this.pendingRead.add(learnedKey(userName, user));
-      this.untaughtNames.delete(learnedKey(userName, user));
-    }
-    this.logger.debug("batch stored", {
-      stored: stored.length,
-      duplicates,
-      joined: touched.size - fresh.length,
-    });
-    // Profiles fetched after this batch's name joins (people its joins, directory changes or role sessions
-    // found) taught names too: their waiting events are read now, in a pass of their own.
-    const result = { stored, duplicates, alerts, coverage };
-    if (this.collectUntaughtNames() === 0) return result;
-    return withTeachingPass(result, await this.ingestNow([], undefined));
+    return fresh.map(({ event }) => batch.asStored(event)).sort((a, b) => (a.eventId < b.eventId ? -1 : 1));
   }
 
   /**
