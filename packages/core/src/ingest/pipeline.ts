@@ -51,7 +51,7 @@ interface Attribution {
   readonly newFields?: readonly string[] | undefined;
 }
 
-/** What phase 1 wrote and the joins after it need. */
+/** What phase 1 found and wrote, for the joins after it. */
 interface JoinInputs {
   /** Workflow members (apart from heads) and events waiting for a name, with their presence marks. */
   readonly joinInputs: readonly Item[];
@@ -89,7 +89,7 @@ class BatchAttributions {
     return [...people.values()];
   }
 
-  /** A sign-in workflow's partition, read or written: every member gets its people, sessions and hidden name. */
+  /** A sign-in workflow's partition, read or written: each member gets its people, sessions, hidden name. */
   joinWorkflow({ users, sessions, members, hidden }: ReturnType<typeof workflowJoin>): void {
     for (const member of members) {
       const entry = this.entry(this.touched.get(member.eventId)?.event ?? member);
@@ -297,7 +297,8 @@ export class Pipeline {
   }
 
   /**
-   * One batch, phase by phase (the class comment). Each phase is a method of its own: V8 optimizes a function
+   * One batch: the duplicate check (the class comment's step 1), then phases 1, 2a and 2b (its steps 2
+   * and 3), 3 (its step 4) and 4 (its step 5). Each phase is a method of its own: V8 optimizes a function
    * whole, and this one, as a single body, was optimized five times over in a 40,000-record ingest (a new
    * event shape deoptimizes it) at 0.2–0.4 s of compiling each time (`--trace-opt`, docs/benchmarks.md).
    */
@@ -343,7 +344,7 @@ export class Pipeline {
 
     const stored = await this.commit(batch, fresh);
     const coverage = { ...batchCoverage(batch.coverageInputs(fresh)), lateAttributed };
-    // Only now is what those reads found stored: a batch that failed before here reads them again.
+    // Only now is what the name joins read (`joinNames`) stored: a batch failing before here reads it again.
     for (const [userName, user] of unread) {
       this.pendingRead.add(learnedKey(userName, user));
       this.untaughtNames.delete(learnedKey(userName, user));
@@ -430,8 +431,9 @@ export class Pipeline {
   }
 
   /**
-   * Phase 2a: name joins (learned mappings ↔ old-shape events waiting for them). Returns the mappings whose
-   * waiting events were read (marked read once the batch is stored) and the workflow links written.
+   * Phase 2a: name joins (learned mappings ↔ old-shape events waiting for them). Returns the mappings the
+   * batch took up (their waiting events read, or none marked as waiting), marked read once the batch is
+   * stored, and the workflow links written.
    */
   private async joinNames(
     batch: BatchAttributions,
@@ -576,8 +578,8 @@ export class Pipeline {
 
   /**
    * Phase 4: commit markers, batched like every other write. Whether an event is new was decided by the
-   * strongly consistent read at the start (see the class comment on concurrent deliveries). Returns the events
-   * stored, as stored (a fresh one may have been replaced by its copy the directory resolved, phase 2b), by id.
+   * strongly consistent read at the start (see the class comment on concurrent deliveries). Returns the
+   * events stored, as stored (a fresh one may be its copy the directory resolved, phase 2b), by id.
    */
   private async commit(batch: BatchAttributions, fresh: readonly NormalizedRecord[]): Promise<AuditEvent[]> {
     await this.store.putAll(
