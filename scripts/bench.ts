@@ -43,6 +43,7 @@ import {
   storeClient,
 } from "@idc-audit/core/runtime";
 import {
+  hashString,
   hashStringPair,
   IDENTITY_STORE_ID,
   synthDirectory,
@@ -760,6 +761,86 @@ async function hostile(storeInProcess = Boolean(values["store-in-process"])) {
   );
   if (memory.store)
     console.log(`  memory of the embedded store's process: peak RSS ${memory.store.peakRssMiB} MiB`);
+}
+
+/**
+ * Do reads of absent keys make the embedded store's LevelDB compact more? The same writes (`putAll`, chunks of
+ * 500 items of about the ingest's size, keys in no order; 240,000 unless `--limit`) into a fresh store process,
+ * with and without a `BatchGetItem` of 80 absent keys after each chunk, twice each; the compactions are read from
+ * LevelDB's own `LOG`. Not part of `npm run bench`: `--phase seek-compaction --store <scratch dir>`.
+ *
+ * LevelDB charges a point read that looks in more than one table file to the first file it looked in, and
+ * compacts a file once it has been charged about once per 16 KB of its size ("seek compaction"): a key that is
+ * nowhere is looked for in every level. The ingest reads such keys (the detector's role-day marks, the
+ * workflow heads' inserts); its floor reads none (docs/benchmarks.md, 2026-12-03).
+ */
+async function phaseSeekCompaction(scratch: string, limit: number) {
+  const items = Number.isFinite(limit) ? limit : 240_000;
+  const chunkSize = 500;
+  const absentPerChunk = 80;
+  const payload = "x".repeat(520);
+  const key = (n: number, seed: number) => hashString(String(n), seed).toString(16).padStart(8, "0");
+  const runs: {
+    absentKeysRead: number;
+    compactions: number;
+    compactedMB: number;
+    seconds: number;
+    storeCpuSeconds: number;
+  }[] = [];
+  for (let pass = 0; pass < 2; pass += 1)
+    for (const absent of [0, absentPerChunk]) {
+      const dir = join(scratch, "seek-compaction");
+      rmSync(dir, { recursive: true, force: true });
+      const storeProcess = await startStoreProcess(dir);
+      const client = storeClient({
+        endpoint: storeProcess.endpoint,
+        region: "local",
+        credentials: { accessKeyId: "bench", secretAccessKey: "bench" },
+      });
+      try {
+        const store = new TableStore(client, { tableName: "seek-compaction" });
+        await store.ensureTable();
+        const cpuBefore = processCpuSeconds(storeProcess.pid) ?? 0;
+        const start = performance.now();
+        let absentKeysRead = 0;
+        for (let first = 0; first < items; first += chunkSize) {
+          const chunk: Item[] = [];
+          for (let n = first; n < first + chunkSize; n += 1)
+            chunk.push({ pk: `P#${key(n, 1)}`, sk: `S#${key(n, 2)}`, type: "test", data: payload });
+          await store.putAll(chunk);
+          if (absent === 0) continue;
+          const keys = Array.from({ length: absent }, (_, k) => ({
+            pk: `P#${key(first + k, 3)}`,
+            sk: "S#absent",
+          }));
+          const found = await store.getAll(keys);
+          if (found.length > 0) throw new Error(`${found.length} keys read as absent were found`);
+          absentKeysRead += keys.length;
+        }
+        const seconds = (performance.now() - start) / 1000;
+        const storeCpuSeconds = (processCpuSeconds(storeProcess.pid) ?? 0) - cpuBefore;
+        let compactions = 0;
+        let bytes = 0;
+        for (const line of readFileSync(join(dir, "dynamodb", "LOG"), "utf8").split("\n")) {
+          const compacted = /Compacted .* => (\d+) bytes/.exec(line);
+          if (!compacted) continue;
+          compactions += 1;
+          bytes += Number(compacted[1]);
+        }
+        runs.push({
+          absentKeysRead,
+          compactions,
+          compactedMB: round(bytes / 1e6, 0),
+          seconds: round(seconds),
+          storeCpuSeconds: round(storeCpuSeconds),
+        });
+      } finally {
+        client.destroy();
+        await storeProcess.close();
+        rmSync(dir, { recursive: true, force: true });
+      }
+    }
+  return { itemsWritten: items, runs };
 }
 
 /**
@@ -1514,6 +1595,7 @@ async function main() {
   else if (phase === "ingest-floor") result = await phaseIngestFloor(archive, limit, store);
   else if (phase === "query") result = await phaseQuery(archive, store, limit);
   else if (phase === "store-costs") result = await phaseStoreCosts(store);
+  else if (phase === "seek-compaction") result = await phaseSeekCompaction(store, limit);
   else if (phase === "roles") result = await phaseRoles(archive, store);
   else if (phase === "hostile-ingest") result = await phaseHostileIngest(archive, store);
   else throw new Error(`unknown phase ${phase}`);
