@@ -24,7 +24,7 @@ import { join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import { gunzipSync, gzipSync } from "node:zlib";
-import { CreateTableCommand } from "@aws-sdk/client-dynamodb";
+import { CreateTableCommand, type DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import {
   DescribeGroupCommand,
   DescribeUserCommand,
@@ -763,6 +763,15 @@ async function hostile(storeInProcess = Boolean(values["store-in-process"])) {
     console.log(`  memory of the embedded store's process: peak RSS ${memory.store.peakRssMiB} MiB`);
 }
 
+/** A client of an embedded store at `endpoint`, set up as the product's client is (`storeClient`). */
+function localStoreClient(endpoint: string): DynamoDBClient {
+  return storeClient({
+    endpoint,
+    region: "local",
+    credentials: { accessKeyId: "bench", secretAccessKey: "bench" },
+  });
+}
+
 /**
  * Do reads of absent keys make the embedded store's LevelDB compact more? The same writes (`putAll`, chunks of
  * 500 items of about the ingest's size, keys in no order; 240,000 unless `--limit`) into a fresh store process,
@@ -792,11 +801,7 @@ async function phaseSeekCompaction(scratch: string, limit: number) {
       const dir = join(scratch, "seek-compaction");
       rmSync(dir, { recursive: true, force: true });
       const storeProcess = await startStoreProcess(dir);
-      const client = storeClient({
-        endpoint: storeProcess.endpoint,
-        region: "local",
-        credentials: { accessKeyId: "bench", secretAccessKey: "bench" },
-      });
+      const client = localStoreClient(storeProcess.endpoint);
       try {
         const store = new TableStore(client, { tableName: "seek-compaction" });
         await store.ensureTable();
@@ -880,12 +885,7 @@ async function phaseStoreCosts(scratch: string) {
     const dir = join(scratch, `store-costs-${kind.indexes}-${results.length}`);
     rmSync(dir, { recursive: true, force: true });
     const embedded = await startEmbeddedDynamo(dir);
-    // Set up as the product's client is.
-    const client = storeClient({
-      endpoint: embedded.endpoint,
-      region: "local",
-      credentials: { accessKeyId: "bench", secretAccessKey: "bench" },
-    });
+    const client = localStoreClient(embedded.endpoint);
     const indexNames = ["g1", "g2", "g3"].slice(0, kind.indexes);
     await client.send(
       new CreateTableCommand({
