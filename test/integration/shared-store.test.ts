@@ -3,10 +3,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { readInputs } from "@idc-audit/core/cloudtrail";
 import { ingestStream } from "@idc-audit/core/ingest";
-import { ENDPOINT_FILE, openRuntime, type Runtime } from "@idc-audit/core/runtime";
+import { ENDPOINT_FILE, openRuntime, type Runtime, TOKEN_HEADER } from "@idc-audit/core/runtime";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { eventsDir, loadEvent } from "../support/fixtures.ts";
-import { fixtureDirectory } from "../support/store.ts";
+import { changeClientSteps, fixtureDirectory } from "../support/store.ts";
 
 // The shared store within one process (the end-to-end tests run it across real processes): two runtimes on
 // one data dir are an owner and its client, whatever the order in which they close.
@@ -66,5 +66,35 @@ describe("two runtimes on one data dir", () => {
     // Assess
     expect(JSON.parse(stillThere)).toMatchObject({ pid: process.pid });
     expect(() => readFileSync(join(dataDir, ENDPOINT_FILE))).toThrow(/ENOENT/);
+  });
+
+  it("sends its requests with one fixed authorization, a signature of none of them", async () => {
+    // Prepare: a client of another runtime's store, with the headers of every request it sends recorded as
+    // they leave (after its requests are addressed to the owner).
+    const dataDir = join(scratch, "unsigned");
+    await open(dataDir);
+    const client = await open(dataDir);
+    const sent: Record<string, string>[] = [];
+    changeClientSteps(client.store.client, (stack) =>
+      stack.add(
+        (next) => async (args) => {
+          sent.push({ ...(args.request as { headers: Record<string, string> }).headers });
+          return next(args);
+        },
+        // After the step that addresses a request to the owner (`routeThroughSharedStore`): added later, at the
+        // same step and priority, it runs inside it.
+        { step: "finalizeRequest", priority: "low", name: "recordHeaders" },
+      ),
+    );
+    // Act: requests of many kinds and bodies (writes, reads, inserts).
+    await ingestStream(readInputs([join(eventsDir, "archive")]), client.pipeline);
+    const session = await client.queries.session(bobSession);
+    // Assess: a signature would differ from request to request (it covers the body and the time).
+    expect(session.events.length).toBeGreaterThan(0);
+    expect(sent.length).toBeGreaterThan(5);
+    for (const headers of sent) expect(headers[TOKEN_HEADER]).toMatch(/./);
+    const authorizations = new Set(sent.map((headers) => headers.authorization));
+    expect([...authorizations]).toEqual([expect.stringMatching(/^AWS4-HMAC-SHA256 Credential=embedded\//)]);
+    expect(new Set(sent.map((headers) => headers["x-amz-date"])).size).toBe(1);
   });
 });

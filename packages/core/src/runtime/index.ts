@@ -14,7 +14,7 @@ import { silentLogger } from "../shared/logger.ts";
 import { Items } from "../timeline/items.ts";
 import { TimelineQueries } from "../timeline/queries.ts";
 import { TableStore } from "../timeline/store.ts";
-import { routeThroughSharedStore, SharedStore } from "./shared-store.ts";
+import { EMBEDDED_STORE_SIGNER, routeThroughSharedStore, SharedStore } from "./shared-store.ts";
 
 export * from "./embedded.ts";
 export * from "./heap.ts";
@@ -128,12 +128,12 @@ export async function openRuntime(config: RuntimeConfig = {}): Promise<Runtime> 
     );
     closeEmbedded = () => shared.close();
     tableName = EMBEDDED_TABLE;
-    // The embedded store checks no signature (its token travels in a header); these placeholders only satisfy
-    // the SDK's signer.
     client = storeClient({
       endpoint: shared.address.endpoint,
       region: "local",
+      // Placeholders: the SDK resolves credentials before it calls the signer, which uses none of them.
       credentials: { accessKeyId: "embedded", secretAccessKey: "embedded" },
+      signer: EMBEDDED_STORE_SIGNER,
       maxAttempts: 3,
     });
     routeThroughSharedStore(client, shared);
