@@ -36,9 +36,11 @@ import { IdentityStoreDirectory } from "@idc-audit/core/identity";
 import { classifyItem, ingestStream } from "@idc-audit/core/ingest";
 import {
   boundHeapGrowth,
+  EMBEDDED_STORE_SIGNER,
   embeddedStoreOptions,
   heapGrowthFlag,
   openRuntime,
+  SharedStore,
   startEmbeddedDynamo,
   storeClient,
 } from "@idc-audit/core/runtime";
@@ -247,25 +249,66 @@ process.on("disconnect", () => server.close(() => process.exit(0)));
   };
 }
 
+/**
+ * The owner of a data dir in a process of its own, as `idc-audit serve` is while `idc-audit ingest` runs: the
+ * product's `SharedStore` serves the embedded store (dynalite in its worker thread) on loopback, and the
+ * measured process opens the same data dir as its client, with the product's client of the embedded store (its
+ * token, its routing, its unsigned requests). What the store costs is then that process's CPU and memory.
+ */
+async function startStoreOwner(dir: string): Promise<{ pid: number; close(): Promise<void> }> {
+  const profile = values["store-cpu-prof"];
+  const profiling = profile === undefined ? [] : ["--cpu-prof", `--cpu-prof-dir=${resolve(profile)}`];
+  const heapGrowth = heapGrowthFlag(process.execArgv);
+  // The loader this script runs under (`--import tsx`), and none of its other flags (a client's profiling).
+  const loader = process.execArgv.flatMap((arg, index, args) =>
+    arg === "--import" ? [arg, args[index + 1] ?? ""] : arg.startsWith("--import=") ? [arg] : [],
+  );
+  const proc: ChildProcess = spawn(
+    process.execPath,
+    [
+      ...profiling,
+      ...(heapGrowth ? [heapGrowth] : []),
+      ...loader,
+      fileURLToPath(import.meta.url),
+      "--phase",
+      "store-owner",
+      "--store",
+      dir,
+    ],
+    { stdio: ["ignore", "inherit", "inherit", "ipc"] },
+  );
+  const [message] = (await Promise.race([once(proc, "message"), once(proc, "exit")])) as [unknown];
+  if (message !== "serving") throw new Error(`the store's owner for ${dir} exited before serving it`);
+  return {
+    pid: proc.pid ?? 0,
+    close: async () => {
+      const exited = once(proc, "exit");
+      proc.disconnect();
+      await exited;
+    },
+  };
+}
+
+/** `--phase store-owner`: owns the data dir's store and serves it until the process that started it goes. */
+async function phaseStoreOwner(dir: string): Promise<void> {
+  const shared = await SharedStore.open(dir);
+  if (!shared.owner) throw new Error(`${dir} is already served by process ${shared.address.pid}`);
+  process.send?.("serving");
+  await once(process, "disconnect");
+  await shared.close();
+}
+
 /** Opens the product's runtime on a fresh embedded store: in this process's worker, or in a process of its own. */
 async function openBenchRuntime(store: string, directory?: IdentityStoreDirectory) {
   rmSync(store, { recursive: true, force: true });
-  if (values["store-in-process"]) {
-    const runtime = await openRuntime({ dataDir: store, ...(directory ? { directory } : {}) });
-    return { runtime, storePid: undefined, close: () => runtime.close() };
-  }
-  const storeProcess = await startStoreProcess(store);
-  // The embedded store checks no signature; the SDK still wants a region and credentials to sign with.
-  process.env.AWS_REGION = "local";
-  process.env.AWS_ACCESS_KEY_ID = "bench";
-  process.env.AWS_SECRET_ACCESS_KEY = "bench";
-  const runtime = await openRuntime({ endpoint: storeProcess.endpoint, ...(directory ? { directory } : {}) });
+  const owner = values["store-in-process"] ? undefined : await startStoreOwner(store);
+  const runtime = await openRuntime({ dataDir: store, ...(directory ? { directory } : {}) });
   return {
     runtime,
-    storePid: storeProcess.pid,
+    storePid: owner?.pid,
     close: async () => {
       await runtime.close();
-      await storeProcess.close();
+      await owner?.close();
     },
   };
 }
@@ -770,6 +813,71 @@ function localStoreClient(endpoint: string): DynamoDBClient {
     region: "local",
     credentials: { accessKeyId: "bench", secretAccessKey: "bench" },
   });
+}
+
+/**
+ * What signing costs the store's client: CPU of the measuring process per `BatchWriteItem` of 25 items, sent by the product's client to a server that answers at once (a
+ * process of its own, so that only the client is measured), with SigV4 (the client of a table in AWS or at an
+ * endpoint) and with the embedded store's fixed header (`EMBEDDED_STORE_SIGNER`). Alternating rounds of 25,000
+ * items each, the first two left out (compiling); medians printed. Not part of `npm run bench`:
+ * `--phase request-signing`.
+ */
+async function phaseRequestSigning() {
+  const server = spawn(
+    process.execPath,
+    [
+      "-e",
+      `const s = require("node:http").createServer((q, r) => { q.resume(); q.on("end", () => { r.writeHead(200, { "content-type": "application/x-amz-json-1.0" }); r.end('{"UnprocessedItems":{}}'); }); });
+s.listen(0, "127.0.0.1", () => process.send(s.address().port));
+process.on("disconnect", () => process.exit(0));`,
+    ],
+    { stdio: ["ignore", "inherit", "inherit", "ipc"] },
+  );
+  const [port] = (await once(server, "message")) as [number];
+  const endpoint = `http://127.0.0.1:${port}`;
+  const clients = {
+    sigV4: localStoreClient(endpoint),
+    embedded: storeClient({
+      endpoint,
+      region: "local",
+      credentials: { accessKeyId: "bench", secretAccessKey: "bench" },
+      signer: EMBEDDED_STORE_SIGNER,
+    }),
+  };
+  // An event's item and a key-only one per event: about the mean size of the ingest's items (561 B, most of
+  // them indexes and links without the event's JSON).
+  const items: Item[] = [...synthEvents({ events: 12_500, users: USERS, seed: SEED })].flatMap((event, n) => [
+    { ...Keys.event(`bench-${n}`), data: JSON.stringify(event) },
+    { pk: `BENCH#${n % 200}`, sk: `${n}`, type: "bench-link" },
+  ]);
+  const rounds = 9;
+  const cpuMsPerRequest: Record<keyof typeof clients, number[]> = { sigV4: [], embedded: [] };
+  for (let round = 0; round < rounds; round += 1) {
+    for (const name of ["sigV4", "embedded"] as const) {
+      const store = new TableStore(clients[name], { tableName: "request-signing" });
+      const cpu = process.cpuUsage();
+      for (let offset = 0; offset < items.length; offset += 500)
+        await store.putAll(items.slice(offset, offset + 500));
+      const used = process.cpuUsage(cpu);
+      if (round >= 2) cpuMsPerRequest[name].push((used.user + used.system) / 1000 / store.stats.batchWrites);
+    }
+  }
+  server.disconnect();
+  for (const client of Object.values(clients)) client.destroy();
+  const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0;
+  return {
+    itemsPerRound: items.length,
+    meanItemBytes: round(items.reduce((sum, item) => sum + JSON.stringify(item).length, 0) / items.length, 0),
+    rounds: rounds - 2,
+    cpuMsPerRequest: {
+      sigV4: cpuMsPerRequest.sigV4.map((value) => round(value, 3)),
+      embedded: cpuMsPerRequest.embedded.map((value) => round(value, 3)),
+    },
+    medianCpuMsPerRequest: {
+      sigV4: round(median(cpuMsPerRequest.sigV4), 3),
+      embedded: round(median(cpuMsPerRequest.embedded), 3),
+    },
+  };
 }
 
 /**
@@ -1584,6 +1692,7 @@ async function main() {
   }
   // Orchestrated like the whole bench (it builds the folder, then measures in a child), on its own.
   if (phase === "hostile") return hostile();
+  if (phase === "store-owner") return phaseStoreOwner(values.store ?? "");
   const archive = values.archive ?? "";
   const limit = Number(values.limit ?? Number.POSITIVE_INFINITY);
   const store = values.store ?? "";
@@ -1596,6 +1705,7 @@ async function main() {
   else if (phase === "query") result = await phaseQuery(archive, store, limit);
   else if (phase === "store-costs") result = await phaseStoreCosts(store);
   else if (phase === "seek-compaction") result = await phaseSeekCompaction(store, limit);
+  else if (phase === "request-signing") result = await phaseRequestSigning();
   else if (phase === "roles") result = await phaseRoles(archive, store);
   else if (phase === "hostile-ingest") result = await phaseHostileIngest(archive, store);
   else throw new Error(`unknown phase ${phase}`);
