@@ -2,9 +2,16 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { readInputs } from "@idc-audit/core/cloudtrail";
+import { noDirectory } from "@idc-audit/core/identity";
 import { ingestStream } from "@idc-audit/core/ingest";
-import { ENDPOINT_FILE, openRuntime, type Runtime, TOKEN_HEADER } from "@idc-audit/core/runtime";
-import { afterAll, afterEach, describe, expect, it } from "vitest";
+import {
+  ENDPOINT_FILE,
+  openRuntime,
+  type Runtime,
+  startEmbeddedDynamo,
+  TOKEN_HEADER,
+} from "@idc-audit/core/runtime";
+import { afterAll, afterEach, describe, expect, it, vi } from "vitest";
 import { eventsDir, loadEvent } from "../support/fixtures.ts";
 import { changeClientSteps, fixtureDirectory } from "../support/store.ts";
 
@@ -28,6 +35,25 @@ async function open(dataDir: string): Promise<Runtime> {
 const bobSession = (
   loadEvent("new/GetRoleCredentials__success.json").userIdentity as { credentialId: string }
 ).credentialId;
+
+/**
+ * The headers of every request a runtime's client sends, as they leave: recorded at the last step there is,
+ * inside the one that addresses an embedded store's requests to its owner (`routeThroughSharedStore`) and
+ * the SDK's signing, both added before it at the same step.
+ */
+function recordSentHeaders(runtime: Runtime): Record<string, string>[] {
+  const sent: Record<string, string>[] = [];
+  changeClientSteps(runtime.store.client, (stack) =>
+    stack.add(
+      (next) => async (args) => {
+        sent.push({ ...(args.request as { headers: Record<string, string> }).headers });
+        return next(args);
+      },
+      { step: "finalizeRequest", priority: "low", name: "recordHeaders" },
+    ),
+  );
+  return sent;
+}
 
 describe("two runtimes on one data dir", () => {
   it("answers every query the client started before the owner closed, and takes the store over", async () => {
@@ -74,18 +100,7 @@ describe("two runtimes on one data dir", () => {
     const dataDir = join(scratch, "unsigned");
     await open(dataDir);
     const client = await open(dataDir);
-    const sent: Record<string, string>[] = [];
-    changeClientSteps(client.store.client, (stack) =>
-      stack.add(
-        (next) => async (args) => {
-          sent.push({ ...(args.request as { headers: Record<string, string> }).headers });
-          return next(args);
-        },
-        // After the step that addresses a request to the owner (`routeThroughSharedStore`): added later, at the
-        // same step and priority, it runs inside it.
-        { step: "finalizeRequest", priority: "low", name: "recordHeaders" },
-      ),
-    );
+    const sent = recordSentHeaders(client);
     // Act: requests of many kinds and bodies (writes, reads, inserts).
     await ingestStream(readInputs([join(eventsDir, "archive")]), client.pipeline);
     const session = await client.queries.session(bobSession);
@@ -96,5 +111,32 @@ describe("two runtimes on one data dir", () => {
     const authorizations = new Set(sent.map((headers) => headers.authorization));
     expect([...authorizations]).toEqual([expect.stringMatching(/^AWS4-HMAC-SHA256 Credential=embedded\//)]);
     expect(new Set(sent.map((headers) => headers["x-amz-date"])).size).toBe(1);
+  });
+});
+
+describe("a table at an endpoint", () => {
+  it("is sent requests signed one by one (only the embedded store's go unsigned)", async () => {
+    // Prepare: a DynamoDB endpoint (an embedded store started on its own, which asks for no token).
+    const endpoint = await startEmbeddedDynamo();
+    vi.stubEnv("AWS_ACCESS_KEY_ID", "test");
+    vi.stubEnv("AWS_SECRET_ACCESS_KEY", "test");
+    const runtime = await openRuntime({
+      endpoint: endpoint.endpoint,
+      region: "local",
+      directory: noDirectory,
+    });
+    try {
+      const sent = recordSentHeaders(runtime);
+      // Act
+      await ingestStream(readInputs([join(eventsDir, "archive")]), runtime.pipeline);
+      // Assess: a SigV4 signature of each request, none the embedded store's fixed one.
+      expect(sent.length).toBeGreaterThan(5);
+      for (const headers of sent) expect(headers.authorization).toMatch(/Signature=[0-9a-f]{64}$/);
+      expect(new Set(sent.map((headers) => headers.authorization)).size).toBeGreaterThan(1);
+    } finally {
+      await runtime.close();
+      await endpoint.close();
+      vi.unstubAllEnvs();
+    }
   });
 });
