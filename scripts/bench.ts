@@ -40,7 +40,6 @@ import {
   embeddedStoreOptions,
   heapGrowthFlag,
   openRuntime,
-  SharedStore,
   startEmbeddedDynamo,
   storeClient,
 } from "@idc-audit/core/runtime";
@@ -71,8 +70,9 @@ const { values } = parseArgs({
     // Ingest phases: run the embedded store in a worker thread of the measured process, as `idc-audit ingest`
     // does, instead of in a process of its own.
     "store-in-process": { type: "boolean", default: false },
-    // Ingest phases: write a V8 CPU profile of the store's process into this directory (where the store's
-    // time goes; `node --cpu-prof` on the bench profiles only the measured process).
+    // Ingest phases: write V8 CPU profiles of the store's process into this directory, one per thread
+    // (dynalite runs in the owner's worker thread); `node --cpu-prof` on the bench profiles only the measured
+    // process.
     "store-cpu-prof": { type: "string" },
     // Also force a full garbage collection every 10 s and record the heap still in use after it (the live
     // heap). Off by default: forced collections change the RSS being measured.
@@ -225,14 +225,9 @@ const server = dynalite(JSON.parse(process.argv[2]));
 server.listen(0, "127.0.0.1", () => process.send({ port: server.address().port }));
 process.on("disconnect", () => server.close(() => process.exit(0)));
 `;
-  const profile = values["store-cpu-prof"];
-  const profiling = profile === undefined ? [] : ["--cpu-prof", `--cpu-prof-dir=${resolve(profile)}`];
-  // The heap growth `idc-audit` sets in its own process, which holds the store's worker (`boundHeapGrowth`).
-  const heapGrowth = heapGrowthFlag(process.execArgv);
-  const nodeArgs = [...profiling, ...(heapGrowth ? [heapGrowth] : [])];
   const proc: ChildProcess = spawn(
     process.execPath,
-    [...nodeArgs, "-e", source, dynalitePath, JSON.stringify(embeddedStoreOptions(path))],
+    [...storeProcessFlags(), "-e", source, dynalitePath, JSON.stringify(embeddedStoreOptions(path))],
     {
       stdio: ["ignore", "inherit", "inherit", "ipc"],
     },
@@ -251,37 +246,32 @@ process.on("disconnect", () => server.close(() => process.exit(0)));
 
 /**
  * The owner of a data dir in a process of its own, as `idc-audit serve` is while `idc-audit ingest` runs: the
- * product's `SharedStore` serves the embedded store (dynalite in its worker thread) on loopback, and the
- * measured process opens the same data dir as its client, with the product's client of the embedded store (its
- * token, its routing, its unsigned requests). What the store costs is then that process's CPU and memory.
+ * product's `SharedStore` serves the embedded store (dynalite in its worker thread) on loopback
+ * (`scripts/bench-store-owner.ts`), and the measured process opens the same data dir as its client, with the
+ * product's client of the embedded store (its token, its routing, its unsigned requests). What the store
+ * costs is then that process's CPU and memory. If it ends before `close`, this process ends too: its client
+ * would take the store over and the store's work would be counted as idc-audit's.
  */
 async function startStoreOwner(dir: string): Promise<{ pid: number; close(): Promise<void> }> {
-  const profile = values["store-cpu-prof"];
-  const profiling = profile === undefined ? [] : ["--cpu-prof", `--cpu-prof-dir=${resolve(profile)}`];
-  const heapGrowth = heapGrowthFlag(process.execArgv);
-  // The loader this script runs under (`--import tsx`), and none of its other flags (a client's profiling).
-  const loader = process.execArgv.flatMap((arg, index, args) =>
-    arg === "--import" ? [arg, args[index + 1] ?? ""] : arg.startsWith("--import=") ? [arg] : [],
-  );
   const proc: ChildProcess = spawn(
     process.execPath,
-    [
-      ...profiling,
-      ...(heapGrowth ? [heapGrowth] : []),
-      ...loader,
-      fileURLToPath(import.meta.url),
-      "--phase",
-      "store-owner",
-      "--store",
-      dir,
-    ],
+    [...storeProcessFlags(), ...loaderFlags(), join(root, "scripts", "bench-store-owner.ts"), dir],
     { stdio: ["ignore", "inherit", "inherit", "ipc"] },
   );
-  const [message] = (await Promise.race([once(proc, "message"), once(proc, "exit")])) as [unknown];
-  if (message !== "serving") throw new Error(`the store's owner for ${dir} exited before serving it`);
+  const [message] = (await Promise.race([once(proc, "message"), once(proc, "exit")])) as [unknown, unknown];
+  if (message !== "serving") {
+    throw new Error(`the store's owner for ${dir} exited (code ${String(message)}) before serving it`);
+  }
+  let closing = false;
+  proc.once("exit", (code, signal) => {
+    if (closing) return;
+    console.error(`the store's process (${dir}) ended during the measurement (${code ?? signal}): stopping`);
+    process.exit(1);
+  });
   return {
     pid: proc.pid ?? 0,
     close: async () => {
+      closing = true;
       const exited = once(proc, "exit");
       proc.disconnect();
       await exited;
@@ -289,13 +279,21 @@ async function startStoreOwner(dir: string): Promise<{ pid: number; close(): Pro
   };
 }
 
-/** `--phase store-owner`: owns the data dir's store and serves it until the process that started it goes. */
-async function phaseStoreOwner(dir: string): Promise<void> {
-  const shared = await SharedStore.open(dir);
-  if (!shared.owner) throw new Error(`${dir} is already served by process ${shared.address.pid}`);
-  process.send?.("serving");
-  await once(process, "disconnect");
-  await shared.close();
+/** A store process's node flags: `--store-cpu-prof`'s profiling, and the heap growth idc-audit sets. */
+function storeProcessFlags(): string[] {
+  const profile = values["store-cpu-prof"];
+  const heapGrowth = heapGrowthFlag(process.execArgv);
+  return [
+    ...(profile === undefined ? [] : ["--cpu-prof", `--cpu-prof-dir=${resolve(profile)}`]),
+    ...(heapGrowth ? [heapGrowth] : []),
+  ];
+}
+
+/** The loader this script runs under (`--import tsx`), and none of its other flags (a profile of it, say). */
+function loaderFlags(): string[] {
+  return process.execArgv.flatMap((arg, index, args) =>
+    arg === "--import" ? [arg, args[index + 1] ?? ""] : arg.startsWith("--import=") ? [arg] : [],
+  );
 }
 
 /** Opens the product's runtime on a fresh embedded store: in this process's worker, or in a process of its own. */
@@ -816,11 +814,11 @@ function localStoreClient(endpoint: string): DynamoDBClient {
 }
 
 /**
- * What signing costs the store's client: CPU of the measuring process per `BatchWriteItem` of 25 items, sent by the product's client to a server that answers at once (a
- * process of its own, so that only the client is measured), with SigV4 (the client of a table in AWS or at an
- * endpoint) and with the embedded store's fixed header (`EMBEDDED_STORE_SIGNER`). Alternating rounds of 25,000
- * items each, the first two left out (compiling); medians printed. Not part of `npm run bench`:
- * `--phase request-signing`.
+ * What signing costs the store's client: CPU of the measuring process per `BatchWriteItem` of 25 items, sent
+ * by the product's client to a server that answers at once (a process of its own, so that only the client is
+ * measured), with SigV4 (the client of a table in AWS or at an endpoint) and with the embedded store's fixed
+ * headers (`EMBEDDED_STORE_SIGNER`). Nine passes of 25,000 items each, alternating which goes first, the first
+ * two left out (compiling); medians printed. Not part of `npm run bench`: `--phase request-signing`.
  */
 async function phaseRequestSigning() {
   const server = spawn(
@@ -1692,7 +1690,6 @@ async function main() {
   }
   // Orchestrated like the whole bench (it builds the folder, then measures in a child), on its own.
   if (phase === "hostile") return hostile();
-  if (phase === "store-owner") return phaseStoreOwner(values.store ?? "");
   const archive = values.archive ?? "";
   const limit = Number(values.limit ?? Number.POSITIVE_INFINITY);
   const store = values.store ?? "";
