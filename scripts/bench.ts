@@ -24,7 +24,7 @@ import { join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import { gunzipSync, gzipSync } from "node:zlib";
-import { CreateTableCommand, type DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { CreateTableCommand, type DynamoDBClient, type DynamoDBClientConfig } from "@aws-sdk/client-dynamodb";
 import {
   DescribeGroupCommand,
   DescribeUserCommand,
@@ -804,12 +804,19 @@ async function hostile(storeInProcess = Boolean(values["store-in-process"])) {
     console.log(`  memory of the embedded store's process: peak RSS ${memory.store.peakRssMiB} MiB`);
 }
 
-/** A client of an embedded store at `endpoint`, set up as the product's client is (`storeClient`). */
-function localStoreClient(endpoint: string): DynamoDBClient {
+/**
+ * A client of an embedded store at `endpoint`, set up as the product's client is (`storeClient`); it signs its
+ * requests unless given the embedded store's `signer`.
+ */
+function localStoreClient(
+  endpoint: string,
+  signing: Pick<DynamoDBClientConfig, "signer"> = {},
+): DynamoDBClient {
   return storeClient({
     endpoint,
     region: "local",
     credentials: { accessKeyId: "bench", secretAccessKey: "bench" },
+    ...signing,
   });
 }
 
@@ -836,12 +843,7 @@ process.on("disconnect", () => process.exit(0));`,
   const endpoint = `http://127.0.0.1:${port}`;
   const clients = {
     sigV4: localStoreClient(endpoint),
-    embedded: storeClient({
-      endpoint,
-      region: "local",
-      credentials: { accessKeyId: "bench", secretAccessKey: "bench" },
-      signer: EMBEDDED_STORE_SIGNER,
-    }),
+    embedded: localStoreClient(endpoint, { signer: EMBEDDED_STORE_SIGNER }),
   };
   // An event's item and a key-only one per event: about the mean size of the ingest's items (561 B, most of
   // them indexes and links without the event's JSON).
