@@ -159,7 +159,8 @@ export class Enricher extends ProfileCache {
       });
       // A profile stored with a name (enriched, or deleted keeping what was known) was stored after its aliases
       // (see `fetch`): its name's alias exists.
-      const byKey = new Map(mine.map((user) => [userKeyString(user), user]));
+      const byKey = new Map<string, UserKey>();
+      for (const user of mine) byKey.set(userKeyString(user), user);
       for (const [key, item] of storedByUser) {
         const user = byKey.get(key);
         const userName = item.status === ProfileStatus.Unenriched ? undefined : storedUserName(item);

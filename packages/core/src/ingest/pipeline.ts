@@ -114,17 +114,33 @@ class BatchAttributions {
     return this.touched.get(event.eventId)?.event ?? event;
   }
 
+  /**
+   * The touched events with their people, as the detector takes them. Per-event work here and in the phases
+   * is written as loops, methods and functions of the module, not arrows made per batch: V8 keeps a closure's
+   * optimized code only while a closure holding it lives, so an arrow made per batch and called per event was
+   * compiled again after each full garbage collection, some twenty times in a 100,000-record ingest
+   * (`--trace-opt`, docs/benchmarks.md).
+   */
+  touchedEvents(): { event: AuditEvent; users: UserKey[] }[] {
+    const touched: { event: AuditEvent; users: UserKey[] }[] = [];
+    for (const entry of this.touched.values())
+      touched.push({ event: entry.event, users: [...entry.users.values()] });
+    return touched;
+  }
+
   /** What the canary counts of the batch's fresh events (`batchCoverage`). */
   coverageInputs(fresh: readonly NormalizedRecord[]): Parameters<typeof batchCoverage>[0] {
-    return fresh.map(({ event, newFields }) => {
+    const inputs: Parameters<typeof batchCoverage>[0][number][] = [];
+    for (const { event, newFields } of fresh) {
       const entry = this.touched.get(event.eventId);
-      return {
+      inputs.push({
         event: this.asStored(event),
         attributed: (entry?.users.size ?? 0) > 0,
         hiddenName: entry?.hiddenName ?? false,
         newFields,
-      };
-    });
+      });
+    }
+    return inputs;
   }
 }
 
@@ -274,7 +290,8 @@ export class Pipeline {
     records: readonly NormalizedRecord[],
     options: { readonly detectAfter?: Promise<unknown> } = {},
   ): Promise<BatchResult> {
-    const ids = new Set(records.map(({ event }) => event.eventId));
+    const ids = new Set<string>();
+    for (const { event } of records) ids.add(event.eventId);
     const earlier = new Set<Promise<void>>();
     for (const id of ids) {
       const other = this.storing.get(id);
@@ -322,7 +339,7 @@ export class Pipeline {
     const lateAttributed = await this.writeTimeline(batch);
     // Directory changes: indexed under the person and group changed and the administrator, before detections
     // read them (privilege-granted-after-failures).
-    const changes = await this.changes.index(fresh.map(({ event }) => event));
+    const changes = await this.changes.index(fresh.map(eventOfRecord));
     await allOrFirstFailure([
       this.groupEnricher.ensure(groupsOf(changes)),
       // The people changed are named in answers too, though no event of theirs may be stored.
@@ -332,15 +349,7 @@ export class Pipeline {
     // Detections run on the stored data before the commit: a crash before it re-runs them on redelivery.
     // The batch before, if it failed, fails the stream: this one's detections run all the same.
     await detectAfter?.catch(() => {});
-    const alerts = this.detector
-      ? await this.detector.evaluate(
-          [...batch.touched.values()].map((entry) => ({
-            event: entry.event,
-            users: [...entry.users.values()],
-          })),
-          changes,
-        )
-      : [];
+    const alerts = this.detector ? await this.detector.evaluate(batch.touchedEvents(), changes) : [];
 
     const stored = await this.commit(batch, fresh);
     const coverage = { ...batchCoverage(batch.coverageInputs(fresh)), lateAttributed };
@@ -369,12 +378,11 @@ export class Pipeline {
     for (const record of records)
       if (!unique.has(record.event.eventId)) unique.set(record.event.eventId, record);
     let duplicates = records.length - unique.size;
-    const events = [...unique.values()].map(({ event }) => event);
+    const events = [...unique.values()].map(eventOfRecord);
     const daysUnstored = await this.daysWithNothingStored(events);
-    const alreadyStored = await storedEvents(
-      this.store,
-      events.filter((event) => !daysUnstored.has(dayOf(event))),
-    );
+    const onDaysStored: AuditEvent[] = [];
+    for (const event of events) if (!daysUnstored.has(dayOf(event))) onDaysStored.push(event);
+    const alreadyStored = await storedEvents(this.store, onDaysStored);
     for (const eventId of alreadyStored) if (unique.delete(eventId)) duplicates += 1;
     return { unique, duplicates };
   }
@@ -508,17 +516,22 @@ export class Pipeline {
     const settled = new Set<string>();
     for (const entry of batch.touched.values())
       if (entry.event.authWorkflowId) workflows.add(entry.event.authWorkflowId);
-    const heads = [...headMembers].map(([workflow, event]) => ({
-      workflow,
-      event,
-      item: Items.workflowHead(workflow, event),
-    }));
+    const heads: { workflow: string; event: AuditEvent; item: Item }[] = [];
+    const headItems: Item[] = [];
+    for (const [workflow, event] of headMembers) {
+      const item = Items.workflowHead(workflow, event);
+      heads.push({ workflow, event, item });
+      headItems.push(item);
+    }
     const [trusted, existed] = await Promise.all([
       this.workflowHeadsTrusted(),
-      this.store.insertAll(heads.map(({ item }) => item)),
+      this.store.insertAll(headItems),
     ]);
-    const refused = heads.filter(({ item }) => existed.has(itemKeyString(item)));
-    await this.store.putAll(refused.map(({ workflow, event }) => Items.workflowEvent(workflow, event)));
+    // A member whose head was refused is stored at its own key instead.
+    const refused: Item[] = [];
+    for (const { workflow, event, item } of heads)
+      if (existed.has(itemKeyString(item))) refused.push(Items.workflowEvent(workflow, event));
+    await this.store.putAll(refused);
     if (trusted)
       for (const { workflow, item } of heads) if (!existed.has(itemKeyString(item))) settled.add(workflow);
     // A workflow with a member stored before this batch (found by a name join) is read whatever its head says.
@@ -534,19 +547,31 @@ export class Pipeline {
       if (event.authWorkflowId && lookupFailed.has(event.eventId)) settled.delete(event.authWorkflowId);
     const written = new Map<string, Item[]>();
     if (settled.size > 0)
-      for (const item of [...joinInputs, ...workflowLinks, ...heads.map((head) => head.item)]) {
+      for (const item of [...joinInputs, ...workflowLinks, ...headItems]) {
         const own = written.get(item.pk);
         if (own) own.push(item);
         else written.set(item.pk, [item]);
       }
-    await mapLimit([...workflows], 8, async (workflow) => {
-      const partition = Keys.workflowPartition(workflow);
-      batch.joinWorkflow(
-        workflowJoin(
-          settled.has(workflow) ? (written.get(partition) ?? []) : await this.store.query(partition),
-        ),
-      );
-    });
+    // A bound method, not an arrow made per batch (`resolveNames`).
+    await mapLimit([...workflows], 8, this.joinWorkflowMembers.bind(this, batch, settled, written));
+  }
+
+  /**
+   * Joins one workflow's members: for a workflow in `settled`, the items this batch wrote (`written`, by
+   * partition); for any other, those its partition holds (a `Query`).
+   */
+  private async joinWorkflowMembers(
+    batch: BatchAttributions,
+    settled: ReadonlySet<string>,
+    written: ReadonlyMap<string, readonly Item[]>,
+    workflow: string,
+  ): Promise<void> {
+    const partition = Keys.workflowPartition(workflow);
+    batch.joinWorkflow(
+      workflowJoin(
+        settled.has(workflow) ? (written.get(partition) ?? []) : await this.store.query(partition),
+      ),
+    );
   }
 
   /**
@@ -582,10 +607,15 @@ export class Pipeline {
    * events stored, as stored (a fresh one may be its copy the directory resolved, phase 2b), by id.
    */
   private async commit(batch: BatchAttributions, fresh: readonly NormalizedRecord[]): Promise<AuditEvent[]> {
-    await this.store.putAll(
-      fresh.map(({ event, newFields }) => coverageEventItem(batch.asStored(event), newFields)),
-    );
-    return fresh.map(({ event }) => batch.asStored(event)).sort((a, b) => (a.eventId < b.eventId ? -1 : 1));
+    const markers: Item[] = [];
+    const stored: AuditEvent[] = [];
+    for (const { event, newFields } of fresh) {
+      const asStored = batch.asStored(event);
+      markers.push(coverageEventItem(asStored, newFields));
+      stored.push(asStored);
+    }
+    await this.store.putAll(markers);
+    return stored.sort(byEventId);
   }
 
   /**
@@ -662,29 +692,34 @@ export class Pipeline {
     lookupFailed: Set<string>,
   ): Promise<NormalizedRecord[]> {
     if (this.directory.kind === "none") return [...records];
-    return mapLimit(records, 8, async (record) => {
-      const { event, typedUserName } = record;
-      const name = event.actor.userName ?? typedUserName;
-      if (event.actor.user || !name) return record;
-      const key = name.toLowerCase();
-      let lookup = this.nameCache.get(key);
-      if (!lookup) {
-        lookup = this.directory.findByUserName(name).catch((error: unknown) => {
-          // A directory outage leaves the event unresolved, not lost; forget the failure so it is retried.
-          this.nameCache.delete(key);
-          this.logger.warn("user name lookup failed", {
-            eventId: event.eventId,
-            error: error instanceof Error ? error.name : "unknown",
-          });
-          return LOOKUP_FAILED;
+    // A bound method, not an arrow made per batch: an arrow would be compiled again, the method inlined into
+    // it, after each full garbage collection (`BatchAttributions.touchedEvents`).
+    return mapLimit(records, 8, this.resolveName.bind(this, lookupFailed));
+  }
+
+  /** Resolves one record's sign-in name through the directory (`resolveNames`). */
+  private async resolveName(lookupFailed: Set<string>, record: NormalizedRecord): Promise<NormalizedRecord> {
+    const { event, typedUserName } = record;
+    const name = event.actor.userName ?? typedUserName;
+    if (event.actor.user || !name) return record;
+    const key = name.toLowerCase();
+    let lookup = this.nameCache.get(key);
+    if (!lookup) {
+      lookup = this.directory.findByUserName(name).catch((error: unknown) => {
+        // A directory outage leaves the event unresolved, not lost; forget the failure so it is retried.
+        this.nameCache.delete(key);
+        this.logger.warn("user name lookup failed", {
+          eventId: event.eventId,
+          error: error instanceof Error ? error.name : "unknown",
         });
-        this.nameCache.set(key, lookup);
-      }
-      const directoryUser = await lookup;
-      if (directoryUser === LOOKUP_FAILED) lookupFailed.add(event.eventId);
-      if (!directoryUser || directoryUser === LOOKUP_FAILED) return record;
-      return { ...record, event: { ...event, actor: { ...event.actor, directoryUser } } };
-    });
+        return LOOKUP_FAILED;
+      });
+      this.nameCache.set(key, lookup);
+    }
+    const directoryUser = await lookup;
+    if (directoryUser === LOOKUP_FAILED) lookupFailed.add(event.eventId);
+    if (!directoryUser || directoryUser === LOOKUP_FAILED) return record;
+    return { ...record, event: { ...event, actor: { ...event.actor, directoryUser } } };
   }
 }
 
@@ -706,6 +741,15 @@ export function withTeachingPass<T extends Pick<BatchResult, "alerts" | "coverag
 
 /** A name lookup the directory could not answer (an outage), as opposed to a name it does not know. */
 const LOOKUP_FAILED = Symbol("lookup failed");
+
+/** A record's event (a function of the module, not an arrow per batch: see `BatchAttributions.touchedEvents`). */
+function eventOfRecord(record: NormalizedRecord): AuditEvent {
+  return record.event;
+}
+
+function byEventId(a: AuditEvent, b: AuditEvent): number {
+  return a.eventId < b.eventId ? -1 : 1;
+}
 
 const learnedKey = (userName: string, user: UserKey) => `${userName}\u0000${userKeyString(user)}`;
 

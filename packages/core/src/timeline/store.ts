@@ -197,8 +197,42 @@ function toWire(item: Record<string, unknown>): Marshalled {
     );
   }
 }
-const fromWire = (items: readonly Marshalled[] | undefined): Item[] =>
-  (items ?? []).map((item) => unmarshall(item) as Item);
+
+// The callbacks of what runs per item (`putAll`, `getAll`, `insertAll`) are functions of this module, not arrows
+// made per call: V8 keeps a closure's optimized code only while a closure holding it is alive, so an arrow made
+// per call is compiled again after every full garbage collection, some twenty times in a 100,000-record ingest
+// (`--trace-opt`, docs/benchmarks.md).
+function putRequestOf(item: Item): WriteRequest {
+  return { PutRequest: { Item: toWire(item) } };
+}
+function deleteRequestOf(key: ItemKey): WriteRequest {
+  return { DeleteRequest: { Key: toWire({ pk: key.pk, sk: key.sk }) } };
+}
+/** Only the key of an item or key (a request may carry nothing else). */
+function keyOf(key: ItemKey): ItemKey {
+  return { pk: key.pk, sk: key.sk };
+}
+function wireKeyOf(key: ItemKey): Marshalled {
+  return toWire({ pk: key.pk, sk: key.sk });
+}
+function itemFromWire(item: Marshalled): Item {
+  return unmarshall(item) as Item;
+}
+const fromWire = (items: readonly Marshalled[] | undefined): Item[] => (items ?? []).map(itemFromWire);
+
+type InsertStatement = { Statement: string; Parameters: AttributeValue[] };
+
+/** A PartiQL `INSERT` of an item's defined attributes (one `?` per attribute, marshalled as `toWire` does). */
+function insertStatementOf(tableName: string, item: Item): InsertStatement {
+  const names: string[] = [];
+  const parameters: AttributeValue[] = [];
+  for (const name of Object.keys(item)) {
+    if (item[name] === undefined) continue;
+    names.push(`'${name}' : ?`);
+    parameters.push(convertToAttr(item[name], MARSHALL_OPTIONS));
+  }
+  return { Statement: `INSERT INTO "${tableName}" VALUE {${names.join(", ")}}`, Parameters: parameters };
+}
 
 /** One of each key (the last given): a batch request may name a key only once. */
 function uniqueByKey<T extends ItemKey>(entries: readonly T[]): T[] {
@@ -312,14 +346,14 @@ export class TableStore {
     // Two writes to one key in one batch is an error in DynamoDB; the later copy is identical, keep one.
     const all = uniqueByKey(items);
     this.stats.itemsWritten += all.length;
-    await this.writeAll(all.map((item) => ({ PutRequest: { Item: toWire(item) } })));
+    await this.writeAll(all.map(putRequestOf));
   }
 
   /** Removes items by key with `BatchWriteItem` (bookkeeping only: timeline items are never deleted). */
   async deleteAll(keys: readonly ItemKey[]): Promise<void> {
-    const all = uniqueByKey(keys.map((key) => ({ pk: key.pk, sk: key.sk })));
+    const all = uniqueByKey(keys.map(keyOf));
     this.stats.itemsDeleted += all.length;
-    await this.writeAll(all.map((key) => ({ DeleteRequest: { Key: toWire(key) } })));
+    await this.writeAll(all.map(deleteRequestOf));
   }
 
   /** Sends write requests (each to a distinct key) in `BatchWriteItem`s of at most 25, several at once. */
@@ -378,68 +412,63 @@ export class TableStore {
     for (let start = 0; start < all.length; start += BATCH_WRITE_LIMIT) {
       chunks.push(all.slice(start, start + BATCH_WRITE_LIMIT));
     }
-    await mapLimit(chunks, this.concurrency, async (chunk) => {
-      let pending = chunk;
-      for (let attempt = 0; pending.length > 0; attempt += 1) {
-        if (attempt > 0) {
-          if (attempt > this.maxRetries)
-            throw new StoreError(
-              `BatchExecuteStatement left ${pending.length} inserts undone after ${attempt} attempts`,
-              {
-                retryable: true,
-              },
-            );
-          this.stats.unprocessedRetries += 1;
-          await this.sleep(backoff(attempt));
-        }
-        let responses: readonly { Error?: { Code?: string; Message?: string } }[];
-        try {
-          this.stats.batchInserts += 1;
-          const output = await this.client.send(
-            new BatchExecuteStatementCommand({
-              Statements: pending.map((item) => {
-                const names = Object.keys(item).filter((name) => item[name] !== undefined);
-                return {
-                  Statement: `INSERT INTO "${this.tableName}" VALUE {${names.map((name) => `'${name}' : ?`).join(", ")}}`,
-                  Parameters: names.map((name) => convertToAttr(item[name], MARSHALL_OPTIONS)),
-                };
-              }),
-            }),
-          );
-          responses = output.Responses ?? [];
-        } catch (error) {
-          const failure = storeError("BatchExecuteStatement", error);
-          if (!failure.retryable) throw failure;
-          continue;
-        }
-        if (responses.length !== pending.length)
-          throw new StoreError(
-            `BatchExecuteStatement answered ${responses.length} of ${pending.length} inserts: whether the others were made is unknown`,
-            { retryable: true },
-          );
-        const again: Item[] = [];
-        pending.forEach((item, index) => {
-          const code = responses[index]?.Error?.Code;
-          if (code === undefined) return;
-          if (code === "DuplicateItem") existed.add(itemKeyString(item));
-          else if (RETRYABLE_STATEMENT_ERRORS.has(code)) again.push(item);
-          else
-            throw new StoreError(
-              `BatchExecuteStatement INSERT of item pk=${item.pk} sk=${item.sk} failed: ${code}: ${responses[index]?.Error?.Message ?? ""}`,
-              { retryable: false },
-            );
-        });
-        pending = again;
-      }
-    });
+    await mapLimit(chunks, this.concurrency, (chunk) => this.insertChunk(chunk, existed));
     this.stats.itemsWritten += all.length - existed.size;
     this.stats.insertsRefused += existed.size;
     return existed;
   }
 
+  /** One `BatchExecuteStatement` of `insertAll`, sent again for its throttled inserts; adds the keys that existed. */
+  private async insertChunk(chunk: readonly Item[], existed: Set<string>): Promise<void> {
+    let pending = chunk;
+    for (let attempt = 0; pending.length > 0; attempt += 1) {
+      if (attempt > 0) {
+        if (attempt > this.maxRetries)
+          throw new StoreError(
+            `BatchExecuteStatement left ${pending.length} inserts undone after ${attempt} attempts`,
+            {
+              retryable: true,
+            },
+          );
+        this.stats.unprocessedRetries += 1;
+        await this.sleep(backoff(attempt));
+      }
+      let responses: readonly { Error?: { Code?: string; Message?: string } }[];
+      try {
+        this.stats.batchInserts += 1;
+        const statements: InsertStatement[] = [];
+        for (const item of pending) statements.push(insertStatementOf(this.tableName, item));
+        const output = await this.client.send(new BatchExecuteStatementCommand({ Statements: statements }));
+        responses = output.Responses ?? [];
+      } catch (error) {
+        const failure = storeError("BatchExecuteStatement", error);
+        if (!failure.retryable) throw failure;
+        continue;
+      }
+      if (responses.length !== pending.length)
+        throw new StoreError(
+          `BatchExecuteStatement answered ${responses.length} of ${pending.length} inserts: whether the others were made is unknown`,
+          { retryable: true },
+        );
+      const again: Item[] = [];
+      for (const [index, item] of pending.entries()) {
+        const code = responses[index]?.Error?.Code;
+        if (code === undefined) continue;
+        if (code === "DuplicateItem") existed.add(itemKeyString(item));
+        else if (RETRYABLE_STATEMENT_ERRORS.has(code)) again.push(item);
+        else
+          throw new StoreError(
+            `BatchExecuteStatement INSERT of item pk=${item.pk} sk=${item.sk} failed: ${code}: ${responses[index]?.Error?.Message ?? ""}`,
+            { retryable: false },
+          );
+      }
+      pending = again;
+    }
+  }
+
   /** Reads items by key with `BatchGetItem` (strongly consistent), retrying `UnprocessedKeys`. */
   async getAll(keys: readonly ItemKey[]): Promise<Item[]> {
-    const all = uniqueByKey(keys.map((key) => ({ pk: key.pk, sk: key.sk })));
+    const all = uniqueByKey(keys.map(keyOf));
     const chunks: ItemKey[][] = [];
     for (let start = 0; start < all.length; start += BATCH_GET_LIMIT) {
       chunks.push(all.slice(start, start + BATCH_GET_LIMIT));
@@ -450,7 +479,7 @@ export class TableStore {
 
   private async getChunk(chunk: ItemKey[]): Promise<Item[]> {
     const found: Item[] = [];
-    let keys: Marshalled[] = chunk.map((key) => toWire({ pk: key.pk, sk: key.sk }));
+    let keys: Marshalled[] = chunk.map(wireKeyOf);
     let stalled = 0;
     for (let attempt = 0; keys.length > 0; attempt += 1) {
       if (attempt > 0) {
