@@ -384,13 +384,16 @@ export class Detector {
    * time.
    */
   callsToJudge(events: readonly RoleEvent[]): RoleEvent[] {
-    return events.filter(
-      (event) =>
+    const toJudge: RoleEvent[] = [];
+    for (const event of events)
+      if (
         event.kind === "call" &&
         event.sourceIp !== undefined &&
         !isAwsServiceAddress(event.sourceIp) &&
-        !this.clearedAddresses.get(event.roleSessionId)?.has(event.sourceIp),
-    );
+        !this.clearedAddresses.get(event.roleSessionId)?.has(event.sourceIp)
+      )
+        toJudge.push(event);
+    return toJudge;
   }
 
   /** Judges role sessions on what is stored, and again while their data changes (`settle`). */
@@ -450,19 +453,17 @@ export class Detector {
         const linked = await roles.linkedCalls(id, pending);
         if (linked.status === "no-calls") return undefined;
         const calls = linked.calls;
-        const range = around(calls.map((call) => Date.parse(call.eventTime)));
+        const range = around(calls.map(timeOf));
         if (linked.status === "unlinked") {
           // A session that lost its link (a second grant made it ambiguous) keeps no alert from when it had one.
           return { findings: [], range };
         }
         const portal = await this.queries.session(linked.credentialId);
-        const portalEvents = [
-          ...portal.events,
-          ...pending.filter((event) => event.credentialId === linked.credentialId),
-        ];
-        const portalSourceIps = new Set(
-          portalEvents.flatMap((event) => (event.sourceIp ? [event.sourceIp] : [])),
-        );
+        const portalSourceIps = new Set<string>();
+        for (const event of portal.events) if (event.sourceIp) portalSourceIps.add(event.sourceIp);
+        for (const event of pending)
+          if (event.credentialId === linked.credentialId && event.sourceIp)
+            portalSourceIps.add(event.sourceIp);
         this.clearedAddresses.set(id, portalSourceIps);
         const findings = evaluateRoleSession(
           {
@@ -829,10 +830,12 @@ function judgedOf(
   subjects: readonly string[],
   judged: ReadonlyMap<string, SubjectJudgement | undefined>,
 ): [string, SubjectJudgement][] {
-  return subjects.flatMap((subject) => {
+  const found: [string, SubjectJudgement][] = [];
+  for (const subject of subjects) {
     const judgement = judged.get(subject);
-    return judgement ? [[subject, judgement] as [string, SubjectJudgement]] : [];
-  });
+    if (judgement) found.push([subject, judgement]);
+  }
+  return found;
 }
 
 function sameJudgement(a: SubjectJudgement, b: SubjectJudgement): boolean {
@@ -841,6 +844,11 @@ function sameJudgement(a: SubjectJudgement, b: SubjectJudgement): boolean {
     a.range.to === b.range.to &&
     JSON.stringify(a.findings) === JSON.stringify(b.findings)
   );
+}
+
+/** An event's time in milliseconds. */
+function timeOf(event: { readonly eventTime: string }): number {
+  return Date.parse(event.eventTime);
 }
 
 /** Whether any of these times falls within the range. */

@@ -574,11 +574,12 @@ export class TableStore {
     const names: Record<string, string> = { "#pk": "pk" };
     let projection: string | undefined;
     if (range?.attributes) {
-      const wanted = ["pk", "sk", ...range.attributes];
-      wanted.forEach((attribute, index) => {
+      const placeholders: string[] = [];
+      for (const [index, attribute] of ["pk", "sk", ...range.attributes].entries()) {
         names[`#p${index}`] = attribute;
-      });
-      projection = wanted.map((_, index) => `#p${index}`).join(", ");
+        placeholders.push(`#p${index}`);
+      }
+      projection = placeholders.join(", ");
     }
     const values: Record<string, unknown> = { ":pk": pk };
     let condition = "#pk = :pk";
