@@ -96,6 +96,9 @@ const { values } = parseArgs({
     // Ingest phases: batches stored side by side (`ingestStream`'s `batchesInFlight`; 1 stores them one after
     // the other, as idc-audit did before 2026-12-02).
     "batches-in-flight": { type: "string" },
+    // Ingest phase: at the ingest's end, before its floors, print each thread's CPU seconds of this process and
+    // of the store's on standard error (`printThreadCpu`); a line to cut a `--trace-opt` or `--trace-gc` at.
+    "thread-cpu": { type: "boolean", default: false },
   },
 });
 
@@ -187,16 +190,45 @@ function processMemory(pid: string): { rss: number; anonymous: number } | undefi
   }
 }
 
-/** User + system CPU seconds a process has used, from /proc/<pid>/stat (Linux; 100 ticks a second). */
-function processCpuSeconds(pid: number): number | undefined {
+/**
+ * User + system CPU seconds a process (or one thread of it, `/proc/<pid>/task/<tid>/stat`) has used, from
+ * /proc/<pid>/stat (Linux; 100 ticks a second).
+ */
+function processCpuSeconds(pid: number | "self", tid?: number): number | undefined {
   try {
+    const path = tid === undefined ? `/proc/${pid}/stat` : `/proc/${pid}/task/${tid}/stat`;
     // The command name (2nd field) is in parentheses and may hold spaces: count fields after it.
-    const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.split(" ") ?? [];
+    const fields = readFileSync(path, "utf8").split(") ")[1]?.split(" ") ?? [];
     const ticks = Number(fields[11]) + Number(fields[12]);
     return Number.isNaN(ticks) ? undefined : ticks / 100;
   } catch {
     return undefined;
   }
+}
+
+/** CPU seconds of each thread of a process, in the order they were made (thread ids rise). */
+function threadCpuSeconds(pid: number | "self"): (number | undefined)[] {
+  const threads = readdirSync(`/proc/${pid}/task`)
+    .map(Number)
+    .sort((a, b) => a - b);
+  return threads.map((tid) => processCpuSeconds(pid, tid));
+}
+
+/**
+ * `--thread-cpu`: each thread's CPU seconds so far, this process's and the store's (in the order each process
+ * made them), on standard error. In this process the first is the main thread, then Node's scheduler of delayed
+ * tasks, V8's four workers (TurboFan's compiles, concurrent marking), then libuv's pool and the rest. The line
+ * also marks where the ingest ended in a trace printed beside it (`--trace-opt`, `--trace-gc`).
+ */
+function printThreadCpu(phase: string, seconds: number, storePid: number | undefined): void {
+  const own = threadCpuSeconds("self");
+  const workers = own.slice(2, 6).reduce<number>((sum, cpu) => sum + (cpu ?? 0), 0);
+  const store = storePid === undefined ? undefined : threadCpuSeconds(storePid);
+  process.stderr.write(
+    `${phase} ended after ${round(seconds)} s; CPU seconds by thread: main ${own[0]}, V8's workers ${round(workers)}` +
+      ` (${own.slice(2, 6).join(", ")}), all ${own.join(", ")}` +
+      `${store ? `; the store's process: ${store.join(", ")}` : ""}\n`,
+  );
 }
 
 function storeMemory(samples: { rss: number; anonymous: number }[]) {
@@ -482,6 +514,7 @@ async function phaseIngest(archive: string, limit: number, store: string) {
     },
   });
   const seconds = (performance.now() - start) / 1000;
+  if (values["thread-cpu"]) printThreadCpu("the ingest", seconds, storePid);
   const mem = memory.stop();
   const written = writeOrder.stop();
   const describes = [...identity.described.values()].reduce((sum, value) => sum + value, 0);
