@@ -183,9 +183,9 @@ export class Detector {
   ): Promise<Alert[]> {
     // A grant arriving after the role session it issued links it: judge those sessions again.
     const afterGrants = await this.evaluateRoleSessionsNearGrants(touched);
-    // Per-event work is written as loops, not arrows made per batch: V8 keeps a closure's optimized code only
-    // while a closure holding it lives, so such an arrow is compiled again after each full garbage collection
-    // (`--trace-opt`, docs/benchmarks.md).
+    // What runs per event is written as loops, not arrows made per batch: V8 keeps a closure's optimized
+    // code only while a closure holding it lives, so such an arrow is compiled again after each full garbage
+    // collection (`--trace-opt`, docs/benchmarks.md).
     const signIns: TouchedSignIn[] = [];
     for (const entry of touched) if (entry.event.category === "sign-in") signIns.push(entry);
     if (signIns.length === 0) return afterGrants;

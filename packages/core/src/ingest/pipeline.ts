@@ -552,7 +552,7 @@ export class Pipeline {
         if (own) own.push(item);
         else written.set(item.pk, [item]);
       }
-    // A bound method, not an arrow made per batch (`resolveNames`).
+    // A bound method, not an arrow made per batch (`BatchAttributions.touchedEvents` says why).
     await mapLimit([...workflows], 8, this.joinWorkflowMembers.bind(this, batch, settled, written));
   }
 
@@ -692,8 +692,8 @@ export class Pipeline {
     lookupFailed: Set<string>,
   ): Promise<NormalizedRecord[]> {
     if (this.directory.kind === "none") return [...records];
-    // A bound method, not an arrow made per batch: an arrow would be compiled again, the method inlined into
-    // it, after each full garbage collection (`BatchAttributions.touchedEvents`).
+    // A bound method, not an arrow made per batch: such an arrow, with the method inlined into it, would be
+    // compiled again after each full garbage collection (`BatchAttributions.touchedEvents` says why).
     return mapLimit(records, 8, this.resolveName.bind(this, lookupFailed));
   }
 

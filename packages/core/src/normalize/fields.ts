@@ -71,9 +71,10 @@ export function newIdentityFields(
 }
 
 /**
- * The paths under `value` that `known` lacks, added to `found`. A function of the module, not an arrow made per
- * record: V8 keeps a closure's optimized code only while a closure holding it lives, so an arrow made per record
- * is compiled again after each full garbage collection (docs/benchmarks.md).
+ * The paths under `value` that `known` lacks, added to `found` (made when it is `undefined`), which is
+ * returned. A function of the module, not an arrow made per record: V8 keeps a closure's optimized code only
+ * while a closure holding it lives, so an arrow made per record is compiled again after each full garbage
+ * collection (docs/benchmarks.md).
  */
 function unknownPaths(
   value: Record<string, unknown>,

@@ -129,8 +129,8 @@ export class RoleSessionIngester<A = unknown> {
     const unique = new Map<string, RoleEvent>();
     for (const event of events) if (!unique.has(event.eventId)) unique.set(event.eventId, event);
     let duplicates = events.length - unique.size;
-    // Loops and functions of the module here, not arrows made per batch: V8 would compile such arrows again
-    // after each full garbage collection (docs/benchmarks.md).
+    // What runs per event is a loop or a function of the module, not an arrow made per batch: V8 would
+    // compile such an arrow again after each full garbage collection (docs/benchmarks.md).
     const commitKeys: ItemKey[] = [];
     for (const event of unique.values())
       commitKeys.push(Keys.roleSessionEvent(event.roleSessionId, event.eventTime, event.eventId));

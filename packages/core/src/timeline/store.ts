@@ -198,10 +198,10 @@ function toWire(item: Record<string, unknown>): Marshalled {
   }
 }
 
-// The callbacks of what runs per item (`putAll`, `getAll`, `insertAll`) are functions of this module, not arrows
-// made per call: V8 keeps a closure's optimized code only while a closure holding it is alive, so an arrow made
-// per call is compiled again after every full garbage collection, some twenty times in a 100,000-record ingest
-// (`--trace-opt`, docs/benchmarks.md).
+// What runs per item in `putAll`, `deleteAll`, `getAll` and `insertAll` is a function of this module, not an
+// arrow made per call: V8 keeps a closure's optimized code only while a closure holding it is alive, so an
+// arrow made per call is compiled again after every full garbage collection, some twenty times in a
+// 100,000-record ingest (`--trace-opt`, docs/benchmarks.md).
 function putRequestOf(item: Item): WriteRequest {
   return { PutRequest: { Item: toWire(item) } };
 }
@@ -418,7 +418,11 @@ export class TableStore {
     return existed;
   }
 
-  /** One `BatchExecuteStatement` of `insertAll`, sent again for its throttled inserts; adds the keys that existed. */
+  /**
+   * One chunk of `insertAll`, sent in `BatchExecuteStatement`s until each insert is made or refused: the
+   * statements throttled or failed on the server, and a whole request that failed and may be retried, go again.
+   * Adds the keys that existed to `existed`.
+   */
   private async insertChunk(chunk: readonly Item[], existed: Set<string>): Promise<void> {
     let pending = chunk;
     for (let attempt = 0; pending.length > 0; attempt += 1) {
