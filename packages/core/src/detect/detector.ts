@@ -29,6 +29,7 @@ import {
   evaluatePrivilegeGrants,
   evaluateRoleSession,
   evaluateUser,
+  eventTimeMs,
   type FailedThenSucceeded,
   type Finding,
   isAwsServiceAddress,
@@ -453,7 +454,7 @@ export class Detector {
         const linked = await roles.linkedCalls(id, pending);
         if (linked.status === "no-calls") return undefined;
         const calls = linked.calls;
-        const range = around(calls.map(timeOf));
+        const range = around(calls.map(eventTimeMs));
         if (linked.status === "unlinked") {
           // A session that lost its link (a second grant made it ambiguous) keeps no alert from when it had one.
           return { findings: [], range };
@@ -844,11 +845,6 @@ function sameJudgement(a: SubjectJudgement, b: SubjectJudgement): boolean {
     a.range.to === b.range.to &&
     JSON.stringify(a.findings) === JSON.stringify(b.findings)
   );
-}
-
-/** An event's time in milliseconds. */
-function timeOf(event: { readonly eventTime: string }): number {
-  return Date.parse(event.eventTime);
 }
 
 /** Whether any of these times falls within the range. */

@@ -112,7 +112,10 @@ export function alertId(rule: Rule, subject: AlertSubject, anchorEventId: string
     .slice(0, 32);
 }
 
-const time = (event: AuditEvent) => Date.parse(event.eventTime);
+/** An event's time in milliseconds. */
+export function eventTimeMs(event: { readonly eventTime: string }): number {
+  return Date.parse(event.eventTime);
+}
 
 /**
  * Splits time-ordered items into episodes: a new episode starts after a quiet gap longer than the window.
@@ -210,20 +213,22 @@ export function evaluateUser(
   const findings: Finding[] = [];
 
   const firstFactor = failures.filter((event) => !isSecondFactor(event));
-  for (const episode of episodes(firstFactor, time, config.windowMs)) {
-    if (peakInWindow(episode, time, config.windowMs) >= config.bruteForceFailures) {
+  for (const episode of episodes(firstFactor, eventTimeMs, config.windowMs)) {
+    if (peakInWindow(episode, eventTimeMs, config.windowMs) >= config.bruteForceFailures) {
       findings.push(finding(Rule.BruteForce, Severity.High, subject, episode));
     }
   }
   const secondFactor = failures.filter(isSecondFactor);
-  for (const episode of episodes(secondFactor, time, config.windowMs)) {
-    if (peakInWindow(episode, time, config.windowMs) >= config.mfaFailures) {
+  for (const episode of episodes(secondFactor, eventTimeMs, config.windowMs)) {
+    if (peakInWindow(episode, eventTimeMs, config.windowMs) >= config.mfaFailures) {
       findings.push(finding(Rule.MfaAttack, Severity.High, subject, episode));
     }
   }
   for (const success of signIns.filter(isSuccessfulSignIn)) {
-    const since = time(success) - config.successLookbackMs;
-    const before = failures.filter((event) => time(event) >= since && byTimeThenId(event, success) < 0);
+    const since = eventTimeMs(success) - config.successLookbackMs;
+    const before = failures.filter(
+      (event) => eventTimeMs(event) >= since && byTimeThenId(event, success) < 0,
+    );
     if (before.length >= config.successAfterFailures) {
       // Anchored on the success: one alert per successful sign-in that followed an attack.
       findings.push({
@@ -247,7 +252,7 @@ export function evaluateAddress(
   const unique = [...new Map(failures.map((failure) => [failure.event.eventId, failure])).values()].sort(
     (a, b) => byTimeThenId(a.event, b.event),
   );
-  const at = (failure: AttributedFailure) => time(failure.event);
+  const at = (failure: AttributedFailure) => eventTimeMs(failure.event);
   const userKeys = (failure: AttributedFailure) =>
     failure.users.map((user) => `${user.identityStoreId}/${user.userId}`);
   const findings: Finding[] = [];

@@ -14,6 +14,7 @@ import type { UserDirectory } from "../identity/port.ts";
 import { userKeyString } from "../identity/port.ts";
 import {
   type AuditEvent,
+  byEventId,
   byTimeThenId,
   isFailedVerification,
   type NormalizedRecord,
@@ -745,10 +746,6 @@ const LOOKUP_FAILED = Symbol("lookup failed");
 /** A record's event (a function of the module, not an arrow per batch: see `BatchAttributions.touchedEvents`). */
 function eventOfRecord(record: NormalizedRecord): AuditEvent {
   return record.event;
-}
-
-function byEventId(a: AuditEvent, b: AuditEvent): number {
-  return a.eventId < b.eventId ? -1 : 1;
 }
 
 const learnedKey = (userName: string, user: UserKey) => `${userName}\u0000${userKeyString(user)}`;

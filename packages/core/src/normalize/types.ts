@@ -132,6 +132,11 @@ export function isFailedVerification(event: AuditEvent): boolean {
   return event.eventName === "CredentialVerification" && event.outcome === "failure";
 }
 
+/** By event id alone: the order batches return what they stored in. */
+export function byEventId(a: { eventId: string }, b: { eventId: string }): number {
+  return a.eventId < b.eventId ? -1 : a.eventId > b.eventId ? 1 : 0;
+}
+
 /** Timeline order: by time, then by event id, so equal times still sort the same everywhere. */
 export function byTimeThenId(
   a: { eventTime: string; eventId: string },

@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { LRUCache } from "lru-cache";
 import type { UserDirectory } from "../identity/port.ts";
 import { userKeyString } from "../identity/port.ts";
-import type { UserKey } from "../normalize/types.ts";
+import { byEventId, type UserKey } from "../normalize/types.ts";
 import type { AuditLogger } from "../shared/logger.ts";
 import { silentLogger } from "../shared/logger.ts";
 import { type ItemKey, itemKeyString, Keys } from "../timeline/keys.ts";
@@ -345,8 +345,4 @@ export class RoleSessionIngester<A = unknown> {
     }
     return lookup;
   }
-}
-
-function byEventId(a: RoleEvent, b: RoleEvent): number {
-  return a.eventId < b.eventId ? -1 : 1;
 }
