@@ -96,6 +96,9 @@ const { values } = parseArgs({
     // Ingest phases: batches stored side by side (`ingestStream`'s `batchesInFlight`; 1 stores them one after
     // the other, as idc-audit did before 2026-12-02).
     "batches-in-flight": { type: "string" },
+    // Ingest phases: records a batch (`ingestStream`'s `batchSize`, the CLI's `--batch-size`; its default when
+    // not given).
+    "batch-size": { type: "string" },
     // Ingest phase: at the ingest's end, before its floors, print each thread's CPU seconds of this process and
     // of the store's on standard error (`printThreadCpu`); a line to cut a `--trace-opt` or `--trace-gc` at.
     "thread-cpu": { type: "boolean", default: false },
@@ -478,16 +481,24 @@ function localIdentityStore(roleRatio = 0) {
   return { client, described, looked, groupsDescribed };
 }
 
-/** `--batches-in-flight`, as `ingestStream` takes it (its default when not given). */
-function batchesInFlight(): { batchesInFlight?: number } {
-  const given = values["batches-in-flight"];
-  return given === undefined ? {} : { batchesInFlight: Number(given) };
+/** `--batches-in-flight` and `--batch-size`, as `ingestStream` takes them (its defaults when not given). */
+function batchesInFlight(): { batchesInFlight?: number; batchSize?: number } {
+  const inFlight = values["batches-in-flight"];
+  const size = values["batch-size"];
+  return {
+    ...(inFlight === undefined ? {} : { batchesInFlight: Number(inFlight) }),
+    ...(size === undefined ? {} : { batchSize: Number(size) }),
+  };
 }
 
-/** `--batches-in-flight` as given to this script, to hand on to a phase's process. */
+/** `--batches-in-flight` and `--batch-size` as given to this script, to hand on to a phase's process. */
 function batchesInFlightArgs(): string[] {
-  const given = values["batches-in-flight"];
-  return given === undefined ? [] : ["--batches-in-flight", given];
+  const inFlight = values["batches-in-flight"];
+  const size = values["batch-size"];
+  return [
+    ...(inFlight === undefined ? [] : ["--batches-in-flight", inFlight]),
+    ...(size === undefined ? [] : ["--batch-size", size]),
+  ];
 }
 
 /** The product's ingest: CLI path (reader → normalize → pipeline) into the embedded store on disk. */
@@ -1358,7 +1369,7 @@ async function orchestrate() {
     );
   console.log("");
   console.log(
-    `ingest into the embedded store (first ${ingestEvents} records; batches of 2,000 stored ${inFlight ?? "2 (the default)"} at a time)`,
+    `ingest into the embedded store (first ${ingestEvents} records; batches of ${values["batch-size"] ?? "2,000 (the default)"} stored ${inFlight ?? "2 (the default)"} at a time)`,
   );
   console.log(
     `  floor  BatchWriteItem, 1 item/event (${floor.meanItemBytes} B mean): ${floor.items} items in ${floor.seconds} s = ${floor.perSecond}/s`,
