@@ -482,7 +482,7 @@ function localIdentityStore(roleRatio = 0) {
 }
 
 /** `--batches-in-flight` and `--batch-size`, as `ingestStream` takes them (its defaults when not given). */
-function batchesInFlight(): { batchesInFlight?: number; batchSize?: number } {
+function batchOptions(): { batchesInFlight?: number; batchSize?: number } {
   const inFlight = values["batches-in-flight"];
   const size = values["batch-size"];
   return {
@@ -492,7 +492,7 @@ function batchesInFlight(): { batchesInFlight?: number; batchSize?: number } {
 }
 
 /** `--batches-in-flight` and `--batch-size` as given to this script, to hand on to a phase's process. */
-function batchesInFlightArgs(): string[] {
+function batchArgs(): string[] {
   const inFlight = values["batches-in-flight"];
   const size = values["batch-size"];
   return [
@@ -519,7 +519,7 @@ async function phaseIngest(archive: string, limit: number, store: string) {
     ? identityCenterOnly(readInputs([archive]))
     : readInputs([archive]);
   const counts = await ingestStream(limited(source, limit), runtime.pipeline, {
-    ...batchesInFlight(),
+    ...batchOptions(),
     onBatch: (_counts, stored) => {
       identityCenterStored += stored.length;
     },
@@ -804,7 +804,7 @@ async function phaseHostileIngest(folder: string, store: string) {
   const start = performance.now();
   const reasons = new Map<string, number>();
   const counts = await ingestStream(readInputs([folder]), runtime.pipeline, {
-    ...batchesInFlight(),
+    ...batchOptions(),
     onRejected: (rejection) => {
       // Sizes and positions vary; the kind of cut is what is counted.
       const kind = rejection.reason.replace(/\d+/g, "N");
@@ -829,7 +829,7 @@ async function hostile(storeInProcess = Boolean(values["store-in-process"])) {
     "--store",
     join(benchDir, "store-hostile"),
     ...storePlacement,
-    ...batchesInFlightArgs(),
+    ...batchArgs(),
   ]);
   const { counts, memory } = result;
   const accounted = counts.stored + counts.duplicates + counts.ignored + counts.rejected;
@@ -1347,7 +1347,7 @@ async function orchestrate() {
       storeDir,
       ...options,
       ...storePlacement,
-      ...batchesInFlightArgs(),
+      ...batchArgs(),
     ]);
   const ingest = await ingestPhase(store);
   // The embedded store (leveldown) has been seen to die of a segmentation fault in this phase, once a run of

@@ -135,6 +135,29 @@ describe("ingestStream", () => {
     expect(progress.maxStoringWhileReading).toBe(0);
   });
 
+  it("refuses a batch size or a number of batches in flight that is not a positive whole number", async () => {
+    for (const options of [
+      { batchSize: Number.NaN },
+      { batchSize: 0 },
+      { batchSize: 2.5 },
+      { batchesInFlight: 0 },
+      { batchesInFlight: Number.NaN },
+    ]) {
+      // Prepare
+      const { progress, items } = reader();
+      const recorder = recordingPipeline(progress);
+      // Act
+      const raised = await ingestStream(items(), recorder.pipeline, options).catch((error: unknown) => error);
+      // Assess: refused before a record is read or a batch started
+      expect(raised).toBeInstanceOf(RangeError);
+      expect((raised as Error).message).toMatch(
+        /^(batchSize|batchesInFlight) must be a positive whole number, not /,
+      );
+      expect(progress.read).toBe(0);
+      expect(recorder.started).toEqual([]);
+    }
+  });
+
   /** Reads and stores with a batch that fails; what was reported, started and ended when the failure came. */
   async function failingRun(failure: { batch: number; afterTurns: number }) {
     const { progress, items } = reader();

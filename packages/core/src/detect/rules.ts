@@ -326,7 +326,7 @@ export function evaluateRoleSession(activity: RoleSessionActivity, config: Detec
   }
   const findings: Finding[] = [];
   for (const [, uses] of [...foreign].sort((a, b) => (a[0] < b[0] ? -1 : 1))) {
-    for (const episode of episodes(uses, (call) => Date.parse(call.eventTime), config.windowMs)) {
+    for (const episode of episodes(uses, eventTimeMs, config.windowMs)) {
       findings.push(
         finding(Rule.RoleCredentialsNewAddress, Severity.High, subject, episode, {
           roleSessionId: activity.roleSessionId,

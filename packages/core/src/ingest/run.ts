@@ -201,6 +201,9 @@ export async function ingestStream(
   const batchesInFlight = options.batchesInFlight ?? 2;
   if (!Number.isInteger(batchesInFlight) || batchesInFlight < 1)
     throw new RangeError(`batchesInFlight must be a positive whole number, not ${batchesInFlight}`);
+  // NaN would make one batch of the whole input: no `batch.size >= NaN` ever ends one.
+  if (!Number.isInteger(batchSize) || batchSize < 1)
+    throw new RangeError(`batchSize must be a positive whole number, not ${batchSize}`);
   const counts = emptyCounts();
   const batch = new MixedBatchBuilder();
   // The batches being stored, oldest first; each ends after the one before it.
