@@ -99,8 +99,9 @@ const { values } = parseArgs({
     // Ingest phases: records a batch (`ingestStream`'s `batchSize`, the CLI's `--batch-size`; its default when
     // not given).
     "batch-size": { type: "string" },
-    // Ingest phase: at the ingest's end, before its floors, print each thread's CPU seconds of this process and
-    // of the store's on standard error (`printThreadCpu`); a line to cut a `--trace-opt` or `--trace-gc` at.
+    // Ingest phase: at the end of the ingest and of each of its same-items floors, print each thread's CPU seconds
+    // in it, this process's and the store's, on standard error (`threadCpuMeter`); the ingest's line is one to
+    // cut a `--trace-opt` or `--trace-gc` at.
     "thread-cpu": { type: "boolean", default: false },
   },
 });
@@ -218,20 +219,35 @@ function threadCpuSeconds(pid: number | "self"): (number | undefined)[] {
 }
 
 /**
- * `--thread-cpu`: each thread's CPU seconds so far, this process's and the store's (in the order each process
- * made them), on standard error. In this process the first is the main thread, then Node's scheduler of delayed
- * tasks, V8's four workers (TurboFan's compiles, concurrent marking), then libuv's pool and the rest. The line
- * also marks where the ingest ended in a trace printed beside it (`--trace-opt`, `--trace-gc`).
+ * `--thread-cpu`: each thread's CPU seconds over a phase, this process's and the store's (in the order each
+ * process made them), on standard error. In this process the first is the main thread, then Node's scheduler of
+ * delayed tasks, V8's four workers (TurboFan's compiles, concurrent marking), then libuv's pool and the rest. The
+ * lines printed as a phase starts and ends also mark it in a trace printed beside them (`--trace-opt`,
+ * `--trace-gc`). `undefined` when the option is not given.
  */
-function printThreadCpu(phase: string, seconds: number, storePid: number | undefined): void {
-  const own = threadCpuSeconds("self");
-  const workers = own.slice(2, 6).reduce<number>((sum, cpu) => sum + (cpu ?? 0), 0);
-  const store = storePid === undefined ? undefined : threadCpuSeconds(storePid);
-  process.stderr.write(
-    `${phase} ended after ${round(seconds)} s; CPU seconds by thread: main ${own[0]}, V8's workers ${round(workers)}` +
-      ` (${own.slice(2, 6).join(", ")}), all ${own.join(", ")}` +
-      `${store ? `; the store's process: ${store.join(", ")}` : ""}\n`,
-  );
+function threadCpuMeter(phase: string, storePid: number | undefined) {
+  if (!values["thread-cpu"]) return undefined;
+  process.stderr.write(`${phase} starts\n`);
+  const ownAtStart = threadCpuSeconds("self");
+  const storeAtStart = storePid === undefined ? undefined : threadCpuSeconds(storePid);
+  // Threads made during the phase started at zero.
+  const since = (now: (number | undefined)[], start: (number | undefined)[]) =>
+    now.map((cpu, index) => round((cpu ?? 0) - (start[index] ?? 0)));
+  return {
+    print(seconds: number): void {
+      const own = since(threadCpuSeconds("self"), ownAtStart);
+      const workers = own.slice(2, 6).reduce((sum, cpu) => sum + cpu, 0);
+      const store =
+        storePid === undefined || storeAtStart === undefined
+          ? undefined
+          : since(threadCpuSeconds(storePid), storeAtStart);
+      process.stderr.write(
+        `${phase} ended after ${round(seconds)} s; CPU seconds by thread in it: main ${own[0]}, V8's workers ` +
+          `${round(workers)} (${own.slice(2, 6).join(", ")}), all ${own.join(", ")}` +
+          `${store ? `; the store's process: ${store.join(", ")} (${round(store.reduce((sum, cpu) => sum + cpu, 0))} in all)` : ""}\n`,
+      );
+    },
+  };
 }
 
 function storeMemory(samples: { rss: number; anonymous: number }[]) {
@@ -512,6 +528,7 @@ async function phaseIngest(archive: string, limit: number, store: string) {
   const { runtime, storePid, close } = await openBenchRuntime(store, directory);
   const writeOrder = recordWriteOrder(runtime.store);
   const memory = memorySampler(storePid);
+  const threads = threadCpuMeter("the ingest", storePid);
   const start = performance.now();
   // Identity Center events stored, apart from role-session events (onBatch is told of the former only).
   let identityCenterStored = 0;
@@ -525,7 +542,7 @@ async function phaseIngest(archive: string, limit: number, store: string) {
     },
   });
   const seconds = (performance.now() - start) / 1000;
-  if (values["thread-cpu"]) printThreadCpu("the ingest", seconds, storePid);
+  threads?.print(seconds);
   const mem = memory.stop();
   const written = writeOrder.stop();
   const describes = [...identity.described.values()].reduce((sum, value) => sum + value, 0);
@@ -662,6 +679,10 @@ async function sameItemsFloor(
   const floor = new TableStore(source.client, { tableName: `${source.tableName}-${suffix}` });
   await floor.ensureTable();
   const memory = memorySampler(storePid);
+  const threads = threadCpuMeter(
+    `the ${writeOrder ? "same-items floor" : "same-items floor in key order"}`,
+    storePid,
+  );
   const start = performance.now();
   // Chunks of up to 500 with no key twice in one chunk: putAll keeps one of each key per call (as DynamoDB
   // needs), and every write is to be made.
@@ -679,6 +700,7 @@ async function sameItemsFloor(
   }
   if (chunk.length > 0) await floor.putAll(chunk);
   const seconds = (performance.now() - start) / 1000;
+  threads?.print(seconds);
   const mem = memory.stop();
   const bytes = items.reduce((sum, item) => sum + JSON.stringify(item).length, 0);
   return {
@@ -1723,6 +1745,7 @@ async function orchestrateRoles() {
     );
   console.log("");
 }
+
 
 async function main() {
   // As `idc-audit` does first thing: every phase (ingest and its floor alike) runs with the product's heap growth.
