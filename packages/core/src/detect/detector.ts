@@ -7,6 +7,7 @@ import { type AuditEvent, isFailedVerification, type UserKey } from "../normaliz
 import { isGrant, PROBABLE_LINK_MS } from "../roles/link.ts";
 import type { RoleQueries } from "../roles/queries.ts";
 import type { RoleEvent } from "../roles/types.ts";
+import { appendTo } from "../shared/collections.ts";
 import type { AuditLogger } from "../shared/logger.ts";
 import { silentLogger } from "../shared/logger.ts";
 import { isoTime } from "../shared/time.ts";
@@ -200,7 +201,7 @@ export class Detector {
         userTimes.set(userKeyString(user), entry);
       }
       if (isFailedVerification(event) && event.sourceIp) {
-        addressTimes.set(event.sourceIp, [...(addressTimes.get(event.sourceIp) ?? []), at]);
+        appendTo(addressTimes, event.sourceIp, at);
       }
     }
     // Every user rule needs failed verifications of that user, and an alert is made of them: a user with

@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import { type AuditEvent, byTimeThenId, isFailedVerification, type UserKey } from "../normalize/types.ts";
+import { appendTo } from "../shared/collections.ts";
 
 export { isFailedVerification };
 
@@ -322,7 +323,7 @@ export function evaluateRoleSession(activity: RoleSessionActivity, config: Detec
   for (const call of calls) {
     const address = call.sourceIp;
     if (!address || isAwsServiceAddress(address) || activity.portalSourceIps.has(address)) continue;
-    foreign.set(address, [...(foreign.get(address) ?? []), call]);
+    appendTo(foreign, address, call);
   }
   const findings: Finding[] = [];
   for (const [, uses] of [...foreign].sort((a, b) => (a[0] < b[0] ? -1 : 1))) {

@@ -1,6 +1,7 @@
 import { readFile } from "node:fs/promises";
 import * as z from "zod/mini";
 import type { UserKey } from "../normalize/types.ts";
+import { appendTo } from "../shared/collections.ts";
 import { UsageError } from "../shared/errors.ts";
 import { parseUntrustedJson } from "../shared/json.ts";
 import {
@@ -114,7 +115,7 @@ export class ExportDirectory implements UserDirectory {
       if (profile.userName) this.byUserName.set(profile.userName.toLowerCase(), key);
       for (const externalId of profile.externalIds) this.byExternalId.set(externalIdKey(externalId), key);
       for (const email of new Set(profile.emails.map((value) => value.toLowerCase()))) {
-        this.byEmail.set(email, [...(this.byEmail.get(email) ?? []), key]);
+        appendTo(this.byEmail, email, key);
       }
     }
   }

@@ -1,5 +1,6 @@
 import { userKeyString } from "../identity/port.ts";
 import { type AuditEvent, byTimeThenId, type UserKey } from "../normalize/types.ts";
+import { appendTo } from "../shared/collections.ts";
 import { isoTime } from "../shared/time.ts";
 import { eventOf, ItemType, userOfItem } from "../timeline/items.ts";
 import { EVENT_SORT_PREFIX, Keys, SORT_END, USER_ROLE_SESSION_PREFIX } from "../timeline/keys.ts";
@@ -469,7 +470,7 @@ export class RoleQueries {
     for (const view of roleSessions) {
       const portal = portalSessionOf(view);
       if (portal === null) unlinked.push(view);
-      else byPortalSession.set(portal, [...(byPortalSession.get(portal) ?? []), view]);
+      else appendTo(byPortalSession, portal, view);
     }
     const known = new Set(report.sessions.map((session) => session.credentialId));
     for (const [portal, views] of byPortalSession) if (!known.has(portal)) unlinked.push(...views);

@@ -1,3 +1,4 @@
+export * from "./collections.ts";
 export * from "./errors.ts";
 export * from "./json.ts";
 export * from "./logger.ts";
