@@ -211,12 +211,12 @@ function processCpuSeconds(pid: number | "self", tid?: number): number | undefin
   }
 }
 
-/** CPU seconds of each thread of a process, in the order they were made (thread ids rise). */
-function threadCpuSeconds(pid: number | "self"): (number | undefined)[] {
+/** CPU seconds of each thread of a process by thread id, in the order they were made (thread ids rise). */
+function threadCpuSeconds(pid: number | "self"): Map<number, number | undefined> {
   const threads = readdirSync(`/proc/${pid}/task`)
     .map(Number)
     .sort((a, b) => a - b);
-  return threads.map((tid) => processCpuSeconds(pid, tid));
+  return new Map(threads.map((tid) => [tid, processCpuSeconds(pid, tid)]));
 }
 
 /**
@@ -231,9 +231,10 @@ function threadCpuMeter(phase: string, storePid: number | undefined) {
   process.stderr.write(`${phase} starts\n`);
   const ownAtStart = threadCpuSeconds("self");
   const storeAtStart = storePid === undefined ? undefined : threadCpuSeconds(storePid);
-  // Threads made during the phase started at zero.
-  const since = (now: (number | undefined)[], start: (number | undefined)[]) =>
-    now.map((cpu, index) => round((cpu ?? 0) - (start[index] ?? 0)));
+  // Each thread against itself, by id: threads made during the phase started at zero, and one that ended during
+  // it is left out rather than shifting the others' places.
+  const since = (now: Map<number, number | undefined>, start: Map<number, number | undefined>) =>
+    [...now].map(([tid, cpu]) => round((cpu ?? 0) - (start.get(tid) ?? 0)));
   return {
     print(seconds: number): void {
       const own = since(threadCpuSeconds("self"), ownAtStart);
