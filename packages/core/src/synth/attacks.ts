@@ -4,6 +4,7 @@ import { fmix32, Random } from "./random.ts";
 import { type Actor, type CloudTrailRecord, type Era, isoSeconds, RecordFactory } from "./records.ts";
 import { ssoRoleSessionIdentity } from "./roles.ts";
 import {
+  directoryOf,
   IDENTITY_STORE_ARN,
   IDENTITY_STORE_ID,
   INSTANCE_ARN,
@@ -412,4 +413,62 @@ export function plantAttacks(options: AttackOptions): PlantedAttacks {
     records.push(assignment(d5 + 10 * minutes, "GROUP", formerGroup));
     decoys.push("a group the person had left assigned a permission set after success-after-failures");
   }
+}
+
+export interface SteadySprayOptions {
+  /** Failed sign-ins in all; every other one for a name that matches nobody. */
+  readonly failures: number;
+  /** Time between two failures. */
+  readonly everyMs: number;
+  /** Directory users whose names are sprayed, in turn (at least 10, so that the spray alerts). */
+  readonly users: number;
+  readonly seed: number;
+  readonly sourceIp: string;
+  /** The first failure's time (ISO). */
+  readonly start: string;
+}
+
+export interface SteadySpray {
+  readonly records: CloudTrailRecord[];
+  /** The `aws identitystore list-users` export of the users sprayed. */
+  readonly directory: { Users: Record<string, unknown>[] };
+  /** Failures of the one episode each address rule should alert on, whole. */
+  readonly expected: { readonly passwordSpray: number; readonly unknownUserNames: number };
+}
+
+/**
+ * A password spray that never pauses: from one address, a failed sign-in every `everyMs` (new era), alternately
+ * for a directory user's name, taken in turn, and for a name that matches nobody. Each address rule sees one
+ * episode as long as the spray, which its alert must count whole however the failures are split into batches.
+ */
+export function steadySpray(options: SteadySprayOptions): SteadySpray {
+  const users = makeUsers(options.users, options.seed);
+  const make = new RecordFactory(new Random(fmix32(options.seed ^ 0x73707261)), options.seed ^ 0x3c3c3c3c);
+  const records: CloudTrailRecord[] = [];
+  const start = Date.parse(options.start);
+  let attributed = 0;
+  for (let index = 0; index < options.failures; index += 1) {
+    const time = start + index * options.everyMs;
+    const named = index % 2 === 0;
+    const target = named ? (users[(index / 2) % users.length] as SynthUser) : undefined;
+    const typedName = target ? target.userName : HIDDEN;
+    const user: SynthUser = target ?? { ...(users[0] as SynthUser), userId: "", userName: HIDDEN };
+    const actor: Actor = { era: "new", user, ip: options.sourceIp, userAgent: "python-requests/2.32.3" };
+    const common = {
+      authWorkflowId: make.authWorkflowId(),
+      credentialType: "PASSWORD",
+      anonymous: true,
+      typedName,
+    };
+    records.push(make.signIn(time, actor, "CredentialChallenge", common));
+    records.push(
+      make.signIn(time + 1000, actor, "CredentialVerification", { ...common, outcome: "Failure" }),
+    );
+    if (named) attributed += 1;
+  }
+  return {
+    records,
+    directory: directoryOf(users),
+    expected: { passwordSpray: attributed, unknownUserNames: options.failures - attributed },
+  };
 }

@@ -6,7 +6,15 @@
  *   const directory = synthDirectory({ events: 1_000_000, seed: 7 }); // the users those events name
  */
 export { type ArchiveOptions, writeArchive } from "./archive.ts";
-export { type AttackOptions, type PlantedAlert, type PlantedAttacks, plantAttacks } from "./attacks.ts";
+export {
+  type AttackOptions,
+  type PlantedAlert,
+  type PlantedAttacks,
+  plantAttacks,
+  type SteadySpray,
+  type SteadySprayOptions,
+  steadySpray,
+} from "./attacks.ts";
 export {
   ERA_WINDOWS,
   eraAt,
