@@ -7,7 +7,7 @@ import { ExportDirectory } from "@idc-audit/core/identity";
 import { classifyItem, ingestBatch, MixedBatchBuilder } from "@idc-audit/core/ingest";
 import { type NormalizedRecord, normalize } from "@idc-audit/core/normalize";
 import { openRuntime, type Runtime } from "@idc-audit/core/runtime";
-import { plantAttacks, synthDirectory, synthEvents } from "@idc-audit/core/synth";
+import { plantAttacks, steadySpray, synthDirectory, synthEvents } from "@idc-audit/core/synth";
 import { type Item, ItemType, Keys } from "@idc-audit/core/timeline";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
@@ -352,6 +352,7 @@ describe("detections of batches stored side by side", () => {
     // Prepare: a detector over a store whose first read waits until released.
     const runtime = await detectingRuntime(await fixtureDirectory(), new RecordingSink());
     try {
+      // Reads by query and by key (the subjects' presence marks), one entry a request; the first one waits.
       const reads: string[] = [];
       const gate = deferred();
       const query = runtime.store.query.bind(runtime.store);
@@ -360,10 +361,10 @@ describe("detections of batches stored side by side", () => {
         if (reads.length === 1) await gate.promise;
         return query(pk, options);
       };
-      // Reads by key too (the subjects' presence marks).
       const getAll = runtime.store.getAll.bind(runtime.store);
       runtime.store.getAll = async (keys) => {
-        reads.push(...keys.map((key) => key.pk));
+        reads.push(keys.map((key) => key.pk).join(" "));
+        if (reads.length === 1) await gate.promise;
         return getAll(keys);
       };
       const detector = new Detector(runtime.store, runtime.queries, undefined);
@@ -751,5 +752,53 @@ describe("detections of two processes on one table", () => {
       expect({ ...partialPair.held, wholeHeld }).toEqual({ listing: true, index: true, wholeHeld: true });
       expect(alertItems(await dumpTable(partial))).toEqual(expected);
     });
+  });
+});
+
+describe("a steady password spray from one address", () => {
+  it("reads the same few hours at each batch, however long it has run, and alerts on it whole", async () => {
+    // Prepare: a failure every 20 s for 16 hours and 40 minutes, alternately for one of 25 people and a name that
+    // matches nobody; batches of 150 failures (50 minutes).
+    const spray = steadySpray({
+      failures: 3000,
+      everyMs: 20_000,
+      users: 25,
+      seed: 9,
+      sourceIp: "198.18.0.77",
+      start: "2026-06-01T00:00:00Z",
+    });
+    const records = spray.records.flatMap((record) => {
+      const result = normalize(record);
+      return result.status === "audited" ? [result.record] : [];
+    });
+    const runtime = await detectingRuntime(ExportDirectory.fromJson(spray.directory), new RecordingSink());
+    try {
+      // Items the detections read of the failed sign-ins and of people's events, per batch.
+      let read = 0;
+      const query = runtime.store.query.bind(runtime.store);
+      runtime.store.query = async (pk, options) => {
+        const items = await query(pk, options);
+        if (pk === "FAILED#v1" || pk.startsWith("USER#")) read += items.length;
+        return items;
+      };
+      const perBatch: number[] = [];
+      // Act
+      for (let offset = 0; offset < records.length; offset += 300) {
+        read = 0;
+        await runtime.pipeline.ingest(records.slice(offset, offset + 300));
+        perBatch.push(read);
+      }
+      // Assess: the last batches read no more than the first ones did (reading the day so far, the last batch
+      // read some 20 times the first's).
+      const early = Math.max(...perBatch.slice(0, 3));
+      expect(Math.max(...perBatch.slice(3))).toBeLessThanOrEqual(early * 1.5);
+      const alerts = (await runtime.alerts()).map((alert) => [alert.rule, alert.count, alert.distinctUsers]);
+      expect(alerts.sort()).toEqual([
+        ["password-spray", spray.expected.passwordSpray, 25],
+        ["unknown-user-names", spray.expected.unknownUserNames, undefined],
+      ]);
+    } finally {
+      await runtime.close();
+    }
   });
 });

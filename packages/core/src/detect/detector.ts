@@ -22,25 +22,28 @@ import {
 } from "../timeline/keys.ts";
 import type { TimelineQueries, UserView } from "../timeline/queries.ts";
 import { type Item, mapLimit, type TableStore } from "../timeline/store.ts";
+import { type AddressJudgement, hoursOver, judgeAddress, type StoredEpisode } from "./address-episodes.ts";
 import {
   type AttributedFailure,
   DEFAULT_DETECTION_CONFIG,
   type DetectionConfig,
-  evaluateAddress,
+  type EpisodeSummary,
   evaluatePrivilegeGrants,
   evaluateRoleSession,
   evaluateUser,
   eventTimeMs,
   type FailedThenSucceeded,
   type Finding,
+  type Hour,
   isAwsServiceAddress,
+  isSuccessfulSignIn,
   type PrivilegeGrant,
   Rule,
   subjectKey,
 } from "./rules.ts";
 
 /** An alert as stored, printed and published: the finding plus what responders pivot on. */
-export interface Alert extends Omit<Finding, "users"> {
+export interface Alert extends Omit<Finding, "users" | "episode"> {
   /** The person, for rules about a user. */
   readonly user?: {
     readonly userName: string | null;
@@ -76,6 +79,8 @@ const ROLE_SESSION_RULES = new Set<string>([Rule.RoleCredentialsNewAddress]);
 const PRIVILEGE_RULES = new Set<string>([Rule.PrivilegeGrantedAfterFailures]);
 /** Role sessions whose cleared addresses a process remembers (least recently used forgotten first). */
 const CLEARED_SESSIONS = 50_000;
+/** Hours of failed sign-ins to read this close together are read in one query, with the hours between. */
+const MERGED_HOURS_GAP_MS = 3 * 60 * 60 * 1000;
 /** Subjects a process remembers having marked (`Detector.marked`); a forgotten one is marked again. */
 const MARKED_SUBJECTS = 50_000;
 
@@ -88,6 +93,11 @@ interface Range {
 interface SubjectJudgement {
   readonly findings: readonly Finding[];
   readonly range: Range;
+  /**
+   * The stored alerts (index items) the judgement decides, when it knows them: then every finding is whole,
+   * and those of these no finding matches are removed. Otherwise, those of the range (`reconcile`).
+   */
+  readonly existing?: readonly Item[];
 }
 
 /** A subject's alerts made to match its judgement (`settle`). */
@@ -191,51 +201,67 @@ export class Detector {
     const signIns: TouchedSignIn[] = [];
     for (const entry of touched) if (entry.event.category === "sign-in") signIns.push(entry);
     if (signIns.length === 0) return afterGrants;
-    const userTimes = new Map<string, { user: UserKey; times: number[] }>();
+    // Only failed verifications and successful sign-ins can change a user rule's finding: a failure the
+    // episode it falls in, and the successes of the half hour after it; a success its own finding.
+    const userTimes = new Map<
+      string,
+      { user: UserKey; times: number[]; failed: boolean; successes: number[] }
+    >();
     const addressTimes = new Map<string, number[]>();
     for (const { event, users } of signIns) {
       const at = Date.parse(event.eventTime);
-      for (const user of users) {
-        const entry = userTimes.get(userKeyString(user)) ?? { user, times: [] };
-        entry.times.push(at);
-        userTimes.set(userKeyString(user), entry);
-      }
-      if (isFailedVerification(event) && event.sourceIp) {
-        appendTo(addressTimes, event.sourceIp, at);
-      }
+      const failed = isFailedVerification(event);
+      if (failed || isSuccessfulSignIn(event))
+        for (const user of users) {
+          const key = userKeyString(user);
+          const entry = userTimes.get(key) ?? { user, times: [], failed: false, successes: [] };
+          entry.times.push(at);
+          if (failed) entry.failed = true;
+          else entry.successes.push(at);
+          userTimes.set(key, entry);
+        }
+      if (failed && event.sourceIp) appendTo(addressTimes, event.sourceIp, at);
     }
-    // Every user rule needs failed verifications of that user, and an alert is made of them: a user with
-    // none in the range has no finding and no stored alert there, so only users with failures are read.
-    const userRanges: { user: UserKey; range: Range }[] = [];
-    for (const { user, times } of userTimes.values()) userRanges.push({ user, range: around(times) });
-    const addressRange = addressTimes.size > 0 ? around([...addressTimes.values()].flat()) : undefined;
-    const failed = await this.readFailed([
-      ...userRanges.map(({ range }) => range),
-      ...(addressRange ? [addressRange] : []),
-    ]);
+    // Every user rule needs failed verifications of that user, and an alert is made of them. A user whose
+    // touched events include a failure has one; a user with only successes touched is judged if a failure of
+    // theirs came in the half hour before one of them (one read of the failed sign-ins for all of them).
+    const lookbacks: Range[] = [];
+    for (const { failed, successes } of userTimes.values())
+      if (!failed)
+        for (const at of successes) lookbacks.push({ from: at - this.config.successLookbackMs, to: at });
+    const failed = lookbacks.length > 0 ? await this.readFailed(lookbacks) : [];
     const failingUsers = new Map<string, number[]>();
     for (const item of failed) {
       if (item.type !== ItemType.FailedSignInUser) continue;
-      const key = userKeyString(userOfItem(item));
-      const times = failingUsers.get(key) ?? [];
-      times.push(Date.parse(failedSignInTime(item.sk)));
-      failingUsers.set(key, times);
+      appendTo(failingUsers, userKeyString(userOfItem(item)), Date.parse(failedSignInTime(item.sk)));
     }
     const published: Alert[] = [];
-    const withFailures: { user: UserKey; range: Range }[] = [];
-    for (const entry of userRanges)
-      if (anyWithin(failingUsers.get(userKeyString(entry.user)), entry.range)) withFailures.push(entry);
+    const withFailures: { user: UserKey; range: Range; times: number[] }[] = [];
+    for (const { user, times, failed: hasFailed, successes } of userTimes.values()) {
+      const failures = failingUsers.get(userKeyString(user));
+      const toJudge =
+        hasFailed ||
+        successes.some((at) => anyWithin(failures, { from: at - this.config.successLookbackMs, to: at }));
+      if (toJudge) withFailures.push({ user, range: around(times), times });
+    }
     // Which of the subjects about to be judged may have alerts stored: one key read for all of them.
     this.unmarked = await this.unmarkedSubjects([
       ...withFailures.map(({ user }) => subjectKey({ type: "user", ...user })),
       ...[...addressTimes.keys()].map((address) => subjectKey({ type: "address", sourceIp: address })),
     ]);
-    await mapLimit(withFailures, 4, async ({ user, range }) => {
+    await mapLimit(withFailures, 4, async ({ user, range, times }) => {
+      // A person with no alert stored whose events around the touched ones make no finding has nothing the
+      // batch can change: their day is not read (a steady spray touches each person it tries every batch).
+      if (
+        this.unmarked.has(subjectKey({ type: "user", ...user })) &&
+        !(await this.anyFindingNear(user, times))
+      )
+        return;
       const { published: raised, successAfterFailures } = await this.evaluateUser(user, range);
       published.push(...raised);
       if (successAfterFailures) judged.push({ user, range });
     });
-    if (addressRange) published.push(...(await this.evaluateAddresses(addressTimes, addressRange, failed)));
+    if (addressTimes.size > 0) published.push(...(await this.evaluateAddresses(addressTimes)));
     published.push(...afterGrants);
     return published;
   }
@@ -504,6 +530,22 @@ export class Detector {
   }
 
   /**
+   * Whether the user rules find anything in the person's events around these times: the windows and the half
+   * hours that hold them (peaks and successes after failures a touched event can change) are read whole.
+   */
+  private async anyFindingNear(user: UserKey, times: readonly number[]): Promise<boolean> {
+    const margin = Math.max(this.config.windowMs, this.config.successLookbackMs);
+    const from = Math.min(...times) - margin;
+    const to = Math.max(...times) + margin;
+    const items = await this.store.query(Keys.userPartition(user), {
+      between: [`EVENT#${isoTime(from)}`, `EVENT#${isoTime(to)}${SORT_END}`],
+    });
+    const events: AuditEvent[] = [];
+    for (const item of items) if (item.type === ItemType.UserEvent) events.push(eventOf(item));
+    return evaluateUser(user, events, this.config).length > 0;
+  }
+
+  /**
    * `successAfterFailures`: whether the person has such a finding in the range (stored or not yet trusted): only
    * then can privilege-granted-after-failures change because of their sign-ins. Events are only ever added, so
    * a success-after-failures finding, anchored on its success, never goes away.
@@ -527,33 +569,138 @@ export class Detector {
     };
   }
 
-  private async evaluateAddresses(
-    addressTimes: Map<string, number[]>,
-    range: Range,
-    failed: readonly Item[],
-  ): Promise<Alert[]> {
-    const subjects = new Map(
-      [...addressTimes].map(([address, times]) => [
-        subjectKey({ type: "address", sourceIp: address }),
-        { address, range: around(times) },
-      ]),
-    );
+  private async evaluateAddresses(addressTimes: Map<string, number[]>): Promise<Alert[]> {
+    const subjects = new Map<string, { address: string; times: number[] }>();
+    for (const [address, times] of addressTimes)
+      subjects.set(subjectKey({ type: "address", sourceIp: address }), { address, times });
     // Judged again (`settle`), the addresses read the failed sign-ins afresh: one read for all of them.
-    const settled = await this.settleMany([...subjects.keys()], ADDRESS_RULES, async (keys, again) => {
-      const byAddress = attributedFailures(again ? await this.readFailed([range]) : failed, range);
-      const judged = new Map<string, SubjectJudgement>();
+    const settled = await this.settleMany([...subjects.keys()], ADDRESS_RULES, async (keys) => {
+      const judging: { key: string; address: string; times: number[] }[] = [];
       for (const key of keys) {
         const subject = subjects.get(key);
-        if (!subject) continue;
-        const failures = byAddress.get(subject.address) ?? [];
-        judged.set(key, {
-          findings: evaluateAddress(subject.address, failures, this.config),
-          range: subject.range,
-        });
+        if (subject) judging.push({ key, ...subject });
+      }
+      const judgements = await this.judgeAddresses(judging);
+      const judged = new Map<string, SubjectJudgement>();
+      for (const { key, times } of judging) {
+        const found = judgements.get(key);
+        if (found)
+          judged.set(key, { findings: found.findings, range: around(times), existing: found.existing });
       }
       return judged;
     });
     return [...settled.values()].flatMap(({ published }) => published);
+  }
+
+  /**
+   * The address rules' judgements (`judgeAddress`) of these addresses, from the hours a window or less from
+   * their failures, and the hours their episodes run on into; each round of reads is one for all addresses.
+   */
+  private async judgeAddresses(
+    subjects: readonly { key: string; address: string; times: readonly number[] }[],
+  ): Promise<Map<string, { findings: Finding[]; existing: Item[] }>> {
+    const windowMs = this.config.windowMs;
+    const stored = new Map<string, { episodes: StoredEpisode[]; index: Map<string, Item> }>();
+    await mapLimit(subjects, 4, async ({ key }) => {
+      stored.set(key, await this.storedEpisodes(key));
+    });
+    let toRead = new Set<Hour>();
+    for (const { times } of subjects)
+      for (const time of times)
+        for (const hour of hoursOver(time - windowMs, time + windowMs)) toRead.add(hour);
+    const read = new Set<Hour>();
+    const items: Item[] = [];
+    for (let round = 0; ; round += 1) {
+      const hours = await this.readHours(toRead, read);
+      for (const item of hours) items.push(item);
+      const byAddress = attributedFailures(items);
+      const judgements = new Map<string, AddressJudgement>();
+      const need = new Set<Hour>();
+      for (const { key, address } of subjects) {
+        const judgement = judgeAddress(
+          address,
+          {
+            failures: byAddress.get(address) ?? [],
+            hoursRead: read,
+            stored: stored.get(key)?.episodes ?? [],
+          },
+          this.config,
+          round,
+        );
+        judgements.set(key, judgement);
+        for (const hour of judgement.need) need.add(hour);
+      }
+      if (need.size === 0) {
+        const result = new Map<string, { findings: Finding[]; existing: Item[] }>();
+        for (const [key, judgement] of judgements) {
+          const index = stored.get(key)?.index;
+          const existing: Item[] = [];
+          for (const episode of judgement.seen) {
+            const item = index?.get(`${episode.firstSeen}#${episode.id}`);
+            if (item) existing.push(item);
+          }
+          result.set(key, { findings: judgement.findings, existing });
+        }
+        return result;
+      }
+      toRead = need;
+    }
+  }
+
+  /**
+   * The hours' failed sign-ins, added to `read`. Hours a few apart are read as one range (the hours between
+   * are read too): fewer queries for the cost of items that are few when failures are.
+   */
+  private async readHours(hours: ReadonlySet<Hour>, read: Set<Hour>): Promise<Item[]> {
+    const runs: { from: number; to: number }[] = [];
+    const starts = [...hours].map((hour) => Date.parse(`${hour}:00:00Z`)).sort((a, b) => a - b);
+    for (const start of starts) {
+      const last = runs[runs.length - 1];
+      if (last && start - last.to <= MERGED_HOURS_GAP_MS) last.to = start;
+      else runs.push({ from: start, to: start });
+    }
+    const pages = await mapLimit(runs, 4, ({ from, to }) => {
+      for (const hour of hoursOver(from, to)) read.add(hour);
+      return this.store.query(FAILED_PARTITION, {
+        between: [isoTime(from).slice(0, 13), `${isoTime(to).slice(0, 13)}${SORT_END}`],
+      });
+    });
+    return pages.flat();
+  }
+
+  /**
+   * The address's stored alerts of the address rules, with what each keeps of its episode, and their index
+   * items by `<firstSeen>#<alertId>`. None for an address without a presence mark (`unmarked`).
+   */
+  private async storedEpisodes(
+    subject: string,
+  ): Promise<{ episodes: StoredEpisode[]; index: Map<string, Item> }> {
+    const index = new Map<string, Item>();
+    if (this.unmarked.has(subject)) return { episodes: [], index };
+    const indexed = await this.store.query(Keys.alertSubjectPartition(subject), {
+      between: ["", `9999${SORT_END}`],
+    });
+    for (const item of indexed)
+      if (item.type === ItemType.AlertBySubject && ADDRESS_RULES.has(String(item.rule)))
+        index.set(`${String(item.firstSeen)}#${String(item.alertId)}`, item);
+    const listings = await this.store.getAll(
+      [...index.values()].map((item) => Keys.alertListing(String(item.firstSeen), String(item.alertId))),
+    );
+    const episodes: StoredEpisode[] = [];
+    for (const listing of listings) {
+      const alert = JSON.parse(String(listing.data)) as Alert;
+      episodes.push({
+        id: alert.id,
+        rule: alert.rule,
+        firstSeen: alert.firstSeen,
+        lastSeen: alert.lastSeen,
+        users: (alert.users ?? []).map(({ identityStoreId, userId }) => ({ identityStoreId, userId })),
+        ...(typeof listing.episode === "string"
+          ? { episode: JSON.parse(listing.episode) as EpisodeSummary }
+          : {}),
+      });
+    }
+    return { episodes, index };
   }
 
   /**
@@ -598,7 +745,7 @@ export class Detector {
       for (const [subject, judgement] of open) {
         const entry = settled.get(subject) ?? { published: [], findings: [], wrote: false };
         settled.set(subject, entry);
-        const reconciled = await this.reconcile(subject, rules, judgement.range, judgement.findings);
+        const reconciled = await this.reconcile(subject, rules, judgement);
         entry.published.push(...reconciled.published);
         entry.findings = judgement.findings;
         if (reconciled.wrote) {
@@ -645,20 +792,23 @@ export class Detector {
   private async reconcile(
     subject: string,
     rules: Set<string>,
-    range: Range,
-    findings: readonly Finding[],
+    { range, findings, existing: known }: SubjectJudgement,
   ): Promise<{ published: Alert[]; wrote: boolean }> {
     // Episodes within a window of the range's edges may continue outside it: leave their alerts as they are.
     const trustedFrom = range.from + this.config.successLookbackMs + this.config.windowMs;
     const trustedTo = range.to - this.config.windowMs;
-    const trusted = findings.filter(
-      (found) => Date.parse(found.firstSeen) >= trustedFrom && Date.parse(found.lastSeen) <= trustedTo,
-    );
-    const existing = this.unmarked.has(subject)
-      ? []
-      : await this.store.query(Keys.alertSubjectPartition(subject), {
-          between: [isoTime(trustedFrom), `${isoTime(trustedTo)}${SORT_END}`],
-        });
+    const trusted = known
+      ? findings
+      : findings.filter(
+          (found) => Date.parse(found.firstSeen) >= trustedFrom && Date.parse(found.lastSeen) <= trustedTo,
+        );
+    const existing =
+      known ??
+      (this.unmarked.has(subject)
+        ? []
+        : await this.store.query(Keys.alertSubjectPartition(subject), {
+            between: [isoTime(trustedFrom), `${isoTime(trustedTo)}${SORT_END}`],
+          }));
     // An alert's keys hold its first event's time: when an earlier event joins the episode the id can stay
     // (success-after-failures is named by its success) while the keys move, so the old items are stale too.
     // An untrusted finding (its episode may reach past the range's edge) leaves its stored alert as it is.
@@ -682,20 +832,27 @@ export class Detector {
     // listing's content is read, not vouched for by the index item: two processes writing one alert's pair at
     // once can leave one's listing beside the other's index item, and a write or delete cut short can leave
     // either item alone.
-    const documents = alerts.map((alert) => ({
-      alert,
-      data: JSON.stringify(alert),
-      listing: Keys.alertListing(alert.firstSeen, alert.id),
-    }));
+    const documents = alerts.map((alert, index) => {
+      const episode = trusted[index]?.episode;
+      return {
+        alert,
+        data: JSON.stringify(alert),
+        episode: episode ? JSON.stringify(episode) : undefined,
+        listing: Keys.alertListing(alert.firstSeen, alert.id),
+      };
+    });
     const indexed = new Set(existing.map((item) => `${String(item.firstSeen)}#${String(item.alertId)}`));
     const listed = new Map(
       (
         await this.store.getAll(
           documents.filter(({ listing }) => indexed.has(listing.sk)).map(({ listing }) => listing),
         )
-      ).map((item) => [item.sk, item.data]),
+      ).map((item) => [item.sk, item]),
     );
-    const unwritten = documents.filter(({ listing, data }) => listed.get(listing.sk) !== data);
+    const unwritten = documents.filter(({ listing, data, episode }) => {
+      const stored = listed.get(listing.sk);
+      return stored?.data !== data || stored.episode !== episode;
+    });
     // The listings first, then their index items: against the deletes' order (listing, index item, listing
     // again), no interleaving of the two leaves a listing without its index item.
     // The subject's presence mark with the listings, before any index item: a process that finds no mark
@@ -706,10 +863,11 @@ export class Detector {
         : [];
     await this.store.putAll([
       ...mark,
-      ...unwritten.map(({ alert, data }) => ({
+      ...unwritten.map(({ alert, data, episode }) => ({
         ...Keys.alertListing(alert.firstSeen, alert.id),
         type: ItemType.Alert,
         data,
+        ...(episode !== undefined ? { episode } : {}),
       })),
     ]);
     if (mark.length > 0) this.marked.set(subject, true);
@@ -774,7 +932,8 @@ export class Detector {
 }
 
 function toAlert(found: Finding, profiles: Map<string, UserView>): Alert {
-  const { users, ...rest } = found;
+  // The episode's summary is kept beside the alert's listing (`reconcile`), not in it.
+  const { users, episode: _episode, ...rest } = found;
   const profile = found.subject.type === "user" ? profiles.get(userKeyString(found.subject)) : undefined;
   return {
     ...rest,
@@ -798,11 +957,8 @@ function toAlert(found: Finding, profiles: Map<string, UserView>): Alert {
 const EARLIEST_MS = Date.parse("0000-01-01T00:00:00Z");
 const LATEST_MS = Date.parse("9999-12-31T23:59:59Z");
 
-/** The failed sign-ins among `items` in the range, by address, each with the people its workflow names. */
-function attributedFailures(items: readonly Item[], range: Range): Map<string, AttributedFailure[]> {
-  const from = isoTime(range.from);
-  const to = `${isoTime(range.to)}${SORT_END}`;
-  const inRange = items.filter((item) => item.sk >= from && item.sk <= to);
+/** The failed sign-ins among `items`, by address, each with the people its workflow names. */
+function attributedFailures(inRange: readonly Item[]): Map<string, AttributedFailure[]> {
   const failures = new Map<string, { event: AuditEvent; users: UserKey[]; hiddenName: boolean }>();
   for (const item of inRange) {
     if (item.type !== ItemType.FailedSignIn) continue;

@@ -1,2 +1,3 @@
+export * from "./address-episodes.ts";
 export * from "./detector.ts";
 export * from "./rules.ts";

@@ -81,6 +81,25 @@ export interface Finding {
   readonly afterAlertId?: string;
   /** For privilege-granted-after-failures: the changes, and whether the person was changed or made them. */
   readonly grants?: readonly PrivilegeGrant[];
+  /** For the address rules: what the alert keeps of the episode (stored beside it, never published). */
+  readonly episode?: EpisodeSummary;
+}
+
+/**
+ * An hour of failed sign-ins: the prefix its events' sort keys share in the failed sign-ins' partition
+ * (`2026-11-20T08`). A prefix, not a time range, so that a time written with milliseconds sorts inside it.
+ */
+export type Hour = string;
+
+/**
+ * What an alert of an address rule keeps of its episode, for the batches that read only part of it
+ * (`address-episodes.ts`).
+ */
+export interface EpisodeSummary {
+  /** The episode's failures in each hour (`Hour`), hours in order. */
+  readonly hours: Readonly<Record<Hour, number>>;
+  /** Its first failures, `[eventTime, eventId]`, oldest first, at most `MAX_EVENT_IDS`: those the alert lists. */
+  readonly first: readonly (readonly [string, string])[];
 }
 
 /** A failed verification as the address rules see it: who it was attributed to, if anyone. */
@@ -92,11 +111,12 @@ export interface AttributedFailure {
 }
 
 const SECOND_FACTORS = new Set(["TOTP", "WEBAUTHN", "EMAIL_OTP", "RESYNC_TOTP"]);
-const MAX_EVENT_IDS = 100;
+/** The events an alert lists by id, at most; the rest are counted. */
+export const MAX_EVENT_IDS = 100;
 
 export const isSecondFactor = (event: AuditEvent) =>
   (event.credentialType ?? "").split(",").some((factor) => SECOND_FACTORS.has(factor.trim()));
-const isSuccessfulSignIn = (event: AuditEvent) =>
+export const isSuccessfulSignIn = (event: AuditEvent) =>
   event.eventName === "UserAuthentication" && event.outcome === "success";
 
 export function subjectKey(subject: AlertSubject): string {
@@ -238,57 +258,6 @@ export function evaluateUser(
         sourceIps: sortedUnique(before.flatMap((event) => (event.sourceIp ? [event.sourceIp] : []))),
         ...(success.sourceIp ? { successSourceIp: success.sourceIp } : {}),
       });
-    }
-  }
-  return findings;
-}
-
-/** Rules about one source address: password spraying, unknown user names. `failures` from that address. */
-export function evaluateAddress(
-  sourceIp: string,
-  failures: readonly AttributedFailure[],
-  config: DetectionConfig,
-): Finding[] {
-  const subject: AlertSubject = { type: "address", sourceIp };
-  const unique = [...new Map(failures.map((failure) => [failure.event.eventId, failure])).values()].sort(
-    (a, b) => byTimeThenId(a.event, b.event),
-  );
-  const at = (failure: AttributedFailure) => eventTimeMs(failure.event);
-  const userKeys = (failure: AttributedFailure) =>
-    failure.users.map((user) => `${user.identityStoreId}/${user.userId}`);
-  const findings: Finding[] = [];
-
-  const attributed = unique.filter((failure) => failure.users.length > 0);
-  for (const episode of episodes(attributed, at, config.windowMs)) {
-    if (peakInWindow(episode, at, config.windowMs, userKeys) >= config.sprayDistinctUsers) {
-      const users = new Map<string, UserKey>();
-      for (const failure of episode)
-        for (const user of failure.users) users.set(`${user.identityStoreId}/${user.userId}`, user);
-      const sortedUsers = [...users.entries()]
-        .sort((a, b) => (a[0] < b[0] ? -1 : 1))
-        .map((entry) => entry[1]);
-      findings.push(
-        finding(
-          Rule.PasswordSpray,
-          Severity.High,
-          subject,
-          episode.map((failure) => failure.event),
-          { users: sortedUsers },
-        ),
-      );
-    }
-  }
-  const hidden = unique.filter((failure) => failure.hiddenName);
-  for (const episode of episodes(hidden, at, config.windowMs)) {
-    if (peakInWindow(episode, at, config.windowMs) >= config.unknownNameFailures) {
-      findings.push(
-        finding(
-          Rule.UnknownUserNames,
-          Severity.Medium,
-          subject,
-          episode.map((failure) => failure.event),
-        ),
-      );
     }
   }
   return findings;

@@ -1,0 +1,316 @@
+import { byTimeThenId, type UserKey } from "../normalize/types.ts";
+import { isoTime } from "../shared/time.ts";
+import {
+  type AlertSubject,
+  type AttributedFailure,
+  alertId,
+  type DetectionConfig,
+  type EpisodeSummary,
+  eventTimeMs,
+  type Finding,
+  type Hour,
+  MAX_EVENT_IDS,
+  peakInWindow,
+  Rule,
+  Severity,
+} from "./rules.ts";
+
+/**
+ * The address rules (password-spray, unknown-user-names), judged on part of an episode. An episode runs on for
+ * as long as failures come less than a window apart, so a steady spray is one episode as long as the spray.
+ * Judging it whole at every batch read the whole spray again at every batch: reads that grew with the square
+ * of the failures (docs/benchmarks.md). An alert of these rules therefore keeps what its episode needs of
+ * the hours a batch does not read (`EpisodeSummary`): how many of its failures each hour holds, and its
+ * first failures. A batch reads the hours within a window of its failures, and takes the rest of an episode
+ * from its alert. The result is the one a reading of every failure gives (`evaluateAddress`).
+ */
+
+const HOUR_MS = 60 * 60 * 1000;
+/** How far one round of reads follows an episode that runs on, at most (then as far again each round). */
+const MAX_REACH_MS = 7 * 24 * 60 * 60 * 1000;
+
+export const hourOf = (eventTime: string): Hour => eventTime.slice(0, 13);
+const hourAt = (ms: number): Hour => hourOf(isoTime(ms));
+
+/** Every hour from the one holding `from` to the one holding `to`. */
+export function hoursOver(from: number, to: number): Hour[] {
+  const hours: Hour[] = [];
+  for (let at = Math.floor(from / HOUR_MS) * HOUR_MS; at <= to; at += HOUR_MS) hours.push(hourAt(at));
+  return hours;
+}
+
+/** A finding of an address rule, with what its alert keeps of the episode. */
+export interface AddressFinding extends Finding {
+  readonly episode: EpisodeSummary;
+}
+
+/** A stored alert of an address rule, as a judgement of its address needs it. */
+export interface StoredEpisode {
+  readonly id: string;
+  readonly rule: Rule;
+  readonly firstSeen: string;
+  readonly lastSeen: string;
+  readonly users: readonly UserKey[];
+  /** Absent for alerts stored before summaries were kept: their hours are read instead. */
+  readonly episode?: EpisodeSummary;
+}
+
+/** What a judgement of one address has: the failures of the hours read, and the address's stored alerts. */
+export interface AddressReading {
+  /** The address's failures in the hours read, any order, each once. */
+  readonly failures: readonly AttributedFailure[];
+  readonly hoursRead: ReadonlySet<Hour>;
+  /** The address's stored alerts of the address rules (their listings). */
+  readonly stored: readonly StoredEpisode[];
+}
+
+export interface AddressJudgement {
+  /** Empty while `need` is not. */
+  readonly findings: AddressFinding[];
+  /**
+   * The stored alerts the judgement decides (a window or less from an hour read): those no finding matches
+   * are to be deleted.
+   */
+  readonly seen: StoredEpisode[];
+  /** Hours to read before the judgement holds: an episode that alerts runs on into them. */
+  readonly need: Set<Hour>;
+}
+
+interface AddressRule {
+  readonly rule: Rule;
+  readonly severity: Severity;
+  readonly member: (failure: AttributedFailure) => boolean;
+  readonly alerts: (failures: readonly AttributedFailure[], config: DetectionConfig) => boolean;
+  readonly withUsers: boolean;
+}
+
+const at = (failure: AttributedFailure) => eventTimeMs(failure.event);
+const userKeyOf = (user: UserKey) => `${user.identityStoreId}/${user.userId}`;
+function userKeys(failure: AttributedFailure): string[] {
+  const keys: string[] = [];
+  for (const user of failure.users) keys.push(userKeyOf(user));
+  return keys;
+}
+
+const ADDRESS_RULES: readonly AddressRule[] = [
+  {
+    rule: Rule.PasswordSpray,
+    severity: Severity.High,
+    member: (failure) => failure.users.length > 0,
+    alerts: (failures, config) =>
+      peakInWindow(failures, at, config.windowMs, userKeys) >= config.sprayDistinctUsers,
+    withUsers: true,
+  },
+  {
+    rule: Rule.UnknownUserNames,
+    severity: Severity.Medium,
+    member: (failure) => failure.hiddenName,
+    alerts: (failures, config) => peakInWindow(failures, at, config.windowMs) >= config.unknownNameFailures,
+    withUsers: false,
+  },
+];
+
+/** Rules about one source address: password spraying, unknown user names, over all of its failures. */
+export function evaluateAddress(
+  sourceIp: string,
+  failures: readonly AttributedFailure[],
+  config: DetectionConfig,
+): AddressFinding[] {
+  // Every hour a window or less from a failure counts as read: nothing else is stored.
+  const hours = new Set<Hour>();
+  for (const failure of failures)
+    for (const hour of hoursOver(at(failure) - config.windowMs, at(failure) + config.windowMs))
+      hours.add(hour);
+  return judgeAddress(sourceIp, { failures, hoursRead: hours, stored: [] }, config, 0).findings;
+}
+
+/**
+ * Judges the address's episodes that the hours read reach. `round`: how many times hours were read for it
+ * before (the hours asked for grow with it, so that following a long episode takes few reads).
+ */
+export function judgeAddress(
+  sourceIp: string,
+  reading: AddressReading,
+  config: DetectionConfig,
+  round: number,
+): AddressJudgement {
+  const unique = new Map<string, AttributedFailure>();
+  for (const failure of reading.failures) unique.set(failure.event.eventId, failure);
+  const sorted = [...unique.values()].sort((a, b) => byTimeThenId(a.event, b.event));
+  const judgement: AddressJudgement = { findings: [], seen: [], need: new Set() };
+  for (const rule of ADDRESS_RULES) {
+    const failures: AttributedFailure[] = [];
+    for (const failure of sorted) if (rule.member(failure)) failures.push(failure);
+    const stored = reading.stored.filter((episode) => episode.rule === rule.rule);
+    judgeRule(rule, sourceIp, failures, stored, reading.hoursRead, config, round, judgement);
+  }
+  if (judgement.need.size > 0) return { findings: [], seen: [], need: judgement.need };
+  return judgement;
+}
+
+/** A failure, or a stored alert's episode, on the time line of one rule's components. */
+type Node =
+  | { readonly from: number; readonly to: number; readonly failure: AttributedFailure }
+  | {
+      readonly from: number;
+      readonly to: number;
+      readonly episode: StoredEpisode & { episode: EpisodeSummary };
+    };
+
+function judgeRule(
+  rule: AddressRule,
+  sourceIp: string,
+  failures: readonly AttributedFailure[],
+  stored: readonly StoredEpisode[],
+  read: ReadonlySet<Hour>,
+  config: DetectionConfig,
+  round: number,
+  judgement: AddressJudgement,
+): void {
+  const windowMs = config.windowMs;
+  const allRead = (from: number, to: number) => hoursOver(from, to).every((hour) => read.has(hour));
+  const needAll = (from: number, to: number) => {
+    let needed = false;
+    for (const hour of hoursOver(from, to))
+      if (!read.has(hour)) {
+        judgement.need.add(hour);
+        needed = true;
+      }
+    return needed;
+  };
+  const nodes: Node[] = [];
+  for (const failure of failures) nodes.push({ from: at(failure), to: at(failure), failure });
+  // The stored alerts a window or less from an hour read: the judgement may extend, merge or remove them.
+  for (const episode of stored) {
+    const from = Date.parse(episode.firstSeen);
+    const to = Date.parse(episode.lastSeen);
+    if (!hoursOver(from - windowMs, to + windowMs).some((hour) => read.has(hour))) continue;
+    judgement.seen.push(episode);
+    // An alert stored before summaries were kept is read whole instead, once: its next write keeps one.
+    if (episode.episode) nodes.push({ from, to, episode: { ...episode, episode: episode.episode } });
+    else needAll(from - windowMs, to + windowMs);
+  }
+  nodes.sort((a, b) => a.from - b.from);
+  // Components: failures a window or less apart, and stored episodes, each unbroken from first to last.
+  const components: Node[][] = [];
+  let end = -Infinity;
+  for (const node of nodes) {
+    const current = components[components.length - 1];
+    if (current !== undefined && node.from - end <= windowMs) {
+      current.push(node);
+      end = Math.max(end, node.to);
+    } else {
+      components.push([node]);
+      end = node.to;
+    }
+  }
+  const reach = Math.min(windowMs * 2 ** round, MAX_REACH_MS);
+  for (const component of components) {
+    const own: AttributedFailure[] = [];
+    let episodes: (StoredEpisode & { episode: EpisodeSummary })[] = [];
+    for (const node of component)
+      if ("failure" in node) own.push(node.failure);
+      else episodes.push(node.episode);
+    // Two stored episodes that overlap, or count one hour not read, are not both right: their failures are
+    // read instead, and with all of them read the judgement takes nothing from either.
+    if (conflicting(episodes, read)) {
+      let needed = false;
+      for (const episode of episodes)
+        if (needAll(Date.parse(episode.firstSeen) - windowMs, Date.parse(episode.lastSeen) + windowMs))
+          needed = true;
+      if (needed) continue;
+      episodes = [];
+    }
+    // A stored alert says its episode reached the rule's threshold; without one, the failures read must.
+    if (episodes.length === 0 && !rule.alerts(own, config)) continue;
+    // An end made by a failure whose window reaches an hour not read may run on there: read on, further each
+    // round. An end made by a stored episode is its end: the batch that stored a failure next to it merged it.
+    let from = Infinity;
+    let to = -Infinity;
+    for (const node of component) {
+      from = Math.min(from, node.from);
+      to = Math.max(to, node.to);
+    }
+    const startsEpisode = episodes.some((episode) => Date.parse(episode.firstSeen) === from);
+    const endsEpisode = episodes.some((episode) => Date.parse(episode.lastSeen) === to);
+    let open = false;
+    if (!startsEpisode && !allRead(from - windowMs, from) && needAll(from - reach, from)) open = true;
+    if (!endsEpisode && !allRead(to, to + windowMs) && needAll(to, to + reach)) open = true;
+    if (open) continue;
+    judgement.findings.push(merged(rule, sourceIp, own, episodes, read));
+  }
+}
+
+/** Whether stored episodes of one component overlap, or count failures of one hour not read. */
+function conflicting(
+  episodes: readonly { firstSeen: string; lastSeen: string; episode: EpisodeSummary }[],
+  read: ReadonlySet<Hour>,
+): boolean {
+  if (episodes.length < 2) return false;
+  const byStart = [...episodes].sort((a, b) => Date.parse(a.firstSeen) - Date.parse(b.firstSeen));
+  const counted = new Set<Hour>();
+  for (let index = 0; index < byStart.length; index += 1) {
+    const episode = byStart[index] as (typeof byStart)[number];
+    const next = byStart[index + 1];
+    if (next && Date.parse(next.firstSeen) <= Date.parse(episode.lastSeen)) return true;
+    for (const hour of Object.keys(episode.episode.hours)) {
+      if (read.has(hour)) continue;
+      if (counted.has(hour)) return true;
+      counted.add(hour);
+    }
+  }
+  return false;
+}
+
+/** One episode's finding: the failures read, and what the stored episodes in it keep of the hours not read. */
+function merged(
+  rule: AddressRule,
+  sourceIp: string,
+  failures: readonly AttributedFailure[],
+  episodes: readonly (StoredEpisode & { episode: EpisodeSummary })[],
+  read: ReadonlySet<Hour>,
+): AddressFinding {
+  const subject: AlertSubject = { type: "address", sourceIp };
+  const hours = new Map<Hour, number>();
+  let count = failures.length;
+  for (const failure of failures) {
+    const hour = hourOf(failure.event.eventTime);
+    hours.set(hour, (hours.get(hour) ?? 0) + 1);
+  }
+  const firstById = new Map<string, readonly [string, string]>();
+  for (const failure of failures.slice(0, MAX_EVENT_IDS))
+    firstById.set(failure.event.eventId, [failure.event.eventTime, failure.event.eventId]);
+  let last = failures[failures.length - 1]?.event.eventTime;
+  const users = new Map<string, UserKey>();
+  for (const failure of failures) for (const user of failure.users) users.set(userKeyOf(user), user);
+  for (const { episode, lastSeen, users: storedUsers } of episodes) {
+    for (const [hour, inHour] of Object.entries(episode.hours)) {
+      if (read.has(hour)) continue;
+      count += inHour;
+      hours.set(hour, (hours.get(hour) ?? 0) + inHour);
+    }
+    for (const pair of episode.first) firstById.set(pair[1], pair);
+    if (last === undefined || lastSeen > last) last = lastSeen;
+    for (const user of storedUsers) users.set(userKeyOf(user), user);
+  }
+  const first = [...firstById.values()]
+    .sort((a, b) => byTimeThenId({ eventTime: a[0], eventId: a[1] }, { eventTime: b[0], eventId: b[1] }))
+    .slice(0, MAX_EVENT_IDS);
+  const [firstTime, firstId] = first[0] as readonly [string, string];
+  const sortedHours: Record<Hour, number> = {};
+  for (const hour of [...hours.keys()].sort()) sortedHours[hour] = hours.get(hour) as number;
+  const sortedUsers = [...users.entries()].sort((a, b) => (a[0] < b[0] ? -1 : 1)).map((entry) => entry[1]);
+  return {
+    id: alertId(rule.rule, subject, firstId),
+    rule: rule.rule,
+    severity: rule.severity,
+    subject,
+    firstSeen: firstTime,
+    lastSeen: last as string,
+    count,
+    eventIds: first.map((pair) => pair[1]),
+    sourceIps: [sourceIp],
+    ...(rule.withUsers ? { users: sortedUsers } : {}),
+    episode: { hours: sortedHours, first },
+  };
+}

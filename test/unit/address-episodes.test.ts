@@ -1,0 +1,175 @@
+import {
+  type AddressFinding,
+  type AttributedFailure,
+  DEFAULT_DETECTION_CONFIG,
+  evaluateAddress,
+  type Hour,
+  hourOf,
+  hoursOver,
+  judgeAddress,
+  type StoredEpisode,
+} from "@idc-audit/core/detect";
+import type { AuditEvent } from "@idc-audit/core/normalize";
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+
+const ADDRESS = "198.18.0.99";
+const config = DEFAULT_DETECTION_CONFIG;
+const start = Date.parse("2026-07-01T10:00:00Z");
+const MINUTE = 60_000;
+
+function failure(index: number, at: number, user: number | undefined): AttributedFailure {
+  const event: AuditEvent = {
+    eventId: `e-${String(index).padStart(5, "0")}`,
+    eventTime: new Date(at).toISOString().replace(".000Z", "Z"),
+    eventSource: "signin.amazonaws.com",
+    eventName: "CredentialVerification",
+    category: "sign-in",
+    outcome: "failure",
+    credentialType: "PASSWORD",
+    sourceIp: ADDRESS,
+    shape: "anonymous",
+    actor: { kind: "user" },
+  };
+  return user === undefined
+    ? { event, users: [], hiddenName: true }
+    : { event, users: [{ identityStoreId: "d-1234567890", userId: `user-${user}` }], hiddenName: false };
+}
+
+/**
+ * The detector's way with one batch, on a table held in memory: read the hours a window or less from the
+ * batch's failures, and more while the judgement asks; then store its findings and delete the alerts it saw
+ * and did not make. Returns the hours read.
+ */
+function deliver(
+  stored: Map<string, AttributedFailure>,
+  alerts: Map<string, AddressFinding>,
+  batch: readonly AttributedFailure[],
+): Set<Hour> {
+  for (const entry of batch) stored.set(entry.event.eventId, entry);
+  const read = new Set<Hour>();
+  let toRead = new Set<Hour>();
+  for (const entry of batch) {
+    const at = Date.parse(entry.event.eventTime);
+    for (const hour of hoursOver(at - config.windowMs, at + config.windowMs)) toRead.add(hour);
+  }
+  for (let round = 0; ; round += 1) {
+    for (const hour of toRead) read.add(hour);
+    const failures = [...stored.values()].filter((entry) => read.has(hourOf(entry.event.eventTime)));
+    const episodes: StoredEpisode[] = [...alerts.values()].map((alert) => ({
+      id: alert.id,
+      rule: alert.rule,
+      firstSeen: alert.firstSeen,
+      lastSeen: alert.lastSeen,
+      users: alert.users ?? [],
+      episode: alert.episode,
+    }));
+    const judgement = judgeAddress(ADDRESS, { failures, hoursRead: read, stored: episodes }, config, round);
+    if (judgement.need.size === 0) {
+      const made = new Set(judgement.findings.map((found) => `${found.firstSeen}#${found.id}`));
+      for (const episode of judgement.seen)
+        if (!made.has(`${episode.firstSeen}#${episode.id}`))
+          alerts.delete(`${episode.firstSeen}#${episode.id}`);
+      for (const found of judgement.findings) alerts.set(`${found.firstSeen}#${found.id}`, found);
+      return read;
+    }
+    toRead = judgement.need;
+  }
+}
+
+const sortedAlerts = (alerts: Iterable<AddressFinding>) =>
+  [...alerts].sort((a, b) => (`${a.rule}${a.firstSeen}` < `${b.rule}${b.firstSeen}` ? -1 : 1));
+
+describe("address rules judged on the hours a batch reads", () => {
+  it("give the alerts a reading of every failure gives, whatever the order, split and duplicates (property)", () => {
+    // Stretches of failures: bursts (alerting), slow ones (a window or less apart, never alerting) and breaks
+    // (new episodes), hours long in all, so that episodes run over hours a batch does not read.
+    const gap = fc.oneof(
+      { weight: 3, arbitrary: fc.integer({ min: 0, max: 40_000 }) },
+      { weight: 3, arbitrary: fc.integer({ min: 4 * MINUTE, max: 10 * MINUTE }) },
+      { weight: 1, arbitrary: fc.integer({ min: 10 * MINUTE + 1, max: 5 * 60 * MINUTE }) },
+    );
+    const stretch = fc.tuple(gap, fc.integer({ min: 1, max: 60 }));
+    const failures = fc
+      .array(fc.tuple(stretch, fc.integer({ min: 0, max: 14 }), fc.boolean()), {
+        minLength: 1,
+        maxLength: 30,
+      })
+      .map((stretches) => {
+        let at = start;
+        const made: AttributedFailure[] = [];
+        for (const [[step, count], firstUser, hidden] of stretches)
+          for (let n = 0; n < count; n += 1) {
+            at += step;
+            made.push(failure(made.length, at, hidden && n % 3 === 0 ? undefined : (firstUser + n) % 15));
+          }
+        return made;
+      });
+    fc.assert(
+      fc.property(
+        failures.chain((all) =>
+          fc.tuple(
+            fc.constant(all),
+            fc.shuffledSubarray(all, { minLength: all.length, maxLength: all.length }),
+            fc.integer({ min: 1, max: 200 }),
+            fc.array(fc.nat({ max: all.length - 1 }), { maxLength: 50 }),
+            fc.boolean(),
+          ),
+        ),
+        ([all, shuffled, batchSize, duplicated, ordered]) => {
+          const deliveries = [
+            ...(ordered ? all : shuffled),
+            ...duplicated.map((index) => all[index] as AttributedFailure),
+          ];
+          const stored = new Map<string, AttributedFailure>();
+          const alerts = new Map<string, AddressFinding>();
+          for (let offset = 0; offset < deliveries.length; offset += batchSize)
+            deliver(stored, alerts, deliveries.slice(offset, offset + batchSize));
+          expect(sortedAlerts(alerts.values())).toEqual(sortedAlerts(evaluateAddress(ADDRESS, all, config)));
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+
+  it("reads the same few hours at each batch of a steady spray, however long it has run", () => {
+    // A failure every 20 s for two days, alternately for a user (15 in turn) and a name that matches nobody.
+    const spray = Array.from({ length: 8640 }, (_, index) =>
+      failure(index, start + index * 20_000, index % 2 === 0 ? (index / 2) % 15 : undefined),
+    );
+    const stored = new Map<string, AttributedFailure>();
+    const alerts = new Map<string, AddressFinding>();
+    const hoursRead: number[] = [];
+    for (let offset = 0; offset < spray.length; offset += 180)
+      hoursRead.push(deliver(stored, alerts, spray.slice(offset, offset + 180)).size);
+    // Each batch of an hour reads its hour and the ones either side, never the day before it.
+    expect(Math.max(...hoursRead)).toBeLessThanOrEqual(3);
+    const found = sortedAlerts(alerts.values());
+    expect(found.map((alert) => [alert.rule, alert.count, alert.firstSeen, alert.lastSeen])).toEqual([
+      ["password-spray", 4320, "2026-07-01T10:00:00Z", "2026-07-03T09:59:20Z"],
+      ["unknown-user-names", 4320, "2026-07-01T10:00:20Z", "2026-07-03T09:59:40Z"],
+    ]);
+    expect(found).toEqual(sortedAlerts(evaluateAddress(ADDRESS, spray, config)));
+  });
+
+  it("reads an alert stored without a summary whole, once", () => {
+    // Prepare: a spray's alert as stored before summaries were kept (no episode), ten hours long.
+    const spray = Array.from({ length: 1800 }, (_, index) =>
+      failure(index, start + index * 20_000, index % 15),
+    );
+    const [whole] = evaluateAddress(ADDRESS, spray.slice(0, 1790), config);
+    if (!whole) throw new Error("the spray raised no alert");
+    const { episode: _summary, ...legacy } = whole;
+    const stored = new Map(spray.slice(0, 1790).map((entry) => [entry.event.eventId, entry]));
+    const alerts = new Map<string, AddressFinding>([
+      [`${whole.firstSeen}#${whole.id}`, legacy as AddressFinding],
+    ]);
+    // Act: the last ten failures arrive, then a duplicate of the last.
+    const first = deliver(stored, alerts, spray.slice(1790));
+    const again = deliver(stored, alerts, spray.slice(1799));
+    // Assess: the first batch read the alert's ten hours; the next, with the summary stored, a few.
+    expect(first.size).toBeGreaterThanOrEqual(10);
+    expect(again.size).toBeLessThanOrEqual(2);
+    expect(sortedAlerts(alerts.values())).toEqual(sortedAlerts(evaluateAddress(ADDRESS, spray, config)));
+  });
+});
