@@ -33,7 +33,7 @@ import {
 } from "@aws-sdk/client-identitystore";
 import { MAX_LINE_BYTES, type ReadItem, readInputs, storedCategory, walk } from "@idc-audit/core/cloudtrail";
 import { DEFAULT_DETECTION_CONFIG, evaluateRoleSession } from "@idc-audit/core/detect";
-import { IdentityStoreDirectory } from "@idc-audit/core/identity";
+import { ExportDirectory, IdentityStoreDirectory, type UserDirectory } from "@idc-audit/core/identity";
 import { classifyItem, ingestStream } from "@idc-audit/core/ingest";
 import {
   boundHeapGrowth,
@@ -48,6 +48,7 @@ import {
   hashString,
   hashStringPair,
   IDENTITY_STORE_ID,
+  steadySpray,
   synthDirectory,
   synthEvents,
   writeArchive,
@@ -350,7 +351,7 @@ function loaderFlags(): string[] {
 }
 
 /** Opens the product's runtime on a fresh embedded store: in this process's worker, or in a process of its own. */
-async function openBenchRuntime(store: string, directory?: IdentityStoreDirectory) {
+async function openBenchRuntime(store: string, directory?: UserDirectory) {
   rmSync(store, { recursive: true, force: true });
   const owner = values["store-in-process"] ? undefined : await startStoreOwner(store);
   const runtime = await openRuntime({ dataDir: store, ...(directory ? { directory } : {}) });
@@ -839,6 +840,67 @@ async function phaseHostileIngest(folder: string, store: string) {
   const mem = memory.stop();
   await close();
   return { counts, seconds: round(seconds), reasons: Object.fromEntries(reasons), memory: mem };
+}
+
+/**
+ * A password spray that never pauses (`steadySpray`: a failure every 2 s from one address, half for 25 people,
+ * half for names that match nobody), ingested as `ingest` does, its store in a process of its own: seconds, and
+ * the alerts with the failures they count. Each address rule's episode is the whole spray; judging it whole at
+ * every batch made the time grow with the square of the failures (docs/benchmarks.md).
+ */
+async function phaseSpray(failures: number, store: string) {
+  const spray = steadySpray({
+    failures,
+    everyMs: 2000,
+    users: 25,
+    seed: 17,
+    sourceIp: "203.0.113.66",
+    start: "2026-11-20T08:00:00Z",
+  });
+  const file = join(benchDir, `spray-${failures}.ndjson`);
+  writeFileSync(file, `${spray.records.map((record) => JSON.stringify(record)).join("\n")}\n`);
+  const { runtime, close } = await openBenchRuntime(store, ExportDirectory.fromJson(spray.directory));
+  try {
+    const start = performance.now();
+    const counts = await ingestStream(readInputs([file]), runtime.pipeline, batchOptions());
+    const seconds = (performance.now() - start) / 1000;
+    const alerts = (await runtime.alerts()).map(({ rule, count }) => ({ rule, count }));
+    return { seconds: round(seconds), stored: counts.stored, alerts, expected: spray.expected };
+  } finally {
+    await close();
+    rmSync(file, { force: true });
+  }
+}
+
+async function steadySprays() {
+  const runs: string[] = [];
+  let counted = "";
+  for (const failures of [10_000, 40_000]) {
+    const result = await child<Awaited<ReturnType<typeof phaseSpray>>>([
+      "--phase",
+      "spray",
+      "--limit",
+      String(failures),
+      "--store",
+      join(benchDir, "store-spray"),
+      ...batchArgs(),
+    ]);
+    runs.push(
+      `${failures} failures ${result.seconds} s (${round((result.seconds * 1000) / failures, 2)} ms a failure)`,
+    );
+    const countOf = (rule: string) =>
+      result.alerts
+        .filter((alert) => alert.rule === rule)
+        .map((alert) => alert.count)
+        .join("+") || "none";
+    counted = `password-spray ${countOf("password-spray")} of ${result.expected.passwordSpray}, unknown-user-names ${countOf("unknown-user-names")} of ${result.expected.unknownUserNames}; ${result.alerts.length} alerts`;
+  }
+  console.log(
+    "a steady password spray from one address (a failure every 2 s; half for 25 people, half for names that match nobody):",
+  );
+  console.log(`  ingested: ${runs.join(", ")}`);
+  console.log(`  the last one's alerts, failures counted: ${counted}`);
+  console.log("");
 }
 
 /** `storeInProcess`: the store in a worker of the ingesting process, as `idc-audit ingest` runs it. */
@@ -1786,6 +1848,7 @@ async function main() {
   const phase = values.phase;
   if (phase === undefined) {
     if (!values["roles-only"]) await orchestrate();
+    if (!values["roles-only"]) await steadySprays();
     await orchestrateRoles();
     // Issue 15's memory bound, in the arrangement it is for: `idc-audit ingest`, its store in a worker. It went
     // unnoticed over the bound for a session while it was measured only on request.
@@ -1808,6 +1871,7 @@ async function main() {
   else if (phase === "seek-compaction") result = await phaseSeekCompaction(store, limit);
   else if (phase === "request-signing") result = await phaseRequestSigning();
   else if (phase === "roles") result = await phaseRoles(archive, store);
+  else if (phase === "spray") result = await phaseSpray(limit, store);
   else if (phase === "hostile-ingest") result = await phaseHostileIngest(archive, store);
   else throw new Error(`unknown phase ${phase}`);
   process.stdout.write(`${JSON.stringify(result)}\n`);
