@@ -802,3 +802,68 @@ describe("a steady password spray from one address", () => {
     }
   });
 });
+
+describe("a spray's alert extended by two processes at once", () => {
+  it("is not left with one process's failures when the other rewrote it after it was read", async () => {
+    // Prepare: a spray of five hours, a failure every 20 s; the reference alerts of one process storing it all.
+    const spray = steadySpray({
+      failures: 900,
+      everyMs: 20_000,
+      users: 25,
+      seed: 11,
+      sourceIp: "198.18.0.88",
+      start: "2026-06-02T00:00:00Z",
+    });
+    const records = spray.records.flatMap((record) => {
+      const result = normalize(record);
+      return result.status === "audited" ? [result.record] : [];
+    });
+    const directory = ExportDirectory.fromJson(spray.directory);
+    const alertItems = (items: Record<string, unknown>[]) =>
+      items.filter((item) => String(item.pk).startsWith("ALERT"));
+    const reference = await detectingRuntime(directory, new RecordingSink());
+    await reference.pipeline.ingest(records);
+    const expected = alertItems(await dumpTable(reference));
+    await reference.close();
+    // Two stretches of five minutes arrive late, one to each process: at 01:30 and 03:30, hours apart, so that
+    // neither reads the other's hour and both take the rest of the episode from the stored alerts.
+    const failureOf = (index: number) => Math.floor(index / 2);
+    const early = records.filter((_, index) => failureOf(index) >= 270 && failureOf(index) < 285);
+    const late = records.filter((_, index) => failureOf(index) >= 630 && failureOf(index) < 645);
+    const rest = records.filter((record) => !early.includes(record) && !late.includes(record));
+    const dataDir = await mkdtemp(join(tmpdir(), "idc-audit-spray-two-processes-"));
+    const first = await openRuntime({ dataDir, directory, alertSink: new RecordingSink() });
+    const second = await openRuntime({ dataDir, directory, alertSink: new RecordingSink() });
+    try {
+      await first.pipeline.ingest(rest);
+      // The second process holds after its judgement read the alerts' listings, before it writes its own.
+      const held = deferred();
+      const release = deferred();
+      let listingReads = 0;
+      const getAll = second.store.getAll.bind(second.store);
+      second.store.getAll = async (keys) => {
+        if (keys.some((key) => key.pk === "ALERT#v1")) {
+          listingReads += 1;
+          if (listingReads === 2) {
+            held.resolve();
+            await release.promise;
+          }
+        }
+        return getAll(keys);
+      };
+      // Act: the second process judges its stretch on the stored alerts; the first stores its stretch and
+      // rewrites them; then the second goes on.
+      const secondDone = second.pipeline.ingest(late);
+      await held.promise;
+      await first.pipeline.ingest(early);
+      release.resolve();
+      await secondDone;
+      // Assess: the alerts count both stretches, as one process storing everything made them.
+      expect(alertItems(await dumpTable(first))).toEqual(expected);
+    } finally {
+      await first.close();
+      await second.close();
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  });
+});

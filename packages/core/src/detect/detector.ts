@@ -98,6 +98,12 @@ interface SubjectJudgement {
    * and those of these no finding matches are removed. Otherwise, those of the range (`reconcile`).
    */
   readonly existing?: readonly Item[];
+  /**
+   * With `existing`: the listings of those alerts as the judgement read them (sort key → content). A judgement
+   * that took part of an episode from a listing another process has since rewritten is not written: it is made
+   * again (`reconcile`, `settleMany`).
+   */
+  readonly basis?: ReadonlyMap<string, string>;
 }
 
 /** A subject's alerts made to match its judgement (`settle`). */
@@ -118,9 +124,11 @@ const MAX_SETTLE_ROUNDS = 4;
 
 /**
  * Evaluates the rules over stored data around what a batch touched, and makes the stored alerts match the
- * result: alerts appear, grow, or disappear (when late events merged two episodes into one). Evaluation reads
- * a day either side of the touched events and trusts only episodes that end inside that margin, so it never
- * judges an episode on part of its events. A new alert is published once; later updates are not re-paged.
+ * result: alerts appear, grow, or disappear (when late events merged two episodes into one). A person's rules
+ * read a day either side of the touched events and trust only episodes that end inside that margin, so they
+ * never judge an episode on part of its events; the address rules read the hours around the touched failures
+ * and take the rest of an episode from its alert (`address-episodes.ts`). A new alert is published once; later
+ * updates are not re-paged.
  */
 export class Detector {
   /**
@@ -584,8 +592,7 @@ export class Detector {
       const judged = new Map<string, SubjectJudgement>();
       for (const { key, times } of judging) {
         const found = judgements.get(key);
-        if (found)
-          judged.set(key, { findings: found.findings, range: around(times), existing: found.existing });
+        if (found) judged.set(key, { ...found, range: around(times) });
       }
       return judged;
     });
@@ -598,9 +605,12 @@ export class Detector {
    */
   private async judgeAddresses(
     subjects: readonly { key: string; address: string; times: readonly number[] }[],
-  ): Promise<Map<string, { findings: Finding[]; existing: Item[] }>> {
+  ): Promise<Map<string, { findings: Finding[]; existing: Item[]; basis: Map<string, string> }>> {
     const windowMs = this.config.windowMs;
-    const stored = new Map<string, { episodes: StoredEpisode[]; index: Map<string, Item> }>();
+    const stored = new Map<
+      string,
+      { episodes: StoredEpisode[]; index: Map<string, Item>; listings: Map<string, Item> }
+    >();
     await mapLimit(subjects, 4, async ({ key }) => {
       stored.set(key, await this.storedEpisodes(key));
     });
@@ -631,15 +641,22 @@ export class Detector {
         for (const hour of judgement.need) need.add(hour);
       }
       if (need.size === 0) {
-        const result = new Map<string, { findings: Finding[]; existing: Item[] }>();
+        const result = new Map<
+          string,
+          { findings: Finding[]; existing: Item[]; basis: Map<string, string> }
+        >();
         for (const [key, judgement] of judgements) {
-          const index = stored.get(key)?.index;
+          const subject = stored.get(key);
           const existing: Item[] = [];
+          const basis = new Map<string, string>();
           for (const episode of judgement.seen) {
-            const item = index?.get(`${episode.firstSeen}#${episode.id}`);
+            const sk = `${episode.firstSeen}#${episode.id}`;
+            const item = subject?.index.get(sk);
             if (item) existing.push(item);
+            const listing = subject?.listings.get(sk);
+            if (listing) basis.set(sk, listingContent(listing));
           }
-          result.set(key, { findings: judgement.findings, existing });
+          result.set(key, { findings: judgement.findings, existing, basis });
         }
         return result;
       }
@@ -674,9 +691,10 @@ export class Detector {
    */
   private async storedEpisodes(
     subject: string,
-  ): Promise<{ episodes: StoredEpisode[]; index: Map<string, Item> }> {
+  ): Promise<{ episodes: StoredEpisode[]; index: Map<string, Item>; listings: Map<string, Item> }> {
     const index = new Map<string, Item>();
-    if (this.unmarked.has(subject)) return { episodes: [], index };
+    const byKey = new Map<string, Item>();
+    if (this.unmarked.has(subject)) return { episodes: [], index, listings: byKey };
     const indexed = await this.store.query(Keys.alertSubjectPartition(subject), {
       between: ["", `9999${SORT_END}`],
     });
@@ -688,6 +706,7 @@ export class Detector {
     );
     const episodes: StoredEpisode[] = [];
     for (const listing of listings) {
+      byKey.set(listing.sk, listing);
       const alert = JSON.parse(String(listing.data)) as Alert;
       episodes.push({
         id: alert.id,
@@ -700,7 +719,7 @@ export class Detector {
           : {}),
       });
     }
-    return { episodes, index };
+    return { episodes, index, listings: byKey };
   }
 
   /**
@@ -742,33 +761,40 @@ export class Detector {
     let open = judgedOf(subjects, judged);
     for (let round = 1; open.length > 0; round += 1) {
       const wrote: string[] = [];
+      // Judged on listings another process rewrote since: judged and reconciled again, whatever the judgement.
+      const stale = new Set<string>();
       for (const [subject, judgement] of open) {
         const entry = settled.get(subject) ?? { published: [], findings: [], wrote: false };
         settled.set(subject, entry);
         const reconciled = await this.reconcile(subject, rules, judgement);
         entry.published.push(...reconciled.published);
         entry.findings = judgement.findings;
+        if (reconciled.basisMoved) stale.add(subject);
         if (reconciled.wrote) {
           entry.wrote = true;
           wrote.push(subject);
         }
       }
-      if (!recheck || wrote.length === 0) break;
+      // Subjects whose alerts were written are judged again with `recheck`; those judged on listings rewritten
+      // since, always: their judgement was not written.
+      const again = [...(recheck ? wrote : []), ...stale];
+      if (again.length === 0) break;
       if (round === MAX_SETTLE_ROUNDS) {
         this.logger.warn("alerts still written after judging again", {
-          subjects: wrote.slice(0, 5),
-          more: Math.max(0, wrote.length - 5),
+          subjects: again.slice(0, 5),
+          more: Math.max(0, again.length - 5),
           rounds: round,
+          notWritten: stale.size,
         });
         break;
       }
-      const again = await judge(wrote, true);
+      const judgedAgain = await judge(again, true);
       const before = judged;
-      open = judgedOf(wrote, again).filter(([subject, judgement]) => {
+      open = judgedOf(again, judgedAgain).filter(([subject, judgement]) => {
         const earlier = before.get(subject);
-        return earlier === undefined || !sameJudgement(judgement, earlier);
+        return stale.has(subject) || earlier === undefined || !sameJudgement(judgement, earlier);
       });
-      judged = again;
+      judged = judgedAgain;
     }
     return settled;
   }
@@ -792,8 +818,14 @@ export class Detector {
   private async reconcile(
     subject: string,
     rules: Set<string>,
-    { range, findings, existing: known }: SubjectJudgement,
-  ): Promise<{ published: Alert[]; wrote: boolean }> {
+    { range, findings, existing: known, basis }: SubjectJudgement,
+  ): Promise<{ published: Alert[]; wrote: boolean; basisMoved?: boolean }> {
+    if (basis && basis.size > 0) {
+      const now = await this.store.getAll([...basis.keys()].map((sk) => ({ pk: ALERT_PARTITION, sk })));
+      const current = new Map(now.map((item) => [item.sk, listingContent(item)]));
+      for (const [sk, content] of basis)
+        if (current.get(sk) !== content) return { published: [], wrote: false, basisMoved: true };
+    }
     // Episodes within a window of the range's edges may continue outside it: leave their alerts as they are.
     const trustedFrom = range.from + this.config.successLookbackMs + this.config.windowMs;
     const trustedTo = range.to - this.config.windowMs;
@@ -981,6 +1013,11 @@ function attributedFailures(inRange: readonly Item[]): Map<string, AttributedFai
     else byAddress.set(address, [failure]);
   }
   return byAddress;
+}
+
+/** What a listing holds: the alert, and what it keeps of its episode. */
+function listingContent(listing: Item): string {
+  return `${String(listing.data)}\u0000${String(listing.episode ?? "")}`;
 }
 
 /** The subjects judged (not `undefined`), with their judgements. */
