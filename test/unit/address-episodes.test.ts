@@ -1,15 +1,19 @@
 import {
   type AddressFinding,
   type AttributedFailure,
+  alertId,
   DEFAULT_DETECTION_CONFIG,
+  episodes,
   evaluateAddress,
+  type Finding,
   type Hour,
   hourOf,
   hoursOver,
   judgeAddress,
+  peakInWindow,
   type StoredEpisode,
 } from "@idc-audit/core/detect";
-import type { AuditEvent } from "@idc-audit/core/normalize";
+import { type AuditEvent, byTimeThenId, type UserKey } from "@idc-audit/core/normalize";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 
@@ -77,8 +81,63 @@ function deliver(
   }
 }
 
-const sortedAlerts = (alerts: Iterable<AddressFinding>) =>
+const sortedAlerts = <T extends Finding>(alerts: Iterable<T>) =>
   [...alerts].sort((a, b) => (`${a.rule}${a.firstSeen}` < `${b.rule}${b.firstSeen}` ? -1 : 1));
+
+/**
+ * The address rules as they were written before episodes were judged in part (7e7aa0f), kept here as an
+ * oracle of their own: every episode of every failure, from a list.
+ */
+function oracle(failures: readonly AttributedFailure[]): Finding[] {
+  const subject = { type: "address", sourceIp: ADDRESS } as const;
+  const unique = [...new Map(failures.map((entry) => [entry.event.eventId, entry])).values()].sort((a, b) =>
+    byTimeThenId(a.event, b.event),
+  );
+  const at = (entry: AttributedFailure) => Date.parse(entry.event.eventTime);
+  const userKeys = (entry: AttributedFailure) =>
+    entry.users.map((user) => `${user.identityStoreId}/${user.userId}`);
+  const make = (rule: Finding["rule"], severity: Finding["severity"], episode: AttributedFailure[]) => {
+    const first = episode[0] as AttributedFailure;
+    const last = episode[episode.length - 1] as AttributedFailure;
+    return {
+      id: alertId(rule, subject, first.event.eventId),
+      rule,
+      severity,
+      subject,
+      firstSeen: first.event.eventTime,
+      lastSeen: last.event.eventTime,
+      count: episode.length,
+      eventIds: episode.slice(0, 100).map((entry) => entry.event.eventId),
+      sourceIps: [ADDRESS],
+    };
+  };
+  const found: Finding[] = [];
+  for (const episode of episodes(
+    unique.filter((entry) => entry.users.length > 0),
+    at,
+    config.windowMs,
+  ))
+    if (peakInWindow(episode, at, config.windowMs, userKeys) >= config.sprayDistinctUsers) {
+      const users = new Map<string, UserKey>();
+      for (const entry of episode)
+        for (const user of entry.users) users.set(`${user.identityStoreId}/${user.userId}`, user);
+      const sortedUsers = [...users.entries()]
+        .sort((a, b) => (a[0] < b[0] ? -1 : 1))
+        .map((entry) => entry[1]);
+      found.push({ ...make("password-spray", "high", episode), users: sortedUsers });
+    }
+  for (const episode of episodes(
+    unique.filter((entry) => entry.hiddenName),
+    at,
+    config.windowMs,
+  ))
+    if (peakInWindow(episode, at, config.windowMs) >= config.unknownNameFailures)
+      found.push(make("unknown-user-names", "medium", episode));
+  return found;
+}
+
+/** A finding without what its alert keeps of the episode. */
+const withoutSummary = ({ episode: _episode, ...rest }: Finding) => rest;
 
 describe("address rules judged on the hours a batch reads", () => {
   it("give the alerts a reading of every failure gives, whatever the order, split and duplicates (property)", () => {
@@ -125,7 +184,9 @@ describe("address rules judged on the hours a batch reads", () => {
           const alerts = new Map<string, AddressFinding>();
           for (let offset = 0; offset < deliveries.length; offset += batchSize)
             deliver(stored, alerts, deliveries.slice(offset, offset + batchSize));
-          expect(sortedAlerts(alerts.values())).toEqual(sortedAlerts(evaluateAddress(ADDRESS, all, config)));
+          const whole = sortedAlerts(evaluateAddress(ADDRESS, all, config));
+          expect(sortedAlerts(alerts.values())).toEqual(whole);
+          expect(whole.map(withoutSummary)).toEqual(sortedAlerts(oracle(all)));
         },
       ),
       { numRuns: 200 },
@@ -171,5 +232,30 @@ describe("address rules judged on the hours a batch reads", () => {
     expect(first.size).toBeGreaterThanOrEqual(10);
     expect(again.size).toBeLessThanOrEqual(2);
     expect(sortedAlerts(alerts.values())).toEqual(sortedAlerts(evaluateAddress(ADDRESS, spray, config)));
+  });
+
+  it("judges an episode on the hours read when it is not to be followed further", () => {
+    // Prepare: names that match nobody, one every 8 minutes for ten hours (never alerting), then 12 in 2 minutes.
+    const slow = Array.from({ length: 75 }, (_, index) =>
+      failure(index, start + index * 8 * MINUTE, undefined),
+    );
+    const burstStart = start + 75 * 8 * MINUTE;
+    const burst = Array.from({ length: 12 }, (_, index) =>
+      failure(100 + index, burstStart + index * 10_000, undefined),
+    );
+    const read = new Set(hoursOver(burstStart - config.windowMs, burstStart + 2 * MINUTE + config.windowMs));
+    const failures = [...slow, ...burst].filter((entry) => read.has(hourOf(entry.event.eventTime)));
+    const reading = { failures, hoursRead: read, stored: [] };
+    // Act
+    const followed = judgeAddress(ADDRESS, reading, config, 0);
+    const bounded = judgeAddress(ADDRESS, reading, config, 0, false);
+    // Assess: followed, the episode asks for the hours before; bounded, its alert starts in the hours read.
+    expect(followed.need.size).toBeGreaterThan(0);
+    expect(followed.findings).toEqual([]);
+    expect(bounded.need.size).toBe(0);
+    expect(bounded.findings.map((found) => [found.rule, found.count])).toEqual([
+      ["unknown-user-names", failures.length],
+    ]);
+    expect(read.has(hourOf(bounded.findings[0]?.firstSeen ?? ""))).toBe(true);
   });
 });

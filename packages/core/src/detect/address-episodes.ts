@@ -57,7 +57,7 @@ export interface StoredEpisode {
 
 /** What a judgement of one address has: the failures of the hours read, and the address's stored alerts. */
 export interface AddressReading {
-  /** The address's failures in the hours read, any order, each once. */
+  /** The address's failures in the hours read, any order (one failure given twice counts once). */
   readonly failures: readonly AttributedFailure[];
   readonly hoursRead: ReadonlySet<Hour>;
   /** The address's stored alerts of the address rules (their listings). */
@@ -126,13 +126,15 @@ export function evaluateAddress(
 
 /**
  * Judges the address's episodes that the hours read reach. `round`: how many times hours were read for it
- * before (the hours asked for grow with it, so that following a long episode takes few reads).
+ * before (the hours asked for grow with it, so that following a long episode takes few reads). Without
+ * `follow`, asks for no more hours: episodes are judged on what was read (a bound on a judgement's reads).
  */
 export function judgeAddress(
   sourceIp: string,
   reading: AddressReading,
   config: DetectionConfig,
   round: number,
+  follow = true,
 ): AddressJudgement {
   const unique = new Map<string, AttributedFailure>();
   for (const failure of reading.failures) unique.set(failure.event.eventId, failure);
@@ -142,7 +144,7 @@ export function judgeAddress(
     const failures: AttributedFailure[] = [];
     for (const failure of sorted) if (rule.member(failure)) failures.push(failure);
     const stored = reading.stored.filter((episode) => episode.rule === rule.rule);
-    judgeRule(rule, sourceIp, failures, stored, reading.hoursRead, config, round, judgement);
+    judgeRule(rule, sourceIp, failures, stored, reading.hoursRead, config, round, follow, judgement);
   }
   if (judgement.need.size > 0) return { findings: [], seen: [], need: judgement.need };
   return judgement;
@@ -165,11 +167,13 @@ function judgeRule(
   read: ReadonlySet<Hour>,
   config: DetectionConfig,
   round: number,
+  follow: boolean,
   judgement: AddressJudgement,
 ): void {
   const windowMs = config.windowMs;
   const allRead = (from: number, to: number) => hoursOver(from, to).every((hour) => read.has(hour));
   const needAll = (from: number, to: number) => {
+    if (!follow) return false;
     let needed = false;
     for (const hour of hoursOver(from, to))
       if (!read.has(hour)) {
@@ -190,19 +194,23 @@ function judgeRule(
     if (episode.episode) nodes.push({ from, to, episode: { ...episode, episode: episode.episode } });
     else needAll(from - windowMs, to + windowMs);
   }
-  nodes.sort((a, b) => a.from - b.from);
-  // Components: failures a window or less apart, and stored episodes, each unbroken from first to last.
+  // In the order of the rules' events (`byTimeThenId`, on the times as written), a stored episode at its first
+  // failure.
+  nodes.sort((a, b) => byTimeThenId(orderOf(a), orderOf(b)));
+  // Components: failures a window or less after the one before (as `episodes` splits them), and stored episodes,
+  // each unbroken from its first failure to its last.
   const components: Node[][] = [];
-  let end = -Infinity;
+  let previous = -Infinity;
+  let episodeEnd = -Infinity;
   for (const node of nodes) {
     const current = components[components.length - 1];
-    if (current !== undefined && node.from - end <= windowMs) {
-      current.push(node);
-      end = Math.max(end, node.to);
-    } else {
+    if (current !== undefined && node.from - Math.max(previous, episodeEnd) <= windowMs) current.push(node);
+    else {
       components.push([node]);
-      end = node.to;
+      episodeEnd = -Infinity;
     }
+    previous = node.to;
+    if (!("failure" in node)) episodeEnd = Math.max(episodeEnd, node.to);
   }
   const reach = Math.min(windowMs * 2 ** round, MAX_REACH_MS);
   for (const component of components) {
@@ -239,6 +247,13 @@ function judgeRule(
     if (open) continue;
     judgement.findings.push(merged(rule, sourceIp, own, episodes, read));
   }
+}
+
+/** Where a node sorts: a failure as its event, a stored episode as its first failure. */
+function orderOf(node: Node): { eventTime: string; eventId: string } {
+  if ("failure" in node) return node.failure.event;
+  const [eventTime, eventId] = node.episode.episode.first[0] ?? [node.episode.firstSeen, ""];
+  return { eventTime, eventId };
 }
 
 /** Whether stored episodes of one component overlap, or count failures of one hour not read. */

@@ -22,7 +22,13 @@ import {
 } from "../timeline/keys.ts";
 import type { TimelineQueries, UserView } from "../timeline/queries.ts";
 import { type Item, mapLimit, type TableStore } from "../timeline/store.ts";
-import { type AddressJudgement, hoursOver, judgeAddress, type StoredEpisode } from "./address-episodes.ts";
+import {
+  type AddressJudgement,
+  hourOf,
+  hoursOver,
+  judgeAddress,
+  type StoredEpisode,
+} from "./address-episodes.ts";
 import {
   type AttributedFailure,
   DEFAULT_DETECTION_CONFIG,
@@ -79,6 +85,12 @@ const ROLE_SESSION_RULES = new Set<string>([Rule.RoleCredentialsNewAddress]);
 const PRIVILEGE_RULES = new Set<string>([Rule.PrivilegeGrantedAfterFailures]);
 /** Role sessions whose cleared addresses a process remembers (least recently used forgotten first). */
 const CLEARED_SESSIONS = 50_000;
+/**
+ * Hours of failed sign-ins one judgement of addresses follows an alerting episode into, beyond those around the
+ * batch's failures, at most (31 days): memory and reads stay bounded when an address fails without pause for
+ * months. Past it, the alert starts or ends where the reading did.
+ */
+const MAX_HOURS_FOLLOWED = 31 * 24;
 /** Hours of failed sign-ins to read this close together are read in one query, with the hours between. */
 const MERGED_HOURS_GAP_MS = 3 * 60 * 60 * 1000;
 /** Subjects a process remembers having marked (`Detector.marked`); a forgotten one is marked again. */
@@ -99,11 +111,12 @@ interface SubjectJudgement {
    */
   readonly existing?: readonly Item[];
   /**
-   * With `existing`: the listings of those alerts as the judgement read them (sort key → content). A judgement
-   * that took part of an episode from a listing another process has since rewritten is not written: it is made
-   * again (`reconcile`, `settleMany`).
+   * With `existing`: the listings of those alerts as the judgement read them, by sort key. The judgement took
+   * part of its episodes from them, so it replaces or deletes one only if it is unchanged (a conditional write);
+   * if another process rewrote one since, nothing more is written and the subject is judged again
+   * (`reconcile`, `settleMany`).
    */
-  readonly basis?: ReadonlyMap<string, string>;
+  readonly basis?: ReadonlyMap<string, ListingContent>;
 }
 
 /** A subject's alerts made to match its judgement (`settle`). */
@@ -237,13 +250,14 @@ export class Detector {
     for (const { failed, successes } of userTimes.values())
       if (!failed)
         for (const at of successes) lookbacks.push({ from: at - this.config.successLookbackMs, to: at });
-    const failed = lookbacks.length > 0 ? await this.readFailed(lookbacks) : [];
+    const beforeSuccesses = lookbacks.length > 0 ? await this.readFailed(lookbacks) : [];
     const failingUsers = new Map<string, number[]>();
-    for (const item of failed) {
+    for (const item of beforeSuccesses) {
       if (item.type !== ItemType.FailedSignInUser) continue;
       appendTo(failingUsers, userKeyString(userOfItem(item)), Date.parse(failedSignInTime(item.sk)));
     }
     const published: Alert[] = [];
+    // People to judge: those with a failure touched, or a failure before a success touched.
     const withFailures: { user: UserKey; range: Range; times: number[] }[] = [];
     for (const { user, times, failed: hasFailed, successes } of userTimes.values()) {
       const failures = failingUsers.get(userKeyString(user));
@@ -605,12 +619,9 @@ export class Detector {
    */
   private async judgeAddresses(
     subjects: readonly { key: string; address: string; times: readonly number[] }[],
-  ): Promise<Map<string, { findings: Finding[]; existing: Item[]; basis: Map<string, string> }>> {
+  ): Promise<Map<string, { findings: Finding[]; existing: Item[]; basis: Map<string, ListingContent> }>> {
     const windowMs = this.config.windowMs;
-    const stored = new Map<
-      string,
-      { episodes: StoredEpisode[]; index: Map<string, Item>; listings: Map<string, Item> }
-    >();
+    const stored = new Map<string, Awaited<ReturnType<Detector["storedEpisodes"]>>>();
     await mapLimit(subjects, 4, async ({ key }) => {
       stored.set(key, await this.storedEpisodes(key));
     });
@@ -619,11 +630,15 @@ export class Detector {
       for (const time of times)
         for (const hour of hoursOver(time - windowMs, time + windowMs)) toRead.add(hour);
     const read = new Set<Hour>();
-    const items: Item[] = [];
+    // The judged addresses' failures only: the hours read hold every address's.
+    const addresses = new Set(subjects.map(({ address }) => address));
+    const byAddress = new Map<string, AttributedFailure[]>();
+    const followUntil = toRead.size + MAX_HOURS_FOLLOWED;
     for (let round = 0; ; round += 1) {
-      const hours = await this.readHours(toRead, read);
-      for (const item of hours) items.push(item);
-      const byAddress = attributedFailures(items);
+      for (const [address, failures] of attributedFailures(await this.readHours(toRead, read)))
+        if (addresses.has(address)) for (const failure of failures) appendTo(byAddress, address, failure);
+      // Past the bound, an episode is judged on the hours read: its alert starts (or ends) where they do.
+      const follow = read.size < followUntil;
       const judgements = new Map<string, AddressJudgement>();
       const need = new Set<Hour>();
       for (const { key, address } of subjects) {
@@ -636,6 +651,7 @@ export class Detector {
           },
           this.config,
           round,
+          follow,
         );
         judgements.set(key, judgement);
         for (const hour of judgement.need) need.add(hour);
@@ -643,12 +659,12 @@ export class Detector {
       if (need.size === 0) {
         const result = new Map<
           string,
-          { findings: Finding[]; existing: Item[]; basis: Map<string, string> }
+          { findings: Finding[]; existing: Item[]; basis: Map<string, ListingContent> }
         >();
         for (const [key, judgement] of judgements) {
           const subject = stored.get(key);
           const existing: Item[] = [];
-          const basis = new Map<string, string>();
+          const basis = new Map<string, ListingContent>();
           for (const episode of judgement.seen) {
             const sk = `${episode.firstSeen}#${episode.id}`;
             const item = subject?.index.get(sk);
@@ -656,6 +672,10 @@ export class Detector {
             const listing = subject?.listings.get(sk);
             if (listing) basis.set(sk, listingContent(listing));
           }
+          // An index item left without its listing (a write or delete cut short) in the hours read: removed,
+          // unless the judgement makes that alert again (its listing is then written).
+          for (const orphan of subject?.orphans ?? [])
+            if (read.has(hourOf(String(orphan.firstSeen)))) existing.push(orphan);
           result.set(key, { findings: judgement.findings, existing, basis });
         }
         return result;
@@ -689,12 +709,15 @@ export class Detector {
    * The address's stored alerts of the address rules, with what each keeps of its episode, and their index
    * items by `<firstSeen>#<alertId>`. None for an address without a presence mark (`unmarked`).
    */
-  private async storedEpisodes(
-    subject: string,
-  ): Promise<{ episodes: StoredEpisode[]; index: Map<string, Item>; listings: Map<string, Item> }> {
+  private async storedEpisodes(subject: string): Promise<{
+    episodes: StoredEpisode[];
+    index: Map<string, Item>;
+    listings: Map<string, Item>;
+    orphans: Item[];
+  }> {
     const index = new Map<string, Item>();
     const byKey = new Map<string, Item>();
-    if (this.unmarked.has(subject)) return { episodes: [], index, listings: byKey };
+    if (this.unmarked.has(subject)) return { episodes: [], index, listings: byKey, orphans: [] };
     const indexed = await this.store.query(Keys.alertSubjectPartition(subject), {
       between: ["", `9999${SORT_END}`],
     });
@@ -719,7 +742,9 @@ export class Detector {
           : {}),
       });
     }
-    return { episodes, index, listings: byKey };
+    const orphans: Item[] = [];
+    for (const [sk, item] of index) if (!byKey.has(sk)) orphans.push(item);
+    return { episodes, index, listings: byKey, orphans };
   }
 
   /**
@@ -820,12 +845,6 @@ export class Detector {
     rules: Set<string>,
     { range, findings, existing: known, basis }: SubjectJudgement,
   ): Promise<{ published: Alert[]; wrote: boolean; basisMoved?: boolean }> {
-    if (basis && basis.size > 0) {
-      const now = await this.store.getAll([...basis.keys()].map((sk) => ({ pk: ALERT_PARTITION, sk })));
-      const current = new Map(now.map((item) => [item.sk, listingContent(item)]));
-      for (const [sk, content] of basis)
-        if (current.get(sk) !== content) return { published: [], wrote: false, basisMoved: true };
-    }
     // Episodes within a window of the range's edges may continue outside it: leave their alerts as they are.
     const trustedFrom = range.from + this.config.successLookbackMs + this.config.windowMs;
     const trustedTo = range.to - this.config.windowMs;
@@ -852,9 +871,15 @@ export class Detector {
     // Listing, index item, then the listing again: a crash leaves at most an index item (found again as stale),
     // and another process writing the pair (listing, then index item) while this deletes it cannot leave a
     // listing without its index item, which nothing would find again.
+    let wroteAny = false;
     for (const item of stale) {
       const listing = Keys.alertListing(String(item.firstSeen), String(item.alertId));
-      await this.store.deleteItem(listing);
+      const read = basis?.get(listing.sk);
+      if (read) {
+        if (!(await this.store.replaceIf(listing, undefined, read)))
+          return { published: [], wrote: wroteAny, basisMoved: true };
+      } else await this.store.deleteItem(listing);
+      wroteAny = true;
       await this.store.deleteItem({ pk: item.pk, sk: item.sk });
       await this.store.deleteItem(listing);
     }
@@ -889,19 +914,23 @@ export class Detector {
     // again), no interleaving of the two leaves a listing without its index item.
     // The subject's presence mark with the listings, before any index item: a process that finds no mark
     // finds no index item either.
+    // A listing the judgement read is replaced only as it read it; the others are written as they are.
+    const free: typeof unwritten = [];
+    for (const document of unwritten) {
+      const read = basis?.get(document.listing.sk);
+      if (!read) {
+        free.push(document);
+        continue;
+      }
+      const replaced = await this.store.replaceIf(document.listing, listingItem(document), read);
+      if (!replaced) return { published: [], wrote: wroteAny, basisMoved: true };
+      wroteAny = true;
+    }
     const mark =
       unwritten.length > 0 && !this.marked.has(subject)
         ? [Items.presenceMark(Keys.alertSubjectPresence(subject))]
         : [];
-    await this.store.putAll([
-      ...mark,
-      ...unwritten.map(({ alert, data, episode }) => ({
-        ...Keys.alertListing(alert.firstSeen, alert.id),
-        type: ItemType.Alert,
-        data,
-        ...(episode !== undefined ? { episode } : {}),
-      })),
-    ]);
+    await this.store.putAll([...mark, ...free.map(listingItem)]);
     if (mark.length > 0) this.marked.set(subject, true);
     this.unmarked.delete(subject);
     await this.store.putAll(
@@ -990,15 +1019,15 @@ const EARLIEST_MS = Date.parse("0000-01-01T00:00:00Z");
 const LATEST_MS = Date.parse("9999-12-31T23:59:59Z");
 
 /** The failed sign-ins among `items`, by address, each with the people its workflow names. */
-function attributedFailures(inRange: readonly Item[]): Map<string, AttributedFailure[]> {
+function attributedFailures(items: readonly Item[]): Map<string, AttributedFailure[]> {
   const failures = new Map<string, { event: AuditEvent; users: UserKey[]; hiddenName: boolean }>();
-  for (const item of inRange) {
+  for (const item of items) {
     if (item.type !== ItemType.FailedSignIn) continue;
     const event = eventOf(item);
     const entry = failures.get(event.eventId);
     failures.set(event.eventId, { event, users: entry?.users ?? [], hiddenName: entry?.hiddenName ?? false });
   }
-  for (const item of inRange) {
+  for (const item of items) {
     const entry = failures.get(String(item.eventId));
     if (!entry) continue;
     if (item.type === ItemType.FailedSignInUser) entry.users.push(userOfItem(item));
@@ -1015,9 +1044,34 @@ function attributedFailures(inRange: readonly Item[]): Map<string, AttributedFai
   return byAddress;
 }
 
-/** What a listing holds: the alert, and what it keeps of its episode. */
-function listingContent(listing: Item): string {
-  return `${String(listing.data)}\u0000${String(listing.episode ?? "")}`;
+/** What a listing holds: the alert, and what it keeps of its episode (absent before summaries were kept). */
+interface ListingContent extends Record<string, string | undefined> {
+  readonly data: string;
+  readonly episode: string | undefined;
+}
+
+function listingContent(listing: Item): ListingContent {
+  return {
+    data: String(listing.data),
+    episode: typeof listing.episode === "string" ? listing.episode : undefined,
+  };
+}
+
+function listingItem({
+  alert,
+  data,
+  episode,
+}: {
+  alert: Alert;
+  data: string;
+  episode: string | undefined;
+}): Item {
+  return {
+    ...Keys.alertListing(alert.firstSeen, alert.id),
+    type: ItemType.Alert,
+    data,
+    ...(episode !== undefined ? { episode } : {}),
+  };
 }
 
 /** The subjects judged (not `undefined`), with their judgements. */

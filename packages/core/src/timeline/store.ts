@@ -542,6 +542,58 @@ export class TableStore {
     }
   }
 
+  /**
+   * Writes `item` at its key, or without one deletes the item at `key`, only if the stored item's attributes
+   * named in `expected` hold those values (`undefined`: the attribute is absent). Returns false when they did
+   * not: another writer changed the item since it was read.
+   */
+  async replaceIf(
+    key: ItemKey,
+    item: Item | undefined,
+    expected: Readonly<Record<string, string | undefined>>,
+  ): Promise<boolean> {
+    const names: Record<string, string> = {};
+    const values: Record<string, string> = {};
+    const conditions: string[] = [];
+    for (const [index, [attribute, value]] of Object.entries(expected).entries()) {
+      names[`#a${index}`] = attribute;
+      if (value === undefined) conditions.push(`attribute_not_exists(#a${index})`);
+      else {
+        values[`:v${index}`] = value;
+        conditions.push(`#a${index} = :v${index}`);
+      }
+    }
+    const condition = {
+      ConditionExpression: conditions.join(" AND "),
+      ExpressionAttributeNames: names,
+      ...(Object.keys(values).length > 0 ? { ExpressionAttributeValues: toWire(values) } : {}),
+    };
+    for (let attempt = 0; ; attempt += 1) {
+      try {
+        if (item) {
+          this.stats.puts += 1;
+          await this.client.send(
+            new PutItemCommand({ TableName: this.tableName, Item: toWire(item), ...condition }),
+          );
+          this.stats.itemsWritten += 1;
+        } else
+          await this.client.send(
+            new DeleteItemCommand({
+              TableName: this.tableName,
+              Key: toWire({ pk: key.pk, sk: key.sk }),
+              ...condition,
+            }),
+          );
+        return true;
+      } catch (error) {
+        if (error instanceof ConditionalCheckFailedException) return false;
+        const failure = storeError(item ? "PutItem" : "DeleteItem", error);
+        if (!failure.retryable || attempt >= this.maxRetries) throw failure;
+        await this.sleep(backoff(attempt + 1));
+      }
+    }
+  }
+
   /** Removes one item (bookkeeping only: timeline items are never deleted). */
   async deleteItem(key: ItemKey): Promise<void> {
     await this.retrying("DeleteItem", () =>
