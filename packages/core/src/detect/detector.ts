@@ -91,8 +91,12 @@ const CLEARED_SESSIONS = 50_000;
  * months. Past it, the alert starts or ends where the reading did.
  */
 const MAX_HOURS_FOLLOWED = 31 * 24;
-/** Hours of failed sign-ins to read this close together are read in one query, with the hours between. */
-const MERGED_HOURS_GAP_MS = 3 * 60 * 60 * 1000;
+/**
+ * Ranges of failed sign-ins to read this close together are read in one query, with the time between: a
+ * batch spread over days (a backfill) reads its span once rather than one range per sign-in, and a batch of
+ * live events, minutes long, reads minutes.
+ */
+const MERGED_READ_GAP_MS = 24 * 60 * 60 * 1000;
 /** Subjects a process remembers having marked (`Detector.marked`); a forgotten one is marked again. */
 const MARKED_SUBJECTS = 50_000;
 
@@ -533,13 +537,13 @@ export class Detector {
     return published.flat();
   }
 
-  /** Failed sign-in items over the given time ranges: one query per group of overlapping ranges. */
+  /** Failed sign-in items over the given time ranges: one query per group of ranges a day or less apart. */
   private async readFailed(ranges: readonly Range[]): Promise<Item[]> {
     const sorted = [...ranges].sort((a, b) => a.from - b.from);
     const merged: Range[] = [];
     for (const range of sorted) {
       const last = merged[merged.length - 1];
-      if (last && range.from <= last.to)
+      if (last && range.from - last.to <= MERGED_READ_GAP_MS)
         merged[merged.length - 1] = { from: last.from, to: Math.max(last.to, range.to) };
       else merged.push(range);
     }
@@ -685,15 +689,15 @@ export class Detector {
   }
 
   /**
-   * The hours' failed sign-ins, added to `read`. Hours a few apart are read as one range (the hours between
-   * are read too): fewer queries for the cost of items that are few when failures are.
+   * The hours' failed sign-ins, added to `read`. Hours a day or less apart are read as one range, the hours
+   * between too (`MERGED_READ_GAP_MS`).
    */
   private async readHours(hours: ReadonlySet<Hour>, read: Set<Hour>): Promise<Item[]> {
     const runs: { from: number; to: number }[] = [];
     const starts = [...hours].map((hour) => Date.parse(`${hour}:00:00Z`)).sort((a, b) => a - b);
     for (const start of starts) {
       const last = runs[runs.length - 1];
-      if (last && start - last.to <= MERGED_HOURS_GAP_MS) last.to = start;
+      if (last && start - last.to <= MERGED_READ_GAP_MS) last.to = start;
       else runs.push({ from: start, to: start });
     }
     const pages = await mapLimit(runs, 4, ({ from, to }) => {
