@@ -755,22 +755,21 @@ describe("detections of two processes on one table", () => {
   });
 });
 
+/** A steady spray (a failure every 20 s, alternately for one of 25 people and a name that matches nobody). */
+function normalizedSpray(failures: number, seed: number, sourceIp: string, start: string) {
+  const spray = steadySpray({ failures, everyMs: 20_000, users: 25, seed, sourceIp, start });
+  const records = spray.records.flatMap((record) => {
+    const result = normalize(record);
+    return result.status === "audited" ? [result.record] : [];
+  });
+  return { spray, records };
+}
+
 describe("a steady password spray from one address", () => {
   it("reads the same few hours at each batch, however long it has run, and alerts on it whole", async () => {
     // Prepare: a failure every 20 s for 16 hours and 40 minutes, alternately for one of 25 people and a name that
     // matches nobody; batches of 150 failures (50 minutes).
-    const spray = steadySpray({
-      failures: 3000,
-      everyMs: 20_000,
-      users: 25,
-      seed: 9,
-      sourceIp: "198.18.0.77",
-      start: "2026-06-01T00:00:00Z",
-    });
-    const records = spray.records.flatMap((record) => {
-      const result = normalize(record);
-      return result.status === "audited" ? [result.record] : [];
-    });
+    const { spray, records } = normalizedSpray(3000, 9, "198.18.0.77", "2026-06-01T00:00:00Z");
     const runtime = await detectingRuntime(ExportDirectory.fromJson(spray.directory), new RecordingSink());
     try {
       // Items the detections read of the failed sign-ins and of people's events, per batch.
@@ -806,18 +805,7 @@ describe("a steady password spray from one address", () => {
 describe("a spray's alert extended by two processes at once", () => {
   it("is not left with one process's failures when the other rewrote it after it was read", async () => {
     // Prepare: a spray of five hours, a failure every 20 s; the reference alerts of one process storing it all.
-    const spray = steadySpray({
-      failures: 900,
-      everyMs: 20_000,
-      users: 25,
-      seed: 11,
-      sourceIp: "198.18.0.88",
-      start: "2026-06-02T00:00:00Z",
-    });
-    const records = spray.records.flatMap((record) => {
-      const result = normalize(record);
-      return result.status === "audited" ? [result.record] : [];
-    });
+    const { spray, records } = normalizedSpray(900, 11, "198.18.0.88", "2026-06-02T00:00:00Z");
     const directory = ExportDirectory.fromJson(spray.directory);
     const alertItems = (items: Record<string, unknown>[]) =>
       items.filter((item) => String(item.pk).startsWith("ALERT"));
