@@ -455,13 +455,22 @@ describe("detections of two processes on one table", () => {
     };
     const targeted = (items: readonly Item[], prefix: string) =>
       items.some((item) => item.pk.startsWith(prefix) && item.sk === sk);
-    const putAll = runtime.store.putAll.bind(runtime.store);
-    runtime.store.putAll = async (items) => {
+    const holdListing = async (items: readonly Item[]) => {
       if (!pair.held.listing && targeted(items, "ALERT#v1")) {
         pair.held.listing = true;
         pair.atListing.resolve();
         await pair.listing.promise;
       }
+    };
+    // A listing the judgement read is written with a conditional put (`replaceIf`), the others in a batch.
+    const replaceIf = runtime.store.replaceIf.bind(runtime.store);
+    runtime.store.replaceIf = async (key, item, expected) => {
+      if (item) await holdListing([item]);
+      return replaceIf(key, item, expected);
+    };
+    const putAll = runtime.store.putAll.bind(runtime.store);
+    runtime.store.putAll = async (items) => {
+      await holdListing(items);
       await putAll(items);
       if (!pair.held.index && targeted(items, "ALERTSUBJ")) {
         pair.held.index = true;
@@ -671,15 +680,24 @@ describe("detections of two processes on one table", () => {
     }
   });
 
-  it("heals a listing of part of an episode left under the index item of the whole one", async () => {
+  it("refuses the listing of part of an episode once another process wrote the whole one, and judges again", async () => {
     // Prepare: the reference; then two processes on one data dir, gated so that the one that read part of the
-    // unknown-user-names episode writes its listing after the other's and its index item before the other's.
+    // unknown-user-names episode comes to write its listing after the other wrote the whole one's (and holds
+    // before its index item). Before listings were written only as read, the part was written over the whole.
     const { items: expected, alerts } = await referenceAlerts();
     const target = alerts.find((alert) => alert.rule === "unknown-user-names");
     if (!target) throw new Error("the archive raised no unknown-user-names alert");
     const sk = `${target.firstSeen}#${target.id}`;
     await twoProcesses(async (partial, whole) => {
       const partialPair = holdAlertPair(partial, sk);
+      partialPair.afterIndex.resolve();
+      const refused: string[] = [];
+      const replaceIf = partial.store.replaceIf.bind(partial.store);
+      partial.store.replaceIf = async (key, item, expected) => {
+        const done = await replaceIf(key, item, expected);
+        if (!done) refused.push(key.sk);
+        return done;
+      };
       const wholeAtIndex = deferred();
       const wholeIndex = deferred();
       let wholeHeld = false;
@@ -692,17 +710,20 @@ describe("detections of two processes on one table", () => {
         }
         return wholePut(items);
       };
-      // Act: the partial process stores two thirds of the workflows; the whole one the rest, and it holds
-      // before its index item, after its listing.
-      await interleave(
-        partialPair,
-        () => partial.pipeline.ingest(records.filter((record) => third(record) !== 0)),
-        () => whole.pipeline.ingest(records.filter((record) => third(record) === 0)),
-        wholeAtIndex,
-        wholeIndex,
-      );
-      // Assess
-      expect({ ...partialPair.held, wholeHeld }).toEqual({ listing: true, index: true, wholeHeld: true });
+      // Act: the partial process stores two thirds of the workflows and holds before its listing; the whole one
+      // stores the rest, writes its listing and holds before its index item; the partial one goes on and ends;
+      // then the whole one.
+      const partialDone = partial.pipeline.ingest(records.filter((record) => third(record) !== 0));
+      await partialPair.atListing.promise;
+      const wholeDone = whole.pipeline.ingest(records.filter((record) => third(record) === 0));
+      await wholeAtIndex.promise;
+      partialPair.listing.resolve();
+      await partialDone;
+      wholeIndex.resolve();
+      await wholeDone;
+      // Assess: the partial process's write was refused, and the table holds the whole episode's alert.
+      expect({ listing: partialPair.held.listing, wholeHeld }).toEqual({ listing: true, wholeHeld: true });
+      expect(refused).toContain(sk);
       expect(alertItems(await dumpTable(partial))).toEqual(expected);
     });
   });
@@ -839,6 +860,14 @@ describe("a spray's alert extended by two processes at once", () => {
         }
         return getAll(keys);
       };
+      // Its conditional writes of listings, and those refused.
+      const refused: string[] = [];
+      const replaceIf = second.store.replaceIf.bind(second.store);
+      second.store.replaceIf = async (key, item, expected) => {
+        const done = await replaceIf(key, item, expected);
+        if (!done) refused.push(key.sk);
+        return done;
+      };
       // Act: the second process judges its stretch on the stored alerts; the first stores its stretch and
       // rewrites them; then the second goes on.
       const secondDone = second.pipeline.ingest(late);
@@ -846,7 +875,9 @@ describe("a spray's alert extended by two processes at once", () => {
       await first.pipeline.ingest(early);
       release.resolve();
       await secondDone;
-      // Assess: the alerts count both stretches, as one process storing everything made them.
+      // Assess: the second process's write of an alert it had read was refused, and the alerts count both
+      // stretches, as one process storing everything made them.
+      expect(refused.length).toBeGreaterThan(0);
       expect(alertItems(await dumpTable(first))).toEqual(expected);
     } finally {
       await first.close();

@@ -258,4 +258,25 @@ describe("address rules judged on the hours a batch reads", () => {
     ]);
     expect(read.has(hourOf(bounded.findings[0]?.firstSeen ?? ""))).toBe(true);
   });
+
+  it("leaves a stored alert it cannot see whole as it is when not to follow it further", () => {
+    // Prepare: an alert stored before summaries were kept, over ten hours; one hour of it read.
+    const spray = Array.from({ length: 1800 }, (_, index) =>
+      failure(index, start + index * 20_000, index % 15),
+    );
+    const [whole] = evaluateAddress(ADDRESS, spray, config);
+    if (!whole) throw new Error("the spray raised no alert");
+    const { episode: _summary, ...legacy } = whole;
+    const read = new Set([hourOf(spray[900]?.event.eventTime ?? "")]);
+    const failures = spray.filter((entry) => read.has(hourOf(entry.event.eventTime)));
+    const stored: StoredEpisode[] = [{ ...legacy, users: legacy.users ?? [] }];
+    // Act
+    const followed = judgeAddress(ADDRESS, { failures, hoursRead: read, stored }, config, 0);
+    const bounded = judgeAddress(ADDRESS, { failures, hoursRead: read, stored }, config, 0, false);
+    // Assess: followed, it asks for the alert's hours; bounded, it neither decides the alert nor makes another of
+    // its failures.
+    expect(followed.need.size).toBeGreaterThanOrEqual(10);
+    expect(bounded.seen).toEqual([]);
+    expect(bounded.findings).toEqual([]);
+  });
 });

@@ -185,14 +185,19 @@ function judgeRule(
   const nodes: Node[] = [];
   for (const failure of failures) nodes.push({ from: at(failure), to: at(failure), failure });
   // The stored alerts a window or less from an hour read: the judgement may extend, merge or remove them.
+  const seen: StoredEpisode[] = [];
+  /** Stored alerts the judgement cannot see whole and may not follow: left as they are. */
+  const untouched = new Set<StoredEpisode>();
   for (const episode of stored) {
     const from = Date.parse(episode.firstSeen);
     const to = Date.parse(episode.lastSeen);
-    if (!hoursOver(from - windowMs, to + windowMs).some((hour) => read.has(hour))) continue;
-    judgement.seen.push(episode);
+    const hours = hoursOver(from - windowMs, to + windowMs);
+    if (!hours.some((hour) => read.has(hour))) continue;
+    seen.push(episode);
     // An alert stored before summaries were kept is read whole instead, once: its next write keeps one.
     if (episode.episode) nodes.push({ from, to, episode: { ...episode, episode: episode.episode } });
-    else needAll(from - windowMs, to + windowMs);
+    else if (!hours.every((hour) => read.has(hour)) && !needAll(from - windowMs, to + windowMs))
+      untouched.add(episode);
   }
   // In the order of the rules' events (`byTimeThenId`, on the times as written), a stored episode at its first
   // failure.
@@ -222,13 +227,32 @@ function judgeRule(
     // Two stored episodes that overlap, or count one hour not read, are not both right: their failures are
     // read instead, and with all of them read the judgement takes nothing from either.
     if (conflicting(episodes, read)) {
-      let needed = false;
-      for (const episode of episodes)
-        if (needAll(Date.parse(episode.firstSeen) - windowMs, Date.parse(episode.lastSeen) + windowMs))
-          needed = true;
-      if (needed) continue;
+      const whole = (episode: StoredEpisode) =>
+        hoursOver(Date.parse(episode.firstSeen) - windowMs, Date.parse(episode.lastSeen) + windowMs).every(
+          (hour) => read.has(hour),
+        );
+      if (!episodes.every(whole)) {
+        let needed = false;
+        for (const episode of episodes)
+          if (needAll(Date.parse(episode.firstSeen) - windowMs, Date.parse(episode.lastSeen) + windowMs))
+            needed = true;
+        if (needed) continue;
+        // Not to be followed further: the component is not judged, and its alerts are left as they are.
+        for (const episode of episodes) untouched.add(episode);
+        continue;
+      }
       episodes = [];
     }
+    // Failures next to an alert left as it is belong to it: not judged apart (no second alert for them).
+    let beside = false;
+    for (const node of component)
+      for (const episode of untouched)
+        if (
+          node.from - Date.parse(episode.lastSeen) <= windowMs &&
+          Date.parse(episode.firstSeen) - node.to <= windowMs
+        )
+          beside = true;
+    if (beside) continue;
     // A stored alert says its episode reached the rule's threshold; without one, the failures read must.
     if (episodes.length === 0 && !rule.alerts(own, config)) continue;
     // An end made by a failure whose window reaches an hour not read may run on there: read on, further each
@@ -247,6 +271,7 @@ function judgeRule(
     if (open) continue;
     judgement.findings.push(merged(rule, sourceIp, own, episodes, read));
   }
+  for (const episode of seen) if (!untouched.has(episode)) judgement.seen.push(episode);
 }
 
 /** Where a node sorts: a failure as its event, a stored episode as its first failure. */

@@ -637,10 +637,12 @@ export class Detector {
     // The judged addresses' failures only: the hours read hold every address's.
     const addresses = new Set(subjects.map(({ address }) => address));
     const byAddress = new Map<string, AttributedFailure[]>();
-    const followUntil = toRead.size + MAX_HOURS_FOLLOWED;
+    let followUntil = Number.POSITIVE_INFINITY;
     for (let round = 0; ; round += 1) {
       for (const [address, failures] of attributedFailures(await this.readHours(toRead, read)))
         if (addresses.has(address)) for (const failure of failures) appendTo(byAddress, address, failure);
+      // The bound counts from the hours the first reading took (those around the batch, and between them).
+      if (round === 0) followUntil = read.size + MAX_HOURS_FOLLOWED;
       // Past the bound, an episode is judged on the hours read: its alert starts (or ends) where they do.
       const follow = read.size < followUntil;
       const judgements = new Map<string, AddressJudgement>();
@@ -806,7 +808,7 @@ export class Detector {
       }
       // Subjects whose alerts were written are judged again with `recheck`; those judged on listings rewritten
       // since, always: their judgement was not written.
-      const again = [...(recheck ? wrote : []), ...stale];
+      const again = [...new Set([...(recheck ? wrote : []), ...stale])];
       if (again.length === 0) break;
       if (round === MAX_SETTLE_ROUNDS) {
         this.logger.warn("alerts still written after judging again", {
@@ -842,28 +844,27 @@ export class Detector {
 
   /**
    * Makes the stored alerts of one subject, for the given rules and range, equal to `findings`. `wrote`: whether
-   * that took a write (an alert removed, or one added or different from the one stored).
+   * that took a write (an alert removed, or one added or different from the one stored). A judgement that knows
+   * the alerts it decides (`existing`, with the listings it read: `basis`) is reconciled by `reconcileRead`.
    */
   private async reconcile(
     subject: string,
     rules: Set<string>,
-    { range, findings, existing: known, basis }: SubjectJudgement,
+    judgement: SubjectJudgement,
   ): Promise<{ published: Alert[]; wrote: boolean; basisMoved?: boolean }> {
+    const { range, findings, existing: known, basis } = judgement;
+    if (known && basis) return this.reconcileRead(subject, rules, findings, known, basis);
     // Episodes within a window of the range's edges may continue outside it: leave their alerts as they are.
     const trustedFrom = range.from + this.config.successLookbackMs + this.config.windowMs;
     const trustedTo = range.to - this.config.windowMs;
-    const trusted = known
-      ? findings
-      : findings.filter(
-          (found) => Date.parse(found.firstSeen) >= trustedFrom && Date.parse(found.lastSeen) <= trustedTo,
-        );
-    const existing =
-      known ??
-      (this.unmarked.has(subject)
-        ? []
-        : await this.store.query(Keys.alertSubjectPartition(subject), {
-            between: [isoTime(trustedFrom), `${isoTime(trustedTo)}${SORT_END}`],
-          }));
+    const trusted = findings.filter(
+      (found) => Date.parse(found.firstSeen) >= trustedFrom && Date.parse(found.lastSeen) <= trustedTo,
+    );
+    const existing = this.unmarked.has(subject)
+      ? []
+      : await this.store.query(Keys.alertSubjectPartition(subject), {
+          between: [isoTime(trustedFrom), `${isoTime(trustedTo)}${SORT_END}`],
+        });
     // An alert's keys hold its first event's time: when an earlier event joins the episode the id can stay
     // (success-after-failures is named by its success) while the keys move, so the old items are stale too.
     // An untrusted finding (its episode may reach past the range's edge) leaves its stored alert as it is.
@@ -875,33 +876,19 @@ export class Detector {
     // Listing, index item, then the listing again: a crash leaves at most an index item (found again as stale),
     // and another process writing the pair (listing, then index item) while this deletes it cannot leave a
     // listing without its index item, which nothing would find again.
-    let wroteAny = false;
     for (const item of stale) {
       const listing = Keys.alertListing(String(item.firstSeen), String(item.alertId));
-      const read = basis?.get(listing.sk);
-      if (read) {
-        if (!(await this.store.replaceIf(listing, undefined, read)))
-          return { published: [], wrote: wroteAny, basisMoved: true };
-      } else await this.store.deleteItem(listing);
-      wroteAny = true;
+      await this.store.deleteItem(listing);
       await this.store.deleteItem({ pk: item.pk, sk: item.sk });
       await this.store.deleteItem(listing);
     }
     if (trusted.length === 0) return { published: [], wrote: stale.length > 0 };
     const alerts = await this.describe(trusted);
+    const documents = this.documentsOf(alerts, trusted);
     // An alert stored alike (its index item, and its listing with the same content) is not written again. The
     // listing's content is read, not vouched for by the index item: two processes writing one alert's pair at
     // once can leave one's listing beside the other's index item, and a write or delete cut short can leave
     // either item alone.
-    const documents = alerts.map((alert, index) => {
-      const episode = trusted[index]?.episode;
-      return {
-        alert,
-        data: JSON.stringify(alert),
-        episode: episode ? JSON.stringify(episode) : undefined,
-        listing: Keys.alertListing(alert.firstSeen, alert.id),
-      };
-    });
     const indexed = new Set(existing.map((item) => `${String(item.firstSeen)}#${String(item.alertId)}`));
     const listed = new Map(
       (
@@ -910,35 +897,97 @@ export class Detector {
         )
       ).map((item) => [item.sk, item]),
     );
-    const unwritten = documents.filter(({ listing, data, episode }) => {
-      const stored = listed.get(listing.sk);
-      return stored?.data !== data || stored.episode !== episode;
-    });
+    const unwritten = documents.filter((document) => !storedAlike(listed.get(document.listing.sk), document));
     // The listings first, then their index items: against the deletes' order (listing, index item, listing
     // again), no interleaving of the two leaves a listing without its index item.
     // The subject's presence mark with the listings, before any index item: a process that finds no mark
     // finds no index item either.
-    // A listing the judgement read is replaced only as it read it; the others are written as they are.
-    const free: typeof unwritten = [];
+    await this.store.putAll([...this.markFor(subject, unwritten.length), ...unwritten.map(listingItem)]);
+    await this.writeIndexItems(subject, unwritten);
+    // Every alert is offered for paging, written now or not: one stored just before a crash was not paged yet.
+    return { published: await this.page(subject, alerts), wrote: stale.length > 0 || unwritten.length > 0 };
+  }
+
+  /**
+   * `reconcile` for a judgement that took part of its episodes from the listings it read (`basis`): every
+   * listing is written or deleted only as it was read (by the judgement, or just before the write for one the
+   * judgement did not read: absent, or as then stored), so that of two processes writing one alert the second
+   * is refused and judges again on what the first wrote (`basisMoved`). The new alerts are written before the
+   * stale ones are deleted: a refused write leaves the alerts it would have merged in place.
+   */
+  private async reconcileRead(
+    subject: string,
+    rules: Set<string>,
+    findings: readonly Finding[],
+    existing: readonly Item[],
+    basis: ReadonlyMap<string, ListingContent>,
+  ): Promise<{ published: Alert[]; wrote: boolean; basisMoved?: boolean }> {
+    const keep = new Set(findings.map((found) => `${found.firstSeen}#${found.id}`));
+    const stale = existing.filter(
+      (item) =>
+        rules.has(String(item.rule)) && !keep.has(`${String(item.firstSeen)}#${String(item.alertId)}`),
+    );
+    const alerts = findings.length > 0 ? await this.describe(findings) : [];
+    const documents = this.documentsOf(alerts, findings);
+    const current = new Map(
+      (await this.store.getAll(documents.map(({ listing }) => listing))).map((item) => [item.sk, item]),
+    );
+    const unwritten = documents.filter(
+      (document) => !storedAlike(current.get(document.listing.sk), document),
+    );
+    let wrote = false;
+    const moved = () => ({ published: [], wrote, basisMoved: true });
+    // The presence mark before any index item; each listing before its index item.
+    const mark = this.markFor(subject, unwritten.length);
+    if (mark.length > 0) await this.store.putAll(mark);
     for (const document of unwritten) {
-      const read = basis?.get(document.listing.sk);
-      if (!read) {
-        free.push(document);
-        continue;
-      }
-      const replaced = await this.store.replaceIf(document.listing, listingItem(document), read);
-      if (!replaced) return { published: [], wrote: wroteAny, basisMoved: true };
-      wroteAny = true;
+      const expected = basis.get(document.listing.sk) ?? contentOrAbsent(current.get(document.listing.sk));
+      if (!(await this.store.replaceIf(document.listing, listingItem(document), expected))) return moved();
+      wrote = true;
     }
-    const mark =
-      unwritten.length > 0 && !this.marked.has(subject)
-        ? [Items.presenceMark(Keys.alertSubjectPresence(subject))]
-        : [];
-    await this.store.putAll([...mark, ...free.map(listingItem)]);
-    if (mark.length > 0) this.marked.set(subject, true);
-    this.unmarked.delete(subject);
+    await this.writeIndexItems(subject, unwritten);
+    // Listing (as read), index item, then the listing again if still as read: a crash leaves at most an index
+    // item, found again; a listing another process wrote meanwhile is its, and its index item follows it.
+    for (const item of stale) {
+      const listing = Keys.alertListing(String(item.firstSeen), String(item.alertId));
+      const expected: Readonly<Record<string, string | undefined>> = basis.get(listing.sk) ?? ABSENT_LISTING;
+      if (!(await this.store.replaceIf(listing, undefined, expected))) return moved();
+      wrote = true;
+      await this.store.deleteItem({ pk: item.pk, sk: item.sk });
+      await this.store.replaceIf(listing, undefined, expected);
+    }
+    // Every alert is offered for paging, written now or not: one stored just before a crash was not paged yet.
+    return { published: alerts.length > 0 ? await this.page(subject, alerts) : [], wrote };
+  }
+
+  /** The listings of these alerts (`trusted` are their findings, in the same order). */
+  private documentsOf(alerts: readonly Alert[], trusted: readonly Finding[]): AlertDocument[] {
+    return alerts.map((alert, index) => {
+      const episode = trusted[index]?.episode;
+      return {
+        alert,
+        data: JSON.stringify(alert),
+        episode: episode ? JSON.stringify(episode) : undefined,
+        listing: Keys.alertListing(alert.firstSeen, alert.id),
+      };
+    });
+  }
+
+  /** The subject's presence mark, if `alerts` are about to be written and this process has not marked it. */
+  private markFor(subject: string, alerts: number): Item[] {
+    return alerts > 0 && !this.marked.has(subject)
+      ? [Items.presenceMark(Keys.alertSubjectPresence(subject))]
+      : [];
+  }
+
+  /** The alerts' index items, once their listings (and the subject's presence mark) are written. */
+  private async writeIndexItems(subject: string, documents: readonly AlertDocument[]): Promise<void> {
+    if (documents.length > 0) {
+      this.marked.set(subject, true);
+      this.unmarked.delete(subject);
+    }
     await this.store.putAll(
-      unwritten.map(({ alert }) => ({
+      documents.map(({ alert }) => ({
         ...Keys.alertBySubject(subject, alert.firstSeen, alert.id),
         type: ItemType.AlertBySubject,
         alertId: alert.id,
@@ -946,8 +995,6 @@ export class Detector {
         firstSeen: alert.firstSeen,
       })),
     );
-    // Every alert is offered for paging, written now or not: one stored just before a crash was not paged yet.
-    return { published: await this.page(subject, alerts), wrote: stale.length > 0 || unwritten.length > 0 };
   }
 
   /**
@@ -1061,15 +1108,27 @@ function listingContent(listing: Item): ListingContent {
   };
 }
 
-function listingItem({
-  alert,
-  data,
-  episode,
-}: {
-  alert: Alert;
-  data: string;
-  episode: string | undefined;
-}): Item {
+/** An alert's listing about to be written. */
+interface AlertDocument {
+  readonly alert: Alert;
+  readonly data: string;
+  readonly episode: string | undefined;
+  readonly listing: ItemKey;
+}
+
+/** What a listing's conditional write expects of a listing that is not there. */
+const ABSENT_LISTING: Readonly<Record<string, string | undefined>> = { data: undefined };
+
+function contentOrAbsent(listing: Item | undefined): Readonly<Record<string, string | undefined>> {
+  return listing ? listingContent(listing) : ABSENT_LISTING;
+}
+
+/** Whether the stored listing holds what `document` would write. */
+function storedAlike(stored: Item | undefined, document: AlertDocument): boolean {
+  return stored?.data === document.data && stored.episode === document.episode;
+}
+
+function listingItem({ alert, data, episode }: AlertDocument): Item {
   return {
     ...Keys.alertListing(alert.firstSeen, alert.id),
     type: ItemType.Alert,
