@@ -691,13 +691,7 @@ describe("detections of two processes on one table", () => {
     await twoProcesses(async (partial, whole) => {
       const partialPair = holdAlertPair(partial, sk);
       partialPair.afterIndex.resolve();
-      const refused: string[] = [];
-      const replaceIf = partial.store.replaceIf.bind(partial.store);
-      partial.store.replaceIf = async (key, item, expected) => {
-        const done = await replaceIf(key, item, expected);
-        if (!done) refused.push(key.sk);
-        return done;
-      };
+      const refused = refusedListings(partial);
       const wholeAtIndex = deferred();
       const wholeIndex = deferred();
       let wholeHeld = false;
@@ -775,6 +769,18 @@ describe("detections of two processes on one table", () => {
     });
   });
 });
+
+/** The sort keys of the listings whose conditional write (`replaceIf`) the store refused to `runtime`, as they come. */
+function refusedListings(runtime: Runtime): string[] {
+  const refused: string[] = [];
+  const replaceIf = runtime.store.replaceIf.bind(runtime.store);
+  runtime.store.replaceIf = async (key, item, expected) => {
+    const done = await replaceIf(key, item, expected);
+    if (!done) refused.push(key.sk);
+    return done;
+  };
+  return refused;
+}
 
 /** A steady spray (a failure every 20 s, alternately for one of 25 people and a name that matches nobody). */
 function normalizedSpray(failures: number, seed: number, sourceIp: string, start: string) {
@@ -860,14 +866,7 @@ describe("a spray's alert extended by two processes at once", () => {
         }
         return getAll(keys);
       };
-      // Its conditional writes of listings, and those refused.
-      const refused: string[] = [];
-      const replaceIf = second.store.replaceIf.bind(second.store);
-      second.store.replaceIf = async (key, item, expected) => {
-        const done = await replaceIf(key, item, expected);
-        if (!done) refused.push(key.sk);
-        return done;
-      };
+      const refused = refusedListings(second);
       // Act: the second process judges its stretch on the stored alerts; the first stores its stretch and
       // rewrites them; then the second goes on.
       const secondDone = second.pipeline.ingest(late);
