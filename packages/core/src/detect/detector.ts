@@ -262,20 +262,20 @@ export class Detector {
     }
     const published: Alert[] = [];
     // People to judge: those with a failure touched, or a failure before a success touched.
-    const withFailures: { user: UserKey; range: Range; times: number[] }[] = [];
+    const people: { user: UserKey; range: Range; times: number[] }[] = [];
     for (const { user, times, failed: hasFailed, successes } of userTimes.values()) {
       const failures = failingUsers.get(userKeyString(user));
       const toJudge =
         hasFailed ||
         successes.some((at) => anyWithin(failures, { from: at - this.config.successLookbackMs, to: at }));
-      if (toJudge) withFailures.push({ user, range: around(times), times });
+      if (toJudge) people.push({ user, range: around(times), times });
     }
     // Which of the subjects about to be judged may have alerts stored: one key read for all of them.
     this.unmarked = await this.unmarkedSubjects([
-      ...withFailures.map(({ user }) => subjectKey({ type: "user", ...user })),
+      ...people.map(({ user }) => subjectKey({ type: "user", ...user })),
       ...[...addressTimes.keys()].map((address) => subjectKey({ type: "address", sourceIp: address })),
     ]);
-    await mapLimit(withFailures, 4, async ({ user, range, times }) => {
+    await mapLimit(people, 4, async ({ user, range, times }) => {
       // A person with no alert stored whose events around the touched ones make no finding has nothing the
       // batch can change: their day is not read (a steady spray touches each person it tries every batch).
       if (
@@ -539,15 +539,7 @@ export class Detector {
 
   /** Failed sign-in items over the given time ranges: one query per group of ranges a day or less apart. */
   private async readFailed(ranges: readonly Range[]): Promise<Item[]> {
-    const sorted = [...ranges].sort((a, b) => a.from - b.from);
-    const merged: Range[] = [];
-    for (const range of sorted) {
-      const last = merged[merged.length - 1];
-      if (last && range.from - last.to <= MERGED_READ_GAP_MS)
-        merged[merged.length - 1] = { from: last.from, to: Math.max(last.to, range.to) };
-      else merged.push(range);
-    }
-    const pages = await mapLimit(merged, 4, (range) =>
+    const pages = await mapLimit(mergedRanges(ranges), 4, (range) =>
       this.store.query(FAILED_PARTITION, {
         between: [isoTime(range.from), `${isoTime(range.to)}${SORT_END}`],
       }),
@@ -695,14 +687,12 @@ export class Detector {
    * between too (`MERGED_READ_GAP_MS`).
    */
   private async readHours(hours: ReadonlySet<Hour>, read: Set<Hour>): Promise<Item[]> {
-    const runs: { from: number; to: number }[] = [];
-    const starts = [...hours].map((hour) => Date.parse(`${hour}:00:00Z`)).sort((a, b) => a - b);
-    for (const start of starts) {
-      const last = runs[runs.length - 1];
-      if (last && start - last.to <= MERGED_READ_GAP_MS) last.to = start;
-      else runs.push({ from: start, to: start });
+    const starts: Range[] = [];
+    for (const hour of hours) {
+      const start = Date.parse(`${hour}:00:00Z`);
+      starts.push({ from: start, to: start });
     }
-    const pages = await mapLimit(runs, 4, ({ from, to }) => {
+    const pages = await mapLimit(mergedRanges(starts), 4, ({ from, to }) => {
       for (const hour of hoursOver(from, to)) read.add(hour);
       return this.store.query(FAILED_PARTITION, {
         between: [isoTime(from).slice(0, 13), `${isoTime(to).slice(0, 13)}${SORT_END}`],
@@ -724,9 +714,7 @@ export class Detector {
     const index = new Map<string, Item>();
     const byKey = new Map<string, Item>();
     if (this.unmarked.has(subject)) return { episodes: [], index, listings: byKey, orphans: [] };
-    const indexed = await this.store.query(Keys.alertSubjectPartition(subject), {
-      between: ["", `9999${SORT_END}`],
-    });
+    const indexed = await this.store.query(Keys.alertSubjectPartition(subject));
     for (const item of indexed)
       if (item.type === ItemType.AlertBySubject && ADDRESS_RULES.has(String(item.rule)))
         index.set(`${String(item.firstSeen)}#${String(item.alertId)}`, item);
@@ -1135,6 +1123,18 @@ function listingItem({ alert, data, episode }: AlertDocument): Item {
     data,
     ...(episode !== undefined ? { episode } : {}),
   };
+}
+
+/** The ranges, those a day or less apart (`MERGED_READ_GAP_MS`) made one, in time order. */
+function mergedRanges(ranges: readonly Range[]): Range[] {
+  const merged: Range[] = [];
+  for (const range of [...ranges].sort((a, b) => a.from - b.from)) {
+    const last = merged[merged.length - 1];
+    if (last && range.from - last.to <= MERGED_READ_GAP_MS)
+      merged[merged.length - 1] = { from: last.from, to: Math.max(last.to, range.to) };
+    else merged.push(range);
+  }
+  return merged;
 }
 
 /** The subjects judged (not `undefined`), with their judgements. */

@@ -522,24 +522,15 @@ export class TableStore {
    * duplicate delivery.
    */
   async putIfAbsent(item: Item): Promise<boolean> {
-    for (let attempt = 0; ; attempt += 1) {
-      try {
-        this.stats.puts += 1;
-        await this.client.send(
-          new PutItemCommand({
-            TableName: this.tableName,
-            Item: toWire(item),
-            ConditionExpression: "attribute_not_exists(pk)",
-          }),
-        );
-        return true;
-      } catch (error) {
-        if (error instanceof ConditionalCheckFailedException) return false;
-        const failure = storeError("PutItem", error);
-        if (!failure.retryable || attempt >= this.maxRetries) throw failure;
-        await this.sleep(backoff(attempt + 1));
-      }
-    }
+    return this.sendIf("PutItem", () =>
+      this.client.send(
+        new PutItemCommand({
+          TableName: this.tableName,
+          Item: toWire(item),
+          ConditionExpression: "attribute_not_exists(pk)",
+        }),
+      ),
+    );
   }
 
   /**
@@ -568,26 +559,36 @@ export class TableStore {
       ExpressionAttributeNames: names,
       ...(Object.keys(values).length > 0 ? { ExpressionAttributeValues: toWire(values) } : {}),
     };
+    if (!item)
+      return this.sendIf("DeleteItem", () =>
+        this.client.send(
+          new DeleteItemCommand({
+            TableName: this.tableName,
+            Key: toWire({ pk: key.pk, sk: key.sk }),
+            ...condition,
+          }),
+        ),
+      );
+    const written = await this.sendIf("PutItem", () =>
+      this.client.send(new PutItemCommand({ TableName: this.tableName, Item: toWire(item), ...condition })),
+    );
+    if (written) this.stats.itemsWritten += 1;
+    return written;
+  }
+
+  /**
+   * Sends one conditional request, retrying as `retrying` does. Returns false when its condition failed. Each
+   * attempt counts as a `PutItem` in `stats.puts` when it is one.
+   */
+  private async sendIf(operation: "PutItem" | "DeleteItem", send: () => Promise<unknown>): Promise<boolean> {
     for (let attempt = 0; ; attempt += 1) {
       try {
-        if (item) {
-          this.stats.puts += 1;
-          await this.client.send(
-            new PutItemCommand({ TableName: this.tableName, Item: toWire(item), ...condition }),
-          );
-          this.stats.itemsWritten += 1;
-        } else
-          await this.client.send(
-            new DeleteItemCommand({
-              TableName: this.tableName,
-              Key: toWire({ pk: key.pk, sk: key.sk }),
-              ...condition,
-            }),
-          );
+        if (operation === "PutItem") this.stats.puts += 1;
+        await send();
         return true;
       } catch (error) {
         if (error instanceof ConditionalCheckFailedException) return false;
-        const failure = storeError(item ? "PutItem" : "DeleteItem", error);
+        const failure = storeError(operation, error);
         if (!failure.retryable || attempt >= this.maxRetries) throw failure;
         await this.sleep(backoff(attempt + 1));
       }
