@@ -503,29 +503,6 @@ describe("detections of two processes on one table", () => {
       await rm(dataDir, { recursive: true, force: true });
     }
   }
-  /**
-   * 1. The partial process runs until it holds before its listing; 2. the whole one until it holds (`wholeHolds`);
-   * 3. the partial one writes its listing and index item; 4. the whole one goes on (`wholeGoes`) and ends; 5. the
-   * partial one judges again, now on everything, and ends.
-   */
-  async function interleave(
-    pair: ReturnType<typeof holdAlertPair>,
-    partial: () => Promise<unknown>,
-    whole: () => Promise<unknown>,
-    wholeHolds: ReturnType<typeof deferred>,
-    wholeGoes: ReturnType<typeof deferred>,
-  ): Promise<void> {
-    const partialDone = partial();
-    await pair.atListing.promise;
-    const wholeDone = whole();
-    await wholeHolds.promise;
-    pair.listing.resolve();
-    await pair.wroteIndex.promise;
-    wholeGoes.resolve();
-    await wholeDone;
-    pair.afterIndex.resolve();
-    await partialDone;
-  }
   /** Which of three parts a record goes to: each sign-in workflow whole, so each part attributes its own. */
   const third = ({ event }: NormalizedRecord) => {
     let hash = 0;
@@ -722,7 +699,7 @@ describe("detections of two processes on one table", () => {
     });
   });
 
-  it("leaves no listing without its index item when a stale alert is deleted while another process writes it", async () => {
+  it("deletes a moved alert only as it read it: a process rewriting it meanwhile is refused and judges again", async () => {
     // Prepare: the reference; then everything but the brute force's first failure and a middle one, stored by
     // one process: the alert is stored under its second failure's time.
     const { items: expected, alerts } = await referenceAlerts();
@@ -742,29 +719,36 @@ describe("detections of two processes on one table", () => {
       expect(moved.firstSeen).not.toBe(alert.firstSeen);
       const sk = `${moved.firstSeen}#${moved.id}`;
       const partialPair = holdAlertPair(partial, sk);
+      partialPair.afterIndex.resolve();
+      const refused = refusedListings(partial);
       const wholeDeletedListing = deferred();
       const wholeAfterDelete = deferred();
       let wholeHeld = false;
-      const wholeDelete = whole.store.deleteItem.bind(whole.store);
-      whole.store.deleteItem = async (key) => {
-        await wholeDelete(key);
-        if (!wholeHeld && key.pk === "ALERT#v1" && key.sk === sk) {
+      const wholeReplace = whole.store.replaceIf.bind(whole.store);
+      whole.store.replaceIf = async (key, item, expectedContent) => {
+        const done = await wholeReplace(key, item, expectedContent);
+        if (!wholeHeld && item === undefined && key.pk === "ALERT#v1" && key.sk === sk) {
           wholeHeld = true;
           wholeDeletedListing.resolve();
           await wholeAfterDelete.promise;
         }
+        return done;
       };
-      // Act: the partial process stores the middle failure and judges (still without the first); the whole one
-      // stores the first failure (the alert moves), deletes the old listing and holds.
-      await interleave(
-        partialPair,
-        () => partial.pipeline.ingest([middle]),
-        () => whole.pipeline.ingest([first]),
-        wholeDeletedListing,
-        wholeAfterDelete,
-      );
-      // Assess
-      expect({ ...partialPair.held, wholeHeld }).toEqual({ listing: true, index: true, wholeHeld: true });
+      // Act: the partial process stores the middle failure, judges (still without the first) and holds before
+      // rewriting the moved alert's listing; the whole one stores the first failure (the alert moves), writes
+      // the whole alert, deletes the moved one's listing and holds; the partial one goes on and ends; then the
+      // whole one.
+      const partialDone = partial.pipeline.ingest([middle]);
+      await partialPair.atListing.promise;
+      const wholeDone = whole.pipeline.ingest([first]);
+      await wholeDeletedListing.promise;
+      partialPair.listing.resolve();
+      await partialDone;
+      wholeAfterDelete.resolve();
+      await wholeDone;
+      // Assess: the partial process's rewrite was refused, and the table holds the whole episode's alert alone.
+      expect({ listing: partialPair.held.listing, wholeHeld }).toEqual({ listing: true, wholeHeld: true });
+      expect(refused).toContain(sk);
       expect(alertItems(await dumpTable(partial))).toEqual(expected);
     });
   });
@@ -822,6 +806,55 @@ describe("a steady password spray from one address", () => {
       expect(alerts.sort()).toEqual([
         ["password-spray", spray.expected.passwordSpray, 25],
         ["unknown-user-names", spray.expected.unknownUserNames, undefined],
+      ]);
+    } finally {
+      await runtime.close();
+    }
+  });
+});
+
+describe("a brute force on one person that never pauses", () => {
+  it("reads the same few hours at each batch, however long it has run, and alerts on it whole", async () => {
+    // Prepare: a failure every 10 s for 8 hours and 20 minutes from one address, alternately for the one person
+    // in the directory and a name that matches nobody; batches of 150 failures (25 minutes).
+    const spray = steadySpray({
+      failures: 3000,
+      everyMs: 10_000,
+      users: 1,
+      seed: 13,
+      sourceIp: "198.18.0.78",
+      start: "2026-06-03T00:00:00Z",
+    });
+    const records = spray.records.flatMap((record) => {
+      const result = normalize(record);
+      return result.status === "audited" ? [result.record] : [];
+    });
+    const runtime = await detectingRuntime(ExportDirectory.fromJson(spray.directory), new RecordingSink());
+    try {
+      // Items the detections read of the person's events, per batch.
+      let read = 0;
+      const query = runtime.store.query.bind(runtime.store);
+      runtime.store.query = async (pk, options) => {
+        const items = await query(pk, options);
+        if (pk.startsWith("USER#")) read += items.length;
+        return items;
+      };
+      const perBatch: number[] = [];
+      // Act
+      for (let offset = 0; offset < records.length; offset += 300) {
+        read = 0;
+        await runtime.pipeline.ingest(records.slice(offset, offset + 300));
+        perBatch.push(read);
+      }
+      // Assess: the later batches read no more of the person's events than the first six did (with the hours
+      // around a batch's failures, a batch reads three or four of the person's hours, 1,440 events at most; reading
+      // a day either side, as before, the last batch read some 6,000).
+      expect(Math.max(...perBatch.slice(6))).toBeLessThanOrEqual(Math.max(...perBatch.slice(0, 6)));
+      expect(Math.max(...perBatch)).toBeLessThanOrEqual(4 * 360);
+      const alerts = (await runtime.alerts()).map((alert) => [alert.rule, alert.count, alert.sourceIps]);
+      expect(alerts.sort()).toEqual([
+        ["brute-force", spray.expected.passwordSpray, ["198.18.0.78"]],
+        ["unknown-user-names", spray.expected.unknownUserNames, ["198.18.0.78"]],
       ]);
     } finally {
       await runtime.close();

@@ -23,19 +23,24 @@ import {
 import type { TimelineQueries, UserView } from "../timeline/queries.ts";
 import { type Item, mapLimit, type TableStore } from "../timeline/store.ts";
 import {
-  type AddressJudgement,
+  ADDRESS_EPISODE_RULES,
+  type EpisodeJudgement,
+  type EpisodeRule,
   hourOf,
   hoursOver,
-  judgeAddress,
+  judgeEpisodes,
   type StoredEpisode,
-} from "./address-episodes.ts";
+  USER_EPISODE_RULES,
+} from "./episodes.ts";
 import {
+  type AlertSubject,
   type AttributedFailure,
   DEFAULT_DETECTION_CONFIG,
   type DetectionConfig,
   type EpisodeSummary,
   evaluatePrivilegeGrants,
   evaluateRoleSession,
+  evaluateSuccessAfterFailures,
   evaluateUser,
   eventTimeMs,
   type FailedThenSucceeded,
@@ -79,8 +84,9 @@ export interface TouchedSignIn {
 }
 
 const DAY_MS = 24 * 60 * 60 * 1000;
-const USER_RULES = new Set<string>([Rule.BruteForce, Rule.MfaAttack, Rule.SuccessAfterFailures]);
-const ADDRESS_RULES = new Set<string>([Rule.PasswordSpray, Rule.UnknownUserNames]);
+const USER_EPISODE_RULE_NAMES = new Set<string>(USER_EPISODE_RULES.map(({ rule }) => rule));
+const SUCCESS_RULES = new Set<string>([Rule.SuccessAfterFailures]);
+const ADDRESS_RULES = new Set<string>(ADDRESS_EPISODE_RULES.map(({ rule }) => rule));
 const ROLE_SESSION_RULES = new Set<string>([Rule.RoleCredentialsNewAddress]);
 const PRIVILEGE_RULES = new Set<string>([Rule.PrivilegeGrantedAfterFailures]);
 /** Role sessions whose cleared addresses a process remembers (least recently used forgotten first). */
@@ -141,11 +147,11 @@ const MAX_SETTLE_ROUNDS = 4;
 
 /**
  * Evaluates the rules over stored data around what a batch touched, and makes the stored alerts match the
- * result: alerts appear, grow, or disappear (when late events merged two episodes into one). A person's rules
- * read a day either side of the touched events and trust only episodes that end inside that margin, so they
- * never judge an episode on part of its events; the address rules read the hours around the touched failures
- * and take the rest of an episode from its alert (`address-episodes.ts`). A new alert is published once; later
- * updates are not re-paged.
+ * result: alerts appear, grow, or disappear (when late events merged two episodes into one). The episode rules
+ * (an address's password-spray and unknown-user-names, a person's brute-force and mfa-attack) read the hours
+ * around the touched failures and take the rest of an episode from its alert (`episodes.ts`);
+ * success-after-failures reads the lookback before each success the touched events can change. A new alert is
+ * published once; later updates are not re-paged.
  */
 export class Detector {
   /**
@@ -230,7 +236,7 @@ export class Detector {
     // episode it falls in, and the successes of the half hour after it; a success its own finding.
     const userTimes = new Map<
       string,
-      { user: UserKey; times: number[]; failed: boolean; successes: number[] }
+      { user: UserKey; times: number[]; failures: number[]; successes: number[] }
     >();
     const addressTimes = new Map<string, number[]>();
     for (const { event, users } of signIns) {
@@ -239,9 +245,9 @@ export class Detector {
       if (failed || isSuccessfulSignIn(event))
         for (const user of users) {
           const key = userKeyString(user);
-          const entry = userTimes.get(key) ?? { user, times: [], failed: false, successes: [] };
+          const entry = userTimes.get(key) ?? { user, times: [], failures: [], successes: [] };
           entry.times.push(at);
-          if (failed) entry.failed = true;
+          if (failed) entry.failures.push(at);
           else entry.successes.push(at);
           userTimes.set(key, entry);
         }
@@ -251,8 +257,8 @@ export class Detector {
     // touched events include a failure has one; a user with only successes touched is judged if a failure of
     // theirs came in the half hour before one of them (one read of the failed sign-ins for all of them).
     const lookbacks: Range[] = [];
-    for (const { failed, successes } of userTimes.values())
-      if (!failed)
+    for (const { failures, successes } of userTimes.values())
+      if (failures.length === 0)
         for (const at of successes) lookbacks.push({ from: at - this.config.successLookbackMs, to: at });
     const beforeSuccesses = lookbacks.length > 0 ? await this.readFailed(lookbacks) : [];
     const failingUsers = new Map<string, number[]>();
@@ -262,20 +268,20 @@ export class Detector {
     }
     const published: Alert[] = [];
     // People to judge: those with a failure touched, or a failure before a success touched.
-    const people: { user: UserKey; range: Range; times: number[] }[] = [];
-    for (const { user, times, failed: hasFailed, successes } of userTimes.values()) {
-      const failures = failingUsers.get(userKeyString(user));
+    const people: { user: UserKey; times: number[]; failures: number[] }[] = [];
+    for (const { user, times, failures, successes } of userTimes.values()) {
+      const failedBefore = failingUsers.get(userKeyString(user));
       const toJudge =
-        hasFailed ||
-        successes.some((at) => anyWithin(failures, { from: at - this.config.successLookbackMs, to: at }));
-      if (toJudge) people.push({ user, range: around(times), times });
+        failures.length > 0 ||
+        successes.some((at) => anyWithin(failedBefore, { from: at - this.config.successLookbackMs, to: at }));
+      if (toJudge) people.push({ user, times, failures });
     }
     // Which of the subjects about to be judged may have alerts stored: one key read for all of them.
     this.unmarked = await this.unmarkedSubjects([
       ...people.map(({ user }) => subjectKey({ type: "user", ...user })),
       ...[...addressTimes.keys()].map((address) => subjectKey({ type: "address", sourceIp: address })),
     ]);
-    await mapLimit(people, 4, async ({ user, range, times }) => {
+    await mapLimit(people, 4, async ({ user, times, failures }) => {
       // A person with no alert stored whose events around the touched ones make no finding has nothing the
       // batch can change: their day is not read (a steady spray touches each person it tries every batch).
       if (
@@ -283,9 +289,9 @@ export class Detector {
         !(await this.anyFindingNear(user, times))
       )
         return;
-      const { published: raised, successAfterFailures } = await this.evaluateUser(user, range);
+      const { published: raised, successAfterFailures } = await this.evaluateUser(user, times, failures);
       published.push(...raised);
-      if (successAfterFailures) judged.push({ user, range });
+      if (successAfterFailures) judged.push({ user, range: around(times) });
     });
     if (addressTimes.size > 0) published.push(...(await this.evaluateAddresses(addressTimes)));
     published.push(...afterGrants);
@@ -564,27 +570,85 @@ export class Detector {
   }
 
   /**
-   * `successAfterFailures`: whether the person has such a finding in the range (stored or not yet trusted): only
-   * then can privilege-granted-after-failures change because of their sign-ins. Events are only ever added, so
-   * a success-after-failures finding, anchored on its success, never goes away.
+   * A person's rules over what the batch touched (`times`; `failureTimes` the failed verifications among them):
+   * brute-force and mfa-attack on the hours around the touched failures and what their alerts keep of the rest
+   * (`judgeEpisodeSubjects`), success-after-failures on the lookback before each success the touched events can
+   * change (the touched ones, and those a lookback or less after a touched failure). One read of the person's
+   * events serves the first judgement of both. `successAfterFailures`: whether the person has such a finding
+   * there: only then can privilege-granted-after-failures change because of their sign-ins. Events are only ever
+   * added, so a success-after-failures finding, anchored on its success, never goes away.
    */
   private async evaluateUser(
     user: UserKey,
-    range: Range,
+    times: readonly number[],
+    failureTimes: readonly number[],
   ): Promise<{ published: Alert[]; successAfterFailures: boolean }> {
     const subject = subjectKey({ type: "user", ...user });
-    const { published, findings } = await this.settle(subject, USER_RULES, async () => {
-      const items = await this.store.query(Keys.userPartition(user), {
-        between: [`EVENT#${isoTime(range.from)}`, `EVENT#${isoTime(range.to)}${SORT_END}`],
-      });
-      const events: AuditEvent[] = [];
-      for (const item of items) if (item.type === ItemType.UserEvent) events.push(eventOf(item));
-      return { findings: evaluateUser(user, events, this.config), range };
-    });
-    return {
-      published,
-      successAfterFailures: findings.some((found) => found.rule === Rule.SuccessAfterFailures),
+    const lookback = this.config.successLookbackMs;
+    const windowMs = this.config.windowMs;
+    const first = Math.min(...times);
+    const last = Math.max(...times);
+    // The range `reconcile` trusts is a lookback and a window in from its start, a window in from its end: it
+    // trusts every finding of a success in [first, last + lookback].
+    const successRange: Range = {
+      from: Math.max(EARLIEST_MS, first - 2 * lookback - windowMs),
+      to: Math.min(LATEST_MS, last + lookback + windowMs),
     };
+    const successHours = new Set(hoursOver(successRange.from, successRange.to));
+    const firstRead = new Set<Hour>();
+    const events = await this.readUserEvents(user, successHours, firstRead);
+    const published: Alert[] = [];
+    if (failureTimes.length > 0) {
+      const userSubject: AlertSubject = { type: "user", ...user };
+      const failuresRead = (read: readonly AuditEvent[]) => new Map([[subject, userFailures(user, read)]]);
+      const settled = await this.settle(subject, USER_EPISODE_RULE_NAMES, async (again) => {
+        const judged = await this.judgeEpisodeSubjects(
+          [{ key: subject, subject: userSubject, times: failureTimes }],
+          USER_EPISODE_RULES,
+          USER_EPISODE_RULE_NAMES,
+          async (hours, read) => failuresRead(await this.readUserEvents(user, hours, read)),
+          // Judged again after a write, it reads afresh.
+          again ? undefined : { failures: failuresRead(events), read: firstRead },
+        );
+        const found = judged.get(subject);
+        return found && { ...found, range: around(failureTimes) };
+      });
+      published.push(...settled.published);
+    }
+    // No success there, no finding of this rule the batch can change.
+    const changeable = events.some((event) => {
+      if (!isSuccessfulSignIn(event)) return false;
+      const at = eventTimeMs(event);
+      return at >= first && at <= last + lookback;
+    });
+    if (!changeable) return { published, successAfterFailures: false };
+    const { published: raised, findings } = await this.settle(subject, SUCCESS_RULES, async (again) => {
+      const read = again ? await this.readUserEvents(user, successHours, new Set()) : events;
+      return { findings: evaluateSuccessAfterFailures(user, read, this.config), range: successRange };
+    });
+    published.push(...raised);
+    return { published, successAfterFailures: findings.length > 0 };
+  }
+
+  /**
+   * The person's events in these hours (sort keys `EVENT#<hour>`), the hours added to `read`. Hours a day or
+   * less apart are read as one range, the hours between too (`MERGED_READ_GAP_MS`).
+   */
+  private async readUserEvents(
+    user: UserKey,
+    hours: ReadonlySet<Hour>,
+    read: Set<Hour>,
+  ): Promise<AuditEvent[]> {
+    const pages = await mapLimit(mergedRanges(hourRanges(hours)), 4, ({ from, to }) => {
+      for (const hour of hoursOver(from, to)) read.add(hour);
+      return this.store.query(Keys.userPartition(user), {
+        between: [`EVENT#${isoTime(from).slice(0, 13)}`, `EVENT#${isoTime(to).slice(0, 13)}${SORT_END}`],
+      });
+    });
+    const events: AuditEvent[] = [];
+    for (const page of pages)
+      for (const item of page) if (item.type === ItemType.UserEvent) events.push(eventOf(item));
+    return events;
   }
 
   private async evaluateAddresses(addressTimes: Map<string, number[]>): Promise<Alert[]> {
@@ -593,12 +657,28 @@ export class Detector {
       subjects.set(subjectKey({ type: "address", sourceIp: address }), { address, times });
     // Judged again (`settle`), the addresses read the failed sign-ins afresh: one read for all of them.
     const settled = await this.settleMany([...subjects.keys()], ADDRESS_RULES, async (keys) => {
-      const judging: { key: string; address: string; times: number[] }[] = [];
+      const judging: { key: string; subject: AlertSubject; times: number[] }[] = [];
+      const keyOf = new Map<string, string>();
       for (const key of keys) {
-        const subject = subjects.get(key);
-        if (subject) judging.push({ key, ...subject });
+        const entry = subjects.get(key);
+        if (!entry) continue;
+        judging.push({ key, subject: { type: "address", sourceIp: entry.address }, times: entry.times });
+        keyOf.set(entry.address, key);
       }
-      const judgements = await this.judgeAddresses(judging);
+      // The hours read hold every address's failures: those of the judged addresses only are kept.
+      const judgements = await this.judgeEpisodeSubjects(
+        judging,
+        ADDRESS_EPISODE_RULES,
+        ADDRESS_RULES,
+        async (hours, read) => {
+          const byKey = new Map<string, AttributedFailure[]>();
+          for (const [address, failures] of attributedFailures(await this.readHours(hours, read))) {
+            const key = keyOf.get(address);
+            if (key !== undefined) byKey.set(key, failures);
+          }
+          return byKey;
+        },
+      );
       const judged = new Map<string, SubjectJudgement>();
       for (const { key, times } of judging) {
         const found = judgements.get(key);
@@ -610,43 +690,47 @@ export class Detector {
   }
 
   /**
-   * The address rules' judgements (`judgeAddress`) of these addresses, from the hours a window or less from
-   * their failures, and the hours their episodes run on into; each round of reads is one for all addresses.
+   * The episode rules' judgements (`judgeEpisodes`) of these subjects, from the hours a window or less from
+   * their failures (`times`), and the hours their episodes run on into; `readFailures` reads hours for all of
+   * them at once (adding them to `read`) and gives their failures by subject key. `initial`: failures of hours
+   * already read, taken as the first reading's.
    */
-  private async judgeAddresses(
-    subjects: readonly { key: string; address: string; times: readonly number[] }[],
+  private async judgeEpisodeSubjects(
+    subjects: readonly { key: string; subject: AlertSubject; times: readonly number[] }[],
+    rules: readonly EpisodeRule[],
+    ruleNames: ReadonlySet<string>,
+    readFailures: (hours: ReadonlySet<Hour>, read: Set<Hour>) => Promise<Map<string, AttributedFailure[]>>,
+    initial?: { failures: Map<string, AttributedFailure[]>; read: ReadonlySet<Hour> },
   ): Promise<Map<string, { findings: Finding[]; existing: Item[]; basis: Map<string, ListingContent> }>> {
     const windowMs = this.config.windowMs;
     const stored = new Map<string, Awaited<ReturnType<Detector["storedEpisodes"]>>>();
     await mapLimit(subjects, 4, async ({ key }) => {
-      stored.set(key, await this.storedEpisodes(key));
+      stored.set(key, await this.storedEpisodes(key, ruleNames));
     });
+    const read = new Set<Hour>(initial?.read);
+    const bySubject = new Map<string, AttributedFailure[]>();
+    for (const [key, failures] of initial?.failures ?? [])
+      for (const failure of failures) appendTo(bySubject, key, failure);
     let toRead = new Set<Hour>();
     for (const { times } of subjects)
       for (const time of times)
-        for (const hour of hoursOver(time - windowMs, time + windowMs)) toRead.add(hour);
-    const read = new Set<Hour>();
-    // The judged addresses' failures only: the hours read hold every address's.
-    const addresses = new Set(subjects.map(({ address }) => address));
-    const byAddress = new Map<string, AttributedFailure[]>();
+        for (const hour of hoursOver(time - windowMs, time + windowMs)) if (!read.has(hour)) toRead.add(hour);
     let followUntil = Number.POSITIVE_INFINITY;
     for (let round = 0; ; round += 1) {
-      for (const [address, failures] of attributedFailures(await this.readHours(toRead, read)))
-        if (addresses.has(address)) for (const failure of failures) appendTo(byAddress, address, failure);
+      if (toRead.size > 0)
+        for (const [key, failures] of await readFailures(toRead, read))
+          for (const failure of failures) appendTo(bySubject, key, failure);
       // The bound counts from the hours the first reading took (those around the batch, and between them).
       if (round === 0) followUntil = read.size + MAX_HOURS_FOLLOWED;
       // Past the bound, an episode is judged on the hours read: its alert starts (or ends) where they do.
       const follow = read.size < followUntil;
-      const judgements = new Map<string, AddressJudgement>();
+      const judgements = new Map<string, EpisodeJudgement>();
       const need = new Set<Hour>();
-      for (const { key, address } of subjects) {
-        const judgement = judgeAddress(
-          address,
-          {
-            failures: byAddress.get(address) ?? [],
-            hoursRead: read,
-            stored: stored.get(key)?.episodes ?? [],
-          },
+      for (const { key, subject } of subjects) {
+        const judgement = judgeEpisodes(
+          subject,
+          rules,
+          { failures: bySubject.get(key) ?? [], hoursRead: read, stored: stored.get(key)?.episodes ?? [] },
           this.config,
           round,
           follow,
@@ -687,12 +771,7 @@ export class Detector {
    * between too (`MERGED_READ_GAP_MS`).
    */
   private async readHours(hours: ReadonlySet<Hour>, read: Set<Hour>): Promise<Item[]> {
-    const starts: Range[] = [];
-    for (const hour of hours) {
-      const start = Date.parse(`${hour}:00:00Z`);
-      starts.push({ from: start, to: start });
-    }
-    const pages = await mapLimit(mergedRanges(starts), 4, ({ from, to }) => {
+    const pages = await mapLimit(mergedRanges(hourRanges(hours)), 4, ({ from, to }) => {
       for (const hour of hoursOver(from, to)) read.add(hour);
       return this.store.query(FAILED_PARTITION, {
         between: [isoTime(from).slice(0, 13), `${isoTime(to).slice(0, 13)}${SORT_END}`],
@@ -702,10 +781,13 @@ export class Detector {
   }
 
   /**
-   * The address's stored alerts of the address rules, with what each keeps of its episode, and their index
-   * items by `<firstSeen>#<alertId>`. None for an address without a presence mark (`unmarked`).
+   * The subject's stored alerts of these episode rules, with what each keeps of its episode, and their index
+   * items by `<firstSeen>#<alertId>`. None for a subject without a presence mark (`unmarked`).
    */
-  private async storedEpisodes(subject: string): Promise<{
+  private async storedEpisodes(
+    subject: string,
+    ruleNames: ReadonlySet<string>,
+  ): Promise<{
     episodes: StoredEpisode[];
     index: Map<string, Item>;
     listings: Map<string, Item>;
@@ -716,7 +798,7 @@ export class Detector {
     if (this.unmarked.has(subject)) return { episodes: [], index, listings: byKey, orphans: [] };
     const indexed = await this.store.query(Keys.alertSubjectPartition(subject));
     for (const item of indexed)
-      if (item.type === ItemType.AlertBySubject && ADDRESS_RULES.has(String(item.rule)))
+      if (item.type === ItemType.AlertBySubject && ruleNames.has(String(item.rule)))
         index.set(`${String(item.firstSeen)}#${String(item.alertId)}`, item);
     const listings = await this.store.getAll(
       [...index.values()].map((item) => Keys.alertListing(String(item.firstSeen), String(item.alertId))),
@@ -731,6 +813,7 @@ export class Detector {
         firstSeen: alert.firstSeen,
         lastSeen: alert.lastSeen,
         users: (alert.users ?? []).map(({ identityStoreId, userId }) => ({ identityStoreId, userId })),
+        sourceIps: alert.sourceIps,
         ...(typeof listing.episode === "string"
           ? { episode: JSON.parse(listing.episode) as EpisodeSummary }
           : {}),
@@ -1135,6 +1218,25 @@ function mergedRanges(ranges: readonly Range[]): Range[] {
     else merged.push(range);
   }
   return merged;
+}
+
+/** Each hour as a range of no length at its start (for `mergedRanges`). */
+function hourRanges(hours: ReadonlySet<Hour>): Range[] {
+  const starts: Range[] = [];
+  for (const hour of hours) {
+    const start = Date.parse(`${hour}:00:00Z`);
+    starts.push({ from: start, to: start });
+  }
+  return starts;
+}
+
+/** A person's failed verifications among their events, as the episode rules see them. */
+function userFailures(user: UserKey, events: readonly AuditEvent[]): AttributedFailure[] {
+  const failures: AttributedFailure[] = [];
+  for (const event of events)
+    if (event.category === "sign-in" && isFailedVerification(event))
+      failures.push({ event, users: [user], hiddenName: false });
+  return failures;
 }
 
 /** The subjects judged (not `undefined`), with their judgements. */

@@ -1,3 +1,3 @@
-export * from "./address-episodes.ts";
 export * from "./detector.ts";
+export * from "./episodes.ts";
 export * from "./rules.ts";

@@ -81,7 +81,7 @@ export interface Finding {
   readonly afterAlertId?: string;
   /** For privilege-granted-after-failures: the changes, and whether the person was changed or made them. */
   readonly grants?: readonly PrivilegeGrant[];
-  /** For the address rules: what the alert keeps of the episode (stored beside it, never published). */
+  /** For the episode rules: what the alert keeps of the episode (stored beside it, never published). */
   readonly episode?: EpisodeSummary;
 }
 
@@ -92,8 +92,8 @@ export interface Finding {
 export type Hour = string;
 
 /**
- * What an alert of an address rule keeps of its episode, for the batches that read only part of it
- * (`address-episodes.ts`).
+ * What an alert of an episode rule (an address's or a person's) keeps of its episode, for the batches that
+ * read only part of it (`episodes.ts`).
  */
 export interface EpisodeSummary {
   /** The episode's failures in each hour (`Hour`), hours in order. */
@@ -102,7 +102,10 @@ export interface EpisodeSummary {
   readonly first: readonly (readonly [string, string])[];
 }
 
-/** A failed verification as the address rules see it: who it was attributed to, if anyone. */
+/**
+ * A failed verification as the episode rules see it: who it was attributed to, if anyone (for a person's rules,
+ * that person).
+ */
 export interface AttributedFailure {
   readonly event: AuditEvent;
   readonly users: readonly UserKey[];
@@ -227,9 +230,7 @@ export function evaluateUser(
   config: DetectionConfig,
 ): Finding[] {
   const subject: AlertSubject = { type: "user", identityStoreId: user.identityStoreId, userId: user.userId };
-  const signIns = [...new Map(events.map((event) => [event.eventId, event])).values()]
-    .filter((event) => event.category === "sign-in")
-    .sort(byTimeThenId);
+  const signIns = signInsOf(events);
   const failures = signIns.filter(isFailedVerification);
   const findings: Finding[] = [];
 
@@ -245,6 +246,38 @@ export function evaluateUser(
       findings.push(finding(Rule.MfaAttack, Severity.High, subject, episode));
     }
   }
+  findings.push(...successesAfterFailures(subject, signIns, failures, config));
+  return findings;
+}
+
+/**
+ * success-after-failures alone (`evaluateUser`'s third rule): a finding per successful sign-in with enough of
+ * the person's failures in the lookback before it. `events` are theirs, any order.
+ */
+export function evaluateSuccessAfterFailures(
+  user: UserKey,
+  events: readonly AuditEvent[],
+  config: DetectionConfig,
+): Finding[] {
+  const subject: AlertSubject = { type: "user", identityStoreId: user.identityStoreId, userId: user.userId };
+  const signIns = signInsOf(events);
+  return successesAfterFailures(subject, signIns, signIns.filter(isFailedVerification), config);
+}
+
+/** The sign-in events among `events`, each once, in time order. */
+function signInsOf(events: readonly AuditEvent[]): AuditEvent[] {
+  return [...new Map(events.map((event) => [event.eventId, event])).values()]
+    .filter((event) => event.category === "sign-in")
+    .sort(byTimeThenId);
+}
+
+function successesAfterFailures(
+  subject: AlertSubject,
+  signIns: readonly AuditEvent[],
+  failures: readonly AuditEvent[],
+  config: DetectionConfig,
+): Finding[] {
+  const findings: Finding[] = [];
   for (const success of signIns.filter(isSuccessfulSignIn)) {
     const since = eventTimeMs(success) - config.successLookbackMs;
     const before = failures.filter(

@@ -1,4 +1,4 @@
-import { byTimeThenId, type UserKey } from "../normalize/types.ts";
+import { byTimeThenId, isFailedVerification, type UserKey } from "../normalize/types.ts";
 import { isoTime } from "../shared/time.ts";
 import {
   type AlertSubject,
@@ -9,6 +9,7 @@ import {
   eventTimeMs,
   type Finding,
   type Hour,
+  isSecondFactor,
   MAX_EVENT_IDS,
   peakInWindow,
   Rule,
@@ -16,13 +17,14 @@ import {
 } from "./rules.ts";
 
 /**
- * The address rules (password-spray, unknown-user-names), judged on part of an episode. An episode runs on for
- * as long as failures come less than a window apart, so a steady spray is one episode as long as the spray.
- * Judging it whole at every batch read the whole spray again at every batch: reads that grew with the square
+ * The episode rules, judged on part of an episode: password-spray and unknown-user-names about an address,
+ * brute-force and mfa-attack about a person. An episode runs on for as long as failures come less than a
+ * window apart, so a steady spray (or a brute force that never pauses) is one episode as long as the attack.
+ * Judging it whole at every batch read the whole attack again at every batch: reads that grew with the square
  * of the failures (docs/benchmarks.md). An alert of these rules therefore keeps what its episode needs of
  * the hours a batch does not read (`EpisodeSummary`): how many of its failures each hour holds, and its
  * first failures. A batch reads the hours within a window of its failures, and takes the rest of an episode
- * from its alert. The result is the one a reading of every failure gives (`evaluateAddress`).
+ * from its alert. The result is the one a reading of every failure gives (`evaluateAddress`, `evaluateUser`).
  */
 
 const HOUR_MS = 60 * 60 * 1000;
@@ -39,34 +41,37 @@ export function hoursOver(from: number, to: number): Hour[] {
   return hours;
 }
 
-/** A finding of an address rule, with what its alert keeps of the episode. */
-export interface AddressFinding extends Finding {
+/** A finding of an episode rule, with what its alert keeps of the episode. */
+export interface EpisodeFinding extends Finding {
   readonly episode: EpisodeSummary;
 }
 
-/** A stored alert of an address rule, as a judgement of its address needs it. */
+/** A stored alert of an episode rule, as a judgement of its subject needs it. */
 export interface StoredEpisode {
   readonly id: string;
   readonly rule: Rule;
   readonly firstSeen: string;
   readonly lastSeen: string;
+  /** The people an address rule's alert names (none for a person's rules). */
   readonly users: readonly UserKey[];
+  /** Where the episode's failures came from, all of them. */
+  readonly sourceIps: readonly string[];
   /** Absent for alerts stored before summaries were kept: their hours are read instead. */
   readonly episode?: EpisodeSummary;
 }
 
-/** What a judgement of one address has: the failures of the hours read, and the address's stored alerts. */
-export interface AddressReading {
-  /** The address's failures in the hours read, any order (one failure given twice counts once). */
+/** What a judgement of one subject has: the failures of the hours read, and the subject's stored alerts. */
+export interface EpisodeReading {
+  /** The subject's failures in the hours read, any order (one failure given twice counts once). */
   readonly failures: readonly AttributedFailure[];
   readonly hoursRead: ReadonlySet<Hour>;
-  /** The address's stored alerts of the address rules (their listings). */
+  /** The subject's stored alerts of the rules judged (their listings). */
   readonly stored: readonly StoredEpisode[];
 }
 
-export interface AddressJudgement {
+export interface EpisodeJudgement {
   /** Empty while `need` is not. */
-  readonly findings: AddressFinding[];
+  readonly findings: EpisodeFinding[];
   /**
    * The stored alerts the judgement decides (a window or less from an hour read): those no finding matches
    * are to be deleted.
@@ -76,11 +81,13 @@ export interface AddressJudgement {
   readonly need: Set<Hour>;
 }
 
-interface AddressRule {
+/** An episode rule: which failures its episodes are made of, and when an episode alerts. */
+export interface EpisodeRule {
   readonly rule: Rule;
   readonly severity: Severity;
   readonly member: (failure: AttributedFailure) => boolean;
   readonly alerts: (failures: readonly AttributedFailure[], config: DetectionConfig) => boolean;
+  /** Whether the alert names the people its failures were attributed to (an address's alerts). */
   readonly withUsers: boolean;
 }
 
@@ -92,7 +99,8 @@ function userKeys(failure: AttributedFailure): string[] {
   return keys;
 }
 
-const ADDRESS_RULES: readonly AddressRule[] = [
+/** The rules about a source address. Their failures: every failed verification from it, whoever it named. */
+export const ADDRESS_EPISODE_RULES: readonly EpisodeRule[] = [
   {
     rule: Rule.PasswordSpray,
     severity: Severity.High,
@@ -110,12 +118,33 @@ const ADDRESS_RULES: readonly AddressRule[] = [
   },
 ];
 
+/**
+ * The episode rules about a person (`evaluateUser` judges them the same way on every event). Their failures:
+ * the person's failed verifications.
+ */
+export const USER_EPISODE_RULES: readonly EpisodeRule[] = [
+  {
+    rule: Rule.BruteForce,
+    severity: Severity.High,
+    member: (failure) => isFailedVerification(failure.event) && !isSecondFactor(failure.event),
+    alerts: (failures, config) => peakInWindow(failures, at, config.windowMs) >= config.bruteForceFailures,
+    withUsers: false,
+  },
+  {
+    rule: Rule.MfaAttack,
+    severity: Severity.High,
+    member: (failure) => isFailedVerification(failure.event) && isSecondFactor(failure.event),
+    alerts: (failures, config) => peakInWindow(failures, at, config.windowMs) >= config.mfaFailures,
+    withUsers: false,
+  },
+];
+
 /** Rules about one source address: password spraying, unknown user names, over all of its failures. */
 export function evaluateAddress(
   sourceIp: string,
   failures: readonly AttributedFailure[],
   config: DetectionConfig,
-): AddressFinding[] {
+): EpisodeFinding[] {
   // Every hour a window or less from a failure counts as read: nothing else is stored.
   const hours = new Set<Hour>();
   for (const failure of failures)
@@ -124,27 +153,39 @@ export function evaluateAddress(
   return judgeAddress(sourceIp, { failures, hoursRead: hours, stored: [] }, config, 0).findings;
 }
 
-/**
- * Judges the address's episodes that the hours read reach. `round`: how many times hours were read for it
- * before (the hours asked for grow with it, so that following a long episode takes few reads). Without
- * `follow`, asks for no more hours: episodes are judged on what was read (a bound on a judgement's reads).
- */
+/** `judgeEpisodes` of an address, by the address rules. */
 export function judgeAddress(
   sourceIp: string,
-  reading: AddressReading,
+  reading: EpisodeReading,
   config: DetectionConfig,
   round: number,
   follow = true,
-): AddressJudgement {
+): EpisodeJudgement {
+  return judgeEpisodes({ type: "address", sourceIp }, ADDRESS_EPISODE_RULES, reading, config, round, follow);
+}
+
+/**
+ * Judges the subject's episodes that the hours read reach. `round`: how many times hours were read for it
+ * before (the hours asked for grow with it, so that following a long episode takes few reads). Without
+ * `follow`, asks for no more hours: episodes are judged on what was read (a bound on a judgement's reads).
+ */
+export function judgeEpisodes(
+  subject: AlertSubject,
+  rules: readonly EpisodeRule[],
+  reading: EpisodeReading,
+  config: DetectionConfig,
+  round: number,
+  follow = true,
+): EpisodeJudgement {
   const unique = new Map<string, AttributedFailure>();
   for (const failure of reading.failures) unique.set(failure.event.eventId, failure);
   const sorted = [...unique.values()].sort((a, b) => byTimeThenId(a.event, b.event));
-  const judgement: AddressJudgement = { findings: [], seen: [], need: new Set() };
-  for (const rule of ADDRESS_RULES) {
+  const judgement: EpisodeJudgement = { findings: [], seen: [], need: new Set() };
+  for (const rule of rules) {
     const failures: AttributedFailure[] = [];
     for (const failure of sorted) if (rule.member(failure)) failures.push(failure);
     const stored = reading.stored.filter((episode) => episode.rule === rule.rule);
-    judgeRule(rule, sourceIp, failures, stored, reading.hoursRead, config, round, follow, judgement);
+    judgeRule(rule, subject, failures, stored, reading.hoursRead, config, round, follow, judgement);
   }
   if (judgement.need.size > 0) return { findings: [], seen: [], need: judgement.need };
   return judgement;
@@ -160,15 +201,15 @@ type Node =
     };
 
 function judgeRule(
-  rule: AddressRule,
-  sourceIp: string,
+  rule: EpisodeRule,
+  subject: AlertSubject,
   failures: readonly AttributedFailure[],
   stored: readonly StoredEpisode[],
   read: ReadonlySet<Hour>,
   config: DetectionConfig,
   round: number,
   follow: boolean,
-  judgement: AddressJudgement,
+  judgement: EpisodeJudgement,
 ): void {
   const windowMs = config.windowMs;
   const allRead = (from: number, to: number) => hoursOver(from, to).every((hour) => read.has(hour));
@@ -269,7 +310,7 @@ function judgeRule(
     if (!startsEpisode && !allRead(from - windowMs, from) && needAll(from - reach, from)) open = true;
     if (!endsEpisode && !allRead(to, to + windowMs) && needAll(to, to + reach)) open = true;
     if (open) continue;
-    judgement.findings.push(merged(rule, sourceIp, own, episodes, read));
+    judgement.findings.push(merged(rule, subject, own, episodes, read));
   }
   for (const episode of seen) if (!untouched.has(episode)) judgement.seen.push(episode);
 }
@@ -304,13 +345,12 @@ function conflicting(
 
 /** One episode's finding: the failures read, and what the stored episodes in it keep of the hours not read. */
 function merged(
-  rule: AddressRule,
-  sourceIp: string,
+  rule: EpisodeRule,
+  subject: AlertSubject,
   failures: readonly AttributedFailure[],
   episodes: readonly (StoredEpisode & { episode: EpisodeSummary })[],
   read: ReadonlySet<Hour>,
-): AddressFinding {
-  const subject: AlertSubject = { type: "address", sourceIp };
+): EpisodeFinding {
   const hours = new Map<Hour, number>();
   let count = failures.length;
   for (const failure of failures) {
@@ -323,7 +363,9 @@ function merged(
   let last = failures[failures.length - 1]?.event.eventTime;
   const users = new Map<string, UserKey>();
   for (const failure of failures) for (const user of failure.users) users.set(userKeyOf(user), user);
-  for (const { episode, lastSeen, users: storedUsers } of episodes) {
+  const sourceIps = new Set<string>();
+  for (const failure of failures) if (failure.event.sourceIp) sourceIps.add(failure.event.sourceIp);
+  for (const { episode, lastSeen, users: storedUsers, sourceIps: storedSourceIps } of episodes) {
     for (const [hour, inHour] of Object.entries(episode.hours)) {
       if (read.has(hour)) continue;
       count += inHour;
@@ -332,6 +374,8 @@ function merged(
     for (const pair of episode.first) firstById.set(pair[1], pair);
     if (last === undefined || lastSeen > last) last = lastSeen;
     for (const user of storedUsers) users.set(userKeyOf(user), user);
+    // A stored episode's failures are all still in the episode (episodes only grow), so their addresses are.
+    for (const sourceIp of storedSourceIps) sourceIps.add(sourceIp);
   }
   const first = [...firstById.values()]
     .sort((a, b) => byTimeThenId({ eventTime: a[0], eventId: a[1] }, { eventTime: b[0], eventId: b[1] }))
@@ -349,7 +393,7 @@ function merged(
     lastSeen: last as string,
     count,
     eventIds: first.map((pair) => pair[1]),
-    sourceIps: [sourceIp],
+    sourceIps: [...sourceIps].sort(),
     ...(rule.withUsers ? { users: sortedUsers } : {}),
     episode: { hours: sortedHours, first },
   };

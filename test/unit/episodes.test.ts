@@ -1,17 +1,22 @@
 import {
-  type AddressFinding,
   type AttributedFailure,
   alertId,
   DEFAULT_DETECTION_CONFIG,
+  type EpisodeFinding,
+  type EpisodeJudgement,
+  type EpisodeReading,
   episodes,
   evaluateAddress,
+  evaluateUser,
   type Finding,
   type Hour,
   hourOf,
   hoursOver,
   judgeAddress,
+  judgeEpisodes,
   peakInWindow,
   type StoredEpisode,
+  USER_EPISODE_RULES,
 } from "@idc-audit/core/detect";
 import { type AuditEvent, byTimeThenId, type UserKey } from "@idc-audit/core/normalize";
 import fc from "fast-check";
@@ -47,8 +52,10 @@ function failure(index: number, at: number, user: number | undefined): Attribute
  */
 function deliver(
   stored: Map<string, AttributedFailure>,
-  alerts: Map<string, AddressFinding>,
+  alerts: Map<string, EpisodeFinding>,
   batch: readonly AttributedFailure[],
+  judge: (reading: EpisodeReading, round: number) => EpisodeJudgement = (reading, round) =>
+    judgeAddress(ADDRESS, reading, config, round),
 ): Set<Hour> {
   for (const entry of batch) stored.set(entry.event.eventId, entry);
   const read = new Set<Hour>();
@@ -66,9 +73,10 @@ function deliver(
       firstSeen: alert.firstSeen,
       lastSeen: alert.lastSeen,
       users: alert.users ?? [],
+      sourceIps: alert.sourceIps,
       episode: alert.episode,
     }));
-    const judgement = judgeAddress(ADDRESS, { failures, hoursRead: read, stored: episodes }, config, round);
+    const judgement = judge({ failures, hoursRead: read, stored: episodes }, round);
     if (judgement.need.size === 0) {
       const made = new Set(judgement.findings.map((found) => `${found.firstSeen}#${found.id}`));
       for (const episode of judgement.seen)
@@ -181,7 +189,7 @@ describe("address rules judged on the hours a batch reads", () => {
             ...duplicated.map((index) => all[index] as AttributedFailure),
           ];
           const stored = new Map<string, AttributedFailure>();
-          const alerts = new Map<string, AddressFinding>();
+          const alerts = new Map<string, EpisodeFinding>();
           for (let offset = 0; offset < deliveries.length; offset += batchSize)
             deliver(stored, alerts, deliveries.slice(offset, offset + batchSize));
           const whole = sortedAlerts(evaluateAddress(ADDRESS, all, config));
@@ -199,7 +207,7 @@ describe("address rules judged on the hours a batch reads", () => {
       failure(index, start + index * 20_000, index % 2 === 0 ? (index / 2) % 15 : undefined),
     );
     const stored = new Map<string, AttributedFailure>();
-    const alerts = new Map<string, AddressFinding>();
+    const alerts = new Map<string, EpisodeFinding>();
     const hoursRead: number[] = [];
     for (let offset = 0; offset < spray.length; offset += 180)
       hoursRead.push(deliver(stored, alerts, spray.slice(offset, offset + 180)).size);
@@ -222,8 +230,8 @@ describe("address rules judged on the hours a batch reads", () => {
     if (!whole) throw new Error("the spray raised no alert");
     const { episode: _summary, ...legacy } = whole;
     const stored = new Map(spray.slice(0, 1790).map((entry) => [entry.event.eventId, entry]));
-    const alerts = new Map<string, AddressFinding>([
-      [`${whole.firstSeen}#${whole.id}`, legacy as AddressFinding],
+    const alerts = new Map<string, EpisodeFinding>([
+      [`${whole.firstSeen}#${whole.id}`, legacy as EpisodeFinding],
     ]);
     // Act: the last ten failures arrive, then a duplicate of the last.
     const first = deliver(stored, alerts, spray.slice(1790));
@@ -278,5 +286,96 @@ describe("address rules judged on the hours a batch reads", () => {
     expect(followed.need.size).toBeGreaterThanOrEqual(10);
     expect(bounded.seen).toEqual([]);
     expect(bounded.findings).toEqual([]);
+  });
+});
+
+const PERSON: UserKey = { identityStoreId: "d-1234567890", userId: "user-under-attack" };
+
+/** A failed verification of `PERSON`: the password, or a second factor, from one of a few addresses. */
+function personFailure(index: number, at: number, secondFactor: boolean, address: number): AttributedFailure {
+  const { event } = failure(index, at, 0);
+  return {
+    event: { ...event, credentialType: secondFactor ? "TOTP" : "PASSWORD", sourceIp: `198.18.7.${address}` },
+    users: [PERSON],
+    hiddenName: false,
+  };
+}
+
+const judgePerson = (reading: EpisodeReading, round: number) =>
+  judgeEpisodes({ type: "user", ...PERSON }, USER_EPISODE_RULES, reading, config, round);
+
+describe("a person's brute-force and mfa-attack judged on the hours a batch reads", () => {
+  it("give the alerts evaluateUser gives on every event, whatever the order, split and duplicates (property)", () => {
+    // Stretches of failures as above, of the password or of a second factor, from four addresses in turn.
+    const gap = fc.oneof(
+      { weight: 3, arbitrary: fc.integer({ min: 0, max: 40_000 }) },
+      { weight: 3, arbitrary: fc.integer({ min: 4 * MINUTE, max: 10 * MINUTE }) },
+      { weight: 1, arbitrary: fc.integer({ min: 10 * MINUTE + 1, max: 5 * 60 * MINUTE }) },
+    );
+    const failures = fc
+      .array(fc.tuple(gap, fc.integer({ min: 1, max: 60 }), fc.boolean(), fc.nat({ max: 3 })), {
+        minLength: 1,
+        maxLength: 30,
+      })
+      .map((stretches) => {
+        let at = start;
+        const made: AttributedFailure[] = [];
+        for (const [step, count, secondFactor, address] of stretches)
+          for (let n = 0; n < count; n += 1) {
+            at += step;
+            made.push(personFailure(made.length, at, secondFactor, (address + n) % 4));
+          }
+        return made;
+      });
+    fc.assert(
+      fc.property(
+        failures.chain((all) =>
+          fc.tuple(
+            fc.constant(all),
+            fc.shuffledSubarray(all, { minLength: all.length, maxLength: all.length }),
+            fc.integer({ min: 1, max: 200 }),
+            fc.array(fc.nat({ max: all.length - 1 }), { maxLength: 50 }),
+          ),
+        ),
+        ([all, shuffled, batchSize, duplicated]) => {
+          const deliveries = [...shuffled, ...duplicated.map((index) => all[index] as AttributedFailure)];
+          const stored = new Map<string, AttributedFailure>();
+          const alerts = new Map<string, EpisodeFinding>();
+          for (let offset = 0; offset < deliveries.length; offset += batchSize)
+            deliver(stored, alerts, deliveries.slice(offset, offset + batchSize), judgePerson);
+          const whole = evaluateUser(
+            PERSON,
+            all.map((entry) => entry.event),
+            config,
+          );
+          expect(sortedAlerts(alerts.values()).map(withoutSummary)).toEqual(sortedAlerts(whole));
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+
+  it("reads the same few hours at each batch of a brute force that never pauses", () => {
+    // A wrong password every 10 s for two days, from two addresses in turn.
+    const attack = Array.from({ length: 17_280 }, (_, index) =>
+      personFailure(index, start + index * 10_000, false, index % 2),
+    );
+    const stored = new Map<string, AttributedFailure>();
+    const alerts = new Map<string, EpisodeFinding>();
+    const hoursRead: number[] = [];
+    for (let offset = 0; offset < attack.length; offset += 360)
+      hoursRead.push(deliver(stored, alerts, attack.slice(offset, offset + 360), judgePerson).size);
+    expect(Math.max(...hoursRead)).toBeLessThanOrEqual(3);
+    const found = sortedAlerts(alerts.values());
+    expect(found.map((alert) => [alert.rule, alert.count, alert.sourceIps])).toEqual([
+      ["brute-force", 17_280, ["198.18.7.0", "198.18.7.1"]],
+    ]);
+    expect(found.map(withoutSummary)).toEqual(
+      evaluateUser(
+        PERSON,
+        attack.map((entry) => entry.event),
+        config,
+      ),
+    );
   });
 });
