@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import type { IngestCounts } from "@idc-audit/core/ingest";
-import { synthDirectory, synthEvents, writeArchive } from "@idc-audit/core/synth";
+import { steadySpray, synthDirectory, synthEvents, writeArchive } from "@idc-audit/core/synth";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { json, runCli, spawnCli } from "../support/cli.ts";
 import { eventsDir, loadEvent } from "../support/fixtures.ts";
@@ -167,6 +167,42 @@ describe("idc-audit CLI on a generated archive", () => {
     );
     expect(again.stored).toBe(0);
     expect(again.duplicates).toBe(again.read - again.ignored - again.rejected);
+  });
+});
+
+describe("idc-audit ingest's new alerts", () => {
+  it("prints each alert as it stands once the whole input is in, not as it was first paged", async () => {
+    // Prepare: a failure every 10 s for 4 hours from one address, alternately for the one person in the directory
+    // and a name that matches nobody; ingested in batches of 200 records, so that both alerts are paged early.
+    const spray = steadySpray({
+      failures: 1500,
+      everyMs: 10_000,
+      users: 1,
+      seed: 17,
+      sourceIp: "198.18.0.79",
+      start: "2026-06-04T00:00:00Z",
+    });
+    const input = join(scratch, "brute-force.ndjson");
+    writeFileSync(input, spray.records.map((record) => JSON.stringify(record)).join("\n"));
+    const directory = join(scratch, "brute-force-directory.json");
+    writeFileSync(directory, JSON.stringify(spray.directory));
+    const dataDir = join(scratch, "brute-force");
+    // Act
+    const ingested = await runCli([
+      ...["ingest", input, "--data-dir", dataDir, "--directory", directory, "--batch-size", "200"],
+    ]);
+    const listed = await runCli(["alerts", "--data-dir", dataDir]);
+    // Assess: two new alerts, printed with every failure of the attack, as `alerts` lists them.
+    expect(ingested.code).toBe(0);
+    const lines = (output: string) =>
+      output
+        .split("\n")
+        .filter((line) => line.startsWith("  "))
+        .sort();
+    expect(ingested.stdout).toContain("2 new alerts");
+    expect(lines(ingested.stdout)).toEqual(lines(listed.stdout));
+    expect(lines(ingested.stdout).join("\n")).toContain(`brute-force`);
+    expect(lines(ingested.stdout).join("\n")).toContain(`${spray.expected.passwordSpray} events`);
   });
 });
 

@@ -8,7 +8,7 @@ import type { ChangeView } from "../changes/queries.ts";
 import { countInputFiles, readInputs } from "../cloudtrail/reader.ts";
 import { type ObjectSource, parseS3Uri } from "../cloudtrail/s3.ts";
 import { readCoverage } from "../coverage/queries.ts";
-import type { Alert } from "../detect/detector.ts";
+import { type Alert, asStoredNow } from "../detect/detector.ts";
 import { classifyItem, ingestStream, type Rejection } from "../ingest/run.ts";
 import type { UserKey } from "../normalize/types.ts";
 import { answerFinding, findingsOf } from "../roles/finding.ts";
@@ -247,7 +247,9 @@ async function runIngest(
     write(io.stdout, `${formatCounts(counts)} (${runtime.description})`);
     const rejected = formatRejections(shown, counts.rejected, deadLetter);
     if (rejected) write(io.stdout, rejected);
-    if (raised.length > 0) write(io.stdout, formatAlerts(raised, "new alerts"));
+    // Paged when they first alerted; printed as they stand once the whole input is in.
+    if (raised.length > 0)
+      write(io.stdout, formatAlerts(await asStoredNow(runtime.store, raised), "new alerts"));
   }
   return { counts, sessions };
 }

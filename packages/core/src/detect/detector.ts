@@ -1273,6 +1273,18 @@ function around(times: readonly number[]): Range {
   };
 }
 
+/**
+ * The alerts as stored now. An alert is paged when its episode first alerts and grows after (its id and first
+ * event stay); one no longer stored under that first event (an earlier event joined its episode) is given as
+ * it was raised.
+ */
+export async function asStoredNow(store: TableStore, alerts: readonly Alert[]): Promise<Alert[]> {
+  const keys = alerts.map((alert) => Keys.alertListing(alert.firstSeen, alert.id));
+  const stored = new Map<string, Alert>();
+  for (const item of await store.getAll(keys)) stored.set(item.sk, JSON.parse(String(item.data)) as Alert);
+  return alerts.map((alert, index) => stored.get((keys[index] as ItemKey).sk) ?? alert);
+}
+
 /** Stored alerts whose episode started at or after `since`, oldest first. */
 export async function listAlerts(store: TableStore, since?: string, until?: string): Promise<Alert[]> {
   const items: Item[] = await store.query(ALERT_PARTITION, {
