@@ -69,6 +69,8 @@ const { values } = parseArgs({
     archive: { type: "string" },
     limit: { type: "string" },
     store: { type: "string" },
+    /** The spray phase: how many people its attributed failures go to in turn (1: a brute force). */
+    people: { type: "string" },
     // Ingest phases: run the embedded store in a worker thread of the measured process, as `idc-audit ingest`
     // does, instead of in a process of its own.
     "store-in-process": { type: "boolean", default: false },
@@ -843,16 +845,17 @@ async function phaseHostileIngest(folder: string, store: string) {
 }
 
 /**
- * A password spray that never pauses (`steadySpray`: a failure every 2 s from one address, half for 25 people,
- * half for names that match nobody), ingested as `ingest` does, its store in a process of its own: seconds, and
- * the alerts with the failures they count. Each address rule's episode is the whole spray; judging it whole at
- * every batch made the time grow with the square of the failures (docs/benchmarks.md).
+ * A password spray that never pauses (`steadySpray`: a failure every 2 s from one address, half for `people`
+ * people, half for names that match nobody; with one person, a brute force on them), ingested as `ingest`
+ * does, its store in a process of its own: seconds, and the alerts with the failures they count. Each episode
+ * rule's episode is the whole attack; judging it whole at every batch made the time grow with the square of the
+ * failures (docs/benchmarks.md).
  */
-async function phaseSpray(failures: number, store: string) {
+async function phaseSpray(failures: number, store: string, people: number) {
   const spray = steadySpray({
     failures,
     everyMs: 2000,
-    users: 25,
+    users: people,
     seed: 17,
     sourceIp: "203.0.113.66",
     start: "2026-11-20T08:00:00Z",
@@ -872,7 +875,7 @@ async function phaseSpray(failures: number, store: string) {
   }
 }
 
-async function steadySprays() {
+async function steadySprays(people: number, heading: string, rules: readonly string[]) {
   const runs: string[] = [];
   let counted = "";
   for (const failures of [10_000, 40_000]) {
@@ -881,6 +884,8 @@ async function steadySprays() {
       "spray",
       "--limit",
       String(failures),
+      "--people",
+      String(people),
       "--store",
       join(benchDir, "store-spray"),
       ...batchArgs(),
@@ -893,11 +898,12 @@ async function steadySprays() {
         .filter((alert) => alert.rule === rule)
         .map((alert) => alert.count)
         .join("+") || "none";
-    counted = `password-spray ${countOf("password-spray")} of ${result.expected.passwordSpray}, unknown-user-names ${countOf("unknown-user-names")} of ${result.expected.unknownUserNames}; ${result.alerts.length} alerts`;
+    // Each rule's alerts, and the failures the attack's generator says it should count.
+    const expected = (rule: string) =>
+      rule === "unknown-user-names" ? result.expected.unknownUserNames : result.expected.passwordSpray;
+    counted = `${rules.map((rule) => `${rule} ${countOf(rule)} of ${expected(rule)}`).join(", ")}; ${result.alerts.length} alerts`;
   }
-  console.log(
-    "a steady password spray from one address (a failure every 2 s; half for 25 people, half for names that match nobody):",
-  );
+  console.log(heading);
   console.log(`  ingested: ${runs.join(", ")}`);
   console.log(`  the last one's alerts, failures counted: ${counted}`);
   console.log("");
@@ -1848,7 +1854,18 @@ async function main() {
   const phase = values.phase;
   if (phase === undefined) {
     if (!values["roles-only"]) await orchestrate();
-    if (!values["roles-only"]) await steadySprays();
+    if (!values["roles-only"]) {
+      await steadySprays(
+        25,
+        "a steady password spray from one address (a failure every 2 s; half for 25 people, half for names that match nobody):",
+        ["password-spray", "unknown-user-names"],
+      );
+      await steadySprays(
+        1,
+        "a steady brute force on one person from one address (a failure every 2 s; half for them, half for names that match nobody):",
+        ["brute-force", "unknown-user-names"],
+      );
+    }
     await orchestrateRoles();
     // Issue 15's memory bound, in the arrangement it is for: `idc-audit ingest`, its store in a worker. It went
     // unnoticed over the bound for a session while it was measured only on request.
@@ -1871,7 +1888,7 @@ async function main() {
   else if (phase === "seek-compaction") result = await phaseSeekCompaction(store, limit);
   else if (phase === "request-signing") result = await phaseRequestSigning();
   else if (phase === "roles") result = await phaseRoles(archive, store);
-  else if (phase === "spray") result = await phaseSpray(limit, store);
+  else if (phase === "spray") result = await phaseSpray(limit, store, Number(values.people ?? 25));
   else if (phase === "hostile-ingest") result = await phaseHostileIngest(archive, store);
   else throw new Error(`unknown phase ${phase}`);
   process.stdout.write(`${JSON.stringify(result)}\n`);
