@@ -347,6 +347,63 @@ describe("an alert ending in the last window of a later judgement's range", () =
   });
 });
 
+describe("a success-after-failures alert whose success is in the hour after a later judgement's reading", () => {
+  const { normalized: records, directory } = attackArchive(1500);
+  /** The records, their times moved by `ms` and their ids (events, workflows, sessions) made new. */
+  const moved = (from: readonly NormalizedRecord[], ms: number, tag: string) =>
+    from.map(({ event, ...rest }) => ({
+      ...rest,
+      event: {
+        ...event,
+        eventId: `${event.eventId}-${tag}`,
+        eventTime: isoSeconds(Date.parse(event.eventTime) + ms),
+        ...(event.authWorkflowId ? { authWorkflowId: `${event.authWorkflowId}-${tag}` } : {}),
+        ...(event.credentialId ? { credentialId: `${event.credentialId}-${tag}` } : {}),
+      },
+    }));
+
+  it("is kept when a batch judges a success of the person half an hour before its first failure", async () => {
+    // Prepare: the planted six failures (14:00–14:02:30, from 198.18.0.40) and success (14:05, from .41) of one
+    // person, and the same moved: the failures to 14:32–14:34:30, the success to 15:01.
+    const within = (from: string, to: string, address: string) =>
+      records.filter(
+        ({ event }) =>
+          event.sourceIp === address &&
+          event.eventTime >= `2024-06-05T${from}` &&
+          event.eventTime <= `2024-06-05T${to}`,
+      );
+    const failures = within("14:00:00Z", "14:03:59Z", "198.18.0.40");
+    const success = within("14:05:00Z", "14:05:59Z", "198.18.0.41");
+    expect(failures.filter(({ event }) => event.eventName === "CredentialVerification")).toHaveLength(6);
+    const runtime = await detectingRuntime(directory, new RecordingSink());
+    try {
+      await runtime.pipeline.ingest([
+        ...failures,
+        ...success,
+        ...moved(failures, 32 * 60_000, "a"),
+        ...moved(success, 56 * 60_000, "a"),
+      ]);
+      const before = await runtime.alerts();
+      const times = (alerts: Alert[]) =>
+        alerts.map((alert) => [alert.rule, alert.firstSeen.slice(11), alert.lastSeen.slice(11), alert.count]);
+      expect(times(before)).toEqual([
+        ["success-after-failures", "14:00:03Z", "14:05:05Z", 7],
+        ["success-after-failures", "14:32:03Z", "15:01:05Z", 7],
+      ]);
+      // Act: one more failure before the first success, at 14:03. The judgement of that success reads up to the
+      // end of the hour of 14:33; the second alert starts before 14:33, its success is at 15:01.
+      await runtime.pipeline.ingest(moved(failures.slice(0, 2), 3 * 60_000, "b"));
+      // Assess: the first alert counts the new failure; the second is still stored, as it was.
+      expect(times(await runtime.alerts())).toEqual([
+        ["success-after-failures", "14:00:03Z", "14:05:05Z", 8],
+        ["success-after-failures", "14:32:03Z", "15:01:05Z", 7],
+      ]);
+    } finally {
+      await runtime.close();
+    }
+  });
+});
+
 describe("detections of batches stored side by side", () => {
   it("runs one evaluation at a time: a second one reads nothing until the first has ended", async () => {
     // Prepare: a detector over a store whose first read waits until released.

@@ -127,6 +127,12 @@ interface SubjectJudgement {
    * (`reconcile`, `settleMany`).
    */
   readonly basis?: ReadonlyMap<string, ListingContent>;
+  /**
+   * Without `existing`: how long after its first event an alert of the rules judged can end, at most. A stored
+   * alert is decided (kept only if a finding matches it) when it starts in the trusted range at least this long
+   * before the range's end, so that its end was read too.
+   */
+  readonly spanMs?: number;
 }
 
 /** A subject's alerts made to match its judgement (`settle`). */
@@ -588,11 +594,13 @@ export class Detector {
     const windowMs = this.config.windowMs;
     const first = Math.min(...times);
     const last = Math.max(...times);
-    // The range `reconcile` trusts is a lookback and a window in from its start, a window in from its end: it
-    // trusts every finding of a success in [first, last + lookback].
+    // The range `reconcile` trusts is a lookback and a window in from its start, a window in from its end, and it
+    // decides the stored alerts that start a lookback (their longest) before that end: it trusts every finding of
+    // a success in [first, last + lookback], and decides every alert such a success had before the batch (an
+    // earlier failure can move its start back), each read to its end.
     const successRange: Range = {
       from: Math.max(EARLIEST_MS, first - 2 * lookback - windowMs),
-      to: Math.min(LATEST_MS, last + lookback + windowMs),
+      to: Math.min(LATEST_MS, last + 2 * lookback + windowMs),
     };
     const successHours = new Set(hoursOver(successRange.from, successRange.to));
     const firstRead = new Set<Hour>();
@@ -624,7 +632,11 @@ export class Detector {
     if (!changeable) return { published, successAfterFailures: false };
     const { published: raised, findings } = await this.settle(subject, SUCCESS_RULES, async (again) => {
       const read = again ? await this.readUserEvents(user, successHours, new Set()) : events;
-      return { findings: evaluateSuccessAfterFailures(user, read, this.config), range: successRange };
+      return {
+        findings: evaluateSuccessAfterFailures(user, read, this.config),
+        range: successRange,
+        spanMs: lookback,
+      };
     });
     published.push(...raised);
     return { published, successAfterFailures: findings.length > 0 };
@@ -934,7 +946,7 @@ export class Detector {
     const existing = this.unmarked.has(subject)
       ? []
       : await this.store.query(Keys.alertSubjectPartition(subject), {
-          between: [isoTime(trustedFrom), `${isoTime(trustedTo)}${SORT_END}`],
+          between: [isoTime(trustedFrom), `${isoTime(trustedTo - (judgement.spanMs ?? 0))}${SORT_END}`],
         });
     // An alert's keys hold its first event's time: when an earlier event joins the episode the id can stay
     // (success-after-failures is named by its success) while the keys move, so the old items are stale too.
