@@ -756,6 +756,51 @@ describe("detections of two processes on one table", () => {
     });
   });
 
+  it("leaves no listing without its index item when another process writes a listing it is deleting", async () => {
+    // Prepare: the reference; then everything but the brute force's first failure, stored by one process: the
+    // alert is stored under its second failure's time.
+    const { items: expected, alerts } = await referenceAlerts();
+    const alert = alerts.find((found) => found.rule === "brute-force");
+    if (!alert) throw new Error("the archive raised no brute-force alert");
+    const first = records.find(({ event }) => event.eventId === alert.eventIds[0]);
+    if (!first) throw new Error("no record of the alert's first event");
+    await twoProcesses(async (partial, whole) => {
+      await partial.pipeline.ingest(records.filter((record) => record !== first));
+      const moved = (await partial.alerts()).find((found) => found.rule === "brute-force");
+      if (!moved) throw new Error("no brute-force alert without its first failure");
+      const sk = `${moved.firstSeen}#${moved.id}`;
+      const [listing] = await partial.store.getAll([{ pk: "ALERT#v1", sk }]);
+      if (!listing) throw new Error("no listing of the moved alert");
+      // When the whole process deletes the moved alert's index item (its listing already deleted), the other
+      // process has just written that listing again, with other content, and its index item.
+      let written = false;
+      const wholeDelete = whole.store.deleteItem.bind(whole.store);
+      whole.store.deleteItem = async (key) => {
+        if (!written && key.pk.startsWith("ALERTSUBJ") && key.sk === sk) {
+          written = true;
+          const data = JSON.parse(String(listing.data)) as Alert;
+          const rewritten = { ...listing, data: JSON.stringify({ ...data, count: data.count + 1 }) };
+          await partial.store.putAll([rewritten]);
+          await partial.store.putAll([
+            {
+              ...key,
+              type: ItemType.AlertBySubject,
+              alertId: moved.id,
+              rule: moved.rule,
+              firstSeen: moved.firstSeen,
+            },
+          ]);
+        }
+        return wholeDelete(key);
+      };
+      // Act: the whole process stores the first failure: the alert moves, and the moved one is deleted.
+      await whole.pipeline.ingest([first]);
+      // Assess: the listing written meanwhile kept an index item, was found, and was deleted in turn.
+      expect(written).toBe(true);
+      expect(alertItems(await dumpTable(partial))).toEqual(expected);
+    });
+  });
+
   it("deletes a moved alert only as it read it: a process rewriting it meanwhile is refused and judges again", async () => {
     // Prepare: the reference; then everything but the brute force's first failure and a middle one, stored by
     // one process: the alert is stored under its second failure's time.

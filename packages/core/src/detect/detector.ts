@@ -603,8 +603,12 @@ export class Detector {
       to: Math.min(LATEST_MS, last + 2 * lookback + windowMs),
     };
     const successHours = new Set(hoursOver(successRange.from, successRange.to));
-    const firstRead = new Set<Hour>();
-    const events = await this.readUserEvents(user, successHours, firstRead);
+    let events: AuditEvent[] | undefined;
+    const readFirst = async () => {
+      const read = new Set<Hour>();
+      events = await this.readUserEvents(user, successHours, read);
+      return { events, read };
+    };
     const published: Alert[] = [];
     if (failureTimes.length > 0) {
       const userSubject: AlertSubject = { type: "user", ...user };
@@ -616,24 +620,30 @@ export class Detector {
           USER_EPISODE_RULE_NAMES,
           async (hours, read) => failuresRead(await this.readUserEvents(user, hours, read)),
           // Judged again after a write, it reads afresh.
-          again ? undefined : { failures: failuresRead(events), read: firstRead },
+          again
+            ? undefined
+            : async () => {
+                const first = await readFirst();
+                return { failures: failuresRead(first.events), read: first.read };
+              },
         );
         const found = judged.get(subject);
         return found && { ...found, range: around(failureTimes) };
       });
       published.push(...settled.published);
     }
+    const read = events ?? (await readFirst()).events;
     // No success there, no finding of this rule the batch can change.
-    const changeable = events.some((event) => {
+    const changeable = read.some((event) => {
       if (!isSuccessfulSignIn(event)) return false;
       const at = eventTimeMs(event);
       return at >= first && at <= last + lookback;
     });
     if (!changeable) return { published, successAfterFailures: false };
     const { published: raised, findings } = await this.settle(subject, SUCCESS_RULES, async (again) => {
-      const read = again ? await this.readUserEvents(user, successHours, new Set()) : events;
+      const judged = again ? await this.readUserEvents(user, successHours, new Set()) : read;
       return {
-        findings: evaluateSuccessAfterFailures(user, read, this.config),
+        findings: evaluateSuccessAfterFailures(user, judged, this.config),
         range: successRange,
         spanMs: lookback,
       };
@@ -704,24 +714,27 @@ export class Detector {
   /**
    * The episode rules' judgements (`judgeEpisodes`) of these subjects, from the hours a window or less from
    * their failures (`times`), and the hours their episodes run on into; `readFailures` reads hours for all of
-   * them at once (adding them to `read`) and gives their failures by subject key. `initial`: failures of hours
-   * already read, taken as the first reading's.
+   * them at once (adding them to `read`) and gives their failures by subject key. `initial`: reads hours of
+   * its own, taken as the first reading's (once the stored alerts are read: any alert stored before them was
+   * stored after its events).
    */
   private async judgeEpisodeSubjects(
     subjects: readonly { key: string; subject: AlertSubject; times: readonly number[] }[],
     rules: readonly EpisodeRule[],
     ruleNames: ReadonlySet<string>,
     readFailures: (hours: ReadonlySet<Hour>, read: Set<Hour>) => Promise<Map<string, AttributedFailure[]>>,
-    initial?: { failures: Map<string, AttributedFailure[]>; read: ReadonlySet<Hour> },
+    initial?: () => Promise<{ failures: Map<string, AttributedFailure[]>; read: ReadonlySet<Hour> }>,
   ): Promise<Map<string, { findings: Finding[]; existing: Item[]; basis: Map<string, ListingContent> }>> {
     const windowMs = this.config.windowMs;
     const stored = new Map<string, Awaited<ReturnType<Detector["storedEpisodes"]>>>();
     await mapLimit(subjects, 4, async ({ key }) => {
       stored.set(key, await this.storedEpisodes(key, ruleNames));
     });
-    const read = new Set<Hour>(initial?.read);
+    // Stored alerts first, then failures: an alert read was stored after its failures, so the reading holds them.
+    const first = await initial?.();
+    const read = new Set<Hour>(first?.read);
     const bySubject = new Map<string, AttributedFailure[]>();
-    for (const [key, failures] of initial?.failures ?? [])
+    for (const [key, failures] of first?.failures ?? [])
       for (const failure of failures) appendTo(bySubject, key, failure);
     let toRead = new Set<Hour>();
     for (const { times } of subjects)
@@ -1029,15 +1042,20 @@ export class Detector {
       wrote = true;
     }
     await this.writeIndexItems(subject, unwritten);
-    // Listing (as read), index item, then the listing again if still as read: a crash leaves at most an index
-    // item, found again; a listing another process wrote meanwhile is its, and its index item follows it.
+    // Listing (as read), then index item: a crash leaves at most an index item, found again. Then the listing is
+    // looked at again: another process may have written it after the delete, and its index item before this one
+    // deleted it. That index item is written again (a listing no index item leads to is never found again), and
+    // the subject judged again on what the other process wrote.
     for (const item of stale) {
       const listing = Keys.alertListing(String(item.firstSeen), String(item.alertId));
       const expected: Readonly<Record<string, string | undefined>> = basis.get(listing.sk) ?? ABSENT_LISTING;
       if (!(await this.store.replaceIf(listing, undefined, expected))) return moved();
       wrote = true;
       await this.store.deleteItem({ pk: item.pk, sk: item.sk });
-      await this.store.replaceIf(listing, undefined, expected);
+      if ((await this.store.getAll([listing])).length > 0) {
+        await this.store.putAll([item]);
+        return moved();
+      }
     }
     // Every alert is offered for paging, written now or not: one stored just before a crash was not paged yet.
     return { published: alerts.length > 0 ? await this.page(subject, alerts) : [], wrote };
