@@ -560,6 +560,26 @@ describe("detections of two processes on one table", () => {
       await rm(dataDir, { recursive: true, force: true });
     }
   }
+  /**
+   * 1. The partial process runs until it holds before its listing; 2. the whole one until it holds (`wholeHolds`);
+   * 3. the partial one goes on and ends; 4. the whole one goes on (`wholeGoes`) and ends.
+   */
+  async function partialThenWhole(
+    pair: ReturnType<typeof holdAlertPair>,
+    partial: () => Promise<unknown>,
+    whole: () => Promise<unknown>,
+    wholeHolds: ReturnType<typeof deferred>,
+    wholeGoes: ReturnType<typeof deferred>,
+  ): Promise<void> {
+    const partialDone = partial();
+    await pair.atListing.promise;
+    const wholeDone = whole();
+    await wholeHolds.promise;
+    pair.listing.resolve();
+    await partialDone;
+    wholeGoes.resolve();
+    await wholeDone;
+  }
   /** Which of three parts a record goes to: each sign-in workflow whole, so each part attributes its own. */
   const third = ({ event }: NormalizedRecord) => {
     let hash = 0;
@@ -741,14 +761,13 @@ describe("detections of two processes on one table", () => {
       // Act: the partial process stores two thirds of the workflows and holds before its listing; the whole one
       // stores the rest, writes its listing and holds before its index item; the partial one goes on and ends;
       // then the whole one.
-      const partialDone = partial.pipeline.ingest(records.filter((record) => third(record) !== 0));
-      await partialPair.atListing.promise;
-      const wholeDone = whole.pipeline.ingest(records.filter((record) => third(record) === 0));
-      await wholeAtIndex.promise;
-      partialPair.listing.resolve();
-      await partialDone;
-      wholeIndex.resolve();
-      await wholeDone;
+      await partialThenWhole(
+        partialPair,
+        () => partial.pipeline.ingest(records.filter((record) => third(record) !== 0)),
+        () => whole.pipeline.ingest(records.filter((record) => third(record) === 0)),
+        wholeAtIndex,
+        wholeIndex,
+      );
       // Assess: the partial process's write was refused, and the table holds the whole episode's alert.
       expect({ listing: partialPair.held.listing, wholeHeld }).toEqual({ listing: true, wholeHeld: true });
       expect(refused).toContain(sk);
@@ -840,14 +859,13 @@ describe("detections of two processes on one table", () => {
       // rewriting the moved alert's listing; the whole one stores the first failure (the alert moves), writes
       // the whole alert, deletes the moved one's listing and holds; the partial one goes on and ends; then the
       // whole one.
-      const partialDone = partial.pipeline.ingest([middle]);
-      await partialPair.atListing.promise;
-      const wholeDone = whole.pipeline.ingest([first]);
-      await wholeDeletedListing.promise;
-      partialPair.listing.resolve();
-      await partialDone;
-      wholeAfterDelete.resolve();
-      await wholeDone;
+      await partialThenWhole(
+        partialPair,
+        () => partial.pipeline.ingest([middle]),
+        () => whole.pipeline.ingest([first]),
+        wholeDeletedListing,
+        wholeAfterDelete,
+      );
       // Assess: the partial process's rewrite was refused, and the table holds the whole episode's alert alone.
       expect({ listing: partialPair.held.listing, wholeHeld }).toEqual({ listing: true, wholeHeld: true });
       expect(refused).toContain(sk);
@@ -868,9 +886,40 @@ function refusedListings(runtime: Runtime): string[] {
   return refused;
 }
 
-/** A steady spray (a failure every 20 s, alternately for one of 25 people and a name that matches nobody). */
-function normalizedSpray(failures: number, seed: number, sourceIp: string, start: string) {
-  const spray = steadySpray({ failures, everyMs: 20_000, users: 25, seed, sourceIp, start });
+/** Ingests `records` 300 at a time; for each batch, the items its queries of partitions `counted` returned. */
+async function itemsReadPerBatch(
+  runtime: Runtime,
+  records: readonly NormalizedRecord[],
+  counted: (pk: string) => boolean,
+): Promise<number[]> {
+  let read = 0;
+  const query = runtime.store.query.bind(runtime.store);
+  runtime.store.query = async (pk, options) => {
+    const items = await query(pk, options);
+    if (counted(pk)) read += items.length;
+    return items;
+  };
+  const perBatch: number[] = [];
+  for (let offset = 0; offset < records.length; offset += 300) {
+    read = 0;
+    await runtime.pipeline.ingest(records.slice(offset, offset + 300));
+    perBatch.push(read);
+  }
+  return perBatch;
+}
+
+/**
+ * A steady spray (by default a failure every 20 s, alternately for one of 25 people and a name that matches
+ * nobody; with one person, a brute force on them).
+ */
+function normalizedSpray(
+  failures: number,
+  seed: number,
+  sourceIp: string,
+  start: string,
+  { everyMs, users } = { everyMs: 20_000, users: 25 },
+) {
+  const spray = steadySpray({ failures, everyMs, users, seed, sourceIp, start });
   const records = spray.records.flatMap((record) => {
     const result = normalize(record);
     return result.status === "audited" ? [result.record] : [];
@@ -885,21 +934,12 @@ describe("a steady password spray from one address", () => {
     const { spray, records } = normalizedSpray(3000, 9, "198.18.0.77", "2026-06-01T00:00:00Z");
     const runtime = await detectingRuntime(ExportDirectory.fromJson(spray.directory), new RecordingSink());
     try {
-      // Items the detections read of the failed sign-ins and of people's events, per batch.
-      let read = 0;
-      const query = runtime.store.query.bind(runtime.store);
-      runtime.store.query = async (pk, options) => {
-        const items = await query(pk, options);
-        if (pk === "FAILED#v1" || pk.startsWith("USER#")) read += items.length;
-        return items;
-      };
-      const perBatch: number[] = [];
-      // Act
-      for (let offset = 0; offset < records.length; offset += 300) {
-        read = 0;
-        await runtime.pipeline.ingest(records.slice(offset, offset + 300));
-        perBatch.push(read);
-      }
+      // Act: items the detections read of the failed sign-ins and of people's events, per batch.
+      const perBatch = await itemsReadPerBatch(
+        runtime,
+        records,
+        (pk) => pk === "FAILED#v1" || pk.startsWith("USER#"),
+      );
       // Assess: the last batches read no more than the first ones did (reading the day so far, the last batch
       // read some 20 times the first's).
       const early = Math.max(...perBatch.slice(0, 3));
@@ -919,35 +959,14 @@ describe("a brute force on one person that never pauses", () => {
   it("reads the same few hours at each batch, however long it has run, and alerts on it whole", async () => {
     // Prepare: a failure every 10 s for 8 hours and 20 minutes from one address, alternately for the one person
     // in the directory and a name that matches nobody; batches of 150 failures (25 minutes).
-    const spray = steadySpray({
-      failures: 3000,
+    const { spray, records } = normalizedSpray(3000, 13, "198.18.0.78", "2026-06-03T00:00:00Z", {
       everyMs: 10_000,
       users: 1,
-      seed: 13,
-      sourceIp: "198.18.0.78",
-      start: "2026-06-03T00:00:00Z",
-    });
-    const records = spray.records.flatMap((record) => {
-      const result = normalize(record);
-      return result.status === "audited" ? [result.record] : [];
     });
     const runtime = await detectingRuntime(ExportDirectory.fromJson(spray.directory), new RecordingSink());
     try {
-      // Items the detections read of the person's events, per batch.
-      let read = 0;
-      const query = runtime.store.query.bind(runtime.store);
-      runtime.store.query = async (pk, options) => {
-        const items = await query(pk, options);
-        if (pk.startsWith("USER#")) read += items.length;
-        return items;
-      };
-      const perBatch: number[] = [];
-      // Act
-      for (let offset = 0; offset < records.length; offset += 300) {
-        read = 0;
-        await runtime.pipeline.ingest(records.slice(offset, offset + 300));
-        perBatch.push(read);
-      }
+      // Act: items the detections read of the person's events, per batch.
+      const perBatch = await itemsReadPerBatch(runtime, records, (pk) => pk.startsWith("USER#"));
       // Assess: the later batches read no more of the person's events than the first six did (with the hours
       // around a batch's failures, a batch reads three or four of the person's hours, 1,440 events at most; reading
       // a day either side, as before, the last batch read some 6,000).

@@ -144,6 +144,21 @@ function oracle(failures: readonly AttributedFailure[]): Finding[] {
   return found;
 }
 
+/**
+ * The ways a list of failures may be delivered: the list, shuffled, a batch size, failures given again, and
+ * whether to deliver it in order instead.
+ */
+const deliveries = (lists: fc.Arbitrary<AttributedFailure[]>) =>
+  lists.chain((all) =>
+    fc.tuple(
+      fc.constant(all),
+      fc.shuffledSubarray(all, { minLength: all.length, maxLength: all.length }),
+      fc.integer({ min: 1, max: 200 }),
+      fc.array(fc.nat({ max: all.length - 1 }), { maxLength: 50 }),
+      fc.boolean(),
+    ),
+  );
+
 /** A finding without what its alert keeps of the episode. */
 const withoutSummary = ({ episode: _episode, ...rest }: Finding) => rest;
 
@@ -173,30 +188,19 @@ describe("address rules judged on the hours a batch reads", () => {
         return made;
       });
     fc.assert(
-      fc.property(
-        failures.chain((all) =>
-          fc.tuple(
-            fc.constant(all),
-            fc.shuffledSubarray(all, { minLength: all.length, maxLength: all.length }),
-            fc.integer({ min: 1, max: 200 }),
-            fc.array(fc.nat({ max: all.length - 1 }), { maxLength: 50 }),
-            fc.boolean(),
-          ),
-        ),
-        ([all, shuffled, batchSize, duplicated, ordered]) => {
-          const deliveries = [
-            ...(ordered ? all : shuffled),
-            ...duplicated.map((index) => all[index] as AttributedFailure),
-          ];
-          const stored = new Map<string, AttributedFailure>();
-          const alerts = new Map<string, EpisodeFinding>();
-          for (let offset = 0; offset < deliveries.length; offset += batchSize)
-            deliver(stored, alerts, deliveries.slice(offset, offset + batchSize));
-          const whole = sortedAlerts(evaluateAddress(ADDRESS, all, config));
-          expect(sortedAlerts(alerts.values())).toEqual(whole);
-          expect(whole.map(withoutSummary)).toEqual(sortedAlerts(oracle(all)));
-        },
-      ),
+      fc.property(deliveries(failures), ([all, shuffled, batchSize, duplicated, ordered]) => {
+        const deliveries = [
+          ...(ordered ? all : shuffled),
+          ...duplicated.map((index) => all[index] as AttributedFailure),
+        ];
+        const stored = new Map<string, AttributedFailure>();
+        const alerts = new Map<string, EpisodeFinding>();
+        for (let offset = 0; offset < deliveries.length; offset += batchSize)
+          deliver(stored, alerts, deliveries.slice(offset, offset + batchSize));
+        const whole = sortedAlerts(evaluateAddress(ADDRESS, all, config));
+        expect(sortedAlerts(alerts.values())).toEqual(whole);
+        expect(whole.map(withoutSummary)).toEqual(sortedAlerts(oracle(all)));
+      }),
       { numRuns: 200 },
     );
   });
@@ -328,29 +332,19 @@ describe("a person's brute-force and mfa-attack judged on the hours a batch read
         return made;
       });
     fc.assert(
-      fc.property(
-        failures.chain((all) =>
-          fc.tuple(
-            fc.constant(all),
-            fc.shuffledSubarray(all, { minLength: all.length, maxLength: all.length }),
-            fc.integer({ min: 1, max: 200 }),
-            fc.array(fc.nat({ max: all.length - 1 }), { maxLength: 50 }),
-          ),
-        ),
-        ([all, shuffled, batchSize, duplicated]) => {
-          const deliveries = [...shuffled, ...duplicated.map((index) => all[index] as AttributedFailure)];
-          const stored = new Map<string, AttributedFailure>();
-          const alerts = new Map<string, EpisodeFinding>();
-          for (let offset = 0; offset < deliveries.length; offset += batchSize)
-            deliver(stored, alerts, deliveries.slice(offset, offset + batchSize), judgePerson);
-          const whole = evaluateUser(
-            PERSON,
-            all.map((entry) => entry.event),
-            config,
-          );
-          expect(sortedAlerts(alerts.values()).map(withoutSummary)).toEqual(sortedAlerts(whole));
-        },
-      ),
+      fc.property(deliveries(failures), ([all, shuffled, batchSize, duplicated]) => {
+        const deliveries = [...shuffled, ...duplicated.map((index) => all[index] as AttributedFailure)];
+        const stored = new Map<string, AttributedFailure>();
+        const alerts = new Map<string, EpisodeFinding>();
+        for (let offset = 0; offset < deliveries.length; offset += batchSize)
+          deliver(stored, alerts, deliveries.slice(offset, offset + batchSize), judgePerson);
+        const whole = evaluateUser(
+          PERSON,
+          all.map((entry) => entry.event),
+          config,
+        );
+        expect(sortedAlerts(alerts.values()).map(withoutSummary)).toEqual(sortedAlerts(whole));
+      }),
       { numRuns: 200 },
     );
   });

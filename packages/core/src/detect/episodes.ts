@@ -47,15 +47,9 @@ export interface EpisodeFinding extends Finding {
 }
 
 /** A stored alert of an episode rule, as a judgement of its subject needs it. */
-export interface StoredEpisode {
-  readonly id: string;
-  readonly rule: Rule;
-  readonly firstSeen: string;
-  readonly lastSeen: string;
+export interface StoredEpisode extends Pick<Finding, "id" | "rule" | "firstSeen" | "lastSeen" | "sourceIps"> {
   /** The people an address rule's alert names (none for a person's rules). */
   readonly users: readonly UserKey[];
-  /** Where the episode's failures came from, all of them. */
-  readonly sourceIps: readonly string[];
   /** Absent for alerts stored before summaries were kept: their hours are read instead. */
   readonly episode?: EpisodeSummary;
 }

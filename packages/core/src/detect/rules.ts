@@ -229,11 +229,8 @@ export function evaluateUser(
   events: readonly AuditEvent[],
   config: DetectionConfig,
 ): Finding[] {
-  const subject: AlertSubject = { type: "user", identityStoreId: user.identityStoreId, userId: user.userId };
-  const signIns = signInsOf(events);
-  const failures = signIns.filter(isFailedVerification);
+  const { subject, failures } = signInsOf(user, events);
   const findings: Finding[] = [];
-
   const firstFactor = failures.filter((event) => !isSecondFactor(event));
   for (const episode of episodes(firstFactor, eventTimeMs, config.windowMs)) {
     if (peakInWindow(episode, eventTimeMs, config.windowMs) >= config.bruteForceFailures) {
@@ -246,7 +243,7 @@ export function evaluateUser(
       findings.push(finding(Rule.MfaAttack, Severity.High, subject, episode));
     }
   }
-  findings.push(...successesAfterFailures(subject, signIns, failures, config));
+  findings.push(...evaluateSuccessAfterFailures(user, events, config));
   return findings;
 }
 
@@ -259,24 +256,7 @@ export function evaluateSuccessAfterFailures(
   events: readonly AuditEvent[],
   config: DetectionConfig,
 ): Finding[] {
-  const subject: AlertSubject = { type: "user", identityStoreId: user.identityStoreId, userId: user.userId };
-  const signIns = signInsOf(events);
-  return successesAfterFailures(subject, signIns, signIns.filter(isFailedVerification), config);
-}
-
-/** The sign-in events among `events`, each once, in time order. */
-function signInsOf(events: readonly AuditEvent[]): AuditEvent[] {
-  return [...new Map(events.map((event) => [event.eventId, event])).values()]
-    .filter((event) => event.category === "sign-in")
-    .sort(byTimeThenId);
-}
-
-function successesAfterFailures(
-  subject: AlertSubject,
-  signIns: readonly AuditEvent[],
-  failures: readonly AuditEvent[],
-  config: DetectionConfig,
-): Finding[] {
+  const { subject, signIns, failures } = signInsOf(user, events);
   const findings: Finding[] = [];
   for (const success of signIns.filter(isSuccessfulSignIn)) {
     const since = eventTimeMs(success) - config.successLookbackMs;
@@ -294,6 +274,21 @@ function successesAfterFailures(
     }
   }
   return findings;
+}
+
+/** The person's sign-in events among `events`, each once, in time order, and the failed verifications among them. */
+function signInsOf(
+  user: UserKey,
+  events: readonly AuditEvent[],
+): { subject: AlertSubject; signIns: AuditEvent[]; failures: AuditEvent[] } {
+  const signIns = [...new Map(events.map((event) => [event.eventId, event])).values()]
+    .filter((event) => event.category === "sign-in")
+    .sort(byTimeThenId);
+  return {
+    subject: { type: "user", identityStoreId: user.identityStoreId, userId: user.userId },
+    signIns,
+    failures: signIns.filter(isFailedVerification),
+  };
 }
 
 /** Addresses AWS writes for calls its services make on a principal's behalf: never a stolen credential. */
