@@ -898,7 +898,8 @@ async function steadySprays(people: number, heading: string, rules: readonly str
         .filter((alert) => alert.rule === rule)
         .map((alert) => alert.count)
         .join("+") || "none";
-    // Each rule's alerts, and the failures the attack's generator says it should count.
+    // Each rule's alerts, and the failures the attack's generator says it should count: those attributed to the
+    // people (its `passwordSpray`; with one person, their brute force), or the names that match nobody.
     const expected = (rule: string) =>
       rule === "unknown-user-names" ? result.expected.unknownUserNames : result.expected.passwordSpray;
     counted = `${rules.map((rule) => `${rule} ${countOf(rule)} of ${expected(rule)}`).join(", ")}; ${result.alerts.length} alerts`;

@@ -617,7 +617,6 @@ export class Detector {
         const judged = await this.judgeEpisodeSubjects(
           [{ key: subject, subject: userSubject, times: failureTimes }],
           USER_EPISODE_RULES,
-          USER_EPISODE_RULE_NAMES,
           async (hours, read) => failuresRead(await this.readUserEvents(user, hours, read)),
           // Judged again after a write, it reads afresh.
           again
@@ -661,16 +660,34 @@ export class Detector {
     hours: ReadonlySet<Hour>,
     read: Set<Hour>,
   ): Promise<AuditEvent[]> {
-    const pages = await mapLimit(mergedRanges(hourRanges(hours)), 4, ({ from, to }) => {
+    const events: AuditEvent[] = [];
+    for (const item of await this.queryHours(Keys.userPartition(user), "EVENT#", hours, read))
+      if (item.type === ItemType.UserEvent) events.push(eventOf(item));
+    return events;
+  }
+
+  /**
+   * The items of partition `pk` whose sort keys are `prefix` and a time in these hours, the hours added to
+   * `read`. Hours a day or less apart are read as one range, the hours between too (`MERGED_READ_GAP_MS`).
+   */
+  private async queryHours(
+    pk: string,
+    prefix: string,
+    hours: ReadonlySet<Hour>,
+    read: Set<Hour>,
+  ): Promise<Item[]> {
+    const starts: Range[] = [];
+    for (const hour of hours) {
+      const start = Date.parse(`${hour}:00:00Z`);
+      starts.push({ from: start, to: start });
+    }
+    const pages = await mapLimit(mergedRanges(starts), 4, ({ from, to }) => {
       for (const hour of hoursOver(from, to)) read.add(hour);
-      return this.store.query(Keys.userPartition(user), {
-        between: [`EVENT#${isoTime(from).slice(0, 13)}`, `EVENT#${isoTime(to).slice(0, 13)}${SORT_END}`],
+      return this.store.query(pk, {
+        between: [`${prefix}${hourOf(isoTime(from))}`, `${prefix}${hourOf(isoTime(to))}${SORT_END}`],
       });
     });
-    const events: AuditEvent[] = [];
-    for (const page of pages)
-      for (const item of page) if (item.type === ItemType.UserEvent) events.push(eventOf(item));
-    return events;
+    return pages.flat();
   }
 
   private async evaluateAddresses(addressTimes: Map<string, number[]>): Promise<Alert[]> {
@@ -691,7 +708,6 @@ export class Detector {
       const judgements = await this.judgeEpisodeSubjects(
         judging,
         ADDRESS_EPISODE_RULES,
-        ADDRESS_RULES,
         async (hours, read) => {
           const byKey = new Map<string, AttributedFailure[]>();
           for (const [address, failures] of attributedFailures(await this.readHours(hours, read))) {
@@ -721,11 +737,11 @@ export class Detector {
   private async judgeEpisodeSubjects(
     subjects: readonly { key: string; subject: AlertSubject; times: readonly number[] }[],
     rules: readonly EpisodeRule[],
-    ruleNames: ReadonlySet<string>,
     readFailures: (hours: ReadonlySet<Hour>, read: Set<Hour>) => Promise<Map<string, AttributedFailure[]>>,
     initial?: () => Promise<{ failures: Map<string, AttributedFailure[]>; read: ReadonlySet<Hour> }>,
   ): Promise<Map<string, { findings: Finding[]; existing: Item[]; basis: Map<string, ListingContent> }>> {
     const windowMs = this.config.windowMs;
+    const ruleNames = new Set<string>(rules.map(({ rule }) => rule));
     const stored = new Map<string, Awaited<ReturnType<Detector["storedEpisodes"]>>>();
     await mapLimit(subjects, 4, async ({ key }) => {
       stored.set(key, await this.storedEpisodes(key, ruleNames));
@@ -796,13 +812,7 @@ export class Detector {
    * between too (`MERGED_READ_GAP_MS`).
    */
   private async readHours(hours: ReadonlySet<Hour>, read: Set<Hour>): Promise<Item[]> {
-    const pages = await mapLimit(mergedRanges(hourRanges(hours)), 4, ({ from, to }) => {
-      for (const hour of hoursOver(from, to)) read.add(hour);
-      return this.store.query(FAILED_PARTITION, {
-        between: [isoTime(from).slice(0, 13), `${isoTime(to).slice(0, 13)}${SORT_END}`],
-      });
-    });
-    return pages.flat();
+    return this.queryHours(FAILED_PARTITION, "", hours, read);
   }
 
   /**
@@ -1248,16 +1258,6 @@ function mergedRanges(ranges: readonly Range[]): Range[] {
     else merged.push(range);
   }
   return merged;
-}
-
-/** Each hour as a range of no length at its start (for `mergedRanges`). */
-function hourRanges(hours: ReadonlySet<Hour>): Range[] {
-  const starts: Range[] = [];
-  for (const hour of hours) {
-    const start = Date.parse(`${hour}:00:00Z`);
-    starts.push({ from: start, to: start });
-  }
-  return starts;
 }
 
 /** A person's failed verifications among their events, as the episode rules see them. */
