@@ -35,6 +35,7 @@ import { MAX_LINE_BYTES, type ReadItem, readInputs, storedCategory, walk } from 
 import { DEFAULT_DETECTION_CONFIG, evaluateRoleSession } from "@idc-audit/core/detect";
 import { ExportDirectory, IdentityStoreDirectory, type UserDirectory } from "@idc-audit/core/identity";
 import { classifyItem, ingestStream } from "@idc-audit/core/ingest";
+import { normalize } from "@idc-audit/core/normalize";
 import {
   boundHeapGrowth,
   EMBEDDED_STORE_SIGNER,
@@ -907,6 +908,93 @@ async function steadySprays(people: number, heading: string, rules: readonly str
   console.log(heading);
   console.log(`  ingested: ${runs.join(", ")}`);
   console.log(`  the last one's alerts, failures counted: ${counted}`);
+  console.log("");
+}
+
+/**
+ * An attack of a few seconds every day (40 failures 2 s apart at 08:00 from one address, half for `people`
+ * people, half for names that match nobody: two alerts a day), delivered day after day in batches of ten
+ * records as the ingest queue hands them over, its store in a process of its own. For the first and the last ten
+ * days: milliseconds a day, and the items read of the subject's alerts, their index and paging markers. Judging
+ * a subject read every alert it ever had until 2026-12-04 (docs/benchmarks.md).
+ */
+async function phaseDaily(days: number, store: string, people: number) {
+  const dayMs = 24 * 60 * 60 * 1000;
+  const spray = steadySpray({
+    failures: 40 * days,
+    everyMs: 2000,
+    users: people,
+    seed: 19,
+    sourceIp: "203.0.113.67",
+    start: "2026-01-01T08:00:00Z",
+  });
+  const { runtime, close } = await openBenchRuntime(store, ExportDirectory.fromJson(spray.directory));
+  try {
+    let read = 0;
+    const counted = (items: Item[]) => {
+      for (const item of items) if (item.pk.startsWith("ALERT") || item.pk.startsWith("PAGED")) read += 1;
+      return items;
+    };
+    const query = runtime.store.query.bind(runtime.store);
+    runtime.store.query = async (pk, options) => counted(await query(pk, options));
+    const getAll = runtime.store.getAll.bind(runtime.store);
+    runtime.store.getAll = async (keys) => counted(await getAll(keys));
+    const perDay: { ms: number; read: number }[] = [];
+    for (let day = 0; day < days; day += 1) {
+      const records = spray.records.slice(day * 80, day * 80 + 80).flatMap((record) => {
+        const moved = {
+          ...record,
+          eventTime: new Date(Date.parse(String(record.eventTime)) + day * dayMs)
+            .toISOString()
+            .replace(/\.\d{3}Z$/, "Z"),
+        };
+        const result = normalize(moved);
+        return result.status === "audited" ? [result.record] : [];
+      });
+      read = 0;
+      const start = performance.now();
+      for (let offset = 0; offset < records.length; offset += 10)
+        await runtime.pipeline.ingest(records.slice(offset, offset + 10));
+      perDay.push({ ms: performance.now() - start, read });
+    }
+    const mean = (slice: { ms: number; read: number }[]) => ({
+      ms: round(slice.reduce((sum, day) => sum + day.ms, 0) / slice.length, 1),
+      read: round(slice.reduce((sum, day) => sum + day.read, 0) / slice.length, 1),
+    });
+    return {
+      first: mean(perDay.slice(0, 10)),
+      last: mean(perDay.slice(-10)),
+      alerts: (await runtime.alerts()).length,
+      expectedAlerts: 2 * days,
+    };
+  } finally {
+    await close();
+  }
+}
+
+async function dailyAttacks(days: number) {
+  console.log(
+    `an attack of a few seconds every day for ${days} days (40 failures 2 s apart from one address; batches of 10 records):`,
+  );
+  for (const [people, who] of [
+    [25, "an address, half its failures for 25 people"],
+    [1, "a person (and the address)"],
+  ] as const) {
+    const result = await child<Awaited<ReturnType<typeof phaseDaily>>>([
+      "--phase",
+      "daily",
+      "--limit",
+      String(days),
+      "--people",
+      String(people),
+      "--store",
+      join(benchDir, "store-daily"),
+    ]);
+    console.log(
+      `  ${who}: first 10 days ${result.first.ms} ms and ${result.first.read} alert items read a day, last 10 days ` +
+        `${result.last.ms} ms and ${result.last.read}; ${result.alerts} alerts of ${result.expectedAlerts}`,
+    );
+  }
   console.log("");
 }
 
@@ -1866,6 +1954,7 @@ async function main() {
         "a steady brute force on one person from one address (a failure every 2 s; half for them, half for names that match nobody):",
         ["brute-force", "unknown-user-names"],
       );
+      await dailyAttacks(100);
     }
     await orchestrateRoles();
     // Issue 15's memory bound, in the arrangement it is for: `idc-audit ingest`, its store in a worker. It went
@@ -1890,6 +1979,7 @@ async function main() {
   else if (phase === "request-signing") result = await phaseRequestSigning();
   else if (phase === "roles") result = await phaseRoles(archive, store);
   else if (phase === "spray") result = await phaseSpray(limit, store, Number(values.people ?? 25));
+  else if (phase === "daily") result = await phaseDaily(limit, store, Number(values.people ?? 25));
   else if (phase === "hostile-ingest") result = await phaseHostileIngest(archive, store);
   else throw new Error(`unknown phase ${phase}`);
   process.stdout.write(`${JSON.stringify(result)}\n`);

@@ -1039,3 +1039,135 @@ describe("a spray's alert extended by two processes at once", () => {
     }
   });
 });
+
+describe("a spray or brute force of a few seconds every day", () => {
+  it.each([
+    { who: "an address (25 people)", users: 25, rules: ["password-spray", "unknown-user-names"] },
+    { who: "a person", users: 1, rules: ["brute-force", "unknown-user-names"] },
+  ])(
+    "reads the same few alerts of $who at each batch, however many days it has alerted",
+    async ({ users, rules }) => {
+      // Prepare: ten days, each with 40 failures 2 s apart at 08:00 from one address (half for the people, half
+      // for names that match nobody): two alerts a day.
+      const { spray } = normalizedSpray(400, 300 + users, "198.18.0.79", "2026-06-10T08:00:00Z", {
+        everyMs: 2000,
+        users,
+      });
+      const days = Array.from({ length: 10 }, (_, day) =>
+        spray.records.slice(day * 80, day * 80 + 80).flatMap((record) => {
+          const moved = {
+            ...record,
+            eventTime: isoSeconds(Date.parse(String(record.eventTime)) + day * DAY_MS),
+          };
+          const result = normalize(moved);
+          return result.status === "audited" ? [result.record] : [];
+        }),
+      );
+      const runtime = await detectingRuntime(ExportDirectory.fromJson(spray.directory), new RecordingSink());
+      try {
+        // Act: each day in batches of ten records, counting the items read of the alerts, their index and their
+        // paging markers.
+        let read = 0;
+        const alertItem = (item: Item) =>
+          (item.pk.startsWith("ALERT") || item.pk.startsWith("PAGED")) && item.type !== ItemType.PresenceMark;
+        const query = runtime.store.query.bind(runtime.store);
+        runtime.store.query = async (pk, options) => {
+          const items = await query(pk, options);
+          read += items.filter(alertItem).length;
+          return items;
+        };
+        const getAll = runtime.store.getAll.bind(runtime.store);
+        runtime.store.getAll = async (keys) => {
+          const items = await getAll(keys);
+          read += items.filter(alertItem).length;
+          return items;
+        };
+        const perDay: number[] = [];
+        for (const records of days) {
+          read = 0;
+          for (let offset = 0; offset < records.length; offset += 10)
+            await runtime.pipeline.ingest(records.slice(offset, offset + 10));
+          perDay.push(read);
+        }
+        // Assess: from the third day on, no day read more of them than the second did (reading every alert of the
+        // subject, as before 2026-12-04, the tenth day of the address read 610 items, the second 114).
+        expect(perDay[1]).toBeGreaterThan(0);
+        expect(Math.max(...perDay.slice(2))).toBeLessThanOrEqual(perDay[1] as number);
+        // Each day's two alerts, 20 failures each, from its first failure for a person and for nobody.
+        const alerts = (await runtime.alerts()).map(
+          (alert) => `${alert.rule} ${alert.firstSeen} ${alert.count}`,
+        );
+        expect(alerts.sort()).toEqual(
+          days
+            .flatMap((records) => {
+              const failures = records.filter(({ event }) => event.eventName === "CredentialVerification");
+              return [
+                `${rules[0]} ${failures[0]?.event.eventTime} 20`,
+                `${rules[1]} ${failures[1]?.event.eventTime} 20`,
+              ];
+            })
+            .sort(),
+        );
+      } finally {
+        await runtime.close();
+      }
+    },
+  );
+});
+
+describe("a failure delivered late in the middle of a long episode", () => {
+  it("joins its alert, on a table with the subject's episode span and on one written before spans were kept", async () => {
+    // Prepare: a spray of five hours, a failure every 20 s; the reference alerts of one process storing it all.
+    const { spray, records } = normalizedSpray(900, 17, "198.18.0.81", "2026-06-04T00:00:00Z");
+    const directory = ExportDirectory.fromJson(spray.directory);
+    const alertItems = (items: Record<string, unknown>[]) =>
+      items.filter((item) => String(item.pk).startsWith("ALERT"));
+    const reference = await detectingRuntime(directory, new RecordingSink());
+    await reference.pipeline.ingest(records);
+    const expected = alertItems(await dumpTable(reference));
+    await reference.close();
+    // Two stretches of five minutes held back: at 02:30 and 04:00, two and a half and four hours after the alerts'
+    // first failures, and an hour and a half apart.
+    const at = (record: NormalizedRecord) => record.event.eventTime;
+    const first = records.filter(
+      (record) => at(record) >= "2026-06-04T02:30" && at(record) < "2026-06-04T02:35",
+    );
+    const second = records.filter(
+      (record) => at(record) >= "2026-06-04T04:00" && at(record) < "2026-06-04T04:05",
+    );
+    const rest = records.filter((record) => !first.includes(record) && !second.includes(record));
+    const runtime = await detectingRuntime(directory, new RecordingSink());
+    try {
+      for (let offset = 0; offset < rest.length; offset += 300)
+        await runtime.pipeline.ingest(rest.slice(offset, offset + 300));
+      const spanKey = Keys.alertSubjectSpan(subjectKey({ type: "address", sourceIp: "198.18.0.81" }));
+      const spans = () => runtime.store.getAll([spanKey]);
+      // The address's span is at least its alerts' length (about five hours).
+      expect((await spans()).map((item) => Number(item.spanMs) > 4 * 3_600_000)).toEqual([true]);
+      // Act: the first stretch; then, the span items deleted (as a table an older version wrote), the second.
+      let failuresRead = 0;
+      const query = runtime.store.query.bind(runtime.store);
+      runtime.store.query = async (pk, options) => {
+        const items = await query(pk, options);
+        if (pk === "FAILED#v1") failuresRead += items.length;
+        return items;
+      };
+      await runtime.pipeline.ingest(first);
+      const readForFirst = failuresRead;
+      await runtime.store.deleteItem(spanKey);
+      await runtime.pipeline.ingest(second);
+      const readForSecond = failuresRead - readForFirst;
+      // Assess: the alerts of one delivery, and the span stored again from the alerts read whole.
+      expect(alertItems(await dumpTable(runtime))).toEqual(expected);
+      // Each stretch was judged on the hours around it and the alerts that reach them: less than one reading of the
+      // whole spray. (Without the alerts that start hours before the stretch, the judgement follows the episode
+      // back to its start: 2,880 items read for each stretch.)
+      const wholeSpray = (await query("FAILED#v1")).length;
+      expect(readForFirst).toBeLessThan(wholeSpray);
+      expect(readForSecond).toBeLessThan(wholeSpray);
+      expect((await spans()).map((item) => Number(item.spanMs) > 4 * 3_600_000)).toEqual([true]);
+    } finally {
+      await runtime.close();
+    }
+  });
+});

@@ -107,6 +107,8 @@ export async function dumpTable(runtime: Runtime): Promise<Record<string, unknow
       // A presence mark says a partition may hold items: an alert raised and withdrawn in one order of
       // arrival, never raised in another, leaves one.
       if (plain.type === ItemType.PresenceMark) continue;
+      // Likewise a subject's episode span: the longest alert ever written, one order's passing alert included.
+      if (plain.type === ItemType.AlertSpan) continue;
       items.push(asMemberKey(plain));
     }
     start = page.LastEvaluatedKey as Record<string, never> | undefined;

@@ -26,6 +26,8 @@ import {
   ADDRESS_EPISODE_RULES,
   type EpisodeJudgement,
   type EpisodeRule,
+  extentOf,
+  HOUR_MS,
   hourOf,
   hoursOver,
   judgeEpisodes,
@@ -130,7 +132,9 @@ interface SubjectJudgement {
   /**
    * Without `existing`: how long after its first event an alert of the rules judged can end, at most. A stored
    * alert is decided (kept only if a finding matches it) when it starts in the trusted range at least this long
-   * before the range's end, so that its end was read too.
+   * before the range's end, so that its end was read too. With `existing`: the longest any stored alert of the
+   * rules about the subject has lasted, as its span item said when read (absent: not known), which bounds the
+   * paging markers read.
    */
   readonly spanMs?: number;
 }
@@ -170,6 +174,11 @@ export class Detector {
   private readonly clearedAddresses = new LRUCache<string, ReadonlySet<string>>({ max: CLEARED_SESSIONS });
   /** Subjects whose presence mark this process wrote (`Keys.alertSubjectPresence`): not written again. */
   private readonly marked = new LRUCache<string, true>({ max: MARKED_SUBJECTS });
+  /**
+   * Subjects' episode spans (`Keys.alertSubjectSpan`) as this process last read or raised them: the stored one
+   * is at least as large (it only grows), so a span no larger need not be raised again.
+   */
+  private readonly spans = new LRUCache<string, number>({ max: MARKED_SUBJECTS });
   /**
    * Subjects the evaluation running now found without a presence mark on a table whose every writer marks
    * them (`Keys.presenceMarksMarker`): they had no alert stored, so their first reconcile reads nothing.
@@ -621,9 +630,12 @@ export class Detector {
           // Judged again after a write, it reads afresh.
           again
             ? undefined
-            : async () => {
-                const first = await readFirst();
-                return { failures: failuresRead(first.events), read: first.read };
+            : {
+                hours: successHours,
+                read: async () => {
+                  const first = await readFirst();
+                  return { failures: failuresRead(first.events), read: first.read };
+                },
               },
         );
         const found = judged.get(subject);
@@ -730,7 +742,7 @@ export class Detector {
   /**
    * The episode rules' judgements (`judgeEpisodes`) of these subjects, from the hours a window or less from
    * their failures (`times`), and the hours their episodes run on into; `readFailures` reads hours for all of
-   * them at once (adding them to `read`) and gives their failures by subject key. `initial`: reads hours of
+   * them at once (adding them to `read`) and gives their failures by subject key. `initial`: reads `hours` of
    * its own, taken as the first reading's (once the stored alerts are read: any alert stored before them was
    * stored after its events).
    */
@@ -738,24 +750,40 @@ export class Detector {
     subjects: readonly { key: string; subject: AlertSubject; times: readonly number[] }[],
     rules: readonly EpisodeRule[],
     readFailures: (hours: ReadonlySet<Hour>, read: Set<Hour>) => Promise<Map<string, AttributedFailure[]>>,
-    initial?: () => Promise<{ failures: Map<string, AttributedFailure[]>; read: ReadonlySet<Hour> }>,
-  ): Promise<Map<string, { findings: Finding[]; existing: Item[]; basis: Map<string, ListingContent> }>> {
+    initial?: {
+      readonly hours: ReadonlySet<Hour>;
+      readonly read: () => Promise<{ failures: Map<string, AttributedFailure[]>; read: ReadonlySet<Hour> }>;
+    },
+  ): Promise<
+    Map<
+      string,
+      { findings: Finding[]; existing: Item[]; basis: Map<string, ListingContent>; spanMs?: number }
+    >
+  > {
     const windowMs = this.config.windowMs;
     const ruleNames = new Set<string>(rules.map(({ rule }) => rule));
+    const firstHours = new Set<Hour>(initial?.hours);
+    for (const { times } of subjects)
+      for (const time of times)
+        for (const hour of hoursOver(time - windowMs, time + windowMs)) firstHours.add(hour);
+    // The stored alerts that can reach the hours read: read again for a wider span of hours when an episode is
+    // followed beyond it (rare; what another process wrote in between is found by the judgement after the write).
+    let loaded = extentOf(firstHours);
+    const spans = await this.episodeSpans(subjects.map(({ key }) => key));
     const stored = new Map<string, Awaited<ReturnType<Detector["storedEpisodes"]>>>();
-    await mapLimit(subjects, 4, async ({ key }) => {
-      stored.set(key, await this.storedEpisodes(key, ruleNames));
-    });
+    const loadStored = () =>
+      mapLimit(subjects, 4, async ({ key }) => {
+        stored.set(key, await this.storedEpisodes(key, ruleNames, loaded, spans.get(key)));
+      });
+    await loadStored();
     // Stored alerts first, then failures: an alert read was stored after its failures, so the reading holds them.
-    const first = await initial?.();
+    const first = await initial?.read();
     const read = new Set<Hour>(first?.read);
     const bySubject = new Map<string, AttributedFailure[]>();
     for (const [key, failures] of first?.failures ?? [])
       for (const failure of failures) appendTo(bySubject, key, failure);
     let toRead = new Set<Hour>();
-    for (const { times } of subjects)
-      for (const time of times)
-        for (const hour of hoursOver(time - windowMs, time + windowMs)) if (!read.has(hour)) toRead.add(hour);
+    for (const hour of firstHours) if (!read.has(hour)) toRead.add(hour);
     let followUntil = Number.POSITIVE_INFINITY;
     for (let round = 0; ; round += 1) {
       if (toRead.size > 0)
@@ -782,7 +810,7 @@ export class Detector {
       if (need.size === 0) {
         const result = new Map<
           string,
-          { findings: Finding[]; existing: Item[]; basis: Map<string, ListingContent> }
+          { findings: Finding[]; existing: Item[]; basis: Map<string, ListingContent>; spanMs?: number }
         >();
         for (const [key, judgement] of judgements) {
           const subject = stored.get(key);
@@ -799,9 +827,20 @@ export class Detector {
           // unless the judgement makes that alert again (its listing is then written).
           for (const orphan of subject?.orphans ?? [])
             if (read.has(hourOf(String(orphan.firstSeen)))) existing.push(orphan);
-          result.set(key, { findings: judgement.findings, existing, basis });
+          const spanMs = subject?.spanMs;
+          result.set(key, {
+            findings: judgement.findings,
+            existing,
+            basis,
+            ...(spanMs === undefined ? {} : { spanMs }),
+          });
         }
         return result;
+      }
+      const wanted = extentOf(need);
+      if (wanted.from < loaded.from || wanted.to > loaded.to) {
+        loaded = { from: Math.min(loaded.from, wanted.from), to: Math.max(loaded.to, wanted.to) };
+        await loadStored();
       }
       toRead = need;
     }
@@ -816,22 +855,71 @@ export class Detector {
   }
 
   /**
-   * The subject's stored alerts of these episode rules, with what each keeps of its episode, and their index
-   * items by `<firstSeen>#<alertId>`. None for a subject without a presence mark (`unmarked`).
+   * The subjects' episode spans (`Keys.alertSubjectSpan`) as stored now, by subject key; none for a subject
+   * without one (or without a presence mark: it has no alert).
+   */
+  private async episodeSpans(subjects: readonly string[]): Promise<Map<string, number>> {
+    const spans = new Map<string, number>();
+    const marked = subjects.filter((subject) => !this.unmarked.has(subject));
+    if (marked.length === 0) return spans;
+    const byPartition = new Map(marked.map((subject) => [Keys.alertSubjectPartition(subject), subject]));
+    for (const item of await this.store.getAll(marked.map(Keys.alertSubjectSpan))) {
+      const subject = byPartition.get(item.pk);
+      if (subject === undefined || typeof item.spanMs !== "number") continue;
+      spans.set(subject, item.spanMs);
+      this.spans.set(subject, Math.max(item.spanMs, this.spans.get(subject) ?? 0));
+    }
+    return spans;
+  }
+
+  /**
+   * Raises the subject's episode span to `spanMs` (it never shrinks) before an alert that long is written, unless
+   * this process knows it is that long already.
+   */
+  private async raiseSpan(subject: string, spanMs: number): Promise<void> {
+    if ((this.spans.get(subject) ?? -1) >= spanMs) return;
+    await this.store.raiseTo(
+      { ...Keys.alertSubjectSpan(subject), type: ItemType.AlertSpan, spanMs },
+      "spanMs",
+    );
+    this.spans.set(subject, spanMs);
+  }
+
+  /**
+   * The subject's stored alerts of these episode rules that can reach the hours from `hours.from` to `hours.to`
+   * (those that start no earlier than a window and the subject's episode span, `spanMs`, before them; all of
+   * them when the subject has no span stored yet, and the span is then stored), with what each keeps of its
+   * episode, and their index items by `<firstSeen>#<alertId>`. None for a subject without a presence mark
+   * (`unmarked`). The bound keeps a judgement's reads from growing with the subject's history: an address that
+   * sprays a little every day for a year has hundreds of alerts, of which a batch can change one or two.
    */
   private async storedEpisodes(
     subject: string,
     ruleNames: ReadonlySet<string>,
+    hours: { readonly from: number; readonly to: number },
+    spanMs: number | undefined,
   ): Promise<{
     episodes: StoredEpisode[];
     index: Map<string, Item>;
     listings: Map<string, Item>;
     orphans: Item[];
+    spanMs?: number;
   }> {
     const index = new Map<string, Item>();
     const byKey = new Map<string, Item>();
     if (this.unmarked.has(subject)) return { episodes: [], index, listings: byKey, orphans: [] };
-    const indexed = await this.store.query(Keys.alertSubjectPartition(subject));
+    // A margin of an hour each side: the bound is a reading of hours, and costs nothing to widen.
+    const indexed = await this.store.query(
+      Keys.alertSubjectPartition(subject),
+      spanMs === undefined
+        ? undefined
+        : {
+            between: [
+              isoTime(Math.max(EARLIEST_MS, hours.from - this.config.windowMs - spanMs - HOUR_MS)),
+              `${isoTime(Math.min(LATEST_MS, hours.to + this.config.windowMs + HOUR_MS))}${SORT_END}`,
+            ],
+          },
+    );
     for (const item of indexed)
       if (item.type === ItemType.AlertBySubject && ruleNames.has(String(item.rule)))
         index.set(`${String(item.firstSeen)}#${String(item.alertId)}`, item);
@@ -856,7 +944,16 @@ export class Detector {
     }
     const orphans: Item[] = [];
     for (const [sk, item] of index) if (!byKey.has(sk)) orphans.push(item);
-    return { episodes, index, listings: byKey, orphans };
+    if (spanMs !== undefined) return { episodes, index, listings: byKey, orphans, spanMs };
+    // Alerts stored before spans were: every one was read, so the longest of them is the subject's span. (An older
+    // version writing a longer alert at this moment would not raise it: stop older versions before upgrading.)
+    let longest = 0;
+    for (const { firstSeen, lastSeen } of episodes)
+      longest = Math.max(longest, Date.parse(lastSeen) - Date.parse(firstSeen));
+    // Written whatever this process remembers: the span item is not there.
+    this.spans.delete(subject);
+    await this.raiseSpan(subject, longest);
+    return { episodes, index, listings: byKey, orphans, spanMs: longest };
   }
 
   /**
@@ -959,7 +1056,7 @@ export class Detector {
     judgement: SubjectJudgement,
   ): Promise<{ published: Alert[]; wrote: boolean; basisMoved?: boolean }> {
     const { range, findings, existing: known, basis } = judgement;
-    if (known && basis) return this.reconcileRead(subject, rules, findings, known, basis);
+    if (known && basis) return this.reconcileRead(subject, rules, findings, known, basis, judgement.spanMs);
     // Episodes within a window of the range's edges may continue outside it: leave their alerts as they are.
     const trustedFrom = range.from + this.config.successLookbackMs + this.config.windowMs;
     const trustedTo = range.to - this.config.windowMs;
@@ -1027,6 +1124,7 @@ export class Detector {
     findings: readonly Finding[],
     existing: readonly Item[],
     basis: ReadonlyMap<string, ListingContent>,
+    spanMs: number | undefined,
   ): Promise<{ published: Alert[]; wrote: boolean; basisMoved?: boolean }> {
     const keep = new Set(findings.map((found) => `${found.firstSeen}#${found.id}`));
     const stale = existing.filter(
@@ -1046,6 +1144,12 @@ export class Detector {
     // The presence mark before any index item; each listing before its index item.
     const mark = this.markFor(subject, unwritten.length);
     if (mark.length > 0) await this.store.putAll(mark);
+    // The subject's span before any listing: a judgement that reads it first reads every alert that reaches its
+    // hours (`storedEpisodes`).
+    let longest = spanMs ?? 0;
+    for (const { alert } of unwritten)
+      longest = Math.max(longest, Date.parse(alert.lastSeen) - Date.parse(alert.firstSeen));
+    if (unwritten.length > 0) await this.raiseSpan(subject, longest);
     for (const document of unwritten) {
       const expected = basis.get(document.listing.sk) ?? contentOrAbsent(current.get(document.listing.sk));
       if (!(await this.store.replaceIf(document.listing, listingItem(document), expected))) return moved();
@@ -1068,7 +1172,11 @@ export class Detector {
       }
     }
     // Every alert is offered for paging, written now or not: one stored just before a crash was not paged yet.
-    return { published: alerts.length > 0 ? await this.page(subject, alerts) : [], wrote };
+    return {
+      published:
+        alerts.length > 0 ? await this.page(subject, alerts, spanMs === undefined ? undefined : longest) : [],
+      wrote,
+    };
   }
 
   /** The listings of these alerts (`trusted` are their findings, in the same order). */
@@ -1114,9 +1222,12 @@ export class Detector {
    * one in time counts as the same incident. The marker is written after publishing: a crash re-pages, never
    * loses a page.
    */
-  private async page(subject: string, alerts: readonly Alert[]): Promise<Alert[]> {
-    const markers = await this.store.query(Keys.alertPagedPartition(subject));
+  private async page(subject: string, alerts: readonly Alert[], spanMs?: number): Promise<Alert[]> {
     const margin = this.config.windowMs;
+    const markers =
+      spanMs === undefined
+        ? await this.store.query(Keys.alertPagedPartition(subject))
+        : await this.markersNear(subject, alerts, margin + spanMs);
     const overlaps = (alert: Alert) =>
       markers.some(
         (marker) =>
@@ -1141,6 +1252,32 @@ export class Detector {
       this.logger.info("alert raised", { alertId: alert.id, rule: alert.rule, severity: alert.severity });
     }
     return fresh;
+  }
+
+  /**
+   * The subject's paging markers of these alerts' rules that start at most `reachMs` before one of them, up to
+   * a window after: every marker `page` can match when no alert of those rules about the subject lasted
+   * longer than `reachMs` less a window (a marker keeps the times of an alert that was stored).
+   */
+  private async markersNear(subject: string, alerts: readonly Alert[], reachMs: number): Promise<Item[]> {
+    const byRule = new Map<string, { from: number; to: number }>();
+    for (const alert of alerts) {
+      const span = byRule.get(alert.rule) ?? { from: Number.POSITIVE_INFINITY, to: Number.NEGATIVE_INFINITY };
+      span.from = Math.min(span.from, Date.parse(alert.firstSeen) - reachMs - HOUR_MS);
+      span.to = Math.max(span.to, Date.parse(alert.lastSeen) + this.config.windowMs + HOUR_MS);
+      byRule.set(alert.rule, span);
+    }
+    const markers: Item[] = [];
+    for (const [rule, { from, to }] of byRule)
+      markers.push(
+        ...(await this.store.query(Keys.alertPagedPartition(subject), {
+          between: [
+            `${rule}#${isoTime(Math.max(EARLIEST_MS, from))}`,
+            `${rule}#${isoTime(Math.min(LATEST_MS, to))}${SORT_END}`,
+          ],
+        })),
+      );
+    return markers;
   }
 
   private async describe(findings: readonly Finding[]): Promise<Alert[]> {

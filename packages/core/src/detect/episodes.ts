@@ -27,7 +27,7 @@ import {
  * from its alert. The result is the one a reading of every failure gives (`evaluateAddress`, `evaluateUser`).
  */
 
-const HOUR_MS = 60 * 60 * 1000;
+export const HOUR_MS = 60 * 60 * 1000;
 /** How far one round of reads follows an episode that runs on, at most (then as far again each round). */
 const MAX_REACH_MS = 7 * 24 * 60 * 60 * 1000;
 
@@ -39,6 +39,18 @@ export function hoursOver(from: number, to: number): Hour[] {
   const hours: Hour[] = [];
   for (let at = Math.floor(from / HOUR_MS) * HOUR_MS; at <= to; at += HOUR_MS) hours.push(hourAt(at));
   return hours;
+}
+
+/** From the start of the earliest of these hours to the end of the latest (none: an empty span). */
+export function extentOf(hours: Iterable<Hour>): { from: number; to: number } {
+  let from = Number.POSITIVE_INFINITY;
+  let to = Number.NEGATIVE_INFINITY;
+  for (const hour of hours) {
+    const start = Date.parse(`${hour}:00:00Z`);
+    from = Math.min(from, start);
+    to = Math.max(to, start + HOUR_MS);
+  }
+  return { from, to };
 }
 
 /** A finding of an episode rule, with what its alert keeps of the episode. */

@@ -25,6 +25,8 @@ export const ItemType = {
   Alert: "alert",
   AlertBySubject: "alert-by-subject",
   AlertPaged: "alert-paged",
+  /** The longest an episode rule's alert of the subject has lasted (`Keys.alertSubjectSpan`). */
+  AlertSpan: "alert-span",
   AddressEvent: "address-event",
   SessionLink: "session-link",
   AddressLink: "address-link",

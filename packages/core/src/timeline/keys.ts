@@ -179,6 +179,15 @@ export const Keys = {
   /** Written before the subject's first alert: read by key, it says whether the partition may hold any. */
   alertSubjectPresence: (subjectKey: string): ItemKey =>
     Keys.presence(Keys.alertSubjectPartition(subjectKey)),
+  /**
+   * The longest any alert of an episode rule about the subject has lasted (`spanMs`), raised before such an
+   * alert's listing is written and never lowered: alerts that start earlier than that before the hours a judgement
+   * reads cannot reach them, and are not read.
+   */
+  alertSubjectSpan: (subjectKey: string): ItemKey => ({
+    pk: Keys.alertSubjectPartition(subjectKey),
+    sk: "SPAN",
+  }),
   alertBySubject: (subjectKey: string, firstSeen: string, alertId: string): ItemKey => ({
     pk: Keys.alertSubjectPartition(subjectKey),
     sk: `${firstSeen}#${alertId}`,

@@ -577,6 +577,26 @@ export class TableStore {
   }
 
   /**
+   * Writes `item`, whose `attribute` is a number, unless the stored item's is as large already: a value that
+   * only ever grows, whichever of several writers writes last. Returns false when it was.
+   */
+  async raiseTo(item: Item, attribute: string): Promise<boolean> {
+    const written = await this.sendIf("PutItem", () =>
+      this.client.send(
+        new PutItemCommand({
+          TableName: this.tableName,
+          Item: toWire(item),
+          ConditionExpression: "attribute_not_exists(#a) OR #a < :v",
+          ExpressionAttributeNames: { "#a": attribute },
+          ExpressionAttributeValues: toWire({ ":v": item[attribute] }),
+        }),
+      ),
+    );
+    if (written) this.stats.itemsWritten += 1;
+    return written;
+  }
+
+  /**
    * Sends one conditional request, retrying as `retrying` does. Returns false when its condition failed. Each
    * attempt counts as a `PutItem` in `stats.puts` when it is one.
    */
