@@ -1063,7 +1063,8 @@ describe("a spray or brute force of a few seconds every day", () => {
           return result.status === "audited" ? [result.record] : [];
         }),
       );
-      const runtime = await detectingRuntime(ExportDirectory.fromJson(spray.directory), new RecordingSink());
+      const sink = new RecordingSink();
+      const runtime = await detectingRuntime(ExportDirectory.fromJson(spray.directory), sink);
       try {
         // Act: each day in batches of ten records, counting the items read of the alerts, their index and their
         // paging markers.
@@ -1108,11 +1109,50 @@ describe("a spray or brute force of a few seconds every day", () => {
             })
             .sort(),
         );
+        // Each alert paged once.
+        expect(sink.published.map((alert) => alert.id).sort()).toEqual(
+          (await runtime.alerts()).map((alert) => alert.id).sort(),
+        );
       } finally {
         await runtime.close();
       }
     },
   );
+});
+
+describe("a subject's episode span", () => {
+  it("is stored only for subjects with an alert of the episode rules, on a table without presence marks too", async () => {
+    // Prepare: a table as AWS deployments have it (without the marker that lets a subject without a presence mark
+    // go unread); three failures from one address, 40 from another (two alerts).
+    const quiet = normalizedSpray(3, 23, "198.18.0.82", "2026-06-06T08:00:00Z", { everyMs: 2000, users: 25 });
+    const loud = normalizedSpray(40, 23, "198.18.0.83", "2026-06-06T09:00:00Z", { everyMs: 2000, users: 25 });
+    const runtime = await detectingRuntime(
+      ExportDirectory.fromJson(loud.spray.directory),
+      new RecordingSink(),
+    );
+    try {
+      await runtime.store.deleteAll([Keys.presenceMarksMarker]);
+      const spans = async () => {
+        const found: Item[] = [];
+        for await (const page of runtime.store.scan())
+          found.push(...page.filter((item) => item.type === ItemType.AlertSpan));
+        return found.map((item) => item.pk);
+      };
+      // Act and assess: no span for the quiet address or the people named; then one for the loud address.
+      await runtime.pipeline.ingest(quiet.records);
+      expect(await spans()).toEqual([]);
+      await runtime.pipeline.ingest(loud.records);
+      expect((await runtime.alerts()).map((alert) => alert.rule).sort()).toEqual([
+        "password-spray",
+        "unknown-user-names",
+      ]);
+      expect(await spans()).toEqual([
+        Keys.alertSubjectPartition(subjectKey({ type: "address", sourceIp: "198.18.0.83" })),
+      ]);
+    } finally {
+      await runtime.close();
+    }
+  });
 });
 
 describe("a failure delivered late in the middle of a long episode", () => {

@@ -132,11 +132,14 @@ interface SubjectJudgement {
   /**
    * Without `existing`: how long after its first event an alert of the rules judged can end, at most. A stored
    * alert is decided (kept only if a finding matches it) when it starts in the trusted range at least this long
-   * before the range's end, so that its end was read too. With `existing`: the longest any stored alert of the
-   * rules about the subject has lasted, as its span item said when read (absent: not known), which bounds the
-   * paging markers read.
+   * before the range's end, so that its end was read too.
    */
   readonly spanMs?: number;
+  /**
+   * With `existing`: the subject's episode span as read (`Keys.alertSubjectSpan`; absent: none stored), the
+   * longest any of its alerts of the rules has lasted. It bounds the paging markers read.
+   */
+  readonly episodeSpanMs?: number;
 }
 
 /** A subject's alerts made to match its judgement (`settle`). */
@@ -757,7 +760,7 @@ export class Detector {
   ): Promise<
     Map<
       string,
-      { findings: Finding[]; existing: Item[]; basis: Map<string, ListingContent>; spanMs?: number }
+      { findings: Finding[]; existing: Item[]; basis: Map<string, ListingContent>; episodeSpanMs?: number }
     >
   > {
     const windowMs = this.config.windowMs;
@@ -766,14 +769,16 @@ export class Detector {
     for (const { times } of subjects)
       for (const time of times)
         for (const hour of hoursOver(time - windowMs, time + windowMs)) firstHours.add(hour);
-    // The stored alerts that can reach the hours read: read again for a wider span of hours when an episode is
-    // followed beyond it (rare; what another process wrote in between is found by the judgement after the write).
+    // The stored alerts that can reach the hours read; when an episode is followed beyond them (rare), those that
+    // can reach the hours added. Those are read after some failures were: one another process stored in between
+    // may then count failures of hours read that this reading lacks, and is judged short of them; the write
+    // that makes has the subject judged again, on a reading that holds them (`settle`).
     let loaded = extentOf(firstHours);
     const spans = await this.episodeSpans(subjects.map(({ key }) => key));
-    const stored = new Map<string, Awaited<ReturnType<Detector["storedEpisodes"]>>>();
+    const stored = new Map<string, StoredAlerts>();
     const loadStored = () =>
       mapLimit(subjects, 4, async ({ key }) => {
-        stored.set(key, await this.storedEpisodes(key, ruleNames, loaded, spans.get(key)));
+        stored.set(key, await this.storedEpisodes(key, ruleNames, loaded, spans.get(key), stored.get(key)));
       });
     await loadStored();
     // Stored alerts first, then failures: an alert read was stored after its failures, so the reading holds them.
@@ -810,7 +815,12 @@ export class Detector {
       if (need.size === 0) {
         const result = new Map<
           string,
-          { findings: Finding[]; existing: Item[]; basis: Map<string, ListingContent>; spanMs?: number }
+          {
+            findings: Finding[];
+            existing: Item[];
+            basis: Map<string, ListingContent>;
+            episodeSpanMs?: number;
+          }
         >();
         for (const [key, judgement] of judgements) {
           const subject = stored.get(key);
@@ -827,12 +837,12 @@ export class Detector {
           // unless the judgement makes that alert again (its listing is then written).
           for (const orphan of subject?.orphans ?? [])
             if (read.has(hourOf(String(orphan.firstSeen)))) existing.push(orphan);
-          const spanMs = subject?.spanMs;
+          const episodeSpanMs = subject?.spanMs;
           result.set(key, {
             findings: judgement.findings,
             existing,
             basis,
-            ...(spanMs === undefined ? {} : { spanMs }),
+            ...(episodeSpanMs === undefined ? {} : { episodeSpanMs }),
           });
         }
         return result;
@@ -888,63 +898,59 @@ export class Detector {
   /**
    * The subject's stored alerts of these episode rules that can reach the hours from `hours.from` to `hours.to`
    * (those that start no earlier than a window and the subject's episode span, `spanMs`, before them; all of
-   * them when the subject has no span stored yet, and the span is then stored), with what each keeps of its
-   * episode, and their index items by `<firstSeen>#<alertId>`. None for a subject without a presence mark
-   * (`unmarked`). The bound keeps a judgement's reads from growing with the subject's history: an address that
-   * sprays a little every day for a year has hundreds of alerts, of which a batch can change one or two.
+   * them when the subject has no span stored yet, whose span is then stored if it has such an alert), with what
+   * each keeps of its episode, and their index items by `<firstSeen>#<alertId>`. None for a subject without a
+   * presence mark (`unmarked`). The bound keeps a judgement's reads from growing with the subject's history: an
+   * address that sprays a little every day for a year has hundreds of alerts, of which a batch can change one or
+   * two. With `previous` (read for fewer hours by the same judgement), only what it did not cover is read.
    */
   private async storedEpisodes(
     subject: string,
     ruleNames: ReadonlySet<string>,
     hours: { readonly from: number; readonly to: number },
     spanMs: number | undefined,
-  ): Promise<{
-    episodes: StoredEpisode[];
-    index: Map<string, Item>;
-    listings: Map<string, Item>;
-    orphans: Item[];
-    spanMs?: number;
-  }> {
-    const index = new Map<string, Item>();
-    const byKey = new Map<string, Item>();
-    if (this.unmarked.has(subject)) return { episodes: [], index, listings: byKey, orphans: [] };
-    // A margin of an hour each side: the bound is a reading of hours, and costs nothing to widen.
-    const indexed = await this.store.query(
-      Keys.alertSubjectPartition(subject),
-      spanMs === undefined
-        ? undefined
-        : {
-            between: [
-              isoTime(Math.max(EARLIEST_MS, hours.from - this.config.windowMs - spanMs - HOUR_MS)),
-              `${isoTime(Math.min(LATEST_MS, hours.to + this.config.windowMs + HOUR_MS))}${SORT_END}`,
-            ],
-          },
-    );
-    for (const item of indexed)
-      if (item.type === ItemType.AlertBySubject && ruleNames.has(String(item.rule)))
-        index.set(`${String(item.firstSeen)}#${String(item.alertId)}`, item);
-    const listings = await this.store.getAll(
-      [...index.values()].map((item) => Keys.alertListing(String(item.firstSeen), String(item.alertId))),
-    );
-    const episodes: StoredEpisode[] = [];
-    for (const listing of listings) {
-      byKey.set(listing.sk, listing);
-      const alert = JSON.parse(String(listing.data)) as Alert;
-      episodes.push({
-        id: alert.id,
-        rule: alert.rule,
-        firstSeen: alert.firstSeen,
-        lastSeen: alert.lastSeen,
-        users: (alert.users ?? []).map(({ identityStoreId, userId }) => ({ identityStoreId, userId })),
-        sourceIps: alert.sourceIps,
-        ...(typeof listing.episode === "string"
-          ? { episode: JSON.parse(listing.episode) as EpisodeSummary }
-          : {}),
-      });
+    previous?: StoredAlerts,
+  ): Promise<StoredAlerts> {
+    if (this.unmarked.has(subject))
+      return { episodes: [], index: new Map(), listings: new Map(), orphans: [], covered: "all" };
+    if (previous?.covered === "all") return previous;
+    const partition = Keys.alertSubjectPartition(subject);
+    const index = new Map<string, Item>(previous?.index);
+    const add = (items: readonly Item[]) => {
+      for (const item of items)
+        if (item.type === ItemType.AlertBySubject && ruleNames.has(String(item.rule)))
+          index.set(`${String(item.firstSeen)}#${String(item.alertId)}`, item);
+    };
+    let covered: StoredAlerts["covered"] = "all";
+    if (spanMs === undefined) add(await this.store.query(partition));
+    else {
+      // A margin of an hour each side: the bound is a reading of hours, and costs nothing to widen.
+      const from = isoTime(Math.max(EARLIEST_MS, hours.from - this.config.windowMs - spanMs - HOUR_MS));
+      const to = `${isoTime(Math.min(LATEST_MS, hours.to + this.config.windowMs + HOUR_MS))}${SORT_END}`;
+      const before = previous?.covered[0];
+      const after = previous?.covered[1];
+      if (before === undefined || after === undefined)
+        add(await this.store.query(partition, { between: [from, to] }));
+      else {
+        if (from < before) add(await this.store.query(partition, { between: [from, before] }));
+        if (to > after) add(await this.store.query(partition, { between: [after, to] }));
+      }
+      covered = [
+        before !== undefined && before < from ? before : from,
+        after !== undefined && after > to ? after : to,
+      ];
     }
+    const listings = new Map<string, Item>(previous?.listings);
+    const unread = [...index.entries()].filter(([sk]) => !listings.has(sk));
+    for (const listing of await this.store.getAll(
+      unread.map(([, item]) => Keys.alertListing(String(item.firstSeen), String(item.alertId))),
+    ))
+      listings.set(listing.sk, listing);
+    const episodes = [...listings.values()].map(storedEpisodeOf);
     const orphans: Item[] = [];
-    for (const [sk, item] of index) if (!byKey.has(sk)) orphans.push(item);
-    if (spanMs !== undefined) return { episodes, index, listings: byKey, orphans, spanMs };
+    for (const [sk, item] of index) if (!listings.has(sk)) orphans.push(item);
+    if (spanMs !== undefined || episodes.length === 0)
+      return { episodes, index, listings, orphans, covered, ...(spanMs === undefined ? {} : { spanMs }) };
     // Alerts stored before spans were: every one was read, so the longest of them is the subject's span. (An older
     // version writing a longer alert at this moment would not raise it: stop older versions before upgrading.)
     let longest = 0;
@@ -953,7 +959,7 @@ export class Detector {
     // Written whatever this process remembers: the span item is not there.
     this.spans.delete(subject);
     await this.raiseSpan(subject, longest);
-    return { episodes, index, listings: byKey, orphans, spanMs: longest };
+    return { episodes, index, listings, orphans, covered, spanMs: longest };
   }
 
   /**
@@ -1056,7 +1062,8 @@ export class Detector {
     judgement: SubjectJudgement,
   ): Promise<{ published: Alert[]; wrote: boolean; basisMoved?: boolean }> {
     const { range, findings, existing: known, basis } = judgement;
-    if (known && basis) return this.reconcileRead(subject, rules, findings, known, basis, judgement.spanMs);
+    if (known && basis)
+      return this.reconcileRead(subject, rules, findings, known, basis, judgement.episodeSpanMs);
     // Episodes within a window of the range's edges may continue outside it: leave their alerts as they are.
     const trustedFrom = range.from + this.config.successLookbackMs + this.config.windowMs;
     const trustedTo = range.to - this.config.windowMs;
@@ -1341,6 +1348,37 @@ function attributedFailures(items: readonly Item[]): Map<string, AttributedFailu
     else byAddress.set(address, [failure]);
   }
   return byAddress;
+}
+
+/** A subject's stored alerts of the episode rules, as a judgement read them (`storedEpisodes`). */
+interface StoredAlerts {
+  readonly episodes: StoredEpisode[];
+  /** Their index items by `<firstSeen>#<alertId>`. */
+  readonly index: Map<string, Item>;
+  /** Their listings by sort key. */
+  readonly listings: Map<string, Item>;
+  /** Index items read without their listing (a write or delete cut short). */
+  readonly orphans: Item[];
+  /** The index sort keys read: all, or those between these two. */
+  readonly covered: "all" | readonly [string, string];
+  /** The subject's episode span as read or stored; absent when it has none. */
+  readonly spanMs?: number;
+}
+
+/** A stored alert of an episode rule, from its listing. */
+function storedEpisodeOf(listing: Item): StoredEpisode {
+  const alert = JSON.parse(String(listing.data)) as Alert;
+  return {
+    id: alert.id,
+    rule: alert.rule,
+    firstSeen: alert.firstSeen,
+    lastSeen: alert.lastSeen,
+    users: (alert.users ?? []).map(({ identityStoreId, userId }) => ({ identityStoreId, userId })),
+    sourceIps: alert.sourceIps,
+    ...(typeof listing.episode === "string"
+      ? { episode: JSON.parse(listing.episode) as EpisodeSummary }
+      : {}),
+  };
 }
 
 /** What a listing holds: the alert, and what it keeps of its episode (absent before summaries were kept). */

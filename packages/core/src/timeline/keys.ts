@@ -20,6 +20,7 @@ import type { UserKey } from "../normalize/types.ts";
  * | alert (listing by time)      | ALERT#v1                             | <firstSeen>#<alertId>                    |
  * | alert by subject             | ALERTSUBJ#v1#<user or address>       | <firstSeen>#<alertId>                    |
  * | alerts may exist of subject  | ALERTSUBJ#v1#<user or address>       | PRESENT                                  |
+ * | longest episode-rule alert   | ALERTSUBJ#v1#<user or address>       | SPAN                                     |
  * | alert paged marker           | PAGED#v1#<user or address>           | <rule>#<firstSeen>#<alertId>             |
  * | event by source address      | ADDRESS#v1#<ip>                      | EVENT#<time>#<eventId>                   |
  * | session → a person's day     | SESSION#v1#<credentialId>            | LINK#<yyyy-mm-dd>#USER#<storeId>#<userId> |
