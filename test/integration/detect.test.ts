@@ -927,6 +927,23 @@ function normalizedSpray(
   return { spray, records };
 }
 
+/** The alert items of a table's dump (listings and index items; `dumpTable` leaves marks and spans out). */
+const alertItemsOf = (items: Record<string, unknown>[]) =>
+  items.filter((item) => String(item.pk).startsWith("ALERT"));
+
+/** A spray of five hours, a failure every 20 s, and the alert items of one process storing it all at once. */
+async function fiveHourSpray(seed: number, sourceIp: string, start: string) {
+  const { spray, records } = normalizedSpray(900, seed, sourceIp, start);
+  const directory = ExportDirectory.fromJson(spray.directory);
+  const reference = await detectingRuntime(directory, new RecordingSink());
+  try {
+    await reference.pipeline.ingest(records);
+    return { records, directory, expected: alertItemsOf(await dumpTable(reference)) };
+  } finally {
+    await reference.close();
+  }
+}
+
 describe("a steady password spray from one address", () => {
   it("reads the same few hours at each batch, however long it has run, and alerts on it whole", async () => {
     // Prepare: a failure every 20 s for 16 hours and 40 minutes, alternately for one of 25 people and a name that
@@ -986,14 +1003,7 @@ describe("a brute force on one person that never pauses", () => {
 describe("a spray's alert extended by two processes at once", () => {
   it("is not left with one process's failures when the other rewrote it after it was read", async () => {
     // Prepare: a spray of five hours, a failure every 20 s; the reference alerts of one process storing it all.
-    const { spray, records } = normalizedSpray(900, 11, "198.18.0.88", "2026-06-02T00:00:00Z");
-    const directory = ExportDirectory.fromJson(spray.directory);
-    const alertItems = (items: Record<string, unknown>[]) =>
-      items.filter((item) => String(item.pk).startsWith("ALERT"));
-    const reference = await detectingRuntime(directory, new RecordingSink());
-    await reference.pipeline.ingest(records);
-    const expected = alertItems(await dumpTable(reference));
-    await reference.close();
+    const { records, directory, expected } = await fiveHourSpray(11, "198.18.0.88", "2026-06-02T00:00:00Z");
     // Two stretches of five minutes arrive late, one to each process: at 01:30 and 03:30, hours apart, so that
     // neither reads the other's hour and both take the rest of the episode from the stored alerts.
     const failureOf = (index: number) => Math.floor(index / 2);
@@ -1031,7 +1041,7 @@ describe("a spray's alert extended by two processes at once", () => {
       // Assess: the second process's write of an alert it had read was refused, and the alerts count both
       // stretches, as one process storing everything made them.
       expect(refused.length).toBeGreaterThan(0);
-      expect(alertItems(await dumpTable(first))).toEqual(expected);
+      expect(alertItemsOf(await dumpTable(first))).toEqual(expected);
     } finally {
       await first.close();
       await second.close();
@@ -1158,14 +1168,7 @@ describe("a subject's episode span", () => {
 describe("a failure delivered late in the middle of a long episode", () => {
   it("joins its alert, on a table with the subject's episode span and on one written before spans were kept", async () => {
     // Prepare: a spray of five hours, a failure every 20 s; the reference alerts of one process storing it all.
-    const { spray, records } = normalizedSpray(900, 17, "198.18.0.81", "2026-06-04T00:00:00Z");
-    const directory = ExportDirectory.fromJson(spray.directory);
-    const alertItems = (items: Record<string, unknown>[]) =>
-      items.filter((item) => String(item.pk).startsWith("ALERT"));
-    const reference = await detectingRuntime(directory, new RecordingSink());
-    await reference.pipeline.ingest(records);
-    const expected = alertItems(await dumpTable(reference));
-    await reference.close();
+    const { records, directory, expected } = await fiveHourSpray(17, "198.18.0.81", "2026-06-04T00:00:00Z");
     // Two stretches of five minutes held back: at 02:30 and 04:00, two and a half and four hours after the alerts'
     // first failures, and an hour and a half apart.
     const at = (record: NormalizedRecord) => record.event.eventTime;
@@ -1198,7 +1201,7 @@ describe("a failure delivered late in the middle of a long episode", () => {
       await runtime.pipeline.ingest(second);
       const readForSecond = failuresRead - readForFirst;
       // Assess: the alerts of one delivery, and the span stored again from the alerts read whole.
-      expect(alertItems(await dumpTable(runtime))).toEqual(expected);
+      expect(alertItemsOf(await dumpTable(runtime))).toEqual(expected);
       // Each stretch was judged on the hours around it and the alerts that reach them: less than one reading of the
       // whole spray. (Without the alerts that start hours before the stretch, the judgement follows the episode
       // back to its start: 2,880 items read for each stretch.)
