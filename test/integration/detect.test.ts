@@ -1163,6 +1163,37 @@ describe("a subject's episode span", () => {
       await runtime.close();
     }
   });
+
+  it("of each person judged in a batch is read in one request for all of them", async () => {
+    // Prepare: a brute force on each of three people (and unknown names) from one address; a day later, one more
+    // failure for each of them, which changes no alert.
+    const { spray, records } = normalizedSpray(126, 29, "198.18.0.84", "2026-06-07T08:00:00Z", {
+      everyMs: 2000,
+      users: 3,
+    });
+    const dayLater = records.slice(240).map((record) => ({
+      ...record,
+      event: { ...record.event, eventTime: isoSeconds(Date.parse(record.event.eventTime) + DAY_MS) },
+    }));
+    const runtime = await detectingRuntime(ExportDirectory.fromJson(spray.directory), new RecordingSink());
+    try {
+      await runtime.pipeline.ingest(records.slice(0, 240));
+      expect((await runtime.alerts()).filter((alert) => alert.rule === "brute-force")).toHaveLength(3);
+      const spanReads: number[] = [];
+      const getAll = runtime.store.getAll.bind(runtime.store);
+      runtime.store.getAll = async (keys) => {
+        const people = keys.filter((key) => key.sk === "SPAN" && key.pk.includes("#user#")).length;
+        if (people > 0) spanReads.push(people);
+        return getAll(keys);
+      };
+      // Act
+      await runtime.pipeline.ingest(dayLater);
+      // Assess: the three people's spans in one request (before, one request each).
+      expect(spanReads).toEqual([3]);
+    } finally {
+      await runtime.close();
+    }
+  });
 });
 
 describe("a failure delivered late in the middle of a long episode", () => {

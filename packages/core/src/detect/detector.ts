@@ -299,6 +299,11 @@ export class Detector {
       ...people.map(({ user }) => subjectKey({ type: "user", ...user })),
       ...[...addressTimes.keys()].map((address) => subjectKey({ type: "address", sourceIp: address })),
     ]);
+    // The episode spans of the people whose episode rules are judged: one key read for all of them.
+    const spanned = people
+      .filter(({ failures }) => failures.length > 0)
+      .map(({ user }) => subjectKey({ type: "user", ...user }));
+    const spans = await this.episodeSpans(spanned);
     await mapLimit(people, 4, async ({ user, times, failures }) => {
       // A person with no alert stored whose events around the touched ones make no finding has nothing the
       // batch can change: their day is not read (a steady spray touches each person it tries every batch).
@@ -307,7 +312,12 @@ export class Detector {
         !(await this.anyFindingNear(user, times))
       )
         return;
-      const { published: raised, successAfterFailures } = await this.evaluateUser(user, times, failures);
+      const { published: raised, successAfterFailures } = await this.evaluateUser(
+        user,
+        times,
+        failures,
+        spans,
+      );
       published.push(...raised);
       if (successAfterFailures) judged.push({ user, range: around(times) });
     });
@@ -594,12 +604,14 @@ export class Detector {
    * change (the touched ones, and those a lookback or less after a touched failure). One read of the person's
    * events serves the first judgement of both. `successAfterFailures`: whether the person has such a finding
    * there: only then can privilege-granted-after-failures change because of their sign-ins. Events are only ever
-   * added, so a success-after-failures finding, anchored on its success, never goes away.
+   * added, so a success-after-failures finding, anchored on its success, never goes away. `spans`: the episode
+   * spans of the batch's people, read for all of them at once (one absent: none stored).
    */
   private async evaluateUser(
     user: UserKey,
     times: readonly number[],
     failureTimes: readonly number[],
+    spans: ReadonlyMap<string, number>,
   ): Promise<{ published: Alert[]; successAfterFailures: boolean }> {
     const subject = subjectKey({ type: "user", ...user });
     const lookback = this.config.successLookbackMs;
@@ -640,6 +652,7 @@ export class Detector {
                   return { failures: failuresRead(first.events), read: first.read };
                 },
               },
+          again ? undefined : spans,
         );
         const found = judged.get(subject);
         return found && { ...found, range: around(failureTimes) };
@@ -747,7 +760,8 @@ export class Detector {
    * their failures (`times`), and the hours their episodes run on into; `readFailures` reads hours for all of
    * them at once (adding them to `read`) and gives their failures by subject key. `initial`: reads `hours` of
    * its own, taken as the first reading's (once the stored alerts are read: any alert stored before them was
-   * stored after its events).
+   * stored after its events). `spansRead`: the subjects' episode spans read for this judgement (none: none stored),
+   * instead of reading them.
    */
   private async judgeEpisodeSubjects(
     subjects: readonly { key: string; subject: AlertSubject; times: readonly number[] }[],
@@ -757,6 +771,7 @@ export class Detector {
       readonly hours: ReadonlySet<Hour>;
       readonly read: () => Promise<{ failures: Map<string, AttributedFailure[]>; read: ReadonlySet<Hour> }>;
     },
+    spansRead?: ReadonlyMap<string, number>,
   ): Promise<
     Map<
       string,
@@ -774,7 +789,7 @@ export class Detector {
     // may then count failures of hours read that this reading lacks, and is judged short of them; the write
     // that makes has the subject judged again, on a reading that holds them (`settle`).
     let loaded = extentOf(firstHours);
-    const spans = await this.episodeSpans(subjects.map(({ key }) => key));
+    const spans = spansRead ?? (await this.episodeSpans(subjects.map(({ key }) => key)));
     const stored = new Map<string, StoredAlerts>();
     const loadStored = () =>
       mapLimit(subjects, 4, async ({ key }) => {
