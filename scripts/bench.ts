@@ -49,6 +49,7 @@ import {
   hashString,
   hashStringPair,
   IDENTITY_STORE_ID,
+  isoSeconds,
   steadySpray,
   synthDirectory,
   synthEvents,
@@ -944,9 +945,7 @@ async function phaseDaily(days: number, store: string, people: number) {
       const records = spray.records.slice(day * 80, day * 80 + 80).flatMap((record) => {
         const moved = {
           ...record,
-          eventTime: new Date(Date.parse(String(record.eventTime)) + day * dayMs)
-            .toISOString()
-            .replace(/\.\d{3}Z$/, "Z"),
+          eventTime: isoSeconds(Date.parse(String(record.eventTime)) + day * dayMs),
         };
         const result = normalize(moved);
         return result.status === "audited" ? [result.record] : [];

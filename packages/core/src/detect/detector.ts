@@ -29,6 +29,7 @@ import {
   extentOf,
   HOUR_MS,
   hourOf,
+  hourStartMs,
   hoursOver,
   judgeEpisodes,
   type StoredEpisode,
@@ -706,7 +707,7 @@ export class Detector {
   ): Promise<Item[]> {
     const starts: Range[] = [];
     for (const hour of hours) {
-      const start = Date.parse(`${hour}:00:00Z`);
+      const start = hourStartMs(hour);
       starts.push({ from: start, to: start });
     }
     const pages = await mapLimit(mergedRanges(starts), 4, ({ from, to }) => {
@@ -772,12 +773,7 @@ export class Detector {
       readonly read: () => Promise<{ failures: Map<string, AttributedFailure[]>; read: ReadonlySet<Hour> }>;
     },
     spansRead?: ReadonlyMap<string, number>,
-  ): Promise<
-    Map<
-      string,
-      { findings: Finding[]; existing: Item[]; basis: Map<string, ListingContent>; episodeSpanMs?: number }
-    >
-  > {
+  ): Promise<Map<string, EpisodeSubjectJudgement>> {
     const windowMs = this.config.windowMs;
     const ruleNames = new Set<string>(rules.map(({ rule }) => rule));
     const firstHours = new Set<Hour>(initial?.hours);
@@ -828,15 +824,7 @@ export class Detector {
         for (const hour of judgement.need) need.add(hour);
       }
       if (need.size === 0) {
-        const result = new Map<
-          string,
-          {
-            findings: Finding[];
-            existing: Item[];
-            basis: Map<string, ListingContent>;
-            episodeSpanMs?: number;
-          }
-        >();
+        const result = new Map<string, EpisodeSubjectJudgement>();
         for (const [key, judgement] of judgements) {
           const subject = stored.get(key);
           const existing: Item[] = [];
@@ -1363,6 +1351,14 @@ function attributedFailures(items: readonly Item[]): Map<string, AttributedFailu
     else byAddress.set(address, [failure]);
   }
   return byAddress;
+}
+
+/** A subject's episode rules judged (`judgeEpisodeSubjects`): what `reconcile` needs of the judgement. */
+interface EpisodeSubjectJudgement {
+  readonly findings: Finding[];
+  readonly existing: Item[];
+  readonly basis: Map<string, ListingContent>;
+  readonly episodeSpanMs?: number;
 }
 
 /** A subject's stored alerts of the episode rules, as a judgement read them (`storedEpisodes`). */

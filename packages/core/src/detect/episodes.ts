@@ -41,12 +41,15 @@ export function hoursOver(from: number, to: number): Hour[] {
   return hours;
 }
 
+/** When the hour starts, in ms since the epoch. */
+export const hourStartMs = (hour: Hour): number => Date.parse(`${hour}:00:00Z`);
+
 /** From the start of the earliest of these hours to the end of the latest (none: an empty span). */
 export function extentOf(hours: Iterable<Hour>): { from: number; to: number } {
   let from = Number.POSITIVE_INFINITY;
   let to = Number.NEGATIVE_INFINITY;
   for (const hour of hours) {
-    const start = Date.parse(`${hour}:00:00Z`);
+    const start = hourStartMs(hour);
     from = Math.min(from, start);
     to = Math.max(to, start + HOUR_MS);
   }

@@ -24,6 +24,6 @@ export {
   synthRoleSessions,
 } from "./events.ts";
 export { hashString, hashStringPair } from "./random.ts";
-export type { CloudTrailRecord, Era } from "./records.ts";
+export { type CloudTrailRecord, type Era, isoSeconds } from "./records.ts";
 export { type SynthRoleSession, SynthRoleSessionKind } from "./roles.ts";
 export { IDENTITY_STORE_ARN, IDENTITY_STORE_ID, type SynthUser } from "./world.ts";
