@@ -1131,7 +1131,7 @@ describe("a spray or brute force of a few seconds every day", () => {
 });
 
 describe("a subject's episode span", () => {
-  it("is stored only for subjects with an alert of the episode rules, on a table without presence marks too", async () => {
+  it("is stored only for subjects with an alert, on a table without presence marks too", async () => {
     // Prepare: a table as AWS deployments have it (without the marker that lets a subject without a presence mark
     // go unread); three failures from one address, 40 from another (two alerts).
     const quiet = normalizedSpray(3, 23, "198.18.0.82", "2026-06-06T08:00:00Z", { everyMs: 2000, users: 25 });

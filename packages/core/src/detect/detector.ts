@@ -901,7 +901,7 @@ export class Detector {
   /**
    * The subject's stored alerts of these episode rules that can reach the hours from `hours.from` to `hours.to`
    * (those that start no earlier than a window and the subject's episode span, `spanMs`, before them; all of
-   * them when the subject has no span stored yet, whose span is then stored if it has such an alert), with what
+   * them when the subject has no span stored yet, whose span is then stored if it has any alert), with what
    * each keeps of its episode, and their index items by `<firstSeen>#<alertId>`. None for a subject without a
    * presence mark (`unmarked`). The bound keeps a judgement's reads from growing with the subject's history: an
    * address that sprays a little every day for a year has hundreds of alerts, of which a batch can change one or
@@ -919,10 +919,15 @@ export class Detector {
     if (previous?.covered === "all") return previous;
     const partition = Keys.alertSubjectPartition(subject);
     const index = new Map<string, Item>(previous?.index);
+    // Whether the subject has an alert of any rule: read whole, it is then given a span (0 without episodes).
+    let alerted = false;
     const add = (items: readonly Item[]) => {
-      for (const item of items)
-        if (item.type === ItemType.AlertBySubject && ruleNames.has(String(item.rule)))
+      for (const item of items) {
+        if (item.type !== ItemType.AlertBySubject) continue;
+        alerted = true;
+        if (ruleNames.has(String(item.rule)))
           index.set(`${String(item.firstSeen)}#${String(item.alertId)}`, item);
+      }
     };
     let covered: StoredAlerts["covered"] = "all";
     if (spanMs === undefined) add(await this.store.query(partition));
@@ -952,10 +957,14 @@ export class Detector {
     const episodes = [...listings.values()].map(storedEpisodeOf);
     const orphans: Item[] = [];
     for (const [sk, item] of index) if (!listings.has(sk)) orphans.push(item);
-    if (spanMs !== undefined || episodes.length === 0)
+    // A subject without any alert keeps no span: storing one for every address and person judged would be a
+    // write each on a table without presence marks (every table in AWS), and reading it whole reads nothing.
+    if (spanMs !== undefined || !alerted)
       return { episodes, index, listings, orphans, covered, ...(spanMs === undefined ? {} : { spanMs }) };
-    // Alerts stored before spans were: every one was read, so the longest of them is the subject's span. (An older
-    // version writing a longer alert at this moment would not raise it: stop older versions before upgrading.)
+    // Alerts stored before spans were, or alerts of other rules only (a person's success-after-failures): every
+    // one was read, so the longest of them is the subject's span, 0 when none is of these rules; stored, it bounds
+    // the reads of every later judgement. (An older version writing a longer alert at this moment would not raise
+    // it: stop older versions before upgrading.)
     let longest = 0;
     for (const { firstSeen, lastSeen } of episodes)
       longest = Math.max(longest, Date.parse(lastSeen) - Date.parse(firstSeen));
