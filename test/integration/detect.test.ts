@@ -1196,6 +1196,58 @@ describe("a subject's episode span", () => {
   });
 });
 
+describe("a paging marker of an alert that started long before", () => {
+  it.each([
+    {
+      span: "three days and two hours",
+      outcome: "is read, and the overlapping alerts are not paged again",
+      spanMs: 3 * DAY_MS + 2 * 3_600_000,
+      paged: [],
+    },
+    {
+      span: "0",
+      outcome: "is not read (the control: the span is what reaches it)",
+      spanMs: 0,
+      paged: ["password-spray", "unknown-user-names"],
+    },
+  ])("with the subject's episode span $span, $outcome", async ({ spanMs, paged }) => {
+    // Prepare: markers of both address rules for an alert from three days before the spray to an hour into it, as
+    // a paged alert longer than a window leaves them, and the address's span; a table without presence marks.
+    const sourceIp = "198.18.0.86";
+    const start = "2026-06-12T08:00:00Z";
+    const { spray, records } = normalizedSpray(40, 31, sourceIp, start, { everyMs: 2000, users: 25 });
+    const sink = new RecordingSink();
+    const runtime = await detectingRuntime(ExportDirectory.fromJson(spray.directory), sink);
+    try {
+      await runtime.store.deleteAll([Keys.presenceMarksMarker]);
+      const subject = subjectKey({ type: "address", sourceIp });
+      const firstSeen = isoSeconds(Date.parse(start) - 3 * DAY_MS);
+      await runtime.store.putAll([
+        { ...Keys.alertSubjectSpan(subject), type: ItemType.AlertSpan, spanMs },
+        ...["password-spray", "unknown-user-names"].map((rule) => ({
+          ...Keys.alertPaged(subject, rule, firstSeen, `earlier-${rule}`),
+          type: ItemType.AlertPaged,
+          alertId: `earlier-${rule}`,
+          rule,
+          firstSeen,
+          lastSeen: isoSeconds(Date.parse(start) + 3_600_000),
+        })),
+      ]);
+      // Act
+      await runtime.pipeline.ingest(records);
+      // Assess: the spray's two alerts are stored either way; paged only when the span does not reach back to
+      // the markers (a judgement reads the markers that start no earlier than a window and the span before).
+      expect((await runtime.alerts()).map((alert) => alert.rule).sort()).toEqual([
+        "password-spray",
+        "unknown-user-names",
+      ]);
+      expect(sink.published.map((alert) => alert.rule).sort()).toEqual(paged);
+    } finally {
+      await runtime.close();
+    }
+  });
+});
+
 describe("a failure delivered late in the middle of a long episode", () => {
   it("joins its alert, on a table with the subject's episode span and on one written before spans were kept", async () => {
     // Prepare: a spray of five hours, a failure every 20 s; the reference alerts of one process storing it all.
