@@ -884,6 +884,62 @@ describe("role chaining", () => {
     ]);
   });
 
+  it("never attributes a chained session by the name its caller chose, even one the directory knows", async () => {
+    // Prepare: an Identity Center session without onBehalfOf whose name the directory does not know (an AD
+    // NameID), which assumes a role with the session name alice@example.com, and a call made with that role.
+    const store = await runtime(await fixtureDirectory());
+    const created = "2026-07-01T00:08:20Z";
+    const parentRole = "AWSReservedSSO_AdministratorAccess_7243976e43c75fc5";
+    const parentCall = roleCall(
+      "33333333-0000-4000-8000-000000000011",
+      parentRole,
+      "CORP\\mallory",
+      created,
+      "ASIAPARENTKEY0000001",
+    );
+    const assumeAsAlice = {
+      ...roleCall(
+        "33333333-0000-4000-8000-000000000012",
+        parentRole,
+        "CORP\\mallory",
+        created,
+        "ASIAPARENTKEY0000001",
+      ),
+      eventSource: "sts.amazonaws.com",
+      eventName: "AssumeRole",
+      eventTime: "2026-07-01T00:10:00Z",
+      requestParameters: {
+        roleArn: "arn:aws:iam::111111111111:role/deployer",
+        roleSessionName: "alice@example.com",
+      },
+      responseElements: {
+        credentials: { accessKeyId: "ASIACHAINEDKEY000011" },
+        assumedRoleUser: { arn: "arn:aws:sts::111111111111:assumed-role/deployer/alice@example.com" },
+      },
+    };
+    const asAlice = roleCall(
+      "33333333-0000-4000-8000-000000000013",
+      "deployer",
+      "alice@example.com",
+      "2026-07-01T00:10:00Z",
+      "ASIACHAINEDKEY000011",
+    );
+    // Act
+    await ingestStream(stream([parentCall, assumeAsAlice, asAlice]), store.pipeline);
+    // Assess: the chained session is its parent's, nobody's; alice has no role session.
+    const parent = await store.roleQueries.accessKey("ASIAPARENTKEY0000001");
+    expect(parent?.roleSession.attribution).toBe("unattributed");
+    const chained = await store.roleQueries.accessKey("ASIACHAINEDKEY000011");
+    expect(chained?.roleSession).toMatchObject({
+      attribution: "unattributed",
+      parentId: parent?.roleSession.id,
+    });
+    expect(chained?.user).toBeNull();
+    const alice = await (await fixtureDirectory()).findByUserName("alice@example.com");
+    if (!alice) throw new Error("alice is in the fixture directory");
+    expect((await store.roleQueries.userWithRoles(alice)).roleSessionCount).toBe(0);
+  });
+
   it("recognises the chained session's calls in a later batch, from what the AssumeRole stored", async () => {
     const store = await runtime();
     await ingestStream(stream([...CHAIN, assumeRole]), store.pipeline);

@@ -9,7 +9,13 @@ import { type ItemKey, itemKeyString, Keys } from "../timeline/keys.ts";
 import { type Item, mapLimit, type TableStore, WrittenOnce } from "../timeline/store.ts";
 import { OWED_EVENTS_PER_ITEM, type OwedJudgement, owedJudgementOf, RoleItems } from "./items.ts";
 import { distinctUsers } from "./link.ts";
-import { type RoleEvent, RoleEventKind, type RoleSessionKey, roleSessionId } from "./types.ts";
+import {
+  namedByIdentityCenter,
+  type RoleEvent,
+  RoleEventKind,
+  type RoleSessionKey,
+  roleSessionId,
+} from "./types.ts";
 
 /**
  * What a batch owes the sessions it judges once stored: the calls that make each worth judging, by day (the
@@ -181,8 +187,10 @@ export class RoleSessionIngester<A = unknown> {
     }
     // The directory may know the session name. The match is kept as a candidate; whether it is used is decided
     // on read (an `onBehalfOf` anywhere in the session wins). Looked up whatever this batch's events name: a
-    // session's items must not depend on how its events were batched. Cached per name.
-    await mapLimit([...sessions], 8, async ([id, session]) => {
+    // session's items must not depend on how its events were batched. Cached per name. Only names Identity
+    // Center set: a chained session's name is its caller's choice (anyone may call theirs alice@example.com).
+    const named = [...sessions].filter(([, session]) => namedByIdentityCenter(session));
+    await mapLimit(named, 8, async ([id, session]) => {
       const candidates = await this.usersNamed(session.sessionName);
       for (const user of candidates) {
         people.set(userKeyString(user), user);

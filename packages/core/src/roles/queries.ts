@@ -25,7 +25,13 @@ import {
   linkOf,
   PROBABLE_LINK_MS,
 } from "./link.ts";
-import { permissionSetOf, type RoleEvent, type RoleSessionKey, roleSessionId } from "./types.ts";
+import {
+  namedByIdentityCenter,
+  permissionSetOf,
+  type RoleEvent,
+  type RoleSessionKey,
+  roleSessionId,
+} from "./types.ts";
 
 /** A role session as every answer prints it. */
 export interface RoleSessionView {
@@ -188,8 +194,10 @@ export class RoleQueries {
       const [first] = [...read.parents].sort();
       if (first) parent = await this.attribution(await this.read(first, false), depth + 1);
     }
-    let matches = read.candidates;
-    if (read.named.length === 0 && !parent?.user && matches.length === 0 && read.session) {
+    // A name Identity Center did not set (a chained session's) matches nobody, whatever an earlier version stored.
+    const byName = read.session !== undefined && namedByIdentityCenter(read.session);
+    let matches = byName ? read.candidates : [];
+    if (read.named.length === 0 && !parent?.user && matches.length === 0 && byName && read.session) {
       // No directory answered at ingestion: profiles stored since may know the name.
       matches = await this.timeline.findUsers(read.session.sessionName);
     }

@@ -60,6 +60,14 @@ export const SSO_ROLE_PREFIX = "AWSReservedSSO_";
 
 const PERMISSION_SET_ROLE = /^AWSReservedSSO_(.+)_[0-9a-f]{16}$/;
 
+/**
+ * Whether Identity Center named the session: it does for its own roles' sessions (the user name, or the email),
+ * whereas a chained session's name is whatever its caller passed to `sts:AssumeRole`, and says nothing of who.
+ */
+export function namedByIdentityCenter(session: { readonly roleName: string }): boolean {
+  return session.roleName.startsWith(SSO_ROLE_PREFIX);
+}
+
 /** The permission set an `AWSReservedSSO_<PermissionSet>_<16 hex>` role was provisioned for. */
 export function permissionSetOf(roleName: string): string | undefined {
   return PERMISSION_SET_ROLE.exec(roleName)?.[1];
