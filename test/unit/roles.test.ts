@@ -165,6 +165,26 @@ describe("linking a role session to its portal session", () => {
     expect(result).toEqual({ link: Link.Exact, grant: grant("near", "2026-07-01T00:08:21Z") });
   });
 
+  it("is unlinked when grants of two portal sessions both lie within 2 s, whatever their ids", () => {
+    // Two portal sessions of one person (two devices, or someone else signed in as them): time cannot tell.
+    for (const [first, second] of [
+      ["01", "02"],
+      ["02", "01"],
+    ] as const)
+      expect(
+        linkOf("2026-07-01T00:08:20Z", [
+          grant(first, "2026-07-01T00:08:19Z"),
+          grant(second, "2026-07-01T00:08:21Z"),
+        ]),
+      ).toEqual({ link: Link.Unlinked, grant: undefined });
+    // Two grants of one portal session (a tool asking twice) still tell which it was.
+    const again = { ...grant("b", "2026-07-01T00:08:21Z"), credentialId: "cred-a" };
+    expect(linkOf("2026-07-01T00:08:20Z", [grant("a", "2026-07-01T00:08:20Z"), again])).toEqual({
+      link: Link.Exact,
+      grant: grant("a", "2026-07-01T00:08:20Z"),
+    });
+  });
+
   it("is probable for the only grant within 120 s", () => {
     expect(linkOf("2026-07-01T00:08:20Z", [grant("g", "2026-07-01T00:07:00Z")]).link).toBe(Link.Probable);
   });

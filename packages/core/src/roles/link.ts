@@ -24,7 +24,10 @@ export const Link = {
   Exact: "exact",
   /** The only such grant within 120 s. */
   Probable: "probable",
-  /** None, or several and none exact: the portal session may lie outside the archive. */
+  /**
+   * None, or several and none exact, or exact ones of several portal sessions: the portal session may lie
+   * outside the archive, or two were too close to tell.
+   */
   Unlinked: "unlinked",
 } as const;
 export type Link = (typeof Link)[keyof typeof Link];
@@ -85,7 +88,9 @@ export interface LinkResult {
 
 /**
  * The grant that issued a role session created at `creationDate`, among one person's grants of the session's
- * account and permission set (the caller never mixes people).
+ * account and permission set (the caller never mixes people). Grants of two portal sessions within 2 s cannot be
+ * told apart by time, the only thing that links them (the person on two devices, or someone else signed in as
+ * them): naming either would be a guess, so the session is left unlinked.
  */
 export function linkOf(creationDate: string, grants: readonly Grant[]): LinkResult {
   const created = Date.parse(creationDate);
@@ -94,7 +99,13 @@ export function linkOf(creationDate: string, grants: readonly Grant[]): LinkResu
     .filter(({ distance }) => distance <= PROBABLE_LINK_MS)
     .sort((a, b) => a.distance - b.distance || (a.grant.eventId < b.grant.eventId ? -1 : 1));
   const [nearest] = near;
-  if (nearest && nearest.distance <= EXACT_LINK_MS) return { link: Link.Exact, grant: nearest.grant };
+  if (nearest && nearest.distance <= EXACT_LINK_MS) {
+    const portalSessions = new Set(
+      near.filter(({ distance }) => distance <= EXACT_LINK_MS).map(({ grant }) => grant.credentialId),
+    );
+    if (portalSessions.size > 1) return { link: Link.Unlinked, grant: undefined };
+    return { link: Link.Exact, grant: nearest.grant };
+  }
   if (nearest && near.length === 1) return { link: Link.Probable, grant: nearest.grant };
   return { link: Link.Unlinked, grant: undefined };
 }
