@@ -279,6 +279,54 @@ describe("detection role-credentials-new-address", () => {
     return created;
   }
 
+  it("fails the role session's batch while the directory cannot say whose it is, and alerts once it is delivered again", async () => {
+    // Prepare: the published role session as an older archive has it (no onBehalfOf: only its name says whose it
+    // is), with a call from an address the portal session never used; a directory that knows Aidan by that name.
+    const withoutPerson = (record: Record<string, unknown>) => {
+      const { onBehalfOf: _, ...userIdentity } = record.userIdentity as Record<string, unknown>;
+      return { ...record, userIdentity };
+    };
+    const roleSession = classify(
+      [CHAIN[3], callFrom("198.51.100.66", 1)].map((record) =>
+        withoutPerson(record as Record<string, unknown>),
+      ),
+    );
+    const directory = new OutageDirectory(
+      ExportDirectory.fromJson(
+        {
+          Users: [
+            {
+              UserName: "aidan.steele@glassechidna.com.au",
+              UserId: AIDAN.userId,
+              IdentityStoreId: AIDAN.identityStoreId,
+              DisplayName: "Aidan Steele",
+            },
+          ],
+        },
+        AIDAN.identityStoreId,
+      ),
+    );
+    const store = await openRuntime({ inMemory: true, alertSink: new RecordingSink(), directory });
+    open.push(store);
+    // Act: the role session while name lookups fail; then, the directory back, again; then the grant.
+    directory.down = true;
+    const failed = await ingestBatch(store.pipeline, roleSession).then(
+      () => "stored",
+      (error: unknown) => (error instanceof Error ? `${error.name}: ${error.message}` : "?"),
+    );
+    directory.down = false;
+    const again = await ingestBatch(store.pipeline, roleSession);
+    await ingestBatch(store.pipeline, classify(CHAIN.slice(0, 3)));
+    // Assess: the first delivery failed, saying why and what to do, and stored no role-session event; the second
+    // stored both; the grant then linked the session and raised the alert, and Aidan's report lists it.
+    expect(failed).toMatch(
+      /^DirectoryError: the directory did not answer who 1 role session\(s\) belong to .*deliver it again$/,
+    );
+    expect(again.storedRoleEvents).toHaveLength(2);
+    expect((await store.alerts()).map((alert) => alert.rule)).toEqual(["role-credentials-new-address"]);
+    expect((await store.roleQueries.userWithRoles(AIDAN)).roleSessionCount).toBe(1);
+  });
+
   it("alerts once, naming the person and the portal session, when the session's key is used from a new address", async () => {
     // Prepare: the published chain, then two calls from an address the portal session never used.
     const sink = new RecordingSink();

@@ -3,6 +3,7 @@ import { LRUCache } from "lru-cache";
 import type { UserDirectory } from "../identity/port.ts";
 import { userKeyString } from "../identity/port.ts";
 import { byEventId, type UserKey } from "../normalize/types.ts";
+import { DirectoryError } from "../shared/errors.ts";
 import type { AuditLogger } from "../shared/logger.ts";
 import { silentLogger } from "../shared/logger.ts";
 import { type ItemKey, itemKeyString, Keys } from "../timeline/keys.ts";
@@ -162,6 +163,8 @@ export class RoleSessionIngester<A = unknown> {
       if (!this.written.has(item)) support.set(itemKeyString(item), item);
     };
     const sessions = new Map<string, RoleSessionKey>();
+    // Sessions an event of this batch names the person of (`onBehalfOf`): their index needs no name lookup.
+    const attributed = new Set<string>();
     const people = new Map<string, UserKey>();
     // Sessions used (a call, not only Identity Center issuing them): a grant arriving later looks for these.
     const used = new Set<string>();
@@ -170,6 +173,7 @@ export class RoleSessionIngester<A = unknown> {
       add(RoleItems.head(event.session));
       if (event.kind === RoleEventKind.Call) used.add(event.roleSessionId);
       if (event.user) {
+        attributed.add(event.roleSessionId);
         people.set(userKeyString(event.user), event.user);
         add(RoleItems.user(event.roleSessionId, event.user));
         add(RoleItems.userRoleSession(event.user, event.session));
@@ -190,8 +194,19 @@ export class RoleSessionIngester<A = unknown> {
     // session's items must not depend on how its events were batched. Cached per name. Only names Identity
     // Center set: a chained session's name is its caller's choice (anyone may call theirs alice@example.com).
     const named = [...sessions].filter(([, session]) => namedByIdentityCenter(session));
+    const unanswered: { id: string; error: unknown }[] = [];
     await mapLimit(named, 8, async ([id, session]) => {
-      const candidates = await this.usersNamed(session.sessionName);
+      let candidates: UserKey[];
+      try {
+        candidates = await this.usersNamed(session.sessionName);
+      } catch (error) {
+        // Stored without its person's index (and the day marks a late grant looks for), the session would stay
+        // out of the person's report and detections for good: a later delivery of its events finds them
+        // stored. So the batch fails before its commit, to be delivered again, unless an event of it names the
+        // person (whose index it writes).
+        if (!attributed.has(id)) unanswered.push({ id, error });
+        candidates = [];
+      }
       for (const user of candidates) {
         people.set(userKeyString(user), user);
         add(RoleItems.candidate(id, user));
@@ -199,6 +214,14 @@ export class RoleSessionIngester<A = unknown> {
         if (candidates.length === 1 && used.has(id)) add(RoleItems.userRoleDay(user, session));
       }
     });
+    if (unanswered.length > 0)
+      throw new DirectoryError(
+        `the directory did not answer who ${unanswered.length} role session(s) belong to (${unanswered
+          .map(({ id }) => id)
+          .sort()
+          .join(", ")}); nothing of the batch's role sessions was stored: deliver it again`,
+        { cause: unanswered[0]?.error, retryable: true },
+      );
     await this.profiles?.ensure([...people.values()]);
     const supportItems = [...support.values()];
     await this.store.putAll(supportItems);
@@ -329,7 +352,12 @@ export class RoleSessionIngester<A = unknown> {
     return candidates.filter((event) => known.has(event.roleSessionId));
   }
 
-  /** Users the directory knows by this session name (user name or email); cached per process. */
+  /**
+   * Users the directory knows by this session name (user name or email); cached per process. Rejects while the
+   * directory fails in a way that may pass (throttling beyond its retries, an outage); a failure that will not
+   * pass (access denied, a bad request) is logged and answers nobody: the session is attributed on read, from
+   * the profiles stored, as with no directory.
+   */
   private usersNamed(sessionName: string): Promise<UserKey[]> {
     if (this.directory.kind === "none") return Promise.resolve([]);
     const key = sessionName.toLowerCase();
@@ -341,12 +369,14 @@ export class RoleSessionIngester<A = unknown> {
       ]).then(
         ([byName, byEmail]) => distinctUsers([...(byName ? [byName] : []), ...byEmail]),
         (error: unknown) => {
-          // A directory outage leaves the session to be attributed on read (stored profiles), not lost.
           this.names.delete(key);
+          const lasting = error instanceof DirectoryError && !error.retryable;
           this.logger.warn("session name lookup failed", {
             error: error instanceof Error ? error.name : "unknown",
+            retryable: !lasting,
           });
-          return [];
+          if (lasting) return [];
+          throw error;
         },
       );
       this.names.set(key, lookup);
