@@ -3,7 +3,7 @@ import { LRUCache } from "lru-cache";
 import type { UserDirectory } from "../identity/port.ts";
 import { userKeyString } from "../identity/port.ts";
 import { byEventId, type UserKey } from "../normalize/types.ts";
-import { DirectoryError } from "../shared/errors.ts";
+import { DirectoryError, describeError } from "../shared/errors.ts";
 import type { AuditLogger } from "../shared/logger.ts";
 import { silentLogger } from "../shared/logger.ts";
 import { type ItemKey, itemKeyString, Keys } from "../timeline/keys.ts";
@@ -219,7 +219,10 @@ export class RoleSessionIngester<A = unknown> {
         `the directory did not answer who ${unanswered.length} role session(s) belong to (${unanswered
           .map(({ id }) => id)
           .sort()
-          .join(", ")}); nothing of the batch's role sessions was stored: deliver it again`,
+          .join(
+            ", ",
+          )}: ${reasonOf(unanswered[0]?.error)}); nothing of the batch's role sessions was stored: ` +
+          "deliver it again",
         { cause: unanswered[0]?.error, retryable: true },
       );
     await this.profiles?.ensure([...people.values()]);
@@ -383,4 +386,15 @@ export class RoleSessionIngester<A = unknown> {
     }
     return lookup;
   }
+}
+
+/** What went wrong, down to the first cause with a message of its own (the SDK's, under a DirectoryError). */
+function reasonOf(error: unknown): string {
+  let reason = describeError(error);
+  let cause = error instanceof Error ? error.cause : undefined;
+  for (let depth = 0; cause instanceof Error && depth < 3; depth += 1) {
+    reason = `${reason}: ${describeError(cause)}`;
+    cause = cause.cause;
+  }
+  return reason;
 }
