@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
@@ -226,6 +226,69 @@ describe("idc-audit CLI contract", () => {
     expect(deadLetter.length).toBeGreaterThanOrEqual(8);
     for (const line of deadLetter)
       expect(JSON.parse(line)).toMatchObject({ location: expect.any(String), reason: expect.any(String) });
+    // Names, emails, addresses and rejected records: readable by their user only (before, 755 and 644).
+    const mode = (path: string) => (statSync(path).mode & 0o777).toString(8);
+    expect([dataDir, join(dataDir, "dynamodb"), join(dataDir, "dead-letter.ndjson")].map(mode)).toEqual([
+      "700",
+      "700",
+      "600",
+    ]);
+  });
+
+  it("refuses to answer a query from a data dir that holds no store, naming it, and creates nothing there", async () => {
+    const typo = join(scratch, "fixturse");
+    for (const args of [["failed-signins"], ["alerts", "--json"], ["user", "bobsmith@example.com"]]) {
+      const result = await runCli([...args, "--data-dir", typo]);
+      expect(result.code, args.join(" ")).toBe(1);
+      expect(result.stderr).toContain(`no idc-audit store in ${typo}`);
+      if (args.includes("--json")) expect(JSON.parse(result.stdout).error).toContain("no idc-audit store");
+    }
+    expect(existsSync(typo)).toBe(false);
+  });
+
+  it("says once, at the end, that the directory failed and what to do", async () => {
+    // Prepare: live Identity Store lookups that cannot be made (no region anywhere).
+    const { AWS_REGION: _region, AWS_DEFAULT_REGION: _default, ...env } = process.env;
+    // Act
+    const result = await runCli(
+      [
+        "ingest",
+        join(eventsDir, "old"),
+        "--identity-store-id",
+        "d-1234567890",
+        "--data-dir",
+        join(scratch, "no-region"),
+      ],
+      { env },
+    );
+    // Assess: the events stored, and each kind of failure named once with its count and reason (before, nothing
+    // was said).
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/read \d+ records: \d+ stored/);
+    expect(result.stderr).toMatch(
+      /^idc-audit: warning: user name lookup failed \(\d+ times\): DirectoryError$/m,
+    );
+    expect(result.stderr).toMatch(/^idc-audit: warning: identity store lookup failed.*Region is missing$/m);
+    expect(result.stderr).toContain("then run idc-audit enrich with them");
+    expect(result.stderr.split("\n").filter((line) => line.includes("user name lookup failed"))).toHaveLength(
+      1,
+    );
+  });
+
+  it("exits 2 when --since is after --until", async () => {
+    for (const command of ["failed-signins", "alerts", "coverage", "export"]) {
+      const result = await runCli([
+        command,
+        "--since",
+        "2026-07-02",
+        "--until",
+        "2026-07-01",
+        "--data-dir",
+        dataDir,
+      ]);
+      expect(result.code, command).toBe(2);
+      expect(result.stderr).toContain("--since 2026-07-02T00:00:00Z is after --until 2026-07-01T00:00:00Z");
+    }
   });
 
   it("prints a session timeline as JSON, ordered by time then event id", async () => {

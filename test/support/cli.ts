@@ -12,10 +12,15 @@ export interface CliResult {
  * Starts the built CLI (`bin/idc-audit.mjs`) as a user would, in its own process, every stream a pipe;
  * `nodeArgs` go to node before the script.
  */
-export function spawnCli(args: readonly string[], cwd: string = repoRoot, nodeArgs: readonly string[] = []) {
+export function spawnCli(
+  args: readonly string[],
+  cwd: string = repoRoot,
+  nodeArgs: readonly string[] = [],
+  env: NodeJS.ProcessEnv = process.env,
+) {
   return spawn(process.execPath, [...nodeArgs, join(repoRoot, "bin/idc-audit.mjs"), ...args], {
     cwd,
-    env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true" },
+    env: { ...env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true" },
     stdio: ["pipe", "pipe", "pipe"],
   });
 }
@@ -23,10 +28,15 @@ export function spawnCli(args: readonly string[], cwd: string = repoRoot, nodeAr
 /** Runs the built CLI to its end and collects what it printed. */
 export function runCli(
   args: readonly string[],
-  options: { stdin?: string | Buffer; cwd?: string; nodeArgs?: readonly string[] } = {},
+  options: {
+    stdin?: string | Buffer;
+    cwd?: string;
+    nodeArgs?: readonly string[];
+    env?: NodeJS.ProcessEnv;
+  } = {},
 ): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawnCli(args, options.cwd, options.nodeArgs);
+    const child = spawnCli(args, options.cwd, options.nodeArgs, options.env);
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (chunk) => {

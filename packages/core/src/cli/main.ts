@@ -1,5 +1,5 @@
 import { appendFile, mkdir, readFile, stat } from "node:fs/promises";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import type { Readable, Writable } from "node:stream";
 import { parseArgs } from "node:util";
 import cliProgress from "cli-progress";
@@ -17,6 +17,7 @@ import { ACCESS_KEY_ID, ROLE_SESSION_ID } from "../roles/types.ts";
 import { DEFAULT_DATA_DIR, openRuntime, type Runtime, type RuntimeConfig } from "../runtime/index.ts";
 import { AuditError, describeError, UsageError } from "../shared/errors.ts";
 import { parseUntrustedJson } from "../shared/json.ts";
+import { PRIVATE_DIRECTORY, PRIVATE_FILE } from "../shared/private.ts";
 import { parseTime } from "../shared/time.ts";
 import { mapLimit } from "../timeline/store.ts";
 import { reconcileCountsOf, runDistributedBackfill, runReconcile } from "./backfill.ts";
@@ -35,6 +36,7 @@ import {
   formatUser,
 } from "./format.ts";
 import { checkExportOptions, ExportFormat, exportFormat, exportStore, normalizeToOcsf } from "./ocsf.ts";
+import { WarningTally } from "./warnings.ts";
 
 export interface CliIo {
   readonly stdout: Writable;
@@ -42,6 +44,8 @@ export interface CliIo {
   readonly stdin: Readable;
   /** Whether stderr is a terminal (progress bar). */
   readonly interactive: boolean;
+  /** The command's warnings, reported at its end (`main` sets it). */
+  readonly warnings?: WarningTally;
 }
 
 const USAGE = `idc-audit: IAM Identity Center CloudTrail events as session timelines
@@ -132,6 +136,7 @@ type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositi
 function runtimeConfig(values: Values, io: CliIo): RuntimeConfig {
   return {
     onStoreWait: (message) => write(io.stderr, `idc-audit: ${message}`),
+    ...(io.warnings ? { logger: io.warnings } : {}),
     ...(values["data-dir"] ? { dataDir: values["data-dir"] } : {}),
     ...(values.table ? { tableName: values.table } : {}),
     ...(values.endpoint ? { endpoint: values.endpoint } : {}),
@@ -157,6 +162,31 @@ async function withRuntime<T>(values: Values, io: CliIo, work: (runtime: Runtime
   } finally {
     await runtime.close();
   }
+}
+
+/**
+ * `withRuntime` for a query: an embedded store must already be in the data dir. Opening one creates it, empty,
+ * and a mistyped `--data-dir` (or the default `.idc-audit/` of another folder) would answer "nothing found".
+ */
+async function withStore<T>(values: Values, io: CliIo, work: (runtime: Runtime) => Promise<T>): Promise<T> {
+  if (values.table === undefined) {
+    const dataDir = values["data-dir"] ?? DEFAULT_DATA_DIR;
+    const store = join(dataDir, "dynamodb");
+    if (!(await stat(store).catch(() => undefined))?.isDirectory())
+      throw new NotFoundError(
+        `no idc-audit store in ${resolve(dataDir)} (no ${store}): nothing was ingested there. Give the data dir that holds your store with --data-dir, or ingest into this one first (idc-audit ingest --data-dir ${dataDir} PATH)`,
+      );
+  }
+  return withRuntime(values, io, work);
+}
+
+/** `--since` and `--until`, which must not be the wrong way round. */
+function timeRange(values: Values): { since: string | undefined; until: string | undefined } {
+  const since = parseTime(values.since, "--since");
+  const until = parseTime(values.until, "--until");
+  if (since !== undefined && until !== undefined && since > until)
+    throw new UsageError(`--since ${since} is after --until ${until}`);
+  return { since, until };
 }
 
 async function assertInputsExist(paths: readonly string[]): Promise<void> {
@@ -190,7 +220,7 @@ async function runIngest(
 ): Promise<IngestOutcome> {
   const dataDir = values["data-dir"] ?? DEFAULT_DATA_DIR;
   const deadLetter = join(dataDir, "dead-letter.ndjson");
-  await mkdir(dataDir, { recursive: true });
+  await mkdir(dataDir, { recursive: true, mode: PRIVATE_DIRECTORY });
   const shown: Rejection[] = [];
   const raised: Alert[] = [];
   const sessions = new Map<string, number>();
@@ -230,7 +260,9 @@ async function runIngest(
       onRejected: async (rejection) => {
         // The dead-letter names where the record is and why; it does not copy the record, whose secrets
         // (LoginTo codes, tokens) must not spread. The input file is the kept original.
-        await appendFile(deadLetter, `${JSON.stringify({ at: new Date().toISOString(), ...rejection })}\n`);
+        await appendFile(deadLetter, `${JSON.stringify({ at: new Date().toISOString(), ...rejection })}\n`, {
+          mode: PRIVATE_FILE,
+        });
         if (shown.length < 20) shown.push(rejection);
       },
       onBatch: (current, _stored, alerts) => {
@@ -392,16 +424,16 @@ async function command(name: string, values: Values, positionals: string[], io: 
       return 0;
     }
     case "export": {
-      const range = { since: parseTime(values.since, "--since"), until: parseTime(values.until, "--until") };
+      const range = timeRange(values);
       const format = exportFormat(values.format, ExportFormat.Json);
       checkExportOptions(format, values.out);
-      await withRuntime(values, io, (runtime) => exportStore(runtime, range, format, values.out, io));
+      await withStore(values, io, (runtime) => exportStore(runtime, range, format, values.out, io));
       return 0;
     }
     case "timeline": {
       const credentialId = positionals[0];
       if (!credentialId) throw new UsageError("timeline needs a CREDENTIAL_ID");
-      const timeline = await withRuntime(values, io, (runtime) =>
+      const timeline = await withStore(values, io, (runtime) =>
         runtime.roleQueries.sessionWithRoles(credentialId),
       );
       if (timeline.events.length === 0) throw new NotFoundError(`no events for session ${credentialId}`);
@@ -410,13 +442,13 @@ async function command(name: string, values: Values, positionals: string[], io: 
       return 0;
     }
     case "user": {
-      const report = await withRuntime(values, io, (runtime) => userReport(values, positionals, runtime));
+      const report = await withStore(values, io, (runtime) => userReport(values, positionals, runtime));
       if (values.json) printJson(io, report);
       else write(io.stdout, `${formatUser(report)}\n${formatChanges("directory changes", report.changes)}`);
       return 0;
     }
     case "group": {
-      const report = await withRuntime(values, io, (runtime) => groupReport(positionals[0], runtime));
+      const report = await withStore(values, io, (runtime) => groupReport(positionals[0], runtime));
       if (values.json) printJson(io, report);
       else write(io.stdout, formatGroup(report));
       return 0;
@@ -424,7 +456,7 @@ async function command(name: string, values: Values, positionals: string[], io: 
     case "changes": {
       const actor = values.actor;
       if (!actor) throw new UsageError("changes needs --actor ARN-or-name");
-      const report = await withRuntime(values, io, (runtime) => runtime.changeQueries.actorChanges(actor));
+      const report = await withStore(values, io, (runtime) => runtime.changeQueries.actorChanges(actor));
       if (values.json) printJson(io, report);
       else write(io.stdout, formatChanges(`changes by ${actor}`, report.changes));
       return 0;
@@ -432,7 +464,7 @@ async function command(name: string, values: Values, positionals: string[], io: 
     case "role-session": {
       const id = positionals[0];
       if (!id || !ROLE_SESSION_ID.test(id)) throw new UsageError("role-session needs an ID (rs-…)");
-      const detail = await withRuntime(values, io, (runtime) => runtime.roleQueries.roleSession(id));
+      const detail = await withStore(values, io, (runtime) => runtime.roleQueries.roleSession(id));
       if (!detail) throw new NotFoundError(`no role session ${id}`);
       if (values.json) printJson(io, detail);
       else write(io.stdout, formatRoleSessionDetail(detail));
@@ -442,7 +474,7 @@ async function command(name: string, values: Values, positionals: string[], io: 
       const accessKeyId = positionals[0];
       if (!accessKeyId || !ACCESS_KEY_ID.test(accessKeyId))
         throw new UsageError("access-key needs an ACCESS_KEY_ID (ASIA…)");
-      const answer = await withRuntime(values, io, (runtime) => runtime.roleQueries.accessKey(accessKeyId));
+      const answer = await withStore(values, io, (runtime) => runtime.roleQueries.accessKey(accessKeyId));
       if (!answer) throw new NotFoundError(`no Identity Center role session is stored for ${accessKeyId}`);
       if (values.json) printJson(io, answer);
       else write(io.stdout, formatAccessKey(answer));
@@ -452,7 +484,7 @@ async function command(name: string, values: Values, positionals: string[], io: 
       const path = positionals[0];
       if (!path) throw new UsageError("finding needs a FILE (a GuardDuty finding as JSON)");
       const findings = findingsOf(await readJsonFile(path));
-      const answers = await withRuntime(values, io, (runtime) =>
+      const answers = await withStore(values, io, (runtime) =>
         mapLimit(findings, 4, (finding) => answerFinding(runtime.roleQueries, finding)),
       );
       if (values.json) printJson(io, answers.length === 1 ? answers[0] : { findings: answers });
@@ -460,11 +492,8 @@ async function command(name: string, values: Values, positionals: string[], io: 
       return answers.some((answer) => answer.roleSession !== undefined) ? 0 : 1;
     }
     case "failed-signins": {
-      const since = parseTime(values.since, "--since");
-      const until = parseTime(values.until, "--until");
-      const failures = await withRuntime(values, io, (runtime) =>
-        runtime.queries.failedSignIns(since, until),
-      );
+      const { since, until } = timeRange(values);
+      const failures = await withStore(values, io, (runtime) => runtime.queries.failedSignIns(since, until));
       if (values.json) printJson(io, { failures });
       else write(io.stdout, formatFailures(failures));
       return 0;
@@ -472,7 +501,7 @@ async function command(name: string, values: Values, positionals: string[], io: 
     case "address": {
       const address = positionals[0];
       if (!address) throw new UsageError("address needs an IP");
-      const events = await withRuntime(values, io, (runtime) => runtime.queries.address(address));
+      const events = await withStore(values, io, (runtime) => runtime.queries.address(address));
       if (values.json) printJson(io, { sourceIp: address, events });
       else
         write(
@@ -482,17 +511,15 @@ async function command(name: string, values: Values, positionals: string[], io: 
       return 0;
     }
     case "alerts": {
-      const since = parseTime(values.since, "--since");
-      const until = parseTime(values.until, "--until");
-      const alerts = await withRuntime(values, io, (runtime) => runtime.alerts(since, until));
+      const { since, until } = timeRange(values);
+      const alerts = await withStore(values, io, (runtime) => runtime.alerts(since, until));
       if (values.json) printJson(io, { alerts });
       else write(io.stdout, formatAlerts(alerts));
       return 0;
     }
     case "coverage": {
-      const since = parseTime(values.since, "--since");
-      const until = parseTime(values.until, "--until");
-      const report = await withRuntime(values, io, (runtime) => readCoverage(runtime.store, since, until));
+      const { since, until } = timeRange(values);
+      const report = await withStore(values, io, (runtime) => readCoverage(runtime.store, since, until));
       if (values.json) printJson(io, report);
       else write(io.stdout, formatCoverage(report));
       return 0;
@@ -521,7 +548,7 @@ async function command(name: string, values: Values, positionals: string[], io: 
       return 0;
     }
     case "enrich": {
-      const result = await withRuntime(values, io, async (runtime) => {
+      const result = await withStore(values, io, async (runtime) => {
         const retried = await runtime.pipeline.enricher.retryPending();
         // The names the fetched profiles teach attribute the old-shape events waiting for them.
         await runtime.pipeline.teachLearnedNames();
@@ -638,7 +665,7 @@ async function reconcileCommand(values: Values, positionals: string[], io: CliIo
   }
   const objects = path.startsWith("s3://") ? await s3Objects(values) : undefined;
   const dataDir = values["data-dir"] ?? DEFAULT_DATA_DIR;
-  await mkdir(dataDir, { recursive: true });
+  await mkdir(dataDir, { recursive: true, mode: PRIVATE_DIRECTORY });
   const deadLetter = join(dataDir, "dead-letter.ndjson");
   const counts = await withRuntime(values, io, (runtime) =>
     runReconcile(
@@ -648,7 +675,9 @@ async function reconcileCommand(values: Values, positionals: string[], io: CliIo
         json: values.json,
         stdout: io.stdout,
         onRejected: (rejection) =>
-          appendFile(deadLetter, `${JSON.stringify({ at: new Date().toISOString(), ...rejection })}\n`),
+          appendFile(deadLetter, `${JSON.stringify({ at: new Date().toISOString(), ...rejection })}\n`, {
+            mode: PRIVATE_FILE,
+          }),
       },
     ),
   );
@@ -668,8 +697,9 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     write(name === undefined && !parsed.values.help ? io.stderr : io.stdout, USAGE);
     return name === undefined && !parsed.values.help ? 2 : 0;
   }
+  const warnings = new WarningTally();
   try {
-    return await command(name, parsed.values, positionals, io);
+    return await command(name, parsed.values, positionals, { ...io, warnings });
   } catch (error) {
     if (error instanceof UsageError) {
       write(io.stderr, `idc-audit: ${error.message}`);
@@ -682,6 +712,8 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     }
     write(io.stderr, `idc-audit: ${describeError(error)}`);
     return 1;
+  } finally {
+    warnings.report(io.stderr);
   }
 }
 

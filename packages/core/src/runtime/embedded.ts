@@ -2,6 +2,7 @@ import { mkdir } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { join } from "node:path";
 import { Worker } from "node:worker_threads";
+import { PRIVATE_DIRECTORY } from "../shared/private.ts";
 
 export interface EmbeddedDynamo {
   /** `http://127.0.0.1:<port>` */
@@ -128,7 +129,7 @@ export async function startEmbeddedDynamo(
   if (dataDir !== undefined) {
     path = join(dataDir, "dynamodb");
     try {
-      await mkdir(path, { recursive: true });
+      await mkdir(path, { recursive: true, mode: PRIVATE_DIRECTORY });
     } catch (error) {
       throw new EmbeddedStartError((error as Error).message, false);
     }

@@ -4,6 +4,7 @@ import { request as httpRequest } from "node:http";
 import { join } from "node:path";
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { StoreError } from "../shared/errors.ts";
+import { PRIVATE_DIRECTORY, PRIVATE_FILE } from "../shared/private.ts";
 import { type EmbeddedDynamo, EmbeddedStartError, startEmbeddedDynamo, TOKEN_HEADER } from "./embedded.ts";
 
 /**
@@ -223,7 +224,7 @@ async function acquire(dataDir: string, options: SharedStoreOptions): Promise<Le
   const lockWaitMs = options.lockWaitMs ?? DEFAULT_LOCK_WAIT_MS;
   const endpointFile = join(dataDir, ENDPOINT_FILE);
   try {
-    await mkdir(dataDir, { recursive: true });
+    await mkdir(dataDir, { recursive: true, mode: PRIVATE_DIRECTORY });
   } catch (error) {
     throw cannotOpen(dataDir, describe(error), error);
   }
@@ -283,7 +284,7 @@ async function publish(endpointFile: string, address: StoreAddress): Promise<voi
     token: address.token,
     startedAt: new Date().toISOString(),
   };
-  await writeFile(temporary, `${JSON.stringify(content)}\n`, { mode: 0o600 });
+  await writeFile(temporary, `${JSON.stringify(content)}\n`, { mode: PRIVATE_FILE });
   await rename(temporary, endpointFile);
 }
 
