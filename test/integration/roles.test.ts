@@ -327,6 +327,58 @@ describe("detection role-credentials-new-address", () => {
     expect((await store.roleQueries.userWithRoles(AIDAN)).roleSessionCount).toBe(1);
   });
 
+  it("attributes a role session stored when the directory knew nobody by its name once it is delivered again", async () => {
+    // Prepare: the published role session without onBehalfOf (only its name says whose it is), with a call from
+    // an address the portal session never used. A first process whose directory knows nobody by that name (an
+    // export without Aidan; or no directory), and a second, later, whose export knows Aidan.
+    const withoutPerson = (record: Record<string, unknown>) => {
+      const { onBehalfOf: _, ...userIdentity } = record.userIdentity as Record<string, unknown>;
+      return { ...record, userIdentity };
+    };
+    const roleSession = classify(
+      [CHAIN[3], callFrom("198.51.100.66", 1)].map((record) =>
+        withoutPerson(record as Record<string, unknown>),
+      ),
+    );
+    const exportOf = (users: Record<string, unknown>[]) =>
+      ExportDirectory.fromJson({ Users: users }, AIDAN.identityStoreId);
+    const aidan = {
+      UserName: "aidan.steele@glassechidna.com.au",
+      UserId: AIDAN.userId,
+      IdentityStoreId: AIDAN.identityStoreId,
+      DisplayName: "Aidan Steele",
+    };
+    const dataDir = await mkdtemp(join(tmpdir(), "idc-audit-role-name-later-"));
+    try {
+      const first = await openRuntime({ dataDir, alertSink: new RecordingSink(), directory: exportOf([]) });
+      open.push(first);
+      // Act: the role session, then the grant, in the first process; then the role session again in the second.
+      await ingestBatch(first.pipeline, roleSession);
+      await ingestBatch(first.pipeline, classify(CHAIN.slice(0, 3)));
+      const before = {
+        alerts: (await first.alerts()).length,
+        roleSessions: (await first.roleQueries.userWithRoles(AIDAN)).roleSessionCount,
+      };
+      const second = await openRuntime({
+        dataDir,
+        alertSink: new RecordingSink(),
+        directory: exportOf([aidan]),
+      });
+      open.push(second);
+      const again = await ingestBatch(second.pipeline, roleSession);
+      // Assess: before, no alert and no role session in Aidan's report; the second delivery stored nothing new,
+      // wrote the session's index and raised the alert the grant could not (before 2026-12-04 a delivery of stored
+      // events wrote nothing).
+      expect(before).toEqual({ alerts: 0, roleSessions: 0 });
+      expect(again.storedRoleEvents).toHaveLength(0);
+      expect((await second.alerts()).map((alert) => alert.rule)).toEqual(["role-credentials-new-address"]);
+      expect((await second.roleQueries.userWithRoles(AIDAN)).roleSessionCount).toBe(1);
+    } finally {
+      await Promise.all(open.splice(0).map((entry) => entry.close()));
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  });
+
   it("alerts once, naming the person and the portal session, when the session's key is used from a new address", async () => {
     // Prepare: the published chain, then two calls from an address the portal session never used.
     const sink = new RecordingSink();

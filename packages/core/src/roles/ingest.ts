@@ -155,7 +155,8 @@ export class RoleSessionIngester<A = unknown> {
     // judgement it owed: that judgement is made here.
     if (fresh.length === 0) {
       const owed = await this.judgementsOwed(storedBefore);
-      return { stored: [], duplicates, ignored, alerts: await this.judgeOnceStored([], [], owed) };
+      const repaired = await this.repairNames(storedBefore);
+      return { stored: [], duplicates, ignored, alerts: await this.judgeOnceStored(repaired, [], owed) };
     }
 
     const support = new Map<string, Item>();
@@ -321,6 +322,54 @@ export class RoleSessionIngester<A = unknown> {
     const alerts = await detector.judgeStoredRoleSessions(sessions);
     await this.store.deleteAll([...owing, ...made.map((judgement) => judgement.key)]);
     return alerts;
+  }
+
+  /**
+   * Sessions of events delivered again whose name the directory answers now but did not when they were stored
+   * (ingested with no directory, or by an earlier version while a lookup failed): their candidates, the
+   * person's index and day marks are written, and the sessions returned to be judged (a grant stored since
+   * found no day mark to look for them). One key read for the batch's sessions the directory names; nothing for
+   * a session an event of the batch names the person of. A lookup that fails leaves them as they are.
+   */
+  private async repairNames(delivered: readonly RoleEvent[]): Promise<string[]> {
+    const sessions = new Map<string, { session: RoleSessionKey; used: boolean }>();
+    const attributed = new Set<string>();
+    for (const event of delivered) {
+      if (event.user) attributed.add(event.roleSessionId);
+      if (!namedByIdentityCenter(event.session)) continue;
+      const entry = sessions.get(event.roleSessionId) ?? { session: event.session, used: false };
+      if (event.kind === RoleEventKind.Call) entry.used = true;
+      sessions.set(event.roleSessionId, entry);
+    }
+    for (const id of attributed) sessions.delete(id);
+    if (sessions.size === 0 || this.directory.kind === "none") return [];
+    const named = new Map<string, UserKey[]>();
+    await mapLimit([...sessions], 8, async ([id, { session }]) => {
+      const users = await this.usersNamed(session.sessionName).catch(() => []);
+      if (users.length > 0) named.set(id, users);
+    });
+    const wanted = [...named].flatMap(([id, users]) => users.map((user) => RoleItems.candidate(id, user)));
+    const found = new Set((await this.store.getAll(wanted)).map(itemKeyString));
+    const items: Item[] = [];
+    const people = new Map<string, UserKey>();
+    const repaired: string[] = [];
+    for (const [id, users] of named) {
+      const entry = sessions.get(id);
+      if (!entry || users.every((user) => found.has(itemKeyString(RoleItems.candidate(id, user))))) continue;
+      repaired.push(id);
+      for (const user of users) {
+        people.set(userKeyString(user), user);
+        items.push(RoleItems.candidate(id, user));
+        if (users.length === 1) items.push(RoleItems.userRoleSession(user, entry.session));
+        if (users.length === 1 && entry.used) items.push(RoleItems.userRoleDay(user, entry.session));
+      }
+    }
+    if (repaired.length === 0) return [];
+    await this.profiles?.ensure([...people.values()]);
+    await this.store.putAll(items);
+    this.written.written(items);
+    this.logger.info("role sessions attributed on delivery again", { sessions: repaired.length });
+    return repaired.sort();
   }
 
   /** The candidates whose session is a chained Identity Center session: opened in this batch, or stored. */
