@@ -275,6 +275,35 @@ describe("idc-audit CLI contract", () => {
     );
   });
 
+  it("names the people of an archive ingested with no directory once enrich is given an export, and their role session once ingested again with it", async () => {
+    // Prepare: the bundled archive ingested with no directory.
+    const late = join(scratch, "directory-later");
+    const bob = ["user", "94d00cd8-e9e6-4810-b177-b08e84725435", "--data-dir", late, "--json"];
+    const directory = ["--directory", join(eventsDir, "directory.json")];
+    expect((await runCli(["ingest", join(eventsDir, "archive"), "--data-dir", late])).code).toBe(0);
+    const before = json<{ user: { status: string }; roleSessionCount: number }>(await runCli(bob));
+    // Act: enrich with the export; then the same archive again, with it.
+    const enriched = await runCli(["enrich", "--data-dir", late, ...directory]);
+    const named = json<{ user: { status: string; displayName: string } }>(await runCli(bob));
+    const again = await runCli(["ingest", join(eventsDir, "archive"), "--data-dir", late, ...directory]);
+    const after = json<{ roleSessionCount: number }>(await runCli(bob));
+    // Assess: before, unenriched with no role session (both stayed so for good: enrich retried nobody, and the
+    // second ingest's duplicates touched nothing); then his name, then his role session.
+    expect(before).toMatchObject({ user: { status: "unenriched" }, roleSessionCount: 0 });
+    expect(enriched.stdout).toMatch(/refreshed [1-9]\d* from the export/);
+    expect(named.user).toMatchObject({ status: "enriched", displayName: "Bob Smith" });
+    expect(again.stdout).toMatch(/0 stored, \d+ duplicates/);
+    expect(after.roleSessionCount).toBe(1);
+  });
+
+  it("says why demo found nothing to show", async () => {
+    const empty = join(scratch, "empty-archive");
+    mkdirSync(empty, { recursive: true });
+    const result = await runCli(["demo", empty, "--data-dir", join(scratch, "demo-empty")]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(`idc-audit: no portal session in ${empty}`);
+  });
+
   it("exits 2 when --since is after --until", async () => {
     for (const command of ["failed-signins", "alerts", "coverage", "export"]) {
       const result = await runCli([

@@ -9,6 +9,7 @@ import { countInputFiles, readInputs } from "../cloudtrail/reader.ts";
 import { type ObjectSource, parseS3Uri } from "../cloudtrail/s3.ts";
 import { readCoverage } from "../coverage/queries.ts";
 import { type Alert, asStoredNow } from "../detect/detector.ts";
+import { ExportDirectory } from "../identity/export.ts";
 import { classifyItem, ingestStream, type Rejection } from "../ingest/run.ts";
 import type { UserKey } from "../normalize/types.ts";
 import { answerFinding, findingsOf } from "../roles/finding.ts";
@@ -550,17 +551,38 @@ async function command(name: string, values: Values, positionals: string[], io: 
     case "enrich": {
       const result = await withStore(values, io, async (runtime) => {
         const retried = await runtime.pipeline.enricher.retryPending();
+        // With an export, every stored person it lists: it is believed over what was stored before; and every
+        // name it lists is taught to the events waiting for it (ingested with no directory).
+        const listed = runtime.directory instanceof ExportDirectory ? runtime.directory.users : [];
+        const refreshed = await runtime.pipeline.enricher.refresh(listed.map(({ user }) => user));
+        runtime.pipeline.enricher.learn(
+          listed.flatMap(({ user, userName }) => (userName ? [{ user, userName }] : [])),
+        );
         // The names the fetched profiles teach attribute the old-shape events waiting for them.
         await runtime.pipeline.teachLearnedNames();
-        return retried;
+        return {
+          ...retried,
+          stillPending: retried.stillPending + refreshed.stillPending,
+          refreshed: refreshed.refreshed,
+        };
       });
       if (values.json) printJson(io, result);
-      else write(io.stdout, `retried ${result.retried} users, ${result.stillPending} still pending`);
+      else
+        write(
+          io.stdout,
+          `retried ${result.retried} users, refreshed ${result.refreshed} from the export, ${result.stillPending} still pending`,
+        );
       return 0;
     }
     case "demo": {
       const archive = positionals[0] ?? "events/archive";
-      const directory = values.directory?.length ? values.directory : ["events/directory.json"];
+      // The bundled directory is the bundled archive's: given for another archive, it would mark every person
+      // of that archive deleted in the data dir.
+      const directory = values.directory?.length
+        ? values.directory
+        : positionals[0] === undefined
+          ? ["events/directory.json"]
+          : [];
       const demoValues = { ...values, directory };
       await assertInputsExist([archive]);
       const { sessions } = await withRuntime(demoValues, io, async (runtime) => {
@@ -577,7 +599,9 @@ async function command(name: string, values: Values, positionals: string[], io: 
         }
         return outcome;
       });
-      return sessions.size > 0 ? 0 : 1;
+      if (sessions.size > 0) return 0;
+      write(io.stderr, `idc-audit: no portal session in ${archive}: nothing to show (see the counts above)`);
+      return 1;
     }
     default:
       throw new UsageError(`unknown command ${name}`);

@@ -207,6 +207,14 @@ export class ExportDirectory implements UserDirectory {
     return { status: "unavailable", reason: "no list-groups export names this group" };
   }
 
+  /** The users a `list-users` export lists (none without one), with their sign-in names. */
+  get users(): { user: UserKey; userName: string | undefined }[] {
+    return [...this.byKey.values()].map(({ identityStoreId, userId, userName }) => ({
+      user: { identityStoreId, userId },
+      userName,
+    }));
+  }
+
   /** How many groups the exports list (for messages and tests). */
   get groupCount(): number {
     return this.groups.size;

@@ -132,6 +132,9 @@ abstract class ProfileCache {
  * Keeps a profile for every user the pipeline sees, asking the directory at most once per user per cache
  * lifetime: first in memory (this process), then in the table (every process), then the directory.
  */
+/** Users whose stored profiles `refresh` reads in one `BatchGetItem` and fetches together. */
+const REFRESH_CHUNK = 100;
+
 export class Enricher extends ProfileCache {
   private readonly logger: AuditLogger;
   private readonly aliasesWritten: WrittenOnce;
@@ -181,11 +184,42 @@ export class Enricher extends ProfileCache {
     return taken;
   }
 
+  /**
+   * Names a directory lists, taught like the names of the profiles fetched (`takeLearnedNames`): the events
+   * waiting for one are attributed to its person, who need have no profile stored yet (`idc-audit enrich`
+   * with an export, after an ingest with no directory).
+   */
+  learn(names: readonly { user: UserKey; userName: string }[]): void {
+    for (const { user, userName } of names) this.knowName(user, userName);
+  }
+
   private knowName(user: UserKey, userName: string): void {
     const key = userKeyString(user);
     if (this.userNames.get(key) === userName) return;
     this.userNames.set(key, userName);
     this.learnedNames.push({ user, userName });
+  }
+
+  /**
+   * Fetches again the profiles stored for these users, however fresh (`idc-audit enrich` with an export: the
+   * users it lists). A directory given now is believed: a profile stored unenriched (ingested with no directory),
+   * or marked deleted by an older export, is not asked for again within its lifetime, nor at all when its
+   * events are delivered again (duplicates touch nobody).
+   */
+  async refresh(users: readonly UserKey[]): Promise<{ refreshed: number; stillPending: number }> {
+    let refreshed = 0;
+    let stillPending = 0;
+    for (let offset = 0; offset < users.length; offset += REFRESH_CHUNK) {
+      const chunk = users.slice(offset, offset + REFRESH_CHUNK);
+      const items = await this.store.getAll(chunk.map(Keys.userProfile));
+      const stored = new Map(items.map((item) => [`${item.identityStoreId}/${item.userId}`, item]));
+      const known = chunk.filter((user) => stored.has(userKeyString(user)));
+      for (const status of await this.fetch(known, stored)) {
+        refreshed += 1;
+        if (status === ProfileStatus.Unenriched) stillPending += 1;
+      }
+    }
+    return { refreshed, stillPending };
   }
 
   /** Fetches again every user whose profile is still pending (`idc-audit enrich`). */
