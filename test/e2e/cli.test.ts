@@ -171,6 +171,45 @@ describe("idc-audit CLI on a generated archive", () => {
 });
 
 describe("idc-audit ingest's new alerts", () => {
+  it("prints an alert whose first event came last under the id it is stored with", async () => {
+    // Prepare: 60 failures 10 s apart, for the one person of the directory and for a name that matches nobody,
+    // newest first, in batches of 10 records: each alert is raised on its last failures, then starts earlier
+    // (and is named anew) with every later batch.
+    const spray = steadySpray({
+      failures: 60,
+      everyMs: 10_000,
+      users: 1,
+      seed: 19,
+      sourceIp: "198.18.0.80",
+      start: "2026-06-05T00:00:00Z",
+    });
+    const input = join(scratch, "reversed.ndjson");
+    writeFileSync(
+      input,
+      [...spray.records]
+        .reverse()
+        .map((record) => JSON.stringify(record))
+        .join("\n"),
+    );
+    const directory = join(scratch, "reversed-directory.json");
+    writeFileSync(directory, JSON.stringify(spray.directory));
+    const dataDir = join(scratch, "reversed");
+    // Act
+    const ingested = await runCli([
+      ...["ingest", input, "--data-dir", dataDir, "--directory", directory, "--batch-size", "10"],
+    ]);
+    const listed = await runCli(["alerts", "--data-dir", dataDir]);
+    // Assess: the alerts as `alerts` lists them, ids included (before, as first raised: ids stored nowhere).
+    const lines = (output: string) =>
+      output
+        .split("\n")
+        .filter((line) => line.startsWith("  "))
+        .sort();
+    expect(ingested.code).toBe(0);
+    expect(lines(listed.stdout).length).toBeGreaterThan(0);
+    expect(lines(ingested.stdout)).toEqual(lines(listed.stdout));
+  });
+
   it("prints each alert as it stands once the whole input is in, not as it was first paged", async () => {
     // Prepare: a failure every 10 s for 4 hours from one address, alternately for the one person in the directory
     // and a name that matches nobody; ingested in batches of 200 records, so that both alerts are paged early.

@@ -1499,15 +1499,49 @@ function around(times: readonly number[]): Range {
 }
 
 /**
- * The alerts as stored now. An alert is paged when its episode first alerts and grows after (its id and first
- * event stay); one no longer stored under that first event (an earlier event joined its episode) is given as
- * it was raised.
+ * The alerts as stored now, each once. An alert is paged when its episode first alerts and grows after (its id
+ * and first event stay). One no longer stored under that first event (an earlier event, delivered later, joined
+ * its episode, which then starts, and is named, there) is given as the alert of its rule and subject that now
+ * holds its first event, looked for among the alerts that start up to a day before it; as it was raised when
+ * there is none (its id then names nothing stored).
  */
 export async function asStoredNow(store: TableStore, alerts: readonly Alert[]): Promise<Alert[]> {
   const keys = alerts.map((alert) => Keys.alertListing(alert.firstSeen, alert.id));
   const stored = new Map<string, Alert>();
   for (const item of await store.getAll(keys)) stored.set(item.sk, JSON.parse(String(item.data)) as Alert);
-  return alerts.map((alert, index) => stored.get((keys[index] as ItemKey).sk) ?? alert);
+  const now = new Map<string, Alert>();
+  for (const [index, alert] of alerts.entries()) {
+    const found = stored.get((keys[index] as ItemKey).sk) ?? (await successorOf(store, alert)) ?? alert;
+    now.set(found.id, found);
+  }
+  return [...now.values()];
+}
+
+/**
+ * The stored alert of `alert`'s rule and subject whose episode holds `alert`'s first event, if any: for
+ * role-credentials-new-address, of the same role session and address (a person's sessions, and a session's
+ * addresses, alert apart).
+ */
+async function successorOf(store: TableStore, alert: Alert): Promise<Alert | undefined> {
+  const first = Date.parse(alert.firstSeen);
+  const candidates = await listAlerts(store, isoTime(Math.max(EARLIEST_MS, first - DAY_MS)), alert.firstSeen);
+  return candidates.find(
+    (candidate) =>
+      sameIncident(candidate, alert) &&
+      Date.parse(candidate.firstSeen) <= first &&
+      Date.parse(candidate.lastSeen) >= first,
+  );
+}
+
+function sameIncident(a: Alert, b: Alert): boolean {
+  const of = (alert: Alert) =>
+    JSON.stringify([
+      alert.rule,
+      alert.subject,
+      alert.roleSessionId ?? null,
+      alert.rule === Rule.RoleCredentialsNewAddress ? alert.sourceIps : null,
+    ]);
+  return of(a) === of(b);
 }
 
 /** Stored alerts whose episode started at or after `since`, oldest first. */
