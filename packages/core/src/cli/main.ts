@@ -78,6 +78,7 @@ Usage:
                                             session, portal session, sign-in and Okta / AD ids
   idc-audit finding [options] FILE.json     the same for a GuardDuty finding (console or CLI export)
   idc-audit alerts [options] [--since T] [--until T]  detections: attacks on sign-in, stolen role credentials
+                                            (those whose episode started in the range)
   idc-audit coverage [options] [--since T] [--until T]  the canary: events attributed to a person by
                                             day and shape, unknown event names, new userIdentity fields
   idc-audit normalize PATH...               normalized events as NDJSON on stdout, nothing stored
