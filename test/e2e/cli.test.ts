@@ -1,4 +1,6 @@
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import type { AddressInfo } from "node:net";
+import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
@@ -341,6 +343,33 @@ describe("idc-audit CLI contract", () => {
     const result = await runCli(["demo", empty, "--data-dir", join(scratch, "demo-empty")]);
     expect(result.code).toBe(1);
     expect(result.stderr).toContain(`idc-audit: no portal session in ${empty}`);
+  });
+
+  it("says what to change, exit 2, for options and files it cannot use", async () => {
+    const file = join(scratch, "not-a-folder");
+    writeFileSync(file, "");
+    const busy = createServer();
+    await new Promise<void>((resolve) => busy.listen(0, "127.0.0.1", resolve));
+    const { port } = busy.address() as AddressInfo;
+    try {
+      const cases: [string[], string][] = [
+        [["export", "--format", "ocsf", "--out", file], `--out ${file} is a file`],
+        [
+          ["finding", join(eventsDir, "new", "Logout__success.json")],
+          "Logout__success.json: the document is not a GuardDuty finding",
+        ],
+        [["user", "bob", "--external-id", "X"], "not both"],
+        [["normalize", join(eventsDir, "new"), "--out", scratch], "--out goes with --format ocsf"],
+        [["serve", "--port", String(port)], `port ${port} is in use`],
+      ];
+      for (const [args, message] of cases) {
+        const result = await runCli([...args, "--data-dir", dataDir]);
+        expect(result.code, args.join(" ")).toBe(2);
+        expect(result.stderr, args.join(" ")).toContain(message);
+      }
+    } finally {
+      busy.close();
+    }
   });
 
   it("exits 2 when --since is after --until", async () => {

@@ -405,6 +405,10 @@ async function command(name: string, values: Values, positionals: string[], io: 
     case "normalize": {
       await assertInputsExist(positionals);
       const format = exportFormat(values.format, ExportFormat.Json);
+      if (format === ExportFormat.Json && values.out !== undefined)
+        throw new UsageError(
+          "normalize writes its JSON to stdout: --out goes with --format ocsf or ocsf-parquet",
+        );
       if (format !== ExportFormat.Json) {
         await normalizeToOcsf(positionals, format, values.out, io);
         return 0;
@@ -444,6 +448,8 @@ async function command(name: string, values: Values, positionals: string[], io: 
       return 0;
     }
     case "user": {
+      if (values["external-id"] !== undefined && positionals[0] !== undefined)
+        throw new UsageError(`user takes a VALUE (${positionals[0]}) or --external-id ID, not both`);
       const report = await withStore(values, io, (runtime) => userReport(values, positionals, runtime));
       if (values.json) printJson(io, report);
       else write(io.stdout, `${formatUser(report)}\n${formatChanges("directory changes", report.changes)}`);
@@ -485,7 +491,15 @@ async function command(name: string, values: Values, positionals: string[], io: 
     case "finding": {
       const path = positionals[0];
       if (!path) throw new UsageError("finding needs a FILE (a GuardDuty finding as JSON)");
-      const findings = findingsOf(await readJsonFile(path));
+      let findings: ReturnType<typeof findingsOf>;
+      try {
+        findings = findingsOf(await readJsonFile(path));
+      } catch (error) {
+        // The reader's errors name the file already; the document's do not.
+        if (error instanceof UsageError && !error.message.includes(path))
+          throw new UsageError(`${path}: ${error.message}`);
+        throw error;
+      }
       const answers = await withStore(values, io, (runtime) =>
         mapLimit(findings, 4, (finding) => answerFinding(runtime.roleQueries, finding)),
       );
@@ -537,6 +551,10 @@ async function command(name: string, values: Values, positionals: string[], io: 
         server = await startServer(runtime, { port });
       } catch (error) {
         await runtime.close();
+        if ((error as NodeJS.ErrnoException).code === "EADDRINUSE")
+          throw new UsageError(
+            `port ${port} is in use on 127.0.0.1: give another with --port (0: any free one)`,
+          );
         throw error;
       }
       write(io.stdout, `idc-audit: serving ${runtime.description} on ${server.url} (Ctrl-C to stop)`);
@@ -735,7 +753,7 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
       write(io.stderr, `idc-audit: ${error.message}`);
       return 1;
     }
-    write(io.stderr, `idc-audit: ${describeError(error)}`);
+    write(io.stderr, `idc-audit: ${describeError(error)}${hintFor(error)}`);
     return 1;
   } finally {
     warnings.report(io.stderr);
@@ -743,3 +761,11 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
 }
 
 export { describeUser };
+
+/** What to do about an AWS SDK error whose own message does not say (it is raised far from the option). */
+function hintFor(error: unknown): string {
+  const text = `${describeError(error)} ${error instanceof Error && error.cause !== undefined ? describeError(error.cause) : ""}`;
+  if (text.includes("Region is missing"))
+    return " (give --region, or set AWS_REGION, for the table and s3:// inputs; --identity-store-region for the directory)";
+  return "";
+}

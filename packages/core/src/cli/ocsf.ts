@@ -1,5 +1,5 @@
 import { once } from "node:events";
-import { createWriteStream } from "node:fs";
+import { createWriteStream, existsSync, statSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import type { Readable, Writable } from "node:stream";
@@ -29,6 +29,8 @@ export function checkExportOptions(format: ExportFormat, out: string | undefined
     throw new UsageError("export needs --format ocsf or --format ocsf-parquet");
   if (format === ExportFormat.OcsfParquet && (out === undefined || out === "-"))
     throw new UsageError("--format ocsf-parquet needs --out DIR");
+  if (out !== undefined && out !== "-" && existsSync(out) && !statSync(out).isDirectory())
+    throw new UsageError(`--out ${out} is a file: --out names a folder (created if need be)`);
 }
 
 function line(stream: Writable, text: string): void {
