@@ -1,5 +1,5 @@
 import { execFileSync } from "node:child_process";
-import { createWriteStream, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { createWriteStream, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Readable } from "node:stream";
@@ -355,6 +355,40 @@ describe("reading inputs", () => {
       "/split.ndjson:1#Records[0]",
       "/split.ndjson:1#Records[1]",
       "/split.ndjson:2",
+    ]);
+  });
+
+  it("follows symbolic links to folders and files, reading a folder once however many links lead to it", async () => {
+    // Prepare: a folder of links: to the bundled `new` folder (twice), to one of its files, back to itself, and
+    // to nothing.
+    const linked = join(scratch, "linked");
+    mkdirSync(linked);
+    symlinkSync(join(eventsDir, "new"), join(linked, "a-new"));
+    symlinkSync(join(eventsDir, "new"), join(linked, "b-new-again"));
+    symlinkSync(join(eventsDir, "new", "Logout__success.json"), join(linked, "c-logout.json"));
+    symlinkSync(linked, join(linked, "d-loop"));
+    symlinkSync(join(scratch, "gone"), join(linked, "e-gone.json"));
+    // Act
+    const items = await collect([linked]);
+    const direct = await collect([join(eventsDir, "new")]);
+    // Assess: the folder's records once, the linked file's once more, the dangling link rejected by name
+    // (before, every link was passed over: 0 records).
+    expect(records(items)).toHaveLength(records(direct).length + 1);
+    expect(rejections(items).map((item) => item.location)).toEqual([
+      ...rejections(direct).map((item) =>
+        item.location.replace(join(eventsDir, "new"), join(linked, "a-new")),
+      ),
+      `${join(linked, "e-gone.json")}:1`,
+    ]);
+    expect(rejections(items).at(-1)).toMatchObject({ reason: expect.stringContaining("ENOENT") });
+  });
+
+  it("says that a folder holds no input file", async () => {
+    const empty = join(scratch, "no-logs");
+    mkdirSync(empty);
+    writeFileSync(join(empty, "notes.txt"), "not a log");
+    expect(await collect([empty])).toEqual([
+      { kind: "rejected", location: empty, reason: expect.stringContaining("holds no input file") },
     ]);
   });
 

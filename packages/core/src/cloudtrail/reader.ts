@@ -1,5 +1,5 @@
 import { closeSync, createReadStream, fstatSync, openSync, readSync } from "node:fs";
-import { open, readdir, stat } from "node:fs/promises";
+import { open, readdir, realpath, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { Readable, Transform, type TransformCallback } from "node:stream";
 import { createGunzip, gunzipSync } from "node:zlib";
@@ -764,15 +764,29 @@ export async function* readObject(
   yield* readStream(body, name, options);
 }
 
-/** Every input file below a folder, depth first, in a stable order, yielded lazily. */
-export async function* walk(dir: string): AsyncGenerator<string> {
+/**
+ * Every input file below a folder, depth first, in a stable order, yielded lazily. Symbolic links are followed
+ * (an archive assembled from links to synced buckets), each folder read once: a link back up the tree is not
+ * a loop. A link that leads nowhere is yielded when its name is an input file's, so that reading it says so.
+ */
+export async function* walk(dir: string, visited: Set<string> = new Set()): AsyncGenerator<string> {
+  const real = await realpath(dir).catch(() => dir);
+  if (visited.has(real)) return;
+  visited.add(real);
   const entries = await readdir(dir, { withFileTypes: true });
   entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   for (const entry of entries) {
     const path = join(dir, entry.name);
+    let directory = entry.isDirectory();
+    let file = entry.isFile();
+    if (entry.isSymbolicLink()) {
+      const target = await stat(path).catch(() => undefined);
+      directory = target?.isDirectory() ?? false;
+      file = target === undefined || target.isFile();
+    }
     // Digest files prove log integrity; they hold no events.
-    if (entry.isDirectory() && entry.name !== "CloudTrail-Digest") yield* walk(path);
-    else if (entry.isFile() && INPUT_FILE.test(entry.name)) yield path;
+    if (directory && entry.name !== "CloudTrail-Digest") yield* walk(path, visited);
+    else if (file && INPUT_FILE.test(entry.name)) yield path;
   }
 }
 
@@ -814,11 +828,21 @@ export async function* readInputs(
       continue;
     }
     if (info.isDirectory()) {
+      let files = 0;
       for await (const file of walk(path)) {
+        files += 1;
         if (options.keep && !options.keep(file)) continue;
         options.onFile?.(file);
         yield* readFile(file, options, readRegularFile(file, options));
       }
+      // Said, not passed over: "read 0 records" of a mistyped folder is no answer (nor "0 missing" of reconcile).
+      if (files === 0)
+        yield {
+          kind: "rejected",
+          location: path,
+          reason:
+            "the folder holds no input file (*.json, *.jsonl, *.ndjson, optionally .gz; CloudTrail-Digest is skipped)",
+        };
     } else {
       options.onFile?.(path);
       yield* readFile(path, options);
