@@ -383,6 +383,31 @@ describe("reading inputs", () => {
     expect(rejections(items).at(-1)).toMatchObject({ reason: expect.stringContaining("ENOENT") });
   });
 
+  it("says that a digest file given by name is one", async () => {
+    const digest = join(
+      scratch,
+      "111122223333_CloudTrail-Digest_us-east-1_trail_us-east-1_20260701T000000Z.json.gz",
+    );
+    writeFileSync(
+      digest,
+      gzipSync(
+        JSON.stringify({
+          awsAccountId: "111122223333",
+          digestStartTime: "2026-06-30T23:00:00Z",
+          digestEndTime: "2026-07-01T00:00:00Z",
+          logFiles: [],
+        }),
+      ),
+    );
+    expect(await collect([digest])).toEqual([
+      {
+        kind: "rejected",
+        location: expect.stringContaining(digest),
+        reason: expect.stringContaining("a CloudTrail digest file"),
+      },
+    ]);
+  });
+
   it("says that a folder holds no input file", async () => {
     const empty = join(scratch, "no-logs");
     mkdirSync(empty);

@@ -101,6 +101,16 @@ function* recordOf(value: unknown, location: Location): Generator<ReadItem> {
     yield { kind: "rejected", location, reason: "record is not a JSON object" };
     return;
   }
+  // A digest file given by name (a folder's are skipped): said as such, not as an event missing every field.
+  if (typeof value.digestStartTime === "string" && Array.isArray(value.logFiles)) {
+    yield {
+      kind: "rejected",
+      location,
+      reason:
+        "a CloudTrail digest file (it proves the log files' integrity and holds no events): give the log files",
+    };
+    return;
+  }
   // An EventBridge envelope carries the CloudTrail record in `detail`.
   if (typeof value["detail-type"] === "string" && "detail" in value) {
     const detail = value.detail;
