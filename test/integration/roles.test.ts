@@ -9,6 +9,7 @@ import type { NormalizedRecord } from "@idc-audit/core/normalize";
 import type { RoleEvent } from "@idc-audit/core/roles";
 import type { Runtime } from "@idc-audit/core/runtime";
 import { openRuntime } from "@idc-audit/core/runtime";
+import { isoSeconds } from "@idc-audit/core/synth";
 import fc from "fast-check";
 import { afterEach, describe, expect, it } from "vitest";
 import { seededShuffle } from "../support/answers.ts";
@@ -377,6 +378,59 @@ describe("detection role-credentials-new-address", () => {
       await Promise.all(open.splice(0).map((entry) => entry.close()));
       await rm(dataDir, { recursive: true, force: true });
     }
+  });
+
+  it("withdraws the alert when a grant from another portal session of the person makes the link a guess", async () => {
+    // Prepare: the published chain and a call from an address the portal session never used: an alert.
+    const store = await alertingRuntime(new RecordingSink());
+    await ingestBatch(store.pipeline, classify([...CHAIN, callFrom("198.51.100.66", 1)]));
+    expect((await store.alerts()).map((alert) => alert.rule)).toEqual(["role-credentials-new-address"]);
+    // Act: a grant of the same account and permission set to Aidan, in the same second, from another portal session.
+    const grant = CHAIN[2] as Record<string, unknown>;
+    const otherPortalSession = {
+      ...grant,
+      eventID: "44444444-0000-4000-8000-000000000002",
+      userIdentity: {
+        ...(grant.userIdentity as Record<string, unknown>),
+        credentialId: "ANOTHER-PORTAL-SESSION",
+      },
+    };
+    await ingestBatch(store.pipeline, classify([otherPortalSession]));
+    // Assess: the session is unlinked, and its alert, which named one of the two portal sessions, withdrawn.
+    const answer = await store.roleQueries.accessKey("ASIA52RQV4232GGDZ2HL");
+    expect(answer?.roleSession).toMatchObject({ link: "unlinked", credentialId: null });
+    expect(await store.alerts()).toEqual([]);
+  });
+
+  it("reads no more of a session it cannot link at each batch of its calls, however many it has", async () => {
+    // Prepare: the published role session with no grant stored (its portal session lies outside the archive),
+    // then 300 calls from another address, ten a batch, counting the items read of its partition.
+    const store = await alertingRuntime(new RecordingSink());
+    await ingestBatch(store.pipeline, classify([CHAIN[3], CHAIN[4]] as Record<string, unknown>[]));
+    let read = 0;
+    const query = store.store.query.bind(store.store);
+    store.store.query = async (pk, options) => {
+      const items = await query(pk, options);
+      if (pk.startsWith("ROLESESSION#")) read += items.length;
+      return items;
+    };
+    const perBatch: number[] = [];
+    // Act
+    for (let batch = 0; batch < 30; batch += 1) {
+      read = 0;
+      const calls = Array.from({ length: 10 }, (_, index) => ({
+        ...(CHAIN[4] as Record<string, unknown>),
+        eventID: `55555555-0000-4000-8000-${String(batch * 10 + index).padStart(12, "0")}`,
+        eventTime: isoSeconds(Date.parse("2026-07-01T00:10:00Z") + (batch * 10 + index) * 2000),
+        sourceIPAddress: "198.51.100.66",
+      }));
+      await ingestBatch(store.pipeline, classify(calls));
+      perBatch.push(read);
+    }
+    // Assess: the last batch read what the first did (before 2026-12-04, every call stored so far: 291 more).
+    expect(perBatch[0]).toBeGreaterThan(0);
+    expect(perBatch.at(-1)).toBe(perBatch[0]);
+    expect(await store.alerts()).toEqual([]);
   });
 
   it("alerts once, naming the person and the portal session, when the session's key is used from a new address", async () => {

@@ -87,6 +87,8 @@ export interface TouchedSignIn {
 }
 
 const DAY_MS = 24 * 60 * 60 * 1000;
+/** How far after a role session's creation an unlinked judgement reconciles its alerts (`judgeRoleSessions`). */
+const UNLINKED_REACH_MS = 7 * DAY_MS;
 const USER_EPISODE_RULE_NAMES = new Set<string>(USER_EPISODE_RULES.map(({ rule }) => rule));
 const SUCCESS_RULES = new Set<string>([Rule.SuccessAfterFailures]);
 const ADDRESS_RULES = new Set<string>(ADDRESS_EPISODE_RULES.map(({ rule }) => rule));
@@ -541,12 +543,15 @@ export class Detector {
       const judge = async (): Promise<SubjectJudgement | undefined> => {
         const linked = await roles.linkedCalls(id, pending);
         if (linked.status === "no-calls") return undefined;
+        if (linked.status === "unlinked") {
+          // A session that lost its link (a second grant made it ambiguous) keeps no alert from when it had one:
+          // all of them lie within its calls, made while its credentials were valid (12 hours at most from its
+          // creation), well within the week after it.
+          const created = Date.parse(linked.creationDate);
+          return { findings: [], range: around([created, created + UNLINKED_REACH_MS]) };
+        }
         const calls = linked.calls;
         const range = around(calls.map(eventTimeMs));
-        if (linked.status === "unlinked") {
-          // A session that lost its link (a second grant made it ambiguous) keeps no alert from when it had one.
-          return { findings: [], range };
-        }
         const portal = await this.queries.session(linked.credentialId);
         const portalSourceIps = new Set<string>();
         for (const event of portal.events) if (event.sourceIp) portalSourceIps.add(event.sourceIp);
@@ -557,7 +562,7 @@ export class Detector {
         const findings = evaluateRoleSession(
           {
             roleSessionId: id,
-            accountId: linked.view.accountId,
+            accountId: linked.accountId,
             credentialId: linked.credentialId,
             user: linked.user,
             portalSourceIps,

@@ -135,6 +135,34 @@ interface RoleSessionRead {
   readonly events: Item[];
 }
 
+/** A role session's partition, or part of it, as read (`RoleQueries.read`). */
+function readOf(id: string, items: readonly Item[]): RoleSessionRead {
+  let session: RoleSessionKey | undefined;
+  const named: UserKey[] = [];
+  const candidates: UserKey[] = [];
+  const parents: string[] = [];
+  const children: string[] = [];
+  const events: Item[] = [];
+  for (const item of items) {
+    if (item.type === RoleItemType.Head) session = sessionKeyOf(item);
+    else if (item.type === RoleItemType.Event) events.push(item);
+    else if (item.type === RoleItemType.User) named.push(userOfItem(item));
+    else if (item.type === RoleItemType.Candidate) candidates.push(userOfItem(item));
+    else if (item.type === RoleItemType.Parent) parents.push(String(item.parentId));
+    else if (item.type === RoleItemType.Child) children.push(String(item.childId));
+  }
+  return { id, session, named, candidates, parents, children, events };
+}
+
+/**
+ * The sort-key ranges of a role session's partition that hold everything but its events (`EVENT#…`): its
+ * candidates and children before them, its head, parent and people after (every sort key is upper-case ASCII).
+ */
+const NON_EVENT_SORT_RANGES: readonly (readonly [string, string])[] = [
+  ["0", "EVENT"],
+  ["EVENT$", "~"],
+];
+
 /** Attributes a summary needs: no payload. */
 const SUMMARY_ATTRIBUTES = [
   "type",
@@ -171,21 +199,7 @@ export class RoleQueries {
       Keys.roleSessionPartition(id),
       withPayloads ? undefined : { attributes: SUMMARY_ATTRIBUTES },
     );
-    let session: RoleSessionKey | undefined;
-    const named: UserKey[] = [];
-    const candidates: UserKey[] = [];
-    const parents: string[] = [];
-    const children: string[] = [];
-    const events: Item[] = [];
-    for (const item of items) {
-      if (item.type === RoleItemType.Head) session = sessionKeyOf(item);
-      else if (item.type === RoleItemType.Event) events.push(item);
-      else if (item.type === RoleItemType.User) named.push(userOfItem(item));
-      else if (item.type === RoleItemType.Candidate) candidates.push(userOfItem(item));
-      else if (item.type === RoleItemType.Parent) parents.push(String(item.parentId));
-      else if (item.type === RoleItemType.Child) children.push(String(item.childId));
-    }
-    return { id, session, named, candidates, parents, children, events };
+    return readOf(id, items);
   }
 
   private async attribution(read: RoleSessionRead, depth = 0): Promise<AttributionResult> {
@@ -327,8 +341,10 @@ export class RoleQueries {
   /**
    * What detections judge a role session on: its stored calls, its person and its portal session. A session with
    * no call is not worth linking (nothing to judge); one not linked to a portal session of a known person has
-   * nothing to compare its addresses with.
-   * `pending`: Identity Center events of the batch being stored, not committed yet (a grant among them links).
+   * nothing to compare its addresses with, and its calls are not read: a session that stays unlinked would
+   * otherwise be read whole at every batch holding one of its calls (2,000 calls in batches of ten read some
+   * 200,000 items). `pending`: Identity Center events of the batch being stored, not committed yet (a grant
+   * among them links).
    */
   async linkedCalls(
     id: string,
@@ -336,35 +352,52 @@ export class RoleQueries {
   ): Promise<
     | { readonly status: "no-calls" }
     /** `user`: its person, when known (then only a grant can link it). */
-    | { readonly status: "unlinked"; readonly user: UserKey | undefined; readonly calls: JudgedCall[] }
+    | { readonly status: "unlinked"; readonly user: UserKey | undefined; readonly creationDate: string }
     | {
         readonly status: "linked";
-        readonly view: RoleSessionView;
+        readonly accountId: string;
         readonly user: UserKey;
         readonly credentialId: string;
         readonly calls: JudgedCall[];
       }
   > {
+    // First what says whose it is and where it came from: its head, people, candidates and parent (not its events).
+    const partition = Keys.roleSessionPartition(id);
+    const [before, after] = await Promise.all(
+      NON_EVENT_SORT_RANGES.map((between) =>
+        this.store.query(partition, { between, attributes: SUMMARY_ATTRIBUTES }),
+      ),
+    );
+    const head = readOf(id, [...(before ?? []), ...(after ?? [])]);
+    const session = head.session;
+    if (!session) return { status: "no-calls" };
+    const { view, user } = await this.view(head, pending);
+    if (!user || view.credentialId === null)
+      return { status: "unlinked", user, creationDate: session.creationDate };
     // The calls' addresses and times, without their payloads: sessions are judged often, and parsing every
     // payload of a long session each time is the garbage that grows a busy process's heap.
-    const read = await this.read(id, false);
     const calls = new Map<string, JudgedCall>();
-    if (read.session)
-      for (const item of read.events) {
-        if (item.kind !== "call") continue;
-        const eventId = item.sk.slice(item.sk.lastIndexOf("#") + 1);
-        const sourceIp = typeof item.sourceIp === "string" ? item.sourceIp : undefined;
-        calls.set(eventId, {
-          eventId,
-          eventTime: eventTimeOfSortKey(item.sk),
-          ...(sourceIp !== undefined ? { sourceIp } : {}),
-        });
-      }
-    if (!read.session || calls.size === 0) return { status: "no-calls" };
-    const all = [...calls.values()].sort(byTimeThenId);
-    const { view, user } = await this.view(read, pending);
-    if (!user || view.credentialId === null) return { status: "unlinked", user, calls: all };
-    return { status: "linked", view, user, credentialId: view.credentialId, calls: all };
+    for (const item of await this.store.query(partition, {
+      prefix: EVENT_SORT_PREFIX,
+      attributes: SUMMARY_ATTRIBUTES,
+    })) {
+      if (item.kind !== "call") continue;
+      const eventId = item.sk.slice(item.sk.lastIndexOf("#") + 1);
+      const sourceIp = typeof item.sourceIp === "string" ? item.sourceIp : undefined;
+      calls.set(eventId, {
+        eventId,
+        eventTime: eventTimeOfSortKey(item.sk),
+        ...(sourceIp !== undefined ? { sourceIp } : {}),
+      });
+    }
+    if (calls.size === 0) return { status: "no-calls" };
+    return {
+      status: "linked",
+      accountId: session.accountId,
+      user,
+      credentialId: view.credentialId,
+      calls: [...calls.values()].sort(byTimeThenId),
+    };
   }
 
   /** Role sessions of a person created within the link window of these times (their grants). */
