@@ -77,6 +77,41 @@ describe("role-session events", () => {
     );
   });
 
+  it("does not take a role named like Identity Center's outside the path IAM reserves for it as one", () => {
+    // Anyone allowed to create roles can name one AWSReservedSSO_…, not put it under /aws-reserved/sso.amazonaws.com/;
+    // its session name is its caller's choice.
+    const call = loadPublished("blog-aidansteele__GetCallerIdentity__1.json");
+    const identity = call.userIdentity as Record<string, unknown>;
+    const context = identity.sessionContext as Record<string, unknown>;
+    const issuer = context.sessionIssuer as Record<string, unknown>;
+    const lookAlike = {
+      ...call,
+      userIdentity: {
+        ...identity,
+        sessionContext: {
+          ...context,
+          sessionIssuer: {
+            ...issuer,
+            arn: String(issuer.arn).replace(/aws-reserved\/sso\.amazonaws\.com\/[^/]+\//, ""),
+          },
+        },
+      },
+    };
+    expect(classifyItem(item(call)).kind).toBe("role");
+    expect(classifyItem(item(lookAlike)).kind).toBe("chain-candidate");
+    const issue = loadPublished("blog-aidansteele__AssumeRoleWithSAML__1.json");
+    const request = issue.requestParameters as Record<string, unknown>;
+    const issuedLookAlike = {
+      ...issue,
+      requestParameters: {
+        ...request,
+        roleArn: String(request.roleArn).replace(/aws-reserved\/sso\.amazonaws\.com\/[^/]+\//, ""),
+      },
+    };
+    expect(classifyItem(item(issue)).kind).toBe("role");
+    expect(classifyItem(item(issuedLookAlike)).kind).not.toBe("role");
+  });
+
   it("rejects, with the reason, a role-session event that cannot name its session (no creationDate)", () => {
     // Prepare: a call of an SSO role without sessionContext, as trimmed samples (Panther's GetSigninToken) have.
     const raw = structuredClone(loadPublished("blog-aidansteele__GetCallerIdentity__1.json"));

@@ -30,6 +30,17 @@ const MAX_RESOURCE_ARN_LENGTH = 512;
 const ROLE_ARN = /^arn:aws[a-z-]*:iam::(\d{12}):role\/(?:[^\s]*\/)?([^/\s]+)$/;
 const ASSUMED_ROLE_ARN = /^arn:aws[a-z-]*:sts::(\d{12}):assumed-role\/([^/\s]+)\/(.+)$/;
 const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?Z$/;
+/**
+ * The path of every role Identity Center provisions (`/aws-reserved/sso.amazonaws.com/[<region>/]`), which IAM
+ * reserves: anyone allowed to create roles may name one `AWSReservedSSO_…`, but not put it there. Such a
+ * look-alike's session name is its caller's choice, and would attribute its calls to whoever it names.
+ */
+const RESERVED_SSO_PATH = /:role\/aws-reserved\/sso\.amazonaws\.com\//;
+
+/** Whether a role is Identity Center's: its name, and its path when the record gives its ARN. */
+function isIdentityCenterRole(roleName: string, roleArn: string | undefined): boolean {
+  return roleName.startsWith(SSO_ROLE_PREFIX) && (roleArn === undefined || RESERVED_SSO_PATH.test(roleArn));
+}
 
 /**
  * Reads one CloudTrail record (already past the schema) as an event of an Identity Center role session in a
@@ -47,7 +58,7 @@ export function normalizeRoleRecord(record: CloudTrailRecord): RoleNormalizeResu
   const assumed = ASSUMED_ROLE_ARN.exec(stringField(identity, "arn") ?? "");
   const roleName = stringField(issuer, "userName") ?? assumed?.[2];
   if (roleName === undefined) return OUTSIDE;
-  const identityCenterRole = roleName.startsWith(SSO_ROLE_PREFIX);
+  const identityCenterRole = isIdentityCenterRole(roleName, stringField(issuer, "arn"));
 
   const sessionName = assumed?.[3] ?? afterColon(stringField(identity, "principalId"));
   const accountId = stringField(identity, "accountId") ?? assumed?.[1] ?? record.recipientAccountId;
@@ -96,8 +107,9 @@ export function normalizeRoleRecord(record: CloudTrailRecord): RoleNormalizeResu
 function issuing(record: CloudTrailRecord): RoleNormalizeResult {
   const request = record.requestParameters ?? undefined;
   const response = record.responseElements ?? undefined;
-  const role = ROLE_ARN.exec(stringField(request, "roleArn") ?? roleArnOfResources(record) ?? "");
-  if (!role?.[1] || !role[2]?.startsWith(SSO_ROLE_PREFIX)) return OUTSIDE;
+  const roleArn = stringField(request, "roleArn") ?? roleArnOfResources(record) ?? "";
+  const role = ROLE_ARN.exec(roleArn);
+  if (!role?.[1] || !role[2] || !isIdentityCenterRole(role[2], roleArn)) return OUTSIDE;
   const assumed = ASSUMED_ROLE_ARN.exec(stringField(recordField(response, "assumedRoleUser"), "arn") ?? "");
   const sessionName =
     stringField(request, "roleSessionName") ?? assumed?.[3] ?? stringField(record.userIdentity, "userName");
