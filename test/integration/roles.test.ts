@@ -212,6 +212,77 @@ describe("role sessions named only by their session name", () => {
     expect((await store.roleQueries.userWithRoles(BOB)).roleSessionCount).toBe(0);
   });
 
+  it("calls a session ambiguous when a live directory names one user by an email a stored profile shares", async () => {
+    // Prepare: two people with one email (who left in 2023, and the re-hire), both with profiles stored from
+    // their portal sessions; a directory answering as Identity Store's GetUserId does: one user an email.
+    const storeId = AIDAN.identityStoreId;
+    const left = { identityStoreId: storeId, userId: "976710cc5d-00000000-0000-4000-8000-00000000000a" };
+    const rehired = { identityStoreId: storeId, userId: "976710cc5d-00000000-0000-4000-8000-00000000000b" };
+    const both = ExportDirectory.fromJson(
+      {
+        Users: [
+          {
+            UserName: "jdoe-2019",
+            UserId: left.userId,
+            IdentityStoreId: storeId,
+            Emails: [{ Value: "jdoe@example.com" }],
+          },
+          {
+            UserName: "jdoe-2025",
+            UserId: rehired.userId,
+            IdentityStoreId: storeId,
+            Emails: [{ Value: "jdoe@example.com" }],
+          },
+        ],
+      },
+      storeId,
+    );
+    const oneByEmail: UserDirectory = {
+      kind: "identity-store",
+      identityStoreId: storeId,
+      describe: (user) => both.describe(user),
+      findByExternalId: (id) => both.findByExternalId(id),
+      findByUserName: (name) => both.findByUserName(name),
+      findByEmail: async (email) => (await both.findByEmail(email)).slice(-1),
+    };
+    const store = await runtime(oneByEmail);
+    const portalEventOf = (user: typeof left, index: number) => {
+      const grant = CHAIN[2] as Record<string, unknown>;
+      const identity = grant.userIdentity as Record<string, unknown>;
+      return {
+        ...grant,
+        eventID: `66666666-0000-4000-8000-00000000000${index}`,
+        userIdentity: {
+          ...identity,
+          credentialId: `PORTAL-${index}`,
+          onBehalfOf: {
+            userId: user.userId,
+            identityStoreArn: `arn:aws:identitystore::607481581596:identitystore/${storeId}`,
+          },
+        },
+      };
+    };
+    await ingestBatch(store.pipeline, classify([portalEventOf(left, 1), portalEventOf(rehired, 2)]));
+    // Act: a role session named by the shared email, none of whose events names the person.
+    const call = CHAIN[4] as Record<string, unknown>;
+    const { onBehalfOf: _, ...identity } = call.userIdentity as Record<string, unknown>;
+    const byEmail = {
+      ...call,
+      userIdentity: {
+        ...identity,
+        arn: "arn:aws:sts::950363612855:assumed-role/AWSReservedSSO_AdministratorAccess_7243976e43c75fc5/jdoe@example.com",
+        principalId: "AROA52RQV4237EYPOIPDF:jdoe@example.com",
+        accessKeyId: "ASIAREHIRE0000000001",
+      },
+    };
+    await ingestBatch(store.pipeline, classify([byEmail]));
+    // Assess: both are candidates and nobody is chosen (before, the one GetUserId named: by-session-name).
+    const answer = await store.roleQueries.accessKey("ASIAREHIRE0000000001");
+    expect(answer?.roleSession).toMatchObject({ attribution: "ambiguous", link: "unlinked" });
+    expect(answer?.roleSession.candidates).toHaveLength(2);
+    expect(answer?.user).toBeNull();
+  });
+
   it("counts an old-shape event attributed through the name its role session's person taught as a late attribution", async () => {
     // Prepare: name lookups fail, so an old-shape event of bob's waits for his name.
     const directory = new OutageDirectory(await fixtureDirectory());

@@ -18,6 +18,7 @@ import {
   Attribution,
   type AttributionResult,
   attribute,
+  distinctUsers,
   type Grant,
   isGrant,
   Link,
@@ -211,9 +212,11 @@ export class RoleQueries {
     // A name Identity Center did not set (a chained session's) matches nobody, whatever an earlier version stored.
     const byName = read.session !== undefined && namedByIdentityCenter(read.session);
     let matches = byName ? read.candidates : [];
-    if (read.named.length === 0 && !parent?.user && matches.length === 0 && byName && read.session) {
-      // No directory answered at ingestion: profiles stored since may know the name.
-      matches = await this.timeline.findUsers(read.session.sessionName);
+    if (read.named.length === 0 && !parent?.user && matches.length <= 1 && byName && read.session) {
+      // No directory answered at ingestion: profiles stored since may know the name. Nor is one answer the
+      // last word: Identity Store's GetUserId names one user by an email that a re-hire shares with the person
+      // who left, whose profile is stored too.
+      matches = distinctUsers([...matches, ...(await this.timeline.findUsers(read.session.sessionName))]);
     }
     return attribute(read.named, parent, matches);
   }
