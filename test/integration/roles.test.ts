@@ -201,6 +201,22 @@ describe("role sessions named only by their session name", () => {
     expect(portal?.roleSessions.map((view) => view.id)).toEqual([answer?.roleSession.id]);
   });
 
+  it("answers an access key with one read of its role session", async () => {
+    const store = await runtime(await fixtureDirectory());
+    await ingestStream(readInputs([join(eventsDir, "archive")]), store.pipeline);
+    const partitions: string[] = [];
+    const query = store.store.query.bind(store.store);
+    store.store.query = async (pk, options) => {
+      if (pk.startsWith("ROLESESSION#")) partitions.push(pk);
+      return query(pk, options);
+    };
+    // Act
+    const answer = await store.roleQueries.accessKey("ASIA3EXAMPLEROLEKEY1");
+    // Assess: the person as before, from one read of the session (before, two: its summary, then its person).
+    expect(answer?.roleSession.attribution).toBe("by-session-name");
+    expect(partitions).toEqual([`ROLESESSION#v1#${answer?.roleSession.id}`]);
+  });
+
   it("calls a session ambiguous when two users share its name (a re-hire), and never links it", async () => {
     const store = await runtime(rehireDirectory());
     await ingestStream(readInputs([join(eventsDir, "archive")]), store.pipeline);

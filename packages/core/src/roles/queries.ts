@@ -325,9 +325,16 @@ export class RoleQueries {
 
   /** A role session's summary, or undefined when nothing of it is stored. */
   async summary(id: string): Promise<RoleSessionView | undefined> {
+    return (await this.summaryAndPerson(id))?.view;
+  }
+
+  /** `summary`, with the person it is attributed to, from one read of the session. */
+  private async summaryAndPerson(
+    id: string,
+  ): Promise<{ view: RoleSessionView; user: UserKey | undefined } | undefined> {
     const read = await this.read(id, false);
     if (!read.session && read.events.length === 0) return undefined;
-    return (await this.view(read)).view;
+    return this.view(read);
   }
 
   /** `role-session ID`: the session, its person, its portal session and its events in time order. */
@@ -446,11 +453,13 @@ export class RoleQueries {
   async accessKey(accessKeyId: string): Promise<AccessKeyAnswer | undefined> {
     const items = await this.store.query(Keys.accessKeyPartition(accessKeyId));
     const ids = [...new Set(items.map((item) => String(item.roleSessionId)))].sort();
-    const views = (await mapLimit(ids, 4, (id) => this.summary(id))).flatMap((view) => (view ? [view] : []));
+    const views = (await mapLimit(ids, 4, (id) => this.summaryAndPerson(id))).flatMap((entry) =>
+      entry ? [entry] : [],
+    );
     // A key is one session's; should AWS ever reuse one, the latest session is the likelier answer.
-    const roleSession = views.sort((a, b) => (a.creationDate < b.creationDate ? 1 : -1))[0];
-    if (!roleSession) return undefined;
-    const user = await this.userOf(roleSession);
+    const latest = views.sort((a, b) => (a.view.creationDate < b.view.creationDate ? 1 : -1))[0];
+    if (!latest) return undefined;
+    const { view: roleSession, user } = latest;
     const profile = user ? ((await this.timeline.profiles([user])).get(userKeyString(user)) ?? null) : null;
     const signIn = roleSession.credentialId
       ? signInOf(await this.timeline.session(roleSession.credentialId), roleSession.creationDate)
@@ -463,11 +472,6 @@ export class RoleQueries {
       credentialId: roleSession.credentialId,
       signIn,
     };
-  }
-
-  private async userOf(view: RoleSessionView): Promise<UserKey | undefined> {
-    const read = await this.read(view.id, false);
-    return (await this.attribution(read)).user;
   }
 
   /** Role sessions a portal session's grants issued, chained sessions included, by creation time. */
