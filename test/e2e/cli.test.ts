@@ -172,6 +172,32 @@ describe("idc-audit CLI on a generated archive", () => {
   });
 });
 
+/** A spray's records, in the order given, ingested in batches of `batchSize`; then `alerts` on the same store. */
+async function ingestSpray(
+  name: string,
+  spray: ReturnType<typeof steadySpray>,
+  records: readonly unknown[],
+  batchSize: number,
+) {
+  const input = join(scratch, `${name}.ndjson`);
+  writeFileSync(input, records.map((record) => JSON.stringify(record)).join("\n"));
+  const directory = join(scratch, `${name}-directory.json`);
+  writeFileSync(directory, JSON.stringify(spray.directory));
+  const dataDir = join(scratch, name);
+  const ingested = await runCli([
+    ...["ingest", input, "--data-dir", dataDir, "--directory", directory, "--batch-size", String(batchSize)],
+  ]);
+  const listed = await runCli(["alerts", "--data-dir", dataDir]);
+  return { ingested, listed };
+}
+
+/** The alert lines of `ingest`'s or `alerts`' output, sorted. */
+const alertLines = (output: string) =>
+  output
+    .split("\n")
+    .filter((line) => line.startsWith("  "))
+    .sort();
+
 describe("idc-audit ingest's new alerts", () => {
   it("prints an alert whose first event came last under the id it is stored with", async () => {
     // Prepare: 60 failures 10 s apart, for the one person of the directory and for a name that matches nobody,
@@ -185,31 +211,12 @@ describe("idc-audit ingest's new alerts", () => {
       sourceIp: "198.18.0.80",
       start: "2026-06-05T00:00:00Z",
     });
-    const input = join(scratch, "reversed.ndjson");
-    writeFileSync(
-      input,
-      [...spray.records]
-        .reverse()
-        .map((record) => JSON.stringify(record))
-        .join("\n"),
-    );
-    const directory = join(scratch, "reversed-directory.json");
-    writeFileSync(directory, JSON.stringify(spray.directory));
-    const dataDir = join(scratch, "reversed");
     // Act
-    const ingested = await runCli([
-      ...["ingest", input, "--data-dir", dataDir, "--directory", directory, "--batch-size", "10"],
-    ]);
-    const listed = await runCli(["alerts", "--data-dir", dataDir]);
+    const { ingested, listed } = await ingestSpray("reversed", spray, [...spray.records].reverse(), 10);
     // Assess: the alerts as `alerts` lists them, ids included (before, as first raised: ids stored nowhere).
-    const lines = (output: string) =>
-      output
-        .split("\n")
-        .filter((line) => line.startsWith("  "))
-        .sort();
     expect(ingested.code).toBe(0);
-    expect(lines(listed.stdout).length).toBeGreaterThan(0);
-    expect(lines(ingested.stdout)).toEqual(lines(listed.stdout));
+    expect(alertLines(listed.stdout).length).toBeGreaterThan(0);
+    expect(alertLines(ingested.stdout)).toEqual(alertLines(listed.stdout));
   });
 
   it("prints each alert as it stands once the whole input is in, not as it was first paged", async () => {
@@ -223,27 +230,14 @@ describe("idc-audit ingest's new alerts", () => {
       sourceIp: "198.18.0.79",
       start: "2026-06-04T00:00:00Z",
     });
-    const input = join(scratch, "brute-force.ndjson");
-    writeFileSync(input, spray.records.map((record) => JSON.stringify(record)).join("\n"));
-    const directory = join(scratch, "brute-force-directory.json");
-    writeFileSync(directory, JSON.stringify(spray.directory));
-    const dataDir = join(scratch, "brute-force");
     // Act
-    const ingested = await runCli([
-      ...["ingest", input, "--data-dir", dataDir, "--directory", directory, "--batch-size", "200"],
-    ]);
-    const listed = await runCli(["alerts", "--data-dir", dataDir]);
+    const { ingested, listed } = await ingestSpray("brute-force", spray, spray.records, 200);
     // Assess: two new alerts, printed with every failure of the attack, as `alerts` lists them.
     expect(ingested.code).toBe(0);
-    const lines = (output: string) =>
-      output
-        .split("\n")
-        .filter((line) => line.startsWith("  "))
-        .sort();
     expect(ingested.stdout).toContain("2 new alerts");
-    expect(lines(ingested.stdout)).toEqual(lines(listed.stdout));
-    expect(lines(ingested.stdout).join("\n")).toContain(`brute-force`);
-    expect(lines(ingested.stdout).join("\n")).toContain(`${spray.expected.passwordSpray} events`);
+    expect(alertLines(ingested.stdout)).toEqual(alertLines(listed.stdout));
+    expect(alertLines(ingested.stdout).join("\n")).toContain(`brute-force`);
+    expect(alertLines(ingested.stdout).join("\n")).toContain(`${spray.expected.passwordSpray} events`);
   });
 });
 

@@ -2,12 +2,13 @@ import { DEFAULT_DETECTION_CONFIG, evaluateUser, type Finding } from "@idc-audit
 import { ExportDirectory } from "@idc-audit/core/identity";
 import { type NormalizedRecord, normalize } from "@idc-audit/core/normalize";
 import { openRuntime } from "@idc-audit/core/runtime";
-import { eventOf, type Item, ItemType, Keys } from "@idc-audit/core/timeline";
+import { eventOf, ItemType, Keys } from "@idc-audit/core/timeline";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { fmix32, Random } from "../../packages/core/src/synth/random.ts";
 import { type Actor, type CloudTrailRecord, RecordFactory } from "../../packages/core/src/synth/records.ts";
 import { directoryOf, IDENTITY_STORE_ID, makeUsers } from "../../packages/core/src/synth/world.ts";
+import { countItemsRead } from "../support/store.ts";
 
 // Written first by a helper reviewing the person's episode rules (ac9b729); its runs found a success-after-failures
 // alert deleted by a later batch's judgement (fixed in a8f10fd, whose test in detect.test.ts builds that case:
@@ -216,26 +217,12 @@ describe("a person's alerts", () => {
     });
     try {
       await runtime.store.deleteAll([Keys.presenceMarksMarker]);
-      let read = 0;
-      const alertItem = (item: Item) => item.pk.startsWith("ALERT");
-      const query = runtime.store.query.bind(runtime.store);
-      runtime.store.query = async (pk, options) => {
-        const items = await query(pk, options);
-        read += items.filter(alertItem).length;
-        return items;
-      };
-      const getAll = runtime.store.getAll.bind(runtime.store);
-      runtime.store.getAll = async (keys) => {
-        const items = await getAll(keys);
-        read += items.filter(alertItem).length;
-        return items;
-      };
+      const read = countItemsRead(runtime.store, (item) => item.pk.startsWith("ALERT"));
       // Act: each morning's attempts in one delivery, counting the alert items read.
       const perDay: number[] = [];
       for (let day = 0; day < 8; day += 1) {
-        read = 0;
         await runtime.pipeline.ingest(normalized(mornings.slice(day * 6, day * 6 + 6).flat()));
-        perDay.push(read);
+        perDay.push(read.take());
       }
       // Assess: a success-after-failures alert each morning, and no morning after the third read more alert items
       // than the third (the second reads the person's alerts whole, once, and stores their span). Reading the whole

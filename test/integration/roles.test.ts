@@ -41,6 +41,30 @@ function callFrom(sourceIPAddress: string, index: number): Record<string, unknow
   };
 }
 
+/** Aidan as a `list-users` export lists him. */
+const AIDAN_USER = {
+  UserName: "aidan.steele@glassechidna.com.au",
+  UserId: AIDAN.userId,
+  IdentityStoreId: AIDAN.identityStoreId,
+  DisplayName: "Aidan Steele",
+};
+const aidanDirectory = (users: readonly Record<string, unknown>[]) =>
+  ExportDirectory.fromJson({ Users: users }, AIDAN.identityStoreId);
+
+/**
+ * The published role session as an older archive has it (no onBehalfOf: only its name says whose it is), with a
+ * call from an address the portal session never used.
+ */
+function unnamedRoleSession(): Record<string, unknown>[] {
+  return [CHAIN[3], callFrom("198.51.100.66", 1)].map((record) => {
+    const { onBehalfOf: _, ...userIdentity } = (record as Record<string, unknown>).userIdentity as Record<
+      string,
+      unknown
+    >;
+    return { ...(record as Record<string, unknown>), userIdentity };
+  });
+}
+
 const open: Runtime[] = [];
 async function runtime(directory?: UserDirectory): Promise<Runtime> {
   const created = await memoryRuntime(directory);
@@ -371,30 +395,8 @@ describe("detection role-credentials-new-address", () => {
   it("fails the role session's batch while the directory cannot say whose it is, and alerts once it is delivered again", async () => {
     // Prepare: the published role session as an older archive has it (no onBehalfOf: only its name says whose it
     // is), with a call from an address the portal session never used; a directory that knows Aidan by that name.
-    const withoutPerson = (record: Record<string, unknown>) => {
-      const { onBehalfOf: _, ...userIdentity } = record.userIdentity as Record<string, unknown>;
-      return { ...record, userIdentity };
-    };
-    const roleSession = classify(
-      [CHAIN[3], callFrom("198.51.100.66", 1)].map((record) =>
-        withoutPerson(record as Record<string, unknown>),
-      ),
-    );
-    const directory = new OutageDirectory(
-      ExportDirectory.fromJson(
-        {
-          Users: [
-            {
-              UserName: "aidan.steele@glassechidna.com.au",
-              UserId: AIDAN.userId,
-              IdentityStoreId: AIDAN.identityStoreId,
-              DisplayName: "Aidan Steele",
-            },
-          ],
-        },
-        AIDAN.identityStoreId,
-      ),
-    );
+    const roleSession = classify(unnamedRoleSession());
+    const directory = new OutageDirectory(aidanDirectory([AIDAN_USER]));
     const store = await openRuntime({ inMemory: true, alertSink: new RecordingSink(), directory });
     open.push(store);
     // Act: the role session while name lookups fail; then, the directory back, again; then the grant.
@@ -420,26 +422,14 @@ describe("detection role-credentials-new-address", () => {
     // Prepare: the published role session without onBehalfOf (only its name says whose it is), with a call from
     // an address the portal session never used. A first process whose directory knows nobody by that name (an
     // export without Aidan; or no directory), and a second, later, whose export knows Aidan.
-    const withoutPerson = (record: Record<string, unknown>) => {
-      const { onBehalfOf: _, ...userIdentity } = record.userIdentity as Record<string, unknown>;
-      return { ...record, userIdentity };
-    };
-    const roleSession = classify(
-      [CHAIN[3], callFrom("198.51.100.66", 1)].map((record) =>
-        withoutPerson(record as Record<string, unknown>),
-      ),
-    );
-    const exportOf = (users: Record<string, unknown>[]) =>
-      ExportDirectory.fromJson({ Users: users }, AIDAN.identityStoreId);
-    const aidan = {
-      UserName: "aidan.steele@glassechidna.com.au",
-      UserId: AIDAN.userId,
-      IdentityStoreId: AIDAN.identityStoreId,
-      DisplayName: "Aidan Steele",
-    };
+    const roleSession = classify(unnamedRoleSession());
     const dataDir = await mkdtemp(join(tmpdir(), "idc-audit-role-name-later-"));
     try {
-      const first = await openRuntime({ dataDir, alertSink: new RecordingSink(), directory: exportOf([]) });
+      const first = await openRuntime({
+        dataDir,
+        alertSink: new RecordingSink(),
+        directory: aidanDirectory([]),
+      });
       open.push(first);
       // Act: the role session, then the grant, in the first process; then the role session again in the second.
       await ingestBatch(first.pipeline, roleSession);
@@ -451,7 +441,7 @@ describe("detection role-credentials-new-address", () => {
       const second = await openRuntime({
         dataDir,
         alertSink: new RecordingSink(),
-        directory: exportOf([aidan]),
+        directory: aidanDirectory([AIDAN_USER]),
       });
       open.push(second);
       const again = await ingestBatch(second.pipeline, roleSession);

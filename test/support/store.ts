@@ -5,7 +5,7 @@ import type { DescribeResult, ExternalId, UserDirectory } from "@idc-audit/core/
 import { ExportDirectory } from "@idc-audit/core/identity";
 import { type NormalizedRecord, normalize, type UserKey } from "@idc-audit/core/normalize";
 import { openRuntime, type Runtime } from "@idc-audit/core/runtime";
-import { eventOf, type Item, ItemType, itemKeyString, Keys } from "@idc-audit/core/timeline";
+import { eventOf, type Item, ItemType, itemKeyString, Keys, type TableStore } from "@idc-audit/core/timeline";
 import { afterEach } from "vitest";
 import { eventsDir } from "./fixtures.ts";
 
@@ -141,5 +141,32 @@ function asMemberKey(item: Record<string, unknown>): Record<string, unknown> {
       member.eventId,
       member.actor.directoryUser,
     ),
+  };
+}
+
+/**
+ * Counts, from now on, the items `store`'s queries and key reads return that `counted` picks: `take()` gives the
+ * count so far and starts again from 0.
+ */
+export function countItemsRead(store: TableStore, counted: (item: Item) => boolean): { take(): number } {
+  let read = 0;
+  const query = store.query.bind(store);
+  store.query = async (pk, options) => {
+    const items = await query(pk, options);
+    read += items.filter(counted).length;
+    return items;
+  };
+  const getAll = store.getAll.bind(store);
+  store.getAll = async (keys) => {
+    const items = await getAll(keys);
+    read += items.filter(counted).length;
+    return items;
+  };
+  return {
+    take() {
+      const taken = read;
+      read = 0;
+      return taken;
+    },
   };
 }
