@@ -522,14 +522,28 @@ export async function synth(options: { stage: string; root?: string; work?: stri
   }
 }
 
+const USAGE = `npm run synth -- [--stage STAGE] [--out FILE] [--env KEY=VALUE ...]
+
+The SST program (sst.config.ts) run offline against Pulumi mocks, as \`sst deploy --stage STAGE\` would run it
+(default stage: dev): every resource it would create, as JSON, on stdout or in FILE. --env sets the stage's
+parameters (as .env.<stage> does for sst deploy). Not a generator of CloudTrail archives: those come from
+packages/core/src/synth (writeArchive), which npm run bench uses.`;
+
+/** A bad argument: said with the usage, exit 2, no stack. */
+class UsageError extends Error {}
+
 async function main(argv: string[]): Promise<void> {
+  if (argv.includes("--help") || argv.includes("-h")) {
+    process.stdout.write(`${USAGE}\n`);
+    return;
+  }
   let stage = "dev";
   let out: string | undefined;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     const next = () => {
       const value = argv[++i];
-      if (value === undefined) throw new Error(`${arg} needs a value`);
+      if (value === undefined) throw new UsageError(`${arg} needs a value`);
       return value;
     };
     if (arg === "--stage") stage = next();
@@ -537,7 +551,7 @@ async function main(argv: string[]): Promise<void> {
     else if (arg === "--env") {
       const [key, ...value] = next().split("=");
       if (key) process.env[key] = value.join("=");
-    } else throw new Error(`unknown argument ${arg}`);
+    } else throw new UsageError(`unknown argument ${arg}`);
   }
   const result = await synth({ stage });
   const json = JSON.stringify(result, null, 2);
@@ -550,6 +564,10 @@ if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.me
     // Pulumi keeps handles open; the synth is done.
     () => process.exit(0),
     (error: unknown) => {
+      if (error instanceof UsageError) {
+        console.error(`synth: ${error.message}\n\n${USAGE}`);
+        process.exit(2);
+      }
       console.error(error instanceof Error ? (error.stack ?? error.message) : error);
       process.exit(1);
     },
