@@ -1,5 +1,5 @@
 import { CoverageItemType, coverageEventItem } from "@idc-audit/core/coverage";
-import { noDirectory } from "@idc-audit/core/identity";
+import { ExportDirectory, noDirectory } from "@idc-audit/core/identity";
 import { Pipeline } from "@idc-audit/core/ingest";
 import type { AuditEvent, NormalizedRecord, UserKey } from "@idc-audit/core/normalize";
 import type { Runtime } from "@idc-audit/core/runtime";
@@ -784,6 +784,32 @@ describe("pipeline: enrichment", () => {
     });
     expect(report.user.status).toBe("deleted");
     expect(report.eventCount).toBe(1);
+  });
+
+  it("believes an export given later over the deleted mark an older export left", async () => {
+    // Prepare: a person an older export does not list (marked deleted), then a process given an export that does.
+    const store = await runtime(await fixtureDirectory());
+    const userId = "11111111-2222-3333-4444-555555555556";
+    const eventOfTheirs = (eventId: string) => {
+      const event = loadEvent("new/ListAccounts__success.json");
+      event.eventID = eventId;
+      (event.userIdentity as { onBehalfOf: { userId: string } }).onBehalfOf.userId = userId;
+      return normalized(event);
+    };
+    await store.pipeline.ingest([eventOfTheirs("00000000-0000-4000-8000-000000000011")]);
+    const person = { identityStoreId: BOB.identityStoreId, userId };
+    expect((await store.queries.user(person)).user.status).toBe("deleted");
+    const newer = ExportDirectory.fromJson(
+      { Users: [{ UserName: "xavier@example.com", UserId: userId, IdentityStoreId: BOB.identityStoreId }] },
+      BOB.identityStoreId,
+    );
+    // Act: the next process, within the profile's lifetime, given the newer export.
+    await new Pipeline(store.store, newer).ingest([eventOfTheirs("00000000-0000-4000-8000-000000000012")]);
+    // Assess: named (before, deleted until the lifetime ran out, 24 hours).
+    expect((await store.queries.user(person)).user).toMatchObject({
+      status: "enriched",
+      userName: "xavier@example.com",
+    });
   });
 
   it("stores events unenriched when there is no directory", async () => {

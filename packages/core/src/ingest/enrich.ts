@@ -169,7 +169,10 @@ export class Enricher extends ProfileCache {
         const userName = item.status === ProfileStatus.Unenriched ? undefined : storedUserName(item);
         if (user && userName) this.knowName(user, userName);
       }
-      await this.fetch(toFetch, storedByUser);
+      await this.fetch(
+        [...toFetch, ...(await this.deletedButListed(toFetch, storedByUser, byKey))],
+        storedByUser,
+      );
     });
   }
 
@@ -198,6 +201,27 @@ export class Enricher extends ProfileCache {
     if (this.userNames.get(key) === userName) return;
     this.userNames.set(key, userName);
     this.learnedNames.push({ user, userName });
+  }
+
+  /**
+   * Of the profiles found fresh, those marked deleted whose person an export given now lists: an older export
+   * (or one of another store) marked them so, and an export is asked in memory, at no quota's cost. Not done
+   * with a live Identity Store, whose answer the lifetime is there to spare.
+   */
+  private async deletedButListed(
+    toFetch: readonly UserKey[],
+    stored: ReadonlyMap<string, Item>,
+    byKey: ReadonlyMap<string, UserKey>,
+  ): Promise<UserKey[]> {
+    if (this.directory.kind !== "export") return [];
+    const fetching = new Set(toFetch.map(userKeyString));
+    const listed: UserKey[] = [];
+    for (const [key, item] of stored) {
+      const user = byKey.get(key);
+      if (!user || fetching.has(key) || item.status !== ProfileStatus.Deleted) continue;
+      if ((await this.directory.describe(user)).status === "found") listed.push(user);
+    }
+    return listed;
   }
 
   /**
