@@ -178,6 +178,11 @@ export class Detector {
    * call from an address it has not cleared makes it judge the session.
    */
   private readonly clearedAddresses = new LRUCache<string, ReadonlySet<string>>({ max: CLEARED_SESSIONS });
+  /**
+   * Role sessions this process last found unlinked: judged again, their calls are read only if they now link
+   * (`RoleQueries.linkedCalls`). A hint of what to read first, not a judgement: the answer is the table's.
+   */
+  private readonly unlinkedRoleSessions = new LRUCache<string, true>({ max: CLEARED_SESSIONS });
   /** Subjects whose presence mark this process wrote (`Keys.alertSubjectPresence`): not written again. */
   private readonly marked = new LRUCache<string, true>({ max: MARKED_SUBJECTS });
   /**
@@ -541,7 +546,9 @@ export class Detector {
       // The whole session is judged at once: its alerts are keyed by the session, not by the person, so
       // judging one session never touches another's alerts.
       const judge = async (): Promise<SubjectJudgement | undefined> => {
-        const linked = await roles.linkedCalls(id, pending);
+        const linked = await roles.linkedCalls(id, pending, this.unlinkedRoleSessions.has(id));
+        if (linked.status === "unlinked") this.unlinkedRoleSessions.set(id, true);
+        else this.unlinkedRoleSessions.delete(id);
         if (linked.status === "no-calls") return undefined;
         if (linked.status === "unlinked") {
           // A session that lost its link (a second grant made it ambiguous) keeps no alert from when it had one:

@@ -6,7 +6,8 @@ import { byEventId, type UserKey } from "../normalize/types.ts";
 import { DirectoryError, describeError } from "../shared/errors.ts";
 import type { AuditLogger } from "../shared/logger.ts";
 import { silentLogger } from "../shared/logger.ts";
-import { type ItemKey, itemKeyString, Keys } from "../timeline/keys.ts";
+import { userOfItem } from "../timeline/items.ts";
+import { AliasKind, aliasSortPrefix, type ItemKey, itemKeyString, Keys } from "../timeline/keys.ts";
 import { type Item, mapLimit, type TableStore, WrittenOnce } from "../timeline/store.ts";
 import { OWED_EVENTS_PER_ITEM, type OwedJudgement, owedJudgementOf, RoleItems } from "./items.ts";
 import { distinctUsers } from "./link.ts";
@@ -404,6 +405,14 @@ export class RoleSessionIngester<A = unknown> {
     return candidates.filter((event) => known.has(event.roleSessionId));
   }
 
+  /** The users whose stored profiles have this email (their lookup values, `profileAliases`). */
+  private async storedWithEmail(email: string): Promise<UserKey[]> {
+    const items = await this.store.query(Keys.aliasPartition(email), {
+      prefix: aliasSortPrefix(AliasKind.Email),
+    });
+    return distinctUsers(items.map(userOfItem));
+  }
+
   /**
    * Users the directory knows by this session name (user name or email); cached per process. Rejects while the
    * directory fails in a way that may pass (throttling beyond its retries, an outage); a failure that will not
@@ -419,7 +428,15 @@ export class RoleSessionIngester<A = unknown> {
         this.directory.findByUserName(sessionName),
         sessionName.includes("@") ? this.directory.findByEmail(sessionName) : Promise.resolve([]),
       ]).then(
-        ([byName, byEmail]) => distinctUsers([...(byName ? [byName] : []), ...byEmail]),
+        async ([byName, byEmail]) => {
+          // Identity Store's GetUserId names one user by an email, which a re-hire may share with the person who
+          // left: the profiles stored with that email count too (one query, per name and process).
+          const shared =
+            this.directory.kind === "identity-store" && byEmail.length === 1
+              ? await this.storedWithEmail(sessionName)
+              : [];
+          return distinctUsers([...(byName ? [byName] : []), ...byEmail, ...shared]);
+        },
         (error: unknown) => {
           this.names.delete(key);
           const lasting = error instanceof DirectoryError && !error.retryable;

@@ -18,7 +18,6 @@ import {
   Attribution,
   type AttributionResult,
   attribute,
-  distinctUsers,
   type Grant,
   isGrant,
   Link,
@@ -156,13 +155,11 @@ function readOf(id: string, items: readonly Item[]): RoleSessionRead {
 }
 
 /**
- * The sort-key ranges of a role session's partition that hold everything but its events (`EVENT#…`): its
- * candidates and children before them, its head, parent and people after (every sort key is upper-case ASCII).
+ * The sort-key ranges of a role session's partition around its events (`EVENT#…`): its candidates and children
+ * before them, its head, parent and people after (every sort key is upper-case ASCII).
  */
-const NON_EVENT_SORT_RANGES: readonly (readonly [string, string])[] = [
-  ["0", "EVENT"],
-  ["EVENT$", "~"],
-];
+const BEFORE_EVENTS: readonly [string, string] = ["0", "EVENT"];
+const AFTER_EVENTS: readonly [string, string] = ["EVENT$", "~"];
 
 /** Attributes a summary needs: no payload. */
 const SUMMARY_ATTRIBUTES = [
@@ -212,11 +209,9 @@ export class RoleQueries {
     // A name Identity Center did not set (a chained session's) matches nobody, whatever an earlier version stored.
     const byName = read.session !== undefined && namedByIdentityCenter(read.session);
     let matches = byName ? read.candidates : [];
-    if (read.named.length === 0 && !parent?.user && matches.length <= 1 && byName && read.session) {
-      // No directory answered at ingestion: profiles stored since may know the name. Nor is one answer the
-      // last word: Identity Store's GetUserId names one user by an email that a re-hire shares with the person
-      // who left, whose profile is stored too.
-      matches = distinctUsers([...matches, ...(await this.timeline.findUsers(read.session.sessionName))]);
+    if (read.named.length === 0 && !parent?.user && matches.length === 0 && byName && read.session) {
+      // No directory answered at ingestion: profiles stored since may know the name.
+      matches = await this.timeline.findUsers(read.session.sessionName);
     }
     return attribute(read.named, parent, matches);
   }
@@ -351,14 +346,16 @@ export class RoleQueries {
   /**
    * What detections judge a role session on: its stored calls, its person and its portal session. A session with
    * no call is not worth linking (nothing to judge); one not linked to a portal session of a known person has
-   * nothing to compare its addresses with, and its calls are not read: a session that stays unlinked would
-   * otherwise be read whole at every batch holding one of its calls (2,000 calls in batches of ten read some
-   * 200,000 items). `pending`: Identity Center events of the batch being stored, not committed yet (a grant
-   * among them links).
+   * nothing to compare its addresses with. `expectUnlinked` (the caller found it unlinked last time): its calls
+   * are read only if it now links, so that a session that stays unlinked is not read whole at every batch
+   * holding one of its calls (2,000 calls in batches of ten read some 200,000 items); else the session is read
+   * in one request, as a linked one needs. Either way the answer is the stored data's. `pending`: Identity
+   * Center events of the batch being stored, not committed yet (a grant among them links).
    */
   async linkedCalls(
     id: string,
     pending: readonly AuditEvent[] = [],
+    expectUnlinked = false,
   ): Promise<
     | { readonly status: "no-calls" }
     /** `user`: its person, when known (then only a grant can link it). */
@@ -371,43 +368,52 @@ export class RoleQueries {
         readonly calls: JudgedCall[];
       }
   > {
-    // First what says whose it is and where it came from: its head, people, candidates and parent (not its events).
     const partition = Keys.roleSessionPartition(id);
-    const [before, after] = await Promise.all(
-      NON_EVENT_SORT_RANGES.map((between) =>
-        this.store.query(partition, { between, attributes: SUMMARY_ATTRIBUTES }),
-      ),
-    );
-    const head = readOf(id, [...(before ?? []), ...(after ?? [])]);
+    // The calls' addresses and times, without their payloads: sessions are judged often, and parsing every
+    // payload of a long session each time is the garbage that grows a busy process's heap.
+    const callsOf = (events: readonly Item[]) => {
+      const calls = new Map<string, JudgedCall>();
+      for (const item of events) {
+        if (item.kind !== "call") continue;
+        const eventId = item.sk.slice(item.sk.lastIndexOf("#") + 1);
+        const sourceIp = typeof item.sourceIp === "string" ? item.sourceIp : undefined;
+        calls.set(eventId, {
+          eventId,
+          eventTime: eventTimeOfSortKey(item.sk),
+          ...(sourceIp !== undefined ? { sourceIp } : {}),
+        });
+      }
+      return [...calls.values()].sort(byTimeThenId);
+    };
+    let head: RoleSessionRead;
+    let calls: JudgedCall[] | undefined;
+    if (expectUnlinked) {
+      // What says whose it is: its head, parent and people (after its events), and its candidates (before them)
+      // unless an event names the person.
+      const after = await this.store.query(partition, {
+        between: AFTER_EVENTS,
+        attributes: SUMMARY_ATTRIBUTES,
+      });
+      const named = after.some((item) => item.type === RoleItemType.User);
+      const before = named
+        ? []
+        : await this.store.query(partition, { between: BEFORE_EVENTS, attributes: SUMMARY_ATTRIBUTES });
+      head = readOf(id, [...before, ...after]);
+    } else {
+      head = await this.read(id, false);
+      calls = callsOf(head.events);
+      if (calls.length === 0) return { status: "no-calls" };
+    }
     const session = head.session;
     if (!session) return { status: "no-calls" };
     const { view, user } = await this.view(head, pending);
     if (!user || view.credentialId === null)
       return { status: "unlinked", user, creationDate: session.creationDate };
-    // The calls' addresses and times, without their payloads: sessions are judged often, and parsing every
-    // payload of a long session each time is the garbage that grows a busy process's heap.
-    const calls = new Map<string, JudgedCall>();
-    for (const item of await this.store.query(partition, {
-      prefix: EVENT_SORT_PREFIX,
-      attributes: SUMMARY_ATTRIBUTES,
-    })) {
-      if (item.kind !== "call") continue;
-      const eventId = item.sk.slice(item.sk.lastIndexOf("#") + 1);
-      const sourceIp = typeof item.sourceIp === "string" ? item.sourceIp : undefined;
-      calls.set(eventId, {
-        eventId,
-        eventTime: eventTimeOfSortKey(item.sk),
-        ...(sourceIp !== undefined ? { sourceIp } : {}),
-      });
-    }
-    if (calls.size === 0) return { status: "no-calls" };
-    return {
-      status: "linked",
-      accountId: session.accountId,
-      user,
-      credentialId: view.credentialId,
-      calls: [...calls.values()].sort(byTimeThenId),
-    };
+    calls ??= callsOf(
+      await this.store.query(partition, { prefix: EVENT_SORT_PREFIX, attributes: SUMMARY_ATTRIBUTES }),
+    );
+    if (calls.length === 0) return { status: "no-calls" };
+    return { status: "linked", accountId: session.accountId, user, credentialId: view.credentialId, calls };
   }
 
   /** Role sessions of a person created within the link window of these times (their grants). */
