@@ -15,7 +15,13 @@ import type { UserKey } from "../normalize/types.ts";
 import { answerFinding, findingsOf } from "../roles/finding.ts";
 import type { UserWithRoles } from "../roles/queries.ts";
 import { ACCESS_KEY_ID, ROLE_SESSION_ID } from "../roles/types.ts";
-import { DEFAULT_DATA_DIR, openRuntime, type Runtime, type RuntimeConfig } from "../runtime/index.ts";
+import {
+  DEFAULT_DATA_DIR,
+  embeddedStoreFolder,
+  openRuntime,
+  type Runtime,
+  type RuntimeConfig,
+} from "../runtime/index.ts";
 import { AuditError, describeError, UsageError } from "../shared/errors.ts";
 import { parseUntrustedJson } from "../shared/json.ts";
 import { PRIVATE_DIRECTORY, PRIVATE_FILE } from "../shared/private.ts";
@@ -173,7 +179,7 @@ async function withRuntime<T>(values: Values, io: CliIo, work: (runtime: Runtime
 async function withStore<T>(values: Values, io: CliIo, work: (runtime: Runtime) => Promise<T>): Promise<T> {
   if (values.table === undefined) {
     const dataDir = values["data-dir"] ?? DEFAULT_DATA_DIR;
-    const store = join(dataDir, "dynamodb");
+    const store = embeddedStoreFolder(dataDir);
     if (!(await stat(store).catch(() => undefined))?.isDirectory())
       throw new NotFoundError(
         `no idc-audit store in ${resolve(dataDir)} (no ${store}): nothing was ingested there. Give the data dir that holds your store with --data-dir, or ingest into this one first (idc-audit ingest --data-dir ${dataDir} PATH)`,

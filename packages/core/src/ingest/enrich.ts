@@ -128,13 +128,13 @@ abstract class ProfileCache {
   }
 }
 
+/** Users whose stored profiles `refresh` reads in one `BatchGetItem` and fetches together. */
+const REFRESH_CHUNK = 100;
+
 /**
  * Keeps a profile for every user the pipeline sees, asking the directory at most once per user per cache
  * lifetime: first in memory (this process), then in the table (every process), then the directory.
  */
-/** Users whose stored profiles `refresh` reads in one `BatchGetItem` and fetches together. */
-const REFRESH_CHUNK = 100;
-
 export class Enricher extends ProfileCache {
   private readonly logger: AuditLogger;
   private readonly aliasesWritten: WrittenOnce;

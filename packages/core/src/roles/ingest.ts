@@ -3,7 +3,7 @@ import { LRUCache } from "lru-cache";
 import type { UserDirectory } from "../identity/port.ts";
 import { userKeyString } from "../identity/port.ts";
 import { byEventId, type UserKey } from "../normalize/types.ts";
-import { DirectoryError, describeError } from "../shared/errors.ts";
+import { DirectoryError, describeError, StoreError } from "../shared/errors.ts";
 import type { AuditLogger } from "../shared/logger.ts";
 import { silentLogger } from "../shared/logger.ts";
 import { userOfItem } from "../timeline/items.ts";
@@ -202,6 +202,8 @@ export class RoleSessionIngester<A = unknown> {
       try {
         candidates = await this.usersNamed(session.sessionName);
       } catch (error) {
+        // The store failing is the store's error, raised as it is.
+        if (error instanceof StoreError) throw error;
         // Stored without its person's index (and the day marks a late grant looks for), the session would stay
         // out of the person's report and detections for good: a later delivery of its events finds them
         // stored. So the batch fails before its commit, to be delivered again, unless an event of it names the
@@ -438,6 +440,7 @@ export class RoleSessionIngester<A = unknown> {
           return distinctUsers([...(byName ? [byName] : []), ...byEmail, ...shared]);
         },
         (error: unknown) => {
+          // Not kept, even a failure that answers nobody: the next batch asks again.
           this.names.delete(key);
           const lasting = error instanceof DirectoryError && !error.retryable;
           this.logger.warn("session name lookup failed", {
@@ -448,6 +451,11 @@ export class RoleSessionIngester<A = unknown> {
           throw error;
         },
       );
+      // Nor a failure of the stored profiles' read (the store's), raised after the directory answered.
+      const pending = lookup;
+      pending.catch(() => {
+        if (this.names.get(key) === pending) this.names.delete(key);
+      });
       this.names.set(key, lookup);
     }
     return lookup;

@@ -121,13 +121,18 @@ export function embeddedStoreOptions(path?: string): Record<string, unknown> {
  * TTL expiry or PITR, and idc-audit depends on none of them. Rejects with an `EmbeddedStartError` saying why
  * it could not start.
  */
+/** The folder of a data dir that holds its embedded store (LevelDB's files): there once something was stored. */
+export function embeddedStoreFolder(dataDir: string): string {
+  return join(dataDir, "dynamodb");
+}
+
 export async function startEmbeddedDynamo(
   dataDir?: string,
   options: EmbeddedOptions = {},
 ): Promise<EmbeddedDynamo> {
   let path: string | undefined;
   if (dataDir !== undefined) {
-    path = join(dataDir, "dynamodb");
+    path = embeddedStoreFolder(dataDir);
     try {
       await mkdir(path, { recursive: true, mode: PRIVATE_DIRECTORY });
     } catch (error) {

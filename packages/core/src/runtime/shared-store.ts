@@ -5,7 +5,13 @@ import { join } from "node:path";
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { StoreError } from "../shared/errors.ts";
 import { PRIVATE_DIRECTORY, PRIVATE_FILE } from "../shared/private.ts";
-import { type EmbeddedDynamo, EmbeddedStartError, startEmbeddedDynamo, TOKEN_HEADER } from "./embedded.ts";
+import {
+  type EmbeddedDynamo,
+  EmbeddedStartError,
+  embeddedStoreFolder,
+  startEmbeddedDynamo,
+  TOKEN_HEADER,
+} from "./embedded.ts";
 
 /**
  * One data dir, many processes. LevelDB lets one process open a data dir; that process (the owner) serves its
@@ -366,7 +372,7 @@ function lockedWithoutOwner(
     ? `${join(dataDir, ENDPOINT_FILE)} names process ${advertised.address.pid}, which does not answer`
     : (advertised.problem ?? `no process has written ${join(dataDir, ENDPOINT_FILE)}`);
   return new StoreError(
-    `cannot open the embedded store in the data dir ${dataDir}: another process holds its lock (${join(dataDir, "dynamodb", "LOCK")}) and did not serve it within ${waitedMs / 1000} s; ${known}. Wait for that process to finish, or stop it (an idc-audit started before this version, or another program using ${join(dataDir, "dynamodb")}), then run this command again`,
+    `cannot open the embedded store in the data dir ${dataDir}: another process holds its lock (${join(embeddedStoreFolder(dataDir), "LOCK")}) and did not serve it within ${waitedMs / 1000} s; ${known}. Wait for that process to finish, or stop it (an idc-audit started before this version, or another program using ${embeddedStoreFolder(dataDir)}), then run this command again`,
     { cause, retryable: false },
   );
 }
