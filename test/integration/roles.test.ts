@@ -511,6 +511,52 @@ describe("detection role-credentials-new-address", () => {
     expect(await store.alerts()).toEqual([]);
   });
 
+  it("reads the same few items at each batch of a linked session used for hours from a new address, and alerts on it whole", async () => {
+    // Prepare: the published chain (linked, its portal session used from 54.79.161.228), then 600 calls from
+    // another address, 30 s apart (five hours) and ten a batch, counting the items read of its partition.
+    const calls = Array.from({ length: 600 }, (_, index) => ({
+      ...(CHAIN[4] as Record<string, unknown>),
+      eventID: `66666666-0000-4000-8000-${String(index).padStart(12, "0")}`,
+      eventTime: isoSeconds(Date.parse("2026-07-01T00:40:00Z") + index * 30_000),
+      sourceIPAddress: "198.51.100.66",
+    }));
+    const store = await alertingRuntime(new RecordingSink());
+    await ingestBatch(store.pipeline, classify(CHAIN));
+    let read = 0;
+    const query = store.store.query.bind(store.store);
+    store.store.query = async (pk, options) => {
+      const items = await query(pk, options);
+      if (pk.startsWith("ROLESESSION#")) read += items.length;
+      return items;
+    };
+    const perBatch: number[] = [];
+    // Act
+    for (let batch = 0; batch < 60; batch += 1) {
+      read = 0;
+      await ingestBatch(store.pipeline, classify(calls.slice(batch * 10, batch * 10 + 10)));
+      perBatch.push(read);
+    }
+    // Assess: once the session holds a hundred calls, a batch reads the minutes of its calls and the window
+    // after them (twice: the judgement and its check after writing), not the session: 24 items a batch, against
+    // every call stored so far, twice (1,208 items at the last batch, before 2026-12-04).
+    const steady = perBatch.slice(15);
+    expect(Math.max(...steady)).toBeLessThan(50);
+    expect(Math.max(...steady)).toBeLessThan(Math.max(...perBatch.slice(0, 15)));
+    // The same alert as one delivery of every call gives: the episode whole, counted from what each alert kept.
+    const whole = await alertingRuntime(new RecordingSink());
+    await ingestBatch(whole.pipeline, classify([...CHAIN, ...calls]));
+    const alerts = await store.alerts();
+    expect(alerts).toEqual(await whole.alerts());
+    expect(alerts).toMatchObject([
+      {
+        rule: "role-credentials-new-address",
+        count: 600,
+        firstSeen: "2026-07-01T00:40:00Z",
+        lastSeen: "2026-07-01T05:39:30Z",
+      },
+    ]);
+  });
+
   it("alerts once, naming the person and the portal session, when the session's key is used from a new address", async () => {
     // Prepare: the published chain, then two calls from an address the portal session never used.
     const sink = new RecordingSink();

@@ -4,18 +4,26 @@ import {
   DEFAULT_DETECTION_CONFIG,
   type EpisodeFinding,
   type EpisodeJudgement,
+  type EpisodeMember,
   type EpisodeReading,
   episodes,
   evaluateAddress,
+  evaluateRoleSession,
   evaluateUser,
   type Finding,
+  HOURS,
   type Hour,
   hourOf,
   hoursOver,
   judgeAddress,
   judgeEpisodes,
+  MINUTES,
   peakInWindow,
+  type RoleCall,
+  roleCall,
+  roleSessionRule,
   type StoredEpisode,
+  type TimeBuckets,
   USER_EPISODE_RULES,
 } from "@idc-audit/core/detect";
 import { type AuditEvent, byTimeThenId, type UserKey } from "@idc-audit/core/normalize";
@@ -57,16 +65,28 @@ function deliver(
   judge: (reading: EpisodeReading, round: number) => EpisodeJudgement = (reading, round) =>
     judgeAddress(ADDRESS, reading, config, round),
 ): Set<Hour> {
+  return deliverWith(stored, alerts, batch, judge, HOURS);
+}
+
+/** `deliver`, for any rule's members, reading by `buckets`. */
+function deliverWith<M extends EpisodeMember>(
+  stored: Map<string, M>,
+  alerts: Map<string, EpisodeFinding>,
+  batch: readonly M[],
+  judge: (reading: EpisodeReading<M>, round: number) => EpisodeJudgement,
+  buckets: TimeBuckets,
+  nearMs = config.windowMs,
+): Set<Hour> {
   for (const entry of batch) stored.set(entry.event.eventId, entry);
   const read = new Set<Hour>();
   let toRead = new Set<Hour>();
   for (const entry of batch) {
     const at = Date.parse(entry.event.eventTime);
-    for (const hour of hoursOver(at - config.windowMs, at + config.windowMs)) toRead.add(hour);
+    for (const hour of hoursOver(at - nearMs, at + nearMs, buckets)) toRead.add(hour);
   }
   for (let round = 0; ; round += 1) {
     for (const hour of toRead) read.add(hour);
-    const failures = [...stored.values()].filter((entry) => read.has(hourOf(entry.event.eventTime)));
+    const failures = [...stored.values()].filter((entry) => read.has(buckets.of(entry.event.eventTime)));
     const episodes: StoredEpisode[] = [...alerts.values()].map((alert) => ({
       id: alert.id,
       rule: alert.rule,
@@ -371,5 +391,137 @@ describe("a person's brute-force and mfa-attack judged on the hours a batch read
         config,
       ),
     );
+  });
+});
+
+describe("role-credentials-new-address judged on the minutes of a batch's calls", () => {
+  const PORTAL = "54.79.161.228";
+  const ADDRESSES = ["198.51.100.66", "203.0.113.9", PORTAL, "AWS Internal"];
+  const person = { identityStoreId: "d-1234567890", userId: "user-1" };
+  const activity = {
+    roleSessionId: "role-session-1",
+    accountId: "111122223333",
+    credentialId: "portal-session-1",
+    user: person,
+    portalSourceIps: new Set([PORTAL]),
+  };
+  const call = (index: number, at: number, address: string): RoleCall =>
+    roleCall({
+      eventId: `c-${String(index).padStart(5, "0")}`,
+      eventTime: new Date(at).toISOString().replace(".000Z", "Z"),
+      sourceIp: address,
+    });
+  const judge = (reading: EpisodeReading<RoleCall>, round: number) =>
+    judgeEpisodes(
+      { type: "user", ...person },
+      [roleSessionRule(activity)],
+      { ...reading, buckets: MINUTES },
+      config,
+      round,
+    );
+
+  /**
+   * The rule as it was written before it was judged in part: every call of the session, from a list; an alert
+   * per address (not the portal session's nor an AWS service's) and episode.
+   */
+  function roleOracle(calls: readonly RoleCall[]): Finding[] {
+    const unique = [...new Map(calls.map((entry) => [entry.event.eventId, entry.event])).values()].sort(
+      byTimeThenId,
+    );
+    const subject = { type: "user", ...person } as const;
+    const found: Finding[] = [];
+    for (const address of ["198.51.100.66", "203.0.113.9"])
+      for (const episode of episodes(
+        unique.filter((event) => event.sourceIp === address),
+        (event) => Date.parse(event.eventTime),
+        config.windowMs,
+      )) {
+        const first = episode[0] as (typeof episode)[number];
+        found.push({
+          id: alertId("role-credentials-new-address", subject, first.eventId),
+          rule: "role-credentials-new-address",
+          severity: "high",
+          subject,
+          firstSeen: first.eventTime,
+          lastSeen: (episode[episode.length - 1] as (typeof episode)[number]).eventTime,
+          count: episode.length,
+          eventIds: episode.slice(0, 100).map((event) => event.eventId),
+          sourceIps: [address],
+          roleSessionId: activity.roleSessionId,
+          accountId: activity.accountId,
+          credentialId: activity.credentialId,
+          portalSourceIps: [PORTAL],
+        });
+      }
+    return found;
+  }
+
+  it("gives the alerts a reading of every call gives, whatever the order, split and duplicates (property)", () => {
+    // Stretches of calls from one address each: quick ones, slow ones (a window or less apart) and breaks (new
+    // episodes), hours long in all, so that episodes run over minutes a batch does not read.
+    const gap = fc.oneof(
+      { weight: 3, arbitrary: fc.integer({ min: 0, max: 60_000 }) },
+      { weight: 2, arbitrary: fc.integer({ min: 4 * MINUTE, max: 10 * MINUTE }) },
+      { weight: 1, arbitrary: fc.integer({ min: 10 * MINUTE + 1, max: 3 * 60 * MINUTE }) },
+    );
+    const calls = fc
+      .array(fc.tuple(gap, fc.integer({ min: 1, max: 40 }), fc.constantFrom(...ADDRESSES)), {
+        minLength: 1,
+        maxLength: 30,
+      })
+      .map((stretches) => {
+        let at = start;
+        const made: RoleCall[] = [];
+        for (const [step, count, address] of stretches)
+          for (let n = 0; n < count; n += 1) {
+            at += step;
+            made.push(call(made.length, at, address));
+          }
+        return made;
+      });
+    fc.assert(
+      fc.property(
+        calls.chain((all) =>
+          fc.tuple(
+            fc.constant(all),
+            fc.shuffledSubarray(all, { minLength: all.length, maxLength: all.length }),
+            fc.integer({ min: 1, max: 100 }),
+            fc.array(fc.nat({ max: all.length - 1 }), { maxLength: 30 }),
+          ),
+        ),
+        ([all, shuffled, batchSize, duplicated]) => {
+          const deliveries = [...shuffled, ...duplicated.map((index) => all[index] as RoleCall)];
+          const stored = new Map<string, RoleCall>();
+          const alerts = new Map<string, EpisodeFinding>();
+          for (let offset = 0; offset < deliveries.length; offset += batchSize)
+            deliverWith(stored, alerts, deliveries.slice(offset, offset + batchSize), judge, MINUTES, 0);
+          const whole = sortedAlerts(
+            evaluateRoleSession({ ...activity, calls: all.map(({ event }) => event) }, config),
+          );
+          expect(sortedAlerts(alerts.values())).toEqual(whole);
+          expect(whole.map(withoutSummary)).toEqual(sortedAlerts(roleOracle(all)));
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+
+  it("reads the same few minutes at each batch of a session used all day from a new address", () => {
+    // A call every 10 s for twelve hours from an address the portal session never used, ten a batch.
+    const all = Array.from({ length: 4320 }, (_, index) =>
+      call(index, start + index * 10_000, "198.51.100.66"),
+    );
+    const stored = new Map<string, RoleCall>();
+    const alerts = new Map<string, EpisodeFinding>();
+    const read: number[] = [];
+    for (let offset = 0; offset < all.length; offset += 10)
+      read.push(deliverWith(stored, alerts, all.slice(offset, offset + 10), judge, MINUTES, 0).size);
+    // The minutes of the batch, and the window after its last call (which its episode may run on into): 13 at
+    // most, never the hours before.
+    // (The first batch, with no alert stored, reads the window before it too: 22.)
+    expect(Math.max(...read.slice(1))).toBeLessThanOrEqual(13);
+    expect([...alerts.values()].map((alert) => [alert.count, alert.firstSeen, alert.lastSeen])).toEqual([
+      [4320, "2026-07-01T10:00:00Z", "2026-07-01T21:59:50Z"],
+    ]);
   });
 });

@@ -24,15 +24,21 @@ import type { TimelineQueries, UserView } from "../timeline/queries.ts";
 import { type Item, mapLimit, type TableStore } from "../timeline/store.ts";
 import {
   ADDRESS_EPISODE_RULES,
+  bucketsNear,
   type EpisodeJudgement,
+  type EpisodeMember,
   type EpisodeRule,
   extentOf,
   HOUR_MS,
-  hourOf,
-  hourStartMs,
+  HOURS,
   hoursOver,
   judgeEpisodes,
+  MINUTES,
+  type RoleCall,
+  roleCall,
+  roleSessionRule,
   type StoredEpisode,
+  type TimeBuckets,
   USER_EPISODE_RULES,
 } from "./episodes.ts";
 import {
@@ -42,7 +48,6 @@ import {
   type DetectionConfig,
   type EpisodeSummary,
   evaluatePrivilegeGrants,
-  evaluateRoleSession,
   evaluateSuccessAfterFailures,
   evaluateUser,
   eventTimeMs,
@@ -94,6 +99,12 @@ const SUCCESS_RULES = new Set<string>([Rule.SuccessAfterFailures]);
 const ADDRESS_RULES = new Set<string>(ADDRESS_EPISODE_RULES.map(({ rule }) => rule));
 const ROLE_SESSION_RULES = new Set<string>([Rule.RoleCredentialsNewAddress]);
 const PRIVILEGE_RULES = new Set<string>([Rule.PrivilegeGrantedAfterFailures]);
+/**
+ * Calls a role session has (as far as this process knows) before a judgement reads it by the minutes of a batch's
+ * calls rather than whole: below it, one request for the whole session reads few items, and reading by the time
+ * (its link, alerts and calls apart) takes five or six.
+ */
+const ROLE_CALLS_READ_WHOLE = 100;
 /** Role sessions whose cleared addresses a process remembers (least recently used forgotten first). */
 const CLEARED_SESSIONS = 50_000;
 /**
@@ -143,6 +154,8 @@ interface SubjectJudgement {
    * longest any of its alerts of the rules has lasted. It bounds the paging markers read.
    */
   readonly episodeSpanMs?: number;
+  /** With `existing`: the subject keeps no episode span (its alerts are read whole: `alertsReadWhole`). */
+  readonly spanless?: true;
 }
 
 /** A subject's alerts made to match its judgement (`settle`). */
@@ -183,6 +196,15 @@ export class Detector {
    * (`RoleQueries.linkedCalls`). A hint of what to read first, not a judgement: the answer is the table's.
    */
   private readonly unlinkedRoleSessions = new LRUCache<string, true>({ max: CLEARED_SESSIONS });
+  /**
+   * Role sessions this process last judged on every call (`judgeRoleSessions`): the link and portal addresses
+   * they were judged with (`roleJudgementBasis`), and about how many calls they have. A session with as many
+   * calls as `ROLE_CALLS_READ_WHOLE`, judged again with the same basis, is read by the time around a batch's
+   * calls. A hint of what to read, not a judgement: either reading gives the same alerts.
+   */
+  private readonly wholeRoleSessions = new LRUCache<string, { readonly basis: string; calls: number }>({
+    max: CLEARED_SESSIONS,
+  });
   /** Subjects whose presence mark this process wrote (`Keys.alertSubjectPresence`): not written again. */
   private readonly marked = new LRUCache<string, true>({ max: MARKED_SUBJECTS });
   /**
@@ -492,9 +514,13 @@ export class Detector {
     return toJudge;
   }
 
-  /** Judges role sessions on what is stored, and again while their data changes (`settle`). */
-  async judgeStoredRoleSessions(ids: readonly string[]): Promise<Alert[]> {
-    return this.oneAtATime(() => this.judgeRoleSessions(ids));
+  /**
+   * Judges role sessions on what is stored, and again while their data changes (`settle`). `calls`: by session,
+   * the times of the calls that make it worth judging (those of a batch): a long session is judged by the time
+   * around them.
+   */
+  async judgeStoredRoleSessions(calls: ReadonlyMap<string, readonly string[]>): Promise<Alert[]> {
+    return this.oneAtATime(() => this.judgeRoleSessions([...calls.keys()], [], calls));
   }
 
   private async evaluateRoleSessionsNearGrants(touched: readonly TouchedSignIn[]): Promise<Alert[]> {
@@ -535,30 +561,45 @@ export class Detector {
   /**
    * `pending`: Identity Center events of the batch being stored, which the table does not hold yet (they are
    * committed after detections run): a grant among them links. The role sessions' calls are all stored.
+   * `callTimes`: by session, the times of the calls that made it worth judging (none: judged on all its calls).
+   *
+   * role-credentials-new-address is an episode rule (`roleSessionRule`): its alerts keep what they counted of
+   * their episode by the minute, so a session whose calls this process read whole before, with the same link
+   * and portal addresses, is judged on the minutes of a batch's calls (and those its episodes run on into) and
+   * what its alerts keep of the rest. A session used all day from an address its portal session never was
+   * (stolen credentials, or a person's copied to a build host) would otherwise be read whole at every batch of
+   * its calls: 2,000 calls in batches of ten read some 400,000 items. Any other session, or one with a
+   * different link or addresses, is read whole (one request; a short session costs no more).
    */
   private async judgeRoleSessions(
     ids: readonly string[],
     pending: readonly AuditEvent[] = [],
+    callTimes?: ReadonlyMap<string, readonly string[]>,
   ): Promise<Alert[]> {
     const roles = this.roles;
     if (!roles || ids.length === 0) return [];
     const published = await mapLimit(ids, 4, async (id) => {
+      const key = `role-session#${id}`;
       // The whole session is judged at once: its alerts are keyed by the session, not by the person, so
       // judging one session never touches another's alerts.
       const judge = async (): Promise<SubjectJudgement | undefined> => {
-        const linked = await roles.linkedCalls(id, pending, this.unlinkedRoleSessions.has(id));
+        const times = (callTimes?.get(id) ?? []).map(Date.parse);
+        const known = this.wholeRoleSessions.get(id);
+        const byTime = times.length > 0 && known !== undefined && known.calls >= ROLE_CALLS_READ_WHOLE;
+        const linked = byTime
+          ? await roles.linkOf(id, pending)
+          : await roles.linkedCalls(id, pending, this.unlinkedRoleSessions.has(id));
         if (linked.status === "unlinked") this.unlinkedRoleSessions.set(id, true);
         else this.unlinkedRoleSessions.delete(id);
         if (linked.status === "no-calls") return undefined;
         if (linked.status === "unlinked") {
+          this.wholeRoleSessions.delete(id);
           // A session that lost its link (a second grant made it ambiguous) keeps no alert from when it had one:
           // all of them lie within its calls, made while its credentials were valid (12 hours at most from its
           // creation), well within the week after it.
           const created = Date.parse(linked.creationDate);
           return { findings: [], range: around([created, created + UNLINKED_REACH_MS]) };
         }
-        const calls = linked.calls;
-        const range = around(calls.map(eventTimeMs));
         const portal = await this.queries.session(linked.credentialId);
         const portalSourceIps = new Set<string>();
         for (const event of portal.events) if (event.sourceIp) portalSourceIps.add(event.sourceIp);
@@ -566,20 +607,63 @@ export class Detector {
           if (event.credentialId === linked.credentialId && event.sourceIp)
             portalSourceIps.add(event.sourceIp);
         this.clearedAddresses.set(id, portalSourceIps);
-        const findings = evaluateRoleSession(
-          {
-            roleSessionId: id,
-            accountId: linked.accountId,
-            credentialId: linked.credentialId,
-            user: linked.user,
-            portalSourceIps,
-            calls,
-          },
-          this.config,
-        );
-        return { findings, range };
+        const activity = {
+          roleSessionId: id,
+          accountId: linked.accountId,
+          credentialId: linked.credentialId,
+          portalSourceIps,
+        };
+        const basis = roleJudgementBasis(linked.user, activity);
+        const rule = roleSessionRule(activity);
+        const subject = { key, subject: { type: "user", ...linked.user } as const };
+        let calls = linked.calls;
+        // Read by the time around the batch only with the link and addresses of the whole reading before: an
+        // address the portal session is now known to have used clears that address's alerts, wherever they are.
+        if (calls === undefined && known?.basis !== basis) {
+          calls = await roles.callsBetween(id);
+          if (calls.length === 0) return undefined;
+        }
+        let judged: Map<string, EpisodeSubjectJudgement>;
+        let range: Range;
+        if (calls !== undefined) {
+          this.wholeRoleSessions.set(id, { basis, calls: calls.length });
+          const members = new Map([[key, calls.map(roleCall)]]);
+          const hours = bucketsNear(calls.map(eventTimeMs), this.config.windowMs, MINUTES);
+          // Every call is read already (before the stored alerts, unlike a reading by the time: an alert another
+          // process stores in between, counting calls this reading lacks, is judged short of them; the write
+          // that makes has the session judged again, on a reading that holds them: `settle`).
+          judged = await this.judgeEpisodeSubjects<RoleCall>(
+            [{ ...subject, times: [] }],
+            [rule],
+            async () => new Map(),
+            {
+              initial: { hours, read: async () => ({ failures: members, read: hours }) },
+              buckets: MINUTES,
+              alertsReadWhole: true,
+            },
+          );
+          range = around(calls.map(eventTimeMs));
+        } else {
+          if (known) known.calls += times.length;
+          judged = await this.judgeEpisodeSubjects<RoleCall>(
+            [{ ...subject, times }],
+            [rule],
+            async (hours, read) => {
+              const calls = await readHoursWith(hours, read, MINUTES, (from, to) =>
+                roles.callsBetween(id, from, to),
+              );
+              return new Map([[key, calls.map(roleCall)]]);
+            },
+            // Every call of the rule alerts, so the stored alerts hold the episodes of every call judged: a
+            // batch's own minutes are read, and the minutes its episodes may run on into as the judgement asks.
+            { buckets: MINUTES, nearMs: 0, alertsReadWhole: true },
+          );
+          range = around(times);
+        }
+        const found = judged.get(key);
+        return found && { ...found, range };
       };
-      return (await this.settle(`role-session#${id}`, ROLE_SESSION_RULES, judge, true)).published;
+      return (await this.settle(key, ROLE_SESSION_RULES, judge, true)).published;
     });
     return published.flat();
   }
@@ -657,15 +741,17 @@ export class Detector {
           async (hours, read) => failuresRead(await this.readUserEvents(user, hours, read)),
           // Judged again after a write, it reads afresh.
           again
-            ? undefined
+            ? {}
             : {
-                hours: successHours,
-                read: async () => {
-                  const first = await readFirst();
-                  return { failures: failuresRead(first.events), read: first.read };
+                initial: {
+                  hours: successHours,
+                  read: async () => {
+                    const first = await readFirst();
+                    return { failures: failuresRead(first.events), read: first.read };
+                  },
                 },
+                spansRead: spans,
               },
-          again ? undefined : spans,
         );
         const found = judged.get(subject);
         return found && { ...found, range: around(failureTimes) };
@@ -709,7 +795,7 @@ export class Detector {
 
   /**
    * The items of partition `pk` whose sort keys are `prefix` and a time in these hours, the hours added to
-   * `read`. Hours a day or less apart are read as one range, the hours between too (`MERGED_READ_GAP_MS`).
+   * `read` (`readHoursWith`).
    */
   private async queryHours(
     pk: string,
@@ -717,18 +803,9 @@ export class Detector {
     hours: ReadonlySet<Hour>,
     read: Set<Hour>,
   ): Promise<Item[]> {
-    const starts: Range[] = [];
-    for (const hour of hours) {
-      const start = hourStartMs(hour);
-      starts.push({ from: start, to: start });
-    }
-    const pages = await mapLimit(mergedRanges(starts), 4, ({ from, to }) => {
-      for (const hour of hoursOver(from, to)) read.add(hour);
-      return this.store.query(pk, {
-        between: [`${prefix}${hourOf(isoTime(from))}`, `${prefix}${hourOf(isoTime(to))}${SORT_END}`],
-      });
-    });
-    return pages.flat();
+    return readHoursWith(hours, read, HOURS, (from, to) =>
+      this.store.query(pk, { between: [`${prefix}${from}`, `${prefix}${to}${SORT_END}`] }),
+    );
   }
 
   private async evaluateAddresses(addressTimes: Map<string, number[]>): Promise<Alert[]> {
@@ -776,38 +853,63 @@ export class Detector {
    * stored after its events). `spansRead`: the subjects' episode spans read for this judgement (none: none stored),
    * instead of reading them.
    */
-  private async judgeEpisodeSubjects(
+  private async judgeEpisodeSubjects<M extends EpisodeMember = AttributedFailure>(
     subjects: readonly { key: string; subject: AlertSubject; times: readonly number[] }[],
-    rules: readonly EpisodeRule[],
-    readFailures: (hours: ReadonlySet<Hour>, read: Set<Hour>) => Promise<Map<string, AttributedFailure[]>>,
-    initial?: {
-      readonly hours: ReadonlySet<Hour>;
-      readonly read: () => Promise<{ failures: Map<string, AttributedFailure[]>; read: ReadonlySet<Hour> }>;
-    },
-    spansRead?: ReadonlyMap<string, number>,
+    rules: readonly EpisodeRule<M>[],
+    readFailures: (hours: ReadonlySet<Hour>, read: Set<Hour>) => Promise<Map<string, M[]>>,
+    options: {
+      readonly initial?: {
+        readonly hours: ReadonlySet<Hour>;
+        readonly read: () => Promise<{ failures: Map<string, M[]>; read: ReadonlySet<Hour> }>;
+      };
+      readonly spansRead?: ReadonlyMap<string, number> | undefined;
+      /** How the hours read are cut (`hours` of `readFailures`): hours by default. */
+      readonly buckets?: TimeBuckets;
+      /**
+       * How far from the subjects' `times` the first reading goes: a window by default (what the rules with a
+       * threshold need). The rest is read as the judgement asks for it.
+       */
+      readonly nearMs?: number;
+      /**
+       * The subjects' alerts are few (a role session's, all within its credentials' twelve hours): read whole at
+       * every judgement, and no episode span is kept for them (a read and a write each spared).
+       */
+      readonly alertsReadWhole?: boolean;
+    } = {},
   ): Promise<Map<string, EpisodeSubjectJudgement>> {
-    const windowMs = this.config.windowMs;
+    const { initial, buckets = HOURS, nearMs = this.config.windowMs, alertsReadWhole = false } = options;
     const ruleNames = new Set<string>(rules.map(({ rule }) => rule));
     const firstHours = new Set<Hour>(initial?.hours);
     for (const { times } of subjects)
-      for (const time of times)
-        for (const hour of hoursOver(time - windowMs, time + windowMs)) firstHours.add(hour);
+      for (const hour of bucketsNear(times, nearMs, buckets)) firstHours.add(hour);
     // The stored alerts that can reach the hours read; when an episode is followed beyond them (rare), those that
     // can reach the hours added. Those are read after some failures were: one another process stored in between
     // may then count failures of hours read that this reading lacks, and is judged short of them; the write
     // that makes has the subject judged again, on a reading that holds them (`settle`).
-    let loaded = extentOf(firstHours);
-    const spans = spansRead ?? (await this.episodeSpans(subjects.map(({ key }) => key)));
+    let loaded = extentOf(firstHours, buckets);
+    const spans = alertsReadWhole
+      ? new Map<string, number>()
+      : (options.spansRead ?? (await this.episodeSpans(subjects.map(({ key }) => key))));
     const stored = new Map<string, StoredAlerts>();
     const loadStored = () =>
       mapLimit(subjects, 4, async ({ key }) => {
-        stored.set(key, await this.storedEpisodes(key, ruleNames, loaded, spans.get(key), stored.get(key)));
+        stored.set(
+          key,
+          await this.storedEpisodes(
+            key,
+            ruleNames,
+            loaded,
+            spans.get(key),
+            stored.get(key),
+            !alertsReadWhole,
+          ),
+        );
       });
     await loadStored();
     // Stored alerts first, then failures: an alert read was stored after its failures, so the reading holds them.
     const first = await initial?.read();
     const read = new Set<Hour>(first?.read);
-    const bySubject = new Map<string, AttributedFailure[]>();
+    const bySubject = new Map<string, M[]>();
     for (const [key, failures] of first?.failures ?? [])
       for (const failure of failures) appendTo(bySubject, key, failure);
     let toRead = new Set<Hour>();
@@ -818,7 +920,7 @@ export class Detector {
         for (const [key, failures] of await readFailures(toRead, read))
           for (const failure of failures) appendTo(bySubject, key, failure);
       // The bound counts from the hours the first reading took (those around the batch, and between them).
-      if (round === 0) followUntil = read.size + MAX_HOURS_FOLLOWED;
+      if (round === 0) followUntil = read.size + (MAX_HOURS_FOLLOWED * HOUR_MS) / buckets.ms;
       // Past the bound, an episode is judged on the hours read: its alert starts (or ends) where they do.
       const follow = read.size < followUntil;
       const judgements = new Map<string, EpisodeJudgement>();
@@ -827,7 +929,12 @@ export class Detector {
         const judgement = judgeEpisodes(
           subject,
           rules,
-          { failures: bySubject.get(key) ?? [], hoursRead: read, stored: stored.get(key)?.episodes ?? [] },
+          {
+            failures: bySubject.get(key) ?? [],
+            hoursRead: read,
+            buckets,
+            stored: stored.get(key)?.episodes ?? [],
+          },
           this.config,
           round,
           follow,
@@ -851,18 +958,19 @@ export class Detector {
           // An index item left without its listing (a write or delete cut short) in the hours read: removed,
           // unless the judgement makes that alert again (its listing is then written).
           for (const orphan of subject?.orphans ?? [])
-            if (read.has(hourOf(String(orphan.firstSeen)))) existing.push(orphan);
+            if (read.has(buckets.of(String(orphan.firstSeen)))) existing.push(orphan);
           const episodeSpanMs = subject?.spanMs;
           result.set(key, {
             findings: judgement.findings,
             existing,
             basis,
             ...(episodeSpanMs === undefined ? {} : { episodeSpanMs }),
+            ...(alertsReadWhole ? { spanless: true as const } : {}),
           });
         }
         return result;
       }
-      const wanted = extentOf(need);
+      const wanted = extentOf(need, buckets);
       if (wanted.from < loaded.from || wanted.to > loaded.to) {
         loaded = { from: Math.min(loaded.from, wanted.from), to: Math.max(loaded.to, wanted.to) };
         await loadStored();
@@ -925,6 +1033,7 @@ export class Detector {
     hours: { readonly from: number; readonly to: number },
     spanMs: number | undefined,
     previous?: StoredAlerts,
+    keepSpan = true,
   ): Promise<StoredAlerts> {
     if (this.unmarked.has(subject))
       return { episodes: [], index: new Map(), listings: new Map(), orphans: [], covered: "all" };
@@ -971,7 +1080,7 @@ export class Detector {
     for (const [sk, item] of index) if (!listings.has(sk)) orphans.push(item);
     // A subject without any alert keeps no span: storing one for every address and person judged would be a
     // write each on a table without presence marks (every table in AWS), and reading it whole reads nothing.
-    if (spanMs !== undefined || !alerted)
+    if (spanMs !== undefined || !alerted || !keepSpan)
       return { episodes, index, listings, orphans, covered, ...(spanMs === undefined ? {} : { spanMs }) };
     // Alerts stored before spans were, or alerts of other rules only (a person's success-after-failures): every
     // one was read, so the longest of them is the subject's span, 0 when none is of these rules; stored, it bounds
@@ -1087,7 +1196,15 @@ export class Detector {
   ): Promise<{ published: Alert[]; wrote: boolean; basisMoved?: boolean }> {
     const { range, findings, existing: known, basis } = judgement;
     if (known && basis)
-      return this.reconcileRead(subject, rules, findings, known, basis, judgement.episodeSpanMs);
+      return this.reconcileRead(
+        subject,
+        rules,
+        findings,
+        known,
+        basis,
+        judgement.episodeSpanMs,
+        judgement.spanless,
+      );
     // Episodes within a window of the range's edges may continue outside it: leave their alerts as they are.
     const trustedFrom = range.from + this.config.successLookbackMs + this.config.windowMs;
     const trustedTo = range.to - this.config.windowMs;
@@ -1156,6 +1273,7 @@ export class Detector {
     existing: readonly Item[],
     basis: ReadonlyMap<string, ListingContent>,
     spanMs: number | undefined,
+    spanless = false,
   ): Promise<{ published: Alert[]; wrote: boolean; basisMoved?: boolean }> {
     const keep = new Set(findings.map((found) => `${found.firstSeen}#${found.id}`));
     const stale = existing.filter(
@@ -1180,7 +1298,7 @@ export class Detector {
     let longest = spanMs ?? 0;
     for (const { alert } of unwritten)
       longest = Math.max(longest, Date.parse(alert.lastSeen) - Date.parse(alert.firstSeen));
-    if (unwritten.length > 0) await this.raiseSpan(subject, longest);
+    if (unwritten.length > 0 && !spanless) await this.raiseSpan(subject, longest);
     for (const document of unwritten) {
       const expected = basis.get(document.listing.sk) ?? contentOrAbsent(current.get(document.listing.sk));
       if (!(await this.store.replaceIf(document.listing, listingItem(document), expected))) return moved();
@@ -1380,6 +1498,8 @@ interface EpisodeSubjectJudgement {
   readonly existing: Item[];
   readonly basis: Map<string, ListingContent>;
   readonly episodeSpanMs?: number;
+  /** With `existing`: the subject keeps no episode span (its alerts are read whole: `alertsReadWhole`). */
+  readonly spanless?: true;
 }
 
 /** A subject's stored alerts of the episode rules, as a judgement read them (`storedEpisodes`). */
@@ -1395,6 +1515,19 @@ interface StoredAlerts {
   readonly covered: "all" | readonly [string, string];
   /** The subject's episode span as read or stored; absent when it has none. */
   readonly spanMs?: number;
+}
+
+/** What a role session's judgement took as given (`Detector.wholeRoleSessions`): its person, link and addresses. */
+function roleJudgementBasis(
+  user: UserKey,
+  activity: { accountId: string; credentialId: string; portalSourceIps: ReadonlySet<string> },
+): string {
+  return JSON.stringify([
+    userKeyString(user),
+    activity.accountId,
+    activity.credentialId,
+    [...activity.portalSourceIps].sort(),
+  ]);
 }
 
 /** A stored alert of an episode rule, from its listing. */
@@ -1453,6 +1586,29 @@ function listingItem({ alert, data, episode }: AlertDocument): Item {
     data,
     ...(episode !== undefined ? { episode } : {}),
   };
+}
+
+/**
+ * What `readRange` gives for these hours (or buckets), each range named by its first and last bucket, the buckets
+ * added to `read`. Buckets a day or less apart are read as one range, the buckets between too
+ * (`MERGED_READ_GAP_MS`).
+ */
+async function readHoursWith<T>(
+  hours: ReadonlySet<Hour>,
+  read: Set<Hour>,
+  buckets: TimeBuckets,
+  readRange: (from: Hour, to: Hour) => Promise<T[]>,
+): Promise<T[]> {
+  const starts: Range[] = [];
+  for (const hour of hours) {
+    const start = buckets.startMs(hour);
+    starts.push({ from: start, to: start });
+  }
+  const pages = await mapLimit(mergedRanges(starts), 4, ({ from, to }) => {
+    for (const hour of hoursOver(from, to, buckets)) read.add(hour);
+    return readRange(buckets.of(isoTime(from)), buckets.of(isoTime(to)));
+  });
+  return pages.flat();
 }
 
 /** The ranges, those a day or less apart (`MERGED_READ_GAP_MS`) made one, in time order. */

@@ -9,11 +9,14 @@ import {
   eventTimeMs,
   type Finding,
   type Hour,
+  isAwsServiceAddress,
   isSecondFactor,
   MAX_EVENT_IDS,
   peakInWindow,
+  type RoleSessionActivity,
   Rule,
   Severity,
+  type TimedEvent,
 } from "./rules.ts";
 
 /**
@@ -25,6 +28,9 @@ import {
  * the hours a batch does not read (`EpisodeSummary`): how many of its failures each hour holds, and its
  * first failures. A batch reads the hours within a window of its failures, and takes the rest of an episode
  * from its alert. The result is the one a reading of every failure gives (`evaluateAddress`, `evaluateUser`).
+ *
+ * role-credentials-new-address is judged the same way (`roleSessionRule`): a role session used from an address
+ * its portal session never was, for hours, is one episode of calls, thousands of them.
  */
 
 export const HOUR_MS = 60 * 60 * 1000;
@@ -32,26 +38,63 @@ export const HOUR_MS = 60 * 60 * 1000;
 const MAX_REACH_MS = 7 * 24 * 60 * 60 * 1000;
 
 export const hourOf = (eventTime: string): Hour => eventTime.slice(0, 13);
-const hourAt = (ms: number): Hour => hourOf(isoTime(ms));
 
-/** Every hour from the one holding `from` to the one holding `to`. */
-export function hoursOver(from: number, to: number): Hour[] {
+/**
+ * How a judgement's reads are cut: buckets of time, each named by the prefix its events' times (and sort keys)
+ * share. Hours for failed sign-ins (one partition for every address and person: an hour holds few of one
+ * subject's); minutes for a role session's calls (a partition of its own, where an hour can hold thousands, most
+ * of them out of a batch's reach). An alert's summary counts by the buckets its judgements read: a role session
+ * used for twelve hours without a pause keeps 720 counts.
+ */
+export interface TimeBuckets {
+  readonly ms: number;
+  /** The bucket holding this time (`2026-11-20T08` an hour, `2026-11-20T08:17` a minute). */
+  readonly of: (eventTime: string) => Hour;
+  /** When the bucket starts, in ms since the epoch. */
+  readonly startMs: (bucket: Hour) => number;
+}
+
+export const HOURS: TimeBuckets = {
+  ms: HOUR_MS,
+  of: hourOf,
+  startMs: (hour) => Date.parse(`${hour}:00:00Z`),
+};
+
+export const MINUTES: TimeBuckets = {
+  ms: 60 * 1000,
+  of: (eventTime) => eventTime.slice(0, 16),
+  startMs: (bucket) => Date.parse(`${bucket}:00Z`),
+};
+
+/** Every bucket (hour, by default) from the one holding `from` to the one holding `to`. */
+export function hoursOver(from: number, to: number, buckets: TimeBuckets = HOURS): Hour[] {
   const hours: Hour[] = [];
-  for (let at = Math.floor(from / HOUR_MS) * HOUR_MS; at <= to; at += HOUR_MS) hours.push(hourAt(at));
+  for (let at = Math.floor(from / buckets.ms) * buckets.ms; at <= to; at += buckets.ms)
+    hours.push(buckets.of(isoTime(at)));
   return hours;
 }
 
 /** When the hour starts, in ms since the epoch. */
-export const hourStartMs = (hour: Hour): number => Date.parse(`${hour}:00:00Z`);
+export const hourStartMs = HOURS.startMs;
 
-/** From the start of the earliest of these hours to the end of the latest (none: an empty span). */
-export function extentOf(hours: Iterable<Hour>): { from: number; to: number } {
+const bucketsOver = hoursOver;
+
+/** The buckets a window or less from any of these times. */
+export function bucketsNear(times: Iterable<number>, windowMs: number, buckets: TimeBuckets): Set<Hour> {
+  const near = new Set<Hour>();
+  for (const time of times)
+    for (const bucket of hoursOver(time - windowMs, time + windowMs, buckets)) near.add(bucket);
+  return near;
+}
+
+/** From the start of the earliest of these buckets to the end of the latest (none: an empty span). */
+export function extentOf(hours: Iterable<Hour>, buckets: TimeBuckets = HOURS): { from: number; to: number } {
   let from = Number.POSITIVE_INFINITY;
   let to = Number.NEGATIVE_INFINITY;
   for (const hour of hours) {
-    const start = hourStartMs(hour);
+    const start = buckets.startMs(hour);
     from = Math.min(from, start);
-    to = Math.max(to, start + HOUR_MS);
+    to = Math.max(to, start + buckets.ms);
   }
   return { from, to };
 }
@@ -59,6 +102,15 @@ export function extentOf(hours: Iterable<Hour>): { from: number; to: number } {
 /** A finding of an episode rule, with what its alert keeps of the episode. */
 export interface EpisodeFinding extends Finding {
   readonly episode: EpisodeSummary;
+}
+
+/**
+ * What an episode is made of: failed sign-ins (`AttributedFailure`) for the sign-in rules, a role session's calls
+ * for role-credentials-new-address. `users`: the people it was attributed to (none for a call).
+ */
+export interface EpisodeMember {
+  readonly event: TimedEvent;
+  readonly users: readonly UserKey[];
 }
 
 /** A stored alert of an episode rule, as a judgement of its subject needs it. */
@@ -70,10 +122,12 @@ export interface StoredEpisode extends Pick<Finding, "id" | "rule" | "firstSeen"
 }
 
 /** What a judgement of one subject has: the failures of the hours read, and the subject's stored alerts. */
-export interface EpisodeReading {
-  /** The subject's failures in the hours read, any order (one failure given twice counts once). */
-  readonly failures: readonly AttributedFailure[];
+export interface EpisodeReading<M extends EpisodeMember = AttributedFailure> {
+  /** The subject's failures (members) in the hours read, any order (one given twice counts once). */
+  readonly failures: readonly M[];
   readonly hoursRead: ReadonlySet<Hour>;
+  /** What `hoursRead` holds: hours (the default) or shorter buckets. */
+  readonly buckets?: TimeBuckets;
   /** The subject's stored alerts of the rules judged (their listings). */
   readonly stored: readonly StoredEpisode[];
 }
@@ -91,18 +145,28 @@ export interface EpisodeJudgement {
 }
 
 /** An episode rule: which failures its episodes are made of, and when an episode alerts. */
-export interface EpisodeRule {
+export interface EpisodeRule<M extends EpisodeMember = AttributedFailure> {
   readonly rule: Rule;
   readonly severity: Severity;
-  readonly member: (failure: AttributedFailure) => boolean;
-  readonly alerts: (failures: readonly AttributedFailure[], config: DetectionConfig) => boolean;
+  readonly member: (failure: M) => boolean;
+  readonly alerts: (failures: readonly M[], config: DetectionConfig) => boolean;
   /** Whether the alert names the people its failures were attributed to (an address's alerts). */
   readonly withUsers: boolean;
+  /**
+   * Episodes kept apart by more than time: a member's group, and a stored alert's (one group's members never
+   * join another's episode). None: one group.
+   */
+  readonly groupOf?: {
+    readonly member: (failure: M) => string;
+    readonly stored: (episode: StoredEpisode) => string;
+  };
+  /** Fields every finding of the rule carries (a role session's: the session, account and portal session). */
+  readonly details?: Pick<Finding, "roleSessionId" | "accountId" | "credentialId" | "portalSourceIps">;
 }
 
-const at = (failure: AttributedFailure) => eventTimeMs(failure.event);
+const at = (failure: EpisodeMember) => eventTimeMs(failure.event);
 const userKeyOf = (user: UserKey) => `${user.identityStoreId}/${user.userId}`;
-function userKeys(failure: AttributedFailure): string[] {
+function userKeys(failure: EpisodeMember): string[] {
   const keys: string[] = [];
   for (const user of failure.users) keys.push(userKeyOf(user));
   return keys;
@@ -178,49 +242,66 @@ export function judgeAddress(
  * before (the hours asked for grow with it, so that following a long episode takes few reads). Without
  * `follow`, asks for no more hours: episodes are judged on what was read (a bound on a judgement's reads).
  */
-export function judgeEpisodes(
+export function judgeEpisodes<M extends EpisodeMember>(
   subject: AlertSubject,
-  rules: readonly EpisodeRule[],
-  reading: EpisodeReading,
+  rules: readonly EpisodeRule<M>[],
+  reading: EpisodeReading<M>,
   config: DetectionConfig,
   round: number,
   follow = true,
 ): EpisodeJudgement {
-  const unique = new Map<string, AttributedFailure>();
+  const unique = new Map<string, M>();
   for (const failure of reading.failures) unique.set(failure.event.eventId, failure);
   const sorted = [...unique.values()].sort((a, b) => byTimeThenId(a.event, b.event));
   const judgement: EpisodeJudgement = { findings: [], seen: [], need: new Set() };
   for (const rule of rules) {
-    const failures: AttributedFailure[] = [];
+    const failures: M[] = [];
     for (const failure of sorted) if (rule.member(failure)) failures.push(failure);
     const stored = reading.stored.filter((episode) => episode.rule === rule.rule);
-    judgeRule(rule, subject, failures, stored, reading.hoursRead, config, round, follow, judgement);
+    const groupOf = rule.groupOf;
+    if (!groupOf) {
+      judgeRule(rule, subject, failures, stored, reading, config, round, follow, judgement);
+      continue;
+    }
+    const groups = new Map<string, { failures: M[]; stored: StoredEpisode[] }>();
+    const groupNamed = (name: string) => {
+      const group = groups.get(name) ?? { failures: [], stored: [] };
+      groups.set(name, group);
+      return group;
+    };
+    for (const failure of failures) groupNamed(groupOf.member(failure)).failures.push(failure);
+    for (const episode of stored) groupNamed(groupOf.stored(episode)).stored.push(episode);
+    for (const [, group] of [...groups].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)))
+      judgeRule(rule, subject, group.failures, group.stored, reading, config, round, follow, judgement);
   }
   if (judgement.need.size > 0) return { findings: [], seen: [], need: judgement.need };
   return judgement;
 }
 
 /** A failure, or a stored alert's episode, on the time line of one rule's components. */
-type Node =
-  | { readonly from: number; readonly to: number; readonly failure: AttributedFailure }
+type Node<M extends EpisodeMember> =
+  | { readonly from: number; readonly to: number; readonly failure: M }
   | {
       readonly from: number;
       readonly to: number;
       readonly episode: StoredEpisode & { episode: EpisodeSummary };
     };
 
-function judgeRule(
-  rule: EpisodeRule,
+function judgeRule<M extends EpisodeMember>(
+  rule: EpisodeRule<M>,
   subject: AlertSubject,
-  failures: readonly AttributedFailure[],
+  failures: readonly M[],
   stored: readonly StoredEpisode[],
-  read: ReadonlySet<Hour>,
+  reading: Pick<EpisodeReading<M>, "hoursRead" | "buckets">,
   config: DetectionConfig,
   round: number,
   follow: boolean,
   judgement: EpisodeJudgement,
 ): void {
   const windowMs = config.windowMs;
+  const read = reading.hoursRead;
+  const buckets = reading.buckets ?? HOURS;
+  const hoursOver = (from: number, to: number) => bucketsOver(from, to, buckets);
   const allRead = (from: number, to: number) => hoursOver(from, to).every((hour) => read.has(hour));
   const needAll = (from: number, to: number) => {
     if (!follow) return false;
@@ -232,7 +313,7 @@ function judgeRule(
       }
     return needed;
   };
-  const nodes: Node[] = [];
+  const nodes: Node<M>[] = [];
   for (const failure of failures) nodes.push({ from: at(failure), to: at(failure), failure });
   // The stored alerts a window or less from an hour read: the judgement may extend, merge or remove them.
   const seen: StoredEpisode[] = [];
@@ -254,7 +335,7 @@ function judgeRule(
   nodes.sort((a, b) => byTimeThenId(orderOf(a), orderOf(b)));
   // Components: failures a window or less after the one before (as `episodes` splits them), and stored episodes,
   // each unbroken from its first failure to its last.
-  const components: Node[][] = [];
+  const components: Node<M>[][] = [];
   let previous = -Infinity;
   let episodeEnd = -Infinity;
   for (const node of nodes) {
@@ -269,7 +350,7 @@ function judgeRule(
   }
   const reach = Math.min(windowMs * 2 ** round, MAX_REACH_MS);
   for (const component of components) {
-    const own: AttributedFailure[] = [];
+    const own: M[] = [];
     let episodes: (StoredEpisode & { episode: EpisodeSummary })[] = [];
     for (const node of component)
       if ("failure" in node) own.push(node.failure);
@@ -319,13 +400,13 @@ function judgeRule(
     if (!startsEpisode && !allRead(from - windowMs, from) && needAll(from - reach, from)) open = true;
     if (!endsEpisode && !allRead(to, to + windowMs) && needAll(to, to + reach)) open = true;
     if (open) continue;
-    judgement.findings.push(merged(rule, subject, own, episodes, read));
+    judgement.findings.push(merged(rule, subject, own, episodes, read, buckets));
   }
   for (const episode of seen) if (!untouched.has(episode)) judgement.seen.push(episode);
 }
 
 /** Where a node sorts: a failure as its event, a stored episode as its first failure. */
-function orderOf(node: Node): { eventTime: string; eventId: string } {
+function orderOf<M extends EpisodeMember>(node: Node<M>): { eventTime: string; eventId: string } {
   if ("failure" in node) return node.failure.event;
   const [eventTime, eventId] = node.episode.episode.first[0] ?? [node.episode.firstSeen, ""];
   return { eventTime, eventId };
@@ -353,17 +434,18 @@ function conflicting(
 }
 
 /** One episode's finding: the failures read, and what the stored episodes in it keep of the hours not read. */
-function merged(
-  rule: EpisodeRule,
+function merged<M extends EpisodeMember>(
+  rule: EpisodeRule<M>,
   subject: AlertSubject,
-  failures: readonly AttributedFailure[],
+  failures: readonly M[],
   episodes: readonly (StoredEpisode & { episode: EpisodeSummary })[],
   read: ReadonlySet<Hour>,
+  buckets: TimeBuckets,
 ): EpisodeFinding {
   const hours = new Map<Hour, number>();
   let count = failures.length;
   for (const failure of failures) {
-    const hour = hourOf(failure.event.eventTime);
+    const hour = buckets.of(failure.event.eventTime);
     hours.set(hour, (hours.get(hour) ?? 0) + 1);
   }
   const firstById = new Map<string, readonly [string, string]>();
@@ -404,6 +486,61 @@ function merged(
     eventIds: first.map((pair) => pair[1]),
     sourceIps: [...sourceIps].sort(),
     ...(rule.withUsers ? { users: sortedUsers } : {}),
+    ...rule.details,
     episode: { hours: sortedHours, first },
   };
+}
+
+/** A role session's call as role-credentials-new-address counts it: nobody's failure, a use of its credentials. */
+export interface RoleCall extends EpisodeMember {
+  readonly users: readonly [];
+}
+
+export const roleCall = (event: TimedEvent): RoleCall => ({ event, users: [] });
+
+/**
+ * role-credentials-new-address, for one role session linked to its portal session: calls from an address that
+ * is neither one the portal session was used from nor an AWS service's (session credentials used somewhere the
+ * person never signed in from). Every such call alerts; one alert per address and episode (a quiet gap longer
+ * than the window ends one), kept apart by address (`groupOf`).
+ */
+export function roleSessionRule(
+  activity: Omit<RoleSessionActivity, "calls" | "user">,
+): EpisodeRule<RoleCall> {
+  const foreign = (address: string | undefined): address is string =>
+    address !== undefined && !isAwsServiceAddress(address) && !activity.portalSourceIps.has(address);
+  return {
+    rule: Rule.RoleCredentialsNewAddress,
+    severity: Severity.High,
+    member: (call) => foreign(call.event.sourceIp),
+    alerts: (calls) => calls.length > 0,
+    withUsers: false,
+    groupOf: {
+      member: (call) => call.event.sourceIp ?? "",
+      // Its calls are all from one address: the alert names it.
+      stored: (episode) => episode.sourceIps[0] ?? "",
+    },
+    details: {
+      roleSessionId: activity.roleSessionId,
+      accountId: activity.accountId,
+      credentialId: activity.credentialId,
+      portalSourceIps: [...activity.portalSourceIps].sort(),
+    },
+  };
+}
+
+/** role-credentials-new-address over every call of a role session (`roleSessionRule`). */
+export function evaluateRoleSession(
+  activity: RoleSessionActivity,
+  config: DetectionConfig,
+): EpisodeFinding[] {
+  // Every hour a window or less from a call counts as read: nothing else is stored.
+  const reading = {
+    failures: activity.calls.map(roleCall),
+    hoursRead: bucketsNear(activity.calls.map(eventTimeMs), config.windowMs, MINUTES),
+    buckets: MINUTES,
+    stored: [],
+  };
+  return judgeEpisodes({ type: "user", ...activity.user }, [roleSessionRule(activity)], reading, config, 0)
+    .findings;
 }

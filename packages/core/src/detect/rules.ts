@@ -1,6 +1,5 @@
 import { createHash } from "node:crypto";
 import { type AuditEvent, byTimeThenId, isFailedVerification, type UserKey } from "../normalize/types.ts";
-import { appendTo } from "../shared/collections.ts";
 
 export { isFailedVerification };
 
@@ -194,7 +193,8 @@ function sortedUnique(values: Iterable<string>): string[] {
 }
 
 /** What a finding needs of an event: sign-in events and role-session calls alike. */
-interface TimedEvent {
+/** An event as a rule that counts events by time and address sees it. */
+export interface TimedEvent {
   readonly eventId: string;
   readonly eventTime: string;
   readonly sourceIp?: string;
@@ -306,36 +306,6 @@ export interface RoleSessionActivity {
   readonly portalSourceIps: ReadonlySet<string>;
   /** Calls made with the session's credentials (not the `AssumeRoleWithSAML` that issued them). */
   readonly calls: readonly TimedEvent[];
-}
-
-/**
- * role-credentials-new-address: calls of a role session from an address that is neither one its portal session
- * was used from nor an AWS service's: session credentials used somewhere the person never signed in from. One
- * finding per address and episode (a quiet gap longer than the window ends one).
- */
-export function evaluateRoleSession(activity: RoleSessionActivity, config: DetectionConfig): Finding[] {
-  const subject: AlertSubject = { type: "user", ...activity.user };
-  const foreign = new Map<string, TimedEvent[]>();
-  const calls = [...new Map(activity.calls.map((call) => [call.eventId, call])).values()].sort(byTimeThenId);
-  for (const call of calls) {
-    const address = call.sourceIp;
-    if (!address || isAwsServiceAddress(address) || activity.portalSourceIps.has(address)) continue;
-    appendTo(foreign, address, call);
-  }
-  const findings: Finding[] = [];
-  for (const [, uses] of [...foreign].sort((a, b) => (a[0] < b[0] ? -1 : 1))) {
-    for (const episode of episodes(uses, eventTimeMs, config.windowMs)) {
-      findings.push(
-        finding(Rule.RoleCredentialsNewAddress, Severity.High, subject, episode, {
-          roleSessionId: activity.roleSessionId,
-          accountId: activity.accountId,
-          credentialId: activity.credentialId,
-          portalSourceIps: sortedUnique(activity.portalSourceIps),
-        }),
-      );
-    }
-  }
-  return findings;
 }
 
 /** A privilege a person was granted, or granted as an administrator (`made`). */

@@ -3,6 +3,7 @@ import { LRUCache } from "lru-cache";
 import type { UserDirectory } from "../identity/port.ts";
 import { userKeyString } from "../identity/port.ts";
 import { byEventId, type UserKey } from "../normalize/types.ts";
+import { appendTo } from "../shared/collections.ts";
 import { DirectoryError, describeError, StoreError } from "../shared/errors.ts";
 import type { AuditLogger } from "../shared/logger.ts";
 import { silentLogger } from "../shared/logger.ts";
@@ -62,8 +63,11 @@ export interface ProfileEnsurer {
 export interface RoleSessionDetector<A> {
   /** The calls that make their sessions worth judging once stored (no read). */
   callsToJudge(events: readonly RoleEvent[]): readonly RoleEvent[];
-  /** Judges the sessions on what is stored; returns the alerts published for the first time. */
-  judgeStoredRoleSessions(ids: readonly string[]): Promise<A[]>;
+  /**
+   * Judges the sessions on what is stored; returns the alerts published for the first time. `calls`: by
+   * session, the times of the calls that make it worth judging.
+   */
+  judgeStoredRoleSessions(calls: ReadonlyMap<string, readonly string[]>): Promise<A[]>;
 }
 
 export interface RoleBatchResult<A> {
@@ -157,7 +161,9 @@ export class RoleSessionIngester<A = unknown> {
     if (fresh.length === 0) {
       const owed = await this.judgementsOwed(storedBefore);
       const repaired = await this.repairNames(storedBefore);
-      return { stored: [], duplicates, ignored, alerts: await this.judgeOnceStored(repaired, [], owed) };
+      // Judged on all their calls (no times: none of them is new).
+      const calls = new Map(repaired.map((id) => [id, []]));
+      return { stored: [], duplicates, ignored, alerts: await this.judgeOnceStored(calls, [], owed) };
     }
 
     const support = new Map<string, Item>();
@@ -251,7 +257,6 @@ export class RoleSessionIngester<A = unknown> {
     storedBefore: readonly RoleEvent[],
   ): Promise<A[]> {
     const toJudge = this.detector?.callsToJudge(fresh) ?? [];
-    const ids = [...new Set(toJudge.map((event) => event.roleSessionId))].sort();
     // Owed by batches before this one: to the sessions of events stored before (a batch that stopped after its
     // commit), and to those this batch judges too (a batch that stopped or failed before or in its commit, whose
     // events this one stores).
@@ -274,7 +279,9 @@ export class RoleSessionIngester<A = unknown> {
         });
       throw error;
     }
-    return this.judgeOnceStored(ids, owing, owed);
+    const calls = new Map<string, string[]>();
+    for (const { roleSessionId, eventTime } of toJudge) appendTo(calls, roleSessionId, eventTime);
+    return this.judgeOnceStored(calls, owing, owed);
   }
 
   /**
@@ -300,19 +307,21 @@ export class RoleSessionIngester<A = unknown> {
   }
 
   /**
-   * Judges, on what is stored, the sessions this batch's events make worth judging (`ids`, which `owing`
-   * records) and those owed a judgement by a batch before (`owed`); then deletes what was owed and is now
+   * Judges, on what is stored, the sessions this batch's calls make worth judging (`calls`: by session, the
+   * times of those calls, which `owing` records; none: judged on all of them) and those owed a judgement by a
+   * batch before (`owed`); then deletes what was owed and is now
    * made. A judgement owed by another batch is made only if every event it lists was stored before it began:
    * that batch may still be storing them, and will then judge for itself.
    */
   private async judgeOnceStored(
-    ids: readonly string[],
+    calls: Map<string, string[]>,
     owing: readonly Item[],
     owed: readonly OwedJudgement[],
   ): Promise<A[]> {
     const detector = this.detector;
-    const sessions = [...new Set([...ids, ...owed.map((judgement) => judgement.roleSessionId)])].sort();
-    if (!detector || sessions.length === 0) return [];
+    for (const { roleSessionId, events } of owed)
+      for (const { eventTime } of events) appendTo(calls, roleSessionId, eventTime);
+    if (!detector || calls.size === 0) return [];
     const listed = owed.map((judgement) =>
       judgement.events.map(({ eventTime, eventId }) =>
         Keys.roleSessionEvent(judgement.roleSessionId, eventTime, eventId),
@@ -322,7 +331,9 @@ export class RoleSessionIngester<A = unknown> {
     const made = owed.filter((_, index) =>
       (listed[index] ?? []).every((key) => committed.has(itemKeyString(key))),
     );
-    const alerts = await detector.judgeStoredRoleSessions(sessions);
+    const alerts = await detector.judgeStoredRoleSessions(
+      new Map([...calls].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))),
+    );
     await this.store.deleteAll([...owing, ...made.map((judgement) => judgement.key)]);
     return alerts;
   }

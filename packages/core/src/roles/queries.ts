@@ -124,6 +124,40 @@ export interface JudgedCall {
   readonly sourceIp?: string;
 }
 
+/**
+ * Whether a role session can be judged (`RoleQueries.linkOf`): `no-calls`, nothing to judge; `unlinked` (`user`:
+ * its person when known, then only a grant can link it); `linked` to a portal session of its person.
+ */
+export type RoleLinkOf<Linked = { readonly calls?: undefined }> =
+  | { readonly status: "no-calls" }
+  | { readonly status: "unlinked"; readonly user: UserKey | undefined; readonly creationDate: string }
+  | ({
+      readonly status: "linked";
+      readonly accountId: string;
+      readonly user: UserKey;
+      readonly credentialId: string;
+    } & Linked);
+
+/**
+ * The calls among a role session's event items: their ids, times and addresses, without their payloads (sessions
+ * are judged often, and parsing every payload of a long session each time is the garbage that grows a busy
+ * process's heap).
+ */
+function callsOf(events: readonly Item[]): JudgedCall[] {
+  const calls = new Map<string, JudgedCall>();
+  for (const item of events) {
+    if (item.kind !== "call") continue;
+    const eventId = item.sk.slice(item.sk.lastIndexOf("#") + 1);
+    const sourceIp = typeof item.sourceIp === "string" ? item.sourceIp : undefined;
+    calls.set(eventId, {
+      eventId,
+      eventTime: eventTimeOfSortKey(item.sk),
+      ...(sourceIp !== undefined ? { sourceIp } : {}),
+    });
+  }
+  return [...calls.values()].sort(byTimeThenId);
+}
+
 /** What a role session's partition holds, read once. */
 interface RoleSessionRead {
   readonly id: string;
@@ -347,73 +381,68 @@ export class RoleQueries {
    * What detections judge a role session on: its stored calls, its person and its portal session. A session with
    * no call is not worth linking (nothing to judge); one not linked to a portal session of a known person has
    * nothing to compare its addresses with. `expectUnlinked` (the caller found it unlinked last time): its calls
-   * are read only if it now links, so that a session that stays unlinked is not read whole at every batch
-   * holding one of its calls (2,000 calls in batches of ten read some 200,000 items); else the session is read
-   * in one request, as a linked one needs. Either way the answer is the stored data's. `pending`: Identity
+   * are read only if it now links (`linkOf`), so that a session that stays unlinked is not read whole at every
+   * batch holding one of its calls (2,000 calls in batches of ten read some 200,000 items); else the session is
+   * read in one request, as a linked one needs. Either way the answer is the stored data's. `pending`: Identity
    * Center events of the batch being stored, not committed yet (a grant among them links).
    */
   async linkedCalls(
     id: string,
     pending: readonly AuditEvent[] = [],
     expectUnlinked = false,
-  ): Promise<
-    | { readonly status: "no-calls" }
-    /** `user`: its person, when known (then only a grant can link it). */
-    | { readonly status: "unlinked"; readonly user: UserKey | undefined; readonly creationDate: string }
-    | {
-        readonly status: "linked";
-        readonly accountId: string;
-        readonly user: UserKey;
-        readonly credentialId: string;
-        readonly calls: JudgedCall[];
-      }
-  > {
-    const partition = Keys.roleSessionPartition(id);
-    // The calls' addresses and times, without their payloads: sessions are judged often, and parsing every
-    // payload of a long session each time is the garbage that grows a busy process's heap.
-    const callsOf = (events: readonly Item[]) => {
-      const calls = new Map<string, JudgedCall>();
-      for (const item of events) {
-        if (item.kind !== "call") continue;
-        const eventId = item.sk.slice(item.sk.lastIndexOf("#") + 1);
-        const sourceIp = typeof item.sourceIp === "string" ? item.sourceIp : undefined;
-        calls.set(eventId, {
-          eventId,
-          eventTime: eventTimeOfSortKey(item.sk),
-          ...(sourceIp !== undefined ? { sourceIp } : {}),
-        });
-      }
-      return [...calls.values()].sort(byTimeThenId);
-    };
-    let head: RoleSessionRead;
-    let calls: JudgedCall[] | undefined;
+  ): Promise<RoleLinkOf<{ readonly calls: JudgedCall[] }>> {
     if (expectUnlinked) {
-      // What says whose it is: its head, parent and people (after its events), and its candidates (before them)
-      // unless an event names the person.
-      const after = await this.store.query(partition, {
-        between: AFTER_EVENTS,
-        attributes: SUMMARY_ATTRIBUTES,
-      });
-      const named = after.some((item) => item.type === RoleItemType.User);
-      const before = named
-        ? []
-        : await this.store.query(partition, { between: BEFORE_EVENTS, attributes: SUMMARY_ATTRIBUTES });
-      head = readOf(id, [...before, ...after]);
-    } else {
-      head = await this.read(id, false);
-      calls = callsOf(head.events);
-      if (calls.length === 0) return { status: "no-calls" };
+      const link = await this.linkOf(id, pending);
+      if (link.status !== "linked") return link;
+      const calls = await this.callsBetween(id);
+      return calls.length === 0 ? { status: "no-calls" } : { ...link, calls };
     }
+    const head = await this.read(id, false);
+    const calls = callsOf(head.events);
+    const session = head.session;
+    if (calls.length === 0 || !session) return { status: "no-calls" };
+    const { view, user } = await this.view(head, pending);
+    if (!user || view.credentialId === null)
+      return { status: "unlinked", user, creationDate: session.creationDate };
+    return { status: "linked", accountId: session.accountId, user, credentialId: view.credentialId, calls };
+  }
+
+  /**
+   * `linkedCalls` without the calls: what says whose the session is and which portal session it is linked to,
+   * read without its events (its head, parent and people; its candidates unless an event names the person).
+   * `no-calls` here: nothing of the session's head is stored.
+   */
+  async linkOf(id: string, pending: readonly AuditEvent[] = []): Promise<RoleLinkOf> {
+    const partition = Keys.roleSessionPartition(id);
+    const after = await this.store.query(partition, {
+      between: AFTER_EVENTS,
+      attributes: SUMMARY_ATTRIBUTES,
+    });
+    const named = after.some((item) => item.type === RoleItemType.User);
+    const before = named
+      ? []
+      : await this.store.query(partition, { between: BEFORE_EVENTS, attributes: SUMMARY_ATTRIBUTES });
+    const head = readOf(id, [...before, ...after]);
     const session = head.session;
     if (!session) return { status: "no-calls" };
     const { view, user } = await this.view(head, pending);
     if (!user || view.credentialId === null)
       return { status: "unlinked", user, creationDate: session.creationDate };
-    calls ??= callsOf(
-      await this.store.query(partition, { prefix: EVENT_SORT_PREFIX, attributes: SUMMARY_ATTRIBUTES }),
+    return { status: "linked", accountId: session.accountId, user, credentialId: view.credentialId };
+  }
+
+  /**
+   * The session's calls made from the time `from` to the time `to`, each a prefix of ISO times (`2026-07-01T10:23`
+   * is the minute from 10:23; none: from the first call, to the last), their times and addresses without
+   * their payloads: a long session is judged by the time around a batch's calls.
+   */
+  async callsBetween(id: string, from = "", to = ""): Promise<JudgedCall[]> {
+    return callsOf(
+      await this.store.query(Keys.roleSessionPartition(id), {
+        between: [`${EVENT_SORT_PREFIX}${from}`, `${EVENT_SORT_PREFIX}${to}${SORT_END}`],
+        attributes: SUMMARY_ATTRIBUTES,
+      }),
     );
-    if (calls.length === 0) return { status: "no-calls" };
-    return { status: "linked", accountId: session.accountId, user, credentialId: view.credentialId, calls };
   }
 
   /** Role sessions of a person created within the link window of these times (their grants). */
