@@ -6,6 +6,7 @@ import { describe, expect, it } from "vitest";
 import { normalize } from "../../packages/core/src/normalize/index.ts";
 import { normalizeRoleRecord, type RoleEvent } from "../../packages/core/src/roles/index.ts";
 import {
+  foreignRoleSession,
   hashString,
   hashStringPair,
   plantAttacks,
@@ -393,5 +394,39 @@ describe("plantAttacks with role sessions", () => {
     expect(addresses).toContain("198.18.0.80");
     expect(portalAddresses).not.toContain("198.18.0.80");
     expect([...addresses].filter((address) => !portalAddresses.has(address))).toEqual(["198.18.0.80"]);
+  });
+});
+
+describe("a role session used from another address (the benchmark's)", () => {
+  it("is one role session, issued by the portal session's grant, every call of it from the other address", () => {
+    const session = foreignRoleSession({
+      calls: 50,
+      everyMs: 2000,
+      seed: 23,
+      sourceIp: "192.0.2.77",
+      start: "2026-11-20T08:00:00Z",
+    });
+    const portal = session.signIn.map((record) => normalize(record));
+    const grant = portal.flatMap((result) => (result.status === "audited" ? [result.record.event] : []));
+    expect(grant.map((event) => event.eventName)).toEqual([
+      "CredentialChallenge",
+      "CredentialVerification",
+      "UserAuthentication",
+      "Authenticate",
+      "GetRoleCredentials",
+    ]);
+    const events = session.roleSession.map((record) => {
+      const read = normalize(record);
+      const result = read.status === "ignored" ? normalizeRoleRecord(read.record) : undefined;
+      if (result?.status !== "role") throw new Error(`a record of the role session was ${read.status}`);
+      return result.event;
+    });
+    expect(new Set(events.map((event) => event.roleSessionId)).size).toBe(1);
+    expect(events.map((event) => event.kind)).toEqual(["issue", ...Array.from({ length: 50 }, () => "call")]);
+    const calls = events.slice(1);
+    expect(new Set(calls.map((event) => event.sourceIp))).toEqual(new Set(["192.0.2.77"]));
+    expect(grant.every((event) => event.sourceIp !== "192.0.2.77")).toBe(true);
+    expect(calls.map((event) => event.eventTime)).toEqual([...calls.map((event) => event.eventTime)].sort());
+    expect(session.directory.Users).toHaveLength(1);
   });
 });

@@ -472,3 +472,77 @@ export function steadySpray(options: SteadySprayOptions): SteadySpray {
     expected: { passwordSpray: attributed, unknownUserNames: options.failures - attributed },
   };
 }
+
+export interface ForeignRoleSessionOptions {
+  /** Calls made with the session's credentials, all from `sourceIp`. */
+  readonly calls: number;
+  /** Time between two calls. */
+  readonly everyMs: number;
+  readonly seed: number;
+  /** Where the credentials are used from: an address the portal session never used. */
+  readonly sourceIp: string;
+  /** The sign-in's time (ISO). */
+  readonly start: string;
+}
+
+export interface ForeignRoleSession {
+  /** The sign-in, portal session and grant (Identity Center's account). */
+  readonly signIn: CloudTrailRecord[];
+  /** The `AssumeRoleWithSAML` that issued the role session, then its calls (the member account's), in time order. */
+  readonly roleSession: CloudTrailRecord[];
+  /** The `aws identitystore list-users` export of the person. */
+  readonly directory: { Users: Record<string, unknown>[] };
+}
+
+/**
+ * A person signs in, is granted a permission set's role session, and its credentials are used from another
+ * address without a pause (stolen, or copied to a build host): one role-credentials-new-address episode as long
+ * as the calls, which its alert must count whole however the calls are split into batches.
+ */
+export function foreignRoleSession(options: ForeignRoleSessionOptions): ForeignRoleSession {
+  const [target] = makeUsers(1, options.seed) as [SynthUser];
+  const rng = new Random(fmix32(options.seed ^ 0x726f6c65));
+  const make = new RecordFactory(rng, options.seed ^ 0x5a5a5a5a);
+  const time = Date.parse(options.start);
+  const actor: Actor = {
+    era: "new",
+    user: target,
+    ip: target.ip,
+    userAgent: target.browser,
+    credentialId: make.credentialId(),
+  };
+  const common = {
+    authWorkflowId: make.authWorkflowId(),
+    credentialType: "PASSWORD",
+    typedName: target.userName,
+  };
+  const accountId = MEMBER_ACCOUNTS[0];
+  const granted = time + 20_000;
+  const signIn = [
+    make.signIn(time, actor, "CredentialChallenge", common),
+    make.signIn(time + 4000, actor, "CredentialVerification", common),
+    make.signIn(time + 5000, actor, "UserAuthentication", common),
+    make.portal(time + 7000, actor, "Authenticate"),
+    make.portal(granted, { ...actor, userAgent: target.cli }, "GetRoleCredentials", {
+      accountId,
+      roleName: "AdministratorAccess",
+    }),
+  ];
+  const identity = ssoRoleSessionIdentity(accountId, "AdministratorAccess", target.userName, granted);
+  const key = `ASIA${rng.string(16, "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567")}`;
+  const roleSession = [make.issueRoleCredentials(granted, "new", identity, key)];
+  for (let n = 0; n < options.calls; n += 1)
+    roleSession.push(
+      make.roleCall(granted + 1000 + n * options.everyMs, "new", identity, {
+        eventSource: "s3.amazonaws.com",
+        eventName: "ListBuckets",
+        readOnly: true,
+        region: identity.region,
+        accessKeyId: key,
+        sourceIPAddress: options.sourceIp,
+        userAgent: target.cli,
+        onBehalfOf: target,
+      }),
+    );
+  return { signIn, roleSession, directory: directoryOf([target]) };
+}

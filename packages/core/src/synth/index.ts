@@ -8,6 +8,9 @@
 export { type ArchiveOptions, writeArchive } from "./archive.ts";
 export {
   type AttackOptions,
+  type ForeignRoleSession,
+  type ForeignRoleSessionOptions,
+  foreignRoleSession,
   type PlantedAlert,
   type PlantedAttacks,
   plantAttacks,
