@@ -1,5 +1,5 @@
 import { CoverageItemType, coverageEventItem } from "@idc-audit/core/coverage";
-import { ExportDirectory, noDirectory } from "@idc-audit/core/identity";
+import { ExportDirectory, noDirectory, type UserDirectory } from "@idc-audit/core/identity";
 import { Pipeline } from "@idc-audit/core/ingest";
 import type { AuditEvent, NormalizedRecord, UserKey } from "@idc-audit/core/normalize";
 import type { Runtime } from "@idc-audit/core/runtime";
@@ -256,6 +256,47 @@ describe("pipeline: sessions and joins", () => {
     const failures = await store.queries.failedSignIns();
     expect(failures).toHaveLength(7);
     expect(failures.filter((failure) => failure.userName === BOB.userName)).toHaveLength(3);
+  });
+
+  it("forgets a name's lookup after its time to live: a user the directory knows since is found", async () => {
+    // Prepare: a directory that does not know Bob yet, then does (created while the process runs).
+    const directory = await fixtureDirectory();
+    let created = false;
+    const late: UserDirectory = {
+      kind: directory.kind,
+      identityStoreId: directory.identityStoreId,
+      describe: (user) => directory.describe(user),
+      findByUserName: async (name) => (created ? directory.findByUserName(name) : undefined),
+      findByExternalId: (externalId) => directory.findByExternalId(externalId),
+      findByEmail: async (email) => (created ? directory.findByEmail(email) : []),
+    };
+    const store = await runtime(late);
+    const { Pipeline } = await import("@idc-audit/core/ingest");
+    const pipeline = new Pipeline(store.store, late, { nameCacheTtlMs: 200 });
+    let sequence = 0;
+    const failedAttempt = () => {
+      const raw = loadEvent("old/CredentialVerification__failure.json");
+      sequence += 1;
+      raw.eventID = `00000000-0000-4000-8000-${String(sequence).padStart(12, "0")}`;
+      raw.eventTime = `2026-07-01T10:0${sequence}:00Z`;
+      (raw.additionalEventData as Record<string, unknown>).AuthWorkflowID = raw.eventID;
+      (raw.userIdentity as Record<string, unknown>).userName = "bobsmith@example.com";
+      return normalized(raw);
+    };
+    // Act: an attempt before Bob exists; one just after (the lookup remembered); one after the time to live.
+    await pipeline.ingest([failedAttempt()]);
+    created = true;
+    await pipeline.ingest([failedAttempt()]);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    await pipeline.ingest([failedAttempt()]);
+    // Assess: the third attempt is Bob's (before 2026-12-04, no attempt by that name was until the process
+    // restarted).
+    const failures = await store.queries.failedSignIns();
+    expect(failures).toHaveLength(3);
+    // The first two stay nobody's: a failed attempt's typed name is not stored, and the second was looked up
+    // within the time to live of the first's answer.
+    const byId = new Map(failures.map((failure) => [failure.eventId.slice(-1), failure.userName]));
+    expect([byId.get("1"), byId.get("2"), byId.get("3")]).toEqual([null, null, BOB.userName]);
   });
 
   it("stores no typed sign-in name, one-time code or token anywhere", async () => {

@@ -193,9 +193,16 @@ export interface PipelineOptions extends EnricherOptions {
    * Default 50,000.
    */
   readonly nameCacheSize?: number;
+  /**
+   * How long a name's lookup (a sign-in name's, a role session's) is remembered, in ms: a user created or renamed
+   * in the directory since is found within it, even by a process that runs for days (a warm Lambda).
+   * Default 15 minutes.
+   */
+  readonly nameCacheTtlMs?: number;
 }
 
 export const DEFAULT_NAME_CACHE_SIZE = 50_000;
+export const DEFAULT_NAME_CACHE_TTL_MS = 15 * 60 * 1000;
 
 /**
  * Stores normalized events as timelines. Idempotent and order-independent:
@@ -267,13 +274,18 @@ export class Pipeline {
     this.groupEnricher = new GroupEnricher(store, directory, options);
     this.changes = new ChangeIndexer(store, directory.identityStoreId, this.writtenOnce);
     this.logger = options.logger ?? silentLogger;
+    const nameCache = {
+      max: options.nameCacheSize ?? DEFAULT_NAME_CACHE_SIZE,
+      ttl: options.nameCacheTtlMs ?? DEFAULT_NAME_CACHE_TTL_MS,
+    };
     this.roles = new RoleSessionIngester<Alert>(store, directory, {
       profiles: this.enricher,
       logger: this.logger,
+      nameCache,
       ...(options.detector ? { detector: options.detector } : {}),
     });
     this.detector = options.detector;
-    this.nameCache = new LRUCache({ max: options.nameCacheSize ?? DEFAULT_NAME_CACHE_SIZE });
+    this.nameCache = new LRUCache(nameCache);
   }
 
   /**

@@ -84,8 +84,11 @@ export interface RoleSessionIngesterOptions<A> {
   readonly profiles?: ProfileEnsurer;
   /** Item keys this process remembers having written (least recently used forgotten first). */
   readonly writtenCacheSize?: number;
-  /** Session names whose directory lookup is remembered. */
-  readonly nameCacheSize?: number;
+  /**
+   * Session names whose directory lookup is remembered: how many at most, and for how long in ms (a user created
+   * or renamed since is found within it). Default 50,000, for the life of the process.
+   */
+  readonly nameCache?: { readonly max: number; readonly ttl: number };
 }
 
 /**
@@ -122,7 +125,7 @@ export class RoleSessionIngester<A = unknown> {
     this.detector = options.detector;
     this.profiles = options.profiles;
     this.written = new WrittenOnce(options.writtenCacheSize ?? 200_000);
-    this.names = new LRUCache({ max: options.nameCacheSize ?? 50_000 });
+    this.names = new LRUCache(options.nameCache ?? { max: 50_000 });
   }
 
   /**
