@@ -10,6 +10,7 @@ import type { RoleEvent } from "@idc-audit/core/roles";
 import type { Runtime } from "@idc-audit/core/runtime";
 import { openRuntime } from "@idc-audit/core/runtime";
 import { isoSeconds } from "@idc-audit/core/synth";
+import type { Item } from "@idc-audit/core/timeline";
 import fc from "fast-check";
 import { afterEach, describe, expect, it } from "vitest";
 import { seededShuffle } from "../support/answers.ts";
@@ -223,6 +224,35 @@ describe("role sessions named only by their session name", () => {
     expect(report.roleSessionCount).toBe(1);
     const portal = report.sessions.find((session) => session.credentialId === answer?.credentialId);
     expect(portal?.roleSessions.map((view) => view.id)).toEqual([answer?.roleSession.id]);
+  });
+
+  it("reads the payloads of a page of a role session's events only", async () => {
+    // Prepare: the published chain, then 300 calls of its role session; every payload read counted.
+    const store = await runtime();
+    const calls = Array.from({ length: 300 }, (_, index) => ({
+      ...(CHAIN[4] as Record<string, unknown>),
+      eventID: `77777777-0000-4000-8000-${String(index).padStart(12, "0")}`,
+      eventTime: isoSeconds(Date.parse("2026-07-01T00:40:00Z") + index * 10_000),
+    }));
+    await ingestBatch(store.pipeline, classify([...CHAIN, ...calls]));
+    const [{ roleSessionId: id }] = classify([CHAIN[4] as Record<string, unknown>]).roleEvents as [RoleEvent];
+    const whole = await store.roleQueries.roleSession(id);
+    let payloads = 0;
+    const counted = (items: Item[]) => {
+      for (const item of items)
+        if (item.data !== undefined && item.pk.startsWith("ROLESESSION#")) payloads += 1;
+      return items;
+    };
+    const query = store.store.query.bind(store.store);
+    store.store.query = async (pk, options) => counted(await query(pk, options));
+    const getAll = store.store.getAll.bind(store.store);
+    store.store.getAll = async (keys) => counted(await getAll(keys));
+    // Act
+    const page = await store.roleQueries.roleSession(id, { offset: 100, limit: 50 });
+    // Assess: the same session and the same events as the whole answer's, 50 payloads read (before, 302).
+    expect(page?.roleSession).toEqual(whole?.roleSession);
+    expect(page?.events).toEqual(whole?.events.slice(100, 150));
+    expect(payloads).toBe(50);
   });
 
   it("answers an access key with one read of its role session", async () => {

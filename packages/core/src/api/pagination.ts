@@ -52,10 +52,16 @@ export function parsePageRequest(limit: string | undefined, cursor: string | und
   return { limit: size, offset: cursor === undefined ? 0 : decodeCursor(cursor) };
 }
 
+/** The cursor of the page after this one, of `total` items in all (null: none). */
+export function nextCursorOf(request: PageRequest, total: number): string | null {
+  const end = request.offset + request.limit;
+  return end < total ? encodeCursor(end) : null;
+}
+
 export function paginate<T>(items: readonly T[], request: PageRequest): Page<T> {
   const end = request.offset + request.limit;
   return {
     items: items.slice(request.offset, end),
-    nextCursor: end < items.length ? encodeCursor(end) : null,
+    nextCursor: nextCursorOf(request, items.length),
   };
 }

@@ -17,7 +17,7 @@ import {
 import { type TimelineQueries, toTimelineEvent } from "../timeline/queries.ts";
 import type { TableStore } from "../timeline/store.ts";
 import { ApiError, badRequest, notFound } from "./errors.ts";
-import { type PageRequest, paginate, parsePageRequest } from "./pagination.ts";
+import { nextCursorOf, type PageRequest, paginate, parsePageRequest } from "./pagination.ts";
 
 export interface ApiRequest {
   readonly method: string;
@@ -287,10 +287,9 @@ const ROUTES: readonly Route[] = [
       if (!ROLE_SESSION_ID.test(id))
         throw badRequest(`${id} is not a role session id (rs- and 24 hex digits)`);
       const page = query.page();
-      const detail = await roles.roleSession(id);
+      const detail = await roles.roleSession(id, page);
       if (!detail) throw notFound(`no role session ${id}`);
-      const events = paginate(detail.events, page);
-      return { ...detail, events: events.items, nextCursor: events.nextCursor };
+      return { ...detail, nextCursor: nextCursorOf(page, detail.roleSession.eventCount) };
     },
   },
   {

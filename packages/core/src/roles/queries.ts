@@ -366,14 +366,27 @@ export class RoleQueries {
     return this.view(read);
   }
 
-  /** `role-session ID`: the session, its person, its portal session and its events in time order. */
-  async roleSession(id: string): Promise<RoleSessionDetail | undefined> {
-    const read = await this.read(id, true);
+  /**
+   * `role-session ID`: the session, its person, its portal session and its events in time order. `page`: only
+   * the events from `offset`, `limit` of them (the API's page), whose payloads alone are read: a session of
+   * thousands of calls is summed up from its events without their payloads, as a listing is.
+   */
+  async roleSession(
+    id: string,
+    page?: { readonly offset: number; readonly limit: number },
+  ): Promise<RoleSessionDetail | undefined> {
+    const read = await this.read(id, page === undefined);
     if (!read.session && read.events.length === 0) return undefined;
     const { view, user } = await this.view(read);
     const profile = user ? ((await this.timeline.profiles([user])).get(userKeyString(user)) ?? null) : null;
     const session = read.session;
-    const events = session ? payloads(read, session).map(toRoleTimelineEvent) : [];
+    let withPayloads = read;
+    if (page !== undefined) {
+      // Event items sort by time, then id (`EVENT#<time>#<id>`), as `payloads` sorts them.
+      const keys = read.events.slice(page.offset, page.offset + page.limit).map(({ pk, sk }) => ({ pk, sk }));
+      withPayloads = { ...read, events: await this.store.getAll(keys) };
+    }
+    const events = session ? payloads(withPayloads, session).map(toRoleTimelineEvent) : [];
     return { roleSession: view, user: profile, credentialId: view.credentialId, events };
   }
 
