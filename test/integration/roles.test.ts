@@ -587,6 +587,79 @@ describe("detection role-credentials-new-address", () => {
     ]);
   });
 
+  /** A portal-session event (`ListAccounts`) of the published portal session, from this address. */
+  const portalFrom = (sourceIPAddress: string) => ({
+    ...(CHAIN[0] as Record<string, unknown>),
+    eventID: "77777777-0000-4000-8000-000000000001",
+    eventTime: "2026-07-01T00:35:00Z",
+    sourceIPAddress,
+  });
+
+  it.each([
+    ["from that address", "198.51.100.66", []],
+    ["from a third address", "203.0.113.9", [["203.0.113.9"]]],
+  ])(
+    "withdraws the alert once the portal session is found used from its address, at the next call %s",
+    async (_, next, expected) => {
+      // Prepare: the chain and a call from an address the portal session had not used (an alert).
+      const store = await alertingRuntime(new RecordingSink());
+      await ingestBatch(store.pipeline, classify([...CHAIN, callFrom("198.51.100.66", 1)]));
+      expect((await store.alerts()).map((alert) => alert.sourceIps)).toEqual([["198.51.100.66"]]);
+      // Act: the portal session used from that address; then another call.
+      await ingestBatch(store.pipeline, classify([portalFrom("198.51.100.66")]));
+      await ingestBatch(store.pipeline, classify([callFrom(next, 2)]));
+      // Assess: no alert of that address (64c1c4b wrote it again, with a count of 0).
+      expect((await store.alerts()).map((alert) => alert.sourceIps)).toEqual(expected);
+    },
+  );
+
+  it("stores the alerts of one delivery of every call, whatever the order, split and duplicates, over two addresses", async () => {
+    // Prepare: 400 calls, a few seconds to a minute and a half apart with a break now and then (new episodes),
+    // most from one address the portal session never used, some from a second, a few from its own; shuffled
+    // locally, 20 given twice, ten a batch. Seeded: the same every run.
+    for (const seed of [1, 2]) {
+      let state = seed;
+      const random = () => {
+        state = (state * 1103515245 + 12345) % 2147483648;
+        return state / 2147483648;
+      };
+      let at = Date.parse("2026-07-01T00:40:00Z");
+      const calls = Array.from({ length: 400 }, (_, index) => {
+        at += random() < 0.05 ? 11 * 60_000 + Math.floor(random() * 600_000) : Math.floor(random() * 90_000);
+        const address = random() < 0.3 ? "203.0.113.9" : random() < 0.1 ? "54.79.161.228" : "198.51.100.66";
+        return {
+          ...callFrom(address, 0),
+          eventID: `66666666-0000-4000-8000-${String(index).padStart(12, "0")}`,
+          eventTime: isoSeconds(at),
+        };
+      });
+      const order = calls
+        .map((call, index) => ({ call, key: index + (random() - 0.5) * 80 }))
+        .sort((a, b) => a.key - b.key)
+        .map(({ call }) => call);
+      for (let n = 0; n < 20; n += 1)
+        order.splice(
+          Math.floor(random() * order.length),
+          0,
+          order[Math.floor(random() * order.length)] as (typeof order)[number],
+        );
+      const batched = await alertingRuntime(new RecordingSink());
+      await ingestBatch(batched.pipeline, classify(CHAIN));
+      for (let offset = 0; offset < order.length; offset += 10)
+        await ingestBatch(batched.pipeline, classify(order.slice(offset, offset + 10)));
+      const whole = await alertingRuntime(new RecordingSink());
+      // Act
+      await ingestBatch(whole.pipeline, classify([...CHAIN, ...calls]));
+      // Assess: the same alert items (listings with their summaries, index items, presence marks); paging
+      // markers apart (which id an alert was paged under depends on which of its calls came first).
+      const alertItems = async (runtime: Runtime) =>
+        (await dumpTable(runtime)).filter((item) => String(item.pk).startsWith("ALERT"));
+      const expected = await alertItems(whole);
+      expect(expected.length).toBeGreaterThan(20);
+      expect(await alertItems(batched)).toEqual(expected);
+    }
+  });
+
   it("alerts once, naming the person and the portal session, when the session's key is used from a new address", async () => {
     // Prepare: the published chain, then two calls from an address the portal session never used.
     const sink = new RecordingSink();
@@ -668,6 +741,81 @@ describe("detection role-credentials-new-address", () => {
 describe("role-credentials-new-address, two processes on one table", () => {
   const alertItems = (items: Record<string, unknown>[]) =>
     items.filter((item) => String(item.pk).startsWith("ALERT"));
+
+  it.each([
+    ["as this version writes it", false],
+    ["as an earlier version wrote it (no summary)", true],
+  ])(
+    "counts a call another process stored and alerted on while this one read the session whole, its alert %s",
+    async (_, stripped) => {
+      // Prepare: a session of 120 calls 30 s apart from an address its portal session never used, stored by
+      // process B; the reference, every call in one delivery.
+      const call = (index: number, eventTime: string) => ({
+        ...(CHAIN[4] as Record<string, unknown>),
+        eventID: `66666666-0000-4000-8000-${String(index).padStart(12, "0")}`,
+        eventTime,
+        sourceIPAddress: "198.51.100.66",
+      });
+      const calls = Array.from({ length: 120 }, (_, index) =>
+        call(index, isoSeconds(Date.parse("2026-07-01T00:40:00Z") + index * 30_000)),
+      );
+      const mine = call(500, "2026-07-01T01:45:00Z");
+      const theirs = call(501, "2026-07-01T01:48:00Z");
+      const reference = await openRuntime({ inMemory: true, alertSink: new RecordingSink() });
+      open.push(reference);
+      await ingestBatch(reference.pipeline, classify([...CHAIN, ...calls, mine, theirs]));
+      const dataDir = await mkdtemp(join(tmpdir(), "idc-audit-whole-reading-"));
+      try {
+        const a = await openRuntime({ dataDir, alertSink: new RecordingSink() });
+        open.push(a);
+        const b = await openRuntime({ dataDir, alertSink: new RecordingSink() });
+        open.push(b);
+        await ingestBatch(b.pipeline, classify(CHAIN));
+        for (let offset = 0; offset < 120; offset += 10)
+          await ingestBatch(b.pipeline, classify(calls.slice(offset, offset + 10)));
+        // Act: A reads the session whole (it never judged it), and is held there while B stores a later call
+        // and writes the alert that counts it.
+        const release = deferred();
+        const held = deferred();
+        let armed = true;
+        const query = a.store.query.bind(a.store);
+        a.store.query = async (pk, options) => {
+          const items = await query(pk, options);
+          if (
+            armed &&
+            pk.startsWith("ROLESESSION#") &&
+            items.filter((item) => item.kind === "call").length > 100
+          ) {
+            armed = false;
+            held.resolve();
+            await release.promise;
+          }
+          return items;
+        };
+        const aDone = ingestBatch(a.pipeline, classify([mine]));
+        await held.promise;
+        await ingestBatch(b.pipeline, classify([theirs]));
+        if (stripped)
+          for (const item of await dumpTable(b))
+            if (item.type === "alert" && item.episode !== undefined) {
+              const { episode: _summary, ...listing } = item;
+              await b.store.putAll([listing as Item]);
+            }
+        release.resolve();
+        await aDone;
+        // Assess: A's alert counts B's call (64c1c4b: 121 of 122, or, against the earlier version's listing, a
+        // judgement that never ended).
+        const counted = (alerts: readonly { count: number; firstSeen: string; lastSeen: string }[]) =>
+          alerts.map(({ count, firstSeen, lastSeen }) => [count, firstSeen, lastSeen]);
+        expect(counted(await a.alerts())).toEqual(counted(await reference.alerts()));
+        expect(counted(await a.alerts())).toEqual([[122, "2026-07-01T00:40:00Z", "2026-07-01T01:48:00Z"]]);
+      } finally {
+        await Promise.all(open.splice(0).map((entry) => entry.close()));
+        await rm(dataDir, { recursive: true, force: true });
+      }
+    },
+    60_000,
+  );
 
   it("ends with one delivery's alert when each judged its call before the other's was stored", async () => {
     // Prepare: the reference (the chain, then both calls); then two processes on one data dir, each storing one

@@ -582,10 +582,18 @@ export class Detector {
       const key = `role-session#${id}`;
       // The whole session is judged at once: its alerts are keyed by the session, not by the person, so
       // judging one session never touches another's alerts.
-      const judge = async (): Promise<SubjectJudgement | undefined> => {
+      // Whether a reading of this judgement read every call: then so does its check after writing. That reading
+      // read the calls before the stored alerts (unlike a reading by the time), so an alert another process
+      // stored in between may count calls it lacks, and its write undo them: the check must read them afresh.
+      let readWhole = false;
+      const judge = async (again: boolean): Promise<SubjectJudgement | undefined> => {
         const times = (callTimes?.get(id) ?? []).map(Date.parse);
         const known = this.wholeRoleSessions.get(id);
-        const byTime = times.length > 0 && known !== undefined && known.calls >= ROLE_CALLS_READ_WHOLE;
+        const byTime =
+          !(again && readWhole) &&
+          times.length > 0 &&
+          known !== undefined &&
+          known.calls >= ROLE_CALLS_READ_WHOLE;
         const linked = byTime
           ? await roles.linkOf(id, pending)
           : await roles.linkedCalls(id, pending, this.unlinkedRoleSessions.has(id));
@@ -616,6 +624,12 @@ export class Detector {
         const basis = roleJudgementBasis(linked.user, activity);
         const rule = roleSessionRule(activity);
         const subject = { key, subject: { type: "user", ...linked.user } as const };
+        const readMinutes = async (hours: ReadonlySet<Hour>, read: Set<Hour>) => {
+          const calls = await readHoursWith(hours, read, MINUTES, (from, to) =>
+            roles.callsBetween(id, from, to),
+          );
+          return new Map([[key, calls.map(roleCall)]]);
+        };
         let calls = linked.calls;
         // Read by the time around the batch only with the link and addresses of the whole reading before: an
         // address the portal session is now known to have used clears that address's alerts, wherever they are.
@@ -626,20 +640,23 @@ export class Detector {
         let judged: Map<string, EpisodeSubjectJudgement>;
         let range: Range;
         if (calls !== undefined) {
+          readWhole = true;
           this.wholeRoleSessions.set(id, { basis, calls: calls.length });
           const members = new Map([[key, calls.map(roleCall)]]);
           const hours = bucketsNear(calls.map(eventTimeMs), this.config.windowMs, MINUTES);
-          // Every call is read already (before the stored alerts, unlike a reading by the time: an alert another
-          // process stores in between, counting calls this reading lacks, is judged short of them; the write
-          // that makes has the session judged again, on a reading that holds them: `settle`).
+          // Every call is read already. What the stored alerts keep of their episodes is not taken: every minute
+          // a window or less from a call is read, and an alert of an address the portal session has used since
+          // (or of a link since moved) has no call of the rule left to count; kept, it would be written again
+          // with none. An alert the reading cannot see whole has the minutes it reaches read.
           judged = await this.judgeEpisodeSubjects<RoleCall>(
             [{ ...subject, times: [] }],
             [rule],
-            async () => new Map(),
+            readMinutes,
             {
               initial: { hours, read: async () => ({ failures: members, read: hours }) },
               buckets: MINUTES,
               alertsReadWhole: true,
+              summariesIgnored: true,
             },
           );
           range = around(calls.map(eventTimeMs));
@@ -648,12 +665,7 @@ export class Detector {
           judged = await this.judgeEpisodeSubjects<RoleCall>(
             [{ ...subject, times }],
             [rule],
-            async (hours, read) => {
-              const calls = await readHoursWith(hours, read, MINUTES, (from, to) =>
-                roles.callsBetween(id, from, to),
-              );
-              return new Map([[key, calls.map(roleCall)]]);
-            },
+            readMinutes,
             // Every call of the rule alerts, so the stored alerts hold the episodes of every call judged: a
             // batch's own minutes are read, and the minutes its episodes may run on into as the judgement asks.
             { buckets: MINUTES, nearMs: 0, alertsReadWhole: true },
@@ -875,9 +887,20 @@ export class Detector {
        * every judgement, and no episode span is kept for them (a read and a write each spared).
        */
       readonly alertsReadWhole?: boolean;
+      /**
+       * What the stored alerts keep of their episodes is not taken (their listings are judged as an earlier
+       * version's, without one): for a reading that holds every event of the subject.
+       */
+      readonly summariesIgnored?: boolean;
     } = {},
   ): Promise<Map<string, EpisodeSubjectJudgement>> {
-    const { initial, buckets = HOURS, nearMs = this.config.windowMs, alertsReadWhole = false } = options;
+    const {
+      initial,
+      buckets = HOURS,
+      nearMs = this.config.windowMs,
+      alertsReadWhole = false,
+      summariesIgnored = false,
+    } = options;
     const ruleNames = new Set<string>(rules.map(({ rule }) => rule));
     const firstHours = new Set<Hour>(initial?.hours);
     for (const { times } of subjects)
@@ -916,13 +939,16 @@ export class Detector {
     for (const hour of firstHours) if (!read.has(hour)) toRead.add(hour);
     let followUntil = Number.POSITIVE_INFINITY;
     for (let round = 0; ; round += 1) {
+      const readBefore = read.size;
       if (toRead.size > 0)
         for (const [key, failures] of await readFailures(toRead, read))
           for (const failure of failures) appendTo(bySubject, key, failure);
       // The bound counts from the hours the first reading took (those around the batch, and between them).
       if (round === 0) followUntil = read.size + (MAX_HOURS_FOLLOWED * HOUR_MS) / buckets.ms;
-      // Past the bound, an episode is judged on the hours read: its alert starts (or ends) where they do.
-      const follow = read.size < followUntil;
+      // Past the bound, an episode is judged on the hours read: its alert starts (or ends) where they do. So it
+      // is when a round asked for hours and read none (a reader that reads nothing new): else the rounds would
+      // never end.
+      const follow = read.size < followUntil && (round === 0 || read.size > readBefore);
       const judgements = new Map<string, EpisodeJudgement>();
       const need = new Set<Hour>();
       for (const { key, subject } of subjects) {
@@ -933,7 +959,7 @@ export class Detector {
             failures: bySubject.get(key) ?? [],
             hoursRead: read,
             buckets,
-            stored: stored.get(key)?.episodes ?? [],
+            stored: (stored.get(key)?.episodes ?? []).map(summariesIgnored ? withoutSummary : sameEpisode),
           },
           this.config,
           round,
@@ -1528,6 +1554,13 @@ function roleJudgementBasis(
     activity.credentialId,
     [...activity.portalSourceIps].sort(),
   ]);
+}
+
+const sameEpisode = (episode: StoredEpisode): StoredEpisode => episode;
+
+/** A stored alert as an earlier version stored it, without what it keeps of its episode. */
+function withoutSummary({ episode: _summary, ...rest }: StoredEpisode): StoredEpisode {
+  return rest;
 }
 
 /** A stored alert of an episode rule, from its listing. */
