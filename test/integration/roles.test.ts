@@ -17,7 +17,14 @@ import { seededShuffle } from "../support/answers.ts";
 import { deferred } from "../support/deferred.ts";
 import { RecordingSink } from "../support/detect.ts";
 import { BOB, eventsDir, loadEvent, publishedEventsDir } from "../support/fixtures.ts";
-import { dumpTable, fixtureDirectory, memoryRuntime, normalized, OutageDirectory } from "../support/store.ts";
+import {
+  countItemsRead,
+  dumpTable,
+  fixtureDirectory,
+  memoryRuntime,
+  normalized,
+  OutageDirectory,
+} from "../support/store.ts";
 
 const published = publishedEventsDir();
 const CHAIN = [
@@ -237,22 +244,16 @@ describe("role sessions named only by their session name", () => {
     await ingestBatch(store.pipeline, classify([...CHAIN, ...calls]));
     const [{ roleSessionId: id }] = classify([CHAIN[4] as Record<string, unknown>]).roleEvents as [RoleEvent];
     const whole = await store.roleQueries.roleSession(id);
-    let payloads = 0;
-    const counted = (items: Item[]) => {
-      for (const item of items)
-        if (item.data !== undefined && item.pk.startsWith("ROLESESSION#")) payloads += 1;
-      return items;
-    };
-    const query = store.store.query.bind(store.store);
-    store.store.query = async (pk, options) => counted(await query(pk, options));
-    const getAll = store.store.getAll.bind(store.store);
-    store.store.getAll = async (keys) => counted(await getAll(keys));
+    const payloads = countItemsRead(
+      store.store,
+      (item) => item.data !== undefined && item.pk.startsWith("ROLESESSION#"),
+    );
     // Act
     const page = await store.roleQueries.roleSession(id, { offset: 100, limit: 50 });
     // Assess: the same session and the same events as the whole answer's, 50 payloads read (before, 302).
     expect(page?.roleSession).toEqual(whole?.roleSession);
     expect(page?.events).toEqual(whole?.events.slice(100, 150));
-    expect(payloads).toBe(50);
+    expect(payloads.take()).toBe(50);
   });
 
   it("answers an access key with one read of its role session", async () => {
@@ -515,17 +516,11 @@ describe("detection role-credentials-new-address", () => {
     // then 300 calls from another address, ten a batch, counting the items read of its partition.
     const store = await alertingRuntime(new RecordingSink());
     await ingestBatch(store.pipeline, classify([CHAIN[3], CHAIN[4]] as Record<string, unknown>[]));
-    let read = 0;
-    const query = store.store.query.bind(store.store);
-    store.store.query = async (pk, options) => {
-      const items = await query(pk, options);
-      if (pk.startsWith("ROLESESSION#")) read += items.length;
-      return items;
-    };
+    const reads = countItemsRead(store.store, (item) => item.pk.startsWith("ROLESESSION#"));
     const perBatch: number[] = [];
     // Act
+    reads.take();
     for (let batch = 0; batch < 30; batch += 1) {
-      read = 0;
       const calls = Array.from({ length: 10 }, (_, index) => ({
         ...(CHAIN[4] as Record<string, unknown>),
         eventID: `55555555-0000-4000-8000-${String(batch * 10 + index).padStart(12, "0")}`,
@@ -533,7 +528,7 @@ describe("detection role-credentials-new-address", () => {
         sourceIPAddress: "198.51.100.66",
       }));
       await ingestBatch(store.pipeline, classify(calls));
-      perBatch.push(read);
+      perBatch.push(reads.take());
     }
     // Assess: the last batch read what the first did (before 2026-12-04, every call stored so far: 291 more).
     expect(perBatch[0]).toBeGreaterThan(0);
@@ -552,19 +547,13 @@ describe("detection role-credentials-new-address", () => {
     }));
     const store = await alertingRuntime(new RecordingSink());
     await ingestBatch(store.pipeline, classify(CHAIN));
-    let read = 0;
-    const query = store.store.query.bind(store.store);
-    store.store.query = async (pk, options) => {
-      const items = await query(pk, options);
-      if (pk.startsWith("ROLESESSION#")) read += items.length;
-      return items;
-    };
+    const reads = countItemsRead(store.store, (item) => item.pk.startsWith("ROLESESSION#"));
     const perBatch: number[] = [];
     // Act
+    reads.take();
     for (let batch = 0; batch < 60; batch += 1) {
-      read = 0;
       await ingestBatch(store.pipeline, classify(calls.slice(batch * 10, batch * 10 + 10)));
-      perBatch.push(read);
+      perBatch.push(reads.take());
     }
     // Assess: once the session holds a hundred calls, a batch reads the minutes of its calls and the window
     // after them (twice: the judgement and its check after writing), not the session: 24 items a batch, against
