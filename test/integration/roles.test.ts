@@ -602,6 +602,39 @@ describe("detection role-credentials-new-address", () => {
     },
   );
 
+  it.each([
+    ["from that address", "198.51.100.66", []],
+    ["from a third address", "203.0.113.9", [["203.0.113.9"]]],
+  ])(
+    "withdraws a long session's alert once the portal session is found used from its address, at the next call %s",
+    async (_, next, expected) => {
+      // Prepare: 150 calls 30 s apart from an address the portal session had not used, ten a batch (judged by
+      // the minute past the first hundred).
+      const store = await alertingRuntime(new RecordingSink());
+      const calls = Array.from({ length: 150 }, (_, index) => ({
+        ...callFrom("198.51.100.66", 0),
+        eventID: `66666666-0000-4000-8000-${String(index).padStart(12, "0")}`,
+        eventTime: isoSeconds(Date.parse("2026-07-01T00:40:00Z") + index * 30_000),
+      }));
+      await ingestBatch(store.pipeline, classify(CHAIN));
+      for (let offset = 0; offset < calls.length; offset += 10)
+        await ingestBatch(store.pipeline, classify(calls.slice(offset, offset + 10)));
+      expect((await store.alerts()).map((alert) => [alert.sourceIps, alert.count])).toEqual([
+        [["198.51.100.66"], 150],
+      ]);
+      // Act: the portal session used from that address; then another call.
+      await ingestBatch(store.pipeline, classify([portalFrom("198.51.100.66")]));
+      const last = {
+        ...callFrom(next, 0),
+        eventID: "66666666-0000-4000-8000-999999999999",
+        eventTime: "2026-07-01T01:55:00Z",
+      };
+      await ingestBatch(store.pipeline, classify([last]));
+      // Assess
+      expect((await store.alerts()).map((alert) => alert.sourceIps)).toEqual(expected);
+    },
+  );
+
   it("stores the alerts of one delivery of every call, whatever the order, split and duplicates, over two addresses", async () => {
     // Prepare: 400 calls, a few seconds to a minute and a half apart with a break now and then (new episodes),
     // most from one address the portal session never used, some from a second, a few from its own; shuffled
@@ -730,6 +763,68 @@ describe("detection role-credentials-new-address", () => {
 describe("role-credentials-new-address, two processes on one table", () => {
   const alertItems = (items: Record<string, unknown>[]) =>
     items.filter((item) => String(item.pk).startsWith("ALERT"));
+
+  it("keeps the call another process alerted on while this one, judging by the minute, followed the same new episode", async () => {
+    // Prepare: 120 calls 30 s apart from an address the portal session never used, stored by process A (which
+    // judges the session by the minute past the first hundred); a new episode 16 minutes after the last call:
+    // A's call, then B's 20 s later, in the next minute. The reference: every call in one delivery.
+    const call = (index: number, eventTime: string) => ({
+      ...(CHAIN[4] as Record<string, unknown>),
+      eventID: `66666666-0000-4000-8000-${String(index).padStart(12, "0")}`,
+      eventTime,
+      sourceIPAddress: "198.51.100.66",
+    });
+    const calls = Array.from({ length: 120 }, (_, index) =>
+      call(index, isoSeconds(Date.parse("2026-07-01T00:40:00Z") + index * 30_000)),
+    );
+    const mine = call(500, "2026-07-01T01:55:50Z");
+    const theirs = call(501, "2026-07-01T01:56:10Z");
+    const reference = await openRuntime({ inMemory: true, alertSink: new RecordingSink() });
+    open.push(reference);
+    await ingestBatch(reference.pipeline, classify([...CHAIN, ...calls, mine, theirs]));
+    const dataDir = await mkdtemp(join(tmpdir(), "idc-audit-by-minute-"));
+    try {
+      const a = await openRuntime({ dataDir, alertSink: new RecordingSink() });
+      open.push(a);
+      const b = await openRuntime({ dataDir, alertSink: new RecordingSink() });
+      open.push(b);
+      await ingestBatch(a.pipeline, classify(CHAIN));
+      for (let offset = 0; offset < 120; offset += 10)
+        await ingestBatch(a.pipeline, classify(calls.slice(offset, offset + 10)));
+      // Act: A follows its call's episode into the minutes around it (01:45 to 02:05), and is held there, its
+      // reading made, while B stores its call and writes the alert of both.
+      const release = deferred();
+      const held = deferred();
+      let armed = true;
+      const query = a.store.query.bind(a.store);
+      a.store.query = async (pk, options) => {
+        const items = await query(pk, options);
+        const [from = "", to = ""] = options?.between ?? [];
+        if (armed && pk.startsWith("ROLESESSION#") && from.includes("T01:45") && to.includes("T02:05")) {
+          armed = false;
+          held.resolve();
+          await release.promise;
+        }
+        return items;
+      };
+      const aDone = ingestBatch(a.pipeline, classify([mine]));
+      await held.promise;
+      await ingestBatch(b.pipeline, classify([theirs]));
+      const counted = (alerts: readonly { count: number; firstSeen: string; lastSeen: string }[]) =>
+        alerts.map(({ count, firstSeen, lastSeen }) => [count, firstSeen, lastSeen]);
+      const written = counted(await b.alerts());
+      release.resolve();
+      await aDone;
+      // Assess: A was held where meant; B's alert was one delivery's; A's write did not shorten it (before the
+      // fix, [1, 01:55:50, 01:55:50] was left: A's check after writing read its own minute only).
+      expect(armed).toBe(false);
+      expect(written).toEqual(counted(await reference.alerts()));
+      expect(counted(await a.alerts())).toEqual(counted(await reference.alerts()));
+    } finally {
+      await Promise.all(open.splice(0).map((entry) => entry.close()));
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  }, 60_000);
 
   it.each([
     ["as this version writes it", false],

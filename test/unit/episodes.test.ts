@@ -223,7 +223,9 @@ describe("address rules judged on the hours a batch reads", () => {
       }),
       { numRuns: 200 },
     );
-  });
+    // Seconds at most alone; under a full run beside the integration tests, more than the unit default of
+    // five: a property test's time, not a measurement.
+  }, 60_000);
 
   it("reads the same few hours at each batch of a steady spray, however long it has run", () => {
     // A failure every 20 s for two days, alternately for a user (15 in turn) and a name that matches nobody.
@@ -367,7 +369,9 @@ describe("a person's brute-force and mfa-attack judged on the hours a batch read
       }),
       { numRuns: 200 },
     );
-  });
+    // Seconds at most alone; under a full run beside the integration tests, more than the unit default of
+    // five: a property test's time, not a measurement.
+  }, 60_000);
 
   it("reads the same few hours at each batch of a brute force that never pauses", () => {
     // A wrong password every 10 s for two days, from two addresses in turn.
