@@ -109,8 +109,15 @@ function deliverWith<M extends EpisodeMember>(
   }
 }
 
+/** By rule, first event's time and id: two addresses' episodes of a role session can start at one time. */
 const sortedAlerts = <T extends Finding>(alerts: Iterable<T>) =>
-  [...alerts].sort((a, b) => (`${a.rule}${a.firstSeen}` < `${b.rule}${b.firstSeen}` ? -1 : 1));
+  [...alerts].sort((a, b) => {
+    const [left, right] = [
+      `${a.rule}\u0000${a.firstSeen}\u0000${a.id}`,
+      `${b.rule}\u0000${b.firstSeen}\u0000${b.id}`,
+    ];
+    return left < right ? -1 : left > right ? 1 : 0;
+  });
 
 /**
  * The address rules as they were written before episodes were judged in part (7e7aa0f), kept here as an
@@ -504,6 +511,27 @@ describe("role-credentials-new-address judged on the minutes of a batch's calls"
     // Two seconds alone on this machine; under a full run beside the integration tests, more than the default
     // five: a property test's time, not a measurement.
   }, 60_000);
+
+  it("gives the same alerts when two addresses' episodes start at one time, delivered in either order", () => {
+    const all = [
+      call(0, start, "198.51.100.66"),
+      call(1, start, "203.0.113.9"),
+      call(2, start + MINUTE, "203.0.113.9"),
+    ];
+    const whole = sortedAlerts(
+      evaluateRoleSession({ ...activity, calls: all.map(({ event }) => event) }, config),
+    );
+    expect(whole.map((alert) => `${alert.sourceIps[0]} ${alert.count}`).sort()).toEqual([
+      "198.51.100.66 1",
+      "203.0.113.9 2",
+    ]);
+    for (const order of [all, [...all].reverse()]) {
+      const stored = new Map<string, RoleCall>();
+      const alerts = new Map<string, EpisodeFinding>();
+      for (const entry of order) deliverWith(stored, alerts, [entry], judge, MINUTES, 0);
+      expect(sortedAlerts(alerts.values())).toEqual(whole);
+    }
+  });
 
   it("reads the same few minutes at each batch of a session used all day from a new address", () => {
     // A call every 10 s for twelve hours from an address the portal session never used, ten a batch.
