@@ -10,7 +10,7 @@ import type { RoleEvent } from "@idc-audit/core/roles";
 import type { Runtime } from "@idc-audit/core/runtime";
 import { openRuntime } from "@idc-audit/core/runtime";
 import { isoSeconds } from "@idc-audit/core/synth";
-import type { Item } from "@idc-audit/core/timeline";
+import type { Item, TableStore } from "@idc-audit/core/timeline";
 import fc from "fast-check";
 import { afterEach, describe, expect, it } from "vitest";
 import { seededShuffle } from "../support/answers.ts";
@@ -763,20 +763,47 @@ describe("detection role-credentials-new-address", () => {
 describe("role-credentials-new-address, two processes on one table", () => {
   const alertItems = (items: Record<string, unknown>[]) =>
     items.filter((item) => String(item.pk).startsWith("ALERT"));
+  /** Call `index` of the published role session from an address its portal session never used. */
+  const call = (index: number, eventTime: string) => ({
+    ...(CHAIN[4] as Record<string, unknown>),
+    eventID: `66666666-0000-4000-8000-${String(index).padStart(12, "0")}`,
+    eventTime,
+    sourceIPAddress: "198.51.100.66",
+  });
+  /** 120 calls 30 s apart from 00:40: past the first hundred, a process that read them judges by the minute. */
+  const calls = Array.from({ length: 120 }, (_, index) =>
+    call(index, isoSeconds(Date.parse("2026-07-01T00:40:00Z") + index * 30_000)),
+  );
+  const counted = (alerts: readonly { count: number; firstSeen: string; lastSeen: string }[]) =>
+    alerts.map(({ count, firstSeen, lastSeen }) => [count, firstSeen, lastSeen]);
+  /**
+   * Holds the first of `store`'s queries whose answer `matches`, once made, until `release()`: `held` settles
+   * when it is held, and `armed` stays true while none was.
+   */
+  function holdQuery(
+    store: TableStore,
+    matches: (pk: string, between: readonly string[], items: Item[]) => boolean,
+  ) {
+    const release = deferred();
+    const held = deferred();
+    const state = { armed: true, held: held.promise, release: () => release.resolve() };
+    const query = store.query.bind(store);
+    store.query = async (pk, options) => {
+      const items = await query(pk, options);
+      if (state.armed && matches(pk, options?.between ?? [], items)) {
+        state.armed = false;
+        held.resolve();
+        await release.promise;
+      }
+      return items;
+    };
+    return state;
+  }
 
   it("keeps the call another process alerted on while this one, judging by the minute, followed the same new episode", async () => {
     // Prepare: 120 calls 30 s apart from an address the portal session never used, stored by process A (which
     // judges the session by the minute past the first hundred); a new episode 16 minutes after the last call:
     // A's call, then B's 20 s later, in the next minute. The reference: every call in one delivery.
-    const call = (index: number, eventTime: string) => ({
-      ...(CHAIN[4] as Record<string, unknown>),
-      eventID: `66666666-0000-4000-8000-${String(index).padStart(12, "0")}`,
-      eventTime,
-      sourceIPAddress: "198.51.100.66",
-    });
-    const calls = Array.from({ length: 120 }, (_, index) =>
-      call(index, isoSeconds(Date.parse("2026-07-01T00:40:00Z") + index * 30_000)),
-    );
     const mine = call(500, "2026-07-01T01:55:50Z");
     const theirs = call(501, "2026-07-01T01:56:10Z");
     const reference = await openRuntime({ inMemory: true, alertSink: new RecordingSink() });
@@ -793,31 +820,20 @@ describe("role-credentials-new-address, two processes on one table", () => {
         await ingestBatch(a.pipeline, classify(calls.slice(offset, offset + 10)));
       // Act: A follows its call's episode into the minutes around it (01:45 to 02:05), and is held there, its
       // reading made, while B stores its call and writes the alert of both.
-      const release = deferred();
-      const held = deferred();
-      let armed = true;
-      const query = a.store.query.bind(a.store);
-      a.store.query = async (pk, options) => {
-        const items = await query(pk, options);
-        const [from = "", to = ""] = options?.between ?? [];
-        if (armed && pk.startsWith("ROLESESSION#") && from.includes("T01:45") && to.includes("T02:05")) {
-          armed = false;
-          held.resolve();
-          await release.promise;
-        }
-        return items;
-      };
+      const hold = holdQuery(
+        a.store,
+        (pk, [from = "", to = ""]) =>
+          pk.startsWith("ROLESESSION#") && from.includes("T01:45") && to.includes("T02:05"),
+      );
       const aDone = ingestBatch(a.pipeline, classify([mine]));
-      await held.promise;
+      await hold.held;
       await ingestBatch(b.pipeline, classify([theirs]));
-      const counted = (alerts: readonly { count: number; firstSeen: string; lastSeen: string }[]) =>
-        alerts.map(({ count, firstSeen, lastSeen }) => [count, firstSeen, lastSeen]);
       const written = counted(await b.alerts());
-      release.resolve();
+      hold.release();
       await aDone;
       // Assess: A was held where meant; B's alert was one delivery's; A's write did not shorten it (before the
       // fix, [1, 01:55:50, 01:55:50] was left: A's check after writing read its own minute only).
-      expect(armed).toBe(false);
+      expect(hold.armed).toBe(false);
       expect(written).toEqual(counted(await reference.alerts()));
       expect(counted(await a.alerts())).toEqual(counted(await reference.alerts()));
     } finally {
@@ -834,15 +850,6 @@ describe("role-credentials-new-address, two processes on one table", () => {
     async (_, stripped) => {
       // Prepare: a session of 120 calls 30 s apart from an address its portal session never used, stored by
       // process B; the reference, every call in one delivery.
-      const call = (index: number, eventTime: string) => ({
-        ...(CHAIN[4] as Record<string, unknown>),
-        eventID: `66666666-0000-4000-8000-${String(index).padStart(12, "0")}`,
-        eventTime,
-        sourceIPAddress: "198.51.100.66",
-      });
-      const calls = Array.from({ length: 120 }, (_, index) =>
-        call(index, isoSeconds(Date.parse("2026-07-01T00:40:00Z") + index * 30_000)),
-      );
       const mine = call(500, "2026-07-01T01:45:00Z");
       const theirs = call(501, "2026-07-01T01:48:00Z");
       const reference = await openRuntime({ inMemory: true, alertSink: new RecordingSink() });
@@ -859,25 +866,13 @@ describe("role-credentials-new-address, two processes on one table", () => {
           await ingestBatch(b.pipeline, classify(calls.slice(offset, offset + 10)));
         // Act: A reads the session whole (it never judged it), and is held there while B stores a later call
         // and writes the alert that counts it.
-        const release = deferred();
-        const held = deferred();
-        let armed = true;
-        const query = a.store.query.bind(a.store);
-        a.store.query = async (pk, options) => {
-          const items = await query(pk, options);
-          if (
-            armed &&
-            pk.startsWith("ROLESESSION#") &&
-            items.filter((item) => item.kind === "call").length > 100
-          ) {
-            armed = false;
-            held.resolve();
-            await release.promise;
-          }
-          return items;
-        };
+        const hold = holdQuery(
+          a.store,
+          (pk, _, items) =>
+            pk.startsWith("ROLESESSION#") && items.filter((item) => item.kind === "call").length > 100,
+        );
         const aDone = ingestBatch(a.pipeline, classify([mine]));
-        await held.promise;
+        await hold.held;
         await ingestBatch(b.pipeline, classify([theirs]));
         if (stripped)
           for (const item of await dumpTable(b))
@@ -885,12 +880,11 @@ describe("role-credentials-new-address, two processes on one table", () => {
               const { episode: _summary, ...listing } = item;
               await b.store.putAll([listing as Item]);
             }
-        release.resolve();
+        hold.release();
         await aDone;
         // Assess: A's alert counts B's call (64c1c4b: 121 of 122, or, against the earlier version's listing, a
         // judgement that never ended).
-        const counted = (alerts: readonly { count: number; firstSeen: string; lastSeen: string }[]) =>
-          alerts.map(({ count, firstSeen, lastSeen }) => [count, firstSeen, lastSeen]);
+        expect(hold.armed).toBe(false);
         expect(counted(await a.alerts())).toEqual(counted(await reference.alerts()));
         expect(counted(await a.alerts())).toEqual([[122, "2026-07-01T00:40:00Z", "2026-07-01T01:48:00Z"]]);
       } finally {
