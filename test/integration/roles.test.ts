@@ -722,6 +722,31 @@ describe("detection role-credentials-new-address", () => {
     expect(await store.alerts()).toEqual([]);
   });
 
+  it("withdraws the alert when an event of the portal session from the calls' address arrives after them", async () => {
+    // Prepare: the published chain and a call from an address its portal session had not used (an alert); then the
+    // portal session's ListAccounts from that address, delivered late (the person's own second address).
+    const sink = new RecordingSink();
+    const store = await alertingRuntime(sink);
+    const fromThere = {
+      ...(CHAIN[0] as Record<string, unknown>),
+      eventID: "33333333-0000-4000-8000-000000000001",
+      eventTime: "2026-07-01T00:40:00Z",
+      sourceIPAddress: "198.51.100.66",
+    };
+    await ingestBatch(store.pipeline, classify(CHAIN));
+    await ingestBatch(store.pipeline, classify([callFrom("198.51.100.66", 1)]));
+    expect((await store.alerts()).map((alert) => alert.rule)).toEqual(["role-credentials-new-address"]);
+    // Act
+    const late = await ingestBatch(store.pipeline, classify([fromThere]));
+    // Assess: no alert, as when the portal session's event comes first
+    expect(late.alerts).toEqual([]);
+    expect(await store.alerts()).toEqual([]);
+    const ordered = await alertingRuntime(new RecordingSink());
+    await ingestBatch(ordered.pipeline, classify([...CHAIN, fromThere]));
+    await ingestBatch(ordered.pipeline, classify([callFrom("198.51.100.66", 1)]));
+    expect(await ordered.alerts()).toEqual([]);
+  });
+
   it("alerts the same when the grant arrives after the calls, in another batch", async () => {
     const sink = new RecordingSink();
     const store = await alertingRuntime(sink);
@@ -836,6 +861,104 @@ describe("role-credentials-new-address, two processes on one table", () => {
       expect(hold.armed).toBe(false);
       expect(written).toEqual(counted(await reference.alerts()));
       expect(counted(await a.alerts())).toEqual(counted(await reference.alerts()));
+    } finally {
+      await Promise.all(open.splice(0).map((entry) => entry.close()));
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  }, 60_000);
+
+  /**
+   * Holds `store`'s reading of the published portal session once made: its session partition's links, then the
+   * person's events they lead to (`TimelineQueries.session`), the query held.
+   */
+  function holdPortalSessionRead(store: TableStore) {
+    let linksRead = false;
+    return holdQuery(store, (pk) => {
+      if (pk === `SESSION#v1#${PORTAL_SESSION}`) linksRead = true;
+      return linksRead && pk.startsWith("USER#");
+    });
+  }
+
+  it("raises no alert when the portal session's event from the call's address is stored while the call is judged", async () => {
+    // Prepare: process A has stored the published chain (its portal session used from one address).
+    const dataDir = await mkdtemp(join(tmpdir(), "idc-audit-portal-address-"));
+    try {
+      const sink = new RecordingSink();
+      const a = await openRuntime({ dataDir, alertSink: sink });
+      open.push(a);
+      const b = await openRuntime({ dataDir, alertSink: new RecordingSink() });
+      open.push(b);
+      await ingestBatch(a.pipeline, classify(CHAIN));
+      // Act: A judges a call from another address and is held once it has read the portal session, while B
+      // stores the portal session's ListAccounts from that address (and finds no role session to judge again).
+      const hold = holdPortalSessionRead(a.store);
+      const aDone = ingestBatch(a.pipeline, classify([call(0, "2026-07-01T00:45:00Z")]));
+      await hold.held;
+      await ingestBatch(
+        b.pipeline,
+        classify([
+          {
+            ...(CHAIN[0] as Record<string, unknown>),
+            eventID: "33333333-0000-4000-8000-000000000002",
+            eventTime: "2026-07-01T00:40:00Z",
+            sourceIPAddress: "198.51.100.66",
+          },
+        ]),
+      );
+      hold.release();
+      await aDone;
+      // Assess: A, about to alert, indexed the session and read the portal session again: no alert stored or
+      // paged, as in one delivery of both.
+      expect(hold.armed).toBe(false);
+      expect(await a.alerts()).toEqual([]);
+      expect(sink.published).toEqual([]);
+    } finally {
+      await Promise.all(open.splice(0).map((entry) => entry.close()));
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  }, 60_000);
+
+  it("withdraws an alert an earlier version stored when the portal session's event from its address is stored while it is judged", async () => {
+    // Prepare: the chain and a call from another address, alerted on; the table as an earlier version left it
+    // (the session not indexed under its portal session). Process C, new, judges the session on a call from the
+    // portal session's own address, and is held once it has read the portal session, while B stores the portal
+    // session's ListAccounts from the other address (and finds no role session indexed).
+    const dataDir = await mkdtemp(join(tmpdir(), "idc-audit-portal-index-"));
+    try {
+      const a = await openRuntime({ dataDir, alertSink: new RecordingSink() });
+      open.push(a);
+      await ingestBatch(a.pipeline, classify([...CHAIN, call(0, "2026-07-01T00:45:00Z")]));
+      expect((await a.alerts()).map((alert) => alert.rule)).toEqual(["role-credentials-new-address"]);
+      const index: Item[] = [];
+      for await (const page of a.store.scan())
+        for (const item of page) if (String(item.pk).startsWith("PORTALROLEALERTS#")) index.push(item);
+      expect(index.length).toBeGreaterThan(0);
+      await a.store.deleteAll(index);
+      const b = await openRuntime({ dataDir, alertSink: new RecordingSink() });
+      open.push(b);
+      const c = await openRuntime({ dataDir, alertSink: new RecordingSink() });
+      open.push(c);
+      const hold = holdPortalSessionRead(c.store);
+      const fromPortal = { ...call(1, "2026-07-01T00:46:00Z"), sourceIPAddress: "54.79.161.228" };
+      // Act
+      const cDone = ingestBatch(c.pipeline, classify([fromPortal]));
+      await hold.held;
+      await ingestBatch(
+        b.pipeline,
+        classify([
+          {
+            ...(CHAIN[0] as Record<string, unknown>),
+            eventID: "33333333-0000-4000-8000-000000000003",
+            eventTime: "2026-07-01T00:40:00Z",
+            sourceIPAddress: "198.51.100.66",
+          },
+        ]),
+      );
+      hold.release();
+      await cDone;
+      // Assess: C, finding the alert stands, indexed the session and read its portal session again.
+      expect(hold.armed).toBe(false);
+      expect(await c.alerts()).toEqual([]);
     } finally {
       await Promise.all(open.splice(0).map((entry) => entry.close()));
       await rm(dataDir, { recursive: true, force: true });

@@ -109,6 +109,8 @@ export async function dumpTable(runtime: Runtime): Promise<Record<string, unknow
       if (plain.type === ItemType.PresenceMark) continue;
       // Likewise a subject's episode span: the longest alert ever written, one order's passing alert included.
       if (plain.type === ItemType.AlertSpan) continue;
+      // And a role session indexed under its portal session: one order's passing alert leaves one too.
+      if (plain.type === ItemType.PortalRoleAlert) continue;
       items.push(asMemberKey(plain));
     }
     start = page.LastEvaluatedKey as Record<string, never> | undefined;

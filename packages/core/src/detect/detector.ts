@@ -205,6 +205,22 @@ export class Detector {
   private readonly wholeRoleSessions = new LRUCache<string, { readonly basis: string; calls: number }>({
     max: CLEARED_SESSIONS,
   });
+  /**
+   * Role sessions this process indexed under their portal session (`Keys.portalRoleAlert`, by portal session and
+   * role session): not written again.
+   */
+  private readonly indexedUnderPortal = new LRUCache<string, true>({ max: CLEARED_SESSIONS });
+  /**
+   * Whether the table holds any role session indexed under its portal session (`Keys.portalRoleAlertsPresence`), as
+   * this process found or wrote it: until then each batch reads that one key, and nothing more.
+   */
+  private portalRoleAlertsPresent = false;
+  /**
+   * Portal sessions and addresses (`credentialId`, NUL, address) of events this process stored and then looked up
+   * in that index: a judgement that reads the portal session after that finds the address, so no role session can
+   * alert on it since, and another event of the pair has nothing to look up.
+   */
+  private readonly portalAddressesLookedUp = new LRUCache<string, true>({ max: CLEARED_SESSIONS });
   /** Subjects whose presence mark this process wrote (`Keys.alertSubjectPresence`): not written again. */
   private readonly marked = new LRUCache<string, true>({ max: MARKED_SUBJECTS });
   /**
@@ -523,6 +539,10 @@ export class Detector {
     return this.oneAtATime(() => this.judgeRoleSessions([...calls.keys()], [], calls));
   }
 
+  /**
+   * Judges again the role sessions the batch's Identity Center events may change: those a grant among them may
+   * link (or link elsewhere), and those an event of their portal session from a new address may clear.
+   */
   private async evaluateRoleSessionsNearGrants(touched: readonly TouchedSignIn[]): Promise<Alert[]> {
     if (!this.roles) return [];
     const grantTimes = new Map<string, { user: UserKey; times: number[] }>();
@@ -552,7 +572,9 @@ export class Detector {
       if (marked.has(Keys.userPartition(grant.user))) candidates.push(grant);
     const near = await mapLimit(candidates, 4, ({ user, times }) => roles.idsNear(user, times));
     // Sessions chained from those carry no person of their own: a late grant links them too.
-    const ids = await roles.withDescendants([...new Set(near.flat())]);
+    const linked = await roles.withDescendants([...new Set(near.flat())]);
+    // An event of a portal session from an address one of its role sessions alerted on withdraws that alert.
+    const ids = [...new Set([...linked, ...(await this.roleSessionsOfPortalAddresses(touched))])];
     const pending: AuditEvent[] = [];
     for (const { event } of touched) pending.push(event);
     return this.judgeRoleSessions(ids, pending);
@@ -674,11 +696,79 @@ export class Detector {
           range = around(times);
         }
         const found = judged.get(key);
+        // A session that may alert is indexed under its portal session before the portal session is read a last
+        // time (judging again, below): an event of the portal session from the alert's address that any process
+        // stores later then finds it (`roleSessionsOfPortalAddresses`), and one stored earlier is read here.
+        if (
+          found !== undefined &&
+          found.findings.length > 0 &&
+          (await this.indexUnderPortalSession(linked.credentialId, id))
+        )
+          return judge(true);
         return found && { ...found, range };
       };
       return (await this.settle(key, ROLE_SESSION_RULES, judge, true)).published;
     });
     return published.flat();
+  }
+
+  /**
+   * Indexes a role session under the portal session it is linked to (`Keys.portalRoleAlert`), with that
+   * partition's presence mark and the index's: true if this process had not done so already (then the caller reads
+   * the portal session again, after these writes).
+   */
+  private async indexUnderPortalSession(credentialId: string, roleSessionId: string): Promise<boolean> {
+    const key = `${credentialId}\u0000${roleSessionId}`;
+    if (this.indexedUnderPortal.has(key)) return false;
+    await this.store.putAll([
+      ...(this.portalRoleAlertsPresent ? [] : [Items.presenceMark(Keys.portalRoleAlertsPresence())]),
+      Items.presenceMark(Keys.presence(Keys.portalRoleAlertsPartition(credentialId))),
+      {
+        ...Keys.portalRoleAlert(credentialId, roleSessionId),
+        type: ItemType.PortalRoleAlert,
+        roleSessionId,
+        credentialId,
+      },
+    ]);
+    this.portalRoleAlertsPresent = true;
+    this.indexedUnderPortal.set(key, true);
+    return true;
+  }
+
+  /**
+   * Role sessions whose role-credentials-new-address alert an event of the batch may withdraw: those indexed under
+   * the portal session of an event from an address this process has not looked up for it
+   * (`indexUnderPortalSession`). The batch's events are stored (its timeline items, phase 3) before this reads the
+   * index, and a session is indexed before its judgement reads its portal session a last time: of the two, at
+   * least one sees the other, whatever the order or process. A table with no session indexed costs one key read a
+   * batch.
+   */
+  private async roleSessionsOfPortalAddresses(touched: readonly TouchedSignIn[]): Promise<string[]> {
+    const pairs: string[] = [];
+    const portalSessions = new Set<string>();
+    for (const { event } of touched) {
+      if (event.credentialId === undefined || event.sourceIp === undefined) continue;
+      const pair = `${event.credentialId}\u0000${event.sourceIp}`;
+      if (this.portalAddressesLookedUp.has(pair)) continue;
+      pairs.push(pair);
+      portalSessions.add(event.credentialId);
+    }
+    if (portalSessions.size === 0) return [];
+    if (!this.portalRoleAlertsPresent)
+      this.portalRoleAlertsPresent = (await this.store.getAll([Keys.portalRoleAlertsPresence()])).length > 0;
+    const ids: string[] = [];
+    if (this.portalRoleAlertsPresent) {
+      const marks = await this.store.getAll(
+        [...portalSessions].map((credentialId) =>
+          Keys.presence(Keys.portalRoleAlertsPartition(credentialId)),
+        ),
+      );
+      const pages = await mapLimit(marks, 4, (mark) => this.store.query(mark.pk));
+      for (const item of pages.flat())
+        if (item.type === ItemType.PortalRoleAlert) ids.push(String(item.roleSessionId));
+    }
+    for (const pair of pairs) this.portalAddressesLookedUp.set(pair, true);
+    return ids;
   }
 
   /** Failed sign-in items over the given time ranges: one query per group of ranges a day or less apart. */

@@ -27,6 +27,8 @@ export const ItemType = {
   AlertPaged: "alert-paged",
   /** The longest an episode rule's alert of the subject has lasted (`Keys.alertSubjectSpan`). */
   AlertSpan: "alert-span",
+  /** A role session that alerted on an address its portal session had not used (`Keys.portalRoleAlert`). */
+  PortalRoleAlert: "portal-role-alert",
   AddressEvent: "address-event",
   SessionLink: "session-link",
   AddressLink: "address-link",

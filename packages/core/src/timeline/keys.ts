@@ -42,6 +42,11 @@ import type { UserKey } from "../normalize/types.ts";
  * | created that day             |                                      |                                          |
  * | role session owed judgement  | ROLEJUDGE#v1#<yyyy-mm-dd>            | <roleSessionId>#<batch token>#<part>     |
  * | after a batch's commit       | (the day of its calls)               |                                          |
+ * | role session that alerted on | PORTALROLEALERTS#v1#<credentialId>   | ROLESESSION#<roleSessionId>              |
+ * | an address its portal session|                                      |                                          |
+ * | had not used                 |                                      |                                          |
+ * | such role sessions may exist | PORTALROLEALERTS#v1#<credentialId>   | PRESENT                                  |
+ * | (of any portal session)      | PORTALROLEALERTS#v1                  | PRESENT                                  |
  * | GuardDuty finding published  | FINDING#v1#<findingId>               | PUBLISHED                                |
  * | directory change to a person | USER#v1#<storeId>#<userId>           | CHANGE#<time>#<eventId>                  |
  * | directory change by a person | USER#v1#<storeId>#<userId>           | MADE#<time>#<eventId>                    |
@@ -279,6 +284,19 @@ export const Keys = {
     pk: Keys.roleJudgementOwedPartition(day),
     sk: `${roleSessionId}#${token}#${part}`,
   }),
+  /**
+   * A role session that role-credentials-new-address found used from an address its portal session had not been
+   * (`Detector`), under that portal session: a later event of the portal session from such an address has it
+   * judged again. Written, with the partition's presence mark and `portalRoleAlertsPresence`, before the
+   * judgement that found it reads the portal session a last time. A hint of what to judge, never removed.
+   */
+  portalRoleAlertsPartition: (credentialId: string) => `PORTALROLEALERTS#v1#${credentialId}`,
+  portalRoleAlert: (credentialId: string, roleSessionId: string): ItemKey => ({
+    pk: Keys.portalRoleAlertsPartition(credentialId),
+    sk: `ROLESESSION#${roleSessionId}`,
+  }),
+  /** Whether any portal session has such a role session (`portalRoleAlert`): read by key, once a batch until found. */
+  portalRoleAlertsPresence: (): ItemKey => Keys.presence("PORTALROLEALERTS#v1"),
   /** A role session of this person, by the time its credentials were issued. */
   userRoleSession: (user: UserKey, creationDate: string, roleSessionId: string): ItemKey => ({
     pk: Keys.userPartition(user),
