@@ -747,6 +747,72 @@ describe("detection role-credentials-new-address", () => {
     expect(await ordered.alerts()).toEqual([]);
   });
 
+  it("withdraws the alert when a failed sign-in of the portal session's workflow, from the calls' address, arrives after them", async () => {
+    // Prepare: the portal session's sign-in, a workflow whose password was first mistyped from another address
+    // (a failure that names nobody: the workflow makes it the portal session's) and then verified from the
+    // portal session's address; in order, and with the failure delivered after a call from that other address.
+    const workflow = "77777777-0000-4000-8000-000000000001";
+    const verified = loadEvent("new/CredentialVerification__success.json");
+    const ok = {
+      ...verified,
+      eventID: "77777777-0000-4000-8000-000000000002",
+      eventTime: "2026-07-01T00:07:00Z",
+      sourceIPAddress: "54.79.161.228",
+      userIdentity: (CHAIN[0] as Record<string, unknown>).userIdentity,
+      additionalEventData: { AuthWorkflowID: workflow, CredentialType: "PASSWORD" },
+    };
+    const failed = {
+      ...loadEvent("new/CredentialVerification__failure.json"),
+      eventID: "77777777-0000-4000-8000-000000000003",
+      eventTime: "2026-07-01T00:06:00Z",
+      sourceIPAddress: "198.51.100.66",
+      additionalEventData: { AuthWorkflowID: workflow, CredentialType: "PASSWORD" },
+    };
+    const ordered = await alertingRuntime(new RecordingSink());
+    await ingestBatch(ordered.pipeline, classify([...CHAIN, ok, failed]));
+    await ingestBatch(ordered.pipeline, classify([callFrom("198.51.100.66", 1)]));
+    const store = await alertingRuntime(new RecordingSink());
+    await ingestBatch(store.pipeline, classify([...CHAIN, ok]));
+    await ingestBatch(store.pipeline, classify([callFrom("198.51.100.66", 1)]));
+    expect((await store.alerts()).map((alert) => alert.rule)).toEqual(["role-credentials-new-address"]);
+    // Act
+    await ingestBatch(store.pipeline, classify([failed]));
+    // Assess
+    expect(await ordered.alerts()).toEqual([]);
+    expect(await store.alerts()).toEqual([]);
+  });
+
+  it("withdraws the alert when the batch of the portal session's event from the calls' address fails once and is delivered again", async () => {
+    // Prepare: the chain and a call from another address (an alert); the first reading of the role session the
+    // portal session's late event has judged again fails.
+    const store = await alertingRuntime(new RecordingSink());
+    await ingestBatch(store.pipeline, classify(CHAIN));
+    await ingestBatch(store.pipeline, classify([callFrom("198.51.100.66", 1)]));
+    const fromThere = {
+      ...(CHAIN[0] as Record<string, unknown>),
+      eventID: "33333333-0000-4000-8000-000000000004",
+      eventTime: "2026-07-01T00:40:00Z",
+      sourceIPAddress: "198.51.100.66",
+    };
+    const query = store.store.query.bind(store.store);
+    let indexRead = false;
+    let failures = 0;
+    store.store.query = async (pk, options) => {
+      if (pk.startsWith("PORTALROLEALERTS#")) indexRead = true;
+      else if (indexRead && failures === 0 && pk.startsWith("ROLESESSION#")) {
+        failures += 1;
+        throw new Error("the table timed out");
+      }
+      return query(pk, options);
+    };
+    // Act
+    await expect(ingestBatch(store.pipeline, classify([fromThere]))).rejects.toThrow("the table timed out");
+    await ingestBatch(store.pipeline, classify([fromThere]));
+    // Assess
+    expect(failures).toBe(1);
+    expect(await store.alerts()).toEqual([]);
+  });
+
   it("alerts the same when the grant arrives after the calls, in another batch", async () => {
     const sink = new RecordingSink();
     const store = await alertingRuntime(sink);

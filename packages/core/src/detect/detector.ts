@@ -89,6 +89,11 @@ export interface AlertSink {
 export interface TouchedSignIn {
   readonly event: AuditEvent;
   readonly users: readonly UserKey[];
+  /**
+   * The portal sessions whose timelines hold the event (its `credentialId`, or, for a sign-in workflow's member
+   * without one, its workflow's): absent, its own `credentialId`.
+   */
+  readonly sessions?: readonly string[];
 }
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -206,8 +211,8 @@ export class Detector {
     max: CLEARED_SESSIONS,
   });
   /**
-   * Role sessions this process indexed under their portal session (`Keys.portalRoleAlert`, by portal session and
-   * role session): not written again.
+   * Role sessions this process indexed under their portal session (`Keys.portalRoleAlert`, by portal session, role
+   * session and address): not written again.
    */
   private readonly indexedUnderPortal = new LRUCache<string, true>({ max: CLEARED_SESSIONS });
   /**
@@ -574,10 +579,14 @@ export class Detector {
     // Sessions chained from those carry no person of their own: a late grant links them too.
     const linked = await roles.withDescendants([...new Set(near.flat())]);
     // An event of a portal session from an address one of its role sessions alerted on withdraws that alert.
-    const ids = [...new Set([...linked, ...(await this.roleSessionsOfPortalAddresses(touched))])];
+    const portal = await this.roleSessionsOfPortalAddresses(touched);
+    const ids = [...new Set([...linked, ...portal.ids])];
     const pending: AuditEvent[] = [];
     for (const { event } of touched) pending.push(event);
-    return this.judgeRoleSessions(ids, pending);
+    const alerts = await this.judgeRoleSessions(ids, pending);
+    // Only once they are judged: a batch that fails before looks them up again when it is delivered again.
+    for (const pair of portal.lookedUp) this.portalAddressesLookedUp.set(pair, true);
+    return alerts;
   }
 
   /**
@@ -702,7 +711,7 @@ export class Detector {
         if (
           found !== undefined &&
           found.findings.length > 0 &&
-          (await this.indexUnderPortalSession(linked.credentialId, id))
+          (await this.indexUnderPortalSession(linked.credentialId, id, found.findings))
         )
           return judge(true);
         return found && { ...found, range };
@@ -713,62 +722,81 @@ export class Detector {
   }
 
   /**
-   * Indexes a role session under the portal session it is linked to (`Keys.portalRoleAlert`), with that
-   * partition's presence mark and the index's: true if this process had not done so already (then the caller reads
-   * the portal session again, after these writes).
+   * Indexes a role session under the portal session it is linked to, by each address its findings are of
+   * (`Keys.portalRoleAlert`), with that partition's presence mark and the index's: true if this process had not
+   * done so already for one of them (then the caller reads the portal session again, after these writes).
    */
-  private async indexUnderPortalSession(credentialId: string, roleSessionId: string): Promise<boolean> {
-    const key = `${credentialId}\u0000${roleSessionId}`;
-    if (this.indexedUnderPortal.has(key)) return false;
+  private async indexUnderPortalSession(
+    credentialId: string,
+    roleSessionId: string,
+    findings: readonly Finding[],
+  ): Promise<boolean> {
+    const entries: Item[] = [];
+    const keys: string[] = [];
+    for (const finding of findings)
+      for (const sourceIp of finding.sourceIps) {
+        const key = `${credentialId}\u0000${roleSessionId}\u0000${sourceIp}`;
+        if (this.indexedUnderPortal.has(key) || keys.includes(key)) continue;
+        keys.push(key);
+        entries.push({
+          ...Keys.portalRoleAlert(credentialId, roleSessionId, sourceIp),
+          type: ItemType.PortalRoleAlert,
+          credentialId,
+          roleSessionId,
+          sourceIp,
+        });
+      }
+    if (entries.length === 0) return false;
     await this.store.putAll([
       ...(this.portalRoleAlertsPresent ? [] : [Items.presenceMark(Keys.portalRoleAlertsPresence())]),
       Items.presenceMark(Keys.presence(Keys.portalRoleAlertsPartition(credentialId))),
-      {
-        ...Keys.portalRoleAlert(credentialId, roleSessionId),
-        type: ItemType.PortalRoleAlert,
-        roleSessionId,
-        credentialId,
-      },
+      ...entries,
     ]);
     this.portalRoleAlertsPresent = true;
-    this.indexedUnderPortal.set(key, true);
+    for (const key of keys) this.indexedUnderPortal.set(key, true);
     return true;
   }
 
   /**
    * Role sessions whose role-credentials-new-address alert an event of the batch may withdraw: those indexed under
-   * the portal session of an event from an address this process has not looked up for it
-   * (`indexUnderPortalSession`). The batch's events are stored (its timeline items, phase 3) before this reads the
-   * index, and a session is indexed before its judgement reads its portal session a last time: of the two, at
-   * least one sees the other, whatever the order or process. A table with no session indexed costs one key read a
-   * batch.
+   * a portal session whose timeline holds the event, by the event's address, for pairs of portal session and
+   * address this process has not looked up (`indexUnderPortalSession`). The batch's events are stored (its timeline
+   * items, phase 3) before this reads the index, and a session is indexed before its judgement reads its portal
+   * session a last time: of the two, at least one sees the other, whatever the order or process. A table with no
+   * session indexed costs one key read a batch. `lookedUp`: the pairs, to be remembered once the sessions are judged.
    */
-  private async roleSessionsOfPortalAddresses(touched: readonly TouchedSignIn[]): Promise<string[]> {
-    const pairs: string[] = [];
-    const portalSessions = new Set<string>();
-    for (const { event } of touched) {
-      if (event.credentialId === undefined || event.sourceIp === undefined) continue;
-      const pair = `${event.credentialId}\u0000${event.sourceIp}`;
-      if (this.portalAddressesLookedUp.has(pair)) continue;
-      pairs.push(pair);
-      portalSessions.add(event.credentialId);
+  private async roleSessionsOfPortalAddresses(
+    touched: readonly TouchedSignIn[],
+  ): Promise<{ ids: string[]; lookedUp: ReadonlySet<string> }> {
+    const wanted = new Map<string, Set<string>>();
+    const lookedUp = new Set<string>();
+    for (const { event, sessions } of touched) {
+      if (event.sourceIp === undefined) continue;
+      for (const credentialId of sessions ?? (event.credentialId ? [event.credentialId] : [])) {
+        const pair = `${credentialId}\u0000${event.sourceIp}`;
+        if (this.portalAddressesLookedUp.has(pair) || lookedUp.has(pair)) continue;
+        lookedUp.add(pair);
+        const addresses = wanted.get(credentialId) ?? new Set<string>();
+        addresses.add(event.sourceIp);
+        wanted.set(credentialId, addresses);
+      }
     }
-    if (portalSessions.size === 0) return [];
+    if (wanted.size === 0) return { ids: [], lookedUp };
     if (!this.portalRoleAlertsPresent)
       this.portalRoleAlertsPresent = (await this.store.getAll([Keys.portalRoleAlertsPresence()])).length > 0;
-    const ids: string[] = [];
-    if (this.portalRoleAlertsPresent) {
-      const marks = await this.store.getAll(
-        [...portalSessions].map((credentialId) =>
-          Keys.presence(Keys.portalRoleAlertsPartition(credentialId)),
-        ),
-      );
-      const pages = await mapLimit(marks, 4, (mark) => this.store.query(mark.pk));
-      for (const item of pages.flat())
-        if (item.type === ItemType.PortalRoleAlert) ids.push(String(item.roleSessionId));
-    }
-    for (const pair of pairs) this.portalAddressesLookedUp.set(pair, true);
-    return ids;
+    if (!this.portalRoleAlertsPresent) return { ids: [], lookedUp };
+    const marks = await this.store.getAll(
+      [...wanted.keys()].map((credentialId) => Keys.presence(Keys.portalRoleAlertsPartition(credentialId))),
+    );
+    const pages = await mapLimit(marks, 4, (mark) => this.store.query(mark.pk));
+    const ids = new Set<string>();
+    for (const item of pages.flat())
+      if (
+        item.type === ItemType.PortalRoleAlert &&
+        wanted.get(String(item.credentialId))?.has(String(item.sourceIp))
+      )
+        ids.add(String(item.roleSessionId));
+    return { ids: [...ids], lookedUp };
   }
 
   /** Failed sign-in items over the given time ranges: one query per group of ranges a day or less apart. */

@@ -122,10 +122,10 @@ class BatchAttributions {
    * compiled again after each full garbage collection, some twenty times in a 100,000-record ingest
    * (`--trace-opt`, docs/benchmarks.md).
    */
-  touchedEvents(): { event: AuditEvent; users: UserKey[] }[] {
-    const touched: { event: AuditEvent; users: UserKey[] }[] = [];
+  touchedEvents(): { event: AuditEvent; users: UserKey[]; sessions: string[] }[] {
+    const touched: { event: AuditEvent; users: UserKey[]; sessions: string[] }[] = [];
     for (const entry of this.touched.values())
-      touched.push({ event: entry.event, users: [...entry.users.values()] });
+      touched.push({ event: entry.event, users: [...entry.users.values()], sessions: [...entry.sessions] });
     return touched;
   }
 

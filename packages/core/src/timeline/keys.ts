@@ -42,7 +42,7 @@ import type { UserKey } from "../normalize/types.ts";
  * | created that day             |                                      |                                          |
  * | role session owed judgement  | ROLEJUDGE#v1#<yyyy-mm-dd>            | <roleSessionId>#<batch token>#<part>     |
  * | after a batch's commit       | (the day of its calls)               |                                          |
- * | role session that alerted on | PORTALROLEALERTS#v1#<credentialId>   | ROLESESSION#<roleSessionId>              |
+ * | role session that alerted on | PORTALROLEALERTS#v1#<credentialId>   | ROLESESSION#<roleSessionId>#<address>    |
  * | an address its portal session|                                      |                                          |
  * | had not used                 |                                      |                                          |
  * | such role sessions may exist | PORTALROLEALERTS#v1#<credentialId>   | PRESENT                                  |
@@ -286,14 +286,14 @@ export const Keys = {
   }),
   /**
    * A role session that role-credentials-new-address found used from an address its portal session had not been
-   * (`Detector`), under that portal session: a later event of the portal session from such an address has it
-   * judged again. Written, with the partition's presence mark and `portalRoleAlertsPresence`, before the
+   * (`Detector`), under that portal session, by that address: a later event of the portal session from the address
+   * has it judged again. Written, with the partition's presence mark and `portalRoleAlertsPresence`, before the
    * judgement that found it reads the portal session a last time. A hint of what to judge, never removed.
    */
   portalRoleAlertsPartition: (credentialId: string) => `PORTALROLEALERTS#v1#${credentialId}`,
-  portalRoleAlert: (credentialId: string, roleSessionId: string): ItemKey => ({
+  portalRoleAlert: (credentialId: string, roleSessionId: string, sourceIp: string): ItemKey => ({
     pk: Keys.portalRoleAlertsPartition(credentialId),
-    sk: `ROLESESSION#${roleSessionId}`,
+    sk: `ROLESESSION#${roleSessionId}#${sourceIp}`,
   }),
   /** Whether any portal session has such a role session (`portalRoleAlert`): read by key, once a batch until found. */
   portalRoleAlertsPresence: (): ItemKey => Keys.presence("PORTALROLEALERTS#v1"),
