@@ -49,6 +49,19 @@ function callFrom(sourceIPAddress: string, index: number): Record<string, unknow
   };
 }
 
+/**
+ * The published portal session's ListAccounts from another address (the person's own second one), at `eventTime`:
+ * event `index` of such.
+ */
+function portalEventFrom(sourceIPAddress: string, eventTime: string, index: number): Record<string, unknown> {
+  return {
+    ...(CHAIN[0] as Record<string, unknown>),
+    eventID: `33333333-0000-4000-8000-${String(index).padStart(12, "0")}`,
+    eventTime,
+    sourceIPAddress,
+  };
+}
+
 /** Aidan as a `list-users` export lists him. */
 const AIDAN_USER = {
   UserName: "aidan.steele@glassechidna.com.au",
@@ -727,12 +740,7 @@ describe("detection role-credentials-new-address", () => {
     // portal session's ListAccounts from that address, delivered late (the person's own second address).
     const sink = new RecordingSink();
     const store = await alertingRuntime(sink);
-    const fromThere = {
-      ...(CHAIN[0] as Record<string, unknown>),
-      eventID: "33333333-0000-4000-8000-000000000001",
-      eventTime: "2026-07-01T00:40:00Z",
-      sourceIPAddress: "198.51.100.66",
-    };
+    const fromThere = portalEventFrom("198.51.100.66", "2026-07-01T00:40:00Z", 1);
     await ingestBatch(store.pipeline, classify(CHAIN));
     await ingestBatch(store.pipeline, classify([callFrom("198.51.100.66", 1)]));
     expect((await store.alerts()).map((alert) => alert.rule)).toEqual(["role-credentials-new-address"]);
@@ -788,12 +796,7 @@ describe("detection role-credentials-new-address", () => {
     const store = await alertingRuntime(new RecordingSink());
     await ingestBatch(store.pipeline, classify(CHAIN));
     await ingestBatch(store.pipeline, classify([callFrom("198.51.100.66", 1)]));
-    const fromThere = {
-      ...(CHAIN[0] as Record<string, unknown>),
-      eventID: "33333333-0000-4000-8000-000000000004",
-      eventTime: "2026-07-01T00:40:00Z",
-      sourceIPAddress: "198.51.100.66",
-    };
+    const fromThere = portalEventFrom("198.51.100.66", "2026-07-01T00:40:00Z", 4);
     const query = store.store.query.bind(store.store);
     let indexRead = false;
     let failures = 0;
@@ -945,6 +948,28 @@ describe("role-credentials-new-address, two processes on one table", () => {
     });
   }
 
+  /**
+   * `judging` stores `record` and is held once it has read the published portal session, while `storing` stores
+   * the portal session's ListAccounts from 198.51.100.66 (event `index`). Returns the hold, both done.
+   */
+  async function storedWhileJudged(
+    judging: Runtime,
+    record: Record<string, unknown>,
+    storing: Runtime,
+    index: number,
+  ) {
+    const hold = holdPortalSessionRead(judging.store);
+    const judged = ingestBatch(judging.pipeline, classify([record]));
+    await hold.held;
+    await ingestBatch(
+      storing.pipeline,
+      classify([portalEventFrom("198.51.100.66", "2026-07-01T00:40:00Z", index)]),
+    );
+    hold.release();
+    await judged;
+    return hold;
+  }
+
   it("raises no alert when the portal session's event from the call's address is stored while the call is judged", async () => {
     // Prepare: process A has stored the published chain (its portal session used from one address).
     const dataDir = await mkdtemp(join(tmpdir(), "idc-audit-portal-address-"));
@@ -957,22 +982,7 @@ describe("role-credentials-new-address, two processes on one table", () => {
       await ingestBatch(a.pipeline, classify(CHAIN));
       // Act: A judges a call from another address and is held once it has read the portal session, while B
       // stores the portal session's ListAccounts from that address (and finds no role session to judge again).
-      const hold = holdPortalSessionRead(a.store);
-      const aDone = ingestBatch(a.pipeline, classify([call(0, "2026-07-01T00:45:00Z")]));
-      await hold.held;
-      await ingestBatch(
-        b.pipeline,
-        classify([
-          {
-            ...(CHAIN[0] as Record<string, unknown>),
-            eventID: "33333333-0000-4000-8000-000000000002",
-            eventTime: "2026-07-01T00:40:00Z",
-            sourceIPAddress: "198.51.100.66",
-          },
-        ]),
-      );
-      hold.release();
-      await aDone;
+      const hold = await storedWhileJudged(a, call(0, "2026-07-01T00:45:00Z"), b, 2);
       // Assess: A, about to alert, indexed the session and read the portal session again: no alert stored or
       // paged, as in one delivery of both.
       expect(hold.armed).toBe(false);
@@ -1004,24 +1014,9 @@ describe("role-credentials-new-address, two processes on one table", () => {
       open.push(b);
       const c = await openRuntime({ dataDir, alertSink: new RecordingSink() });
       open.push(c);
-      const hold = holdPortalSessionRead(c.store);
       const fromPortal = { ...call(1, "2026-07-01T00:46:00Z"), sourceIPAddress: "54.79.161.228" };
       // Act
-      const cDone = ingestBatch(c.pipeline, classify([fromPortal]));
-      await hold.held;
-      await ingestBatch(
-        b.pipeline,
-        classify([
-          {
-            ...(CHAIN[0] as Record<string, unknown>),
-            eventID: "33333333-0000-4000-8000-000000000003",
-            eventTime: "2026-07-01T00:40:00Z",
-            sourceIPAddress: "198.51.100.66",
-          },
-        ]),
-      );
-      hold.release();
-      await cDone;
+      const hold = await storedWhileJudged(c, fromPortal, b, 3);
       // Assess: C, finding the alert stands, indexed the session and read its portal session again.
       expect(hold.armed).toBe(false);
       expect(await c.alerts()).toEqual([]);
