@@ -816,6 +816,61 @@ describe("detection role-credentials-new-address", () => {
     expect(await store.alerts()).toEqual([]);
   });
 
+  it("judges again only the sessions indexed by the late event's address, and withdraws only that address's alert", async () => {
+    // Prepare: calls from two addresses the portal session had not used: two alerts.
+    const store = await alertingRuntime(new RecordingSink());
+    await ingestBatch(store.pipeline, classify(CHAIN));
+    await ingestBatch(store.pipeline, classify([callFrom("198.51.100.66", 1), callFrom("198.51.100.77", 2)]));
+    const addressesOf = async () => (await store.alerts()).map((alert) => alert.sourceIps);
+    expect(await addressesOf()).toEqual([["198.51.100.66"], ["198.51.100.77"]]);
+    const query = store.store.query.bind(store.store);
+    let roleSessionReads = 0;
+    store.store.query = async (pk, options) => {
+      if (pk.startsWith("ROLESESSION#")) roleSessionReads += 1;
+      return query(pk, options);
+    };
+    // Act: the portal session used from a third address, then from one of the two.
+    await ingestBatch(store.pipeline, classify([portalEventFrom("203.0.113.9", "2026-07-01T00:40:00Z", 5)]));
+    const readsForThird = roleSessionReads;
+    await ingestBatch(
+      store.pipeline,
+      classify([portalEventFrom("198.51.100.66", "2026-07-01T00:41:00Z", 6)]),
+    );
+    // Assess
+    expect(readsForThird).toBe(0);
+    expect(roleSessionReads).toBeGreaterThan(0);
+    expect(await addressesOf()).toEqual([["198.51.100.77"]]);
+  });
+
+  it("indexes a session alerting on several addresses once a judgement, even in a process that remembers none of it", async () => {
+    // Prepare: a process whose memory of the sessions it indexed keeps nothing (as one that indexed more
+    // addresses than it remembers: a session used from 50,001 addresses); each index write counted, and refused
+    // past ten (a judgement that indexed again and again would never end).
+    const store = await alertingRuntime(new RecordingSink());
+    const detector = (
+      store.pipeline as unknown as { detector: { indexedUnderPortal: { has(key: string): boolean } } }
+    ).detector;
+    detector.indexedUnderPortal.has = () => false;
+    const putAll = store.store.putAll.bind(store.store);
+    let indexWrites = 0;
+    store.store.putAll = async (items) => {
+      if (items.some((item) => item.type === "portal-role-alert")) {
+        indexWrites += 1;
+        if (indexWrites > 10) throw new Error("the session was indexed again and again");
+      }
+      return putAll(items);
+    };
+    await ingestBatch(store.pipeline, classify(CHAIN));
+    // Act
+    await ingestBatch(
+      store.pipeline,
+      classify([callFrom("198.51.100.66", 1), callFrom("198.51.100.77", 2), callFrom("198.51.100.88", 3)]),
+    );
+    // Assess
+    expect(indexWrites).toBe(1);
+    expect(await store.alerts()).toHaveLength(3);
+  });
+
   it("alerts the same when the grant arrives after the calls, in another batch", async () => {
     const sink = new RecordingSink();
     const store = await alertingRuntime(sink);

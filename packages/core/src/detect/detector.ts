@@ -90,8 +90,8 @@ export interface TouchedSignIn {
   readonly event: AuditEvent;
   readonly users: readonly UserKey[];
   /**
-   * The portal sessions whose timelines hold the event (its `credentialId`, or, for a sign-in workflow's member
-   * without one, its workflow's): absent, its own `credentialId`.
+   * The portal sessions whose timelines hold the event: its own `credentialId` and, for a sign-in workflow's
+   * member, its workflow's. Absent: its own `credentialId`.
    */
   readonly sessions?: readonly string[];
 }
@@ -617,6 +617,9 @@ export class Detector {
       // read the calls before the stored alerts (unlike a reading by the time), so an alert another process
       // stored in between may count calls it lacks, and its write undo them: the check must read them afresh.
       let readWhole = false;
+      // Portal sessions and addresses its findings were indexed by in this evaluation (`indexUnderPortalSession`):
+      // each is indexed, and the portal session read again after it, once.
+      const indexedHere = new Set<string>();
       const judge = async (again: boolean): Promise<SubjectJudgement | undefined> => {
         const times = (callTimes?.get(id) ?? []).map(Date.parse);
         const known = this.wholeRoleSessions.get(id);
@@ -708,11 +711,16 @@ export class Detector {
         // A session that may alert is indexed under its portal session before the portal session is read a last
         // time (judging again, below): an event of the portal session from the alert's address that any process
         // stores later then finds it (`roleSessionsOfPortalAddresses`), and one stored earlier is read here.
-        if (
-          found !== undefined &&
-          found.findings.length > 0 &&
-          (await this.indexUnderPortalSession(linked.credentialId, id, found.findings))
-        )
+        const addresses: string[] = [];
+        for (const finding of found?.findings ?? [])
+          for (const sourceIp of finding.sourceIps) {
+            const indexed = `${linked.credentialId}\u0000${sourceIp}`;
+            if (indexedHere.has(indexed)) continue;
+            indexedHere.add(indexed);
+            addresses.push(sourceIp);
+          }
+        // Each reading again adds an address to `indexedHere`, of the session's finitely many: it ends.
+        if (addresses.length > 0 && (await this.indexUnderPortalSession(linked.credentialId, id, addresses)))
           return judge(true);
         return found && { ...found, range };
       };
@@ -722,30 +730,29 @@ export class Detector {
   }
 
   /**
-   * Indexes a role session under the portal session it is linked to, by each address its findings are of
-   * (`Keys.portalRoleAlert`), with that partition's presence mark and the index's: true if this process had not
+   * Indexes a role session under the portal session it is linked to, by these (distinct) addresses its findings are
+   * of (`Keys.portalRoleAlert`), with that partition's presence mark and the index's: true if this process had not
    * done so already for one of them (then the caller reads the portal session again, after these writes).
    */
   private async indexUnderPortalSession(
     credentialId: string,
     roleSessionId: string,
-    findings: readonly Finding[],
+    addresses: readonly string[],
   ): Promise<boolean> {
     const entries: Item[] = [];
     const keys: string[] = [];
-    for (const finding of findings)
-      for (const sourceIp of finding.sourceIps) {
-        const key = `${credentialId}\u0000${roleSessionId}\u0000${sourceIp}`;
-        if (this.indexedUnderPortal.has(key) || keys.includes(key)) continue;
-        keys.push(key);
-        entries.push({
-          ...Keys.portalRoleAlert(credentialId, roleSessionId, sourceIp),
-          type: ItemType.PortalRoleAlert,
-          credentialId,
-          roleSessionId,
-          sourceIp,
-        });
-      }
+    for (const sourceIp of addresses) {
+      const key = `${credentialId}\u0000${roleSessionId}\u0000${sourceIp}`;
+      if (this.indexedUnderPortal.has(key)) continue;
+      keys.push(key);
+      entries.push({
+        ...Keys.portalRoleAlert(credentialId, roleSessionId, sourceIp),
+        type: ItemType.PortalRoleAlert,
+        credentialId,
+        roleSessionId,
+        sourceIp,
+      });
+    }
     if (entries.length === 0) return false;
     await this.store.putAll([
       ...(this.portalRoleAlertsPresent ? [] : [Items.presenceMark(Keys.portalRoleAlertsPresence())]),
