@@ -114,6 +114,55 @@ describe("two runtimes on one data dir", () => {
   });
 });
 
+describe("a connection its own store drops", () => {
+  /** Makes the next request of `runtime`'s client fail as a kept-alive connection the server closed would. */
+  function dropNextRequest(runtime: Runtime): { dropped: number } {
+    const state = { dropped: 0 };
+    changeClientSteps(runtime.store.client, (stack) =>
+      stack.add(
+        (next) => async (args) => {
+          if (state.dropped > 0) return next(args);
+          state.dropped += 1;
+          throw Object.assign(new Error("socket hang up"), { code: "ECONNRESET" });
+        },
+        { step: "finalizeRequest", priority: "low", name: "dropNextRequest" },
+      ),
+    );
+    return state;
+  }
+
+  it("is asked again in memory, where there is no store to open again", async () => {
+    // Prepare
+    const runtime = await openRuntime({ inMemory: true, directory: await fixtureDirectory() });
+    opened.push(runtime);
+    await ingestStream(readInputs([join(eventsDir, "archive")]), runtime.pipeline);
+    const expected = await runtime.queries.session(bobSession);
+    const drop = dropNextRequest(runtime);
+    // Act
+    const answer = await runtime.queries.session(bobSession);
+    // Assess
+    expect(drop.dropped).toBe(1);
+    expect(expected.events.length).toBeGreaterThan(0);
+    expect(answer).toEqual(expected);
+  });
+
+  it("is asked again by a data dir's owner, which keeps its store running", async () => {
+    // Prepare
+    const dataDir = join(scratch, "dropped");
+    const owner = await open(dataDir);
+    await ingestStream(readInputs([join(eventsDir, "archive")]), owner.pipeline);
+    const expected = await owner.queries.session(bobSession);
+    const endpoint = readFileSync(join(dataDir, ENDPOINT_FILE), "utf8");
+    const drop = dropNextRequest(owner);
+    // Act
+    const answer = await owner.queries.session(bobSession);
+    // Assess: the same store, under the same token (reopening it would have restarted it under a new one).
+    expect(drop.dropped).toBe(1);
+    expect(answer).toEqual(expected);
+    expect(readFileSync(join(dataDir, ENDPOINT_FILE), "utf8")).toBe(endpoint);
+  });
+});
+
 describe("a table at an endpoint", () => {
   it("is sent requests signed one by one (only the embedded store's go unsigned)", async () => {
     // Prepare: a DynamoDB endpoint (an embedded store started on its own, which asks for no token).

@@ -81,6 +81,11 @@ export class SharedStore {
     return this.lease.owned !== undefined;
   }
 
+  /** Whether this process serves the store and its worker has not stopped. */
+  get ownStoreRunning(): boolean {
+    return this.lease.owned !== undefined && this.lease.owned.stopped === undefined;
+  }
+
   /**
    * A request to `failed` could not connect: open the data dir again, once for all the requests that failed on
    * the same address, and say where to send them now.
@@ -142,6 +147,10 @@ export function routeThroughSharedStore(client: DynamoDBClient, store: SharedSto
               { cause: error, retryable: false },
             );
           }
+          // This process's own store, still running, dropped the connection (its server closed a kept-alive
+          // connection as the request went out on it, which the server never read): asked again, not reopened.
+          // Reopening would restart a data dir's store, and could not restart one in memory at all.
+          if (store.ownStoreRunning && droppedConnection(error)) continue;
           address = await store.reopen(address);
         }
       }
@@ -199,6 +208,12 @@ function ownerGone(error: unknown): boolean {
     code === "EPIPE" ||
     name === "UnrecognizedClientException"
   );
+}
+
+/** A connection reset or closed under a request, as opposed to one refused. */
+function droppedConnection(error: unknown): boolean {
+  const { code } = error as { code?: unknown };
+  return code === "ECONNRESET" || code === "EPIPE";
 }
 
 function describe(error: unknown): string {
