@@ -925,6 +925,19 @@ describe("role-credentials-new-address, two processes on one table", () => {
   );
   const counted = (alerts: readonly { count: number; firstSeen: string; lastSeen: string }[]) =>
     alerts.map(({ count, firstSeen, lastSeen }) => [count, firstSeen, lastSeen]);
+  /** The alerts of one delivery of the chain, the 120 calls and `later`, in memory (`counted`). */
+  async function referenceCounted(...later: Record<string, unknown>[]) {
+    const reference = await openRuntime({ inMemory: true, alertSink: new RecordingSink() });
+    open.push(reference);
+    await ingestBatch(reference.pipeline, classify([...CHAIN, ...calls, ...later]));
+    return counted(await reference.alerts());
+  }
+  /** Stores the chain, then the 120 calls ten a batch, through `runtime`. */
+  async function storeSession(runtime: Runtime): Promise<void> {
+    await ingestBatch(runtime.pipeline, classify(CHAIN));
+    for (let offset = 0; offset < 120; offset += 10)
+      await ingestBatch(runtime.pipeline, classify(calls.slice(offset, offset + 10)));
+  }
   /**
    * Holds the first of `store`'s queries whose answer `matches`, once made, until `release()`: `held` settles
    * when it is held, and `armed` stays true while none was.
@@ -949,46 +962,49 @@ describe("role-credentials-new-address, two processes on one table", () => {
     return state;
   }
 
+  /** `judging` stores `record`, held where `hold` holds it while `meanwhile` runs. Returns the hold, all done. */
+  async function whileHeld(
+    hold: ReturnType<typeof holdQuery>,
+    judging: Runtime,
+    record: Record<string, unknown>,
+    meanwhile: () => Promise<void>,
+  ) {
+    const judged = ingestBatch(judging.pipeline, classify([record]));
+    await hold.held;
+    await meanwhile();
+    hold.release();
+    await judged;
+    return hold;
+  }
+
   it("keeps the call another process alerted on while this one, judging by the minute, followed the same new episode", async () => {
     // Prepare: 120 calls 30 s apart from an address the portal session never used, stored by process A (which
     // judges the session by the minute past the first hundred); a new episode 16 minutes after the last call:
     // A's call, then B's 20 s later, in the next minute. The reference: every call in one delivery.
     const mine = call(500, "2026-07-01T01:55:50Z");
     const theirs = call(501, "2026-07-01T01:56:10Z");
-    const reference = await openRuntime({ inMemory: true, alertSink: new RecordingSink() });
-    open.push(reference);
-    await ingestBatch(reference.pipeline, classify([...CHAIN, ...calls, mine, theirs]));
-    const dataDir = await mkdtemp(join(tmpdir(), "idc-audit-by-minute-"));
-    try {
-      const a = await openRuntime({ dataDir, alertSink: new RecordingSink() });
-      open.push(a);
-      const b = await openRuntime({ dataDir, alertSink: new RecordingSink() });
-      open.push(b);
-      await ingestBatch(a.pipeline, classify(CHAIN));
-      for (let offset = 0; offset < 120; offset += 10)
-        await ingestBatch(a.pipeline, classify(calls.slice(offset, offset + 10)));
+    const expected = await referenceCounted(mine, theirs);
+    await onOneDataDir("by-minute", async (start) => {
+      const [a, b] = [await start(), await start()];
+      await storeSession(a);
       // Act: A follows its call's episode into the minutes around it (01:45 to 02:05), and is held there, its
       // reading made, while B stores its call and writes the alert of both.
-      const hold = holdQuery(
+      const held = holdQuery(
         a.store,
         (pk, [from = "", to = ""]) =>
           pk.startsWith("ROLESESSION#") && from.includes("T01:45") && to.includes("T02:05"),
       );
-      const aDone = ingestBatch(a.pipeline, classify([mine]));
-      await hold.held;
-      await ingestBatch(b.pipeline, classify([theirs]));
-      const written = counted(await b.alerts());
-      hold.release();
-      await aDone;
+      let written: unknown[] = [];
+      const hold = await whileHeld(held, a, mine, async () => {
+        await ingestBatch(b.pipeline, classify([theirs]));
+        written = counted(await b.alerts());
+      });
       // Assess: A was held where meant; B's alert was one delivery's; A's write did not shorten it (before the
       // fix, [1, 01:55:50, 01:55:50] was left: A's check after writing read its own minute only).
       expect(hold.armed).toBe(false);
-      expect(written).toEqual(counted(await reference.alerts()));
-      expect(counted(await a.alerts())).toEqual(counted(await reference.alerts()));
-    } finally {
-      await Promise.all(open.splice(0).map((entry) => entry.close()));
-      await rm(dataDir, { recursive: true, force: true });
-    }
+      expect(written).toEqual(expected);
+      expect(counted(await a.alerts())).toEqual(expected);
+    });
   }, 60_000);
 
   /**
@@ -1013,27 +1029,18 @@ describe("role-credentials-new-address, two processes on one table", () => {
     storing: Runtime,
     index: number,
   ) {
-    const hold = holdPortalSessionRead(judging.store);
-    const judged = ingestBatch(judging.pipeline, classify([record]));
-    await hold.held;
-    await ingestBatch(
-      storing.pipeline,
-      classify([portalEventFrom("198.51.100.66", "2026-07-01T00:40:00Z", index)]),
-    );
-    hold.release();
-    await judged;
-    return hold;
+    return whileHeld(holdPortalSessionRead(judging.store), judging, record, async () => {
+      await ingestBatch(
+        storing.pipeline,
+        classify([portalEventFrom("198.51.100.66", "2026-07-01T00:40:00Z", index)]),
+      );
+    });
   }
 
   it("raises no alert when the portal session's event from the call's address is stored while the call is judged", async () => {
     // Prepare: process A has stored the published chain (its portal session used from one address).
-    const dataDir = await mkdtemp(join(tmpdir(), "idc-audit-portal-address-"));
-    try {
-      const sink = new RecordingSink();
-      const a = await openRuntime({ dataDir, alertSink: sink });
-      open.push(a);
-      const b = await openRuntime({ dataDir, alertSink: new RecordingSink() });
-      open.push(b);
+    await onOneDataDir("portal-address", async (start, sinks) => {
+      const [a, b] = [await start(), await start()];
       await ingestBatch(a.pipeline, classify(CHAIN));
       // Act: A judges a call from another address and is held once it has read the portal session, while B
       // stores the portal session's ListAccounts from that address (and finds no role session to judge again).
@@ -1042,11 +1049,8 @@ describe("role-credentials-new-address, two processes on one table", () => {
       // paged, as in one delivery of both.
       expect(hold.armed).toBe(false);
       expect(await a.alerts()).toEqual([]);
-      expect(sink.published).toEqual([]);
-    } finally {
-      await Promise.all(open.splice(0).map((entry) => entry.close()));
-      await rm(dataDir, { recursive: true, force: true });
-    }
+      expect(sinks[0]?.published).toEqual([]);
+    });
   }, 60_000);
 
   it("withdraws an alert an earlier version stored when the portal session's event from its address is stored while it is judged", async () => {
@@ -1054,10 +1058,8 @@ describe("role-credentials-new-address, two processes on one table", () => {
     // (the session not indexed under its portal session). Process C, new, judges the session on a call from the
     // portal session's own address, and is held once it has read the portal session, while B stores the portal
     // session's ListAccounts from the other address (and finds no role session indexed).
-    const dataDir = await mkdtemp(join(tmpdir(), "idc-audit-portal-index-"));
-    try {
-      const a = await openRuntime({ dataDir, alertSink: new RecordingSink() });
-      open.push(a);
+    await onOneDataDir("portal-index", async (start) => {
+      const a = await start();
       await ingestBatch(a.pipeline, classify([...CHAIN, call(0, "2026-07-01T00:45:00Z")]));
       expect((await a.alerts()).map((alert) => alert.rule)).toEqual(["role-credentials-new-address"]);
       const index: Item[] = [];
@@ -1065,20 +1067,14 @@ describe("role-credentials-new-address, two processes on one table", () => {
         for (const item of page) if (String(item.pk).startsWith("PORTALROLEALERTS#")) index.push(item);
       expect(index.length).toBeGreaterThan(0);
       await a.store.deleteAll(index);
-      const b = await openRuntime({ dataDir, alertSink: new RecordingSink() });
-      open.push(b);
-      const c = await openRuntime({ dataDir, alertSink: new RecordingSink() });
-      open.push(c);
+      const [b, c] = [await start(), await start()];
       const fromPortal = { ...call(1, "2026-07-01T00:46:00Z"), sourceIPAddress: "54.79.161.228" };
       // Act
       const hold = await storedWhileJudged(c, fromPortal, b, 3);
       // Assess: C, finding the alert stands, indexed the session and read its portal session again.
       expect(hold.armed).toBe(false);
       expect(await c.alerts()).toEqual([]);
-    } finally {
-      await Promise.all(open.splice(0).map((entry) => entry.close()));
-      await rm(dataDir, { recursive: true, force: true });
-    }
+    });
   }, 60_000);
 
   it.each([
@@ -1091,45 +1087,32 @@ describe("role-credentials-new-address, two processes on one table", () => {
       // process B; the reference, every call in one delivery.
       const mine = call(500, "2026-07-01T01:45:00Z");
       const theirs = call(501, "2026-07-01T01:48:00Z");
-      const reference = await openRuntime({ inMemory: true, alertSink: new RecordingSink() });
-      open.push(reference);
-      await ingestBatch(reference.pipeline, classify([...CHAIN, ...calls, mine, theirs]));
-      const dataDir = await mkdtemp(join(tmpdir(), "idc-audit-whole-reading-"));
-      try {
-        const a = await openRuntime({ dataDir, alertSink: new RecordingSink() });
-        open.push(a);
-        const b = await openRuntime({ dataDir, alertSink: new RecordingSink() });
-        open.push(b);
-        await ingestBatch(b.pipeline, classify(CHAIN));
-        for (let offset = 0; offset < 120; offset += 10)
-          await ingestBatch(b.pipeline, classify(calls.slice(offset, offset + 10)));
+      const expected = await referenceCounted(mine, theirs);
+      await onOneDataDir("whole-reading", async (start) => {
+        const [a, b] = [await start(), await start()];
+        await storeSession(b);
         // Act: A reads the session whole (it never judged it), and is held there while B stores a later call
         // and writes the alert that counts it.
-        const hold = holdQuery(
+        const held = holdQuery(
           a.store,
           (pk, _, items) =>
             pk.startsWith("ROLESESSION#") && items.filter((item) => item.kind === "call").length > 100,
         );
-        const aDone = ingestBatch(a.pipeline, classify([mine]));
-        await hold.held;
-        await ingestBatch(b.pipeline, classify([theirs]));
-        if (stripped)
-          for (const item of await dumpTable(b))
-            if (item.type === "alert" && item.episode !== undefined) {
-              const { episode: _summary, ...listing } = item;
-              await b.store.putAll([listing as Item]);
-            }
-        hold.release();
-        await aDone;
+        const hold = await whileHeld(held, a, mine, async () => {
+          await ingestBatch(b.pipeline, classify([theirs]));
+          if (stripped)
+            for (const item of await dumpTable(b))
+              if (item.type === "alert" && item.episode !== undefined) {
+                const { episode: _summary, ...listing } = item;
+                await b.store.putAll([listing as Item]);
+              }
+        });
         // Assess: A's alert counts B's call (64c1c4b: 121 of 122, or, against the earlier version's listing, a
         // judgement that never ended).
         expect(hold.armed).toBe(false);
-        expect(counted(await a.alerts())).toEqual(counted(await reference.alerts()));
+        expect(counted(await a.alerts())).toEqual(expected);
         expect(counted(await a.alerts())).toEqual([[122, "2026-07-01T00:40:00Z", "2026-07-01T01:48:00Z"]]);
-      } finally {
-        await Promise.all(open.splice(0).map((entry) => entry.close()));
-        await rm(dataDir, { recursive: true, force: true });
-      }
+      });
     },
     60_000,
   );
