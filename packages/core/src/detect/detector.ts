@@ -767,7 +767,7 @@ export class Detector {
   /**
    * Role sessions whose role-credentials-new-address alert an event of the batch may withdraw: those indexed under
    * a portal session whose timeline holds the event, by the event's address, for pairs of portal session and
-   * address this process has not looked up (`indexUnderPortalSession`). The batch's events are stored (its timeline
+   * address this process has not looked up since the index had an entry (`indexUnderPortalSession`). The batch's events are stored (its timeline
    * items, phase 3) before this reads the index, and a session is indexed before its judgement reads its portal
    * session a last time: of the two, at least one sees the other, whatever the order or process. A table with no
    * session indexed costs one key read a batch. `lookedUp`: the pairs, to be remembered once the sessions are judged.
@@ -775,6 +775,11 @@ export class Detector {
   private async roleSessionsOfPortalAddresses(
     touched: readonly TouchedSignIn[],
   ): Promise<{ ids: string[]; lookedUp: ReadonlySet<string> }> {
+    // With no session indexed once the batch's events are stored, any indexed later reads them: nothing to look
+    // up now, nor to remember (no work per event on a table that never had such an alert).
+    if (!this.portalRoleAlertsPresent)
+      this.portalRoleAlertsPresent = (await this.store.getAll([Keys.portalRoleAlertsPresence()])).length > 0;
+    if (!this.portalRoleAlertsPresent) return { ids: [], lookedUp: new Set() };
     const wanted = new Map<string, Set<string>>();
     const lookedUp = new Set<string>();
     for (const { event, sessions } of touched) {
@@ -789,9 +794,6 @@ export class Detector {
       }
     }
     if (wanted.size === 0) return { ids: [], lookedUp };
-    if (!this.portalRoleAlertsPresent)
-      this.portalRoleAlertsPresent = (await this.store.getAll([Keys.portalRoleAlertsPresence()])).length > 0;
-    if (!this.portalRoleAlertsPresent) return { ids: [], lookedUp };
     const marks = await this.store.getAll(
       [...wanted.keys()].map((credentialId) => Keys.presence(Keys.portalRoleAlertsPartition(credentialId))),
     );
