@@ -35,7 +35,7 @@ import { MAX_LINE_BYTES, type ReadItem, readInputs, storedCategory, walk } from 
 import { DEFAULT_DETECTION_CONFIG, evaluateRoleSession } from "@idc-audit/core/detect";
 import { ExportDirectory, IdentityStoreDirectory, type UserDirectory } from "@idc-audit/core/identity";
 import { classifyItem, ingestBatch, ingestStream, type MixedBatch } from "@idc-audit/core/ingest";
-import { type NormalizedRecord, normalize } from "@idc-audit/core/normalize";
+import { type NormalizedRecord, normalize, type UserKey } from "@idc-audit/core/normalize";
 import type { RoleEvent } from "@idc-audit/core/roles";
 import {
   boundHeapGrowth,
@@ -43,10 +43,12 @@ import {
   embeddedStoreOptions,
   heapGrowthFlag,
   openRuntime,
+  type Runtime,
   startEmbeddedDynamo,
   storeClient,
 } from "@idc-audit/core/runtime";
 import {
+  busyPerson,
   foreignRoleSession,
   hashString,
   hashStringPair,
@@ -1005,6 +1007,19 @@ async function dailyAttacks(days: number) {
  * a process of its own: the items read of the role session's partition, a batch, at growing call counts, and the
  * alert's count. Until 2026-12-04 each batch read the session whole, twice (docs/benchmarks.md).
  */
+/** Synthetic records as one delivery: each is stored (a record the pipeline would not store is an error). */
+function batchOf(records: readonly Record<string, unknown>[]): MixedBatch {
+  const audited: NormalizedRecord[] = [];
+  const roleEvents: RoleEvent[] = [];
+  for (const record of records) {
+    const classified = classifyItem({ kind: "record", record, location: "bench" });
+    if (classified.kind === "audited") audited.push(classified.record);
+    else if (classified.kind === "role") roleEvents.push(classified.event);
+    else throw new Error(`a synthetic record was ${classified.kind}`);
+  }
+  return { records: audited, roleEvents };
+}
+
 async function phaseRoleForeign(calls: number, store: string) {
   const session = foreignRoleSession({
     calls,
@@ -1013,17 +1028,6 @@ async function phaseRoleForeign(calls: number, store: string) {
     sourceIp: "192.0.2.77",
     start: "2026-11-20T08:00:00Z",
   });
-  const batchOf = (records: readonly Record<string, unknown>[]): MixedBatch => {
-    const audited: NormalizedRecord[] = [];
-    const roleEvents: RoleEvent[] = [];
-    for (const record of records) {
-      const classified = classifyItem({ kind: "record", record, location: "bench" });
-      if (classified.kind === "audited") audited.push(classified.record);
-      else if (classified.kind === "role") roleEvents.push(classified.event);
-      else throw new Error(`a record of the role session was ${classified.kind}`);
-    }
-    return { records: audited, roleEvents };
-  };
   const { runtime, close } = await openBenchRuntime(store, ExportDirectory.fromJson(session.directory));
   try {
     let read = 0;
@@ -1052,6 +1056,110 @@ async function phaseRoleForeign(calls: number, store: string) {
   } finally {
     await close();
   }
+}
+
+const REPORT_PAGE = 20;
+
+/**
+ * What a person's report costs once their role activity is stored: `idc-audit user` (every role session read
+ * whole) and the API's pages of `REPORT_PAGE` (each reads the events of the role sessions it lists only).
+ */
+async function userReportCosts(runtime: Runtime, user: UserKey) {
+  const { route } = await import("@idc-audit/core/api");
+  const measured = async <T>(work: () => Promise<T>) => {
+    const before = { ...runtime.store.stats };
+    const start = performance.now();
+    const result = await work();
+    return {
+      result,
+      seconds: round((performance.now() - start) / 1000, 3),
+      queries: runtime.store.stats.queries - before.queries,
+      itemsRead: runtime.store.stats.itemsRead - before.itemsRead,
+    };
+  };
+  const whole = await measured(() => runtime.roleQueries.userWithRoles(user));
+  const pages: Awaited<ReturnType<typeof measured>>[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await measured(() =>
+      route(
+        {
+          method: "GET",
+          path: `/users/${user.userId}`,
+          query: {
+            identityStoreId: user.identityStoreId,
+            limit: String(REPORT_PAGE),
+            ...(cursor ? { cursor } : {}),
+          },
+        },
+        runtime,
+      ),
+    );
+    if (page.result.status !== 200) throw new Error(`/users/${user.userId}: ${page.result.body}`);
+    cursor = (JSON.parse(page.result.body) as { nextCursor: string | null }).nextCursor ?? undefined;
+    pages.push(page);
+  } while (cursor !== undefined);
+  const report = whole.result;
+  const events = (views: readonly { eventCount: number }[]) =>
+    views.reduce((sum, view) => sum + view.eventCount, 0);
+  return {
+    sessions: report.sessions.length,
+    roleSessions: report.roleSessionCount,
+    roleSessionEvents:
+      events(report.sessions.flatMap((session) => session.roleSessions)) +
+      events(report.unlinkedRoleSessions),
+    whole: { seconds: whole.seconds, queries: whole.queries, itemsRead: whole.itemsRead },
+    pages: pages.map(({ seconds, queries, itemsRead }) => ({ seconds, queries, itemsRead })),
+  };
+}
+
+/** The busy person of `userReports`: `days` of role sessions of 200 calls, every fifth day's portal session left out. */
+async function phaseUserReport(days: number, store: string) {
+  const person = busyPerson({ days, calls: 200, unlinkedEvery: 5, seed: 29, start: "2026-03-02T08:00:00Z" });
+  const { runtime, close } = await openBenchRuntime(store, ExportDirectory.fromJson(person.directory));
+  try {
+    const start = performance.now();
+    for (let offset = 0; offset < person.identityCenter.length; offset += 2000)
+      await ingestBatch(runtime.pipeline, batchOf(person.identityCenter.slice(offset, offset + 2000)));
+    for (let offset = 0; offset < person.roleSessions.length; offset += 2000)
+      await ingestBatch(runtime.pipeline, batchOf(person.roleSessions.slice(offset, offset + 2000)));
+    const ingestSeconds = round((performance.now() - start) / 1000);
+    const user = { identityStoreId: IDENTITY_STORE_ID, userId: person.userId };
+    return {
+      days,
+      records: person.identityCenter.length + person.roleSessions.length,
+      ingestSeconds,
+      ...(await userReportCosts(runtime, user)),
+    };
+  } finally {
+    await close();
+  }
+}
+
+async function userReports() {
+  console.log(
+    `a person's report (one person, a sign-in and a role session of 200 calls a day, every fifth day's portal session outside the archive; the API's pages of ${REPORT_PAGE} sessions):`,
+  );
+  for (const days of [30, 180]) {
+    const result = await child<Awaited<ReturnType<typeof phaseUserReport>>>([
+      "--phase",
+      "user-report",
+      "--limit",
+      String(days),
+      "--store",
+      join(benchDir, "store-user-report"),
+    ]);
+    const sum = (key: "seconds" | "queries" | "itemsRead") =>
+      round(
+        result.pages.reduce((total, page) => total + page[key], 0),
+        3,
+      );
+    const most = Math.max(...result.pages.map((page) => page.itemsRead));
+    console.log(
+      `  ${days} days (${result.sessions} portal sessions, ${result.roleSessions} role sessions, ${result.roleSessionEvents} role-session events): idc-audit user ${result.whole.itemsRead} items read in ${result.whole.queries} queries, ${result.whole.seconds} s; the API's ${result.pages.length} pages ${sum("itemsRead")} items in ${sum("queries")} queries, ${sum("seconds")} s; the most a page read ${most} items`,
+    );
+  }
+  console.log("");
 }
 
 async function roleForeignSessions() {
@@ -2039,6 +2147,7 @@ async function main() {
     }
     await orchestrateRoles();
     await roleForeignSessions();
+    await userReports();
     // Issue 15's memory bound, in the arrangement it is for: `idc-audit ingest`, its store in a worker. It went
     // unnoticed over the bound for a session while it was measured only on request.
     if (!values["roles-only"]) await hostile(true);
@@ -2061,6 +2170,7 @@ async function main() {
   else if (phase === "request-signing") result = await phaseRequestSigning();
   else if (phase === "roles") result = await phaseRoles(archive, store);
   else if (phase === "role-foreign") result = await phaseRoleForeign(limit, store);
+  else if (phase === "user-report") result = await phaseUserReport(limit, store);
   else if (phase === "spray") result = await phaseSpray(limit, store, Number(values.people ?? 25));
   else if (phase === "daily") result = await phaseDaily(limit, store, Number(values.people ?? 25));
   else if (phase === "hostile-ingest") result = await phaseHostileIngest(archive, store);

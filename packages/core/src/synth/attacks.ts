@@ -503,7 +503,21 @@ export function foreignRoleSession(options: ForeignRoleSessionOptions): ForeignR
   const [target] = makeUsers(1, options.seed) as [SynthUser];
   const rng = new Random(fmix32(options.seed ^ 0x726f6c65));
   const make = new RecordFactory(rng, options.seed ^ 0x5a5a5a5a);
-  const time = Date.parse(options.start);
+  const { signIn, roleSession } = grantedRoleSession(make, rng, target, Date.parse(options.start), options);
+  return { signIn, roleSession, directory: directoryOf([target]) };
+}
+
+/**
+ * A sign-in of `target` at `time`, its portal session's grant of AdministratorAccess in the first member account,
+ * and the role session it issued: `calls` calls `everyMs` apart from `sourceIp`.
+ */
+function grantedRoleSession(
+  make: RecordFactory,
+  rng: Random,
+  target: SynthUser,
+  time: number,
+  calls: { readonly calls: number; readonly everyMs: number; readonly sourceIp: string },
+): { signIn: CloudTrailRecord[]; roleSession: CloudTrailRecord[] } {
   const actor: Actor = {
     era: "new",
     user: target,
@@ -531,18 +545,63 @@ export function foreignRoleSession(options: ForeignRoleSessionOptions): ForeignR
   const identity = ssoRoleSessionIdentity(accountId, "AdministratorAccess", target.userName, granted);
   const key = `ASIA${rng.string(16, "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567")}`;
   const roleSession = [make.issueRoleCredentials(granted, "new", identity, key)];
-  for (let n = 0; n < options.calls; n += 1)
+  for (let n = 0; n < calls.calls; n += 1)
     roleSession.push(
-      make.roleCall(granted + 1000 + n * options.everyMs, "new", identity, {
+      make.roleCall(granted + 1000 + n * calls.everyMs, "new", identity, {
         eventSource: "s3.amazonaws.com",
         eventName: "ListBuckets",
         readOnly: true,
         region: identity.region,
         accessKeyId: key,
-        sourceIPAddress: options.sourceIp,
+        sourceIPAddress: calls.sourceIp,
         userAgent: target.cli,
         onBehalfOf: target,
       }),
     );
-  return { signIn, roleSession, directory: directoryOf([target]) };
+  return { signIn, roleSession };
+}
+
+export interface BusyPersonOptions {
+  /** Days of work, one sign-in and one role session a day. */
+  readonly days: number;
+  /** Calls of each day's role session, 10 s apart, from the person's own address. */
+  readonly calls: number;
+  /** Every `unlinkedEvery`th day's sign-in and grant are left out: its role session is linked to none. */
+  readonly unlinkedEvery: number;
+  readonly seed: number;
+  /** The first day's sign-in (ISO). */
+  readonly start: string;
+}
+
+export interface BusyPerson {
+  /** Sign-ins, portal sessions and grants (Identity Center's account), in time order. */
+  readonly identityCenter: CloudTrailRecord[];
+  /** The role sessions' calls (the member account's), in time order. */
+  readonly roleSessions: CloudTrailRecord[];
+  /** The `aws identitystore list-users` export of the person. */
+  readonly directory: { Users: Record<string, unknown>[] };
+  readonly userId: string;
+}
+
+/**
+ * One person's months of role activity: a sign-in a day, a grant, and a role session of many calls, some with
+ * their portal session outside the archive. What their report costs to read is measured on it.
+ */
+export function busyPerson(options: BusyPersonOptions): BusyPerson {
+  const [target] = makeUsers(1, options.seed) as [SynthUser];
+  const rng = new Random(fmix32(options.seed ^ 0x62757379));
+  const make = new RecordFactory(rng, options.seed ^ 0x5a5a5a5a);
+  const identityCenter: CloudTrailRecord[] = [];
+  const roleSessions: CloudTrailRecord[] = [];
+  for (let day = 0; day < options.days; day += 1) {
+    const time = Date.parse(options.start) + day * 86_400_000;
+    const made = grantedRoleSession(make, rng, target, time, {
+      ...options,
+      everyMs: 10_000,
+      sourceIp: target.ip,
+    });
+    if ((day + 1) % options.unlinkedEvery !== 0) identityCenter.push(...made.signIn);
+    roleSessions.push(...made.roleSession);
+  }
+  return { identityCenter, roleSessions, directory: directoryOf([target]), userId: target.userId };
 }

@@ -8,6 +8,9 @@
 export { type ArchiveOptions, writeArchive } from "./archive.ts";
 export {
   type AttackOptions,
+  type BusyPerson,
+  type BusyPersonOptions,
+  busyPerson,
   type ForeignRoleSession,
   type ForeignRoleSessionOptions,
   foreignRoleSession,

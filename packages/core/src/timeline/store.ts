@@ -267,6 +267,8 @@ export class TableStore {
     /** Inserts refused because the key existed (`DuplicateItem`): nothing written. */
     insertsRefused: 0,
     queries: 0,
+    /** Items `Query` and `BatchGetItem` answered (a scan's are not counted). */
+    itemsRead: 0,
     scans: 0,
     puts: 0,
     unprocessedRetries: 0,
@@ -498,7 +500,9 @@ export class TableStore {
             RequestItems: { [this.tableName]: { Keys: keys, ConsistentRead: true } },
           }),
         );
-        found.push(...fromWire(output.Responses?.[this.tableName]));
+        const answered = fromWire(output.Responses?.[this.tableName]);
+        this.stats.itemsRead += answered.length;
+        found.push(...answered);
         keys = output.UnprocessedKeys?.[this.tableName]?.Keys ?? [];
       } catch (error) {
         const failure = storeError("BatchGetItem", error);
@@ -689,7 +693,9 @@ export class TableStore {
           }),
         );
       });
-      items.push(...fromWire(output.Items));
+      const page = fromWire(output.Items);
+      this.stats.itemsRead += page.length;
+      items.push(...page);
       startKey = output.LastEvaluatedKey;
       if (range?.limit !== undefined && items.length >= range.limit) break;
     } while (startKey);
