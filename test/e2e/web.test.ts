@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { type RunningServer, startServer } from "@idc-audit/core/api";
 import { readInputs } from "@idc-audit/core/cloudtrail";
 import { readCoverage } from "@idc-audit/core/coverage";
-import { ingestStream } from "@idc-audit/core/ingest";
+import { classifyItem, ingestBatch, ingestStream } from "@idc-audit/core/ingest";
 import { normalize } from "@idc-audit/core/normalize";
 import type { Runtime } from "@idc-audit/core/runtime";
 import { type BrowserContext, chromium, type Page } from "playwright-core";
@@ -353,6 +353,48 @@ describe("analyst web page in Chromium", () => {
         );
       }),
     ).resolves.toBe(true);
+    expect(elsewhere).toEqual([]);
+  });
+
+  // Last: it stores a role session the tests above do not expect.
+  it("lists a person's role sessions linked to no portal session, with their count", async () => {
+    // Prepare: Bob's member-account call of the fixture archive, made again a day later by a session no grant of
+    // his is near (its portal session lies outside the archive).
+    let archived: Record<string, unknown> | undefined;
+    for await (const item of readInputs([
+      join(eventsDir, "archive", "AWSLogs", "o-abc123example", "444455556666"),
+    ]))
+      if (item.kind === "record") archived ??= item.record;
+    const record = structuredClone(archived) as Record<string, unknown> & {
+      userIdentity: { accessKeyId: string; sessionContext: { attributes: { creationDate: string } } };
+    };
+    record.eventID = "0a1b2c3d-0000-4000-8000-00000000d1a1";
+    record.eventTime = "2026-07-02T09:01:00Z";
+    record.userIdentity.accessKeyId = "ASIA3EXAMPLEROLEKEY9";
+    record.userIdentity.sessionContext.attributes.creationDate = "2026-07-02T09:00:00Z";
+    const classified = classifyItem({ kind: "record", record, location: "test" });
+    if (classified.kind !== "role") throw new Error(`the call was ${classified.kind}`);
+    await ingestBatch(runtime.pipeline, { records: [], roleEvents: [classified.event] });
+    const report = await runtime.roleQueries.userWithRoles(BOB);
+    expect(report.unlinkedRoleSessions.map((view) => view.id)).toEqual([classified.event.roleSessionId]);
+
+    // Act
+    await page.goto(server.url);
+    await page.getByLabel("Search", { exact: true }).fill(BOB.userName);
+    await page.keyboard.press("Enter");
+    await settled("#unlinked");
+
+    // Assess: counted beside the linked one, and listed with its call.
+    await expect(page.locator("dl.facts").textContent()).resolves.toContain(
+      `${report.roleSessionCount} (1 not linked to a portal session)`,
+    );
+    await expect(page.locator("#unlinked").textContent()).resolves.toBe(
+      "Role sessions without a portal session (1)",
+    );
+    const rows = page.locator("#unlinked + div tbody tr");
+    await expect(
+      rows.evaluateAll((list) => list.map((row) => row.getAttribute("data-role-session-id"))),
+    ).resolves.toEqual([classified.event.roleSessionId]);
     expect(elsewhere).toEqual([]);
   });
 });

@@ -1,7 +1,8 @@
+import { route } from "@idc-audit/core/api";
 import { ExportDirectory } from "@idc-audit/core/identity";
 import { classifyItem, ingestBatch } from "@idc-audit/core/ingest";
 import type { NormalizedRecord } from "@idc-audit/core/normalize";
-import type { RoleEvent } from "@idc-audit/core/roles";
+import type { RoleEvent, RoleSessionView } from "@idc-audit/core/roles";
 import type { Runtime } from "@idc-audit/core/runtime";
 import {
   IDENTITY_STORE_ID,
@@ -14,7 +15,7 @@ import {
 } from "@idc-audit/core/synth";
 import fc from "fast-check";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
-import { dumpTable, memoryRuntime } from "../support/store.ts";
+import { countItemsRead, dumpTable, memoryRuntime } from "../support/store.ts";
 
 /** One delivered record, read as every entry point reads it. */
 type Delivery = { kind: "audited"; record: NormalizedRecord } | { kind: "role"; event: RoleEvent };
@@ -130,6 +131,73 @@ describe("role sessions of a synthetic organisation, through the pipeline and th
       expect(answer?.credentialId).toBe(session.credentialId);
       if (session.credentialId !== null) expect(answer?.signIn).not.toBeNull();
     }
+  });
+
+  it("pages a person's report through the API, reading the events of the role sessions each page lists only", async () => {
+    // Prepare: every person of the archive, their report whole; every role-session event item read counted.
+    const people = synthDirectory(ARCHIVE).Users.map((user) => ({
+      identityStoreId: IDENTITY_STORE_ID,
+      userId: String(user.UserId),
+    }));
+    const events = countItemsRead(
+      runtime.store,
+      (item) => item.pk.startsWith("ROLESESSION#") && item.sk.startsWith("EVENT#"),
+    );
+    let pagedAcrossPages = 0;
+    for (const person of people) {
+      const whole = await runtime.roleQueries.userWithRoles(person);
+      events.take();
+      // Act: the API's pages of two sessions.
+      const sessions: { credentialId: string; roleSessions: RoleSessionView[] }[] = [];
+      const unlinked: RoleSessionView[] = [];
+      let cursor: string | undefined;
+      let pages = 0;
+      do {
+        const answer = await route(
+          {
+            method: "GET",
+            path: `/users/${person.userId}`,
+            query: { identityStoreId: person.identityStoreId, limit: "2", ...(cursor ? { cursor } : {}) },
+          },
+          runtime,
+        );
+        expect(answer.status, person.userId).toBe(200);
+        const page = JSON.parse(answer.body) as {
+          sessions: { credentialId: string; roleSessions: RoleSessionView[] }[];
+          unlinkedRoleSessions: RoleSessionView[];
+          sessionCount: number;
+          unlinkedRoleSessionCount: number;
+          roleSessionCount: number;
+          nextCursor: string | null;
+        };
+        // Assess, each page: the events read are those of the role sessions it lists, each once.
+        const listed = [
+          ...page.sessions.flatMap((session) => session.roleSessions),
+          ...page.unlinkedRoleSessions,
+        ];
+        expect(events.take(), `${person.userId}, page ${pages}`).toBe(
+          listed.reduce((sum, view) => sum + view.eventCount, 0),
+        );
+        expect(page).toMatchObject({
+          sessionCount: whole.sessionCount,
+          unlinkedRoleSessionCount: whole.unlinkedRoleSessionCount,
+          roleSessionCount: whole.roleSessionCount,
+        });
+        sessions.push(...page.sessions);
+        unlinked.push(...page.unlinkedRoleSessions);
+        cursor = page.nextCursor ?? undefined;
+        pages += 1;
+      } while (cursor !== undefined);
+      // Assess, all pages: the whole report's role sessions, in the same places, with the same figures.
+      expect(sessions.map(({ credentialId, roleSessions }) => ({ credentialId, roleSessions }))).toEqual(
+        whole.sessions.map(({ credentialId, roleSessions }) => ({ credentialId, roleSessions })),
+      );
+      expect(unlinked).toEqual(whole.unlinkedRoleSessions);
+      expect(whole.unlinkedRoleSessionCount).toBe(whole.unlinkedRoleSessions.length);
+      if (pages > 1 && whole.roleSessionCount > 0) pagedAcrossPages += 1;
+    }
+    // Not vacuous: people whose role sessions spread over several pages.
+    expect(pagedAcrossPages).toBeGreaterThan(2);
   });
 
   it("answers a chained role's key with the chained session, its person through the SSO session", async () => {

@@ -1586,6 +1586,33 @@ describe("role chaining", () => {
     expect(JSON.stringify(await dumpTable(store))).not.toContain("secret");
   });
 
+  it("answers a chained session's key from its parent's head, without reading the parent's calls", async () => {
+    // Prepare: the chain, then 200 more calls of the SSO role session it was chained from.
+    const store = await runtime();
+    const parentCalls = Array.from({ length: 200 }, (_, index) => ({
+      ...(CHAIN[4] as Record<string, unknown>),
+      eventID: `88888888-0000-4000-8000-${String(index).padStart(12, "0")}`,
+      eventTime: isoSeconds(Date.parse("2026-07-01T00:40:00Z") + index * 10_000),
+    }));
+    await ingestStream(stream([...CHAIN, assumeRole, chainedCall, ...parentCalls]), store.pipeline);
+    const parent = await store.roleQueries.accessKey("ASIA52RQV4232GGDZ2HL");
+    expect(parent?.roleSession.eventCount).toBeGreaterThan(200);
+    const parentCallsRead = countItemsRead(
+      store.store,
+      (item) => item.pk === `ROLESESSION#v1#${parent?.roleSession.id}` && item.sk.startsWith("EVENT#"),
+    );
+    // Act
+    const answer = await store.roleQueries.accessKey("ASIACHAINEDKEY000001");
+    // Assess: attributed and linked through the parent as before, none of its calls read (before, 406: the parent read whole twice).
+    expect(answer?.roleSession).toMatchObject({
+      attribution: "parent",
+      link: "exact",
+      parentId: parent?.roleSession.id,
+    });
+    expect(answer?.user).toMatchObject(AIDAN);
+    expect(parentCallsRead.take()).toBe(0);
+  });
+
   it("counts other principals' calls (events/ignored) as ignored", async () => {
     const store = await runtime();
     const counts = await ingestStream(readInputs([join(eventsDir, "ignored")]), store.pipeline);

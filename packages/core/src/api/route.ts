@@ -158,30 +158,35 @@ async function unresolvedNameDocument(context: Context, userName: string) {
       ...session,
       ...(activity.sessions.get(session.credentialId) ?? sessionFacts([])),
     })),
+    unlinkedRoleSessionCount: 0,
     unlinkedRoleSessions: [],
     nextCursor: sessions.nextCursor,
   };
 }
 
-/** `idc-audit user --json`, a page of its sessions, each with the analyst's facts and its role sessions. */
+/**
+ * `idc-audit user --json`, a page of its sessions, each with the analyst's facts and its role sessions, and a
+ * page of its role sessions linked to none: one cursor pages both lists, until the longer ends. Only the role
+ * sessions of the page have their events read.
+ */
 async function userDocument(context: Context, user: UserKey) {
   const page = context.query.page();
   const timeline = await context.queries.readUser(user);
-  const report = await context.roles.userWithRoles(user, timeline);
+  const report = await context.roles.userWithRoles(user, timeline, page);
   const activity = context.analyst.activityOf(user, timeline.events);
-  const sessions = paginate(report.sessions, page);
   return {
     user: report.user,
     eventCount: report.eventCount,
-    sessionCount: report.sessions.length,
+    sessionCount: report.sessionCount,
     failedSignInCount: activity.failedSignIns.length,
     roleSessionCount: report.roleSessionCount,
-    sessions: sessions.items.map((session) => ({
+    sessions: report.sessions.map((session) => ({
       ...session,
       ...(activity.sessions.get(session.credentialId) ?? sessionFacts([])),
     })),
+    unlinkedRoleSessionCount: report.unlinkedRoleSessionCount,
     unlinkedRoleSessions: report.unlinkedRoleSessions,
-    nextCursor: sessions.nextCursor,
+    nextCursor: nextCursorOf(page, Math.max(report.sessionCount, report.unlinkedRoleSessionCount)),
   };
 }
 

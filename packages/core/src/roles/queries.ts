@@ -109,12 +109,28 @@ export interface SessionWithRoles extends SessionTimeline {
   readonly roleSessions: RoleSessionView[];
 }
 
-/** `user VALUE`: the person's portal sessions, each with its role sessions, and those linked to none. */
+/**
+ * `user VALUE`: the person's portal sessions, each with its role sessions, and those linked to none; with a
+ * `RoleSessionsPage`, that page of each list.
+ */
 export interface UserWithRoles extends Omit<UserReport, "sessions"> {
   readonly roleSessionCount: number;
+  /** Portal sessions in all (`sessions` holds them all, or a page). */
+  readonly sessionCount: number;
   readonly sessions: (SessionSummary & { readonly roleSessions: RoleSessionView[] })[];
   /** Role sessions of the person whose portal session is unknown (`unlinked`, or outside the archive). */
   readonly unlinkedRoleSessions: RoleSessionView[];
+  /** Such role sessions in all (`unlinkedRoleSessions` holds them all, or a page). */
+  readonly unlinkedRoleSessionCount: number;
+}
+
+/**
+ * A page of a person's report (the API's): its portal sessions from `offset`, `limit` of them, and as many of
+ * their role sessions linked to none, by creation. Only the role sessions it lists have their events read.
+ */
+export interface RoleSessionsPage {
+  readonly offset: number;
+  readonly limit: number;
 }
 
 /** A call as detections judge it: when and from where. */
@@ -238,7 +254,8 @@ export class RoleQueries {
     let parent: AttributionResult | undefined;
     if (read.named.length === 0 && read.parents.length > 0 && depth < MAX_CHAIN_DEPTH) {
       const [first] = [...read.parents].sort();
-      if (first) parent = await this.attribution(await this.read(first, false), depth + 1);
+      // Its head says whose it is: its events, however many, are not read.
+      if (first) parent = await this.attribution(await this.readHead(first), depth + 1);
     }
     // A name Identity Center did not set (a chained session's) matches nobody, whatever an earlier version stored.
     const byName = read.session !== undefined && namedByIdentityCenter(read.session);
@@ -301,18 +318,7 @@ export class RoleQueries {
     } else if (attribution.user && session) {
       linked = await this.link(session, attribution.user, pending);
     }
-    const keys = new Set<string>();
-    let errorCount = 0;
-    let writeCount = 0;
-    for (const item of read.events) {
-      if (typeof item.accessKeyId === "string") keys.add(item.accessKeyId);
-      if (typeof item.issuedAccessKeyId === "string") keys.add(item.issuedAccessKeyId);
-      if (item.errorCode !== undefined) errorCount += 1;
-      if (item.readOnly === false) writeCount += 1;
-    }
-    const times: string[] = [];
-    for (const item of read.events) times.push(eventTimeOfSortKey(item.sk));
-    times.sort();
+    const stats = statsOf(read.events);
     const view: RoleSessionView = {
       id: read.id,
       accountId: session?.accountId ?? "",
@@ -320,7 +326,7 @@ export class RoleQueries {
       permissionSet: session ? (permissionSetOf(session.roleName) ?? null) : null,
       sessionName: session?.sessionName ?? "",
       creationDate: session?.creationDate ?? "",
-      accessKeyIds: [...keys].sort(),
+      accessKeyIds: stats.accessKeyIds,
       link: linked.link,
       attribution: attribution.basis,
       candidates: [...attribution.candidates],
@@ -328,13 +334,36 @@ export class RoleQueries {
       grantEventId: linked.grant?.eventId ?? null,
       parentId: [...read.parents].sort()[0] ?? null,
       childIds: [...read.children].sort(),
-      firstSeen: times[0] ?? null,
-      lastSeen: times[times.length - 1] ?? null,
-      eventCount: read.events.length,
-      errorCount,
-      writeCount,
+      firstSeen: stats.firstSeen,
+      lastSeen: stats.lastSeen,
+      eventCount: stats.eventCount,
+      errorCount: stats.errorCount,
+      writeCount: stats.writeCount,
     };
     return { view, user: attribution.user };
+  }
+
+  /**
+   * What says whose a role session is and where it belongs, without its events: its candidates and children,
+   * then its head, parent and people (two range queries around the events). A listing works out every session's
+   * link from these and reads the events of the sessions it shows only (`withEvents`).
+   */
+  private async readHead(id: string): Promise<RoleSessionRead> {
+    const partition = Keys.roleSessionPartition(id);
+    const [before, after] = await Promise.all([
+      this.store.query(partition, { between: BEFORE_EVENTS, attributes: SUMMARY_ATTRIBUTES }),
+      this.store.query(partition, { between: AFTER_EVENTS, attributes: SUMMARY_ATTRIBUTES }),
+    ]);
+    return readOf(id, [...before, ...after]);
+  }
+
+  /** A view worked out from its session's head (`readHead`), with the figures of its events read now. */
+  private async withEvents(view: RoleSessionView): Promise<RoleSessionView> {
+    const items = await this.store.query(Keys.roleSessionPartition(view.id), {
+      between: [EVENT_SORT_PREFIX, `${EVENT_SORT_PREFIX}${SORT_END}`],
+      attributes: SUMMARY_ATTRIBUTES,
+    });
+    return { ...view, ...statsOf(readOf(view.id, items).events) };
   }
 
   private async linkOfSession(
@@ -342,7 +371,7 @@ export class RoleQueries {
     pending: readonly AuditEvent[] = [],
     depth = 0,
   ): Promise<LinkResult> {
-    const read = await this.read(id, false);
+    const read = await this.readHead(id);
     const attribution = await this.attribution(read);
     if (attribution.basis === Attribution.Parent && depth < MAX_CHAIN_DEPTH) {
       const [parentId] = [...read.parents].sort();
@@ -548,11 +577,16 @@ export class RoleQueries {
     return { ...timeline, roleSessions: await this.ofPortalSession(timeline) };
   }
 
-  /** `read`: the person's timeline when the caller has read it already (the API does, for its own facts). */
-  async userWithRoles(user: UserKey, read?: UserTimeline): Promise<UserWithRoles> {
+  /**
+   * `read`: the person's timeline when the caller has read it already (the API does, for its own facts).
+   * `page`: that page of the report (`RoleSessionsPage`); every role session of the person is still placed (the
+   * counts and the page's lists need it), from its head alone, and the events of those the page lists are read.
+   * With no page, every role session is read whole.
+   */
+  async userWithRoles(user: UserKey, read?: UserTimeline, page?: RoleSessionsPage): Promise<UserWithRoles> {
     const [report, roleSessions] = await Promise.all([
       read ? this.timeline.reportOf(read) : this.timeline.user(user),
-      this.ofUser(user),
+      this.ofUser(user, page === undefined),
     ]);
     const byPortalSession = new Map<string, RoleSessionView[]>();
     const parents = new Map(roleSessions.map((view) => [view.id, view]));
@@ -570,14 +604,34 @@ export class RoleQueries {
     }
     const known = new Set(report.sessions.map((session) => session.credentialId));
     for (const [portal, views] of byPortalSession) if (!known.has(portal)) unlinked.push(...views);
+    unlinked.sort(byCreation);
+    let sessions = report.sessions;
+    let unlinkedListed = unlinked;
+    if (page !== undefined) {
+      sessions = sessions.slice(page.offset, page.offset + page.limit);
+      unlinkedListed = unlinked.slice(page.offset, page.offset + page.limit);
+      // Their figures, from their events: only for the role sessions this page lists.
+      const listed = new Set(unlinkedListed);
+      for (const session of sessions)
+        for (const view of byPortalSession.get(session.credentialId) ?? []) listed.add(view);
+      const complete = new Map(
+        (await mapLimit([...listed], 8, (view) => this.withEvents(view))).map((view) => [view.id, view]),
+      );
+      const completed = (views: readonly RoleSessionView[]) =>
+        views.map((view) => complete.get(view.id) ?? view);
+      unlinkedListed = completed(unlinkedListed);
+      for (const [portal, views] of byPortalSession) byPortalSession.set(portal, completed(views));
+    }
     return {
       ...report,
       roleSessionCount: roleSessions.length,
-      sessions: report.sessions.map((session) => ({
+      sessionCount: report.sessions.length,
+      sessions: sessions.map((session) => ({
         ...session,
         roleSessions: byPortalSession.get(session.credentialId) ?? [],
       })),
-      unlinkedRoleSessions: unlinked.sort(byCreation),
+      unlinkedRoleSessions: unlinkedListed,
+      unlinkedRoleSessionCount: unlinked.length,
     };
   }
 
@@ -591,35 +645,51 @@ export class RoleQueries {
     return {
       ...report,
       roleSessionCount: 0,
+      sessionCount: report.sessions.length,
       sessions: report.sessions.map((session) => ({ ...session, roleSessions: [] })),
       unlinkedRoleSessions: [],
+      unlinkedRoleSessionCount: 0,
     };
   }
 
-  /** A person's role sessions: those that named them, or whose name only they match. */
-  async ofUser(user: UserKey): Promise<RoleSessionView[]> {
+  /**
+   * A person's role sessions: those that named them, or whose name only they match. `withEvents` false: worked
+   * out from their heads alone (`readHead`), their figures from events zero until `withEvents` reads them.
+   */
+  async ofUser(user: UserKey, withEvents = true): Promise<RoleSessionView[]> {
     const indexed = await this.store.query(Keys.userPartition(user), { prefix: USER_ROLE_SESSION_PREFIX });
     const ids = indexed.map((item) => String(item.roleSessionId));
     const key = userKeyString(user);
-    const reads = await mapLimit([...new Set(ids)], 8, (id) => this.read(id, false));
+    const reads = await mapLimit([...new Set(ids)], 8, (id) =>
+      withEvents ? this.read(id, false) : this.readHead(id),
+    );
     const views = await mapLimit(reads, 8, (read) => this.view(read));
     const own = views
       .filter((entry) => entry.user !== undefined && userKeyString(entry.user) === key)
       .map((entry) => entry.view);
-    return this.withChildren(own);
+    return this.withChildren(own, withEvents);
   }
 
-  private async viewsOf(ids: readonly string[]): Promise<RoleSessionView[]> {
-    const views = await mapLimit([...new Set(ids)], 8, (id) => this.summary(id));
+  /** `withEvents` false: from their heads alone, as `ofUser`'s. */
+  private async viewsOf(ids: readonly string[], withEvents = true): Promise<RoleSessionView[]> {
+    const views = await mapLimit([...new Set(ids)], 8, async (id) => {
+      if (withEvents) return this.summary(id);
+      const head = await this.readHead(id);
+      // Events with no head (not written by this version): read whole, as `summary` does.
+      return head.session ? (await this.view(head)).view : this.summary(id);
+    });
     return views.flatMap((view) => (view ? [view] : []));
   }
 
   /** Adds the sessions chained from these (they carry no person of their own), each once, by creation. */
-  private async withChildren(views: readonly RoleSessionView[]): Promise<RoleSessionView[]> {
+  private async withChildren(
+    views: readonly RoleSessionView[],
+    withEvents = true,
+  ): Promise<RoleSessionView[]> {
     const all = new Map(views.map((view) => [view.id, view]));
     let frontier = views.flatMap((view) => view.childIds).filter((id) => !all.has(id));
     for (let depth = 0; depth < MAX_CHAIN_DEPTH && frontier.length > 0; depth += 1) {
-      const children = await this.viewsOf(frontier);
+      const children = await this.viewsOf(frontier, withEvents);
       for (const child of children) all.set(child.id, child);
       frontier = children.flatMap((view) => view.childIds).filter((id) => !all.has(id));
     }
@@ -642,6 +712,35 @@ function toGrant(event: AuditEvent): Grant {
     eventTime: event.eventTime,
     eventName: event.eventName,
     credentialId: event.credentialId,
+  };
+}
+
+/** The figures of a role session's view that its events give (all of them, without their payloads). */
+function statsOf(
+  events: readonly Item[],
+): Pick<
+  RoleSessionView,
+  "accessKeyIds" | "firstSeen" | "lastSeen" | "eventCount" | "errorCount" | "writeCount"
+> {
+  const keys = new Set<string>();
+  let errorCount = 0;
+  let writeCount = 0;
+  for (const item of events) {
+    if (typeof item.accessKeyId === "string") keys.add(item.accessKeyId);
+    if (typeof item.issuedAccessKeyId === "string") keys.add(item.issuedAccessKeyId);
+    if (item.errorCode !== undefined) errorCount += 1;
+    if (item.readOnly === false) writeCount += 1;
+  }
+  const times: string[] = [];
+  for (const item of events) times.push(eventTimeOfSortKey(item.sk));
+  times.sort();
+  return {
+    accessKeyIds: [...keys].sort(),
+    firstSeen: times[0] ?? null,
+    lastSeen: times[times.length - 1] ?? null,
+    eventCount: events.length,
+    errorCount,
+    writeCount,
   };
 }
 

@@ -43,19 +43,23 @@ async function api(path, params = {}) {
   return body;
 }
 
-/** Every item of a paginated list (`field`), following `nextCursor`; the first page's document is kept. */
+/**
+ * Every item of a paginated list (`field`, or several fields one cursor pages together), following
+ * `nextCursor`; the first page's document is kept.
+ */
 async function apiAll(path, field, params = {}) {
+  const fields = Array.isArray(field) ? field : [field];
   const first = await api(path, { ...params, limit: PAGE_LIMIT });
-  const items = [...first[field]];
+  const lists = Object.fromEntries(fields.map((name) => [name, [...(first[name] ?? [])]]));
   let cursor = first.nextCursor;
   let pages = 1;
   while (cursor && pages < MAX_PAGES) {
     const next = await api(path, { ...params, limit: PAGE_LIMIT, cursor });
-    items.push(...next[field]);
+    for (const name of fields) lists[name].push(...(next[name] ?? []));
     cursor = next.nextCursor;
     pages += 1;
   }
-  return { ...first, [field]: items, truncated: Boolean(cursor) };
+  return { ...first, ...lists, truncated: Boolean(cursor) };
 }
 
 // ---------- DOM helpers ----------
@@ -438,6 +442,11 @@ function roleSessionCount(roleSessions) {
     : h("span", { title }, String(roleSessions.length));
 }
 
+/** Role sessions of the person linked to no portal session: all of them, listed or not. */
+function unlinkedCount(report) {
+  return report.unlinkedRoleSessionCount ?? report.unlinkedRoleSessions?.length ?? 0;
+}
+
 async function userView(value, params) {
   announce(`Loading ${value}…`);
   const path = params.get("externalId") ? "/users" : `/users/${encodeURIComponent(value)}`;
@@ -446,7 +455,8 @@ async function userView(value, params) {
     issuer: params.get("issuer"),
     identityStoreId: params.get("identityStoreId"),
   };
-  const report = await apiAll(path, "sessions", query);
+  // One cursor pages the portal sessions and the role sessions linked to none.
+  const report = await apiAll(path, ["sessions", "unlinkedRoleSessions"], query);
   const user = report.user;
   const canonical = { identityStoreId: user.identityStoreId };
   // An unresolved sign-in name (no person known yet) has no failed sign-ins or alerts of its own.
@@ -466,7 +476,7 @@ async function userView(value, params) {
       ["Events", String(report.eventCount)],
       [
         "Role sessions",
-        `${report.roleSessionCount ?? 0}${report.unlinkedRoleSessions?.length ? ` (${report.unlinkedRoleSessions.length} not linked to a portal session)` : ""}`,
+        `${report.roleSessionCount ?? 0}${unlinkedCount(report) ? ` (${unlinkedCount(report)} not linked to a portal session)` : ""}`,
       ],
     ]),
     h("h2", { id: "sessions" }, `Sessions (${report.sessionCount})`),
@@ -519,11 +529,7 @@ async function userView(value, params) {
       : null,
     report.unlinkedRoleSessions?.length
       ? [
-          h(
-            "h2",
-            { id: "unlinked" },
-            `Role sessions without a portal session (${report.unlinkedRoleSessions.length})`,
-          ),
+          h("h2", { id: "unlinked" }, `Role sessions without a portal session (${unlinkedCount(report)})`),
           roleSessionsTable(
             report.unlinkedRoleSessions,
             "Attributed to this person, but no grant of theirs was found near their creation: the portal session may lie outside the archive.",
