@@ -200,6 +200,42 @@ describe("role sessions of a synthetic organisation, through the pipeline and th
     expect(pagedAcrossPages).toBeGreaterThan(2);
   });
 
+  it("answers a person's one-page report with the queries of the whole report", async () => {
+    // Prepare: every query of a role session's partition counted.
+    let queries = 0;
+    const query = runtime.store.query.bind(runtime.store);
+    runtime.store.query = async (pk, options) => {
+      if (pk.startsWith("ROLESESSION#")) queries += 1;
+      return query(pk, options);
+    };
+    try {
+      let withRoleSessions = 0;
+      for (const user of synthDirectory(ARCHIVE).Users) {
+        const person = { identityStoreId: IDENTITY_STORE_ID, userId: String(user.UserId) };
+        queries = 0;
+        const whole = await runtime.roleQueries.userWithRoles(person);
+        const wholeQueries = queries;
+        queries = 0;
+        // Act: the API's page of the default size, which lists all of them.
+        const answer = await route(
+          {
+            method: "GET",
+            path: `/users/${person.userId}`,
+            query: { identityStoreId: person.identityStoreId },
+          },
+          runtime,
+        );
+        // Assess: one query a role session, as the whole report (each session's head, then its calls: three).
+        expect(JSON.parse(answer.body).nextCursor, person.userId).toBeNull();
+        expect(queries, person.userId).toBe(wholeQueries);
+        if (whole.roleSessionCount > 0) withRoleSessions += 1;
+      }
+      expect(withRoleSessions).toBeGreaterThan(2);
+    } finally {
+      runtime.store.query = query;
+    }
+  });
+
   it("answers a chained role's key with the chained session, its person through the SSO session", async () => {
     const chained = truth.filter((session) => session.chained !== null);
     expect(chained.length).toBeGreaterThan(0);

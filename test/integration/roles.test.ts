@@ -1597,10 +1597,17 @@ describe("role chaining", () => {
     await ingestStream(stream([...CHAIN, assumeRole, chainedCall, ...parentCalls]), store.pipeline);
     const parent = await store.roleQueries.accessKey("ASIA52RQV4232GGDZ2HL");
     expect(parent?.roleSession.eventCount).toBeGreaterThan(200);
+    const parentPartition = `ROLESESSION#v1#${parent?.roleSession.id}`;
     const parentCallsRead = countItemsRead(
       store.store,
-      (item) => item.pk === `ROLESESSION#v1#${parent?.roleSession.id}` && item.sk.startsWith("EVENT#"),
+      (item) => item.pk === parentPartition && item.sk.startsWith("EVENT#"),
     );
+    let parentQueries = 0;
+    const query = store.store.query.bind(store.store);
+    store.store.query = async (pk, options) => {
+      if (pk === parentPartition) parentQueries += 1;
+      return query(pk, options);
+    };
     // Act
     const answer = await store.roleQueries.accessKey("ASIACHAINEDKEY000001");
     // Assess: attributed and linked through the parent as before, none of its calls read (before, 406: the parent read whole twice).
@@ -1611,6 +1618,8 @@ describe("role chaining", () => {
     });
     expect(answer?.user).toMatchObject(AIDAN);
     expect(parentCallsRead.take()).toBe(0);
+    // Its head read once for the child's attribution and link: two queries around its calls (before, 4).
+    expect(parentQueries).toBe(2);
   });
 
   it("counts other principals' calls (events/ignored) as ignored", async () => {

@@ -125,8 +125,9 @@ export interface UserWithRoles extends Omit<UserReport, "sessions"> {
 }
 
 /**
- * A page of a person's report (the API's): its portal sessions from `offset`, `limit` of them, and as many of
- * their role sessions linked to none, by creation. Only the role sessions it lists have their events read.
+ * A page of a person's report (the API's): their portal sessions from `offset`, `limit` of them, and as many of
+ * their role sessions linked to no portal session, by creation. Only the role sessions it lists have their events
+ * read (all of them in one query each, when one page lists every role session).
  */
 export interface RoleSessionsPage {
   readonly offset: number;
@@ -173,6 +174,9 @@ function callsOf(events: readonly Item[]): JudgedCall[] {
   }
   return [...calls.values()].sort(byTimeThenId);
 }
+
+/** Heads of role sessions read for one answer, by id (`RoleQueries.headOf`). */
+type Heads = Map<string, Promise<RoleSessionRead>>;
 
 /** What a role session's partition holds, read once. */
 interface RoleSessionRead {
@@ -250,12 +254,16 @@ export class RoleQueries {
     return readOf(id, items);
   }
 
-  private async attribution(read: RoleSessionRead, depth = 0): Promise<AttributionResult> {
+  /**
+   * `heads`: the heads of sessions read for one answer (`headOf`), so that a chained session's parent is read
+   * once for its attribution and its link.
+   */
+  private async attribution(read: RoleSessionRead, depth = 0, heads?: Heads): Promise<AttributionResult> {
     let parent: AttributionResult | undefined;
     if (read.named.length === 0 && read.parents.length > 0 && depth < MAX_CHAIN_DEPTH) {
       const [first] = [...read.parents].sort();
       // Its head says whose it is: its events, however many, are not read.
-      if (first) parent = await this.attribution(await this.readHead(first), depth + 1);
+      if (first) parent = await this.attribution(await this.headOf(first, heads), depth + 1, heads);
     }
     // A name Identity Center did not set (a chained session's) matches nobody, whatever an earlier version stored.
     const byName = read.session !== undefined && namedByIdentityCenter(read.session);
@@ -310,11 +318,12 @@ export class RoleQueries {
     pending: readonly AuditEvent[] = [],
   ): Promise<{ view: RoleSessionView; user: UserKey | undefined }> {
     const session = read.session;
-    const attribution = await this.attribution(read);
+    const heads: Heads = new Map();
+    const attribution = await this.attribution(read, 0, heads);
     let linked: LinkResult = { link: Link.Unlinked, grant: undefined };
     if (attribution.basis === Attribution.Parent) {
       const [parentId] = [...read.parents].sort();
-      if (parentId) linked = await this.linkOfSession(parentId, pending);
+      if (parentId) linked = await this.linkOfSession(parentId, pending, 0, heads);
     } else if (attribution.user && session) {
       linked = await this.link(session, attribution.user, pending);
     }
@@ -357,6 +366,17 @@ export class RoleQueries {
     return readOf(id, [...before, ...after]);
   }
 
+  /** `readHead`, once per session in `heads` when given. */
+  private headOf(id: string, heads?: Heads): Promise<RoleSessionRead> {
+    if (!heads) return this.readHead(id);
+    let head = heads.get(id);
+    if (!head) {
+      head = this.readHead(id);
+      heads.set(id, head);
+    }
+    return head;
+  }
+
   /** A view worked out from its session's head (`readHead`), with the figures of its events read now. */
   private async withEvents(view: RoleSessionView): Promise<RoleSessionView> {
     const items = await this.store.query(Keys.roleSessionPartition(view.id), {
@@ -370,12 +390,13 @@ export class RoleQueries {
     id: string,
     pending: readonly AuditEvent[] = [],
     depth = 0,
+    heads?: Heads,
   ): Promise<LinkResult> {
-    const read = await this.readHead(id);
-    const attribution = await this.attribution(read);
+    const read = await this.headOf(id, heads);
+    const attribution = await this.attribution(read, 0, heads);
     if (attribution.basis === Attribution.Parent && depth < MAX_CHAIN_DEPTH) {
       const [parentId] = [...read.parents].sort();
-      if (parentId) return this.linkOfSession(parentId, pending, depth + 1);
+      if (parentId) return this.linkOfSession(parentId, pending, depth + 1, heads);
     }
     if (!attribution.user || !read.session) return { link: Link.Unlinked, grant: undefined };
     return this.link(read.session, attribution.user, pending);
@@ -584,10 +605,16 @@ export class RoleQueries {
    * With no page, every role session is read whole.
    */
   async userWithRoles(user: UserKey, read?: UserTimeline, page?: RoleSessionsPage): Promise<UserWithRoles> {
-    const [report, roleSessions] = await Promise.all([
+    const [report, indexed] = await Promise.all([
       read ? this.timeline.reportOf(read) : this.timeline.user(user),
-      this.ofUser(user, page === undefined),
+      this.indexedOf(user),
     ]);
+    // A page that will list every role session reads each whole, in one query, where its head and then its calls
+    // would take three: most people's report is one page.
+    const whole =
+      page === undefined ||
+      (page.offset === 0 && report.sessions.length <= page.limit && indexed.length <= page.limit);
+    const roleSessions = await this.viewsOfUser(user, indexed, whole);
     const byPortalSession = new Map<string, RoleSessionView[]>();
     const parents = new Map(roleSessions.map((view) => [view.id, view]));
     // A chained session belongs where the session it came from does.
@@ -610,6 +637,8 @@ export class RoleQueries {
     if (page !== undefined) {
       sessions = sessions.slice(page.offset, page.offset + page.limit);
       unlinkedListed = unlinked.slice(page.offset, page.offset + page.limit);
+    }
+    if (!whole && page !== undefined) {
       // Their figures, from their events: only for the role sessions this page lists.
       const listed = new Set(unlinkedListed);
       for (const session of sessions)
@@ -657,12 +686,23 @@ export class RoleQueries {
    * out from their heads alone (`readHead`), their figures from events zero until `withEvents` reads them.
    */
   async ofUser(user: UserKey, withEvents = true): Promise<RoleSessionView[]> {
+    return this.viewsOfUser(user, await this.indexedOf(user), withEvents);
+  }
+
+  /** The role sessions a person's index names (`Keys.userRoleSession`), each once. */
+  private async indexedOf(user: UserKey): Promise<string[]> {
     const indexed = await this.store.query(Keys.userPartition(user), { prefix: USER_ROLE_SESSION_PREFIX });
-    const ids = indexed.map((item) => String(item.roleSessionId));
+    return [...new Set(indexed.map((item) => String(item.roleSessionId)))];
+  }
+
+  /** `ofUser`, of the sessions its index names. */
+  private async viewsOfUser(
+    user: UserKey,
+    ids: readonly string[],
+    withEvents: boolean,
+  ): Promise<RoleSessionView[]> {
     const key = userKeyString(user);
-    const reads = await mapLimit([...new Set(ids)], 8, (id) =>
-      withEvents ? this.read(id, false) : this.readHead(id),
-    );
+    const reads = await mapLimit(ids, 8, (id) => (withEvents ? this.read(id, false) : this.readHead(id)));
     const views = await mapLimit(reads, 8, (read) => this.view(read));
     const own = views
       .filter((entry) => entry.user !== undefined && userKeyString(entry.user) === key)

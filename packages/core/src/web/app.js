@@ -534,6 +534,13 @@ async function userView(value, params) {
             report.unlinkedRoleSessions,
             "Attributed to this person, but no grant of theirs was found near their creation: the portal session may lie outside the archive.",
           ),
+          report.unlinkedRoleSessions.length < unlinkedCount(report)
+            ? h(
+                "p",
+                { class: "note" },
+                `Only the first ${report.unlinkedRoleSessions.length} of ${unlinkedCount(report)} are shown; use the API for the rest.`,
+              )
+            : null,
         ]
       : null,
     h("h2", { id: "failed" }, `Failed sign-ins (${failures.failures.length})`),
