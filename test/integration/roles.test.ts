@@ -101,6 +101,15 @@ interface Classified {
   readonly roleEvents: RoleEvent[];
 }
 
+/** `count` more calls of the published chain's role session (`CHAIN[4]`'s), 10 s apart from 00:40, ids `<prefix>-…`. */
+function moreCallsOfChainSession(count: number, idPrefix: string): Record<string, unknown>[] {
+  return Array.from({ length: count }, (_, index) => ({
+    ...(CHAIN[4] as Record<string, unknown>),
+    eventID: `${idPrefix}-0000-4000-8000-${String(index).padStart(12, "0")}`,
+    eventTime: isoSeconds(Date.parse("2026-07-01T00:40:00Z") + index * 10_000),
+  }));
+}
+
 function classify(raws: readonly Record<string, unknown>[]): Classified {
   const records: NormalizedRecord[] = [];
   const roleEvents: RoleEvent[] = [];
@@ -249,11 +258,7 @@ describe("role sessions named only by their session name", () => {
   it("reads the payloads of a page of a role session's events only", async () => {
     // Prepare: the published chain, then 300 calls of its role session; every payload read counted.
     const store = await runtime();
-    const calls = Array.from({ length: 300 }, (_, index) => ({
-      ...(CHAIN[4] as Record<string, unknown>),
-      eventID: `77777777-0000-4000-8000-${String(index).padStart(12, "0")}`,
-      eventTime: isoSeconds(Date.parse("2026-07-01T00:40:00Z") + index * 10_000),
-    }));
+    const calls = moreCallsOfChainSession(300, "77777777");
     await ingestBatch(store.pipeline, classify([...CHAIN, ...calls]));
     const [{ roleSessionId: id }] = classify([CHAIN[4] as Record<string, unknown>]).roleEvents as [RoleEvent];
     const whole = await store.roleQueries.roleSession(id);
@@ -1589,11 +1594,7 @@ describe("role chaining", () => {
   it("answers a chained session's key from its parent's head, without reading the parent's calls", async () => {
     // Prepare: the chain, then 200 more calls of the SSO role session it was chained from.
     const store = await runtime();
-    const parentCalls = Array.from({ length: 200 }, (_, index) => ({
-      ...(CHAIN[4] as Record<string, unknown>),
-      eventID: `88888888-0000-4000-8000-${String(index).padStart(12, "0")}`,
-      eventTime: isoSeconds(Date.parse("2026-07-01T00:40:00Z") + index * 10_000),
-    }));
+    const parentCalls = moreCallsOfChainSession(200, "88888888");
     await ingestStream(stream([...CHAIN, assumeRole, chainedCall, ...parentCalls]), store.pipeline);
     const parent = await store.roleQueries.accessKey("ASIA52RQV4232GGDZ2HL");
     expect(parent?.roleSession.eventCount).toBeGreaterThan(200);
