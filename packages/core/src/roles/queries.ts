@@ -379,11 +379,7 @@ export class RoleQueries {
 
   /** A view worked out from its session's head (`readHead`), with the figures of its events read now. */
   private async withEvents(view: RoleSessionView): Promise<RoleSessionView> {
-    const items = await this.store.query(Keys.roleSessionPartition(view.id), {
-      between: [EVENT_SORT_PREFIX, `${EVENT_SORT_PREFIX}${SORT_END}`],
-      attributes: SUMMARY_ATTRIBUTES,
-    });
-    return { ...view, ...statsOf(readOf(view.id, items).events) };
+    return { ...view, ...statsOf(readOf(view.id, await this.eventsBetween(view.id)).events) };
   }
 
   private async linkOfSession(
@@ -500,12 +496,15 @@ export class RoleQueries {
    * their payloads: a long session is judged by the time around a batch's calls.
    */
   async callsBetween(id: string, from = "", to = ""): Promise<JudgedCall[]> {
-    return callsOf(
-      await this.store.query(Keys.roleSessionPartition(id), {
-        between: [`${EVENT_SORT_PREFIX}${from}`, `${EVENT_SORT_PREFIX}${to}${SORT_END}`],
-        attributes: SUMMARY_ATTRIBUTES,
-      }),
-    );
+    return callsOf(await this.eventsBetween(id, from, to));
+  }
+
+  /** The session's event items from `from` to `to` (`callsBetween`'s prefixes), without their payloads. */
+  private eventsBetween(id: string, from = "", to = ""): Promise<Item[]> {
+    return this.store.query(Keys.roleSessionPartition(id), {
+      between: [`${EVENT_SORT_PREFIX}${from}`, `${EVENT_SORT_PREFIX}${to}${SORT_END}`],
+      attributes: SUMMARY_ATTRIBUTES,
+    });
   }
 
   /** Role sessions of a person created within the link window of these times (their grants). */
@@ -681,21 +680,17 @@ export class RoleQueries {
     };
   }
 
-  /**
-   * A person's role sessions: those that named them, or whose name only they match. `withEvents` false: worked
-   * out from their heads alone (`readHead`), their figures from events zero until `withEvents` reads them.
-   */
-  async ofUser(user: UserKey, withEvents = true): Promise<RoleSessionView[]> {
-    return this.viewsOfUser(user, await this.indexedOf(user), withEvents);
-  }
-
   /** The role sessions a person's index names (`Keys.userRoleSession`), each once. */
   private async indexedOf(user: UserKey): Promise<string[]> {
     const indexed = await this.store.query(Keys.userPartition(user), { prefix: USER_ROLE_SESSION_PREFIX });
     return [...new Set(indexed.map((item) => String(item.roleSessionId)))];
   }
 
-  /** `ofUser`, of the sessions its index names. */
+  /**
+   * A person's role sessions among those their index names: those that named them, or whose name only they match.
+   * `withEvents` false: worked out from their heads alone (`readHead`), their figures from events zero until
+   * `withEvents` reads them.
+   */
   private async viewsOfUser(
     user: UserKey,
     ids: readonly string[],
@@ -710,7 +705,7 @@ export class RoleQueries {
     return this.withChildren(own, withEvents);
   }
 
-  /** `withEvents` false: from their heads alone, as `ofUser`'s. */
+  /** `withEvents` false: from their heads alone, as `viewsOfUser`'s. */
   private async viewsOf(ids: readonly string[], withEvents = true): Promise<RoleSessionView[]> {
     const views = await mapLimit([...new Set(ids)], 8, async (id) => {
       if (withEvents) return this.summary(id);
