@@ -105,7 +105,6 @@ export function storeClient(config: DynamoDBClientConfig): DynamoDBClient {
 
 /** Opens the store (embedded unless a table is named) and wires the pipeline and queries to it. */
 export async function openRuntime(config: RuntimeConfig = {}): Promise<Runtime> {
-  const logger = config.logger ?? silentLogger;
   const directory = await buildDirectory(config);
   const useRealTable = config.endpoint !== undefined || config.tableName !== undefined;
   let closeEmbedded: (() => Promise<void>) | undefined;
@@ -144,19 +143,44 @@ export async function openRuntime(config: RuntimeConfig = {}): Promise<Runtime> 
     // Tables in AWS belong to the infrastructure: functions and analysts never create (or describe) them, so
     // they need no such permission and a mistyped --table fails on its first read instead of creating one.
     // The embedded store, and a local endpoint such as DynamoDB Local, get the table created on first use.
-    if ((!useRealTable || config.endpoint !== undefined) && (await store.ensureTable()))
-      // A table idc-audit created holds only what versions that insert workflow heads, write presence marks and
-      // write a day's coverage item before committing its events stored (`Pipeline`, `Detector`).
-      await store.putAll([
-        Items.workflowHeadsMarker(),
-        Items.presenceMarksMarker(),
-        Items.coverageDaysMarker(),
-      ]);
+    if (!useRealTable || config.endpoint !== undefined) await createTableIfMissing(store);
   } catch (error) {
     client.destroy();
     await closeEmbedded?.();
     throw error;
   }
+  return runtimeOnTable(store, directory, config, description, async () => {
+    client.destroy();
+    await closeEmbedded?.();
+  });
+}
+
+/**
+ * Creates the table if it does not exist, marked with what a table idc-audit created holds: only what versions
+ * that insert workflow heads, write presence marks and write a day's coverage item before committing its
+ * events stored (`Pipeline`, `Detector`).
+ */
+export async function createTableIfMissing(store: TableStore): Promise<void> {
+  if (await store.ensureTable())
+    await store.putAll([
+      Items.workflowHeadsMarker(),
+      Items.presenceMarksMarker(),
+      Items.coverageDaysMarker(),
+    ]);
+}
+
+/**
+ * The pipeline, queries and detections of one table, wired as every entry point wires them (`openRuntime`;
+ * the bench also wires a table of its own to warm a process up). `close` ends whatever the table is reached by.
+ */
+export async function runtimeOnTable(
+  store: TableStore,
+  directory: UserDirectory,
+  config: RuntimeConfig,
+  description: string,
+  close: () => Promise<void>,
+): Promise<Runtime> {
+  const logger = config.logger ?? silentLogger;
   const queries = new TimelineQueries(store);
   const roleQueries = new RoleQueries(store, queries);
   const sink = config.alertSink ?? (config.alertTopicArn ? await snsSink(config.alertTopicArn) : undefined);
@@ -182,10 +206,7 @@ export async function openRuntime(config: RuntimeConfig = {}): Promise<Runtime> 
     changeQueries: new ChangeQueries(store, queries),
     alerts: (since, until) => listAlerts(store, since, until),
     description,
-    async close() {
-      client.destroy();
-      await closeEmbedded?.();
-    },
+    close,
   };
 }
 
