@@ -236,6 +236,9 @@ function threadCpuSeconds(pid: number | "self"): Map<number, number | undefined>
   return new Map(threads.map((tid) => [tid, processCpuSeconds(pid, tid)]));
 }
 
+/** The monotonic clock in µs, the clock of V8's CPU profiles (`startTime`). */
+const monotonicMicros = () => process.hrtime.bigint() / 1000n;
+
 /**
  * `--thread-cpu`: each thread's CPU seconds over a phase, this process's and the store's (in the order each
  * process made them), on standard error. In this process the first is the main thread, then Node's scheduler of
@@ -243,11 +246,9 @@ function threadCpuSeconds(pid: number | "self"): Map<number, number | undefined>
  * lines printed as a phase starts and ends also mark it in a trace printed beside them (`--trace-opt`,
  * `--trace-gc`). `undefined` when the option is not given.
  */
-const monotonicMicros = () => process.hrtime.bigint() / 1000n;
-
 function threadCpuMeter(phase: string, storePid: number | undefined) {
   if (!values["thread-cpu"]) return undefined;
-  // The monotonic clock in µs, the clock of V8's CPU profiles (`startTime`): a profile is cut at these.
+  // With the monotonic clock, a CPU profile is cut at these lines.
   process.stderr.write(`${phase} starts at ${monotonicMicros()} µs\n`);
   const ownAtStart = threadCpuSeconds("self");
   const storeAtStart = storePid === undefined ? undefined : threadCpuSeconds(storePid);
@@ -540,13 +541,24 @@ function batchArgs(): string[] {
 }
 
 /** The product's ingest: CLI path (reader → normalize → pipeline) into the embedded store on disk. */
-async function phaseIngest(archive: string, limit: number, store: string) {
+/** The ingest phase's directory: the real `IdentityStoreDirectory` over the synthetic directory's local client. */
+function ingestDirectory() {
   const identity = localIdentityStore();
   // Pacing is Identity Store's quota, not the pipeline's cost: allow far more than 10/s so it is not measured.
   const directory = new IdentityStoreDirectory(identity.client, {
     identityStoreId: IDENTITY_STORE_ID,
     requestsPerSecond: 100_000,
   });
+  return { identity, directory };
+}
+
+/** The ingest phase's records: the archive's, or its Identity Center records alone (`--identity-center-only`). */
+function ingestSource(archive: string): AsyncIterable<ReadItem> {
+  return values["identity-center-only"] ? identityCenterOnly(readInputs([archive])) : readInputs([archive]);
+}
+
+async function phaseIngest(archive: string, limit: number, store: string) {
+  const { identity, directory } = ingestDirectory();
   const { runtime, storePid, close } = await openBenchRuntime(store, directory);
   const warmUp = await warmUpIngest(runtime.store, archive, Number(values["warm-up"]));
   const writeOrder = recordWriteOrder(runtime.store);
@@ -555,10 +567,7 @@ async function phaseIngest(archive: string, limit: number, store: string) {
   const start = performance.now();
   // Identity Center events stored, apart from role-session events (onBatch is told of the former only).
   let identityCenterStored = 0;
-  const source = values["identity-center-only"]
-    ? identityCenterOnly(readInputs([archive]))
-    : readInputs([archive]);
-  const counts = await ingestStream(limited(source, limit), runtime.pipeline, {
+  const counts = await ingestStream(limited(ingestSource(archive), limit), runtime.pipeline, {
     ...batchOptions(),
     onBatch: (_counts, stored) => {
       identityCenterStored += stored.length;
@@ -618,19 +627,17 @@ async function warmUpIngest(measured: TableStore, archive: string, records: numb
   if (!Number.isInteger(records) || records < 0)
     throw new Error("--warm-up must be a whole number of records");
   if (records === 0) return undefined;
-  const identity = localIdentityStore();
-  const directory = new IdentityStoreDirectory(identity.client, {
-    identityStoreId: IDENTITY_STORE_ID,
-    requestsPerSecond: 100_000,
-  });
   const table = new TableStore(measured.client, { tableName: `${measured.tableName}-warm-up` });
   await createTableIfMissing(table);
-  const warm = await runtimeOnTable(table, directory, {}, "the warm-up table", async () => {});
+  const warm = await runtimeOnTable(
+    table,
+    ingestDirectory().directory,
+    {},
+    "the warm-up table",
+    async () => {},
+  );
   const start = performance.now();
-  const source = values["identity-center-only"]
-    ? identityCenterOnly(readInputs([archive]))
-    : readInputs([archive]);
-  const counts = await ingestStream(limited(source, records), warm.pipeline, batchOptions());
+  const counts = await ingestStream(limited(ingestSource(archive), records), warm.pipeline, batchOptions());
   return { records: counts.read, seconds: round((performance.now() - start) / 1000) };
 }
 
