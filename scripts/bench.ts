@@ -540,7 +540,6 @@ function batchArgs(): string[] {
   ];
 }
 
-/** The product's ingest: CLI path (reader → normalize → pipeline) into the embedded store on disk. */
 /** The ingest phase's directory: the real `IdentityStoreDirectory` over the synthetic directory's local client. */
 function ingestDirectory() {
   const identity = localIdentityStore();
@@ -557,6 +556,7 @@ function ingestSource(archive: string): AsyncIterable<ReadItem> {
   return values["identity-center-only"] ? identityCenterOnly(readInputs([archive])) : readInputs([archive]);
 }
 
+/** The product's ingest: CLI path (reader → normalize → pipeline) into the embedded store on disk. */
 async function phaseIngest(archive: string, limit: number, store: string) {
   const { identity, directory } = ingestDirectory();
   const { runtime, storePid, close } = await openBenchRuntime(store, directory);
@@ -637,8 +637,8 @@ async function warmUpIngest(measured: TableStore, archive: string, records: numb
     async () => {},
   );
   // The measured store's writes are recorded by replacing two of its methods (`recordWriteOrder`), which gives
-  // it a hidden class of its own; the warm-up's store gets the same, or V8's code compiled for the warm-up's
-  // store is thrown away ("wrong map") and compiled again inside the measured ingest (docs/benchmarks.md).
+  // it a hidden class of its own; the warm-up's store gets the same, so that code V8 compiled during the warm-up
+  // does not meet the measured store as a class it has not seen ("wrong map", docs/benchmarks.md).
   const recorder = recordWriteOrder(table);
   const start = performance.now();
   const counts = await ingestStream(limited(ingestSource(archive), records), warm.pipeline, batchOptions());
