@@ -13,6 +13,7 @@ import {
   synthEvents,
   synthRoleSessions,
 } from "@idc-audit/core/synth";
+import { Keys } from "@idc-audit/core/timeline";
 import fc from "fast-check";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { countItemsRead, dumpTable, memoryRuntime } from "../support/store.ts";
@@ -231,6 +232,52 @@ describe("role sessions of a synthetic organisation, through the pipeline and th
         if (whole.roleSessionCount > 0) withRoleSessions += 1;
       }
       expect(withRoleSessions).toBeGreaterThan(2);
+    } finally {
+      runtime.store.query = query;
+    }
+  });
+
+  it("links a person's role sessions from the timeline their report reads, not a query each", async () => {
+    // Prepare: every query of the person's own partition counted.
+    let partition = "";
+    let queries = 0;
+    const query = runtime.store.query.bind(runtime.store);
+    runtime.store.query = async (pk, options) => {
+      if (pk === partition) queries += 1;
+      return query(pk, options);
+    };
+    try {
+      let linked = 0;
+      for (const user of synthDirectory(ARCHIVE).Users) {
+        const person = { identityStoreId: IDENTITY_STORE_ID, userId: String(user.UserId) };
+        partition = Keys.userPartition(person);
+        queries = 0;
+        // Act: the whole report, then the API's pages of two portal sessions.
+        const whole = await runtime.roleQueries.userWithRoles(person);
+        const wholeQueries = queries;
+        const pageQueries: number[] = [];
+        let cursor: string | undefined;
+        do {
+          queries = 0;
+          const answer = await route(
+            {
+              method: "GET",
+              path: `/users/${person.userId}`,
+              query: { identityStoreId: person.identityStoreId, limit: "2", ...(cursor ? { cursor } : {}) },
+            },
+            runtime,
+          );
+          pageQueries.push(queries);
+          cursor = JSON.parse(answer.body).nextCursor ?? undefined;
+        } while (cursor !== undefined);
+        // Assess: the timeline and the role-session index, whatever the number of role sessions (a link query
+        // each made it 2 + their number).
+        expect(wholeQueries, person.userId).toBe(2);
+        for (const count of pageQueries) expect(count, person.userId).toBe(2);
+        linked += whole.sessions.filter((session) => session.roleSessions.length > 0).length;
+      }
+      // Not vacuous: role sessions linked to their portal sessions, which only their grants can do.
+      expect(linked).toBeGreaterThan(2);
     } finally {
       runtime.store.query = query;
     }

@@ -178,6 +178,57 @@ function callsOf(events: readonly Item[]): JudgedCall[] {
 /** Heads of role sessions read for one answer, by id (`RoleQueries.headOf`). */
 type Heads = Map<string, Promise<RoleSessionRead>>;
 
+/**
+ * A person's events already read whole (their timeline, `TimelineQueries.readUser`), by sort key: a report links
+ * each of the person's role sessions to its grant from these rather than reading the minutes around its creation
+ * again, one query a role session (`RoleQueries.link`). The same items, as the same sort-key range selects them.
+ */
+class PersonEvents {
+  readonly key: string;
+  private readonly sortKeys: string[];
+  private readonly events: AuditEvent[];
+
+  constructor(user: UserKey, events: readonly AuditEvent[]) {
+    this.key = userKeyString(user);
+    const keyed = events.map((event) => ({
+      sk: Keys.userEvent(user, event.eventTime, event.eventId).sk,
+      event,
+    }));
+    keyed.sort((a, b) => (a.sk < b.sk ? -1 : a.sk > b.sk ? 1 : 0));
+    this.sortKeys = keyed.map((entry) => entry.sk);
+    this.events = keyed.map((entry) => entry.event);
+  }
+
+  /** The events whose sort key is from `low` to `high`, both included (a `between` query's range). */
+  between(low: string, high: string): AuditEvent[] {
+    return this.events.slice(firstAtLeast(this.sortKeys, low), firstAbove(this.sortKeys, high));
+  }
+}
+
+/** The index of the first of the sorted `keys` at or after `key` (its length when none). */
+function firstAtLeast(keys: readonly string[], key: string): number {
+  let low = 0;
+  let high = keys.length;
+  while (low < high) {
+    const middle = (low + high) >>> 1;
+    if ((keys[middle] as string) < key) low = middle + 1;
+    else high = middle;
+  }
+  return low;
+}
+
+/** The index of the first of the sorted `keys` after `key` (its length when none). */
+function firstAbove(keys: readonly string[], key: string): number {
+  let low = 0;
+  let high = keys.length;
+  while (low < high) {
+    const middle = (low + high) >>> 1;
+    if ((keys[middle] as string) <= key) low = middle + 1;
+    else high = middle;
+  }
+  return low;
+}
+
 /** What a role session's partition holds, read once. */
 interface RoleSessionRead {
   readonly id: string;
@@ -277,30 +328,33 @@ export class RoleQueries {
 
   /**
    * The grant of `user` that issued the session, among their portal events around its creation (stored, or
-   * `pending`: in the batch being stored).
+   * `pending`: in the batch being stored). `person`: that person's events, read already (a report's).
    */
   private async link(
     session: RoleSessionKey,
     user: UserKey,
     pending: readonly AuditEvent[] = [],
+    person?: PersonEvents,
   ): Promise<LinkResult> {
     const permissionSet = permissionSetOf(session.roleName);
     if (permissionSet === undefined) return { link: Link.Unlinked, grant: undefined };
     const created = Date.parse(session.creationDate);
-    const items = await this.store.query(Keys.userPartition(user), {
-      between: [
-        `${EVENT_SORT_PREFIX}${isoTime(created - PROBABLE_LINK_MS)}`,
-        `${EVENT_SORT_PREFIX}${isoTime(created + PROBABLE_LINK_MS)}${SORT_END}`,
-      ],
-    });
+    const range: [string, string] = [
+      `${EVENT_SORT_PREFIX}${isoTime(created - PROBABLE_LINK_MS)}`,
+      `${EVENT_SORT_PREFIX}${isoTime(created + PROBABLE_LINK_MS)}${SORT_END}`,
+    ];
     // Loops, not arrows made per call: V8 would compile such arrows again after each full garbage collection
     // (docs/benchmarks.md).
     const key = userKeyString(user);
     const events = new Map<string, AuditEvent>();
-    for (const item of items) {
-      if (item.type !== ItemType.UserEvent) continue;
-      const event = eventOf(item);
-      events.set(event.eventId, event);
+    if (person !== undefined && person.key === key) {
+      for (const event of person.between(...range)) events.set(event.eventId, event);
+    } else {
+      for (const item of await this.store.query(Keys.userPartition(user), { between: range })) {
+        if (item.type !== ItemType.UserEvent) continue;
+        const event = eventOf(item);
+        events.set(event.eventId, event);
+      }
     }
     for (const event of pending) {
       const owner = event.actor.user ?? event.actor.directoryUser;
@@ -316,6 +370,7 @@ export class RoleQueries {
   private async view(
     read: RoleSessionRead,
     pending: readonly AuditEvent[] = [],
+    person?: PersonEvents,
   ): Promise<{ view: RoleSessionView; user: UserKey | undefined }> {
     const session = read.session;
     const heads: Heads = new Map();
@@ -323,9 +378,9 @@ export class RoleQueries {
     let linked: LinkResult = { link: Link.Unlinked, grant: undefined };
     if (attribution.basis === Attribution.Parent) {
       const [parentId] = [...read.parents].sort();
-      if (parentId) linked = await this.linkOfSession(parentId, pending, 0, heads);
+      if (parentId) linked = await this.linkOfSession(parentId, pending, 0, heads, person);
     } else if (attribution.user && session) {
-      linked = await this.link(session, attribution.user, pending);
+      linked = await this.link(session, attribution.user, pending, person);
     }
     const stats = statsOf(read.events);
     const view: RoleSessionView = {
@@ -387,15 +442,16 @@ export class RoleQueries {
     pending: readonly AuditEvent[] = [],
     depth = 0,
     heads?: Heads,
+    person?: PersonEvents,
   ): Promise<LinkResult> {
     const read = await this.headOf(id, heads);
     const attribution = await this.attribution(read, 0, heads);
     if (attribution.basis === Attribution.Parent && depth < MAX_CHAIN_DEPTH) {
       const [parentId] = [...read.parents].sort();
-      if (parentId) return this.linkOfSession(parentId, pending, depth + 1, heads);
+      if (parentId) return this.linkOfSession(parentId, pending, depth + 1, heads, person);
     }
     if (!attribution.user || !read.session) return { link: Link.Unlinked, grant: undefined };
-    return this.link(read.session, attribution.user, pending);
+    return this.link(read.session, attribution.user, pending, person);
   }
 
   /** A role session's summary, or undefined when nothing of it is stored. */
@@ -406,10 +462,11 @@ export class RoleQueries {
   /** `summary`, with the person it is attributed to, from one read of the session. */
   private async summaryAndPerson(
     id: string,
+    person?: PersonEvents,
   ): Promise<{ view: RoleSessionView; user: UserKey | undefined } | undefined> {
     const read = await this.read(id, false);
     if (!read.session && read.events.length === 0) return undefined;
-    return this.view(read);
+    return this.view(read, [], person);
   }
 
   /**
@@ -604,16 +661,19 @@ export class RoleQueries {
    * With no page, every role session is read whole.
    */
   async userWithRoles(user: UserKey, read?: UserTimeline, page?: RoleSessionsPage): Promise<UserWithRoles> {
-    const [report, indexed] = await Promise.all([
-      read ? this.timeline.reportOf(read) : this.timeline.user(user),
+    const [timeline, indexed] = await Promise.all([
+      read ?? this.timeline.readUser(user),
       this.indexedOf(user),
     ]);
+    const report = this.timeline.reportOf(timeline);
     // A page that will list every role session reads each whole, in one query, where its head and then its calls
     // would take three: most people's report is one page.
     const whole =
       page === undefined ||
       (page.offset === 0 && report.sessions.length <= page.limit && indexed.length <= page.limit);
-    const roleSessions = await this.viewsOfUser(user, indexed, whole);
+    // The person's grants are in their timeline, read above: each of their sessions is linked from it.
+    const person = new PersonEvents(user, timeline.events);
+    const roleSessions = await this.viewsOfUser(user, indexed, whole, person);
     const byPortalSession = new Map<string, RoleSessionView[]>();
     const parents = new Map(roleSessions.map((view) => [view.id, view]));
     // A chained session belongs where the session it came from does.
@@ -695,23 +755,30 @@ export class RoleQueries {
     user: UserKey,
     ids: readonly string[],
     withEvents: boolean,
+    person: PersonEvents,
   ): Promise<RoleSessionView[]> {
     const key = userKeyString(user);
     const reads = await mapLimit(ids, 8, (id) => (withEvents ? this.read(id, false) : this.readHead(id)));
-    const views = await mapLimit(reads, 8, (read) => this.view(read));
+    const views = await mapLimit(reads, 8, (read) => this.view(read, [], person));
     const own = views
       .filter((entry) => entry.user !== undefined && userKeyString(entry.user) === key)
       .map((entry) => entry.view);
-    return this.withChildren(own, withEvents);
+    return this.withChildren(own, withEvents, person);
   }
 
-  /** `withEvents` false: from their heads alone, as `viewsOfUser`'s. */
-  private async viewsOf(ids: readonly string[], withEvents = true): Promise<RoleSessionView[]> {
+  /** `withEvents` false: from their heads alone, as `viewsOfUser`'s. `person`: as `link`'s. */
+  private async viewsOf(
+    ids: readonly string[],
+    withEvents = true,
+    person?: PersonEvents,
+  ): Promise<RoleSessionView[]> {
     const views = await mapLimit([...new Set(ids)], 8, async (id) => {
-      if (withEvents) return this.summary(id);
+      if (withEvents) return (await this.summaryAndPerson(id, person))?.view;
       const head = await this.readHead(id);
       // Events with no head (not written by this version): read whole, as `summary` does.
-      return head.session ? (await this.view(head)).view : this.summary(id);
+      return head.session
+        ? (await this.view(head, [], person)).view
+        : (await this.summaryAndPerson(id, person))?.view;
     });
     return views.flatMap((view) => (view ? [view] : []));
   }
@@ -720,11 +787,12 @@ export class RoleQueries {
   private async withChildren(
     views: readonly RoleSessionView[],
     withEvents = true,
+    person?: PersonEvents,
   ): Promise<RoleSessionView[]> {
     const all = new Map(views.map((view) => [view.id, view]));
     let frontier = views.flatMap((view) => view.childIds).filter((id) => !all.has(id));
     for (let depth = 0; depth < MAX_CHAIN_DEPTH && frontier.length > 0; depth += 1) {
-      const children = await this.viewsOf(frontier, withEvents);
+      const children = await this.viewsOf(frontier, withEvents, person);
       for (const child of children) all.set(child.id, child);
       frontier = children.flatMap((view) => view.childIds).filter((id) => !all.has(id));
     }
