@@ -283,6 +283,40 @@ describe("role sessions of a synthetic organisation, through the pipeline and th
     }
   });
 
+  it("links a portal session's role sessions from one read of its person's events around its grants", async () => {
+    // Prepare: every read of a time range of the person's events counted (not their whole timeline, which an
+    // inferred session's answer reads to group it, nor their role-session index).
+    let partition = "";
+    let queries = 0;
+    const query = runtime.store.query.bind(runtime.store);
+    runtime.store.query = async (pk, options) => {
+      if (pk === partition && options?.between?.[0].startsWith("EVENT#")) queries += 1;
+      return query(pk, options);
+    };
+    try {
+      let several = 0;
+      for (const user of synthDirectory(ARCHIVE).Users) {
+        const person = { identityStoreId: IDENTITY_STORE_ID, userId: String(user.UserId) };
+        for (const session of (await runtime.roleQueries.userWithRoles(person)).sessions) {
+          partition = Keys.userPartition(person);
+          queries = 0;
+          // Act
+          const answer = await runtime.roleQueries.sessionWithRoles(session.credentialId);
+          // Assess: the person's events around its grants read once (a query for each role session's link before).
+          expect(answer.roleSessions.map((view) => view.id)).toEqual(
+            session.roleSessions.map((view) => view.id),
+          );
+          expect(queries, session.credentialId).toBeLessThanOrEqual(1);
+          if (answer.roleSessions.filter((view) => view.parentId === null).length > 1) several += 1;
+        }
+      }
+      // Not vacuous: portal sessions that issued several role sessions.
+      expect(several).toBeGreaterThan(2);
+    } finally {
+      runtime.store.query = query;
+    }
+  });
+
   it("answers a chained role's key with the chained session, its person through the SSO session", async () => {
     const chained = truth.filter((session) => session.chained !== null);
     expect(chained.length).toBeGreaterThan(0);

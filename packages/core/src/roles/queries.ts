@@ -179,16 +179,22 @@ function callsOf(events: readonly Item[]): JudgedCall[] {
 type Heads = Map<string, Promise<RoleSessionRead>>;
 
 /**
- * A person's events already read whole (their timeline, `TimelineQueries.readUser`), by sort key: a report links
- * each of the person's role sessions to its grant from these rather than reading the minutes around its creation
- * again, one query a role session (`RoleQueries.link`). The same items, as the same sort-key range selects them.
+ * A person's events already read (their timeline, `TimelineQueries.readUser`, or the hours around a portal
+ * session's grants), by sort key: an answer links each of the person's role sessions to its grant from these
+ * rather than reading the minutes around its creation again, one query a role session (`RoleQueries.link`). The
+ * same items, as the same sort-key range selects them, for the times they cover.
  */
 class PersonEvents {
   readonly key: string;
   private readonly sortKeys: string[];
   private readonly events: AuditEvent[];
 
-  constructor(user: UserKey, events: readonly AuditEvent[]) {
+  /** `covered`: the times (ms) the events were read for, from and to, both included; none: all of them. */
+  constructor(
+    user: UserKey,
+    events: readonly AuditEvent[],
+    private readonly covered?: readonly [number, number],
+  ) {
     this.key = userKeyString(user);
     const keyed = events.map((event) => ({
       sk: Keys.userEvent(user, event.eventTime, event.eventId).sk,
@@ -197,6 +203,13 @@ class PersonEvents {
     keyed.sort((a, b) => (a.sk < b.sk ? -1 : a.sk > b.sk ? 1 : 0));
     this.sortKeys = keyed.map((entry) => entry.sk);
     this.events = keyed.map((entry) => entry.event);
+  }
+
+  /** Whether the events of `user` from `from` to `to` (ms) are all here. */
+  holds(user: string, from: number, to: number): boolean {
+    return (
+      user === this.key && (this.covered === undefined || (from >= this.covered[0] && to <= this.covered[1]))
+    );
   }
 
   /** The events whose sort key is from `low` to `high`, both included (a `between` query's range). */
@@ -347,7 +360,7 @@ export class RoleQueries {
     // (docs/benchmarks.md).
     const key = userKeyString(user);
     const events = new Map<string, AuditEvent>();
-    if (person !== undefined && person.key === key) {
+    if (person?.holds(key, created - PROBABLE_LINK_MS, created + PROBABLE_LINK_MS)) {
       for (const event of person.between(...range)) events.set(event.eventId, event);
     } else {
       for (const item of await this.store.query(Keys.userPartition(user), { between: range })) {
@@ -636,17 +649,32 @@ export class RoleQueries {
     const user = { identityStoreId: owner.identityStoreId, userId: owner.userId };
     const grants = timeline.events.filter((event) => isGrant(event) && event.accountId);
     if (grants.length === 0) return [];
-    const indexed = await this.indexedNear(
-      user,
-      grants.map((event) => Date.parse(event.eventTime)),
-    );
+    const times = grants.map((event) => Date.parse(event.eventTime));
+    const indexed = await this.indexedNear(user, times);
     const targets = new Set(grants.map((event) => `${event.accountId}\u0000${event.roleName}`));
     const ids = indexed
       .filter((item) => targets.has(`${String(item.accountId)}\u0000${String(item.permissionSet)}`))
       .map((item) => String(item.roleSessionId));
-    const views = await this.viewsOf(ids);
+    const person = ids.length > 0 ? await this.eventsAround(user, times) : undefined;
+    const views = await this.viewsOf(ids, true, person);
     const linked = views.filter((view) => view.credentialId === timeline.credentialId);
-    return this.withChildren(linked);
+    return this.withChildren(linked, true, person);
+  }
+
+  /**
+   * The person's events within two link windows of these times: every session found near them (`indexedNear`,
+   * created within one window) links from these (`link`, one window around its creation), in one query where
+   * a query each would read the same events piecemeal.
+   */
+  private async eventsAround(user: UserKey, times: readonly number[]): Promise<PersonEvents> {
+    const from = Math.min(...times) - 2 * PROBABLE_LINK_MS;
+    const to = Math.max(...times) + 2 * PROBABLE_LINK_MS;
+    const items = await this.store.query(Keys.userPartition(user), {
+      between: [`${EVENT_SORT_PREFIX}${isoTime(from)}`, `${EVENT_SORT_PREFIX}${isoTime(to)}${SORT_END}`],
+    });
+    const events: AuditEvent[] = [];
+    for (const item of items) if (item.type === ItemType.UserEvent) events.push(eventOf(item));
+    return new PersonEvents(user, events, [from, to]);
   }
 
   async sessionWithRoles(credentialId: string): Promise<SessionWithRoles> {
