@@ -200,6 +200,56 @@ describe("normalize", () => {
     expect(JSON.stringify(result.record.event)).not.toContain("secret");
   });
 
+  it("stores any unknown name without what follows a ? or #, a path as much as a URL", () => {
+    const event = loadEvent("old/ListAccounts__success.json");
+    for (const [eventName, stored] of [
+      ["/instance/appinstances?auth_code=secret", "/instance/appinstances"],
+      ["appinstances#auth_code=secret", "appinstances"],
+      ["?auth_code=secret", "?"],
+    ] as const) {
+      const result = normalize({ ...event, eventName });
+      if (result.status !== "audited") throw new Error(`${eventName} not kept`);
+      expect(result.record.event.eventName).toBe(stored);
+      expect(JSON.stringify(result.record)).not.toContain("secret");
+    }
+  });
+
+  it("rejects a sign-in whose verdict is neither Success nor Failure, never keeping its name as a success's", () => {
+    const event = loadEvent("old/UserAuthentication__success.json");
+    const typed = "TYPED-IN-THE-WRONG-FIELD";
+    const identity = { ...(event.userIdentity as Record<string, unknown>), userName: typed };
+    for (const serviceEventDetails of [
+      undefined,
+      '{"UserAuthentication":"Failure"',
+      { UserAuthentication: "Failed" },
+      { UserAuthentication: "" },
+      { CredentialVerification: "Success" },
+    ]) {
+      const result = normalize({ ...event, userIdentity: identity, serviceEventDetails });
+      expect(result, JSON.stringify(serviceEventDetails)).toMatchObject({
+        status: "rejected",
+        eventId: event.eventID,
+        reason:
+          "serviceEventDetails.UserAuthentication is neither Success nor Failure: a sign-in's outcome is unknown",
+      });
+      expect(JSON.stringify(result)).not.toContain(typed);
+    }
+    // Either verdict, in any case, is read; a failure's name is the typed one, never the actor's.
+    for (const [verdict, outcome] of [
+      ["SUCCESS", "success"],
+      ["failure", "failure"],
+    ] as const) {
+      const result = normalize({
+        ...event,
+        userIdentity: identity,
+        serviceEventDetails: { UserAuthentication: verdict },
+      });
+      if (result.status !== "audited") throw new Error(`${verdict} not kept`);
+      expect(result.record.event.outcome).toBe(outcome);
+      expect(result.record.event.actor.userName).toBe(outcome === "success" ? typed : undefined);
+    }
+  });
+
   it("reads the identity store id from its ARN", () => {
     expect(identityStoreIdFromArn("arn:aws:identitystore::111122223333:identitystore/d-1234567890")).toBe(
       "d-1234567890",

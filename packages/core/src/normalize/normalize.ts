@@ -107,18 +107,21 @@ function serviceDetails(record: CloudTrailRecord): Record<string, unknown> | und
   }
 }
 
+/**
+ * The event's outcome, or undefined for a sign-in whose verdict cannot be read. Sign-in events carry no
+ * errorCode: the outcome is only in serviceEventDetails.<EventName>, `Success` or `Failure`. Anything else is
+ * not taken for a success: the name a failed attempt carries is what the person typed, kept only when the
+ * attempt is known to have succeeded.
+ */
 function outcomeOf(
   record: CloudTrailRecord,
   category: Category,
   details: Record<string, unknown> | undefined,
-) {
-  if (category === "sign-in") {
-    // Sign-in events carry no errorCode: the outcome is only in serviceEventDetails.<EventName>.
-    const verdict = stringField(details, record.eventName);
-    if (verdict !== undefined)
-      return verdict.toLowerCase() === "failure" ? Outcomes.Failure : Outcomes.Success;
-  }
-  return record.errorCode === undefined ? Outcomes.Success : Outcomes.Failure;
+): Outcome | undefined {
+  if (record.errorCode !== undefined) return Outcomes.Failure;
+  if (category !== Categories.SignIn) return Outcomes.Success;
+  const verdict = stringField(details, record.eventName)?.toLowerCase();
+  return verdict === "success" ? Outcomes.Success : verdict === "failure" ? Outcomes.Failure : undefined;
 }
 
 interface ActorResult {
@@ -205,6 +208,14 @@ export function normalize(raw: unknown): NormalizeResult {
   const details = serviceDetails(record);
   const extra = record.additionalEventData;
   const outcome = outcomeOf(record, category, details);
+  if (outcome === undefined) {
+    // Kept out with its reason (dead-letter), not stored as a success with a name that may have been typed.
+    return {
+      status: "rejected",
+      eventId: record.eventID,
+      reason: `serviceEventDetails.${record.eventName} is neither Success nor Failure: a sign-in's outcome is unknown`,
+    };
+  }
   const { actor, shape, typedUserName, credentialId } = actorOf(record, outcome);
   const request = record.requestParameters ?? undefined;
   const accountId = stringField(details, "account_id") ?? stringField(request, "accountId");
@@ -320,10 +331,13 @@ export function changeOf(record: CloudTrailRecord): DirectoryChange | undefined 
 /**
  * An unknown event's name as stored. Old portal events were named by the URL called
  * (`https://portal.sso.…/instance/appinstances`); portal URLs can carry one-time codes in their query string,
- * so a name that is a URL keeps its path only.
+ * so a name keeps what comes before its first `?` or `#` only, with or without a scheme (`/instance/…?auth_code=`
+ * is a URL's path and query too); a name that is nothing but a query is stored as `?`.
  */
 function withoutQuery(eventName: string): string {
-  return /^[a-z][a-z0-9+.-]*:\/\//i.test(eventName) ? eventName.replace(/[?#].*$/s, "") : eventName;
+  const mark = eventName.search(/[?#]/);
+  if (mark === -1) return eventName;
+  return mark === 0 ? "?" : eventName.slice(0, mark);
 }
 
 /** The first string of the event (other than the already cut user agent) too long to be CloudTrail's. */
