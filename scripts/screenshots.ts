@@ -57,7 +57,7 @@ try {
     process.stdout.write(`docs/${file}\n`);
   };
 
-  await page.goto(server.url);
+  await page.goto(server.openUrl);
   await page.getByLabel("Search", { exact: true }).fill(userName);
   await page.keyboard.press("Enter");
   await settle("#alerts");
@@ -68,20 +68,20 @@ try {
   await settle("ol.timeline li");
   await shoot("screenshot-session.png");
 
-  await page.goto(`${server.url}#/alerts`);
+  await page.goto(`${server.openUrl}#/alerts`);
   await settle("table");
   await shoot("screenshot-alerts.png");
 
   // The canary's view (shapes by day, the attribution rate) and the failed sign-ins chart.
-  await page.goto(`${server.url}#/coverage`);
+  await page.goto(`${server.openUrl}#/coverage`);
   await settle("#coverage-chart");
   await shoot("screenshot-coverage.png");
-  await page.goto(`${server.url}#/failed-signins`);
+  await page.goto(`${server.openUrl}#/failed-signins`);
   await settle("#failures-chart");
   await shoot("screenshot-failed-signins.png");
 
   // The GuardDuty pivot: the fixture archive's role-session key, typed into the search box.
-  await page.goto(server.url);
+  await page.goto(server.openUrl);
   await page.getByLabel("Search", { exact: true }).fill("ASIA3EXAMPLEROLEKEY1");
   await page.keyboard.press("Enter");
   await settle("#person");

@@ -51,7 +51,9 @@ afterEach(() => {
 
 interface Serving {
   readonly child: ChildProcess;
+  /** `http://127.0.0.1:<port>`, and the key it printed with it, which every request carries. */
   readonly url: string;
+  readonly key: string;
   output(): string;
   /** Ctrl-C, and the exit code. */
   stop(): Promise<number | null>;
@@ -62,11 +64,11 @@ async function startServe(dataDir: string): Promise<Serving> {
   const child = spawnCli(["serve", "--data-dir", dataDir, "--port", "0"]);
   started.push(child);
   let output = "";
-  const url = await new Promise<string>((resolve, reject) => {
+  const { url, key } = await new Promise<{ url: string; key: string }>((resolve, reject) => {
     const collect = (chunk: Buffer) => {
       output += chunk;
-      const served = /serving .* on (http:\/\/127\.0\.0\.1:\d+)\//.exec(output);
-      if (served?.[1]) resolve(served[1]);
+      const served = /serving .* on (http:\/\/127\.0\.0\.1:\d+)\/\?key=([\w-]+) /.exec(output);
+      if (served?.[1] && served[2]) resolve({ url: served[1], key: served[2] });
     };
     child.stdout.on("data", collect);
     child.stderr.on("data", collect);
@@ -75,6 +77,7 @@ async function startServe(dataDir: string): Promise<Serving> {
   return {
     child,
     url,
+    key,
     output: () => output,
     stop: async () => {
       const exited = once(child, "exit");
@@ -85,8 +88,13 @@ async function startServe(dataDir: string): Promise<Serving> {
   };
 }
 
-async function getJson(url: string): Promise<{ status: number; body: Record<string, unknown> }> {
-  const response = await fetch(url);
+async function getJson(
+  serving: Serving,
+  path: string,
+): Promise<{ status: number; body: Record<string, unknown> }> {
+  const response = await fetch(`${serving.url}${path}`, {
+    headers: { authorization: `Bearer ${serving.key}` },
+  });
   return { status: response.status, body: (await response.json()) as Record<string, unknown> };
 }
 
@@ -142,8 +150,10 @@ describe("several idc-audit processes on one data dir", () => {
     const report = json<{ user: { userId: string }; sessions: { credentialId: string }[] }>(user);
     expect(report.user.userId).toBe(BOB.userId);
     expect(report.sessions.map((session) => session.credentialId)).toContain(bobSession);
-    const page = await getJson(`${serving.url}/api/sessions/${bobSession}`);
+    const page = await getJson(serving, `/api/sessions/${bobSession}`);
     expect(page.status).toBe(200);
+    // Loopback is every local user's: without the key it printed, serve answers nothing.
+    expect((await fetch(`${serving.url}/api/sessions/${bobSession}`)).status).toBe(401);
     expect((page.body.summary as { eventCount: number }).eventCount).toBe(events.length);
     expect(await serving.stop()).toBe(0);
   });
@@ -152,7 +162,7 @@ describe("several idc-audit processes on one data dir", () => {
     // Prepare: serve on an empty data dir knows no session yet.
     const dataDir = newDataDir();
     const serving = await startServe(dataDir);
-    expect((await getJson(`${serving.url}/api/sessions/${bobSession}`)).status).toBe(404);
+    expect((await getJson(serving, `/api/sessions/${bobSession}`)).status).toBe(404);
     // Act
     const ingested = await runCli([
       "ingest",
@@ -166,7 +176,7 @@ describe("several idc-audit processes on one data dir", () => {
     // Assess: the ingest stored through serve's store, and serve's next answer (a reload) has the session.
     expect(ingested.stderr).toBe("");
     expect(json<IngestCounts>(ingested).stored).toBeGreaterThan(0);
-    const reloaded = await getJson(`${serving.url}/api/sessions/${bobSession}`);
+    const reloaded = await getJson(serving, `/api/sessions/${bobSession}`);
     expect(reloaded.status).toBe(200);
     expect((reloaded.body.user as { userName: string }).userName).toBe(BOB.userName);
     expect(readEndpoint(dataDir).pid).toBe(serving.child.pid);
@@ -202,10 +212,10 @@ describe("several idc-audit processes on one data dir", () => {
     await until(async () => (await storeBytes(dataDir)) > 50_000, "the ingest to write");
     const serving = await startServe(dataDir);
     const ownerWhileIngesting = readEndpoint(dataDir).pid;
-    const duringIngest = await getJson(`${serving.url}/api/alerts`);
+    const duringIngest = await getJson(serving, `/api/alerts`);
     // Act: the ingest finishes and ends its process.
     const [ingestCode] = (await ingestExit) as [number | null];
-    const afterIngest = await getJson(`${serving.url}/api/failed-signins`);
+    const afterIngest = await getJson(serving, `/api/failed-signins`);
     // Assess
     expect(ownerWhileIngesting).toBe(ingest.pid);
     expect(duringIngest.status).toBe(200);

@@ -75,7 +75,9 @@ describe("analyst web page in Chromium", () => {
     ).credentialId;
     const timeline = await runtime.queries.session(credentialId);
 
-    await page.goto(server.url);
+    await page.goto(server.openUrl);
+    // The key went into the server's cookie, out of the address bar and the history.
+    expect(page.url()).toBe(server.url);
     await page.getByLabel("Search", { exact: true }).fill(BOB.userName);
     await page.keyboard.press("Enter");
     await settled("#sessions");
@@ -139,7 +141,7 @@ describe("analyst web page in Chromium", () => {
     const failures = timeline.events.filter((event) => event.outcome === "failure");
     expect(failures.length).toBeGreaterThan(0);
 
-    await page.goto(`${server.url}#/sessions/${encodeURIComponent(inferred?.credentialId ?? "")}`);
+    await page.goto(`${server.openUrl}#/sessions/${encodeURIComponent(inferred?.credentialId ?? "")}`);
     await settled("ol.timeline li");
 
     const failed = page.locator("ol.timeline > li.failed");
@@ -154,7 +156,7 @@ describe("analyst web page in Chromium", () => {
   });
 
   it("finds a session by its id and an address by IP from the search box, and explains what it cannot find", async () => {
-    await page.goto(server.url);
+    await page.goto(server.openUrl);
     await page.getByLabel("Search", { exact: true }).fill("198.51.100.77");
     await page.getByRole("button", { name: "Search" }).click();
     await settled("table");
@@ -186,7 +188,7 @@ describe("analyst web page in Chromium", () => {
     if (!roleSession) throw new Error("the fixture archive's role session is missing");
     const detail = await runtime.roleQueries.roleSession(roleSession.id);
 
-    await page.goto(`${server.url}#/sessions/${encodeURIComponent(credentialId)}`);
+    await page.goto(`${server.openUrl}#/sessions/${encodeURIComponent(credentialId)}`);
     await settled("ol.timeline li");
 
     // One lane for the portal session, one for the account and permission set its grant opened.
@@ -235,7 +237,7 @@ describe("analyst web page in Chromium", () => {
   it("answers an access key from the search box with the person, their Okta id, portal session and sign-in", async () => {
     const answer = await runtime.roleQueries.accessKey("ASIA3EXAMPLEROLEKEY1");
 
-    await page.goto(server.url);
+    await page.goto(server.openUrl);
     await page.getByLabel("Search", { exact: true }).fill("ASIA3EXAMPLEROLEKEY1");
     await page.keyboard.press("Enter");
     await settled("#person");
@@ -277,7 +279,7 @@ describe("analyst web page in Chromium", () => {
     const report = await readCoverage(runtime.store);
 
     // Act: from the navigation, as a user would.
-    await page.goto(server.url);
+    await page.goto(server.openUrl);
     await page.getByRole("link", { name: "Coverage", exact: true }).first().click();
     await settled("#coverage-chart");
 
@@ -327,7 +329,7 @@ describe("analyst web page in Chromium", () => {
   it("charts failed sign-ins per hour or day above their table, every failure in one bar", async () => {
     const failures = await runtime.queries.failedSignIns();
     expect(failures.length).toBeGreaterThan(0);
-    await page.goto(`${server.url}#/failed-signins`);
+    await page.goto(`${server.openUrl}#/failed-signins`);
     await settled("#failures-chart");
     const chart = page.locator("#failures-chart");
     const totals = await chart
@@ -379,7 +381,7 @@ describe("analyst web page in Chromium", () => {
     expect(report.unlinkedRoleSessions.map((view) => view.id)).toEqual([classified.event.roleSessionId]);
 
     // Act
-    await page.goto(server.url);
+    await page.goto(server.openUrl);
     await page.getByLabel("Search", { exact: true }).fill(BOB.userName);
     await page.keyboard.press("Enter");
     await settled("#unlinked");

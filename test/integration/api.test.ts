@@ -607,24 +607,33 @@ describe("analyst API adapters", () => {
     await server?.close();
   });
 
-  /** A raw HTTP request, so the Host header can be set as a rebinding page would. */
-  function raw(path: string, options: { method?: string; host?: string } = {}) {
+  /** The server's key, as any client but a browser sends it. */
+  const authorized = () => ({ headers: { authorization: `Bearer ${server.key}` } });
+
+  /**
+   * A raw HTTP request, so the Host header can be set as a rebinding page would; with the server's key unless
+   * `headers` are given.
+   */
+  function raw(
+    path: string,
+    options: { method?: string; host?: string; headers?: Record<string, string> } = {},
+  ) {
     const url = new URL(path, server.url);
+    const headers = {
+      ...(options.headers ?? authorized().headers),
+      ...(options.host ? { host: options.host } : {}),
+    };
     return new Promise<{ status: number; headers: Record<string, unknown>; body: string }>(
       (resolve, reject) => {
-        const request = httpRequest(
-          url,
-          { method: options.method ?? "GET", headers: options.host ? { host: options.host } : {} },
-          (response) => {
-            let body = "";
-            response.on("data", (chunk) => {
-              body += chunk;
-            });
-            response.on("end", () =>
-              resolve({ status: response.statusCode ?? 0, headers: response.headers, body }),
-            );
-          },
-        );
+        const request = httpRequest(url, { method: options.method ?? "GET", headers }, (response) => {
+          let body = "";
+          response.on("data", (chunk) => {
+            body += chunk;
+          });
+          response.on("end", () =>
+            resolve({ status: response.statusCode ?? 0, headers: response.headers, body }),
+          );
+        });
         request.on("error", reject);
         request.end();
       },
@@ -635,17 +644,18 @@ describe("analyst API adapters", () => {
     expect(server.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/);
     const response = await fetch(
       new URL(`api/users/${encodeURIComponent(BOB.userName)}?limit=1`, server.url),
+      authorized(),
     );
     expect(response.status).toBe(200);
     expect(await response.json()).toEqual((await get(`/users/${BOB.userName}`, { limit: "1" })).body);
-    const repeated = await fetch(new URL("api/failed-signins?limit=1&limit=2", server.url));
+    const repeated = await fetch(new URL("api/failed-signins?limit=1&limit=2", server.url), authorized());
     expect(repeated.status).toBe(400);
     const post = await raw("/api/alerts", { method: "POST" });
     expect(post.status).toBe(405);
   });
 
   it("serves the page and its files with a policy that allows nothing from elsewhere", async () => {
-    const page = await fetch(server.url);
+    const page = await fetch(server.url, authorized());
     expect(page.status).toBe(200);
     expect(page.headers.get("content-type")).toBe("text/html; charset=utf-8");
     expect(page.headers.get("content-security-policy")).toContain("default-src 'none'");
@@ -656,17 +666,56 @@ describe("analyst API adapters", () => {
       ["app.js", "text/javascript; charset=utf-8"],
       ["styles.css", "text/css; charset=utf-8"],
     ] as const) {
-      const response = await fetch(new URL(file, server.url));
+      const response = await fetch(new URL(file, server.url), authorized());
       expect(response.status).toBe(200);
       expect(response.headers.get("content-type")).toBe(type);
       // The SVG namespace is a name, never fetched (the browser test records every request the page makes).
       expect(await response.text()).not.toMatch(/https?:\/\/(?!127\.0\.0\.1|www\.w3\.org\/2000\/svg")/);
     }
-    expect((await fetch(new URL("../../etc/passwd", server.url))).status).toBe(404);
-    expect((await fetch(new URL("server.ts", server.url))).status).toBe(404);
+    expect((await fetch(new URL("../../etc/passwd", server.url), authorized())).status).toBe(404);
+    expect((await fetch(new URL("server.ts", server.url), authorized())).status).toBe(404);
     const head = await raw("/", { method: "HEAD" });
     expect(head.status).toBe(200);
     expect(head.body).toBe("");
+  });
+
+  it("answers only requests carrying its key (loopback is shared by every user of the machine)", async () => {
+    // Act and assess: without the key, with another, and with the key in each way a client can give it.
+    for (const path of ["/", "/app.js", "/api/alerts", `/api/users/${encodeURIComponent(BOB.userName)}`]) {
+      const refused = await raw(path, { headers: {} });
+      expect(refused.status, path).toBe(401);
+      expect(refused.body).toContain("?key=");
+      expect(refused.body).not.toContain(server.key);
+      expect((await raw(path, { headers: { authorization: `Bearer ${server.key}x` } })).status, path).toBe(
+        401,
+      );
+      expect((await raw(path, { headers: { cookie: `idc-audit-key-1=${server.key}` } })).status, path).toBe(
+        401,
+      );
+    }
+    expect((await raw("/?key=wrong", { headers: {} })).status).toBe(401);
+    expect((await raw(`/api/alerts?key=${server.key}`, { headers: {} })).status).toBe(401);
+    // The printed address: its key is moved into a cookie only this server's pages send, then out of the URL.
+    expect(server.openUrl).toBe(`${server.url}?key=${server.key}`);
+    const opened = await raw(`/?key=${server.key}`, { headers: {} });
+    expect(opened.status).toBe(303);
+    expect(opened.headers.location).toBe("/");
+    const port = new URL(server.url).port;
+    const [cookie] = opened.headers["set-cookie"] as string[];
+    expect(cookie).toBe(`idc-audit-key-${port}=${server.key}; Path=/; HttpOnly; SameSite=Strict`);
+    const withCookie = { cookie: `other=1; idc-audit-key-${port}=${server.key}` };
+    expect((await raw("/api/alerts", { headers: withCookie })).status).toBe(200);
+    expect((await raw("/", { headers: withCookie })).status).toBe(200);
+    // A second server has a key of its own.
+    const other = await startServer(runtime, { port: 0 });
+    try {
+      expect(other.key).not.toBe(server.key);
+      expect(other.key).toMatch(/^[\w-]{43}$/);
+      const refused = await fetch(new URL("api/alerts", other.url), authorized());
+      expect(refused.status).toBe(401);
+    } finally {
+      await other.close();
+    }
   });
 
   it("answers only requests addressed to itself by name (DNS rebinding)", async () => {

@@ -1,3 +1,4 @@
+import { randomBytes, timingSafeEqual } from "node:crypto";
 import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
@@ -15,10 +16,20 @@ export interface ServerOptions {
 }
 
 export interface RunningServer {
-  /** `http://127.0.0.1:<port>/`: the web page; the API is below `api/`. */
+  /** `http://127.0.0.1:<port>/`: the web page; the API is below `api/`. Every request needs `key`. */
   readonly url: string;
+  /**
+   * This server's key, new at every start: a browser is given it once by `openUrl` (kept in a cookie), any
+   * other client sends it as `Authorization: Bearer <key>`.
+   */
+  readonly key: string;
+  /** `url` with the key (`?key=…`): the address to open in a browser, printed by `idc-audit serve`. */
+  readonly openUrl: string;
   close(): Promise<void>;
 }
+
+/** The query parameter of `openUrl`. */
+export const KEY_PARAMETER = "key";
 
 /** Mount point of the API on the local server; the function URL serves the same routes at its root. */
 export const API_PREFIX = "/api";
@@ -78,11 +89,38 @@ function send(
 }
 
 const jsonError = (message: string) => `${JSON.stringify({ error: message })}\n`;
-const JSON_TYPE = { "content-type": "application/json; charset=utf-8", "cache-control": "no-store" };
+const JSON_TYPE = {
+  "content-type": "application/json; charset=utf-8",
+  "cache-control": "no-store",
+  "x-content-type-options": "nosniff",
+};
+
+const NO_KEY =
+  "this idc-audit server answers only requests carrying its key: open the address `idc-audit serve` printed " +
+  "(it ends in ?key=…; a new key at every start), or send Authorization: Bearer <key>";
+
+/** Whether `given` is `key`, compared in constant time. */
+function sameKey(given: string | undefined, key: Buffer): boolean {
+  if (given === undefined) return false;
+  const bytes = Buffer.from(given, "utf8");
+  return bytes.length === key.length && timingSafeEqual(bytes, key);
+}
+
+/** The value of the cookie `name` in a `Cookie` header (RFC 6265's `name=value; …`). */
+function cookieValue(header: string | undefined, name: string): string | undefined {
+  if (header === undefined) return undefined;
+  for (const pair of header.split(";")) {
+    const equals = pair.indexOf("=");
+    if (equals !== -1 && pair.slice(0, equals).trim() === name) return pair.slice(equals + 1).trim();
+  }
+  return undefined;
+}
 
 /**
  * Serves the web page and the API (`/api/…`) on one local port. Meant for an analyst's own machine: it reads
- * a local embedded store or a deployed table with the analyst's AWS credentials, so nothing is exposed.
+ * a local embedded store or a deployed table with the analyst's AWS credentials. Loopback is not a boundary
+ * between the users of one machine, so every request must carry the server's key (`RunningServer.key`), as the
+ * embedded store's requests carry its token and its data dir is the user's alone.
  */
 export async function startServer(
   dependencies: ApiDependencies,
@@ -91,6 +129,10 @@ export async function startServer(
   const host = options.host ?? "127.0.0.1";
   const files = await loadStatic();
   let allowedHosts = new Set<string>();
+  const key = randomBytes(32).toString("base64url");
+  const keyBytes = Buffer.from(key, "utf8");
+  // Cookies are scoped by host, not port: one name per port keeps two servers' keys apart.
+  let cookieName = "idc-audit-key";
 
   const handle = async (request: IncomingMessage, response: ServerResponse) => {
     const method = request.method ?? "GET";
@@ -105,7 +147,30 @@ export async function startServer(
     const mark = raw.indexOf("?");
     const path = mark === -1 ? raw : raw.slice(0, mark);
     const rawQuery = mark === -1 ? "" : raw.slice(mark + 1);
-    if (path === API_PREFIX || path.startsWith(`${API_PREFIX}/`)) {
+    const api = path === API_PREFIX || path.startsWith(`${API_PREFIX}/`);
+    const bearer = /^Bearer (\S+)$/.exec(request.headers.authorization ?? "")?.[1];
+    if (!sameKey(bearer, keyBytes) && !sameKey(cookieValue(request.headers.cookie, cookieName), keyBytes)) {
+      const offered = !api && path === "/" ? new URLSearchParams(rawQuery).get(KEY_PARAMETER) : null;
+      if (offered !== null && sameKey(offered, keyBytes)) {
+        // The key goes into a cookie the page's scripts cannot read, and out of the address bar and history.
+        send(
+          response,
+          303,
+          {
+            location: "/",
+            "set-cookie": `${cookieName}=${key}; Path=/; HttpOnly; SameSite=Strict`,
+            "cache-control": "no-store",
+            "referrer-policy": "no-referrer",
+          },
+          "",
+          head,
+        );
+        return;
+      }
+      send(response, 401, JSON_TYPE, jsonError(NO_KEY), head);
+      return;
+    }
+    if (api || path.startsWith(`${API_PREFIX}/`)) {
       const answer = await route(
         {
           method: head ? "GET" : method,
@@ -146,9 +211,13 @@ export async function startServer(
   if (LOOPBACK.has(host)) {
     allowedHosts = new Set([`127.0.0.1:${port}`, `localhost:${port}`, `[::1]:${port}`]);
   }
+  cookieName = `idc-audit-key-${port}`;
   const shownHost = host.includes(":") ? `[${host}]` : host;
+  const url = `http://${shownHost}:${port}/`;
   return {
-    url: `http://${shownHost}:${port}/`,
+    url,
+    key,
+    openUrl: `${url}?${KEY_PARAMETER}=${key}`,
     close: () =>
       new Promise<void>((resolve, reject) => {
         server.close((error) => (error ? reject(error) : resolve()));

@@ -563,7 +563,11 @@ async function command(name: string, values: Values, positionals: string[], io: 
           );
         throw error;
       }
-      write(io.stdout, `idc-audit: serving ${runtime.description} on ${server.url} (Ctrl-C to stop)`);
+      // The address carries the server's key: other users of this machine can reach loopback too.
+      write(
+        io.stdout,
+        `idc-audit: serving ${runtime.description} on ${server.openUrl} (open this address: it carries this run's key; Ctrl-C to stop)`,
+      );
       await new Promise<void>((resolve) => {
         const stop = () => resolve();
         process.once("SIGINT", stop);
