@@ -1,6 +1,7 @@
 /**
  * The query API: the CLI's queries over HTTPS, behind a Lambda function URL that only signed (SigV4) requests
- * from principals allowed lambda:InvokeFunctionUrl can call. Read-only access to the table.
+ * from principals allowed lambda:InvokeFunctionUrl and lambda:InvokeFunction (both, for URLs created since
+ * October 2025) can call. Read-only access to the table.
  */
 import { FUNCTION_DEFAULTS, powertoolsEnvironment } from "./functions.ts";
 

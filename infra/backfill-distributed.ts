@@ -106,8 +106,9 @@ export function createDistributedBackfill(deps: DistributedBackfillDependencies)
             {
               Sid: "InvokeBackfillFunction",
               Effect: "Allow",
+              // The definition invokes the unqualified ARN; no version or alias is published.
               Action: ["lambda:InvokeFunction"],
-              Resource: [fn.arn, $interpolate`${fn.arn}:*`],
+              Resource: [fn.arn],
             },
             {
               // A Distributed Map runs each batch as a child workflow of this state machine.

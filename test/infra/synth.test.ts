@@ -776,7 +776,7 @@ describe("distributed backfill and daily reconciliation (stage production, with 
       {
         Effect: "Allow",
         Action: ["lambda:InvokeFunction"],
-        Resource: sorted([fn, `${fn}:*`]),
+        Resource: [fn],
         Condition: undefined,
       },
       {
