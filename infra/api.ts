@@ -15,7 +15,8 @@ export function createApi(deps: {
     handler: "functions/api.handler",
     timeout: "30 seconds",
     memory: "512 MB",
-    url: { authorization: "iam" },
+    // No CORS (SST's default allows every origin, header and method): tools call it, not pages elsewhere.
+    url: { authorization: "iam", cors: false },
     environment: { TABLE_NAME: deps.table.name, ...powertoolsEnvironment("idc-audit-api") },
     link: [deps.tableReader],
   });

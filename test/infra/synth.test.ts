@@ -345,6 +345,7 @@ describe.each(STAGES)("synth of stage $stage", ({ stage, backfill, disposable })
     const urls = ofType(result(), "aws:lambda/functionUrl:FunctionUrl");
     expect(urls).toHaveLength(1);
     expect(urls[0]?.inputs.authorizationType).toBe("AWS_IAM");
+    expect(urls[0]?.inputs.cors).toBeUndefined();
     expect(urls[0]?.inputs.functionName).toBe(
       named(result(), "aws:lambda/function:Function", "ApiFunction").state?.name,
     );
