@@ -46,6 +46,24 @@ function directoryOf(options: SynthOptions): ExportDirectory {
   return ExportDirectory.fromJson(synthDirectory(options), IDENTITY_STORE_ID);
 }
 
+type QueryOptions = Parameters<Runtime["store"]["query"]>[1];
+
+/** Counts the store's queries that `counted` selects (`count`, set back to 0 at will) until `restore()`. */
+function countQueries(runtime: Runtime, counted: (pk: string, options: QueryOptions) => boolean) {
+  const query = runtime.store.query.bind(runtime.store);
+  const counter = {
+    count: 0,
+    restore: () => {
+      runtime.store.query = query;
+    },
+  };
+  runtime.store.query = async (pk, options) => {
+    if (counted(pk, options)) counter.count += 1;
+    return query(pk, options);
+  };
+  return counter;
+}
+
 const open: Runtime[] = [];
 afterEach(async () => {
   await Promise.all(open.splice(0).map((runtime) => runtime.close()));
@@ -203,20 +221,15 @@ describe("role sessions of a synthetic organisation, through the pipeline and th
 
   it("answers a person's one-page report with the queries of the whole report", async () => {
     // Prepare: every query of a role session's partition counted.
-    let queries = 0;
-    const query = runtime.store.query.bind(runtime.store);
-    runtime.store.query = async (pk, options) => {
-      if (pk.startsWith("ROLESESSION#")) queries += 1;
-      return query(pk, options);
-    };
+    const queries = countQueries(runtime, (pk) => pk.startsWith("ROLESESSION#"));
     try {
       let withRoleSessions = 0;
       for (const user of synthDirectory(ARCHIVE).Users) {
         const person = { identityStoreId: IDENTITY_STORE_ID, userId: String(user.UserId) };
-        queries = 0;
+        queries.count = 0;
         const whole = await runtime.roleQueries.userWithRoles(person);
-        const wholeQueries = queries;
-        queries = 0;
+        const wholeQueries = queries.count;
+        queries.count = 0;
         // Act: the API's page of the default size, which lists all of them.
         const answer = await route(
           {
@@ -228,37 +241,32 @@ describe("role sessions of a synthetic organisation, through the pipeline and th
         );
         // Assess: one query a role session, as the whole report (each session's head, then its calls: three).
         expect(JSON.parse(answer.body).nextCursor, person.userId).toBeNull();
-        expect(queries, person.userId).toBe(wholeQueries);
+        expect(queries.count, person.userId).toBe(wholeQueries);
         if (whole.roleSessionCount > 0) withRoleSessions += 1;
       }
       expect(withRoleSessions).toBeGreaterThan(2);
     } finally {
-      runtime.store.query = query;
+      queries.restore();
     }
   });
 
   it("links a person's role sessions from the timeline their report reads, not a query each", async () => {
     // Prepare: every query of the person's own partition counted.
     let partition = "";
-    let queries = 0;
-    const query = runtime.store.query.bind(runtime.store);
-    runtime.store.query = async (pk, options) => {
-      if (pk === partition) queries += 1;
-      return query(pk, options);
-    };
+    const queries = countQueries(runtime, (pk) => pk === partition);
     try {
       let linked = 0;
       for (const user of synthDirectory(ARCHIVE).Users) {
         const person = { identityStoreId: IDENTITY_STORE_ID, userId: String(user.UserId) };
         partition = Keys.userPartition(person);
-        queries = 0;
+        queries.count = 0;
         // Act: the whole report, then the API's pages of two portal sessions.
         const whole = await runtime.roleQueries.userWithRoles(person);
-        const wholeQueries = queries;
+        const wholeQueries = queries.count;
         const pageQueries: number[] = [];
         let cursor: string | undefined;
         do {
-          queries = 0;
+          queries.count = 0;
           const answer = await route(
             {
               method: "GET",
@@ -267,7 +275,7 @@ describe("role sessions of a synthetic organisation, through the pipeline and th
             },
             runtime,
           );
-          pageQueries.push(queries);
+          pageQueries.push(queries.count);
           cursor = JSON.parse(answer.body).nextCursor ?? undefined;
         } while (cursor !== undefined);
         // Assess: the timeline and the role-session index, whatever the number of role sessions (a link query
@@ -279,7 +287,7 @@ describe("role sessions of a synthetic organisation, through the pipeline and th
       // Not vacuous: role sessions linked to their portal sessions, which only their grants can do.
       expect(linked).toBeGreaterThan(2);
     } finally {
-      runtime.store.query = query;
+      queries.restore();
     }
   });
 
@@ -287,33 +295,31 @@ describe("role sessions of a synthetic organisation, through the pipeline and th
     // Prepare: every read of a time range of the person's events counted (not their whole timeline, which an
     // inferred session's answer reads to group it, nor their role-session index).
     let partition = "";
-    let queries = 0;
-    const query = runtime.store.query.bind(runtime.store);
-    runtime.store.query = async (pk, options) => {
-      if (pk === partition && options?.between?.[0].startsWith("EVENT#")) queries += 1;
-      return query(pk, options);
-    };
+    const queries = countQueries(
+      runtime,
+      (pk, options) => pk === partition && options?.between?.[0].startsWith("EVENT#") === true,
+    );
     try {
       let several = 0;
       for (const user of synthDirectory(ARCHIVE).Users) {
         const person = { identityStoreId: IDENTITY_STORE_ID, userId: String(user.UserId) };
         for (const session of (await runtime.roleQueries.userWithRoles(person)).sessions) {
           partition = Keys.userPartition(person);
-          queries = 0;
+          queries.count = 0;
           // Act
           const answer = await runtime.roleQueries.sessionWithRoles(session.credentialId);
           // Assess: the person's events around its grants read once (a query for each role session's link before).
           expect(answer.roleSessions.map((view) => view.id)).toEqual(
             session.roleSessions.map((view) => view.id),
           );
-          expect(queries, session.credentialId).toBeLessThanOrEqual(1);
+          expect(queries.count, session.credentialId).toBeLessThanOrEqual(1);
           if (answer.roleSessions.filter((view) => view.parentId === null).length > 1) several += 1;
         }
       }
       // Not vacuous: portal sessions that issued several role sessions.
       expect(several).toBeGreaterThan(2);
     } finally {
-      runtime.store.query = query;
+      queries.restore();
     }
   });
 
