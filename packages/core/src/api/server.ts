@@ -170,7 +170,7 @@ export async function startServer(
       send(response, 401, JSON_TYPE, jsonError(NO_KEY), head);
       return;
     }
-    if (api || path.startsWith(`${API_PREFIX}/`)) {
+    if (api) {
       const answer = await route(
         {
           method: head ? "GET" : method,

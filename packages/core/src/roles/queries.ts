@@ -214,30 +214,22 @@ class PersonEvents {
 
   /** The events whose sort key is from `low` to `high`, both included (a `between` query's range). */
   between(low: string, high: string): AuditEvent[] {
-    return this.events.slice(firstAtLeast(this.sortKeys, low), firstAbove(this.sortKeys, high));
+    const from = firstIndex(this.sortKeys, (key) => key >= low);
+    return this.events.slice(
+      from,
+      firstIndex(this.sortKeys, (key) => key > high, from),
+    );
   }
 }
 
-/** The index of the first of the sorted `keys` at or after `key` (its length when none). */
-function firstAtLeast(keys: readonly string[], key: string): number {
-  let low = 0;
+/** The index of the first of the sorted `keys` from `start` that `reached` holds for (their length when none). */
+function firstIndex(keys: readonly string[], reached: (key: string) => boolean, start = 0): number {
+  let low = start;
   let high = keys.length;
   while (low < high) {
     const middle = (low + high) >>> 1;
-    if ((keys[middle] as string) < key) low = middle + 1;
-    else high = middle;
-  }
-  return low;
-}
-
-/** The index of the first of the sorted `keys` after `key` (its length when none). */
-function firstAbove(keys: readonly string[], key: string): number {
-  let low = 0;
-  let high = keys.length;
-  while (low < high) {
-    const middle = (low + high) >>> 1;
-    if ((keys[middle] as string) <= key) low = middle + 1;
-    else high = middle;
+    if (reached(keys[middle] as string)) high = middle;
+    else low = middle + 1;
   }
   return low;
 }
